@@ -1,0 +1,161 @@
+/* adapter.h: the one ops table every backend implements, and the registry of backends. */
+#ifndef EB_ADAPTER_H
+#define EB_ADAPTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../harness/eb_err.h"
+
+#define EB_ADAPTER_ABI 1
+
+/* Capability flags: a workload that needs a missing one is skipped with a stored reason. */
+enum {
+	EB_CAP_STREAM = 1 << 0,         /* reports each token (or chunk) as it arrives */
+	EB_CAP_LOGLIK = 1 << 1,         /* scores log-likelihoods of given tokens */
+	EB_CAP_TOKENIZE = 1 << 2,       /* text <-> tokens with the model's own tokenizer */
+	EB_CAP_SERVER_TIMINGS = 1 << 3, /* returns the backend's own timing figures */
+	EB_CAP_PROMPT_TOKENS = 1 << 4,  /* accepts a prompt given as token ids */
+};
+
+/* Types of adapter (and sensor) options; the config validator checks values against them. */
+enum eb_opt_type {
+	EB_OPT_INT,
+	EB_OPT_NUM,
+	EB_OPT_BOOL,
+	EB_OPT_STR,
+	EB_OPT_OBJ, /* a JSON object of string values (headers, env) */
+	EB_OPT_ARR, /* a JSON array of strings (argv templates) */
+};
+
+/* One option: drives validation, defaults and `edgebench adapters` help at once. */
+struct eb_opt {
+	const char *name;
+	enum eb_opt_type type;
+	const char *def; /* default as text, or NULL when none / required */
+	double min, max; /* for EB_OPT_INT / EB_OPT_NUM; min > max means unbounded */
+	const char *const *choices; /* NULL-terminated, for EB_OPT_STR; NULL = any */
+	const char *help;
+};
+
+/* What the harness hands to open(). Every pointer stays valid until close(). */
+struct eb_adapter_args {
+	const char *target_id;
+	const char *model_id;
+	const char *quant;
+	const char *model_file;  /* local weights, or NULL (remote) */
+	const char *model_name;  /* server-side name, or NULL */
+	const json_t *options;   /* validated target options (object; never NULL) */
+	uint64_t seed;
+};
+
+/*
+ * Called by the adapter for every token or chunk as it reaches the harness, with
+ * `t_ns` from eb_clock_ns() taken right then and `n_tokens` the tokens it carried
+ * (0 when the backend does not say). Returning non-zero asks the adapter to stop.
+ */
+typedef int (*eb_token_cb)(void *ud, uint64_t t_ns, int n_tokens);
+
+/* One generation request. */
+struct eb_gen_req {
+	const int32_t *prompt_tokens; /* with EB_CAP_PROMPT_TOKENS, else NULL */
+	size_t n_prompt_tokens;
+	const char *prompt_text;      /* always set: the same prompt as text */
+	int n_predict;                /* exactly this many tokens (EOS ignored) */
+	uint64_t seed;
+	double temperature;           /* 0 = greedy */
+	eb_token_cb on_token;
+	void *ud;
+	volatile int *stop;           /* set asynchronously to abandon the request */
+};
+
+/* What the adapter reports back. The harness takes its own timestamps. */
+struct eb_gen_res {
+	uint64_t t_send_ns;   /* taken by the adapter just before submitting */
+	int n_prompt;         /* prompt tokens as the engine counted them, -1 unknown */
+	int n_out;            /* generated tokens as the engine counted them, -1 unknown */
+	json_t *server;       /* backend's own timings/counters (owned by caller), or NULL */
+};
+
+/* Log-likelihood request (later issue; layout fixed now so adapters can plan). */
+struct eb_loglik_req {
+	const int32_t *tokens;
+	size_t n_tokens;
+	size_t n_ctx;        /* tokens[0..n_ctx) are context, the rest are scored */
+};
+
+/*
+ * The ops table. MUST hooks are non-NULL in every adapter; MAY hooks can be NULL.
+ * Every hook returns 0 or a negative EB_E* code with `err` filled.
+ */
+struct eb_adapter_ops {
+	const char *name;   /* MUST: config's "adapter" value */
+	unsigned abi;       /* MUST: EB_ADAPTER_ABI */
+	unsigned caps;      /* MUST: EB_CAP_* */
+	const struct eb_opt *options; /* MUST: option table ending with {NULL} */
+	const char *help;   /* MUST: one line */
+
+	/* MAY: NULL when usable here; otherwise why not ("built without llama.cpp"). */
+	const char *(*unavailable_reason)(void);
+
+	/* MUST: load the model or connect. *state is owned by the adapter until close(). */
+	int (*open)(const struct eb_adapter_args *args, void **state, struct eb_err *err);
+
+	/* MAY (EB_CAP_TOKENIZE): tokens of `text` into a malloc'd array the caller frees. */
+	int (*tokenize)(void *state, const char *text, int add_special, int32_t **tokens,
+			size_t *n_tokens, struct eb_err *err);
+
+	/* MAY (EB_CAP_TOKENIZE): text of tokens into a malloc'd string the caller frees. */
+	int (*detokenize)(void *state, const int32_t *tokens, size_t n_tokens, char **text,
+			  struct eb_err *err);
+
+	/* MUST: one generation; calls req->on_token for each token/chunk. */
+	int (*generate)(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
+			struct eb_err *err);
+
+	/* MAY: forget cached prompt state (KV cache) between repetitions. */
+	int (*reset)(void *state, struct eb_err *err);
+
+	/* MAY (EB_CAP_LOGLIK): sum of log p over scored tokens into *sum (later issue). */
+	int (*loglik)(void *state, const struct eb_loglik_req *req, double *sum,
+		      struct eb_err *err);
+
+	/*
+	 * MAY: facts about backend and model into `out` (an object the caller owns): keys
+	 * backend_version, backend_commit, devices, model_type, n_params, model_bytes,
+	 * kv_bytes, n_ctx, ... Unknown facts are left out, never guessed.
+	 */
+	int (*describe)(void *state, json_t *out, struct eb_err *err);
+
+	/* MUST: release everything; state is invalid afterwards. */
+	void (*close)(void *state);
+};
+
+/* The registry: NULL-terminated, explicit, in adapters/registry.c. */
+extern const struct eb_adapter_ops *const eb_adapters[];
+
+/* Looks an adapter up by name; NULL when none has that name. */
+const struct eb_adapter_ops *eb_adapter_find(const char *name);
+
+/* Checks one ops table (MUST hooks, ABI, option table); 0 or EB_EINVAL with reason. */
+int eb_adapter_check(const struct eb_adapter_ops *ops, struct eb_err *err);
+
+/* Looks an option up in a table; NULL when absent. */
+const struct eb_opt *eb_opt_find(const struct eb_opt *table, const char *name);
+
+/*
+ * Typed getters over validated options: the value in `opts`, else the table's default,
+ * else `fallback`. Strings stay owned by `opts` or the table.
+ */
+long long eb_opt_int(const json_t *opts, const struct eb_opt *table, const char *name,
+		     long long fallback);
+double eb_opt_num(const json_t *opts, const struct eb_opt *table, const char *name,
+		  double fallback);
+int eb_opt_bool(const json_t *opts, const struct eb_opt *table, const char *name,
+		int fallback);
+const char *eb_opt_str(const json_t *opts, const struct eb_opt *table, const char *name,
+		       const char *fallback);
+
+#endif

@@ -1,0 +1,55 @@
+/* eb_proc.h: child processes from an argv (never a shell), modelled on git's run-command. */
+#ifndef EB_PROC_H
+#define EB_PROC_H
+
+#include <sys/types.h>
+
+#include "eb_err.h"
+
+enum {
+	EB_PROC_PIPE_OUT = 1 << 0, /* child's stdout readable from out_fd */
+	EB_PROC_PIPE_ERR = 1 << 1, /* child's stderr readable from err_fd */
+	EB_PROC_NULL_IN = 1 << 2,  /* child's stdin is /dev/null */
+	EB_PROC_NULL_OUT = 1 << 3, /* child's stdout goes to /dev/null */
+	EB_PROC_NULL_ERR = 1 << 4, /* child's stderr goes to /dev/null */
+	EB_PROC_NEW_PGRP = 1 << 5, /* child leads a new process group (kill takes all) */
+};
+
+/* A running child. Fields are -1 when not in use. */
+struct eb_proc {
+	pid_t pid;
+	int out_fd;
+	int err_fd;
+	unsigned flags;
+};
+
+/*
+ * Starts argv[0] (searched in PATH when it has no '/') with argv, NULL-terminated.
+ * `env_add` (NULL or NULL-terminated "NAME=value" list) is added to the environment.
+ * On failure (including exec failure, reported through a pipe) returns EB_EIO with the
+ * program name and errno text; nothing is left running.
+ */
+int eb_proc_start(struct eb_proc *p, const char *const *argv, const char *const *env_add,
+		  unsigned flags, struct eb_err *err);
+
+/* Waits for the child; returns its exit code, 128+signal when killed, or -1 on error. */
+int eb_proc_wait(struct eb_proc *p);
+
+/* Non-blocking wait: 1 and *status set when it ended, 0 while running, -1 on error. */
+int eb_proc_poll(struct eb_proc *p, int *status);
+
+/* Sends `sig` to the child (its whole group with EB_PROC_NEW_PGRP). */
+int eb_proc_kill(struct eb_proc *p, int sig);
+
+/* Closes pipe ends that are still open. Safe to call more than once. */
+void eb_proc_release(struct eb_proc *p);
+
+/*
+ * Runs argv to completion, collecting stdout (and stderr when merge_err) into a
+ * malloc'd NUL-terminated string the caller frees (capped at max bytes). Returns the
+ * exit code as eb_proc_wait does, or a negative EB_E* code with err filled.
+ */
+int eb_proc_capture(const char *const *argv, int merge_err, size_t max, char **out,
+		    struct eb_err *err);
+
+#endif

@@ -1,0 +1,78 @@
+/* main.c: the edgebench command line; dispatches to one function per subcommand. */
+#include "cli.h"
+#include "eb_build.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct eb_subcmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static int eb_cmd_version(int argc, char **argv);
+
+static const struct eb_subcmd eb_subcmds[] = {
+	{ "run", eb_cmd_run, "run a config's matrix of cells and store the results" },
+	{ "validate", eb_cmd_validate, "check a config and print the cells it expands to" },
+	{ "list", eb_cmd_list, "list stored runs and their cells" },
+	{ "report", eb_cmd_report, "print one row per cell from the database" },
+	{ "model", eb_cmd_model, "synthesize GGUF models (model synth, model shapes)" },
+	{ "adapters", eb_cmd_adapters, "list backends, their options and availability" },
+	{ "bench", eb_cmd_bench, "compare edgebench with a peer tool (llama-bench)" },
+	{ "version", eb_cmd_version, "print version, commit and backend versions" },
+	{ NULL, NULL, NULL },
+};
+
+static void eb_usage(FILE *f)
+{
+	fprintf(f, "usage: edgebench <command> [options]   (edgebench <command> --help)\n\n"
+		   "commands:\n");
+	for (const struct eb_subcmd *c = eb_subcmds; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nexit codes: 0 ok; 1 a cell failed (results stored); 2 usage, config or\n"
+		   "database error (nothing run); 3 interrupted (finish with run --resume)\n");
+}
+
+static int eb_cmd_version(int argc, char **argv)
+{
+	if (eb_cli_wants_help(argc, argv)) {
+		printf("usage: edgebench version\n\nprints edgebench's version and git commit\n");
+		return EB_EXIT_OK;
+	}
+	printf("edgebench %s (%s)\n", EB_VERSION, EB_GIT_COMMIT);
+	return EB_EXIT_OK;
+}
+
+int eb_cli_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		eb_usage(stderr);
+		return EB_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		eb_usage(stdout);
+		return EB_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return eb_cmd_version(1, argv + 1);
+	for (const struct eb_subcmd *c = eb_subcmds; c->name; c++)
+		if (strcmp(argv[1], c->name) == 0)
+			return c->fn(argc - 1, argv + 1);
+	fprintf(stderr, "edgebench: unknown command '%s'\n", argv[1]);
+	eb_usage(stderr);
+	return EB_EXIT_USAGE;
+}

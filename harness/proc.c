@@ -1,0 +1,211 @@
+/* proc.c: spawn and reap children without a shell (see eb_proc.h). */
+#include "eb_proc.h"
+#include "eb_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void eb_close_fd(int *fd)
+{
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+int eb_proc_start(struct eb_proc *p, const char *const *argv, const char *const *env_add,
+		  unsigned flags, struct eb_err *err)
+{
+	int out[2] = { -1, -1 }, er[2] = { -1, -1 }, ex[2] = { -1, -1 };
+	int child_errno = 0;
+	ssize_t n;
+	pid_t pid;
+
+	p->pid = -1;
+	p->out_fd = -1;
+	p->err_fd = -1;
+	p->flags = flags;
+	if (!argv || !argv[0])
+		return eb_err_set(err, EB_EINVAL, "empty command");
+	if ((flags & EB_PROC_PIPE_OUT) && pipe2(out, O_CLOEXEC) != 0)
+		goto fail_pipe;
+	if ((flags & EB_PROC_PIPE_ERR) && pipe2(er, O_CLOEXEC) != 0)
+		goto fail_pipe;
+	if (pipe2(ex, O_CLOEXEC) != 0)
+		goto fail_pipe;
+
+	pid = fork();
+	if (pid < 0)
+		goto fail_pipe;
+	if (pid == 0) {
+		int nul = -1;
+
+		if (flags & EB_PROC_NEW_PGRP)
+			setpgid(0, 0);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (flags & (EB_PROC_NULL_IN | EB_PROC_NULL_OUT | EB_PROC_NULL_ERR))
+			nul = open("/dev/null", O_RDWR);
+		if ((flags & EB_PROC_NULL_IN) && nul >= 0)
+			dup2(nul, 0);
+		if (flags & EB_PROC_PIPE_OUT)
+			dup2(out[1], 1);
+		else if ((flags & EB_PROC_NULL_OUT) && nul >= 0)
+			dup2(nul, 1);
+		if (flags & EB_PROC_PIPE_ERR)
+			dup2(er[1], 2);
+		else if ((flags & EB_PROC_NULL_ERR) && nul >= 0)
+			dup2(nul, 2);
+		for (size_t i = 0; env_add && env_add[i]; i++)
+			putenv((char *)env_add[i]);
+		execvp(argv[0], (char *const *)argv);
+		child_errno = errno;
+		if (write(ex[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	eb_close_fd(&ex[1]);
+	eb_close_fd(&out[1]);
+	eb_close_fd(&er[1]);
+	do
+		n = read(ex[0], &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	eb_close_fd(&ex[0]);
+	if (n == (ssize_t)sizeof(child_errno)) {
+		waitpid(pid, NULL, 0);
+		eb_close_fd(&out[0]);
+		eb_close_fd(&er[0]);
+		return eb_err_set(err, EB_EIO, "cannot run '%s': %s", argv[0],
+				  strerror(child_errno));
+	}
+	p->pid = pid;
+	p->out_fd = out[0];
+	p->err_fd = er[0];
+	return 0;
+
+fail_pipe:
+	child_errno = errno;
+	eb_close_fd(&out[0]);
+	eb_close_fd(&out[1]);
+	eb_close_fd(&er[0]);
+	eb_close_fd(&er[1]);
+	eb_close_fd(&ex[0]);
+	eb_close_fd(&ex[1]);
+	return eb_err_set(err, EB_EIO, "cannot start '%s': %s", argv[0], strerror(child_errno));
+}
+
+static int eb_status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+int eb_proc_wait(struct eb_proc *p)
+{
+	int status;
+	pid_t r;
+
+	if (p->pid <= 0)
+		return -1;
+	do
+		r = waitpid(p->pid, &status, 0);
+	while (r < 0 && errno == EINTR);
+	p->pid = -1;
+	return r < 0 ? -1 : eb_status_code(status);
+}
+
+int eb_proc_poll(struct eb_proc *p, int *code)
+{
+	int status;
+	pid_t r;
+
+	if (p->pid <= 0)
+		return -1;
+	r = waitpid(p->pid, &status, WNOHANG);
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		return -1;
+	p->pid = -1;
+	*code = eb_status_code(status);
+	return 1;
+}
+
+int eb_proc_kill(struct eb_proc *p, int sig)
+{
+	if (p->pid <= 0)
+		return -1;
+	if (p->flags & EB_PROC_NEW_PGRP)
+		return kill(-p->pid, sig);
+	return kill(p->pid, sig);
+}
+
+void eb_proc_release(struct eb_proc *p)
+{
+	eb_close_fd(&p->out_fd);
+	eb_close_fd(&p->err_fd);
+}
+
+int eb_proc_capture(const char *const *argv, int merge_err, size_t max, char **out,
+		    struct eb_err *err)
+{
+	struct eb_proc p;
+	struct eb_buf b;
+	unsigned flags = EB_PROC_PIPE_OUT | EB_PROC_NULL_IN |
+			 (merge_err ? EB_PROC_PIPE_ERR : EB_PROC_NULL_ERR);
+	int ret;
+
+	ret = eb_proc_start(&p, argv, NULL, flags, err);
+	if (ret)
+		return ret;
+	eb_buf_init(&b, max);
+	for (;;) {
+		struct pollfd fds[2];
+		int nfds = 0;
+		char chunk[4096];
+
+		if (p.out_fd >= 0)
+			fds[nfds++] = (struct pollfd){ .fd = p.out_fd, .events = POLLIN };
+		if (p.err_fd >= 0)
+			fds[nfds++] = (struct pollfd){ .fd = p.err_fd, .events = POLLIN };
+		if (nfds == 0)
+			break;
+		if (poll(fds, (nfds_t)nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < nfds; i++) {
+			ssize_t n;
+
+			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(fds[i].fd, chunk, sizeof(chunk));
+			if (n > 0) {
+				eb_buf_add(&b, chunk, (size_t)n); /* past max: keep what fits */
+			} else if (n == 0 || errno != EINTR) {
+				if (fds[i].fd == p.out_fd)
+					eb_close_fd(&p.out_fd);
+				else
+					eb_close_fd(&p.err_fd);
+			}
+		}
+	}
+	eb_proc_release(&p);
+	ret = eb_proc_wait(&p);
+	*out = eb_buf_detach(&b, NULL);
+	return ret;
+}

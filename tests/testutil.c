@@ -1,0 +1,70 @@
+/* testutil.c: helpers shared by the Check suites. */
+#include "testutil.h"
+
+#include "../harness/eb_proc.h"
+#include "../harness/eb_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *eb_test_data(const char *rel, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/%s", EB_TEST_DATA, rel);
+	return buf;
+}
+
+const char *eb_test_tmpdir(const char *name, char *buf, size_t n)
+{
+	char cmd[4096];
+	struct eb_err err;
+
+	snprintf(buf, n, "%s/%s-%ld", EB_TEST_WORK, name, (long)getpid());
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", buf);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: cannot clean %s\n", buf);
+	if (eb_mkdirs(buf, &err) != 0)
+		ck_abort_msg("%s", err.msg);
+	return buf;
+}
+
+int eb_test_run(const char *const *argv, char **out)
+{
+	const char *av[64];
+	struct eb_err err;
+	char *o = NULL;
+	size_t i;
+	int rc;
+
+	av[0] = EB_TEST_BIN;
+	for (i = 1; argv[i] && i < 63; i++)
+		av[i] = argv[i];
+	av[i] = NULL;
+	rc = eb_proc_capture(av, 1, 64u << 20, &o, &err);
+	if (rc < 0)
+		ck_abort_msg("cannot run edgebench: %s", err.msg);
+	if (out)
+		*out = o;
+	else
+		free(o);
+	return rc;
+}
+
+int eb_test_main(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+const char *eb_test_models_dir(void)
+{
+	const char *d = getenv("EB_TEST_MODELS");
+
+	return d && *d ? d : EB_TEST_WORK "/../models";
+}
