@@ -3,9 +3,4 @@
 
 #include <stdio.h>
 
-int eb_cmd_run(int argc, char **argv) { fprintf(stderr, "not yet\n"); return 2; }
-int eb_cmd_validate(int argc, char **argv) { fprintf(stderr, "not yet\n"); return 2; }
-int eb_cmd_list(int argc, char **argv) { fprintf(stderr, "not yet\n"); return 2; }
-int eb_cmd_report(int argc, char **argv) { fprintf(stderr, "not yet\n"); return 2; }
-int eb_cmd_adapters(int argc, char **argv) { fprintf(stderr, "not yet\n"); return 2; }
 int eb_cmd_bench(int argc, char **argv) { fprintf(stderr, "not yet\n"); return 2; }

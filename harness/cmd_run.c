@@ -1,0 +1,390 @@
+/* cmd_run.c: `edgebench run | validate | list | report | adapters`. */
+#include "../reports/report.h"
+#include "cli.h"
+#include "config.h"
+#include "eb_util.h"
+#include "plan.h"
+#include "run.h"
+#include "store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EB_DEFAULT_DB "edgebench.db"
+
+static int eb_load(const char *cmd, const char *path, struct eb_config *cfg)
+{
+	struct eb_err err;
+	char *errors = NULL;
+
+	if (eb_config_load(cfg, path, &errors, &err) != 0) {
+		fprintf(stderr, "%s", errors ? errors : err.msg);
+		if (errors && errors[0] && errors[strlen(errors) - 1] != '\n')
+			fputc('\n', stderr);
+		fprintf(stderr, "edgebench %s: '%s' is not a valid config\n", cmd, path);
+		free(errors);
+		eb_config_release(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+static void eb_print_cells(FILE *f, const struct eb_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct eb_cell *c = &plan->cells[i];
+		const char *src = c->variant->file ? c->variant->file : c->variant->model_name;
+
+		fprintf(f, "%4zu  %-48s  %-10s  %s%s\n", i + 1, c->key, c->target->ops->name, src,
+			c->variant->synth ? " (synthesized if missing)" : "");
+	}
+}
+
+static const char eb_run_usage[] =
+	"usage: edgebench run CONFIG [--db PATH] [--only PATTERN] [--dry-run] [--resume] [--quiet]\n"
+	"\n"
+	"Runs every cell of CONFIG (targets x models x variants x prompt lengths) and stores\n"
+	"every request, token time and summary in SQLite.\n"
+	"\n"
+	"  --db PATH        database file (default: the config's \"db\", else " EB_DEFAULT_DB ")\n"
+	"  --only PATTERN   run only cells whose key matches this fnmatch pattern,\n"
+	"                   e.g. 'cpu/*/q4_0/*' (keys: target/model/quant/latency/pN-gM)\n"
+	"  --dry-run        print the cells and exit\n"
+	"  --resume         finish the latest interrupted run of this same config in the\n"
+	"                   database: finished cells (ok or failed) are not run again\n"
+	"  --quiet          no progress and no per-cell messages on stderr\n"
+	"\n"
+	"exit codes: 0 every cell ok; 1 a cell failed (stored with its error); 2 usage,\n"
+	"config or database error (nothing run); 3 interrupted (run --resume completes it)\n";
+
+int eb_cmd_run(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },  { "only", required_argument, NULL, 'o' },
+		{ "dry-run", no_argument, NULL, 'n' },   { "resume", no_argument, NULL, 'r' },
+		{ "quiet", no_argument, NULL, 'q' },     { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct eb_run_opts o = { 0 };
+	struct eb_run_result res;
+	struct eb_config cfg;
+	struct eb_plan plan;
+	struct eb_err err;
+	const char *only = NULL, *db = NULL;
+	int dry = 0, c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+d:o:nrqh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'o':
+			only = optarg;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'r':
+			o.resume = 1;
+			break;
+		case 'q':
+			o.quiet = 1;
+			break;
+		case 'h':
+			fputs(eb_run_usage, stdout);
+			return EB_EXIT_OK;
+		default:
+			fputs(eb_run_usage, stderr);
+			return EB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(eb_run_usage, stderr);
+		return EB_EXIT_USAGE;
+	}
+	if (eb_load("run", argv[optind], &cfg))
+		return EB_EXIT_USAGE;
+	if (eb_plan_build(&plan, &cfg, only, &err) != 0) {
+		fprintf(stderr, "edgebench run: %s\n", err.msg);
+		eb_config_release(&cfg);
+		return EB_EXIT_USAGE;
+	}
+	if (dry) {
+		eb_print_cells(stdout, &plan);
+		eb_plan_release(&plan);
+		eb_config_release(&cfg);
+		return EB_EXIT_OK;
+	}
+	o.db_path = db ? db : cfg.db ? cfg.db : EB_DEFAULT_DB;
+	o.progress = !o.quiet && isatty(2);
+	rc = eb_run(&cfg, &plan, &o, &res, &err);
+	if (rc) {
+		fprintf(stderr, "edgebench run: %s\n", err.msg);
+		eb_plan_release(&plan);
+		eb_config_release(&cfg);
+		return EB_EXIT_USAGE;
+	}
+	if (!o.quiet)
+		fprintf(stderr,
+			"edgebench: run %lld (%s): %zu cells: %zu ok, %zu failed%s%s; database %s\n",
+			(long long)res.run_id, res.uuid, plan.n, res.n_ok, res.n_failed,
+			res.n_resumed ? ", finished before resume: " : "",
+			res.n_resumed ? "yes" : "", o.db_path);
+	if (res.interrupted && !o.quiet)
+		fprintf(stderr, "edgebench: interrupted; finish with: edgebench run %s --resume%s%s\n",
+			argv[optind], db ? " --db " : "", db ? db : "");
+	eb_plan_release(&plan);
+	eb_config_release(&cfg);
+	if (res.interrupted)
+		return EB_EXIT_INTR;
+	return res.n_failed ? EB_EXIT_CELL_FAIL : EB_EXIT_OK;
+}
+
+static const char eb_validate_usage[] =
+	"usage: edgebench validate CONFIG [--only PATTERN]\n"
+	"       edgebench validate --schema\n"
+	"\n"
+	"Checks CONFIG and prints the cells it expands to, or every error as\n"
+	"file:line:column: key.path: message. --schema prints every config key (markdown).\n"
+	"exit codes: 0 valid; 2 invalid\n";
+
+int eb_cmd_validate(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "only", required_argument, NULL, 'o' },
+		{ "schema", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct eb_config cfg;
+	struct eb_plan plan;
+	struct eb_err err;
+	const char *only = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:sh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			only = optarg;
+			break;
+		case 's':
+			eb_config_print_schema(stdout);
+			return EB_EXIT_OK;
+		case 'h':
+			fputs(eb_validate_usage, stdout);
+			return EB_EXIT_OK;
+		default:
+			fputs(eb_validate_usage, stderr);
+			return EB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		fputs(eb_validate_usage, stderr);
+		return EB_EXIT_USAGE;
+	}
+	if (eb_load("validate", argv[optind], &cfg))
+		return EB_EXIT_USAGE;
+	if (eb_plan_build(&plan, &cfg, only, &err) != 0) {
+		fprintf(stderr, "edgebench validate: %s\n", err.msg);
+		eb_config_release(&cfg);
+		return EB_EXIT_USAGE;
+	}
+	printf("%s: valid; %zu cells\n", argv[optind], plan.n);
+	eb_print_cells(stdout, &plan);
+	eb_plan_release(&plan);
+	eb_config_release(&cfg);
+	return EB_EXIT_OK;
+}
+
+static const char eb_list_usage[] =
+	"usage: edgebench list [--db PATH]\n"
+	"\n"
+	"Lists the runs in the database (id, uuid, name, times, status, cell counts) and\n"
+	"each run's cells with status, duration and error.\n";
+
+static const char eb_report_usage[] =
+	"usage: edgebench report [--db PATH] [--run ID|latest|all] [--format table|csv|json] [--wide]\n"
+	"\n"
+	"One row per cell: run, target, model, quant, status, ttft_ms, prefill_tps,\n"
+	"decode_tps, e2e_ms, peak_rss_mb. Each figure is the median over the cell's measured\n"
+	"(non-warm-up) requests; empty (csv), null (json) or - (table) when not measured.\n"
+	"--wide adds key, prompt_tokens, gen_tokens and error. Default run: all.\n";
+
+static int eb_open_db(const char *cmd, const char *db, struct eb_store *s)
+{
+	struct eb_err err;
+
+	if (access(db, F_OK) != 0) {
+		fprintf(stderr, "edgebench %s: no database '%s'\n", cmd, db);
+		return -1;
+	}
+	if (eb_store_open(s, db, 1, &err) != 0) {
+		fprintf(stderr, "edgebench %s: %s\n", cmd, err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+int eb_cmd_list(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = EB_DEFAULT_DB;
+	struct eb_store s;
+	struct eb_err err;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+d:h", lo, NULL)) != -1) {
+		if (c == 'd') {
+			db = optarg;
+		} else if (c == 'h') {
+			fputs(eb_list_usage, stdout);
+			return EB_EXIT_OK;
+		} else {
+			fputs(eb_list_usage, stderr);
+			return EB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fputs(eb_list_usage, stderr);
+		return EB_EXIT_USAGE;
+	}
+	if (eb_open_db("list", db, &s))
+		return EB_EXIT_USAGE;
+	ret = eb_report_list(&s, stdout, &err);
+	if (ret)
+		fprintf(stderr, "edgebench list: %s\n", err.msg);
+	eb_store_close(&s);
+	return ret ? EB_EXIT_USAGE : EB_EXIT_OK;
+}
+
+int eb_cmd_report(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },     { "run", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' }, { "wide", no_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	const char *db = EB_DEFAULT_DB, *run = "all";
+	enum eb_report_format fmt = EB_REPORT_TABLE;
+	struct eb_store s;
+	struct eb_err err;
+	long long run_id = 0;
+	int c, wide = 0, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+d:r:f:wh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'r':
+			run = optarg;
+			break;
+		case 'f':
+			if (strcmp(optarg, "table") == 0) {
+				fmt = EB_REPORT_TABLE;
+			} else if (strcmp(optarg, "csv") == 0) {
+				fmt = EB_REPORT_CSV;
+			} else if (strcmp(optarg, "json") == 0) {
+				fmt = EB_REPORT_JSON;
+			} else {
+				fprintf(stderr, "edgebench report: unknown format '%s' (table, csv, json)\n",
+					optarg);
+				return EB_EXIT_USAGE;
+			}
+			break;
+		case 'w':
+			wide = 1;
+			break;
+		case 'h':
+			fputs(eb_report_usage, stdout);
+			return EB_EXIT_OK;
+		default:
+			fputs(eb_report_usage, stderr);
+			return EB_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fputs(eb_report_usage, stderr);
+		return EB_EXIT_USAGE;
+	}
+	if (strcmp(run, "all") != 0 && strcmp(run, "latest") != 0 &&
+	    eb_parse_ll(run, 1, (long long)1 << 62, &run_id) != 0) {
+		fprintf(stderr, "edgebench report: --run '%s' is not a run id, 'latest' or 'all'\n", run);
+		return EB_EXIT_USAGE;
+	}
+	if (eb_open_db("report", db, &s))
+		return EB_EXIT_USAGE;
+	if (strcmp(run, "latest") == 0) {
+		int64_t id;
+
+		if (eb_store_latest_run(&s, &id, &err) != 0) {
+			fprintf(stderr, "edgebench report: %s\n", err.msg);
+			eb_store_close(&s);
+			return EB_EXIT_USAGE;
+		}
+		run_id = id;
+	}
+	ret = eb_report_cells(&s, run_id, fmt, wide, stdout, &err);
+	if (ret)
+		fprintf(stderr, "edgebench report: %s\n", err.msg);
+	eb_store_close(&s);
+	return ret ? EB_EXIT_USAGE : EB_EXIT_OK;
+}
+
+static const char eb_adapters_usage[] =
+	"usage: edgebench adapters [NAME]\n"
+	"\n"
+	"Lists every backend adapter, whether it can run here (and why not), its\n"
+	"capabilities and its options with types, defaults and help.\n";
+
+int eb_cmd_adapters(int argc, char **argv)
+{
+	static const char *const tn[] = { "int", "number", "bool", "string", "object", "array" };
+	const char *only = NULL;
+
+	if (eb_cli_wants_help(argc, argv)) {
+		fputs(eb_adapters_usage, stdout);
+		return EB_EXIT_OK;
+	}
+	if (argc > 2) {
+		fputs(eb_adapters_usage, stderr);
+		return EB_EXIT_USAGE;
+	}
+	only = argc == 2 ? argv[1] : NULL;
+	if (only && !eb_adapter_find(only)) {
+		fprintf(stderr, "edgebench adapters: no adapter '%s'\n", only);
+		return EB_EXIT_USAGE;
+	}
+	for (size_t i = 0; eb_adapters[i]; i++) {
+		const struct eb_adapter_ops *a = eb_adapters[i];
+		const char *why = a->unavailable_reason ? a->unavailable_reason() : NULL;
+		struct eb_err err;
+
+		if (only && strcmp(only, a->name) != 0)
+			continue;
+		printf("%s: %s\n  available: %s\n", a->name, a->help, why ? why : "yes");
+		if (eb_adapter_check(a, &err) != 0)
+			printf("  BROKEN: %s\n", err.msg);
+		printf("  capabilities:%s%s%s%s%s\n  options:\n",
+		       a->caps & EB_CAP_STREAM ? " stream" : "",
+		       a->caps & EB_CAP_TOKENIZE ? " tokenize" : "",
+		       a->caps & EB_CAP_PROMPT_TOKENS ? " prompt-tokens" : "",
+		       a->caps & EB_CAP_SERVER_TIMINGS ? " server-timings" : "",
+		       a->caps & EB_CAP_LOGLIK ? " loglik" : "");
+		for (const struct eb_opt *o = a->options; o->name; o++)
+			printf("    %-16s %-7s default %-8s %s\n", o->name, tn[o->type],
+			       o->def ? o->def : "-", o->help);
+	}
+	return EB_EXIT_OK;
+}

@@ -1,0 +1,85 @@
+/* config.h: the run configuration, parsed with jansson and validated against a key table. */
+#ifndef EB_CONFIG_H
+#define EB_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "../adapters/adapter.h"
+#include "eb_err.h"
+
+struct eb_cfg_target {
+	char *id;
+	const struct eb_adapter_ops *ops;
+	json_t *options; /* validated adapter options (object; borrowed from the root) */
+};
+
+struct eb_cfg_variant {
+	char *quant;
+	char *file;        /* local weights (env vars expanded), or NULL */
+	char *model_name;  /* server-side model name, or NULL */
+	json_t *synth;     /* {"shape","vocab","type","seed"} to create `file` when absent */
+	json_t *scheme;    /* {"weights","activations","kv_cache"} labels, or NULL */
+};
+
+struct eb_cfg_model {
+	char *id;
+	struct eb_cfg_variant *variants;
+	size_t n_variants;
+	char **targets; /* restriction to these target ids; n_targets == 0: all */
+	size_t n_targets;
+};
+
+struct eb_cfg_latency {
+	int enabled;
+	int *prompt_tokens;
+	size_t n_prompt_tokens;
+	int gen_tokens;
+	int warmup;
+	int repetitions;
+	uint64_t seed;
+	double temperature;
+};
+
+struct eb_cfg_rule {
+	char *target, *model, *quant; /* fnmatch(3) patterns; NULL matches anything */
+};
+
+/* A parsed, validated config. Strings are owned by it; release with eb_config_release. */
+struct eb_config {
+	char *path;
+	char *text;          /* the file as read */
+	char sha256[65];     /* of `text` */
+	json_t *root;
+	char *name;
+	char *db;            /* output database path (NULL: the default) */
+	char *device_name;
+	json_t *device;      /* the "device" object or NULL (borrowed from root) */
+	double mem_bw_gbps;  /* device.profile.mem_bw_gbps, or 0 when not given */
+	struct eb_cfg_target *targets;
+	size_t n_targets;
+	struct eb_cfg_model *models;
+	size_t n_models;
+	struct eb_cfg_latency latency;
+	struct eb_cfg_rule *include, *exclude;
+	size_t n_include, n_exclude;
+};
+
+/*
+ * Loads and validates `path`. On failure returns EB_ECONFIG and writes every problem
+ * found, one per line as "path:line:col: message", into `errors` (a malloc'd string the
+ * caller frees; *errors is NULL on success); `err` gets the first.
+ */
+int eb_config_load(struct eb_config *cfg, const char *path, char **errors, struct eb_err *err);
+void eb_config_release(struct eb_config *cfg);
+
+/* Prints every config key with type, default and help as a markdown table. */
+void eb_config_print_schema(FILE *f);
+
+/* Expands ${NAME} from the environment (unset: error naming it). Caller frees *out. */
+int eb_config_expand_env(const char *in, char **out, struct eb_err *err);
+
+#endif

@@ -1,0 +1,41 @@
+/* plan.h: expansion of a config into cells (target x model x variant x workload point). */
+#ifndef EB_PLAN_H
+#define EB_PLAN_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+/*
+ * One cell. Pointers borrow from the config and stay valid while it lives; `key` is
+ * owned by the plan. The key is stable across runs of the same config:
+ * "target/model/quant/latency/p<prompt>-g<gen>".
+ */
+struct eb_cell {
+	char *key;
+	const struct eb_cfg_target *target;
+	const struct eb_cfg_model *model;
+	const struct eb_cfg_variant *variant;
+	const char *workload; /* "latency" */
+	int prompt_tokens;
+	int gen_tokens;
+};
+
+struct eb_plan {
+	struct eb_cell *cells;
+	size_t n;
+};
+
+/*
+ * Expands `cfg` into cells in a stable order (targets, then models, variants, prompt
+ * lengths, all in config order), applying each model's target restriction and the
+ * matrix include/exclude rules. `only` (NULL = all) is an fnmatch pattern on the key.
+ */
+int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
+		  struct eb_err *err);
+void eb_plan_release(struct eb_plan *plan);
+
+/* True when the cell could share a loaded model with `prev` (same target/model/variant). */
+int eb_cell_same_model(const struct eb_cell *a, const struct eb_cell *b);
+
+#endif

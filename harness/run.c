@@ -1,0 +1,625 @@
+/* run.c: the run loop (see run.h) and the latency workload every adapter is measured by. */
+#include "run.h"
+#include "../adapters/synth.h"
+#include "../datasets/prompts.h"
+#include "../metrics/stats.h"
+#include "eb_build.h"
+#include "eb_clock.h"
+#include "eb_util.h"
+#include "env.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t eb_stop_flag;
+static volatile int eb_stop_int; /* mirrored for adapters (volatile int *) */
+
+void eb_run_request_stop(void)
+{
+	eb_stop_flag = 1;
+	eb_stop_int = 1;
+}
+
+/* --- one request's token times ------------------------------------------------- */
+
+struct eb_times {
+	uint64_t *t;
+	int *n;
+	size_t len, alloc;
+};
+
+static int eb_times_cb(void *ud, uint64_t t_ns, int n_tokens)
+{
+	struct eb_times *tm = ud;
+
+	if (tm->len == tm->alloc) {
+		tm->alloc = tm->alloc ? 2 * tm->alloc : 256;
+		tm->t = eb_xrealloc(tm->t, tm->alloc * sizeof(*tm->t));
+		tm->n = eb_xrealloc(tm->n, tm->alloc * sizeof(*tm->n));
+	}
+	tm->t[tm->len] = t_ns;
+	tm->n[tm->len] = n_tokens;
+	tm->len++;
+	return 0;
+}
+
+/* --- per-cell collected results, written in one transaction ------------------------- */
+
+struct eb_req_res {
+	struct eb_request_row row;
+	uint64_t *t_rel;
+	int *ntok;
+	char *server_json;
+};
+
+struct eb_cell_res {
+	struct eb_req_res *reqs;
+	size_t n_reqs;
+	json_t *backend;  /* describe() + facts */
+	json_t *warnings; /* array of strings */
+	char *error;      /* NULL when ok */
+	int skipped;
+	double model_bytes, kv_bytes_per_token, kv_bytes;
+	long long peak_rss;
+};
+
+static void eb_cell_res_release(struct eb_cell_res *c)
+{
+	for (size_t i = 0; i < c->n_reqs; i++) {
+		free(c->reqs[i].t_rel);
+		free(c->reqs[i].ntok);
+		free(c->reqs[i].server_json);
+	}
+	free(c->reqs);
+	if (c->backend)
+		json_decref(c->backend);
+	if (c->warnings)
+		json_decref(c->warnings);
+	free(c->error);
+	memset(c, 0, sizeof(*c));
+}
+
+static void eb_warn(struct eb_cell_res *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void eb_warn(struct eb_cell_res *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(c->warnings, json_string(msg));
+}
+
+/* --- progress ------------------------------------------------------------------- */
+
+struct eb_progress {
+	int on;
+	size_t i, n;
+	uint64_t t_start;
+	size_t n_done_timed;
+	double secs_done;
+};
+
+static void eb_progress_draw(struct eb_progress *p, const char *key, const char *what, int rep,
+			     int nrep, int warm)
+{
+	char eta[32] = "?";
+
+	if (!p->on)
+		return;
+	if (p->n_done_timed > 0) {
+		double per = p->secs_done / (double)p->n_done_timed;
+		double left = per * (double)(p->n - p->i);
+		snprintf(eta, sizeof(eta), "%d:%02d", (int)(left / 60), (int)left % 60);
+	}
+	fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s %d/%d%s  ETA %s", p->i + 1, p->n, key, what, rep,
+		nrep, warm ? " (warm-up)" : "", eta);
+	fflush(stderr);
+}
+
+/* --- the latency workload --------------------------------------------------------- */
+
+/* Prompt of exactly n tokens cut from the corpus (repeated as needed). */
+static int eb_make_prompt(const struct eb_adapter_ops *ops, void *st, int n, int32_t **toks,
+			  char **text, struct eb_err *err)
+{
+	struct eb_buf corpus;
+	int32_t *t = NULL;
+	size_t nt = 0;
+	int ret;
+
+	eb_buf_init(&corpus, 0);
+	eb_buf_addstr(&corpus, eb_prompt_corpus());
+	for (;;) {
+		free(t);
+		t = NULL;
+		ret = ops->tokenize(st, corpus.buf, 1, &t, &nt, err);
+		if (ret)
+			goto out;
+		if (nt >= (size_t)n)
+			break;
+		eb_buf_addstr(&corpus, "\n\n");
+		eb_buf_addstr(&corpus, eb_prompt_corpus());
+	}
+	ret = ops->detokenize(st, t, (size_t)n, text, err);
+	if (ret)
+		goto out;
+	*toks = t;
+	t = NULL;
+out:
+	free(t);
+	eb_buf_release(&corpus);
+	return ret;
+}
+
+static void eb_summarize_store(struct eb_store *s, int64_t cell_id, const char *name,
+			       const char *unit, const double *x, size_t n, struct eb_cell_res *c,
+			       struct eb_err *err, int *ret)
+{
+	struct eb_summary sum;
+
+	if (*ret || n == 0)
+		return;
+	if (eb_stats_summarize(x, n, &sum) != 0)
+		return;
+	if (sum.n_outliers)
+		eb_warn(c, "%s: %zu of %zu samples are outliers by MAD (|z| > 3.5); kept", name,
+			sum.n_outliers, n);
+	*ret = eb_store_metric_add(s, cell_id, name, unit, &sum, err);
+}
+
+static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
+		      const struct eb_adapter_ops *ops, void *st, struct eb_cell_res *c,
+		      struct eb_progress *pg, struct eb_err *err)
+{
+	const struct eb_cfg_latency *L = &cfg->latency;
+	int total = L->warmup + L->repetitions;
+	int32_t *toks = NULL;
+	char *text = NULL;
+	int ret;
+
+	if (!(ops->caps & EB_CAP_TOKENIZE) || !(ops->caps & EB_CAP_PROMPT_TOKENS)) {
+		/* remote backends without a tokenizer land with the remote-adapter issue */
+		return eb_err_set(err, EB_EUNSUPPORTED,
+				  "adapter '%s' cannot take an exact-length prompt yet", ops->name);
+	}
+	ret = eb_make_prompt(ops, st, cell->prompt_tokens, &toks, &text, err);
+	if (ret)
+		return ret;
+	c->reqs = eb_xcalloc((size_t)total, sizeof(*c->reqs));
+	for (int r = 0; r < total; r++) {
+		struct eb_times tm = { 0 };
+		struct eb_gen_res gr = { 0, -1, -1, NULL };
+		struct eb_gen_req rq = {
+			.prompt_tokens = toks,
+			.n_prompt_tokens = (size_t)cell->prompt_tokens,
+			.prompt_text = text,
+			.n_predict = cell->gen_tokens,
+			.seed = L->seed,
+			.temperature = L->temperature,
+			.on_token = eb_times_cb,
+			.ud = &tm,
+			.stop = &eb_stop_int,
+		};
+		struct eb_req_res *q = &c->reqs[c->n_reqs];
+		int warm = r < L->warmup;
+		int n_out = 0;
+
+		eb_progress_draw(pg, cell->key, "request", warm ? r + 1 : r - L->warmup + 1,
+				 warm ? L->warmup : L->repetitions, warm);
+		if (ops->reset && (ret = ops->reset(st, err)) != 0)
+			goto out;
+		ret = ops->generate(st, &rq, &gr, err);
+		if (ret) {
+			free(tm.t);
+			free(tm.n);
+			if (gr.server)
+				json_decref(gr.server);
+			goto out;
+		}
+		q->row.rep = warm ? r : r - L->warmup;
+		q->row.warmup = warm;
+		q->row.n_prompt = gr.n_prompt >= 0 ? gr.n_prompt : cell->prompt_tokens;
+		q->row.n_chunks = (int)tm.len;
+		for (size_t i = 0; i < tm.len; i++)
+			n_out += tm.n[i] > 0 ? tm.n[i] : 0;
+		q->row.n_out = gr.n_out >= 0 ? gr.n_out : n_out;
+		q->row.ttft_ns = tm.len ? (int64_t)(tm.t[0] - gr.t_send_ns) : -1;
+		q->row.e2e_ns = tm.len ? (int64_t)(tm.t[tm.len - 1] - gr.t_send_ns) : -1;
+		q->row.decode_ns = tm.len > 1 ? (int64_t)(tm.t[tm.len - 1] - tm.t[0]) : -1;
+		q->row.prefill_tps = q->row.ttft_ns > 0 ? q->row.n_prompt / (q->row.ttft_ns * 1e-9)
+						       : NAN;
+		q->row.decode_tps = q->row.decode_ns > 0 && q->row.n_out > 1
+					    ? (q->row.n_out - 1) / (q->row.decode_ns * 1e-9)
+					    : NAN;
+		q->t_rel = eb_xcalloc(tm.len ? tm.len : 1, sizeof(*q->t_rel));
+		for (size_t i = 0; i < tm.len; i++)
+			q->t_rel[i] = tm.t[i] - gr.t_send_ns;
+		q->ntok = tm.n;
+		free(tm.t);
+		q->row.t_ns = q->t_rel;
+		q->row.n_tokens = q->ntok;
+		q->row.n_times = tm.len;
+		if (gr.server) {
+			q->server_json = json_dumps(gr.server, JSON_COMPACT | JSON_SORT_KEYS);
+			json_decref(gr.server);
+		}
+		q->row.server_json = q->server_json;
+		c->n_reqs++;
+		if (q->row.n_out != cell->gen_tokens)
+			eb_warn(c, "request %d: %d tokens generated, %d asked", r, q->row.n_out,
+				cell->gen_tokens);
+		if (eb_stop_flag) {
+			ret = eb_err_set(err, EB_EINTR, "interrupted");
+			goto out;
+		}
+	}
+out:
+	free(toks);
+	free(text);
+	return ret;
+}
+
+static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
+			 const struct eb_cell *cell, struct eb_cell_res *c, double secs,
+			 struct eb_err *err)
+{
+	size_t n = 0, ngaps = 0;
+	double *ttft, *pre, *dec, *tpot, *e2e, *mbu, *gaps;
+	size_t n_mbu = 0;
+	char *backend = NULL, *warnings = NULL;
+	int ret;
+
+	ret = eb_store_begin(s, err);
+	if (ret)
+		return ret;
+	ret = eb_store_cell_clear(s, cell_id, err);
+	for (size_t i = 0; !ret && i < c->n_reqs; i++) {
+		ret = eb_store_request_add(s, cell_id, &c->reqs[i].row, err);
+		if (!c->reqs[i].row.warmup && c->reqs[i].row.n_times > 1)
+			ngaps += c->reqs[i].row.n_times - 1;
+	}
+	ttft = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	pre = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	dec = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	tpot = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	e2e = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	mbu = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	gaps = eb_xcalloc(ngaps + 1, sizeof(double));
+	ngaps = 0;
+	for (size_t i = 0; i < c->n_reqs; i++) {
+		const struct eb_request_row *r = &c->reqs[i].row;
+
+		if (r->warmup || r->ttft_ns < 0)
+			continue;
+		ttft[n] = r->ttft_ns / 1e6;
+		pre[n] = r->prefill_tps;
+		dec[n] = r->decode_tps;
+		tpot[n] = isfinite(r->decode_tps) ? 1e3 / r->decode_tps : NAN;
+		e2e[n] = r->e2e_ns / 1e6;
+		if (cfg->mem_bw_gbps > 0 && c->model_bytes > 0 && isfinite(r->decode_tps)) {
+			double ctx = r->n_prompt + r->n_out / 2.0;
+			double bytes = c->model_bytes + c->kv_bytes_per_token * ctx;
+			mbu[n_mbu++] = r->decode_tps * bytes / (cfg->mem_bw_gbps * 1e9);
+		}
+		n++;
+		for (size_t k = 1; k < r->n_times; k++)
+			gaps[ngaps++] = (r->t_ns[k] - r->t_ns[k - 1]) / 1e6;
+	}
+	eb_summarize_store(s, cell_id, "ttft_ms", "ms", ttft, n, c, err, &ret);
+	eb_summarize_store(s, cell_id, "prefill_tps", "tok/s", pre, n, c, err, &ret);
+	if (n && isfinite(dec[0])) {
+		eb_summarize_store(s, cell_id, "decode_tps", "tok/s", dec, n, c, err, &ret);
+		eb_summarize_store(s, cell_id, "tpot_ms", "ms", tpot, n, c, err, &ret);
+	}
+	eb_summarize_store(s, cell_id, "e2e_ms", "ms", e2e, n, c, err, &ret);
+	eb_summarize_store(s, cell_id, "itl_ms", "ms", gaps, ngaps, c, err, &ret);
+	eb_summarize_store(s, cell_id, "mbu", "fraction", mbu, n_mbu, c, err, &ret);
+	if (!ret && c->peak_rss >= 0)
+		ret = eb_store_metric_value(s, cell_id, "peak_rss_mb", "MiB",
+					    c->peak_rss / 1048576.0, err);
+	if (!ret && c->model_bytes > 0)
+		ret = eb_store_metric_value(s, cell_id, "model_bytes", "B", c->model_bytes, err);
+	if (!ret && c->kv_bytes > 0)
+		ret = eb_store_metric_value(s, cell_id, "kv_bytes", "B", c->kv_bytes, err);
+	if (c->backend)
+		backend = json_dumps(c->backend, JSON_COMPACT | JSON_SORT_KEYS);
+	if (json_array_size(c->warnings))
+		warnings = json_dumps(c->warnings, JSON_COMPACT);
+	if (!ret)
+		ret = eb_store_cell_finish(s, cell_id,
+					   c->skipped ? "skipped" : c->error ? "failed" : "ok",
+					   c->error, backend, warnings, secs, err);
+	if (!ret)
+		ret = eb_store_commit(s, err);
+	else
+		eb_store_rollback(s);
+	free(ttft);
+	free(pre);
+	free(dec);
+	free(tpot);
+	free(e2e);
+	free(mbu);
+	free(gaps);
+	free(backend);
+	free(warnings);
+	return ret;
+}
+
+/* Synthesizes a variant's model file when it is missing and the config says how. */
+static int eb_ensure_model(const struct eb_cfg_variant *v, int quiet, struct eb_err *err)
+{
+	struct eb_synth_opts so;
+	const json_t *sy = v->synth;
+	struct stat sb;
+
+	if (!v->file || !sy || stat(v->file, &sb) == 0)
+		return 0;
+	memset(&so, 0, sizeof(so));
+	so.shape = json_string_value(json_object_get(sy, "shape"));
+	so.vocab = json_string_value(json_object_get(sy, "vocab"));
+	so.type = json_string_value(json_object_get(sy, "type"));
+	if (!so.type)
+		so.type = v->quant;
+	so.seed = json_is_integer(json_object_get(sy, "seed"))
+			  ? (uint64_t)json_integer_value(json_object_get(sy, "seed"))
+			  : 1;
+	so.out = v->file;
+	so.quiet = quiet;
+	{
+		char dir[4096];
+		char *slash;
+		int rc;
+
+		eb_strlcpy(dir, v->file, sizeof(dir));
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			rc = eb_mkdirs(dir, err);
+			if (rc)
+				return rc;
+		}
+	}
+	if (!quiet)
+		fprintf(stderr, "edgebench: synthesizing '%s' (shape %s, type %s)\n", v->file,
+			so.shape, so.type);
+	return eb_synth_model(&so, err);
+}
+
+static void eb_on_signal(int sig)
+{
+	if (eb_stop_flag) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	eb_run_request_stop();
+}
+
+int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct eb_run_opts *o,
+	   struct eb_run_result *res, struct eb_err *err)
+{
+	struct eb_store s;
+	struct eb_progress pg = { 0 };
+	const struct eb_cell *open_cell = NULL;
+	const struct eb_adapter_ops *open_ops = NULL;
+	void *st = NULL;
+	int64_t *cell_ids = NULL;
+	struct sigaction sa, old_int, old_term;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	eb_stop_flag = 0;
+	eb_stop_int = 0;
+	ret = eb_store_open(&s, o->db_path, 0, err);
+	if (ret)
+		return ret;
+	if (o->resume) {
+		ret = eb_store_run_find_resumable(&s, cfg->sha256, &res->run_id, res->uuid, err);
+		if (ret)
+			goto out;
+		ret = eb_store_run_set_status(&s, res->run_id, "running", err);
+		if (ret)
+			goto out;
+	} else {
+		json_t *env = eb_env_collect();
+		char *env_json = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
+		struct eb_run_info ri = {
+			.uuid = res->uuid,
+			.name = cfg->name,
+			.config_path = cfg->path,
+			.config_json = cfg->text,
+			.config_sha256 = cfg->sha256,
+			.version = EB_VERSION,
+			.commit = EB_GIT_COMMIT,
+			.host = json_string_value(json_object_get(env, "host")),
+			.os = json_string_value(json_object_get(env, "os")),
+			.kernel = json_string_value(json_object_get(env, "kernel")),
+			.arch = json_string_value(json_object_get(env, "arch")),
+			.cpu_model = json_string_value(json_object_get(env, "cpu_model")),
+			.cpu_cores = json_integer_value(json_object_get(env, "cpu_cores")),
+			.mem_bytes = json_integer_value(json_object_get(env, "mem_bytes")),
+			.env_json = env_json,
+		};
+		eb_uuid4(res->uuid);
+		ret = eb_store_run_add(&s, &ri, &res->run_id, err);
+		free(env_json);
+		json_decref(env);
+		if (ret)
+			goto out;
+	}
+
+	/* every cell exists (pending) before the first one runs */
+	cell_ids = eb_xcalloc(plan->n, sizeof(*cell_ids));
+	ret = eb_store_begin(&s, err);
+	for (size_t i = 0; !ret && i < plan->n; i++) {
+		const struct eb_cell *c = &plan->cells[i];
+		char params[256];
+		struct eb_cell_row row = {
+			.key = c->key,
+			.target = c->target->id,
+			.adapter = c->target->ops->name,
+			.model = c->model->id,
+			.quant = c->variant->quant,
+			.device = cfg->device_name,
+			.workload = c->workload,
+			.prompt_tokens = c->prompt_tokens,
+			.gen_tokens = c->gen_tokens,
+			.params_json = params,
+		};
+		snprintf(params, sizeof(params),
+			 "{\"warmup\":%d,\"repetitions\":%d,\"seed\":%llu,\"temperature\":%g}",
+			 cfg->latency.warmup, cfg->latency.repetitions,
+			 (unsigned long long)cfg->latency.seed, cfg->latency.temperature);
+		ret = eb_store_cell_ensure(&s, res->run_id, &row, &cell_ids[i], err);
+	}
+	if (ret) {
+		eb_store_rollback(&s);
+		goto out;
+	}
+	ret = eb_store_commit(&s, err);
+	if (ret)
+		goto out;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = eb_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	pg.on = o->progress;
+	pg.n = plan->n;
+	for (size_t i = 0; i < plan->n && !eb_stop_flag; i++) {
+		const struct eb_cell *cell = &plan->cells[i];
+		const struct eb_adapter_ops *ops = cell->target->ops;
+		struct eb_cell_res c;
+		struct eb_err cerr;
+		char status[32];
+		uint64_t t0 = eb_clock_ns();
+		double secs;
+		int rc;
+
+		pg.i = i;
+		ret = eb_store_cell_status(&s, cell_ids[i], status, sizeof(status), err);
+		if (ret)
+			goto out_sig;
+		if (strcmp(status, "pending") != 0) {
+			res->n_resumed++;
+			continue;
+		}
+		memset(&c, 0, sizeof(c));
+		c.warnings = json_array();
+		c.peak_rss = -1;
+		eb_err_clear(&cerr);
+		if (st && !eb_cell_same_model(open_cell, cell)) {
+			open_ops->close(st);
+			st = NULL;
+			open_cell = NULL;
+		}
+		if (eb_env_reset_peak_rss() != 0)
+			eb_warn(&c, "cannot reset peak RSS (/proc/self/clear_refs): peak_rss_mb "
+				    "covers the whole process");
+		eb_progress_draw(&pg, cell->key, "loading", 0, 0, 0);
+		rc = 0;
+		if (!st) {
+			const char *why = ops->unavailable_reason ? ops->unavailable_reason() : NULL;
+			struct eb_adapter_args a = {
+				.target_id = cell->target->id,
+				.model_id = cell->model->id,
+				.quant = cell->variant->quant,
+				.model_file = cell->variant->file,
+				.model_name = cell->variant->model_name,
+				.options = cell->target->options,
+				.seed = cfg->latency.seed,
+			};
+			if (why)
+				rc = eb_err_set(&cerr, EB_EUNSUPPORTED, "adapter '%s' unavailable: %s",
+						ops->name, why);
+			if (!rc)
+				rc = eb_ensure_model(cell->variant, o->quiet, &cerr);
+			if (!rc)
+				rc = ops->open(&a, &st, &cerr);
+			if (!rc) {
+				open_cell = cell;
+				open_ops = ops;
+			} else {
+				st = NULL;
+			}
+		}
+		c.backend = json_object();
+		json_object_set_new(c.backend, "adapter", json_string(ops->name));
+		json_object_set(c.backend, "options", cell->target->options);
+		if (!rc && ops->describe) {
+			struct eb_err derr;
+			if (ops->describe(st, c.backend, &derr) != 0)
+				eb_warn(&c, "describe: %s", derr.msg);
+			c.model_bytes = json_number_value(json_object_get(c.backend, "model_bytes"));
+			c.kv_bytes = json_number_value(json_object_get(c.backend, "kv_bytes"));
+			c.kv_bytes_per_token =
+				json_number_value(json_object_get(c.backend, "kv_bytes_per_token"));
+		}
+		if (!rc)
+			rc = eb_latency(cfg, cell, ops, st, &c, &pg, &cerr);
+		c.peak_rss = eb_env_peak_rss();
+		secs = (eb_clock_ns() - t0) / 1e9;
+		if (rc == EB_EINTR || eb_stop_flag) {
+			eb_cell_res_release(&c);
+			res->interrupted = 1;
+			break;
+		}
+		if (rc) {
+			c.error = eb_xstrdup(cerr.msg);
+			/* a failed backend is not reused by the next cell */
+			if (st) {
+				open_ops->close(st);
+				st = NULL;
+				open_cell = NULL;
+			}
+		}
+		ret = eb_store_cell(&s, cell_ids[i], cfg, cell, &c, secs, err);
+		if (ret) {
+			eb_cell_res_release(&c);
+			goto out_sig;
+		}
+		if (c.error) {
+			res->n_failed++;
+			if (!o->quiet) {
+				if (pg.on)
+					fprintf(stderr, "\r\033[K");
+				fprintf(stderr, "edgebench: cell %s failed: %s\n", cell->key, c.error);
+			}
+		} else if (c.skipped) {
+			res->n_skipped++;
+		} else {
+			res->n_ok++;
+		}
+		pg.secs_done += secs;
+		pg.n_done_timed++;
+		eb_cell_res_release(&c);
+	}
+	if (eb_stop_flag)
+		res->interrupted = 1;
+	ret = eb_store_run_set_status(&s, res->run_id,
+				      res->interrupted ? "interrupted"
+				      : res->n_failed  ? "failed"
+						       : "ok",
+				      err);
+out_sig:
+	if (pg.on)
+		fprintf(stderr, "\r\033[K");
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+out:
+	if (st)
+		open_ops->close(st);
+	free(cell_ids);
+	eb_store_close(&s);
+	return ret;
+}

@@ -1,0 +1,548 @@
+/* store.c: SQLite schema, migrations and the prepared statements that write results. */
+#include "store.h"
+#include "eb_clock.h"
+#include "eb_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Migration i brings user_version from i to i + 1. Never edit one that has shipped. */
+static const char *const eb_migrations[] = {
+	"CREATE TABLE runs("
+	" id INTEGER PRIMARY KEY,"
+	" uuid TEXT NOT NULL UNIQUE,"
+	" name TEXT NOT NULL,"
+	" config_path TEXT,"
+	" config_json TEXT NOT NULL,"
+	" config_sha256 TEXT NOT NULL,"
+	" edgebench_version TEXT,"
+	" edgebench_commit TEXT,"
+	" host TEXT, os TEXT, kernel TEXT, arch TEXT, cpu_model TEXT,"
+	" cpu_cores INTEGER, mem_bytes INTEGER,"
+	" env_json TEXT,"
+	" started_at TEXT NOT NULL,"
+	" finished_at TEXT,"
+	" status TEXT NOT NULL);"
+	"CREATE TABLE cells("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" target TEXT NOT NULL, adapter TEXT NOT NULL, model TEXT NOT NULL, quant TEXT NOT NULL,"
+	" device TEXT, workload TEXT NOT NULL,"
+	" prompt_tokens INTEGER, gen_tokens INTEGER, params_json TEXT,"
+	" status TEXT NOT NULL DEFAULT 'pending',"
+	" error TEXT, warnings_json TEXT, backend_json TEXT,"
+	" finished_at TEXT, duration_s REAL,"
+	" UNIQUE(run_id, key));"
+	"CREATE TABLE requests("
+	" id INTEGER PRIMARY KEY,"
+	" cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
+	" rep INTEGER NOT NULL, warmup INTEGER NOT NULL,"
+	" n_prompt INTEGER, n_out INTEGER, n_chunks INTEGER,"
+	" ttft_ns INTEGER, e2e_ns INTEGER, decode_ns INTEGER,"
+	" prefill_tps REAL, decode_tps REAL,"
+	" server_json TEXT);"
+	"CREATE INDEX requests_cell ON requests(cell_id);"
+	"CREATE TABLE token_times("
+	" request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL, t_ns INTEGER NOT NULL, n_tokens INTEGER,"
+	" PRIMARY KEY(request_id, idx)) WITHOUT ROWID;"
+	"CREATE TABLE metrics("
+	" cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL, unit TEXT,"
+	" n INTEGER, mean REAL, stddev REAL, median REAL, min REAL, max REAL,"
+	" p90 REAL, p99 REAL, ci_lo REAL, ci_hi REAL, n_outliers INTEGER,"
+	" PRIMARY KEY(cell_id, name));"
+	"CREATE TABLE power_samples("
+	" cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
+	" sensor TEXT NOT NULL, rail TEXT NOT NULL, t_ns INTEGER NOT NULL, watts REAL);"
+	"CREATE INDEX power_samples_cell ON power_samples(cell_id);",
+};
+
+#define EB_N_MIGRATIONS (sizeof(eb_migrations) / sizeof(eb_migrations[0]))
+
+static int eb_dberr(struct eb_store *s, struct eb_err *err, const char *what)
+{
+	return eb_err_set(err, EB_EDB, "%s '%s': %s", what, s->path ? s->path : "?",
+			  s->db ? sqlite3_errmsg(s->db) : "no database");
+}
+
+static int eb_exec(struct eb_store *s, const char *sql, struct eb_err *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		eb_err_set(err, EB_EDB, "database '%s': %s", s->path, msg ? msg : "error");
+		sqlite3_free(msg);
+		return EB_EDB;
+	}
+	return 0;
+}
+
+static int eb_user_version(struct eb_store *s, int *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int eb_store_open(struct eb_store *s, const char *path, int readonly, struct eb_err *err)
+{
+	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	int ver = 0;
+	int ret = EB_EDB;
+
+	s->db = NULL;
+	s->path = eb_xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		ret = eb_err_set(err, EB_EDB, "cannot open database '%s': %s", path,
+				 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	if (eb_user_version(s, &ver) != 0) {
+		ret = eb_err_set(err, EB_EDB, "'%s' is not a SQLite database: %s", path,
+				 sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (ver > (int)EB_N_MIGRATIONS) {
+		ret = eb_err_set(err, EB_EDB,
+				 "database '%s' has schema version %d; this edgebench knows up to %d "
+				 "(upgrade edgebench)",
+				 path, ver, (int)EB_N_MIGRATIONS);
+		goto fail;
+	}
+	if (ver == 0 && !readonly) {
+		sqlite3_stmt *st;
+		int ntables = 0;
+
+		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &st,
+				       NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				ntables = sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (ntables > 0) {
+			ret = eb_err_set(err, EB_EDB,
+					 "'%s' is a SQLite database but not edgebench's (it has tables "
+					 "and no schema version)",
+					 path);
+			goto fail;
+		}
+	}
+	if (readonly) {
+		if (ver < (int)EB_N_MIGRATIONS) {
+			ret = eb_err_set(err, EB_EDB,
+					 "database '%s' has schema version %d, expected %d (open it "
+					 "once with `edgebench run` to migrate)",
+					 path, ver, (int)EB_N_MIGRATIONS);
+			goto fail;
+		}
+	} else {
+		if (eb_exec(s, "PRAGMA journal_mode=WAL", err))
+			goto fail;
+		for (int v = ver; v < (int)EB_N_MIGRATIONS; v++) {
+			char pragma[64];
+
+			if (eb_exec(s, "BEGIN IMMEDIATE", err))
+				goto fail;
+			if (eb_exec(s, eb_migrations[v], err)) {
+				eb_store_rollback(s);
+				goto fail;
+			}
+			snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", v + 1);
+			if (eb_exec(s, pragma, err) || eb_exec(s, "COMMIT", err)) {
+				eb_store_rollback(s);
+				goto fail;
+			}
+		}
+	}
+	if (eb_exec(s, "PRAGMA foreign_keys=ON", err))
+		goto fail;
+	return 0;
+fail:
+	eb_store_close(s);
+	return ret;
+}
+
+void eb_store_close(struct eb_store *s)
+{
+	if (s->db)
+		sqlite3_close(s->db);
+	s->db = NULL;
+	free(s->path);
+	s->path = NULL;
+}
+
+int eb_store_begin(struct eb_store *s, struct eb_err *err)
+{
+	return eb_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int eb_store_commit(struct eb_store *s, struct eb_err *err)
+{
+	return eb_exec(s, "COMMIT", err);
+}
+
+void eb_store_rollback(struct eb_store *s)
+{
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void eb_now_iso(char *buf, size_t n)
+{
+	uint64_t ns = eb_clock_wall_ns();
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ns % 1000000000ull / 1000000ull));
+}
+
+static int eb_prep(struct eb_store *s, const char *sql, sqlite3_stmt **st, struct eb_err *err)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+		return eb_dberr(s, err, "cannot prepare statement on");
+	return 0;
+}
+
+static void eb_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void eb_bind_real(sqlite3_stmt *st, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void eb_bind_nonneg(sqlite3_stmt *st, int i, long long v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int eb_step_done(struct eb_store *s, sqlite3_stmt *st, struct eb_err *err)
+{
+	int rc = sqlite3_step(st);
+	int ret = 0;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		ret = eb_dberr(s, err, "cannot write to database");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int eb_store_run_add(struct eb_store *s, const struct eb_run_info *ri, int64_t *run_id,
+		     struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	char now[64];
+	int ret;
+
+	ret = eb_prep(s,
+		      "INSERT INTO runs(uuid,name,config_path,config_json,config_sha256,"
+		      "edgebench_version,edgebench_commit,host,os,kernel,arch,cpu_model,cpu_cores,"
+		      "mem_bytes,env_json,started_at,status) "
+		      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'running')",
+		      &st, err);
+	if (ret)
+		return ret;
+	eb_now_iso(now, sizeof(now));
+	eb_bind_text(st, 1, ri->uuid);
+	eb_bind_text(st, 2, ri->name);
+	eb_bind_text(st, 3, ri->config_path);
+	eb_bind_text(st, 4, ri->config_json);
+	eb_bind_text(st, 5, ri->config_sha256);
+	eb_bind_text(st, 6, ri->version);
+	eb_bind_text(st, 7, ri->commit);
+	eb_bind_text(st, 8, ri->host);
+	eb_bind_text(st, 9, ri->os);
+	eb_bind_text(st, 10, ri->kernel);
+	eb_bind_text(st, 11, ri->arch);
+	eb_bind_text(st, 12, ri->cpu_model);
+	eb_bind_nonneg(st, 13, ri->cpu_cores);
+	eb_bind_nonneg(st, 14, ri->mem_bytes);
+	eb_bind_text(st, 15, ri->env_json);
+	eb_bind_text(st, 16, now);
+	ret = eb_step_done(s, st, err);
+	if (!ret)
+		*run_id = sqlite3_last_insert_rowid(s->db);
+	return ret;
+}
+
+int eb_store_run_set_status(struct eb_store *s, int64_t run_id, const char *status,
+			    struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	char now[64];
+	int ret;
+
+	ret = eb_prep(s, "UPDATE runs SET status=?, finished_at=? WHERE id=?", &st, err);
+	if (ret)
+		return ret;
+	eb_now_iso(now, sizeof(now));
+	eb_bind_text(st, 1, status);
+	eb_bind_text(st, 2, strcmp(status, "running") == 0 ? NULL : now);
+	sqlite3_bind_int64(st, 3, run_id);
+	return eb_step_done(s, st, err);
+}
+
+int eb_store_run_find_resumable(struct eb_store *s, const char *sha, int64_t *run_id,
+				char uuid[64], struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	ret = eb_prep(s,
+		      "SELECT id, uuid FROM runs WHERE config_sha256=? AND status IN "
+		      "('running','interrupted') ORDER BY id DESC LIMIT 1",
+		      &st, err);
+	if (ret)
+		return ret;
+	eb_bind_text(st, 1, sha);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*run_id = sqlite3_column_int64(st, 0);
+		eb_strlcpy(uuid, (const char *)sqlite3_column_text(st, 1), 64);
+		ret = 0;
+	} else if (rc == SQLITE_DONE) {
+		ret = eb_err_set(err, EB_ENOENT,
+				 "no interrupted run of this config in '%s' to resume", s->path);
+	} else {
+		ret = eb_dberr(s, err, "cannot read");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int eb_store_cell_ensure(struct eb_store *s, int64_t run_id, const struct eb_cell_row *c,
+			 int64_t *cell_id, struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	ret = eb_prep(s,
+		      "INSERT INTO cells(run_id,key,target,adapter,model,quant,device,workload,"
+		      "prompt_tokens,gen_tokens,params_json) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
+		      "ON CONFLICT(run_id,key) DO NOTHING",
+		      &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, run_id);
+	eb_bind_text(st, 2, c->key);
+	eb_bind_text(st, 3, c->target);
+	eb_bind_text(st, 4, c->adapter);
+	eb_bind_text(st, 5, c->model);
+	eb_bind_text(st, 6, c->quant);
+	eb_bind_text(st, 7, c->device);
+	eb_bind_text(st, 8, c->workload);
+	eb_bind_nonneg(st, 9, c->prompt_tokens);
+	eb_bind_nonneg(st, 10, c->gen_tokens);
+	eb_bind_text(st, 11, c->params_json);
+	ret = eb_step_done(s, st, err);
+	if (ret)
+		return ret;
+	ret = eb_prep(s, "SELECT id FROM cells WHERE run_id=? AND key=?", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, run_id);
+	eb_bind_text(st, 2, c->key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*cell_id = sqlite3_column_int64(st, 0);
+	else
+		ret = eb_dberr(s, err, "cannot read");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int eb_store_cell_status(struct eb_store *s, int64_t cell_id, char *buf, size_t n,
+			 struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	ret = eb_prep(s, "SELECT status FROM cells WHERE id=?", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, cell_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		eb_strlcpy(buf, (const char *)sqlite3_column_text(st, 0), n);
+	else
+		ret = eb_err_set(err, EB_ENOENT, "no cell %lld in '%s'", (long long)cell_id, s->path);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int eb_store_cell_finish(struct eb_store *s, int64_t cell_id, const char *status,
+			 const char *error, const char *backend_json, const char *warnings_json,
+			 double duration_s, struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	char now[64];
+	int ret;
+
+	ret = eb_prep(s,
+		      "UPDATE cells SET status=?, error=?, backend_json=?, warnings_json=?, "
+		      "finished_at=?, duration_s=? WHERE id=?",
+		      &st, err);
+	if (ret)
+		return ret;
+	eb_now_iso(now, sizeof(now));
+	eb_bind_text(st, 1, status);
+	eb_bind_text(st, 2, error);
+	eb_bind_text(st, 3, backend_json);
+	eb_bind_text(st, 4, warnings_json);
+	eb_bind_text(st, 5, now);
+	eb_bind_real(st, 6, duration_s);
+	sqlite3_bind_int64(st, 7, cell_id);
+	return eb_step_done(s, st, err);
+}
+
+int eb_store_request_add(struct eb_store *s, int64_t cell_id, const struct eb_request_row *r,
+			 struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t req_id;
+	int ret;
+
+	ret = eb_prep(s,
+		      "INSERT INTO requests(cell_id,rep,warmup,n_prompt,n_out,n_chunks,ttft_ns,"
+		      "e2e_ns,decode_ns,prefill_tps,decode_tps,server_json) "
+		      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+		      &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, cell_id);
+	sqlite3_bind_int(st, 2, r->rep);
+	sqlite3_bind_int(st, 3, r->warmup);
+	eb_bind_nonneg(st, 4, r->n_prompt);
+	eb_bind_nonneg(st, 5, r->n_out);
+	eb_bind_nonneg(st, 6, r->n_chunks);
+	eb_bind_nonneg(st, 7, r->ttft_ns);
+	eb_bind_nonneg(st, 8, r->e2e_ns);
+	eb_bind_nonneg(st, 9, r->decode_ns);
+	eb_bind_real(st, 10, r->prefill_tps);
+	eb_bind_real(st, 11, r->decode_tps);
+	eb_bind_text(st, 12, r->server_json);
+	ret = eb_step_done(s, st, err);
+	if (ret || r->n_times == 0)
+		return ret;
+	req_id = sqlite3_last_insert_rowid(s->db);
+	ret = eb_prep(s, "INSERT INTO token_times(request_id,idx,t_ns,n_tokens) VALUES(?,?,?,?)",
+		      &st, err);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < r->n_times; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, req_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)r->t_ns[i]);
+		eb_bind_nonneg(st, 4, r->n_tokens ? r->n_tokens[i] : -1);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			ret = eb_dberr(s, err, "cannot write to database");
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int eb_store_metric_add(struct eb_store *s, int64_t cell_id, const char *name, const char *unit,
+			const struct eb_summary *m, struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = eb_prep(s,
+		      "INSERT OR REPLACE INTO metrics(cell_id,name,unit,n,mean,stddev,median,min,"
+		      "max,p90,p99,ci_lo,ci_hi,n_outliers) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		      &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, cell_id);
+	eb_bind_text(st, 2, name);
+	eb_bind_text(st, 3, unit);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)m->n);
+	eb_bind_real(st, 5, m->mean);
+	eb_bind_real(st, 6, m->stddev);
+	eb_bind_real(st, 7, m->median);
+	eb_bind_real(st, 8, m->min);
+	eb_bind_real(st, 9, m->max);
+	eb_bind_real(st, 10, m->p90);
+	eb_bind_real(st, 11, m->p99);
+	eb_bind_real(st, 12, m->ci_lo);
+	eb_bind_real(st, 13, m->ci_hi);
+	sqlite3_bind_int64(st, 14, (sqlite3_int64)m->n_outliers);
+	return eb_step_done(s, st, err);
+}
+
+int eb_store_metric_value(struct eb_store *s, int64_t cell_id, const char *name,
+			  const char *unit, double value, struct eb_err *err)
+{
+	struct eb_summary m;
+
+	if (eb_stats_summarize(&value, 1, &m))
+		return eb_err_set(err, EB_EINVAL, "metric '%s' is not a number", name);
+	return eb_store_metric_add(s, cell_id, name, unit, &m, err);
+}
+
+int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err)
+{
+	static const char *const sql[] = {
+		"DELETE FROM requests WHERE cell_id=?",
+		"DELETE FROM metrics WHERE cell_id=?",
+		"DELETE FROM power_samples WHERE cell_id=?",
+	};
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st;
+		int ret = eb_prep(s, sql[i], &st, err);
+
+		if (ret)
+			return ret;
+		sqlite3_bind_int64(st, 1, cell_id);
+		ret = eb_step_done(s, st, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int eb_store_latest_run(struct eb_store *s, int64_t *run_id, struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	ret = eb_prep(s, "SELECT max(id) FROM runs", &st, err);
+	if (ret)
+		return ret;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*run_id = sqlite3_column_int64(st, 0);
+	else
+		ret = eb_err_set(err, EB_ENOENT, "no runs in '%s'", s->path);
+	sqlite3_finalize(st);
+	return ret;
+}

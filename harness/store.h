@@ -1,0 +1,96 @@
+/* store.h: the SQLite database every number goes into; reports read it through this header. */
+#ifndef EB_STORE_H
+#define EB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "../metrics/stats.h"
+#include "eb_err.h"
+
+#define EB_STORE_SCHEMA_VERSION 1
+
+struct eb_store {
+	sqlite3 *db;
+	char *path;
+};
+
+/*
+ * Opens (creating if needed, unless readonly) and migrates the database to the current
+ * schema: WAL, busy_timeout, foreign keys. A database from a newer edgebench, or one
+ * that is not an edgebench database, fails with EB_EDB and says so.
+ */
+int eb_store_open(struct eb_store *s, const char *path, int readonly, struct eb_err *err);
+void eb_store_close(struct eb_store *s);
+
+int eb_store_begin(struct eb_store *s, struct eb_err *err);
+int eb_store_commit(struct eb_store *s, struct eb_err *err);
+void eb_store_rollback(struct eb_store *s);
+
+/* The run-level facts; strings are copied. */
+struct eb_run_info {
+	const char *uuid, *name, *config_path, *config_json, *config_sha256;
+	const char *version, *commit;
+	const char *host, *os, *kernel, *arch, *cpu_model;
+	long long cpu_cores, mem_bytes;
+	const char *env_json; /* everything else about the environment */
+};
+
+int eb_store_run_add(struct eb_store *s, const struct eb_run_info *ri, int64_t *run_id,
+		     struct eb_err *err);
+/* status: running, ok, failed (a cell failed), interrupted. Sets finished_at unless running. */
+int eb_store_run_set_status(struct eb_store *s, int64_t run_id, const char *status,
+			    struct eb_err *err);
+/* Latest run with this config hash whose status is running or interrupted; EB_ENOENT if none. */
+int eb_store_run_find_resumable(struct eb_store *s, const char *config_sha256, int64_t *run_id,
+				char uuid[64], struct eb_err *err);
+
+struct eb_cell_row {
+	const char *key, *target, *adapter, *model, *quant, *device, *workload;
+	int prompt_tokens, gen_tokens;
+	const char *params_json;
+};
+
+/* Adds a pending cell, or finds the existing one with the same key in the run. */
+int eb_store_cell_ensure(struct eb_store *s, int64_t run_id, const struct eb_cell_row *c,
+			 int64_t *cell_id, struct eb_err *err);
+/* The cell's status ("pending", "ok", "failed", "skipped") into buf. */
+int eb_store_cell_status(struct eb_store *s, int64_t cell_id, char *buf, size_t n,
+			 struct eb_err *err);
+/* Final state of a cell: status, error (or NULL), JSON texts (or NULL), wall duration. */
+int eb_store_cell_finish(struct eb_store *s, int64_t cell_id, const char *status,
+			 const char *error, const char *backend_json, const char *warnings_json,
+			 double duration_s, struct eb_err *err);
+
+/* One request's raw figures; NAN/negative values are stored as NULL. */
+struct eb_request_row {
+	int rep, warmup;
+	int n_prompt, n_out, n_chunks;
+	int64_t ttft_ns, e2e_ns, decode_ns;
+	double prefill_tps, decode_tps;
+	const char *server_json;
+	/* token/chunk arrival times relative to t_send, and the tokens each carried */
+	const uint64_t *t_ns;
+	const int *n_tokens;
+	size_t n_times;
+};
+
+int eb_store_request_add(struct eb_store *s, int64_t cell_id, const struct eb_request_row *r,
+			 struct eb_err *err);
+
+/* A summary metric of a cell (name unique per cell). */
+int eb_store_metric_add(struct eb_store *s, int64_t cell_id, const char *name, const char *unit,
+			const struct eb_summary *sum, struct eb_err *err);
+/* A single-valued metric (model bytes, KV bytes, peak RSS). */
+int eb_store_metric_value(struct eb_store *s, int64_t cell_id, const char *name,
+			  const char *unit, double value, struct eb_err *err);
+
+/* Removes what a cell stored (requests, metrics) before it is run again on resume. */
+int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err);
+
+/* The latest run id in the database; EB_ENOENT when empty. */
+int eb_store_latest_run(struct eb_store *s, int64_t *run_id, struct eb_err *err);
+
+#endif
