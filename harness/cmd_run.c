@@ -213,7 +213,8 @@ static const char eb_report_usage[] =
 	"One row per cell: run, target, model, quant, status, ttft_ms, prefill_tps,\n"
 	"decode_tps, e2e_ms, peak_rss_mb. Each figure is the median over the cell's measured\n"
 	"(non-warm-up) requests; empty (csv), null (json) or - (table) when not measured.\n"
-	"--wide adds key, prompt_tokens, gen_tokens and error. Default run: all.\n";
+	"The table also shows prompt_tokens and gen_tokens; --wide adds them (and key,\n"
+	"error) to csv and json. Default run: all.\n";
 
 static int eb_open_db(const char *cmd, const char *db, struct eb_store *s)
 {

@@ -7,10 +7,13 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const eb_cols[] = { "run", "target", "model", "quant", "status",
-				       "ttft_ms", "prefill_tps", "decode_tps", "e2e_ms",
-				       "peak_rss_mb" };
-#define EB_NCOLS 10
+/* A report column: its name, the SQL result column it reads, and how to print it. */
+enum eb_col_kind { EB_COL_INT, EB_COL_TEXT, EB_COL_NUM };
+struct eb_col {
+	const char *name;
+	int sql;
+	enum eb_col_kind kind;
+};
 
 static const char eb_cells_sql[] =
 	"SELECT c.run_id, c.target, c.model, c.quant, c.status,"
@@ -21,6 +24,44 @@ static const char eb_cells_sql[] =
 	" (SELECT median FROM metrics m WHERE m.cell_id=c.id AND m.name='peak_rss_mb'),"
 	" c.key, c.prompt_tokens, c.gen_tokens, c.error"
 	" FROM cells c WHERE (?1 = 0 OR c.run_id = ?1) ORDER BY c.run_id, c.id";
+
+static const struct eb_col eb_col_run = { "run", 0, EB_COL_INT };
+static const struct eb_col eb_col_ident[] = {
+	{ "target", 1, EB_COL_TEXT }, { "model", 2, EB_COL_TEXT }, { "quant", 3, EB_COL_TEXT },
+};
+static const struct eb_col eb_col_lengths[] = {
+	{ "prompt_tokens", 11, EB_COL_INT }, { "gen_tokens", 12, EB_COL_INT },
+};
+static const struct eb_col eb_col_figures[] = {
+	{ "status", 4, EB_COL_TEXT },      { "ttft_ms", 5, EB_COL_NUM },
+	{ "prefill_tps", 6, EB_COL_NUM },  { "decode_tps", 7, EB_COL_NUM },
+	{ "e2e_ms", 8, EB_COL_NUM },       { "peak_rss_mb", 9, EB_COL_NUM },
+};
+static const struct eb_col eb_col_key = { "key", 10, EB_COL_TEXT };
+static const struct eb_col eb_col_error = { "error", 13, EB_COL_TEXT };
+
+#define EB_MAX_COLS 16
+
+/* The columns of a report, in order: csv/json carry exactly the documented ten unless
+ * wide; the table always shows the prompt and generation lengths that tell cells apart. */
+static size_t eb_columns(enum eb_report_format fmt, int wide, const struct eb_col **cols)
+{
+	size_t n = 0;
+
+	cols[n++] = &eb_col_run;
+	for (size_t i = 0; i < 3; i++)
+		cols[n++] = &eb_col_ident[i];
+	if (wide || fmt == EB_REPORT_TABLE)
+		for (size_t i = 0; i < 2; i++)
+			cols[n++] = &eb_col_lengths[i];
+	for (size_t i = 0; i < 6; i++)
+		cols[n++] = &eb_col_figures[i];
+	if (wide) {
+		cols[n++] = &eb_col_key;
+		cols[n++] = &eb_col_error;
+	}
+	return n;
+}
 
 /* CSV field per RFC 4180: quoted when it has a comma, quote or line break. */
 static void eb_csv_field(FILE *f, const char *s)
@@ -38,16 +79,24 @@ static void eb_csv_field(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* Figures keep 4 significant digits in the table; csv/json carry full precision. */
-static void eb_fmt_num(char *buf, size_t n, sqlite3_stmt *st, int col, int full)
+/* A cell's text: full precision for csv, 4 significant digits for the table. */
+static void eb_col_text(char *buf, size_t n, sqlite3_stmt *st, const struct eb_col *c, int full)
 {
 	double v;
 
-	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+	if (sqlite3_column_type(st, c->sql) == SQLITE_NULL) {
 		buf[0] = '\0';
 		return;
 	}
-	v = sqlite3_column_double(st, col);
+	if (c->kind == EB_COL_TEXT) {
+		eb_strlcpy(buf, (const char *)sqlite3_column_text(st, c->sql), n);
+		return;
+	}
+	if (c->kind == EB_COL_INT) {
+		snprintf(buf, n, "%lld", (long long)sqlite3_column_int64(st, c->sql));
+		return;
+	}
+	v = sqlite3_column_double(st, c->sql);
 	if (full)
 		snprintf(buf, n, "%.17g", v);
 	else if (fabs(v) >= 1000)
@@ -56,114 +105,98 @@ static void eb_fmt_num(char *buf, size_t n, sqlite3_stmt *st, int col, int full)
 		snprintf(buf, n, "%.4g", v);
 }
 
+static json_t *eb_col_json(sqlite3_stmt *st, const struct eb_col *c)
+{
+	if (sqlite3_column_type(st, c->sql) == SQLITE_NULL)
+		return json_null();
+	switch (c->kind) {
+	case EB_COL_INT:
+		return json_integer(sqlite3_column_int64(st, c->sql));
+	case EB_COL_NUM:
+		return json_real(sqlite3_column_double(st, c->sql));
+	case EB_COL_TEXT:
+		break;
+	}
+	return json_string((const char *)sqlite3_column_text(st, c->sql));
+}
+
 int eb_report_cells(struct eb_store *s, int64_t run_id, enum eb_report_format fmt, int wide,
 		    FILE *out, struct eb_err *err)
 {
-	/* the table always shows the prompt and generation lengths that tell cells apart */
-	sqlite3_stmt *st;
-	json_t *arr = NULL;
+	const struct eb_col *cols[EB_MAX_COLS];
+	size_t ncols = eb_columns(fmt, wide, cols);
+	size_t width[EB_MAX_COLS];
 	char **cells = NULL;
-	size_t nrows = 0, alloc = 0, ncols = wide ? EB_NCOLS + 4 : EB_NCOLS;
-	size_t width[EB_NCOLS + 4];
-	static const char *const wide_cols[] = { "key", "prompt_tokens", "gen_tokens", "error" };
+	size_t nrows = 0, alloc = 0;
+	json_t *arr = json_array();
+	sqlite3_stmt *st;
 	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(s->db, eb_cells_sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, eb_cells_sql, -1, &st, NULL) != SQLITE_OK) {
+		json_decref(arr);
 		return eb_err_set(err, EB_EDB, "cannot query '%s': %s", s->path,
 				  sqlite3_errmsg(s->db));
+	}
 	sqlite3_bind_int64(st, 1, run_id);
-	if (fmt == EB_REPORT_JSON)
-		arr = json_array();
 	for (size_t c = 0; c < ncols; c++)
-		width[c] = strlen(c < EB_NCOLS ? eb_cols[c] : wide_cols[c - EB_NCOLS]);
+		width[c] = strlen(cols[c]->name);
 	if (fmt == EB_REPORT_CSV) {
 		for (size_t c = 0; c < ncols; c++)
-			fprintf(out, "%s%s", c ? "," : "", c < EB_NCOLS ? eb_cols[c] : wide_cols[c - EB_NCOLS]);
+			fprintf(out, "%s%s", c ? "," : "", cols[c]->name);
 		fputc('\n', out);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char val[EB_NCOLS + 4][256];
-		int isnum[EB_NCOLS + 4] = { 0 };
+		char val[1024];
 
-		snprintf(val[0], sizeof(val[0]), "%lld", (long long)sqlite3_column_int64(st, 0));
-		isnum[0] = 1;
-		for (int c = 1; c <= 4; c++)
-			eb_strlcpy(val[c], (const char *)sqlite3_column_text(st, c), sizeof(val[c]));
-		for (int c = 5; c < EB_NCOLS; c++) {
-			eb_fmt_num(val[c], sizeof(val[c]), st, c, fmt != EB_REPORT_TABLE);
-			isnum[c] = 1;
-		}
-		if (wide) {
-			const char *e = (const char *)sqlite3_column_text(st, 13);
+		if (fmt == EB_REPORT_JSON) {
+			json_t *o = json_object();
 
-			eb_strlcpy(val[10], (const char *)sqlite3_column_text(st, 10), sizeof(val[10]));
-			eb_fmt_num(val[11], sizeof(val[11]), st, 11, 1);
-			eb_fmt_num(val[12], sizeof(val[12]), st, 12, 1);
-			isnum[11] = isnum[12] = 1;
-			eb_strlcpy(val[13], e ? e : "", sizeof(val[13]));
+			for (size_t c = 0; c < ncols; c++)
+				json_object_set_new(o, cols[c]->name, eb_col_json(st, cols[c]));
+			json_array_append_new(arr, o);
+			continue;
 		}
 		if (fmt == EB_REPORT_CSV) {
 			for (size_t c = 0; c < ncols; c++) {
+				eb_col_text(val, sizeof(val), st, cols[c], 1);
 				if (c)
 					fputc(',', out);
-				eb_csv_field(out, val[c]);
+				eb_csv_field(out, val);
 			}
 			fputc('\n', out);
-		} else if (fmt == EB_REPORT_JSON) {
-			json_t *o = json_object();
-
-			for (size_t c = 0; c < ncols; c++) {
-				const char *name = c < EB_NCOLS ? eb_cols[c] : wide_cols[c - EB_NCOLS];
-				int col = c < EB_NCOLS ? (int)c : (int)c;
-
-				if (isnum[c] && sqlite3_column_type(st, col) == SQLITE_NULL)
-					json_object_set_new(o, name, json_null());
-				else if (c == 0 || c == 11 || c == 12)
-					json_object_set_new(o, name, json_integer(sqlite3_column_int64(st, col)));
-				else if (isnum[c])
-					json_object_set_new(o, name, json_real(sqlite3_column_double(st, col)));
-				else if (c == 13 && sqlite3_column_type(st, 13) == SQLITE_NULL)
-					json_object_set_new(o, name, json_null());
-				else
-					json_object_set_new(o, name, json_string(val[c]));
-			}
-			json_array_append_new(arr, o);
-		} else {
-			if (nrows == alloc) {
-				alloc = alloc ? 2 * alloc : 16;
-				cells = eb_xrealloc(cells, alloc * ncols * sizeof(*cells));
-			}
-			for (size_t c = 0; c < ncols; c++) {
-				cells[nrows * ncols + c] = eb_xstrdup(val[c]);
-				if (strlen(val[c]) > width[c])
-					width[c] = strlen(val[c]);
-			}
-			nrows++;
+			continue;
 		}
+		if (nrows == alloc) {
+			alloc = alloc ? 2 * alloc : 16;
+			cells = eb_xrealloc(cells, alloc * ncols * sizeof(*cells));
+		}
+		for (size_t c = 0; c < ncols; c++) {
+			eb_col_text(val, sizeof(val), st, cols[c], 0);
+			if (!val[0])
+				eb_strlcpy(val, "-", sizeof(val));
+			cells[nrows * ncols + c] = eb_xstrdup(val);
+			if (strlen(val) > width[c])
+				width[c] = strlen(val);
+		}
+		nrows++;
 	}
 	if (rc != SQLITE_DONE)
 		ret = eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
 	sqlite3_finalize(st);
-	if (fmt == EB_REPORT_JSON) {
-		if (!ret) {
-			json_dumpf(arr, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-			fputc('\n', out);
-		}
-		json_decref(arr);
-	} else if (fmt == EB_REPORT_TABLE) {
+	if (fmt == EB_REPORT_JSON && !ret) {
+		json_dumpf(arr, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+		fputc('\n', out);
+	}
+	json_decref(arr);
+	if (fmt == EB_REPORT_TABLE) {
 		for (size_t c = 0; c < ncols; c++)
-			fprintf(out, "%s%-*s", c ? "  " : "", (int)width[c],
-				c < EB_NCOLS ? eb_cols[c] : wide_cols[c - EB_NCOLS]);
+			fprintf(out, "%s%-*s", c ? "  " : "", (int)width[c], cols[c]->name);
 		fputc('\n', out);
 		for (size_t r = 0; r < nrows; r++) {
 			for (size_t c = 0; c < ncols; c++) {
-				const char *v = cells[r * ncols + c];
-				int right = c == 0 || (c >= 5 && c < EB_NCOLS) || c == 11 || c == 12;
+				int w = cols[c]->kind == EB_COL_TEXT ? -(int)width[c] : (int)width[c];
 
-				if (!*v)
-					v = "-";
-				fprintf(out, "%s%*s", c ? "  " : "",
-					right ? (int)width[c] : -(int)width[c], v);
+				fprintf(out, "%s%*s", c ? "  " : "", w, cells[r * ncols + c]);
 				free(cells[r * ncols + c]);
 			}
 			fputc('\n', out);

@@ -13,7 +13,8 @@ enum eb_report_format { EB_REPORT_TABLE, EB_REPORT_CSV, EB_REPORT_JSON };
  * One row per cell of run `run_id` (0 = every run), columns run, target, model, quant,
  * status, ttft_ms, prefill_tps, decode_tps, e2e_ms, peak_rss_mb — each figure the median
  * over the cell's measured (non-warm-up) requests; NULL/empty when not measured.
- * `wide` adds key, prompt_tokens, gen_tokens and error. Returns 0 or EB_EDB.
+ * `wide` adds prompt_tokens, gen_tokens, key and error; the table always shows
+ * prompt_tokens and gen_tokens. Returns 0 or EB_EDB.
  */
 int eb_report_cells(struct eb_store *s, int64_t run_id, enum eb_report_format fmt, int wide,
 		    FILE *out, struct eb_err *err);
