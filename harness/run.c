@@ -159,6 +159,36 @@ out:
 	return ret;
 }
 
+/*
+ * Without the model's tokenizer: the first words of the corpus, 3 words per 4 tokens
+ * (English text averages about 1.3 tokens a word). Caller frees.
+ */
+static char *eb_prompt_words(int n_tokens)
+{
+	struct eb_buf b;
+	int words = (n_tokens * 3 + 3) / 4;
+	const char *p = eb_prompt_corpus();
+
+	eb_buf_init(&b, 0);
+	while (words > 0) {
+		const char *q = p;
+
+		while (*q == ' ' || *q == '\n')
+			q++;
+		if (!*q) {
+			p = eb_prompt_corpus();
+			eb_buf_addstr(&b, "\n\n");
+			continue;
+		}
+		while (*q && *q != ' ' && *q != '\n')
+			q++;
+		eb_buf_add(&b, p, (size_t)(q - p));
+		p = q;
+		words--;
+	}
+	return eb_buf_detach(&b, NULL);
+}
+
 static void eb_summarize_store(struct eb_store *s, int64_t cell_id, const char *name,
 			       const char *unit, const double *x, size_t n, struct eb_cell_res *c,
 			       struct eb_err *err, int *ret)
@@ -185,21 +215,23 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 	char *text = NULL;
 	int ret;
 
-	if (!(ops->caps & EB_CAP_TOKENIZE) || !(ops->caps & EB_CAP_PROMPT_TOKENS)) {
-		/* remote backends without a tokenizer land with the remote-adapter issue */
-		return eb_err_set(err, EB_EUNSUPPORTED,
-				  "adapter '%s' cannot take an exact-length prompt yet", ops->name);
+	if (ops->caps & EB_CAP_TOKENIZE) {
+		ret = eb_make_prompt(ops, st, cell->prompt_tokens, &toks, &text, err);
+		if (ret)
+			return ret;
+	} else {
+		text = eb_prompt_words(cell->prompt_tokens);
+		eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about %d tokens of text "
+			   "(%zu bytes); n_prompt is the server's count",
+			ops->name, cell->prompt_tokens, strlen(text));
 	}
-	ret = eb_make_prompt(ops, st, cell->prompt_tokens, &toks, &text, err);
-	if (ret)
-		return ret;
 	c->reqs = eb_xcalloc((size_t)total, sizeof(*c->reqs));
 	for (int r = 0; r < total; r++) {
 		struct eb_times tm = { 0 };
 		struct eb_gen_res gr = { 0, -1, -1, NULL };
 		struct eb_gen_req rq = {
-			.prompt_tokens = toks,
-			.n_prompt_tokens = (size_t)cell->prompt_tokens,
+			.prompt_tokens = (ops->caps & EB_CAP_PROMPT_TOKENS) ? toks : NULL,
+			.n_prompt_tokens = toks ? (size_t)cell->prompt_tokens : 0,
 			.prompt_text = text,
 			.n_predict = cell->gen_tokens,
 			.seed = L->seed,
