@@ -91,6 +91,9 @@ static const struct eb_key eb_k_latency[] = {
 	{ "repetitions", K_INT, 0, NULL, 1, 100000, "5", "measured requests per cell" },
 	{ "seed", K_INT, 0, NULL, 0, 4294967295.0, "42", "sampling seed" },
 	{ "temperature", K_NUM, 0, NULL, 0, 100, "0", "0 = greedy" },
+	{ "prompts", K_STR, 0, NULL, EB_NOLIM, "same",
+	  "same: every request sends one prompt; distinct: each request starts elsewhere in "
+	  "the text, so none shares a prefix a server could cache (hailo-ollama)" },
 	{ NULL },
 };
 
@@ -622,6 +625,14 @@ static void eb_config_extract(struct eb_config *c, struct eb_vctx *v)
 		c->latency.warmup = (int)eb_jint(lat, "warmup", 1);
 		c->latency.repetitions = (int)eb_jint(lat, "repetitions", 5);
 		c->latency.seed = (uint64_t)eb_jint(lat, "seed", 42);
+		{
+			const char *pm = json_string_value(json_object_get(lat, "prompts"));
+
+			if (pm && strcmp(pm, "same") != 0 && strcmp(pm, "distinct") != 0)
+				eb_verr(v, "workloads.latency.prompts", 0,
+					"\"%s\" is not one of: same, distinct", pm);
+			c->latency.distinct_prompts = pm && strcmp(pm, "distinct") == 0;
+		}
 		c->latency.temperature =
 			json_is_number(json_object_get(lat, "temperature"))
 				? json_number_value(json_object_get(lat, "temperature"))

@@ -42,6 +42,7 @@ struct eb_cfg_latency {
 	int repetitions;
 	uint64_t seed;
 	double temperature;
+	int distinct_prompts; /* each request its own text (no shared prefix) */
 };
 
 struct eb_cfg_rule {

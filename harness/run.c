@@ -126,28 +126,43 @@ static void eb_progress_draw(struct eb_progress *p, const char *key, const char 
 
 /* --- the latency workload --------------------------------------------------------- */
 
-/* Prompt of exactly n tokens cut from the corpus (repeated as needed). */
-static int eb_make_prompt(const struct eb_adapter_ops *ops, void *st, int n, int32_t **toks,
-			  char **text, struct eb_err *err)
+/*
+ * Prompt of exactly n tokens cut from the corpus (repeated as needed), starting `off`
+ * tokens into it: the tokenizer's own prefix (BOS where the model adds one) followed by
+ * corpus tokens [off, off + n - prefix). *toks and *text are malloc'd for the caller.
+ */
+static int eb_make_prompt(const struct eb_adapter_ops *ops, void *st, int n, size_t off,
+			  int32_t **toks, char **text, struct eb_err *err)
 {
 	struct eb_buf corpus;
-	int32_t *t = NULL;
-	size_t nt = 0;
+	int32_t *pre = NULL, *body = NULL, *t = NULL;
+	size_t npre = 0, nbody = 0;
 	int ret;
 
+	ret = ops->tokenize(st, "", 1, &pre, &npre, err);
+	if (ret)
+		return ret;
+	if (npre >= (size_t)n) {
+		free(pre);
+		return eb_err_set(err, EB_EINVAL, "prompt of %d tokens is shorter than the "
+						 "tokenizer's own prefix (%zu)", n, npre);
+	}
 	eb_buf_init(&corpus, 0);
 	eb_buf_addstr(&corpus, eb_prompt_corpus());
 	for (;;) {
-		free(t);
-		t = NULL;
-		ret = ops->tokenize(st, corpus.buf, 1, &t, &nt, err);
+		free(body);
+		body = NULL;
+		ret = ops->tokenize(st, corpus.buf, 0, &body, &nbody, err);
 		if (ret)
 			goto out;
-		if (nt >= (size_t)n)
+		if (nbody >= off + (size_t)n)
 			break;
 		eb_buf_addstr(&corpus, "\n\n");
 		eb_buf_addstr(&corpus, eb_prompt_corpus());
 	}
+	t = eb_xmalloc((size_t)n * sizeof(*t));
+	memcpy(t, pre, npre * sizeof(*t));
+	memcpy(t + npre, body + off, ((size_t)n - npre) * sizeof(*t));
 	ret = ops->detokenize(st, t, (size_t)n, text, err);
 	if (ret)
 		goto out;
@@ -155,36 +170,42 @@ static int eb_make_prompt(const struct eb_adapter_ops *ops, void *st, int n, int
 	t = NULL;
 out:
 	free(t);
+	free(pre);
+	free(body);
 	eb_buf_release(&corpus);
 	return ret;
 }
 
 /*
- * Without the model's tokenizer: the first words of the corpus, 3 words per 4 tokens
- * (English text averages about 1.3 tokens a word). Caller frees.
+ * Without the model's tokenizer: 3 corpus words per 4 tokens (English text averages
+ * about 1.3 tokens a word), from word `off` on, joined by single spaces; the corpus
+ * repeats as needed. Caller frees.
  */
-static char *eb_prompt_words(int n_tokens)
+static char *eb_prompt_words(int n_tokens, size_t off)
 {
-	struct eb_buf b;
-	int words = (n_tokens * 3 + 3) / 4;
+	size_t want = (size_t)(n_tokens * 3 + 3) / 4;
 	const char *p = eb_prompt_corpus();
+	struct eb_buf b;
 
 	eb_buf_init(&b, 0);
-	while (words > 0) {
-		const char *q = p;
+	for (size_t w = 0; w < off + want;) {
+		const char *q;
 
-		while (*q == ' ' || *q == '\n')
-			q++;
-		if (!*q) {
+		while (*p == ' ' || *p == '\n')
+			p++;
+		if (!*p) {
 			p = eb_prompt_corpus();
-			eb_buf_addstr(&b, "\n\n");
 			continue;
 		}
-		while (*q && *q != ' ' && *q != '\n')
-			q++;
-		eb_buf_add(&b, p, (size_t)(q - p));
+		for (q = p; *q && *q != ' ' && *q != '\n'; q++)
+			;
+		if (w >= off) {
+			if (b.len)
+				eb_buf_addstr(&b, " ");
+			eb_buf_add(&b, p, (size_t)(q - p));
+		}
 		p = q;
-		words--;
+		w++;
 	}
 	return eb_buf_detach(&b, NULL);
 }
@@ -213,26 +234,16 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 	int total = L->warmup + L->repetitions;
 	int32_t *toks = NULL;
 	char *text = NULL;
-	int ret;
+	int ret = 0;
 
-	if (ops->caps & EB_CAP_TOKENIZE) {
-		ret = eb_make_prompt(ops, st, cell->prompt_tokens, &toks, &text, err);
-		if (ret)
-			return ret;
-	} else {
-		text = eb_prompt_words(cell->prompt_tokens);
-		eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about %d tokens of text "
-			   "(%zu bytes); n_prompt is the server's count",
-			ops->name, cell->prompt_tokens, strlen(text));
-	}
 	c->reqs = eb_xcalloc((size_t)total, sizeof(*c->reqs));
 	for (int r = 0; r < total; r++) {
+		/* "distinct": each request starts at another place in the text, so no two
+		 * share a prefix a server could reuse (hailo-ollama keeps KV state) */
+		size_t off = L->distinct_prompts ? (size_t)r * (size_t)cell->prompt_tokens : 0;
 		struct eb_times tm = { 0 };
 		struct eb_gen_res gr = { 0, -1, -1, NULL };
 		struct eb_gen_req rq = {
-			.prompt_tokens = (ops->caps & EB_CAP_PROMPT_TOKENS) ? toks : NULL,
-			.n_prompt_tokens = toks ? (size_t)cell->prompt_tokens : 0,
-			.prompt_text = text,
 			.n_predict = cell->gen_tokens,
 			.seed = L->seed,
 			.temperature = L->temperature,
@@ -244,6 +255,28 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		int warm = r < L->warmup;
 		int n_out = 0;
 
+		if (r == 0 || L->distinct_prompts) {
+			free(toks);
+			free(text);
+			toks = NULL;
+			text = NULL;
+			if (ops->caps & EB_CAP_TOKENIZE) {
+				ret = eb_make_prompt(ops, st, cell->prompt_tokens, off, &toks, &text,
+						     err);
+				if (ret)
+					goto out;
+			} else {
+				text = eb_prompt_words(cell->prompt_tokens, off);
+				if (r == 0)
+					eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about "
+						   "%d tokens of text (%zu bytes); n_prompt is the "
+						   "server's count",
+						ops->name, cell->prompt_tokens, strlen(text));
+			}
+		}
+		rq.prompt_tokens = (ops->caps & EB_CAP_PROMPT_TOKENS) ? toks : NULL;
+		rq.n_prompt_tokens = toks ? (size_t)cell->prompt_tokens : 0;
+		rq.prompt_text = text;
 		eb_progress_draw(pg, cell->key, "request", warm ? r + 1 : r - L->warmup + 1,
 				 warm ? L->warmup : L->repetitions, warm);
 		if (ops->reset && (ret = ops->reset(st, err)) != 0)
@@ -507,9 +540,11 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			.params_json = params,
 		};
 		snprintf(params, sizeof(params),
-			 "{\"warmup\":%d,\"repetitions\":%d,\"seed\":%llu,\"temperature\":%g}",
+			 "{\"warmup\":%d,\"repetitions\":%d,\"seed\":%llu,\"temperature\":%g,"
+			 "\"prompts\":\"%s\"}",
 			 cfg->latency.warmup, cfg->latency.repetitions,
-			 (unsigned long long)cfg->latency.seed, cfg->latency.temperature);
+			 (unsigned long long)cfg->latency.seed, cfg->latency.temperature,
+			 cfg->latency.distinct_prompts ? "distinct" : "same");
 		ret = eb_store_cell_ensure(&s, res->run_id, &row, &cell_ids[i], err);
 	}
 	if (ret) {
