@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,37 +42,46 @@ static const struct eb_synth_opt {
 	enum eb_synth_optid id;
 	const char *name;
 	const char *alias;
-	const char *arg;  /* NULL: a flag */
+	const char *arg;    /* NULL: a flag */
 	long long min, max; /* for integer arguments (both 0: not an integer) */
 	const char *help;
 } eb_synth_optv[] = {
-	{ EB_SO_SHAPE, "--shape", NULL, "NAME", 0, 0, "a named shape (see `edgebench model shapes`)" },
+	{ EB_SO_SHAPE, "--shape", NULL, "NAME", 0, 0,
+	  "a named shape (see `edgebench model shapes`)" },
 	{ EB_SO_VOCAB, "--vocab", NULL, "NAME|FILE", 0, 0,
 	  "tokenizer: llama-spm, llama-bpe, qwen2, ...\n"
 	  "(ggml-vocab-NAME.gguf in $EB_VOCAB_DIR or in\n"
 	  "llama.cpp's models/) or a vocab-only .gguf;\n"
 	  "default: the shape's" },
-	{ EB_SO_TYPE, "--type", NULL, "TYPE", 0, 0, "weight type, as llama-quantize names it (required)" },
+	{ EB_SO_TYPE, "--type", NULL, "TYPE", 0, 0,
+	  "weight type, as llama-quantize names it (required)" },
 	{ EB_SO_OUTPUT, "--output", "-o", "FILE", 0, 0, "the .gguf to write (required)" },
 	{ EB_SO_SEED, "--seed", NULL, "N", 0, LLONG_MAX, "weights' random seed (default 1)" },
-	{ EB_SO_THREADS, "--threads", NULL, "N", 1, 4096, "threads for quantizing (default: all cores)" },
-	{ EB_SO_ARCH, "--arch", NULL, "ARCH", 0, 0, "llama or qwen2 (default: the shape's, else llama)" },
+	{ EB_SO_THREADS, "--threads", NULL, "N", 1, 4096,
+	  "threads for quantizing (default: all cores)" },
+	{ EB_SO_ARCH, "--arch", NULL, "ARCH", 0, 0,
+	  "llama or qwen2 (default: the shape's, else llama)" },
 	{ EB_SO_N_EMBD, "--n-embd", NULL, "N", 1, 65536, "hidden size" },
 	{ EB_SO_N_LAYER, "--n-layer", NULL, "N", 1, 1024, "transformer blocks" },
 	{ EB_SO_N_HEAD, "--n-head", NULL, "N", 1, 4096, "attention heads" },
-	{ EB_SO_N_HEAD_KV, "--n-head-kv", NULL, "N", 1, 4096, "key/value heads (GQA when fewer than heads)" },
+	{ EB_SO_N_HEAD_KV, "--n-head-kv", NULL, "N", 1, 4096,
+	  "key/value heads (GQA when fewer than heads)" },
 	{ EB_SO_N_FF, "--n-ff", NULL, "N", 1, 1048576, "feed-forward size" },
 	{ EB_SO_N_CTX, "--n-ctx", NULL, "N", 1, 16777216, "training context length" },
-	{ EB_SO_ROPE_THETA, "--rope-theta", NULL, "X", 0, 0, "rope frequency base (default: the shape's, else 10000)" },
-	{ EB_SO_NORM_EPS, "--norm-eps", NULL, "X", 0, 0, "RMS norm epsilon (default: the shape's, else 1e-5)" },
-	{ EB_SO_FORCE, "--force", "-f", NULL, 0, 0, "rewrite FILE when it exists (default: reuse it)" },
+	{ EB_SO_ROPE_THETA, "--rope-theta", NULL, "X", 0, 0,
+	  "rope frequency base (default: the shape's, else 10000)" },
+	{ EB_SO_NORM_EPS, "--norm-eps", NULL, "X", 0, 0,
+	  "RMS norm epsilon (default: the shape's, else 1e-5)" },
+	{ EB_SO_FORCE, "--force", "-f", NULL, 0, 0,
+	  "rewrite FILE when it exists (default: reuse it)" },
 	{ EB_SO_QUIET, "--quiet", "-q", NULL, 0, 0, "no progress on stderr" },
 	{ 0, NULL, NULL, NULL, 0, 0, NULL },
 };
 
 static void eb_model_usage(FILE *f)
 {
-	fprintf(f, "usage: edgebench model <command> [options]   (edgebench model <command> --help)\n\n"
+	fprintf(f, "usage: edgebench model <command> [options]\n"
+		   "       edgebench model <command> --help\n\n"
 		   "commands:\n"
 		   "  synth    write a GGUF model with random weights and a real tokenizer, to\n"
 		   "           measure the speed and memory of a model you cannot download\n"
@@ -96,7 +106,7 @@ static void eb_synth_usage(FILE *f)
 		"If FILE exists it is reused as it is (configs rely on \"synthesize or reuse\");\n"
 		"--force rewrites it. FILE appears only when complete (temp file + rename).\n"
 		"f32/f16 are written directly (streamed, any size); other types are written as\n"
-		"f16 next to FILE first, then quantized by llama.cpp, so the disk must hold both.\n\n"
+		"f16 next to FILE first, then quantized by llama.cpp: the disk must hold both.\n\n"
 		"options:\n");
 	for (const struct eb_synth_opt *o = eb_synth_optv; o->name; o++) {
 		char lhs[64];
@@ -126,16 +136,18 @@ static void eb_synth_usage(FILE *f)
 	fprintf(f, "\ntypes (not iq1_*, iq2_*, iq3_*, q2_k_s: they need an importance matrix):\n");
 	eb_synth_print_types(f, 2, 78);
 	fprintf(f, "\nexample:\n"
-		   "  edgebench model synth --shape llama3-8b --type q4_k_m -o llama3-8b-q4_k_m.gguf\n"
-		   "\nexit codes: 0 written or reused; 1 failed (no partial FILE left); 2 usage error\n");
+		   "  edgebench model synth --shape llama3-8b --type q4_k_m -o l3-q4_k_m.gguf\n"
+		   "\nexit codes: 0 written or reused; 1 failed; 2 usage error; 3 interrupted\n"
+		   "(FILE only ever appears complete; on failure or Ctrl-C the temporaries are\n"
+		   "removed too, unless a second Ctrl-C kills edgebench at once)\n");
 }
 
 static void eb_shapes_usage(FILE *f)
 {
 	fprintf(f, "usage: edgebench model shapes\n\n"
-		   "Lists the named shapes of `edgebench model synth`: dimensions, parameter count\n"
-		   "with the shape's default vocab, and the real model each mirrors. A parameter\n"
-		   "count marked ~ uses the published vocab size (the vocab file was not found).\n");
+		   "Lists the named shapes of `edgebench model synth`: dimensions, parameter\n"
+		   "count with the shape's default vocab, and the real model each mirrors.\n"
+		   "A count marked ~ uses the published vocab size (no vocab file found).\n");
 }
 
 static int eb_synth_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -235,8 +247,19 @@ static int eb_synth_is_gguf(const char *path)
 	return ok;
 }
 
+static volatile sig_atomic_t eb_synth_sig;
+static volatile int eb_synth_stop; /* mirrored for eb_synth_opts.stop */
+
+/* First SIGINT/SIGTERM: stop cleanly (SA_RESETHAND: a second one kills). */
+static void eb_synth_on_signal(int sig)
+{
+	eb_synth_sig = sig;
+	eb_synth_stop = 1;
+}
+
 static int eb_cmd_model_synth(int argc, char **argv)
 {
+	struct sigaction sa, old_int, old_term;
 	struct eb_synth_opts o;
 	struct eb_synth_shape shape;
 	struct eb_synth_progress prog;
@@ -264,28 +287,30 @@ static int eb_cmd_model_synth(int argc, char **argv)
 		if (strncmp(arg, "--", 2) == 0)
 			eq = strchr(arg, '=');
 		opt = eb_synth_opt_find(arg, eq ? (size_t)(eq - arg) : strlen(arg));
+		if (!opt && arg[0] == '-')
+			return eb_synth_unknown_opt(arg);
 		if (!opt)
-			return arg[0] == '-' ? eb_synth_unknown_opt(arg)
-					     : eb_synth_fail(EB_EXIT_USAGE,
-							     "unexpected argument '%s' (see --help)",
-							     arg);
+			return eb_synth_fail(EB_EXIT_USAGE, "unexpected argument '%s' (see --help)",
+					     arg);
 		if (opt->arg) {
 			if (eq) {
 				val = eq + 1;
 			} else if (i + 1 < argc) {
 				val = argv[++i];
 			} else {
-				return eb_synth_fail(EB_EXIT_USAGE, "option '%s' needs a value (%s)",
-						     opt->name, opt->arg);
+				return eb_synth_fail(EB_EXIT_USAGE,
+						     "option '%s' needs a value (%s)", opt->name,
+						     opt->arg);
 			}
 		} else if (eq) {
-			return eb_synth_fail(EB_EXIT_USAGE, "option '%s' takes no value", opt->name);
+			return eb_synth_fail(EB_EXIT_USAGE, "option '%s' takes no value",
+					     opt->name);
 		}
 		if (opt->min || opt->max) {
 			if (eb_parse_ll(val, opt->min, opt->max, &ll) != 0)
-				return eb_synth_fail(EB_EXIT_USAGE,
-						     "invalid %s '%s' (expected an integer %lld..%lld)",
-						     opt->name, val, opt->min, opt->max);
+				return eb_synth_fail(EB_EXIT_USAGE, "invalid %s '%s' (expected "
+						     "an integer %lld..%lld)", opt->name, val,
+						     opt->min, opt->max);
 		} else if (opt->id == EB_SO_ROPE_THETA || opt->id == EB_SO_NORM_EPS) {
 			if (eb_parse_double(val, &d) != 0 || !(d > 0) || d > 1e12)
 				return eb_synth_fail(EB_EXIT_USAGE,
@@ -332,26 +357,26 @@ static int eb_cmd_model_synth(int argc, char **argv)
 					     "no shape: give --shape NAME or all of --n-embd, "
 					     "--n-layer, --n-head, --n-head-kv, --n-ff, --n-ctx");
 		if (missing)
-			return eb_synth_fail(EB_EXIT_USAGE,
-					     "%s is required without --shape (explicit dimensions need "
-					     "all of --n-embd, --n-layer, --n-head, --n-head-kv, "
-					     "--n-ff, --n-ctx)", missing);
+			return eb_synth_fail(EB_EXIT_USAGE, "%s is required without --shape "
+					     "(explicit dimensions need all of --n-embd, "
+					     "--n-layer, --n-head, --n-head-kv, --n-ff, --n-ctx)",
+					     missing);
 	}
 	if (!o.type)
-		return eb_synth_fail(EB_EXIT_USAGE, "--type is required (f16, q8_0, q4_0, q4_k_m, ...)");
+		return eb_synth_fail(EB_EXIT_USAGE,
+				     "--type is required (f16, q8_0, q4_0, q4_k_m, ...)");
 	if (!o.out || !*o.out)
 		return eb_synth_fail(EB_EXIT_USAGE, "-o FILE.gguf is required");
 
 	rc = eb_synth_resolve(&o, &shape, vocab, sizeof(vocab), &err);
 	if (rc != 0)
-		return eb_synth_fail(rc == EB_EUNSUPPORTED ? EB_EXIT_CELL_FAIL : EB_EXIT_USAGE, "%s",
-				     err.msg);
+		return eb_synth_fail(rc == EB_EUNSUPPORTED ? EB_EXIT_CELL_FAIL : EB_EXIT_USAGE,
+				     "%s", err.msg);
 
 	if (!force && stat(o.out, &st) == 0) {
 		if (!S_ISREG(st.st_mode) || !eb_synth_is_gguf(o.out))
-			return eb_synth_fail(EB_EXIT_CELL_FAIL,
-					     "'%s' exists and is not a GGUF file (--force replaces it)",
-					     o.out);
+			return eb_synth_fail(EB_EXIT_CELL_FAIL, "'%s' exists and is not a GGUF "
+					     "file (--force replaces it)", o.out);
 		eb_synth_human_bytes(size, sizeof(size), (uint64_t)st.st_size);
 		fprintf(stderr, EB_SYNTH_PROG ": reusing existing '%s' (%s; --force rewrites it)\n",
 			o.out, size);
@@ -367,10 +392,22 @@ static int eb_cmd_model_synth(int argc, char **argv)
 			"seed %llu, vocab '%s'; random weights: speed and memory only\n",
 			o.out, shape.name, shape.arch, shape.n_layer, shape.n_embd, o.type,
 			(unsigned long long)o.seed, vocab);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = eb_synth_on_signal;
+	sa.sa_flags = (int)SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	eb_synth_stop = 0;
+	o.stop = &eb_synth_stop;
 	t0 = eb_clock_ns();
 	rc = eb_synth_model(&o, &err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	if (prog.open_line)
 		fputc('\n', stderr);
+	if (rc == EB_EINTR)
+		return eb_synth_fail(EB_EXIT_INTR, "%s (signal %d)", err.msg, (int)eb_synth_sig);
 	if (rc != 0)
 		return eb_synth_fail(EB_EXIT_CELL_FAIL, "%s", err.msg);
 	if (!o.quiet) {
