@@ -54,7 +54,7 @@ int eb_cmd_list(int argc, char **argv)
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+d:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
 		if (c == 'd') {
 			db = optarg;
 		} else if (c == 'h') {
@@ -93,7 +93,7 @@ int eb_cmd_report(int argc, char **argv)
 	int c, wide = 0, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+d:r:f:wh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:r:f:wh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			db = optarg;

@@ -76,7 +76,7 @@ int eb_cmd_run(int argc, char **argv)
 	int dry = 0, c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+d:o:nrqh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:o:nrqh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -166,7 +166,7 @@ int eb_cmd_validate(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:sh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:sh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			only = optarg;
