@@ -2,6 +2,7 @@
 /* check_run.c: `edgebench run` end to end on synthesized models: definitions, failures, resume. */
 #include "../harness/eb_proc.h"
 #include "../harness/eb_util.h"
+#include "eb_build.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -321,6 +322,40 @@ START_TEST(sigint_stops_after_request)
 }
 END_TEST
 
+/* The README's quick start config itself, into a temporary database. */
+START_TEST(quickstart_config)
+{
+	char db[8192], *out = NULL;
+	const char *cfg = EB_SOURCE_DIR "/configs/quickstart.json";
+	sqlite3 *h;
+
+	eb_test_tmpdir("run-quickstart", eb_dir, sizeof(eb_dir));
+	snprintf(db, sizeof(db), "%s/qs.db", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+		int rc = eb_test_run(argv, &out);
+		ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
+		free(out);
+	}
+	h = eb_db_open(db);
+	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
+	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests WHERE warmup=0 AND n_out=32"), 20);
+	/* q4_0 weights are about a quarter of f16's and decode faster on a CPU */
+	ck_assert(eb_q(h, "SELECT m.mean FROM metrics m JOIN cells c ON c.id=m.cell_id"
+			  " WHERE c.quant='q4_0' AND m.name='model_bytes' LIMIT 1") <
+		  0.4 * eb_q(h, "SELECT m.mean FROM metrics m JOIN cells c ON c.id=m.cell_id"
+				" WHERE c.quant='f16' AND m.name='model_bytes' LIMIT 1"));
+	sqlite3_close(h);
+	{
+		const char *argv[] = { "edgebench", "report", "--db", db, "--run", "latest", NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		ck_assert_ptr_nonnull(strstr(out, "small-synth  f16"));
+		ck_assert_ptr_nonnull(strstr(out, "small-synth  q4_0"));
+		free(out);
+	}
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("run");
@@ -331,6 +366,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, missing_model_fails_only_its_cell);
 	tcase_add_test(tc, kill_and_resume);
 	tcase_add_test(tc, sigint_stops_after_request);
+	tcase_add_test(tc, quickstart_config);
 	suite_add_tcase(s, tc);
 	return s;
 }
