@@ -119,8 +119,11 @@ static void eb_progress_draw(struct eb_progress *p, const char *key, const char 
 		double left = per * (double)(p->n - p->i);
 		snprintf(eta, sizeof(eta), "%d:%02d", (int)(left / 60), (int)left % 60);
 	}
-	fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s %d/%d%s  ETA %s", p->i + 1, p->n, key, what, rep,
-		nrep, warm ? " (warm-up)" : "", eta);
+	if (nrep > 0)
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s %d/%d%s  ETA %s", p->i + 1, p->n, key,
+			what, rep, nrep, warm ? " (warm-up)" : "", eta);
+	else
+		fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s  ETA %s", p->i + 1, p->n, key, what, eta);
 	fflush(stderr);
 }
 
