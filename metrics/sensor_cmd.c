@@ -1,0 +1,268 @@
+/* sensor_cmd.c: an external meter program (USB or bench power meter) printing one reading a line. */
+#include "sensor_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const eb_cmd_units[] = { "W", "mW", "uW", NULL };
+
+static const struct eb_sensor_opt eb_cmd_options[] = {
+	{ "argv", EB_SOPT_ARR, NULL, 1, 0, NULL,
+	  "required: the meter program and its arguments, run without a shell; it prints one "
+	  "reading per line for as long as it runs" },
+	{ "unit", EB_SOPT_STR, "W", 1, 0, eb_cmd_units, "unit of the printed numbers" },
+	{ "regex", EB_SOPT_STR, NULL, 1, 0, NULL,
+	  "POSIX extended regex picking the number out of a line (its first group, else the "
+	  "whole match); default: the whole line is the number. Lines that do not match are "
+	  "skipped" },
+	{ "rail", EB_SOPT_STR, "meter", 1, 0, NULL, "rail name stored with the readings" },
+	{ "total", EB_SOPT_BOOL, "true", 1, 0, NULL,
+	  "the meter measures the whole device (its reading is this sensor's total)" },
+	{ "window_ms", EB_SOPT_NUM, NULL, 0, 3600000, NULL,
+	  "the meter's own averaging window in ms, recorded with the results" },
+	{ NULL },
+};
+
+struct eb_cmd {
+	struct eb_proc proc;
+	int spawned;
+	char **argv;
+	size_t argc;
+	double scale;
+	int have_re;
+	regex_t re;
+	char rail[EB_SENSOR_RAIL_MAX + 1];
+	const char *source;
+	unsigned flags;
+	double window_ms;
+	struct eb_lines lines;
+	struct eb_buf errtail;
+	size_t n_readings, n_skipped;
+};
+
+static const char *eb_cmd_unavailable(const struct eb_sensor_args *a, char *buf, size_t n)
+{
+	const struct eb_sensor_ops *ops = &eb_sensor_cmd;
+	const json_t *argv = json_object_get(a->options, "argv");
+	const char *re = eb_sensor_opt_str(ops, a->options, "regex", NULL);
+	const char *prog;
+
+	if (!json_array_size(argv)) {
+		snprintf(buf, n, "not configured: options.argv names the meter program (one "
+				 "reading per line)");
+		return buf;
+	}
+	prog = json_string_value(json_array_get(argv, 0));
+	if (!eb_find_program(prog)) {
+		snprintf(buf, n, "cannot run '%s': %s", prog,
+			 strchr(prog, '/') ? strerror(errno) : "not found in PATH");
+		return buf;
+	}
+	if (re) {
+		regex_t r;
+		int rc = regcomp(&r, re, REG_EXTENDED);
+
+		if (rc != 0) {
+			char msg[256];
+
+			regerror(rc, &r, msg, sizeof(msg));
+			snprintf(buf, n, "bad regex '%s': %s", re, msg);
+			return buf;
+		}
+		regfree(&r);
+	}
+	return NULL;
+}
+
+static void eb_cmd_close(void *state)
+{
+	struct eb_cmd *st = state;
+
+	if (!st)
+		return;
+	if (st->spawned)
+		eb_proc_stop(&st->proc);
+	eb_lines_release(&st->lines);
+	eb_buf_release(&st->errtail);
+	if (st->have_re)
+		regfree(&st->re);
+	for (size_t i = 0; i < st->argc; i++)
+		free(st->argv[i]);
+	free(st->argv);
+	free(st);
+}
+
+static int eb_cmd_open(const struct eb_sensor_args *a, void **state, struct eb_err *err)
+{
+	const struct eb_sensor_ops *ops = &eb_sensor_cmd;
+	const json_t *argv = json_object_get(a->options, "argv");
+	const char *unit = eb_sensor_opt_str(ops, a->options, "unit", "W");
+	const char *re = eb_sensor_opt_str(ops, a->options, "regex", NULL);
+	struct eb_cmd *st = eb_xcalloc(1, sizeof(*st));
+	int ret = -1;
+
+	eb_buf_init(&st->errtail, 0);
+	st->argc = json_array_size(argv);
+	if (!st->argc) {
+		ret = eb_err_set(err, EB_ECONFIG, "options.argv is required");
+		goto out;
+	}
+	st->argv = eb_xcalloc(st->argc + 1, sizeof(*st->argv));
+	for (size_t i = 0; i < st->argc; i++)
+		st->argv[i] = eb_xstrdup(json_string_value(json_array_get(argv, i)));
+	if (strcmp(unit, "mW") == 0) {
+		st->scale = 1e-3;
+		st->source = "meter (mW)";
+	} else if (strcmp(unit, "uW") == 0) {
+		st->scale = 1e-6;
+		st->source = "meter (uW)";
+	} else {
+		st->scale = 1;
+		st->source = "meter (W)";
+	}
+	if (re) {
+		int rc = regcomp(&st->re, re, REG_EXTENDED);
+
+		if (rc != 0) {
+			char msg[256];
+
+			regerror(rc, &st->re, msg, sizeof(msg));
+			ret = eb_err_set(err, EB_ECONFIG, "bad regex '%s': %s", re, msg);
+			goto out;
+		}
+		st->have_re = 1;
+	}
+	eb_strlcpy(st->rail, eb_sensor_opt_str(ops, a->options, "rail", "meter"), sizeof(st->rail));
+	st->flags = eb_sensor_opt_bool(ops, a->options, "total", 1) ? EB_RAIL_TOTAL : 0;
+	st->window_ms = eb_sensor_opt_num(ops, a->options, "window_ms", -1);
+	ret = eb_proc_start(&st->proc, (const char *const *)st->argv, NULL,
+			    EB_PROC_PIPE_OUT | EB_PROC_PIPE_ERR | EB_PROC_NULL_IN | EB_PROC_NEW_PGRP,
+			    err);
+	if (ret)
+		goto out;
+	st->spawned = 1;
+	eb_lines_init(&st->lines, st->proc.out_fd, 0);
+	fcntl(st->proc.err_fd, F_SETFL, fcntl(st->proc.err_fd, F_GETFL) | O_NONBLOCK);
+	*state = st;
+	st = NULL;
+	ret = 0;
+out:
+	eb_cmd_close(st);
+	return ret;
+}
+
+static int eb_cmd_fd(void *state)
+{
+	struct eb_cmd *st = state;
+
+	return st->spawned ? st->proc.out_fd : -1;
+}
+
+/* The number in a line (whole line, or the regex's first group / match); 0 or -1. */
+static int eb_cmd_parse(struct eb_cmd *st, const char *line, double *v)
+{
+	char num[128];
+	const char *s = line;
+	size_t len = strlen(line);
+
+	if (st->have_re) {
+		regmatch_t m[2];
+
+		if (regexec(&st->re, line, 2, m, 0) != 0)
+			return -1;
+		if (m[1].rm_so >= 0) {
+			s = line + m[1].rm_so;
+			len = (size_t)(m[1].rm_eo - m[1].rm_so);
+		} else {
+			s = line + m[0].rm_so;
+			len = (size_t)(m[0].rm_eo - m[0].rm_so);
+		}
+	}
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+		len--;
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	return eb_parse_double(num, v) == 0 ? 0 : -1;
+}
+
+static int eb_cmd_read(void *state, uint64_t *t_ns, struct eb_sensor_reading *out, size_t max,
+		       size_t *n, struct eb_err *err)
+{
+	struct eb_cmd *st = state;
+	char *text;
+	uint64_t t;
+
+	*n = 0;
+	eb_lines_pump(&st->lines);
+	if (st->spawned)
+		eb_drain_fd(st->proc.err_fd, &st->errtail, 512);
+	while (max && eb_lines_next(&st->lines, &text, &t)) {
+		double v;
+		int rc = eb_cmd_parse(st, text, &v);
+
+		free(text);
+		if (rc) {
+			st->n_skipped++;
+			continue;
+		}
+		st->n_readings++;
+		eb_reading_set(&out[0], st->rail, v * st->scale, st->source, st->flags);
+		*n = 1;
+		*t_ns = t;
+		return 0;
+	}
+	if (st->lines.read_errno)
+		return eb_err_set(err, EB_EIO, "cannot read '%s' output: %s", st->argv[0],
+				  strerror(st->lines.read_errno));
+	if (st->lines.eof)
+		return eb_stream_ended(&st->proc, &st->spawned, &st->errtail, st->argv[0],
+				       st->n_readings + st->n_skipped, err);
+	return 0;
+}
+
+static int eb_cmd_describe(void *state, json_t *out, struct eb_err *err)
+{
+	struct eb_cmd *st = state;
+	json_t *argv = json_array();
+	struct eb_sensor_reading r;
+
+	for (size_t i = 0; i < st->argc; i++)
+		json_array_append_new(argv, json_string(st->argv[i]));
+	eb_reading_set(&r, st->rail, 0, st->source, st->flags);
+	json_object_set_new(out, "argv", argv);
+	json_object_set_new(out, "interval_ms", json_null());
+	json_object_set_new(out, "window_ms", st->window_ms >= 0 ? json_real(st->window_ms)
+								 : json_null());
+	json_object_set_new(out, "window",
+			    json_string("the meter's own averaging (window_ms option); each line "
+					"is stamped when it arrives"));
+	json_object_set_new(out, "readings", json_integer((json_int_t)st->n_readings));
+	json_object_set_new(out, "skipped_lines", json_integer((json_int_t)st->n_skipped));
+	json_object_set_new(out, "rails", eb_readings_json(&r, 1));
+	return 0;
+}
+
+const struct eb_sensor_ops eb_sensor_cmd = {
+	.name = "cmd",
+	.abi = EB_SENSOR_ABI,
+	.caps = EB_SENSOR_CAP_STREAM | EB_SENSOR_CAP_POWER,
+	.options = eb_cmd_options,
+	.help = "an external meter program printing one reading per line (USB or bench power "
+		"meter); unit and an optional regex in the options",
+	.unavailable_reason = eb_cmd_unavailable,
+	.open = eb_cmd_open,
+	.fd = eb_cmd_fd,
+	.read = eb_cmd_read,
+	.describe = eb_cmd_describe,
+	.close = eb_cmd_close,
+};
