@@ -1,4 +1,5 @@
 /* cmd_report.c: `edgebench list | report` — read the database only. */
+#include "../reports/rdata.h"
 #include "../reports/report.h"
 #include "cli.h"
 #include "eb_util.h"
@@ -6,6 +7,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,13 +20,36 @@ static const char eb_list_usage[] =
 	"each run's cells with status, duration and error.\n";
 
 static const char eb_report_usage[] =
-	"usage: edgebench report [--db PATH] [--run ID|latest|all] [--format table|csv|json] [--wide]\n"
+	"usage: edgebench report [--db PATH] [--run ID|latest|latest~N|all]\n"
+	"                        [--format table|csv|json|md|latex|html]\n"
+	"                        [--layout cells|long|wide|card|speedup] [--stat median|mean]\n"
+	"                        [--target PAT] [--model PAT] [--quant PAT] [--metric PAT]\n"
+	"                        [--metrics a,b,c] [--baseline QUANT] [--wide] [--no-plots]\n"
+	"                        [--output FILE]\n"
 	"\n"
-	"One row per cell: run, target, model, quant, status, ttft_ms, prefill_tps,\n"
-	"decode_tps, e2e_ms, peak_rss_mb. Each figure is the median over the cell's measured\n"
-	"(non-warm-up) requests; empty (csv), null (json) or - (table) when not measured.\n"
-	"The table also shows prompt_tokens and gen_tokens; --wide adds them (and key,\n"
-	"error) to csv and json. Default run: all.\n";
+	"Tables from the database alone. Layouts:\n"
+	"  cells    one row per cell (default): run, target, model, quant, status, ttft_ms,\n"
+	"           prefill_tps, decode_tps, e2e_ms, peak_rss_mb; the table, md, latex and\n"
+	"           html also show prompt_tokens and gen_tokens; --wide adds them (and key,\n"
+	"           error) to csv and json\n"
+	"  long     one row per cell and metric with every stored summary field\n"
+	"  wide     one row per cell, a column per --metrics name (default: the cells\n"
+	"           layout's five, or every metric matching --metric), plus its p90\n"
+	"           (median) or 95% interval (mean)\n"
+	"  card     per model: metric rows x variants, full precision first (TTFT per prompt\n"
+	"           length, decode and prefill rates, KV cache, memory, quantization\n"
+	"           schemes, accuracy, average power)\n"
+	"  speedup  per model and prompt length: --baseline variant vs each other variant,\n"
+	"           speedup = decode rate / baseline decode rate, TTFT ratio\n"
+	"--stat median (default) or mean: which summary stands for a metric.\n"
+	"--target, --model, --quant, --metric: fnmatch patterns, repeatable or comma-separated.\n"
+	"--metric picks the long layout's rows, the wide layout's columns (without --metrics)\n"
+	"and the card's rows (ttft_ms, decode_tps, prefill_tps, kv_bytes, peak_rss_mb,\n"
+	"model_bytes, scheme, accuracy, power).\n"
+	"Figures: 4 significant digits, integers from 1000 up (csv and json: full precision).\n"
+	"html is one self-contained page; it embeds SVG figures drawn by gnuplot unless\n"
+	"--no-plots. --output writes FILE (atomically) instead of standard output.\n"
+	"Default run: all.\n";
 
 static int eb_open_db(const char *cmd, const char *db, struct eb_store *s)
 {
@@ -78,22 +103,66 @@ int eb_cmd_list(int argc, char **argv)
 	return ret ? EB_EXIT_USAGE : EB_EXIT_OK;
 }
 
+static int eb_parse_format(const char *s, enum eb_report_format *fmt)
+{
+	static const char *const names[] = { "table", "csv", "json", "md", "latex", "html" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*fmt = (enum eb_report_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int eb_parse_layout(const char *s, enum eb_report_layout *layout)
+{
+	static const char *const names[] = { "cells", "long", "wide", "card", "speedup" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*layout = (enum eb_report_layout)i;
+			return 0;
+		}
+	return -1;
+}
+
 int eb_cmd_report(int argc, char **argv)
 {
+	enum { O_LAYOUT = 256, O_STAT, O_TARGET, O_MODEL, O_QUANT, O_METRIC, O_METRICS, O_BASE,
+	       O_NOPLOTS };
 	static const struct option lo[] = {
-		{ "db", required_argument, NULL, 'd' },     { "run", required_argument, NULL, 'r' },
-		{ "format", required_argument, NULL, 'f' }, { "wide", no_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "db", required_argument, NULL, 'd' },
+		{ "run", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "layout", required_argument, NULL, O_LAYOUT },
+		{ "stat", required_argument, NULL, O_STAT },
+		{ "target", required_argument, NULL, O_TARGET },
+		{ "model", required_argument, NULL, O_MODEL },
+		{ "quant", required_argument, NULL, O_QUANT },
+		{ "metric", required_argument, NULL, O_METRIC },
+		{ "metrics", required_argument, NULL, O_METRICS },
+		{ "baseline", required_argument, NULL, O_BASE },
+		{ "wide", no_argument, NULL, 'w' },
+		{ "no-plots", no_argument, NULL, O_NOPLOTS },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	const char *db = EB_DEFAULT_DB, *run = "all";
-	enum eb_report_format fmt = EB_REPORT_TABLE;
-	struct eb_store s;
+	struct eb_report_opts o = { .fmt = EB_REPORT_TABLE, .layout = EB_LAYOUT_CELLS,
+				    .stat = EB_STAT_MEDIAN, .plots = 1 };
+	struct eb_strlist targets = { 0 }, models = { 0 }, quants = { 0 }, mpats = { 0 },
+			  metrics = { 0 };
+	const char *db = EB_DEFAULT_DB, *run = "all", *output = NULL;
+	struct eb_store s = { 0 };
 	struct eb_err err;
-	long long run_id = 0;
-	int c, wide = 0, ret;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = stdout;
+	int c, ret = EB_EXIT_USAGE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:r:f:wh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+d:r:f:o:wh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			db = optarg;
@@ -102,54 +171,124 @@ int eb_cmd_report(int argc, char **argv)
 			run = optarg;
 			break;
 		case 'f':
-			if (strcmp(optarg, "table") == 0) {
-				fmt = EB_REPORT_TABLE;
-			} else if (strcmp(optarg, "csv") == 0) {
-				fmt = EB_REPORT_CSV;
-			} else if (strcmp(optarg, "json") == 0) {
-				fmt = EB_REPORT_JSON;
-			} else {
-				fprintf(stderr, "edgebench report: unknown format '%s' (table, csv, json)\n",
+			if (eb_parse_format(optarg, &o.fmt)) {
+				fprintf(stderr, "edgebench report: unknown format '%s' (table, csv, "
+						"json, md, latex, html)\n",
 					optarg);
-				return EB_EXIT_USAGE;
+				goto out;
 			}
 			break;
+		case O_LAYOUT:
+			if (eb_parse_layout(optarg, &o.layout)) {
+				fprintf(stderr, "edgebench report: unknown layout '%s' (cells, long, "
+						"wide, card, speedup)\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case O_STAT:
+			if (strcmp(optarg, "median") == 0) {
+				o.stat = EB_STAT_MEDIAN;
+			} else if (strcmp(optarg, "mean") == 0) {
+				o.stat = EB_STAT_MEAN;
+			} else {
+				fprintf(stderr, "edgebench report: unknown statistic '%s' (median, mean)\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case O_TARGET:
+			eb_strlist_add_split(&targets, optarg);
+			break;
+		case O_MODEL:
+			eb_strlist_add_split(&models, optarg);
+			break;
+		case O_QUANT:
+			eb_strlist_add_split(&quants, optarg);
+			break;
+		case O_METRIC:
+			eb_strlist_add_split(&mpats, optarg);
+			break;
+		case O_METRICS:
+			eb_strlist_add_split(&metrics, optarg);
+			break;
+		case O_BASE:
+			o.baseline = optarg;
+			break;
 		case 'w':
-			wide = 1;
+			o.wide = 1;
+			break;
+		case O_NOPLOTS:
+			o.plots = 0;
+			break;
+		case 'o':
+			output = optarg;
 			break;
 		case 'h':
 			fputs(eb_report_usage, stdout);
-			return EB_EXIT_OK;
+			ret = EB_EXIT_OK;
+			goto out;
 		default:
 			fputs(eb_report_usage, stderr);
-			return EB_EXIT_USAGE;
+			goto out;
 		}
 	}
 	if (optind != argc) {
 		fputs(eb_report_usage, stderr);
-		return EB_EXIT_USAGE;
+		goto out;
 	}
-	if (strcmp(run, "all") != 0 && strcmp(run, "latest") != 0 &&
-	    eb_parse_ll(run, 1, (long long)1 << 62, &run_id) != 0) {
-		fprintf(stderr, "edgebench report: --run '%s' is not a run id, 'latest' or 'all'\n", run);
-		return EB_EXIT_USAGE;
+	if (o.layout == EB_LAYOUT_SPEEDUP && !o.baseline) {
+		fprintf(stderr, "edgebench report: --layout speedup needs --baseline QUANT\n");
+		goto out;
+	}
+	if (metrics.n && o.layout != EB_LAYOUT_WIDE) {
+		fprintf(stderr, "edgebench report: --metrics goes with --layout wide "
+				"(use --metric PAT to filter the others)\n");
+		goto out;
 	}
 	if (eb_open_db("report", db, &s))
-		return EB_EXIT_USAGE;
-	if (strcmp(run, "latest") == 0) {
-		int64_t id;
+		goto out;
+	if (strcmp(run, "all") != 0) {
+		int r = eb_rdata_resolve_run(&s, run, &o.sel.run_id, &err);
 
-		if (eb_store_latest_run(&s, &id, &err) != 0) {
-			fprintf(stderr, "edgebench report: %s\n", err.msg);
-			eb_store_close(&s);
-			return EB_EXIT_USAGE;
+		if (r) {
+			fprintf(stderr, "edgebench report: --run %s\n", err.msg);
+			goto out;
 		}
-		run_id = id;
 	}
-	ret = eb_report_cells(&s, run_id, fmt, wide, stdout, &err);
-	if (ret)
+	o.sel.targets = (const char *const *)targets.v;
+	o.sel.models = (const char *const *)models.v;
+	o.sel.quants = (const char *const *)quants.v;
+	o.metric_pats = (const char *const *)mpats.v;
+	o.metrics = (const char *const *)metrics.v;
+	o.log = stderr;
+	if (output && !(out = open_memstream(&text, &len))) {
+		fprintf(stderr, "edgebench report: out of memory\n");
+		goto out;
+	}
+	if (eb_report(&s, &o, out, &err) != 0) {
 		fprintf(stderr, "edgebench report: %s\n", err.msg);
-	eb_store_close(&s);
-	return ret ? EB_EXIT_USAGE : EB_EXIT_OK;
+		goto out;
+	}
+	if (output) {
+		fclose(out);
+		out = stdout;
+		if (eb_write_file(output, text, len, &err) != 0) {
+			fprintf(stderr, "edgebench report: %s\n", err.msg);
+			goto out;
+		}
+	}
+	ret = EB_EXIT_OK;
+out:
+	if (out != stdout)
+		fclose(out);
+	free(text);
+	if (s.db)
+		eb_store_close(&s);
+	eb_strlist_release(&targets);
+	eb_strlist_release(&models);
+	eb_strlist_release(&quants);
+	eb_strlist_release(&mpats);
+	eb_strlist_release(&metrics);
+	return ret;
 }
-

@@ -1,209 +1,925 @@
-/* report.c: per-cell rows and the run list, straight from SQLite (see report.h). */
+/* report.c: report layouts (cells, long, wide, card, speedup), the html page and the run list. */
 #include "report.h"
+#include "plot.h"
 
 #include "../harness/eb_util.h"
 
-#include <jansson.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-/* A report column: its name, the SQL result column it reads, and how to print it. */
-enum eb_col_kind { EB_COL_INT, EB_COL_TEXT, EB_COL_NUM };
-struct eb_col {
-	const char *name;
-	int sql;
-	enum eb_col_kind kind;
+static const struct {
+	const char *name, *label, *unit;
+} eb_labels[] = {
+	{ "ttft_ms", "TTFT", "ms" },
+	{ "prefill_tps", "prefill", "tok/s" },
+	{ "decode_tps", "decode", "tok/s" },
+	{ "e2e_ms", "E2E", "ms" },
+	{ "tpot_ms", "TPOT", "ms" },
+	{ "itl_ms", "ITL", "ms" },
+	{ "mbu", "MBU", NULL },
+	{ "peak_rss_mb", "peak RSS", "MiB" },
+	{ "model_bytes", "model size", "B" },
+	{ "kv_bytes", "KV cache", "B" },
 };
 
-static const char eb_cells_sql[] =
-	"SELECT c.run_id, c.target, c.model, c.quant, c.status,"
-	" (SELECT median FROM metrics m WHERE m.cell_id=c.id AND m.name='ttft_ms'),"
-	" (SELECT median FROM metrics m WHERE m.cell_id=c.id AND m.name='prefill_tps'),"
-	" (SELECT median FROM metrics m WHERE m.cell_id=c.id AND m.name='decode_tps'),"
-	" (SELECT median FROM metrics m WHERE m.cell_id=c.id AND m.name='e2e_ms'),"
-	" (SELECT median FROM metrics m WHERE m.cell_id=c.id AND m.name='peak_rss_mb'),"
-	" c.key, c.prompt_tokens, c.gen_tokens, c.error"
-	" FROM cells c WHERE (?1 = 0 OR c.run_id = ?1) ORDER BY c.run_id, c.id";
-
-static const struct eb_col eb_col_run = { "run", 0, EB_COL_INT };
-static const struct eb_col eb_col_ident[] = {
-	{ "target", 1, EB_COL_TEXT }, { "model", 2, EB_COL_TEXT }, { "quant", 3, EB_COL_TEXT },
-};
-static const struct eb_col eb_col_lengths[] = {
-	{ "prompt_tokens", 11, EB_COL_INT }, { "gen_tokens", 12, EB_COL_INT },
-};
-static const struct eb_col eb_col_figures[] = {
-	{ "status", 4, EB_COL_TEXT },      { "ttft_ms", 5, EB_COL_NUM },
-	{ "prefill_tps", 6, EB_COL_NUM },  { "decode_tps", 7, EB_COL_NUM },
-	{ "e2e_ms", 8, EB_COL_NUM },       { "peak_rss_mb", 9, EB_COL_NUM },
-};
-static const struct eb_col eb_col_key = { "key", 10, EB_COL_TEXT };
-static const struct eb_col eb_col_error = { "error", 13, EB_COL_TEXT };
-
-#define EB_MAX_COLS 16
-
-/* The columns of a report, in order: csv/json carry exactly the documented ten unless
- * wide; the table always shows the prompt and generation lengths that tell cells apart. */
-static size_t eb_columns(enum eb_report_format fmt, int wide, const struct eb_col **cols)
+const char *eb_metric_label(const char *name, const char **unit)
 {
-	size_t n = 0;
-
-	cols[n++] = &eb_col_run;
-	for (size_t i = 0; i < 3; i++)
-		cols[n++] = &eb_col_ident[i];
-	if (wide || fmt == EB_REPORT_TABLE)
-		for (size_t i = 0; i < 2; i++)
-			cols[n++] = &eb_col_lengths[i];
-	for (size_t i = 0; i < 6; i++)
-		cols[n++] = &eb_col_figures[i];
-	if (wide) {
-		cols[n++] = &eb_col_key;
-		cols[n++] = &eb_col_error;
-	}
-	return n;
+	for (size_t i = 0; i < sizeof(eb_labels) / sizeof(eb_labels[0]); i++)
+		if (strcmp(eb_labels[i].name, name) == 0) {
+			if (unit)
+				*unit = eb_labels[i].unit;
+			return eb_labels[i].label;
+		}
+	if (unit)
+		*unit = NULL;
+	return name;
 }
 
-/* CSV field per RFC 4180: quoted when it has a comma, quote or line break. */
-static void eb_csv_field(FILE *f, const char *s)
+static int eb_human(enum eb_report_format fmt)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	return fmt != EB_REPORT_CSV && fmt != EB_REPORT_JSON;
 }
 
-/* A cell's text: full precision for csv, 4 significant digits for the table. */
-static void eb_col_text(char *buf, size_t n, sqlite3_stmt *st, const struct eb_col *c, int full)
+static const char *eb_stat_name(enum eb_report_stat stat)
 {
-	double v;
-
-	if (sqlite3_column_type(st, c->sql) == SQLITE_NULL) {
-		buf[0] = '\0';
-		return;
-	}
-	if (c->kind == EB_COL_TEXT) {
-		eb_strlcpy(buf, (const char *)sqlite3_column_text(st, c->sql), n);
-		return;
-	}
-	if (c->kind == EB_COL_INT) {
-		snprintf(buf, n, "%lld", (long long)sqlite3_column_int64(st, c->sql));
-		return;
-	}
-	v = sqlite3_column_double(st, c->sql);
-	if (full)
-		snprintf(buf, n, "%.17g", v);
-	else if (fabs(v) >= 1000)
-		snprintf(buf, n, "%.0f", v);
-	else
-		snprintf(buf, n, "%.4g", v);
+	return stat == EB_STAT_MEAN ? "mean" : "median";
 }
 
-static json_t *eb_col_json(sqlite3_stmt *st, const struct eb_col *c)
+/* ---- cells ----------------------------------------------------------------------- */
+
+static const char *const eb_cell_figures[] = { "ttft_ms", "prefill_tps", "decode_tps", "e2e_ms",
+					       "peak_rss_mb" };
+
+static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdata *d,
+			    struct eb_table *t)
 {
-	if (sqlite3_column_type(st, c->sql) == SQLITE_NULL)
-		return json_null();
-	switch (c->kind) {
-	case EB_COL_INT:
-		return json_integer(sqlite3_column_int64(st, c->sql));
-	case EB_COL_NUM:
-		return json_real(sqlite3_column_double(st, c->sql));
-	case EB_COL_TEXT:
+	int lengths = o->wide || eb_human(o->fmt);
+	size_t nfig = sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]);
+
+	eb_table_init(t, NULL);
+	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
+	eb_table_col(t, "target", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "model", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "quant", NULL, NULL, EB_TK_TEXT);
+	if (lengths) {
+		eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
+		eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
+	}
+	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
+	for (size_t k = 0; k < nfig; k++) {
+		const char *unit, *label = eb_metric_label(eb_cell_figures[k], &unit);
+
+		eb_table_col(t, eb_cell_figures[k], label, unit, EB_TK_NUM);
+	}
+	if (o->wide) {
+		eb_table_col(t, "key", NULL, NULL, EB_TK_TEXT);
+		eb_table_col(t, "error", NULL, NULL, EB_TK_TEXT);
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		const struct eb_rcell *c = &d->cells[i];
+		size_t r = eb_table_row(t), col = 0;
+
+		eb_table_set_int(t, r, col++, c->run_id);
+		eb_table_set_text(t, r, col++, c->target);
+		eb_table_set_text(t, r, col++, c->model);
+		eb_table_set_text(t, r, col++, c->quant);
+		if (lengths) {
+			eb_table_set_int(t, r, col++, c->prompt_tokens);
+			eb_table_set_int(t, r, col++, c->gen_tokens);
+		}
+		eb_table_set_text(t, r, col++, c->status);
+		for (size_t k = 0; k < nfig; k++)
+			eb_table_set_num(t, r, col++,
+					 eb_rmetric_stat(eb_rcell_metric(c, eb_cell_figures[k]), o->stat));
+		if (o->wide) {
+			eb_table_set_text(t, r, col++, c->key);
+			eb_table_set_text(t, r, col++, c->error);
+		}
+	}
+}
+
+/* ---- long ------------------------------------------------------------------------ */
+
+static void eb_ident_cols(struct eb_table *t)
+{
+	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
+	eb_table_col(t, "target", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "model", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "quant", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
+	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
+}
+
+static size_t eb_ident_vals(struct eb_table *t, size_t r, const struct eb_rcell *c)
+{
+	eb_table_set_int(t, r, 0, c->run_id);
+	eb_table_set_text(t, r, 1, c->target);
+	eb_table_set_text(t, r, 2, c->model);
+	eb_table_set_text(t, r, 3, c->quant);
+	eb_table_set_int(t, r, 4, c->prompt_tokens);
+	eb_table_set_int(t, r, 5, c->gen_tokens);
+	return 6;
+}
+
+static void eb_layout_long(const struct eb_report_opts *o, const struct eb_rdata *d,
+			   struct eb_table *t)
+{
+	static const char *const fields[] = { "mean", "stddev", "median", "min", "max",
+					      "p90",  "p99",    "ci_lo",  "ci_hi" };
+
+	eb_table_init(t, NULL);
+	eb_ident_cols(t);
+	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "n", NULL, NULL, EB_TK_INT);
+	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+		eb_table_col(t, fields[k], NULL, NULL, EB_TK_NUM);
+	eb_table_col(t, "n_outliers", NULL, NULL, EB_TK_INT);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct eb_rcell *c = &d->cells[i];
+
+		for (size_t k = 0; k < c->nm; k++) {
+			const struct eb_rmetric *m = &c->m[k];
+			size_t r, col;
+
+			if (!eb_pat_match(o->metric_pats, m->name))
+				continue;
+			r = eb_table_row(t);
+			col = eb_ident_vals(t, r, c);
+			eb_table_set_text(t, r, col++, m->name);
+			eb_table_set_text(t, r, col++, m->unit[0] ? m->unit : NULL);
+			eb_table_set_int(t, r, col++, m->n);
+			eb_table_set_num(t, r, col++, m->mean);
+			eb_table_set_num(t, r, col++, m->stddev);
+			eb_table_set_num(t, r, col++, m->median);
+			eb_table_set_num(t, r, col++, m->min);
+			eb_table_set_num(t, r, col++, m->max);
+			eb_table_set_num(t, r, col++, m->p90);
+			eb_table_set_num(t, r, col++, m->p99);
+			eb_table_set_num(t, r, col++, m->ci_lo);
+			eb_table_set_num(t, r, col++, m->ci_hi);
+			eb_table_set_int(t, r, col++, m->n_outliers);
+		}
+	}
+}
+
+/* ---- wide ------------------------------------------------------------------------ */
+
+static int eb_strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The wide layout's metrics: --metrics, else every stored name matching --metric, else
+ * the cells layout's five figures. Returns a malloc'd NULL-terminated array of borrowed
+ * strings. */
+static const char **eb_wide_metrics(const struct eb_report_opts *o, const struct eb_rdata *d,
+				    size_t *n)
+{
+	const char **names = NULL;
+	size_t cnt = 0;
+
+	if (o->metrics && o->metrics[0]) {
+		while (o->metrics[cnt])
+			cnt++;
+		names = eb_xcalloc(cnt + 1, sizeof(*names));
+		for (size_t i = 0; i < cnt; i++)
+			names[i] = o->metrics[i];
+	} else if (o->metric_pats && o->metric_pats[0]) {
+		for (size_t i = 0; i < d->n; i++)
+			for (size_t k = 0; k < d->cells[i].nm; k++) {
+				const char *m = d->cells[i].m[k].name;
+				size_t j;
+
+				if (!eb_pat_match(o->metric_pats, m))
+					continue;
+				for (j = 0; j < cnt && strcmp(names[j], m) != 0; j++)
+					;
+				if (j < cnt)
+					continue;
+				names = eb_xrealloc(names, (cnt + 2) * sizeof(*names));
+				names[cnt++] = m;
+			}
+		if (cnt > 1)
+			qsort(names, cnt, sizeof(*names), eb_strcmp_p);
+		if (!names)
+			names = eb_xcalloc(1, sizeof(*names));
+		names[cnt] = NULL;
+	} else {
+		cnt = sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]);
+		names = eb_xcalloc(cnt + 1, sizeof(*names));
+		for (size_t i = 0; i < cnt; i++)
+			names[i] = eb_cell_figures[i];
+	}
+	*n = cnt;
+	return names;
+}
+
+static const char *eb_metric_unit(const struct eb_rdata *d, const char *name)
+{
+	const char *unit;
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct eb_rmetric *m = eb_rcell_metric(&d->cells[i], name);
+
+		if (m && m->unit[0])
+			return m->unit;
+	}
+	eb_metric_label(name, &unit);
+	return unit;
+}
+
+static void eb_layout_wide(const struct eb_report_opts *o, const struct eb_rdata *d,
+			   struct eb_table *t)
+{
+	size_t nm;
+	const char **names = eb_wide_metrics(o, d, &nm);
+
+	eb_table_init(t, NULL);
+	eb_ident_cols(t);
+	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
+	for (size_t k = 0; k < nm; k++) {
+		const char *unit = eb_metric_unit(d, names[k]);
+		const char *label = eb_metric_label(names[k], NULL);
+		char name[512], lab[512];
+
+		eb_table_col(t, names[k], label, unit, EB_TK_NUM);
+		if (o->stat == EB_STAT_MEDIAN) {
+			snprintf(name, sizeof(name), "%s_p90", names[k]);
+			snprintf(lab, sizeof(lab), "%s p90", label);
+			eb_table_col(t, name, lab, unit, EB_TK_NUM);
+		} else {
+			snprintf(name, sizeof(name), "%s_ci_lo", names[k]);
+			snprintf(lab, sizeof(lab), "%s CI low", label);
+			eb_table_col(t, name, lab, unit, EB_TK_NUM);
+			snprintf(name, sizeof(name), "%s_ci_hi", names[k]);
+			snprintf(lab, sizeof(lab), "%s CI high", label);
+			eb_table_col(t, name, lab, unit, EB_TK_NUM);
+		}
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		const struct eb_rcell *c = &d->cells[i];
+		size_t r = eb_table_row(t), col = eb_ident_vals(t, r, c);
+
+		eb_table_set_text(t, r, col++, c->status);
+		for (size_t k = 0; k < nm; k++) {
+			const struct eb_rmetric *m = eb_rcell_metric(c, names[k]);
+
+			eb_table_set_num(t, r, col++, eb_rmetric_stat(m, o->stat));
+			if (o->stat == EB_STAT_MEDIAN) {
+				eb_table_set_num(t, r, col++, m ? m->p90 : NAN);
+			} else {
+				eb_table_set_num(t, r, col++, m ? m->ci_lo : NAN);
+				eb_table_set_num(t, r, col++, m ? m->ci_hi : NAN);
+			}
+		}
+	}
+	free(names);
+}
+
+/* ---- card ------------------------------------------------------------------------ */
+
+/* Orders cells by target, model, quant, prompt, gen, then run and id (latest last). */
+static int eb_by_variant(const void *a, const void *b)
+{
+	const struct eb_rcell *x = *(const struct eb_rcell *const *)a;
+	const struct eb_rcell *y = *(const struct eb_rcell *const *)b;
+	int r;
+
+	if ((r = strcmp(x->target, y->target)) != 0)
+		return r;
+	if ((r = strcmp(x->model, y->model)) != 0)
+		return r;
+	if ((r = strcmp(x->quant, y->quant)) != 0)
+		return r;
+	if (x->prompt_tokens != y->prompt_tokens)
+		return x->prompt_tokens < y->prompt_tokens ? -1 : 1;
+	if (x->gen_tokens != y->gen_tokens)
+		return x->gen_tokens < y->gen_tokens ? -1 : 1;
+	if (x->run_id != y->run_id)
+		return x->run_id < y->run_id ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static const struct eb_rcell **eb_sorted_cells(const struct eb_rdata *d)
+{
+	const struct eb_rcell **v = eb_xcalloc(d->n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < d->n; i++)
+		v[i] = &d->cells[i];
+	qsort(v, d->n, sizeof(*v), eb_by_variant);
+	return v;
+}
+
+/* A variant of a card: its column and its cells (a slice of the sorted array). */
+struct eb_variant {
+	const char *quant;
+	const struct eb_rcell **cells;
+	size_t n;
+};
+
+static int eb_by_full_first(const void *a, const void *b)
+{
+	const struct eb_variant *x = a, *y = b;
+	int fx = eb_quant_is_full(x->quant), fy = eb_quant_is_full(y->quant);
+
+	if (fx != fy)
+		return fy - fx;
+	return strcmp(x->quant, y->quant);
+}
+
+/* The variant's latest cell with that prompt length (any prompt length when p < 0). */
+static const struct eb_rcell *eb_variant_cell(const struct eb_variant *v, int p, const char *metric)
+{
+	const struct eb_rcell *best = NULL;
+
+	for (size_t i = 0; i < v->n; i++) {
+		const struct eb_rcell *c = v->cells[i];
+
+		if ((p >= 0 && c->prompt_tokens != p) || !eb_rcell_metric(c, metric))
+			continue;
+		if (!best || c->run_id > best->run_id ||
+		    (c->run_id == best->run_id && c->id > best->id))
+			best = c;
+	}
+	return best;
+}
+
+/* Largest value of a single-valued metric over the variant's cells (NAN if none). */
+static double eb_variant_max(const struct eb_variant *v, const char *metric)
+{
+	double best = NAN;
+
+	for (size_t i = 0; i < v->n; i++) {
+		const struct eb_rmetric *m = eb_rcell_metric(v->cells[i], metric);
+		double x = m ? (isfinite(m->max) ? m->max : m->median) : NAN;
+
+		if (isfinite(x) && (!isfinite(best) || x > best))
+			best = x;
+	}
+	return best;
+}
+
+static int eb_cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
+		       struct eb_variant *var, size_t nv, struct eb_table *t, struct eb_err *err)
+{
+	const char *const *mp = o->metric_pats;
+	int *plen = NULL;
+	size_t np = 0;
+	char label[256];
+	int ret = 0;
+
+	qsort(var, nv, sizeof(*var), eb_by_full_first);
+	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
+	for (size_t k = 0; k < nv; k++)
+		eb_table_col(t, var[k].quant, NULL, NULL, EB_TK_NUM);
+
+	/* prompt lengths of the model's cells, ascending and distinct */
+	for (size_t k = 0; k < nv; k++)
+		for (size_t i = 0; i < var[k].n; i++) {
+			int p = var[k].cells[i]->prompt_tokens;
+			size_t j;
+
+			for (j = 0; j < np && plen[j] != p; j++)
+				;
+			if (j == np && p >= 0) {
+				plen = eb_xrealloc(plen, (np + 1) * sizeof(*plen));
+				plen[np++] = p;
+			}
+		}
+	if (np > 1)
+		qsort(plen, np, sizeof(*plen), eb_cmp_int);
+
+	if (eb_pat_match(mp, "ttft_ms"))
+		for (size_t j = 0; j < np; j++) {
+			size_t r = eb_table_row(t);
+
+			snprintf(label, sizeof(label), "TTFT, %d input tokens", plen[j]);
+			eb_table_set_text(t, r, 0, label);
+			eb_table_set_text(t, r, 1, "ms");
+			for (size_t k = 0; k < nv; k++) {
+				const struct eb_rcell *c = eb_variant_cell(&var[k], plen[j], "ttft_ms");
+
+				eb_table_set_num(t, r, 2 + k,
+						 c ? eb_rmetric_stat(eb_rcell_metric(c, "ttft_ms"), o->stat)
+						   : NAN);
+			}
+		}
+	/* rates at the longest prompt length (the label says which) */
+	for (int rate = 0; rate < 2 && np; rate++) {
+		const char *metric = rate == 0 ? "decode_tps" : "prefill_tps";
+		size_t r;
+
+		if (!eb_pat_match(mp, metric))
+			continue;
+		r = eb_table_row(t);
+		snprintf(label, sizeof(label), "%s rate, %d input tokens", rate == 0 ? "decode" : "prefill",
+			 plen[np - 1]);
+		eb_table_set_text(t, r, 0, label);
+		eb_table_set_text(t, r, 1, "tok/s");
+		for (size_t k = 0; k < nv; k++) {
+			const struct eb_rcell *c = eb_variant_cell(&var[k], plen[np - 1], metric);
+
+			eb_table_set_num(t, r, 2 + k,
+					 c ? eb_rmetric_stat(eb_rcell_metric(c, metric), o->stat) : NAN);
+		}
+	}
+	{
+		static const struct {
+			const char *metric, *label, *unit;
+			double scale;
+		} mem[] = {
+			{ "kv_bytes", "KV cache", "MiB", 1.0 / 1048576 },
+			{ "peak_rss_mb", "peak RSS", "MiB", 1 },
+			{ "model_bytes", "model size", "MiB", 1.0 / 1048576 },
+		};
+
+		for (size_t q = 0; q < sizeof(mem) / sizeof(mem[0]); q++) {
+			size_t r, any = 0;
+
+			if (!eb_pat_match(mp, mem[q].metric))
+				continue;
+			for (size_t k = 0; k < nv; k++)
+				any += isfinite(eb_variant_max(&var[k], mem[q].metric));
+			if (!any)
+				continue;
+			r = eb_table_row(t);
+			eb_table_set_text(t, r, 0, mem[q].label);
+			eb_table_set_text(t, r, 1, mem[q].unit);
+			for (size_t k = 0; k < nv; k++)
+				eb_table_set_num(t, r, 2 + k,
+						 eb_variant_max(&var[k], mem[q].metric) * mem[q].scale);
+		}
+	}
+	/* quantization scheme labels from the stored config */
+	if (eb_pat_match(mp, "scheme")) {
+		char **lab = eb_xcalloc(3 * nv + 1, sizeof(*lab));
+		size_t any[3] = { 0, 0, 0 };
+		static const char *const what[] = { "weights", "activations", "KV cache type" };
+
+		for (size_t k = 0; k < nv && !ret; k++) {
+			const struct eb_rcell *c = var[k].cells[var[k].n - 1];
+
+			ret = eb_rdata_scheme(s, c->run_id, c->model, c->quant, &lab[k],
+					      &lab[nv + k], &lab[2 * nv + k], err);
+			for (size_t w = 0; w < 3; w++)
+				any[w] += lab[w * nv + k] != NULL;
+		}
+		for (size_t w = 0; w < 3 && !ret; w++) {
+			size_t r;
+
+			if (!any[w])
+				continue;
+			r = eb_table_row(t);
+			eb_table_set_text(t, r, 0, what[w]);
+			eb_table_set_text(t, r, 1, NULL);
+			for (size_t k = 0; k < nv; k++)
+				eb_table_set_text(t, r, 2 + k, lab[w * nv + k]);
+		}
+		for (size_t i = 0; i < 3 * nv; i++)
+			free(lab[i]);
+		free(lab);
+		if (ret)
+			goto out;
+	}
+	/* accuracy, when the database has the table (a later schema adds it) */
+	if (eb_pat_match(mp, "accuracy") && eb_rdata_has_table(s, "accuracy")) {
+		sqlite3_stmt *st = NULL;
+
+		if (sqlite3_prepare_v2(s->db,
+				       "SELECT task || ' ' || metric || coalesce(' (' || protocol || ')', ''),"
+				       " value FROM accuracy WHERE cell_id = ? AND value IS NOT NULL"
+				       " ORDER BY task, metric",
+				       -1, &st, NULL) == SQLITE_OK) {
+			size_t first = t->nrows;
+
+			for (size_t k = 0; k < nv; k++)
+				for (size_t i = 0; i < var[k].n; i++) {
+					sqlite3_reset(st);
+					sqlite3_bind_int64(st, 1, var[k].cells[i]->id);
+					while (sqlite3_step(st) == SQLITE_ROW) {
+						const char *name = (const char *)sqlite3_column_text(st, 0);
+						size_t r;
+
+						for (r = first; r < t->nrows; r++)
+							if (strcmp(t->vals[r * t->ncols].s, name) == 0)
+								break;
+						if (r == t->nrows) {
+							r = eb_table_row(t);
+							eb_table_set_text(t, r, 0, name);
+							eb_table_set_text(t, r, 1, NULL);
+						}
+						eb_table_set_num(t, r, 2 + k, sqlite3_column_double(st, 1));
+					}
+				}
+			sqlite3_finalize(st);
+		} else if (o->log) {
+			fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
+					" unexpected layout; accuracy rows left out\n",
+				s->path);
+		}
+	}
+	/* average power over the variant's power samples */
+	if (eb_pat_match(mp, "power")) {
+		double *w = eb_xcalloc(nv + 1, sizeof(*w));
+		size_t any = 0;
+
+		for (size_t k = 0; k < nv && !ret; k++) {
+			double sum = 0;
+			long long tot = 0;
+
+			for (size_t i = 0; i < var[k].n && !ret; i++) {
+				double cw;
+				long long cn;
+
+				ret = eb_rdata_cell_power(s, var[k].cells[i]->id, &cw, &cn, err);
+				if (!ret && cn > 0 && isfinite(cw)) {
+					sum += cw * (double)cn;
+					tot += cn;
+				}
+			}
+			w[k] = tot ? sum / (double)tot : NAN;
+			any += tot > 0;
+		}
+		if (!ret && any) {
+			size_t r = eb_table_row(t);
+
+			eb_table_set_text(t, r, 0, "average power");
+			eb_table_set_text(t, r, 1, "W");
+			for (size_t k = 0; k < nv; k++)
+				eb_table_set_num(t, r, 2 + k, w[k]);
+		}
+		free(w);
+	}
+out:
+	free(plen);
+	return ret;
+}
+
+static int eb_layout_card(struct eb_store *s, const struct eb_report_opts *o,
+			  const struct eb_rdata *d, struct eb_table **tabs, size_t *ntabs,
+			  struct eb_err *err)
+{
+	const struct eb_rcell **v = eb_sorted_cells(d);
+	int ret = 0;
+
+	for (size_t i = 0; i < d->n && !ret;) {
+		struct eb_variant *var = NULL;
+		size_t nv = 0, j = i;
+		struct eb_table *t;
+		char title[512];
+
+		/* the model's group: cells with the same target and model */
+		while (j < d->n && strcmp(v[j]->target, v[i]->target) == 0 &&
+		       strcmp(v[j]->model, v[i]->model) == 0) {
+			if (nv == 0 || strcmp(var[nv - 1].quant, v[j]->quant) != 0) {
+				var = eb_xrealloc(var, (nv + 1) * sizeof(*var));
+				var[nv].quant = v[j]->quant;
+				var[nv].cells = &v[j];
+				var[nv].n = 0;
+				nv++;
+			}
+			var[nv - 1].n++;
+			j++;
+		}
+		*tabs = eb_xrealloc(*tabs, (*ntabs + 1) * sizeof(**tabs));
+		t = &(*tabs)[(*ntabs)++];
+		snprintf(title, sizeof(title), "%s on %s (%s)", v[i]->model, v[i]->target,
+			 eb_stat_name(o->stat));
+		eb_table_init(t, title);
+		ret = eb_card_one(s, o, var, nv, t, err);
+		free(var);
+		i = j;
+	}
+	free(v);
+	return ret;
+}
+
+/* ---- speedup --------------------------------------------------------------------- */
+
+static int eb_same_group(const struct eb_rcell *a, const struct eb_rcell *b)
+{
+	return strcmp(a->target, b->target) == 0 && strcmp(a->model, b->model) == 0 &&
+	       a->prompt_tokens == b->prompt_tokens && a->gen_tokens == b->gen_tokens;
+}
+
+/* Orders by target, model, prompt, gen, then quant, run and id (latest last). */
+static int eb_by_group(const void *a, const void *b)
+{
+	const struct eb_rcell *x = *(const struct eb_rcell *const *)a;
+	const struct eb_rcell *y = *(const struct eb_rcell *const *)b;
+	int r;
+
+	if ((r = strcmp(x->target, y->target)) != 0)
+		return r;
+	if ((r = strcmp(x->model, y->model)) != 0)
+		return r;
+	if (x->prompt_tokens != y->prompt_tokens)
+		return x->prompt_tokens < y->prompt_tokens ? -1 : 1;
+	if (x->gen_tokens != y->gen_tokens)
+		return x->gen_tokens < y->gen_tokens ? -1 : 1;
+	if ((r = strcmp(x->quant, y->quant)) != 0)
+		return r;
+	if (x->run_id != y->run_id)
+		return x->run_id < y->run_id ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int eb_layout_speedup(const struct eb_report_opts *o, const struct eb_rdata *d,
+			     struct eb_table *t, struct eb_err *err)
+{
+	const struct eb_rcell **v = eb_xcalloc(d->n + 1, sizeof(*v));
+	size_t found = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		v[i] = &d->cells[i];
+	qsort(v, d->n, sizeof(*v), eb_by_group);
+	eb_table_init(t, NULL);
+	eb_table_col(t, "target", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "model", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
+	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
+	eb_table_col(t, "baseline", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "quant", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "baseline_decode_tps", "baseline decode", "tok/s", EB_TK_NUM);
+	eb_table_col(t, "decode_tps", "decode", "tok/s", EB_TK_NUM);
+	eb_table_col(t, "speedup", "speedup (decode)", NULL, EB_TK_NUM);
+	eb_table_col(t, "baseline_ttft_ms", "baseline TTFT", "ms", EB_TK_NUM);
+	eb_table_col(t, "ttft_ms", "TTFT", "ms", EB_TK_NUM);
+	eb_table_col(t, "ttft_ratio", "TTFT ratio", NULL, EB_TK_NUM);
+	for (size_t i = 0; i < d->n;) {
+		const struct eb_rcell *base = NULL;
+		size_t j = i;
+
+		while (j < d->n && eb_same_group(v[i], v[j])) {
+			if (strcmp(v[j]->quant, o->baseline) == 0)
+				base = v[j]; /* the latest run's wins */
+			j++;
+		}
+		if (base) {
+			double bd = eb_rmetric_stat(eb_rcell_metric(base, "decode_tps"), o->stat);
+			double bt = eb_rmetric_stat(eb_rcell_metric(base, "ttft_ms"), o->stat);
+
+			found++;
+			for (size_t k = i; k < j; k++) {
+				const struct eb_rcell *c = v[k];
+				double cd, ct;
+				size_t r;
+
+				if (strcmp(c->quant, o->baseline) == 0 ||
+				    (k + 1 < j && strcmp(v[k + 1]->quant, c->quant) == 0))
+					continue; /* the baseline, or not the latest of its quant */
+				cd = eb_rmetric_stat(eb_rcell_metric(c, "decode_tps"), o->stat);
+				ct = eb_rmetric_stat(eb_rcell_metric(c, "ttft_ms"), o->stat);
+				r = eb_table_row(t);
+				eb_table_set_text(t, r, 0, c->target);
+				eb_table_set_text(t, r, 1, c->model);
+				eb_table_set_int(t, r, 2, c->prompt_tokens);
+				eb_table_set_int(t, r, 3, c->gen_tokens);
+				eb_table_set_text(t, r, 4, o->baseline);
+				eb_table_set_text(t, r, 5, c->quant);
+				eb_table_set_num(t, r, 6, bd);
+				eb_table_set_num(t, r, 7, cd);
+				eb_table_set_num(t, r, 8, bd > 0 ? cd / bd : NAN);
+				eb_table_set_num(t, r, 9, bt);
+				eb_table_set_num(t, r, 10, ct);
+				eb_table_set_num(t, r, 11, bt > 0 ? ct / bt : NAN);
+			}
+		}
+		i = j;
+	}
+	free(v);
+	if (!found)
+		return eb_err_set(err, EB_ENOENT, "no cell with quant '%s' in the selection",
+				  o->baseline);
+	return 0;
+}
+
+/* ---- html page ------------------------------------------------------------------- */
+
+static const char eb_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void eb_base64(FILE *f, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		fputc(eb_b64[(v >> 18) & 63], f);
+		fputc(eb_b64[(v >> 12) & 63], f);
+		fputc(i + 1 < n ? eb_b64[(v >> 6) & 63] : '=', f);
+		fputc(i + 2 < n ? eb_b64[v & 63] : '=', f);
+	}
+}
+
+static const char eb_html_head[] =
+	"<!DOCTYPE html>\n"
+	"<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	"img-src data:; style-src 'unsafe-inline'\">\n"
+	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	"<title>edgebench report</title>\n<style>\n"
+	"body{font-family:system-ui,sans-serif;margin:2em;color:#222;background:#fff}\n"
+	"table{border-collapse:collapse;margin:1em 0;font-size:14px}\n"
+	"caption{text-align:left;font-weight:bold;padding:.3em 0}\n"
+	"th,td{padding:.25em .6em;border-bottom:1px solid #ddd;text-align:left}\n"
+	"thead th{border-bottom:2px solid #444}\n"
+	".num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	"figure{margin:1em 0}\nfigure img{max-width:100%;border:1px solid #eee}\n"
+	".meta{color:#555}\n"
+	"</style>\n</head>\n<body>\n<h1>edgebench report</h1>\n";
+
+static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup" };
+
+/* The runs the report covers: id, uuid, name, host, edgebench version, status. */
+static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE *out,
+			struct eb_err *err)
+{
+	struct eb_table t;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT id, uuid, name, host, edgebench_version, status FROM runs"
+			       " WHERE (?1 = 0 OR id = ?1) ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
+	sqlite3_bind_int64(st, 1, o->sel.run_id);
+	eb_table_init(&t, "Runs");
+	eb_table_col(&t, "run", NULL, NULL, EB_TK_INT);
+	eb_table_col(&t, "uuid", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(&t, "name", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(&t, "host", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(&t, "edgebench", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(&t, "status", NULL, NULL, EB_TK_TEXT);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t r = eb_table_row(&t);
+
+		eb_table_set_int(&t, r, 0, sqlite3_column_int64(st, 0));
+		for (int c = 1; c < 6; c++)
+			eb_table_set_text(&t, r, (size_t)c, (const char *)sqlite3_column_text(st, c));
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		eb_table_write(&t, 1, EB_REPORT_HTML, out);
+	eb_table_release(&t);
+	if (rc != SQLITE_DONE)
+		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
+	return 0;
+}
+
+/* Draws each figure kind into a temporary directory and embeds the SVG as a data: URI. */
+static void eb_html_figures(struct eb_store *s, const struct eb_report_opts *o, FILE *out)
+{
+	static const enum eb_plot_kind kinds[] = { EB_PLOT_THROUGHPUT, EB_PLOT_TTFT, EB_PLOT_POWER,
+						   EB_PLOT_PARETO, EB_PLOT_ACCURACY };
+	static const char *const captions[] = { "Throughput per cell", "TTFT against prompt length",
+						"Power over time", "Decode rate against energy per token",
+						"Accuracy against model size" };
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX];
+	int header = 0;
+
+	snprintf(dir, sizeof(dir), "%s/edgebench-report-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		if (o->log)
+			fprintf(o->log, "edgebench report: note: no figures: cannot create '%s': %s\n",
+				dir, strerror(errno));
+		return;
+	}
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct eb_plot_opts po = { .kind = kinds[k], .sel = o->sel, .stat = o->stat,
+					   .gnuplot = o->gnuplot, .log = NULL };
+		const char *ext[] = { "svg", "gp", "dat" };
+		char path[PATH_MAX];
+		struct eb_err err;
+		char *svg = NULL;
+		size_t len = 0;
+		int ret;
+
+		snprintf(path, sizeof(path), "%s/%s.svg", dir, eb_plot_kind_name(kinds[k]));
+		po.out = path;
+		ret = eb_plot(s, &po, &err);
+		if (ret == 0)
+			ret = eb_read_file(path, 64u << 20, &svg, &len, &err);
+		if (ret == 0) {
+			if (!header)
+				fputs("<h2>Figures</h2>\n", out);
+			header = 1;
+			fputs("<figure><img alt=\"", out);
+			eb_esc_html(out, captions[k]);
+			fputs("\" src=\"data:image/svg+xml;base64,", out);
+			eb_base64(out, (const unsigned char *)svg, len);
+			fputs("\"><figcaption>", out);
+			eb_esc_html(out, captions[k]);
+			fputs("</figcaption></figure>\n", out);
+		} else if (ret == EB_EUNSUPPORTED) {
+			fputs("<p class=\"meta\">Figures left out: ", out);
+			eb_esc_html(out, err.msg);
+			fputs("</p>\n", out);
+			if (o->log)
+				fprintf(o->log, "edgebench report: note: %s\n", err.msg);
+		} else if (ret != EB_ENOENT && o->log) {
+			fprintf(o->log, "edgebench report: note: figure '%s' left out: %s\n",
+				eb_plot_kind_name(kinds[k]), err.msg);
+		}
+		free(svg);
+		for (size_t e = 0; e < 3; e++) {
+			snprintf(path, sizeof(path), "%s/%s.%s", dir, eb_plot_kind_name(kinds[k]),
+				 ext[e]);
+			unlink(path);
+		}
+		if (ret == EB_EUNSUPPORTED)
+			break;
+	}
+	rmdir(dir);
+}
+
+/* ---- entry points ---------------------------------------------------------------- */
+
+int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, struct eb_err *err)
+{
+	struct eb_table *tabs = NULL;
+	size_t ntabs = 0;
+	struct eb_rdata d;
+	int ret;
+
+	if (o->layout == EB_LAYOUT_SPEEDUP && (!o->baseline || !*o->baseline))
+		return eb_err_set(err, EB_EINVAL, "--layout speedup needs --baseline QUANT");
+	ret = eb_rdata_load(s, &o->sel, &d, err);
+	if (ret)
+		return ret;
+	switch (o->layout) {
+	case EB_LAYOUT_CELLS:
+	case EB_LAYOUT_LONG:
+	case EB_LAYOUT_WIDE:
+	case EB_LAYOUT_SPEEDUP:
+		tabs = eb_xcalloc(1, sizeof(*tabs));
+		ntabs = 1;
+		if (o->layout == EB_LAYOUT_CELLS)
+			eb_layout_cells(o, &d, &tabs[0]);
+		else if (o->layout == EB_LAYOUT_LONG)
+			eb_layout_long(o, &d, &tabs[0]);
+		else if (o->layout == EB_LAYOUT_WIDE)
+			eb_layout_wide(o, &d, &tabs[0]);
+		else
+			ret = eb_layout_speedup(o, &d, &tabs[0], err);
+		break;
+	case EB_LAYOUT_CARD:
+		ret = eb_layout_card(s, o, &d, &tabs, &ntabs, err);
 		break;
 	}
-	return json_string((const char *)sqlite3_column_text(st, c->sql));
+	if (ret)
+		goto out;
+	if (o->fmt == EB_REPORT_HTML) {
+		fputs(eb_html_head, out);
+		fprintf(out, "<p class=\"meta\">layout %s; statistic: %s; %s</p>\n",
+			eb_layout_names[o->layout],
+			o->stat == EB_STAT_MEAN ? "mean (with its 95% interval)"
+						: "median (with p90)",
+			o->sel.run_id ? "one run" : "every run");
+		ret = eb_html_runs(s, o, out, err);
+		if (ret)
+			goto out;
+		fputs("<h2>Results</h2>\n", out);
+	}
+	eb_table_write(tabs, ntabs, o->fmt, out);
+	if (o->fmt == EB_REPORT_HTML) {
+		if (o->plots)
+			eb_html_figures(s, o, out);
+		fputs("</body>\n</html>\n", out);
+	}
+out:
+	for (size_t i = 0; i < ntabs; i++)
+		eb_table_release(&tabs[i]);
+	free(tabs);
+	eb_rdata_release(&d);
+	return ret;
 }
 
 int eb_report_cells(struct eb_store *s, int64_t run_id, enum eb_report_format fmt, int wide,
 		    FILE *out, struct eb_err *err)
 {
-	const struct eb_col *cols[EB_MAX_COLS];
-	size_t ncols = eb_columns(fmt, wide, cols);
-	size_t width[EB_MAX_COLS];
-	char **cells = NULL;
-	size_t nrows = 0, alloc = 0;
-	json_t *arr = json_array();
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct eb_report_opts o = { .fmt = fmt, .layout = EB_LAYOUT_CELLS, .stat = EB_STAT_MEDIAN,
+				    .wide = wide };
 
-	if (sqlite3_prepare_v2(s->db, eb_cells_sql, -1, &st, NULL) != SQLITE_OK) {
-		json_decref(arr);
-		return eb_err_set(err, EB_EDB, "cannot query '%s': %s", s->path,
-				  sqlite3_errmsg(s->db));
-	}
-	sqlite3_bind_int64(st, 1, run_id);
-	for (size_t c = 0; c < ncols; c++)
-		width[c] = strlen(cols[c]->name);
-	if (fmt == EB_REPORT_CSV) {
-		for (size_t c = 0; c < ncols; c++)
-			fprintf(out, "%s%s", c ? "," : "", cols[c]->name);
-		fputc('\n', out);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char val[1024];
-
-		if (fmt == EB_REPORT_JSON) {
-			json_t *o = json_object();
-
-			for (size_t c = 0; c < ncols; c++)
-				json_object_set_new(o, cols[c]->name, eb_col_json(st, cols[c]));
-			json_array_append_new(arr, o);
-			continue;
-		}
-		if (fmt == EB_REPORT_CSV) {
-			for (size_t c = 0; c < ncols; c++) {
-				eb_col_text(val, sizeof(val), st, cols[c], 1);
-				if (c)
-					fputc(',', out);
-				eb_csv_field(out, val);
-			}
-			fputc('\n', out);
-			continue;
-		}
-		if (nrows == alloc) {
-			alloc = alloc ? 2 * alloc : 16;
-			cells = eb_xrealloc(cells, alloc * ncols * sizeof(*cells));
-		}
-		for (size_t c = 0; c < ncols; c++) {
-			eb_col_text(val, sizeof(val), st, cols[c], 0);
-			if (!val[0])
-				eb_strlcpy(val, "-", sizeof(val));
-			cells[nrows * ncols + c] = eb_xstrdup(val);
-			if (strlen(val) > width[c])
-				width[c] = strlen(val);
-		}
-		nrows++;
-	}
-	if (rc != SQLITE_DONE)
-		ret = eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
-	if (fmt == EB_REPORT_JSON && !ret) {
-		json_dumpf(arr, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-		fputc('\n', out);
-	}
-	json_decref(arr);
-	if (fmt == EB_REPORT_TABLE) {
-		for (size_t c = 0; c < ncols; c++)
-			fprintf(out, "%s%-*s", c ? "  " : "", (int)width[c], cols[c]->name);
-		fputc('\n', out);
-		for (size_t r = 0; r < nrows; r++) {
-			for (size_t c = 0; c < ncols; c++) {
-				int w = cols[c]->kind == EB_COL_TEXT ? -(int)width[c] : (int)width[c];
-
-				fprintf(out, "%s%*s", c ? "  " : "", w, cells[r * ncols + c]);
-				free(cells[r * ncols + c]);
-			}
-			fputc('\n', out);
-		}
-		free(cells);
-	}
-	return ret;
+	o.sel.run_id = run_id;
+	return eb_report(s, &o, out, err);
 }
 
 int eb_report_list(struct eb_store *s, FILE *out, struct eb_err *err)

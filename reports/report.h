@@ -1,4 +1,4 @@
-/* report.h: the minimal per-cell report (table, csv, json) read from the database alone. */
+/* report.h: report tables (table, csv, json, md, latex, html) read from the database alone. */
 #ifndef EB_REPORT_H
 #define EB_REPORT_H
 
@@ -6,20 +6,48 @@
 #include <stdio.h>
 
 #include "../harness/store.h"
+#include "rdata.h"
+#include "table.h"
 
-enum eb_report_format { EB_REPORT_TABLE, EB_REPORT_CSV, EB_REPORT_JSON };
+enum eb_report_layout {
+	EB_LAYOUT_CELLS,   /* one row per cell, the ten documented columns (the default) */
+	EB_LAYOUT_LONG,    /* one row per cell x metric with every stored summary field */
+	EB_LAYOUT_WIDE,    /* one row per cell, one column (plus p90 or CI) per chosen metric */
+	EB_LAYOUT_CARD,    /* metric rows x variants of one model, full precision first */
+	EB_LAYOUT_SPEEDUP, /* per model and prompt length: baseline variant vs each other */
+};
+
+struct eb_report_opts {
+	enum eb_report_format fmt;
+	enum eb_report_layout layout;
+	enum eb_report_stat stat;
+	struct eb_rsel sel;
+	const char *const *metric_pats; /* NULL-terminated fnmatch patterns: long, wide, card */
+	const char *const *metrics;     /* wide: the metric columns in order (NULL = default) */
+	const char *baseline;           /* speedup: the baseline quant (required there) */
+	int wide;                       /* cells: add key and error (and the lengths to csv/json) */
+	int plots;                      /* html: embed SVG figures drawn by gnuplot */
+	const char *gnuplot;            /* html plots: the program (NULL = default, see plot.h) */
+	FILE *log;                      /* notes (plots left out and why); NULL = none */
+};
 
 /*
- * One row per cell of run `run_id` (0 = every run), columns run, target, model, quant,
- * status, ttft_ms, prefill_tps, decode_tps, e2e_ms, peak_rss_mb — each figure the median
- * over the cell's measured (non-warm-up) requests; NULL/empty when not measured.
- * `wide` adds prompt_tokens, gen_tokens, key and error; the table always shows
- * prompt_tokens and gen_tokens. Returns 0 or EB_EDB.
+ * Writes the report. The cells layout keeps the original output: run, target, model,
+ * quant, status, ttft_ms, prefill_tps, decode_tps, e2e_ms, peak_rss_mb (median, or mean
+ * with EB_STAT_MEAN), plus prompt_tokens and gen_tokens in the human formats and with
+ * `wide`, plus key and error with `wide`. Returns 0, EB_EDB, EB_EINVAL (an option the
+ * layout needs is missing) or EB_ENOENT (the speedup baseline matches no cell).
  */
+int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, struct eb_err *err);
+
+/* The cells layout of run `run_id` (0 = every run), as eb_report writes it. */
 int eb_report_cells(struct eb_store *s, int64_t run_id, enum eb_report_format fmt, int wide,
 		    FILE *out, struct eb_err *err);
 
 /* Prints runs and their cells with status (the `list` command). */
 int eb_report_list(struct eb_store *s, FILE *out, struct eb_err *err);
+
+/* A metric's display label and default unit ("TTFT", "ms"); the name itself when unknown. */
+const char *eb_metric_label(const char *name, const char **unit);
 
 #endif

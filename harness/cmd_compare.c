@@ -1,0 +1,220 @@
+/* cmd_compare.c: `edgebench compare BASELINE CANDIDATE` — the regression verdict for CI. */
+#include "../reports/compare.h"
+#include "cli.h"
+#include "eb_util.h"
+#include "store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char eb_compare_usage[] =
+	"usage: edgebench compare BASELINE CANDIDATE [--db PATH] [--threshold PCT]\n"
+	"                         [--metric-threshold NAME=PCT ...] [--metric PAT ...]\n"
+	"                         [--alpha A] [--format md|json] [--junit FILE]\n"
+	"\n"
+	"BASELINE and CANDIDATE: a run id, latest, latest~N (N runs before the latest), in\n"
+	"--db (default edgebench.db); or FILE.db:ID, FILE.db:latest, FILE.db:latest~N (or\n"
+	"just FILE.db, its latest run) for a run in another database.\n"
+	"Cells are matched by key. Each metric with a direction (higher is better: *_tps,\n"
+	"mbu; lower: *_ms, *_bytes, peak_rss_mb, J/token, power) is a regression when its\n"
+	"median moved the wrong way by more than the threshold (default 5%; per metric\n"
+	"with --metric-threshold decode_tps=3) AND a two-sided Mann-Whitney U test on the\n"
+	"raw per-request samples (normal approximation with tie correction) gives\n"
+	"p < alpha (default 0.05); metrics without raw samples use the threshold alone.\n"
+	"A cell ok in the baseline that failed in the candidate is a regression.\n"
+	"--junit FILE writes JUnit XML: one testcase per cell x metric, failures for\n"
+	"regressions, skipped for missing cells.\n"
+	"Exit codes: 0 no regression; 1 at least one regression; 2 usage or database error.\n";
+
+/* A percentage: "5", "5%" or "2.5%" (0 <= pct < 10000). */
+static int eb_parse_pct(const char *s, double *pct)
+{
+	char buf[64];
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	eb_strlcpy(buf, s, sizeof(buf));
+	if (buf[n - 1] == '%')
+		buf[n - 1] = '\0';
+	if (eb_parse_double(buf, pct) != 0 || *pct < 0 || *pct >= 10000)
+		return -1;
+	return 0;
+}
+
+static int eb_is_ref(const char *s)
+{
+	long long v;
+
+	return strcmp(s, "latest") == 0 || strncmp(s, "latest~", 7) == 0 ||
+	       eb_parse_ll(s, 1, (long long)1 << 62, &v) == 0;
+}
+
+/* Opens the database a run reference names and resolves the run. */
+static int eb_open_side(const char *arg, const char *db, struct eb_store *s, int64_t *run_id)
+{
+	const char *colon = strrchr(arg, ':');
+	char path[4096];
+	const char *ref;
+	struct eb_err err;
+
+	if (colon && colon != arg && eb_is_ref(colon + 1)) {
+		snprintf(path, sizeof(path), "%.*s", (int)(colon - arg), arg);
+		ref = colon + 1;
+	} else if (eb_is_ref(arg)) {
+		eb_strlcpy(path, db, sizeof(path));
+		ref = arg;
+	} else if (access(arg, F_OK) == 0) {
+		eb_strlcpy(path, arg, sizeof(path));
+		ref = "latest";
+	} else {
+		fprintf(stderr, "edgebench compare: '%s' is not a run (ID, latest, latest~N, "
+				"FILE.db:ID or FILE.db:latest)\n",
+			arg);
+		return -1;
+	}
+	if (access(path, F_OK) != 0) {
+		fprintf(stderr, "edgebench compare: no database '%s'\n", path);
+		return -1;
+	}
+	if (eb_store_open(s, path, 1, &err) != 0) {
+		fprintf(stderr, "edgebench compare: %s\n", err.msg);
+		return -1;
+	}
+	if (eb_rdata_resolve_run(s, ref, run_id, &err) != 0) {
+		fprintf(stderr, "edgebench compare: %s\n", err.msg);
+		eb_store_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+int eb_cmd_compare(int argc, char **argv)
+{
+	enum { O_THR = 256, O_MTHR, O_METRIC, O_ALPHA, O_FORMAT, O_JUNIT };
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "threshold", required_argument, NULL, O_THR },
+		{ "metric-threshold", required_argument, NULL, O_MTHR },
+		{ "metric", required_argument, NULL, O_METRIC },
+		{ "alpha", required_argument, NULL, O_ALPHA },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "junit", required_argument, NULL, O_JUNIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct eb_cmp_opts o = { .threshold_pct = 5, .alpha = 0.05 };
+	struct eb_cmp_thr *thr = NULL;
+	struct eb_strlist mpats = { 0 };
+	const char *db = "edgebench.db";
+	const char *pos[2] = { NULL, NULL };
+	struct eb_store sb = { 0 }, sc = { 0 };
+	struct eb_cmp_side base, cand;
+	struct eb_cmp_counts k;
+	struct eb_err err;
+	size_t npos = 0;
+	int c, ret = EB_EXIT_USAGE;
+
+	optind = 1;
+	/* GNU getopt permutes: options may follow the two runs */
+	while ((c = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case O_THR:
+			if (eb_parse_pct(optarg, &o.threshold_pct)) {
+				fprintf(stderr, "edgebench compare: --threshold '%s' is not a "
+						"percentage (e.g. 5%%)\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case O_MTHR: {
+			const char *eq = strchr(optarg, '=');
+			double pct;
+
+			if (!eq || eq == optarg || eb_parse_pct(eq + 1, &pct)) {
+				fprintf(stderr, "edgebench compare: --metric-threshold '%s': expected "
+						"NAME=PCT (e.g. decode_tps=3%%)\n",
+					optarg);
+				goto out;
+			}
+			thr = eb_xrealloc(thr, (o.n_per_metric + 1) * sizeof(*thr));
+			thr[o.n_per_metric].name = eb_xstrdup(optarg);
+			((char *)thr[o.n_per_metric].name)[eq - optarg] = '\0';
+			thr[o.n_per_metric].pct = pct;
+			o.n_per_metric++;
+			break;
+		}
+		case O_METRIC:
+			eb_strlist_add_split(&mpats, optarg);
+			break;
+		case O_ALPHA:
+			if (eb_parse_double(optarg, &o.alpha) || o.alpha <= 0 || o.alpha >= 1) {
+				fprintf(stderr, "edgebench compare: --alpha '%s' is not in (0, 1)\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case O_FORMAT:
+			if (strcmp(optarg, "md") == 0) {
+				o.json = 0;
+			} else if (strcmp(optarg, "json") == 0) {
+				o.json = 1;
+			} else {
+				fprintf(stderr, "edgebench compare: unknown format '%s' (md, json)\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case O_JUNIT:
+			o.junit = optarg;
+			break;
+		case 'h':
+			fputs(eb_compare_usage, stdout);
+			ret = EB_EXIT_OK;
+			goto out;
+		default:
+			fputs(eb_compare_usage, stderr);
+			goto out;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (npos < 2)
+			pos[npos] = argv[optind];
+		npos++;
+	}
+	if (npos != 2) {
+		fprintf(stderr, "edgebench compare: expected BASELINE and CANDIDATE, got %zu "
+				"argument%s\n",
+			npos, npos == 1 ? "" : "s");
+		fputs(eb_compare_usage, stderr);
+		goto out;
+	}
+	o.per_metric = thr;
+	o.metric_pats = (const char *const *)mpats.v;
+	if (eb_open_side(pos[0], db, &sb, &base.run_id) ||
+	    eb_open_side(pos[1], db, &sc, &cand.run_id))
+		goto out;
+	base.s = &sb;
+	cand.s = &sc;
+	if (eb_compare(&base, &cand, &o, stdout, &k, &err) != 0) {
+		fprintf(stderr, "edgebench compare: %s\n", err.msg);
+		goto out;
+	}
+	ret = k.regressions ? 1 : EB_EXIT_OK;
+out:
+	if (sb.db)
+		eb_store_close(&sb);
+	if (sc.db)
+		eb_store_close(&sc);
+	for (size_t i = 0; i < o.n_per_metric; i++)
+		free((char *)thr[i].name);
+	free(thr);
+	eb_strlist_release(&mpats);
+	return ret;
+}

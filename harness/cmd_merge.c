@@ -1,0 +1,71 @@
+/* cmd_merge.c: `edgebench merge OUT.db IN.db...` — one lab database from per-device ones. */
+#include "../reports/merge.h"
+#include "cli.h"
+#include "eb_util.h"
+#include "store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char eb_merge_usage[] =
+	"usage: edgebench merge OUT.db IN.db...\n"
+	"\n"
+	"Copies every run of each IN.db (cells, requests, token times, metrics, power\n"
+	"samples, and any other table tied to a run, cell or request) into OUT.db,\n"
+	"creating it if needed. Runs are keyed by UUID: a run already in OUT.db as it is\n"
+	"stays untouched (merging twice equals merging once); one that changed since\n"
+	"(e.g. finished after an earlier merge) is replaced whole. Each run is copied in\n"
+	"one transaction. Inputs whose schema version differs from this edgebench's are\n"
+	"refused before anything is merged. Exit codes: 0 merged; 2 usage or database\n"
+	"error.\n";
+
+int eb_cmd_merge(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct eb_store out = { 0 };
+	struct eb_err err;
+	int c, ret = EB_EXIT_USAGE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(eb_merge_usage, stdout);
+			return EB_EXIT_OK;
+		}
+		fputs(eb_merge_usage, stderr);
+		return EB_EXIT_USAGE;
+	}
+	if (argc - optind < 2) {
+		fputs(eb_merge_usage, stderr);
+		return EB_EXIT_USAGE;
+	}
+	if (eb_store_open(&out, argv[optind], 0, &err) != 0) {
+		fprintf(stderr, "edgebench merge: %s\n", err.msg);
+		return EB_EXIT_USAGE;
+	}
+	/* refuse before merging anything when one input cannot be merged */
+	for (int i = optind + 1; i < argc; i++)
+		if (eb_merge_check(&out, argv[i], &err) != 0) {
+			fprintf(stderr, "edgebench merge: %s\n", err.msg);
+			goto out;
+		}
+	for (int i = optind + 1; i < argc; i++) {
+		struct eb_merge_stats st;
+
+		if (eb_merge_db(&out, argv[i], &st, &err) != 0) {
+			fprintf(stderr, "edgebench merge: %s\n", err.msg);
+			goto out;
+		}
+		fprintf(stderr, "merged '%s' into '%s': %zu run%s added, %zu replaced, %zu unchanged\n",
+			argv[i], argv[optind], st.added, st.added == 1 ? "" : "s", st.replaced,
+			st.unchanged);
+	}
+	ret = EB_EXIT_OK;
+out:
+	eb_store_close(&out);
+	return ret;
+}

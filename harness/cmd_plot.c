@@ -1,0 +1,144 @@
+/* cmd_plot.c: `edgebench plot` — one figure from the database through gnuplot. */
+#include "../reports/plot.h"
+#include "cli.h"
+#include "eb_util.h"
+#include "store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char eb_plot_usage[] =
+	"usage: edgebench plot [--db PATH] [--run ID|latest|latest~N|all]\n"
+	"                      --kind throughput|ttft-vs-prompt|power|accuracy|pareto\n"
+	"                      --out FILE.png|FILE.svg [--stat median|mean]\n"
+	"                      [--target PAT] [--model PAT] [--quant PAT]\n"
+	"\n"
+	"Draws one figure with gnuplot (Debian: gnuplot-nox). FILE.gp (the script) and\n"
+	"FILE.dat (its data) are written beside the figure: edit and re-run them with\n"
+	"`gnuplot FILE.gp` from that directory. PNG uses pngcairo (png without cairo).\n"
+	"  throughput      decode and prefill TPS per cell; bars p10..p90 of the requests\n"
+	"                  (median) or the 95% interval (mean)\n"
+	"  ttft-vs-prompt  TTFT against prompt length, one line per target/model/quant\n"
+	"  power           watts over time per rail, prefill and decode shaded\n"
+	"  accuracy        accuracy metrics against model size (needs accuracy results)\n"
+	"  pareto          decode TPS against J/token, with the Pareto frontier\n"
+	"Default run: latest. Exit codes: 0 written; 1 nothing to draw (the message says\n"
+	"why); 2 usage, database or gnuplot error.\n";
+
+int eb_cmd_plot(int argc, char **argv)
+{
+	enum { O_KIND = 256, O_OUT, O_STAT, O_TARGET, O_MODEL, O_QUANT };
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "run", required_argument, NULL, 'r' },
+		{ "kind", required_argument, NULL, O_KIND },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "stat", required_argument, NULL, O_STAT },
+		{ "target", required_argument, NULL, O_TARGET },
+		{ "model", required_argument, NULL, O_MODEL },
+		{ "quant", required_argument, NULL, O_QUANT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct eb_plot_opts o = { .stat = EB_STAT_MEDIAN };
+	struct eb_strlist targets = { 0 }, models = { 0 }, quants = { 0 };
+	const char *db = "edgebench.db", *run = "latest", *kind = NULL;
+	struct eb_store s = { 0 };
+	struct eb_err err;
+	int c, rc, ret = EB_EXIT_USAGE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+d:r:o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'r':
+			run = optarg;
+			break;
+		case O_KIND:
+			kind = optarg;
+			break;
+		case 'o':
+		case O_OUT:
+			o.out = optarg;
+			break;
+		case O_STAT:
+			if (strcmp(optarg, "median") == 0) {
+				o.stat = EB_STAT_MEDIAN;
+			} else if (strcmp(optarg, "mean") == 0) {
+				o.stat = EB_STAT_MEAN;
+			} else {
+				fprintf(stderr, "edgebench plot: unknown statistic '%s' (median, mean)\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case O_TARGET:
+			eb_strlist_add_split(&targets, optarg);
+			break;
+		case O_MODEL:
+			eb_strlist_add_split(&models, optarg);
+			break;
+		case O_QUANT:
+			eb_strlist_add_split(&quants, optarg);
+			break;
+		case 'h':
+			fputs(eb_plot_usage, stdout);
+			ret = EB_EXIT_OK;
+			goto out;
+		default:
+			fputs(eb_plot_usage, stderr);
+			goto out;
+		}
+	}
+	if (optind != argc || !kind || !o.out) {
+		if (optind == argc)
+			fprintf(stderr, "edgebench plot: %s\n",
+				!kind ? "--kind is required" : "--out FILE.png|FILE.svg is required");
+		fputs(eb_plot_usage, stderr);
+		goto out;
+	}
+	if (eb_plot_kind_parse(kind, &o.kind) != 0) {
+		fprintf(stderr, "edgebench plot: unknown kind '%s' (throughput, ttft-vs-prompt, "
+				"power, accuracy, pareto)\n",
+			kind);
+		goto out;
+	}
+	if (access(db, F_OK) != 0) {
+		fprintf(stderr, "edgebench plot: no database '%s'\n", db);
+		goto out;
+	}
+	if (eb_store_open(&s, db, 1, &err) != 0) {
+		fprintf(stderr, "edgebench plot: %s\n", err.msg);
+		goto out;
+	}
+	if (strcmp(run, "all") != 0 && eb_rdata_resolve_run(&s, run, &o.sel.run_id, &err) != 0) {
+		fprintf(stderr, "edgebench plot: --run %s\n", err.msg);
+		goto out;
+	}
+	o.sel.targets = (const char *const *)targets.v;
+	o.sel.models = (const char *const *)models.v;
+	o.sel.quants = (const char *const *)quants.v;
+	o.log = stderr;
+	rc = eb_plot(&s, &o, &err);
+	if (rc == EB_ENOENT) {
+		fprintf(stderr, "edgebench plot: %s\n", err.msg);
+		ret = EB_EXIT_CELL_FAIL;
+		goto out;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "edgebench plot: %s\n", err.msg);
+		goto out;
+	}
+	ret = EB_EXIT_OK;
+out:
+	if (s.db)
+		eb_store_close(&s);
+	eb_strlist_release(&targets);
+	eb_strlist_release(&models);
+	eb_strlist_release(&quants);
+	return ret;
+}

@@ -1,0 +1,41 @@
+/* plot.h: figures from the database through gnuplot (an external program, run without a shell). */
+#ifndef EB_PLOT_H
+#define EB_PLOT_H
+
+#include <stdio.h>
+
+#include "rdata.h"
+
+enum eb_plot_kind {
+	EB_PLOT_THROUGHPUT, /* decode and prefill TPS per cell, error bars p10..p90 or 95% CI */
+	EB_PLOT_TTFT,       /* TTFT against prompt length, one line per target/model/quant */
+	EB_PLOT_POWER,      /* watts over time per rail, prefill and decode windows shaded */
+	EB_PLOT_ACCURACY,   /* accuracy metric against model bytes (needs the accuracy table) */
+	EB_PLOT_PARETO,     /* decode TPS against J/token (needs energy or power samples) */
+};
+
+struct eb_plot_opts {
+	enum eb_plot_kind kind;
+	struct eb_rsel sel;
+	enum eb_report_stat stat;
+	/* FILE.png (pngcairo, or png where gnuplot has no cairo) or FILE.svg; FILE.gp (the
+	 * script) and FILE.dat (its data) are written beside it */
+	const char *out;
+	const char *gnuplot; /* the program; NULL = $EB_GNUPLOT, else "gnuplot" from PATH */
+	FILE *log;           /* notes (what could not be drawn and why); NULL = none */
+};
+
+/*
+ * Writes FILE.dat and FILE.gp, then runs gnuplot on them. Returns 0, or:
+ * EB_ENOENT when there is nothing to draw (err says why, e.g. "no power samples in run 3"),
+ * EB_EUNSUPPORTED when gnuplot is not installed (err names the Debian package),
+ * EB_EINVAL for an output name that is not .png or .svg, EB_EIO when a file cannot be
+ * written or gnuplot fails (err has its output), EB_EDB for database errors.
+ */
+int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err);
+
+/* "throughput", "ttft-vs-prompt", "power", "accuracy", "pareto"; 0 or EB_EINVAL. */
+int eb_plot_kind_parse(const char *name, enum eb_plot_kind *kind);
+const char *eb_plot_kind_name(enum eb_plot_kind kind);
+
+#endif

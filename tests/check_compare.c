@@ -1,0 +1,415 @@
+/* ctest: labels=unit timeout=120 */
+/* check_compare.c: Mann-Whitney U p-values, planted regressions, re-runs, thresholds and JUnit XML. */
+#include "reportdb.h"
+
+#include "../harness/eb_proc.h"
+#include "../harness/eb_util.h"
+#include "../reports/compare.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <unistd.h>
+
+static char eb_db_path[4096], eb_dir[4096];
+
+/* xorshift64* and Box-Muller: the same samples on every machine. */
+static uint64_t eb_rng = 88172645463325252ull;
+
+static double eb_unif(void)
+{
+	eb_rng ^= eb_rng >> 12;
+	eb_rng ^= eb_rng << 25;
+	eb_rng ^= eb_rng >> 27;
+	return ((eb_rng * 2685821657736338717ull) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static double eb_normal(double mu, double sd)
+{
+	double u1 = eb_unif(), u2 = eb_unif();
+
+	if (u1 < 1e-300)
+		u1 = 1e-300;
+	return mu + sd * sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+enum { EB_N = 30 };
+
+/* A run of cells k1..k3 (k4 instead of k3 when `swap`); decode rates ~ N(100, 2) times
+ * `scale` for cell k1 (the planted change); TTFT ~ N(50, 1). `failed` fails cell k2. */
+static void eb_add_run(const char *uuid, uint64_t seed, double scale, int swap, int failed)
+{
+	int64_t run = eb_tdb_run(uuid, "cmp", NULL);
+
+	eb_rng = seed;
+	for (int k = 1; k <= 3; k++) {
+		char model[16];
+		struct eb_tcell tc = { "cpu", model, "q4_0", 64, 16, "ok", NULL };
+		double ttft[EB_N], dec[EB_N];
+		int64_t cell;
+
+		snprintf(model, sizeof(model), "k%d", k == 3 && swap ? 4 : k);
+		if (failed && k == 2) {
+			tc.status = "failed";
+			tc.error = "adapter crashed";
+			eb_tdb_cell(run, &tc);
+			continue;
+		}
+		cell = eb_tdb_cell(run, &tc);
+		for (int i = 0; i < EB_N; i++) {
+			ttft[i] = eb_normal(50, 1);
+			dec[i] = eb_normal(100, 2) * (k == 1 ? scale : 1.0);
+		}
+		eb_tdb_requests(cell, 64, 16, ttft, dec, EB_N);
+		eb_tdb_value(cell, "model_bytes", "B", 1e8);
+	}
+}
+
+/* run 1 baseline, 2 planted -10% on k1 (and k3 replaced by k4), 3 a re-run, 4 a -3% change,
+ * 5 a re-run where k2 failed */
+static void eb_build(void)
+{
+	eb_test_tmpdir("compare", eb_dir, sizeof(eb_dir));
+	snprintf(eb_db_path, sizeof(eb_db_path), "%s/cmp.db", eb_dir);
+	eb_tdb_open(eb_db_path);
+	eb_add_run("00000000-0000-4000-8000-00000000000a", 1, 1.0, 0, 0);
+	eb_add_run("00000000-0000-4000-8000-00000000000b", 2, 0.9, 1, 0);
+	eb_add_run("00000000-0000-4000-8000-00000000000c", 3, 1.0, 0, 0);
+	eb_add_run("00000000-0000-4000-8000-00000000000d", 4, 0.97, 0, 0);
+	eb_add_run("00000000-0000-4000-8000-00000000000e", 5, 1.0, 0, 1);
+	eb_tdb_close();
+}
+
+static int eb_cmp(char **out, const char *a, const char *b, const char *x1, const char *x2,
+		  const char *x3, const char *x4)
+{
+	const char *argv[] = { "edgebench", "compare", "--db", eb_db_path, a, b, x1, x2, x3, x4, NULL };
+
+	return eb_test_run(argv, out);
+}
+
+/* ---- a small XML well-formedness check (elements, attributes, entities) ----------- */
+
+static int eb_xml_entity(const char **p)
+{
+	static const char *const ents[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&apos;" };
+
+	for (size_t i = 0; i < 5; i++)
+		if (strncmp(*p, ents[i], strlen(ents[i])) == 0) {
+			*p += strlen(ents[i]);
+			return 1;
+		}
+	if (strncmp(*p, "&#", 2) == 0) {
+		const char *q = *p + 2;
+
+		while (isdigit((unsigned char)*q))
+			q++;
+		if (q > *p + 2 && *q == ';') {
+			*p = q + 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Returns NULL when well-formed, else what is wrong; counts elements named `count`. */
+static const char *eb_xml_check(const char *s, const char *count, int *n)
+{
+	char stack[64][128];
+	int depth = 0, roots = 0;
+	const char *p = s;
+
+	*n = 0;
+	if (strncmp(p, "<?xml ", 6) == 0) {
+		p = strstr(p, "?>");
+		if (!p)
+			return "unterminated declaration";
+		p += 2;
+	}
+	while (*p) {
+		if (*p == '&') {
+			if (!eb_xml_entity(&p))
+				return "bad entity in text";
+			continue;
+		}
+		if (*p != '<') {
+			if ((unsigned char)*p < 0x20 && !strchr("\t\r\n", *p))
+				return "control character";
+			if (depth == 0 && !isspace((unsigned char)*p))
+				return "text outside the root";
+			p++;
+			continue;
+		}
+		if (p[1] == '/') {
+			char name[128];
+			size_t len = 0;
+
+			p += 2;
+			while (*p && *p != '>' && len < sizeof(name) - 1)
+				name[len++] = *p++;
+			name[len] = '\0';
+			if (*p != '>' || depth == 0 || strcmp(stack[depth - 1], name) != 0)
+				return "mismatched end tag";
+			depth--;
+			p++;
+			continue;
+		}
+		{
+			char name[128];
+			size_t len = 0;
+
+			p++;
+			while (*p && (isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.' ||
+				      *p == ':') && len < sizeof(name) - 1)
+				name[len++] = *p++;
+			name[len] = '\0';
+			if (!len)
+				return "bad element name";
+			if (strcmp(name, count) == 0)
+				(*n)++;
+			for (;;) {
+				while (isspace((unsigned char)*p))
+					p++;
+				if (*p == '>' || (p[0] == '/' && p[1] == '>'))
+					break;
+				if (!isalpha((unsigned char)*p))
+					return "bad attribute";
+				while (isalnum((unsigned char)*p) || *p == '_' || *p == '-')
+					p++;
+				if (*p++ != '=' || *p++ != '"')
+					return "attribute without a quoted value";
+				while (*p && *p != '"') {
+					if (*p == '<')
+						return "'<' in an attribute";
+					if (*p == '&') {
+						if (!eb_xml_entity(&p))
+							return "bad entity in an attribute";
+						continue;
+					}
+					p++;
+				}
+				if (*p++ != '"')
+					return "unterminated attribute";
+			}
+			if (depth == 0 && ++roots > 1)
+				return "two root elements";
+			if (*p == '/') {
+				p += 2;
+				continue;
+			}
+			p++;
+			if (depth == 64)
+				return "too deep";
+			eb_strlcpy(stack[depth++], name, sizeof(stack[0]));
+		}
+	}
+	return depth ? "unclosed element" : roots ? NULL : "no root";
+}
+
+START_TEST(mwu_pvalues)
+{
+	/* expected values: the normal-approximation formula (tie and continuity corrected)
+	 * evaluated by hand in python3 (math.erfc), as documented in compare.h */
+	const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 6, 7, 8, 9, 10 };
+	const double c[] = { 1, 2, 2, 3, 3, 3 }, d[] = { 2, 3, 4, 4, 5 };
+	const double e[] = { 10.5, 11.2, 9.8, 10.1, 10.9, 11.5, 10.0, 9.9 };
+	const double f[] = { 10.4, 10.6, 11.0, 10.2, 10.8, 10.3, 10.7 };
+	const double g[] = { 5, 5, 5 }, h[] = { 5, 5 };
+	double u;
+
+	ck_assert_double_eq_tol(eb_mwu(a, 5, b, 5, &u), 0.012185780355344818, 1e-12);
+	ck_assert_double_eq_tol(u, 0, 1e-12);
+	ck_assert_double_eq_tol(eb_mwu(b, 5, a, 5, &u), 0.012185780355344818, 1e-12);
+	ck_assert_double_eq_tol(u, 25, 1e-12);
+	ck_assert_double_eq_tol(eb_mwu(c, 6, d, 5, &u), 0.08871369199677624, 1e-12);
+	ck_assert_double_eq_tol(u, 5.5, 1e-12);
+	ck_assert_double_eq_tol(eb_mwu(e, 8, f, 7, &u), 0.6025243523612969, 1e-12);
+	ck_assert_double_eq_tol(u, 23, 1e-12);
+	ck_assert_double_eq(eb_mwu(g, 3, h, 2, NULL), 1.0); /* every sample equal */
+	/* larger samples with many ties: U against the pairwise count */
+	{
+		double x[300], y[257], want = 0;
+
+		eb_rng = 7;
+		for (size_t i = 0; i < 300; i++)
+			x[i] = floor(eb_normal(100, 10));
+		for (size_t i = 0; i < 257; i++)
+			y[i] = floor(eb_normal(102, 10));
+		for (size_t i = 0; i < 300; i++)
+			for (size_t j = 0; j < 257; j++)
+				want += x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0;
+		ck_assert_double_le(eb_mwu(x, 300, y, 257, &u), 1.0);
+		ck_assert_double_eq_tol(u, want, 1e-9);
+	}
+	ck_assert_double_eq(eb_mwu(a, 5, b, 0, NULL), 1.0); /* an empty side */
+}
+END_TEST
+
+START_TEST(directions)
+{
+	ck_assert_int_eq(eb_metric_direction("decode_tps"), 1);
+	ck_assert_int_eq(eb_metric_direction("prefill_tps"), 1);
+	ck_assert_int_eq(eb_metric_direction("mbu"), 1);
+	ck_assert_int_eq(eb_metric_direction("ttft_ms"), -1);
+	ck_assert_int_eq(eb_metric_direction("kv_bytes"), -1);
+	ck_assert_int_eq(eb_metric_direction("peak_rss_mb"), -1);
+	ck_assert_int_eq(eb_metric_direction("j_per_token"), -1);
+	ck_assert_int_eq(eb_metric_direction("avg_power_w"), -1);
+	ck_assert_int_eq(eb_metric_direction("n_layers"), 0);
+}
+END_TEST
+
+START_TEST(planted_regression)
+{
+	char junit[4096], *out = NULL, *xml;
+	const char *bad;
+	int rc, ncase = 0, nfail = 0;
+
+	eb_build();
+	snprintf(junit, sizeof(junit), "%s/junit.xml", eb_dir);
+	rc = eb_cmp(&out, "1", "2", "--junit", junit, NULL, NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "**Verdict: 2 regressions**"));
+	ck_assert_ptr_nonnull(strstr(out, "| cpu/k1/q4\\_0/latency/p64-g16 | decode\\_tps | "));
+	ck_assert_ptr_nonnull(strstr(out, "Mann-Whitney U"));
+	ck_assert_ptr_nonnull(strstr(out, "## Missing cells (1)"));
+	ck_assert_ptr_nonnull(strstr(out, "- cpu/k3/q4\\_0/latency/p64-g16"));
+	ck_assert_ptr_nonnull(strstr(out, "## New cells (1)"));
+	ck_assert_ptr_nonnull(strstr(out, "- cpu/k4/q4\\_0/latency/p64-g16"));
+	free(out);
+
+	xml = eb_tdb_slurp(junit, NULL);
+	ck_assert_ptr_nonnull(xml);
+	bad = eb_xml_check(xml, "testcase", &ncase);
+	ck_assert_msg(bad == NULL, "junit is not well-formed: %s", bad);
+	bad = eb_xml_check(xml, "failure", &nfail);
+	ck_assert_int_eq(ncase, 2 * 5 + 1 + 1); /* 2 cells x 5 metrics, missing, new */
+	ck_assert_int_eq(nfail, 2);
+	ck_assert_ptr_nonnull(strstr(xml, "<testcase classname=\"cpu/k1/q4_0/latency/p64-g16\" "
+					  "name=\"decode_tps\">\n      <failure type=\"regression\""));
+	ck_assert_ptr_nonnull(strstr(xml, "failures=\"2\""));
+	ck_assert_ptr_nonnull(strstr(xml, "<skipped message=\"missing in the candidate\"/>"));
+	free(xml);
+	if (access("/usr/bin/xmllint", X_OK) == 0) {
+		const char *argv[] = { "xmllint", "--noout", junit, NULL };
+		struct eb_err err;
+		char *o = NULL;
+
+		rc = eb_proc_capture(argv, 1, 1 << 20, &o, &err);
+		ck_assert_msg(rc == 0, "xmllint: %s", o ? o : err.msg);
+		free(o);
+	}
+
+	/* per-metric thresholds above the change: no regression */
+	rc = eb_cmp(&out, "1", "2", "--metric-threshold", "decode_tps=15%", "--metric-threshold",
+		    "e2e_ms=15");
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "**Verdict: no regression**"));
+	ck_assert_ptr_nonnull(strstr(out, "## Past the threshold but not significant (unchanged) (0)"));
+	free(out);
+}
+END_TEST
+
+START_TEST(rerun_passes)
+{
+	char junit[4096], *out = NULL, *xml;
+	int rc, n = 0;
+
+	eb_build();
+	snprintf(junit, sizeof(junit), "%s/junit-rerun.xml", eb_dir);
+	rc = eb_cmp(&out, "1", "3", "--junit", junit, NULL, NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "**Verdict: no regression**"));
+	ck_assert_ptr_nonnull(strstr(out, "regressions 0, improvements 0, unchanged 15, missing 0, new 0"));
+	free(out);
+	xml = eb_tdb_slurp(junit, NULL);
+	ck_assert_ptr_null(eb_xml_check(xml, "failure", &n));
+	ck_assert_int_eq(n, 0);
+	free(xml);
+
+	/* a 3% slowdown: under the 5% threshold, whatever its p-value */
+	rc = eb_cmp(&out, "1", "4", NULL, NULL, NULL, NULL);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	free(out);
+	/* ... and a regression with a 2% threshold, significant on 30 + 30 samples */
+	rc = eb_cmp(&out, "1", "4", "--threshold", "2%", NULL, NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "| cpu/k1/q4\\_0/latency/p64-g16 | decode\\_tps | "));
+	free(out);
+}
+END_TEST
+
+START_TEST(refs_json_and_errors)
+{
+	char ref[4200], *out = NULL;
+	int rc;
+
+	eb_build();
+	/* FILE.db:ID and latest~N: run 4 against run 5 (k2 failed there) */
+	snprintf(ref, sizeof(ref), "%s:latest~1", eb_db_path);
+	rc = eb_cmp(&out, ref, "latest", "--format", "json", NULL, NULL);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+	{
+		json_error_t je;
+		json_t *root = json_loads(out, 0, &je), *r;
+		size_t i;
+		int seen = 0;
+
+		ck_assert_msg(root != NULL, "json: %s: %s", je.text, out);
+		ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(root, "baseline"),
+								    "run")),
+				 4);
+		ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(root, "summary"),
+								    "regressions")),
+				 1);
+		ck_assert_str_eq(json_string_value(json_object_get(json_object_get(root, "test"),
+								   "name")),
+				 "mann-whitney-u");
+		json_array_foreach(json_object_get(root, "results"), i, r) {
+			if (strcmp(json_string_value(json_object_get(r, "verdict")), "regression"))
+				continue;
+			ck_assert_str_eq(json_string_value(json_object_get(r, "metric")), "cell status");
+			ck_assert_str_eq(json_string_value(json_object_get(r, "candidate_error")),
+					 "adapter crashed");
+			seen = 1;
+		}
+		ck_assert(seen);
+		json_decref(root);
+	}
+	free(out);
+
+	rc = eb_cmp(&out, "1", "99", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "no run 99 in"));
+	free(out);
+	rc = eb_cmp(&out, "1", NULL, NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "expected BASELINE and CANDIDATE"));
+	free(out);
+	rc = eb_cmp(&out, "1", "2", "--threshold", "lots", NULL, NULL);
+	ck_assert_int_eq(rc, 2);
+	free(out);
+	rc = eb_cmp(&out, "/nonexistent/x.db:1", "2", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "no database '/nonexistent/x.db'"));
+	free(out);
+}
+END_TEST
+
+static Suite *eb_suite(void)
+{
+	Suite *s = suite_create("compare");
+	TCase *tc = tcase_create("compare");
+
+	tcase_add_test(tc, mwu_pvalues);
+	tcase_add_test(tc, directions);
+	tcase_add_test(tc, planted_regression);
+	tcase_add_test(tc, rerun_passes);
+	tcase_add_test(tc, refs_json_and_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return eb_test_main(eb_suite());
+}

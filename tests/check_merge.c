@@ -1,0 +1,273 @@
+/* ctest: labels=unit timeout=120 */
+/* check_merge.c: per-device databases merged into one; merging twice equals once; schema refusal. */
+#include "reportdb.h"
+
+#include "../harness/eb_util.h"
+
+#include <unistd.h>
+
+static char eb_dir[4096];
+
+/* A device database: `nruns` runs with two cells each, requests with token times, metrics
+ * and power samples; `tag` makes names and values differ between devices. */
+static void eb_device_db(const char *path, const char *tag, int nruns)
+{
+	eb_tdb_open(path);
+	for (int r = 0; r < nruns; r++) {
+		char uuid[64];
+		int64_t run;
+
+		snprintf(uuid, sizeof(uuid), "%s-run-%d", tag, r);
+		run = eb_tdb_run(uuid, tag, NULL);
+		for (int c = 0; c < 2; c++) {
+			const double ttft[] = { 10 + c + r, 11 + c + r, 12 + c + r };
+			const double dec[] = { 50.0 - c, 51.0 - c, 49.0 - c };
+			const double w[] = { 3, 4, 5, 4 };
+			struct eb_tcell tc = { tag, "m", c ? "q4_0" : "f16", 32, 8, "ok", NULL };
+			int64_t cell = eb_tdb_cell(run, &tc);
+			struct eb_request_row rr = { 0 };
+			const uint64_t t[] = { 1000, 2000, 3500 };
+			const int nt[] = { 1, 1, 1 };
+			struct eb_err err;
+
+			eb_tdb_requests(cell, 32, 8, ttft, dec, 3);
+			rr.n_prompt = 32;
+			rr.n_out = 3;
+			rr.ttft_ns = 1000;
+			rr.e2e_ns = 3500;
+			rr.prefill_tps = 1;
+			rr.decode_tps = 2;
+			rr.rep = 9;
+			rr.t_ns = t;
+			rr.n_tokens = nt;
+			rr.n_times = 3;
+			ck_assert_msg(eb_store_request_add(&eb_tdb, cell, &rr, &err) == 0, "%s", err.msg);
+			eb_tdb_value(cell, "model_bytes", "B", 1e6 * (c + 1));
+			eb_tdb_power(cell, "hwmon", "VDD_IN", 1000 * r, 100, w, 4);
+		}
+	}
+	eb_tdb_close();
+}
+
+/* Every table's content, ids left out (they are renumbered), as one string. */
+static char *eb_dump(const char *path)
+{
+	static const char *const q[] = {
+		"SELECT count(*) || ' runs' FROM runs",
+		"SELECT count(*) || ' cells' FROM cells",
+		"SELECT count(*) || ' requests' FROM requests",
+		"SELECT count(*) || ' token_times' FROM token_times",
+		"SELECT count(*) || ' metrics' FROM metrics",
+		"SELECT count(*) || ' power_samples' FROM power_samples",
+		"SELECT uuid, name, status, config_json, started_at FROM runs ORDER BY uuid",
+		"SELECT r.uuid, c.key, c.status, c.target, c.quant FROM cells c JOIN runs r ON"
+		" r.id = c.run_id ORDER BY r.uuid, c.key",
+		"SELECT r.uuid, c.key, q.rep, q.warmup, q.ttft_ns, q.e2e_ns, q.decode_tps FROM requests q"
+		" JOIN cells c ON c.id = q.cell_id JOIN runs r ON r.id = c.run_id"
+		" ORDER BY r.uuid, c.key, q.warmup, q.rep, q.ttft_ns",
+		"SELECT r.uuid, c.key, q.rep, t.idx, t.t_ns FROM token_times t JOIN requests q ON"
+		" q.id = t.request_id JOIN cells c ON c.id = q.cell_id JOIN runs r ON r.id = c.run_id"
+		" ORDER BY 1, 2, 3, 4",
+		"SELECT r.uuid, c.key, m.name, m.median, m.n FROM metrics m JOIN cells c ON"
+		" c.id = m.cell_id JOIN runs r ON r.id = c.run_id ORDER BY 1, 2, 3",
+		"SELECT r.uuid, c.key, p.t_ns, p.watts FROM power_samples p JOIN cells c ON"
+		" c.id = p.cell_id JOIN runs r ON r.id = c.run_id ORDER BY 1, 2, 3",
+		"PRAGMA foreign_key_check",
+	};
+	struct eb_store s;
+	struct eb_err err;
+	struct eb_buf b;
+
+	ck_assert_msg(eb_store_open(&s, path, 1, &err) == 0, "%s", err.msg);
+	eb_buf_init(&b, 0);
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		sqlite3_stmt *st;
+
+		ck_assert_int_eq(sqlite3_prepare_v2(s.db, q[i], -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(st); c++) {
+				const unsigned char *t = sqlite3_column_text(st, c);
+
+				eb_buf_addf(&b, "%s%s", c ? "|" : "", t ? (const char *)t : "NULL");
+			}
+			eb_buf_addstr(&b, "\n");
+		}
+		sqlite3_finalize(st);
+	}
+	eb_store_close(&s);
+	return eb_buf_detach(&b, NULL);
+}
+
+static int eb_merge(char **out, const char *o, const char *a, const char *b)
+{
+	const char *argv[] = { "edgebench", "merge", o, a, b, NULL };
+
+	return eb_test_run(argv, out);
+}
+
+START_TEST(merge_twice_equals_once)
+{
+	char a[4200], b[4200], o[4200], *out = NULL, *once, *twice, *da, *db;
+	int rc;
+
+	eb_test_tmpdir("merge", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/orin.db", eb_dir);
+	snprintf(b, sizeof(b), "%s/hailo.db", eb_dir);
+	snprintf(o, sizeof(o), "%s/lab.db", eb_dir);
+	eb_device_db(a, "orin", 2);
+	eb_device_db(b, "hailo", 1);
+
+	rc = eb_merge(&out, o, a, b);
+	ck_assert_msg(rc == 0, "merge: %s", out);
+	ck_assert_ptr_nonnull(strstr(out, "/orin.db' into '"));
+	ck_assert_ptr_nonnull(strstr(out, "2 runs added, 0 replaced, 0 unchanged"));
+	ck_assert_ptr_nonnull(strstr(out, "1 run added, 0 replaced, 0 unchanged"));
+	free(out);
+	once = eb_dump(o);
+	ck_assert_ptr_nonnull(strstr(once, "3 runs\n6 cells\n30 requests\n18 token_times\n"
+					   "30 metrics\n24 power_samples\n"));
+
+	rc = eb_merge(&out, o, a, b);
+	ck_assert_msg(rc == 0, "merge again: %s", out);
+	ck_assert_ptr_nonnull(strstr(out, "0 runs added, 0 replaced, 2 unchanged"));
+	free(out);
+	twice = eb_dump(o);
+	ck_assert_str_eq(once, twice);
+
+	/* the lab database holds exactly what the devices hold */
+	da = eb_dump(a);
+	db = eb_dump(b);
+	ck_assert_ptr_nonnull(strstr(da, "2 runs\n4 cells\n20 requests\n12 token_times\n"));
+	ck_assert_ptr_nonnull(strstr(db, "1 runs\n2 cells\n10 requests\n6 token_times\n"));
+	free(da);
+	free(db);
+
+	/* and compare reads it: a device's run against its own copy changes nothing */
+	{
+		char ref[4300];
+		const char *argv[] = { "edgebench", "compare", ref, "latest", "--db", o, NULL };
+
+		snprintf(ref, sizeof(ref), "%s:latest", b);
+		rc = eb_test_run(argv, &out);
+		ck_assert_msg(rc == 0, "compare: %s", out);
+		ck_assert_ptr_nonnull(strstr(out, "regressions 0, improvements 0, unchanged 10, "
+						  "missing 0, new 0"));
+		free(out);
+	}
+	free(once);
+	free(twice);
+}
+END_TEST
+
+START_TEST(merge_replaces_a_changed_run)
+{
+	char a[4200], o[4200], *out = NULL, *d1, *d2;
+	int rc;
+
+	eb_test_tmpdir("merge", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/orin.db", eb_dir);
+	snprintf(o, sizeof(o), "%s/lab.db", eb_dir);
+	eb_device_db(a, "orin", 1);
+	ck_assert_int_eq(eb_merge(&out, o, a, NULL), 0);
+	free(out);
+	/* the device run goes on: one more cell, then merged again */
+	eb_tdb_open(a);
+	{
+		struct eb_tcell tc = { "orin", "m", "q8_0", 32, 8, "ok", NULL };
+		const double ttft[] = { 1, 2, 3 }, dec[] = { 4, 5, 6 };
+		int64_t cell = eb_tdb_cell(1, &tc);
+
+		eb_tdb_requests(cell, 32, 8, ttft, dec, 3);
+	}
+	eb_tdb_close();
+	rc = eb_merge(&out, o, a, NULL);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "0 runs added, 1 replaced, 0 unchanged"));
+	free(out);
+	d1 = eb_dump(o);
+	d2 = eb_dump(a);
+	ck_assert_str_eq(d1, d2);
+	ck_assert_ptr_nonnull(strstr(d1, "1 runs\n3 cells\n"));
+	free(d1);
+	free(d2);
+}
+END_TEST
+
+START_TEST(schema_mismatch_refused)
+{
+	char a[4200], b[4200], o[4200], *out = NULL;
+	int rc;
+
+	eb_test_tmpdir("merge", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/good.db", eb_dir);
+	snprintf(b, sizeof(b), "%s/future.db", eb_dir);
+	snprintf(o, sizeof(o), "%s/lab.db", eb_dir);
+	eb_device_db(a, "good", 1);
+	eb_device_db(b, "future", 1);
+	{
+		char sql[64];
+
+		eb_tdb_open(b);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", EB_STORE_SCHEMA_VERSION + 1);
+		eb_tdb_exec(sql);
+		eb_tdb_close();
+	}
+	/* nothing is merged when one input is refused, not even the good one before it */
+	rc = eb_merge(&out, o, a, b);
+	ck_assert_int_eq(rc, 2);
+	{
+		char want[9000];
+
+		snprintf(want, sizeof(want),
+			 "edgebench merge: refusing to merge '%s': its schema version is %d, '%s' "
+			 "has %d (this edgebench's); merge databases of the same schema version",
+			 b, EB_STORE_SCHEMA_VERSION + 1, o, EB_STORE_SCHEMA_VERSION);
+		ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
+	}
+	free(out);
+	out = eb_dump(o);
+	ck_assert_ptr_nonnull(strstr(out, "0 runs\n0 cells\n"));
+	free(out);
+
+	/* not an edgebench database; the output itself; a missing input */
+	{
+		char x[4200];
+
+		snprintf(x, sizeof(x), "%s/other.db", eb_dir);
+		eb_tdb_open(x);
+		eb_tdb_exec("PRAGMA user_version=0; DROP TABLE token_times; DROP TABLE power_samples;"
+			    " DROP TABLE metrics; DROP TABLE requests; DROP TABLE cells; DROP TABLE runs;"
+			    " CREATE TABLE t(x)");
+		eb_tdb_close();
+		rc = eb_merge(&out, o, x, NULL);
+		ck_assert_int_eq(rc, 2);
+		ck_assert_ptr_nonnull(strstr(out, "its schema version is 0"));
+		free(out);
+	}
+	rc = eb_merge(&out, o, o, NULL);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "is the output database"));
+	free(out);
+	rc = eb_merge(&out, o, "/nonexistent.db", NULL);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "no database '/nonexistent.db'"));
+	free(out);
+}
+END_TEST
+
+static Suite *eb_suite(void)
+{
+	Suite *s = suite_create("merge");
+	TCase *tc = tcase_create("merge");
+
+	tcase_add_test(tc, merge_twice_equals_once);
+	tcase_add_test(tc, merge_replaces_a_changed_run);
+	tcase_add_test(tc, schema_mismatch_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return eb_test_main(eb_suite());
+}
