@@ -6,9 +6,15 @@
 #include <string.h>
 
 extern const struct eb_adapter_ops eb_adapter_llamacpp;
+extern const struct eb_adapter_ops eb_adapter_openai;
+extern const struct eb_adapter_ops eb_adapter_ollama;
+extern const struct eb_adapter_ops eb_adapter_exec;
 
 const struct eb_adapter_ops *const eb_adapters[] = {
 	&eb_adapter_llamacpp,
+	&eb_adapter_openai,
+	&eb_adapter_ollama,
+	&eb_adapter_exec,
 	NULL,
 };
 

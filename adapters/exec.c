@@ -1,0 +1,784 @@
+/* exec.c: the exec adapter: runs a vendor program from an argv template (no shell) and times its output. */
+#include "adapter.h"
+
+#include "../harness/eb_clock.h"
+#include "../harness/eb_proc.h"
+#include "../harness/eb_util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *const eb_exec_streams[] = { "lines", "bytes", "none", NULL };
+
+static const struct eb_opt eb_exec_opts[] = {
+	{ "argv", EB_OPT_ARR, NULL, 1, 0, NULL,
+	  "program and arguments, run without a shell, e.g. [\"/opt/app/run\", \"-n\", "
+	  "\"{max_tokens}\", \"{prompt}\"]; placeholders {prompt}, {prompt_file} (the prompt "
+	  "written to a temporary file), {max_tokens}, {model}, {seed}, {temperature}; "
+	  "[\"env\", \"-C\", \"DIR\", ...] runs it in DIR" },
+	{ "env", EB_OPT_OBJ, NULL, 1, 0, NULL,
+	  "extra environment variables {\"NAME\": \"value\"} for the program" },
+	{ "timeout_s", EB_OPT_NUM, "600", 0.001, 604800, NULL,
+	  "limit on one run of the program; past it the process group is killed and the "
+	  "request fails" },
+	{ "stream", EB_OPT_STR, "lines", 1, 0, eb_exec_streams,
+	  "token events from stdout: lines = each output line, bytes = each chunk read "
+	  "(for programs that print tokens as they come: TTFT and ITL), none = no events "
+	  "(only the parsed figures and wall_ms)" },
+	{ "parsers", EB_OPT_OBJ, NULL, 1, 0, NULL,
+	  "figures from stdout and stderr lines: {\"name\": \"POSIX extended regex\"}, the "
+	  "first group (else the whole match) stored as server.name, a number when it "
+	  "reads as one; the last match wins; matched lines are not token events" },
+	{ "json_lines", EB_OPT_BOOL, "false", 1, 0, NULL,
+	  "stdout lines that are JSON objects have their keys copied into the server "
+	  "figures (and are not token events)" },
+	{ "ignore_regex", EB_OPT_STR, NULL, 1, 0, NULL,
+	  "stdout lines matching this regex (log noise such as \"loading model\") are "
+	  "neither token events nor figures" },
+	{ "tokens_regex", EB_OPT_STR, NULL, 1, 0, NULL,
+	  "regex whose first group is the program's own count of generated tokens (n_out)" },
+	{ "tokens_json_key", EB_OPT_STR, NULL, 1, 0, NULL,
+	  "key of a JSON line holding the program's own count of generated tokens (n_out)" },
+	{ NULL },
+};
+
+/* A line longer than this is cut for parsing (the rest is still read). */
+#define EB_EXEC_LINE_MAX ((size_t)1 << 20)
+#define EB_EXEC_TAIL 5
+#define EB_EXEC_TAIL_LINE 300
+/* After SIGTERM, the time a program gets to exit before SIGKILL. */
+#define EB_EXEC_GRACE_NS 2000000000ull
+
+enum { EB_EXEC_LINES, EB_EXEC_BYTES, EB_EXEC_NONE };
+
+struct eb_exec_parser {
+	char *name;
+	regex_t re;
+};
+
+struct eb_exec {
+	char **tmpl;            /* the argv template, NULL-terminated */
+	size_t n_tmpl;
+	char **env;             /* "NAME=value", NULL-terminated, or NULL */
+	int stream;
+	uint64_t timeout_ns;
+	struct eb_exec_parser *parsers;
+	size_t n_parsers;
+	int json_lines;
+	int have_tokens_re;
+	regex_t tokens_re;
+	int have_ignore_re;
+	regex_t ignore_re;
+	char *tokens_key;
+	int needs_file;         /* the template uses {prompt_file} */
+	const char *model;      /* borrowed from the open() args */
+};
+
+static const char *const eb_exec_placeholders[] = { "prompt", "prompt_file", "max_tokens",
+						    "model", "seed", "temperature", NULL };
+
+static void eb_exec_close(void *state)
+{
+	struct eb_exec *X = state;
+
+	if (!X)
+		return;
+	for (size_t i = 0; X->tmpl && X->tmpl[i]; i++)
+		free(X->tmpl[i]);
+	free(X->tmpl);
+	for (size_t i = 0; X->env && X->env[i]; i++)
+		free(X->env[i]);
+	free(X->env);
+	for (size_t i = 0; i < X->n_parsers; i++) {
+		free(X->parsers[i].name);
+		regfree(&X->parsers[i].re);
+	}
+	free(X->parsers);
+	if (X->have_tokens_re)
+		regfree(&X->tokens_re);
+	if (X->have_ignore_re)
+		regfree(&X->ignore_re);
+	free(X->tokens_key);
+	free(X);
+}
+
+/*
+ * Looks at "{name}" at `p` (p[0] == '{'): returns the placeholder's length including
+ * braces and its index in *which, 0 when `p` does not start a {lowercase_name} at all,
+ * or -1 for a {lowercase_name} that is not a placeholder.
+ */
+static int eb_exec_placeholder(const char *p, int *which)
+{
+	size_t n = 1;
+
+	while (islower((unsigned char)p[n]) || p[n] == '_')
+		n++;
+	if (n == 1 || p[n] != '}')
+		return 0;
+	for (int i = 0; eb_exec_placeholders[i]; i++)
+		if (strlen(eb_exec_placeholders[i]) == n - 1 &&
+		    strncmp(p + 1, eb_exec_placeholders[i], n - 1) == 0) {
+			*which = i;
+			return (int)n + 1;
+		}
+	return -1;
+}
+
+static int eb_exec_compile(regex_t *re, const char *pattern, const char *what,
+			   struct eb_err *err)
+{
+	char msg[256];
+	int rc = regcomp(re, pattern, REG_EXTENDED);
+
+	if (rc == 0)
+		return 0;
+	regerror(rc, re, msg, sizeof(msg));
+	return eb_err_set(err, EB_EINVAL, "exec: bad regex for %s '%s': %s", what, pattern, msg);
+}
+
+static int eb_exec_open(const struct eb_adapter_args *a, void **state, struct eb_err *err)
+{
+	const struct eb_opt *T = eb_exec_opts;
+	const json_t *argv = json_object_get(a->options, "argv");
+	const json_t *env = json_object_get(a->options, "env");
+	const json_t *parsers = json_object_get(a->options, "parsers");
+	const char *mode = eb_opt_str(a->options, T, "stream", "lines");
+	const char *tre = eb_opt_str(a->options, T, "tokens_regex", NULL);
+	const char *ire = eb_opt_str(a->options, T, "ignore_regex", NULL);
+	struct eb_exec *X = eb_xcalloc(1, sizeof(*X));
+	const char *key;
+	json_t *v;
+	size_t i;
+	int ret = 0;
+
+	if (!json_is_array(argv) || json_array_size(argv) == 0) {
+		ret = eb_err_set(err, EB_EINVAL, "exec: option \"argv\" (the program and its "
+						 "arguments) is required");
+		goto out;
+	}
+	X->n_tmpl = json_array_size(argv);
+	X->tmpl = eb_xcalloc(X->n_tmpl + 1, sizeof(*X->tmpl));
+	json_array_foreach(argv, i, v) {
+		const char *s = json_string_value(v);
+
+		if (!s || (i == 0 && !*s)) {
+			ret = eb_err_set(err, EB_EINVAL, "exec: argv[%zu] must be a%s string", i,
+					 i == 0 ? " non-empty" : "");
+			goto out;
+		}
+		for (const char *p = strchr(s, '{'); p; p = strchr(p + 1, '{')) {
+			int which = -1;
+			int n = eb_exec_placeholder(p, &which);
+
+			if (n < 0) {
+				ret = eb_err_set(err, EB_EINVAL,
+						 "exec: argv[%zu] '%s': unknown placeholder; known: "
+						 "{prompt}, {prompt_file}, {max_tokens}, {model}, {seed}, "
+						 "{temperature}", i, s);
+				goto out;
+			}
+			if (n > 0 && strcmp(eb_exec_placeholders[which], "prompt_file") == 0)
+				X->needs_file = 1;
+		}
+		X->tmpl[i] = eb_xstrdup(s);
+	}
+	if (json_is_object(env)) {
+		X->env = eb_xcalloc(json_object_size(env) + 1, sizeof(*X->env));
+		i = 0;
+		json_object_foreach((json_t *)env, key, v) {
+			struct eb_buf b;
+
+			if (!json_is_string(v) || !*key || strchr(key, '=')) {
+				ret = eb_err_set(err, EB_EINVAL, "exec: env '%s' needs a name without "
+								 "'=' and a string value", key);
+				goto out;
+			}
+			eb_buf_init(&b, 0);
+			eb_buf_addf(&b, "%s=%s", key, json_string_value(v));
+			X->env[i++] = eb_buf_detach(&b, NULL);
+		}
+	}
+	if (json_is_object(parsers)) {
+		X->parsers = eb_xcalloc(json_object_size(parsers) + 1, sizeof(*X->parsers));
+		json_object_foreach((json_t *)parsers, key, v) {
+			char what[160];
+
+			if (!json_is_string(v)) {
+				ret = eb_err_set(err, EB_EINVAL, "exec: parser '%s' must be a regex "
+								 "string", key);
+				goto out;
+			}
+			snprintf(what, sizeof(what), "parser '%s'", key);
+			ret = eb_exec_compile(&X->parsers[X->n_parsers].re, json_string_value(v),
+					      what, err);
+			if (ret)
+				goto out;
+			X->parsers[X->n_parsers++].name = eb_xstrdup(key);
+		}
+	}
+	if (tre) {
+		ret = eb_exec_compile(&X->tokens_re, tre, "tokens_regex", err);
+		if (ret)
+			goto out;
+		X->have_tokens_re = 1;
+	}
+	if (ire) {
+		ret = eb_exec_compile(&X->ignore_re, ire, "ignore_regex", err);
+		if (ret)
+			goto out;
+		X->have_ignore_re = 1;
+	}
+	X->tokens_key = eb_xstrdup(eb_opt_str(a->options, T, "tokens_json_key", NULL));
+	X->json_lines = eb_opt_bool(a->options, T, "json_lines", 0);
+	X->stream = strcmp(mode, "bytes") == 0 ? EB_EXEC_BYTES
+		    : strcmp(mode, "none") == 0 ? EB_EXEC_NONE
+						: EB_EXEC_LINES;
+	X->timeout_ns = (uint64_t)(eb_opt_num(a->options, T, "timeout_s", 600) * 1e9);
+	X->model = a->model_file ? a->model_file : a->model_name ? a->model_name : "";
+out:
+	if (ret) {
+		eb_exec_close(X);
+		return ret;
+	}
+	*state = X;
+	return 0;
+}
+
+/* --- one run ---------------------------------------------------------------------- */
+
+/* A stdout read not yet handed to on_token: its bytes' lines are still open. */
+struct eb_exec_pend {
+	uint64_t t;
+	int visible; /* it gave a non-space byte to the stdout line still open */
+	int counted; /* it gave one to a line that was not a figures line: a token event */
+};
+
+struct eb_exec_run {
+	struct eb_exec *X;
+	const struct eb_gen_req *req;
+	struct eb_gen_res *res;
+	json_t *server;
+	long long n_out;
+	int cb_stop;                 /* on_token asked to stop */
+	struct eb_buf out_line, err_line;
+	/* bytes mode: reads [pend_base, pend_base + n_pend) wait for their lines to end */
+	struct eb_exec_pend *pend;
+	size_t n_pend, alloc_pend;
+	size_t pend_base;            /* global index of pend[0] */
+	long long line_first;        /* global index of the read that began the open stdout
+					line, -1 when it is empty */
+	uint64_t t_last_read;        /* when the last stdout read arrived */
+	char tail[EB_EXEC_TAIL][EB_EXEC_TAIL_LINE];
+	size_t n_tail;               /* stderr lines seen (the ring holds the last 5) */
+};
+
+static void eb_exec_emit(struct eb_exec_run *r, uint64_t t)
+{
+	if (r->cb_stop || !r->req->on_token)
+		return;
+	if (r->req->on_token(r->req->ud, t, 0))
+		r->cb_stop = 1;
+}
+
+/* Stores a captured figure: a number when the text is one, else the text. */
+static void eb_exec_store(json_t *server, const char *name, const char *s, size_t n)
+{
+	char buf[256];
+	double d;
+
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (eb_parse_double(buf, &d) == 0)
+		json_object_set_new(server, name, json_real(d));
+	else
+		json_object_set_new(server, name, json_string(buf));
+}
+
+/* The first group of `re` in `line` (else the whole match); 0 when it does not match. */
+static int eb_exec_match(const regex_t *re, const char *line, const char **s, size_t *n)
+{
+	regmatch_t m[2];
+
+	if (regexec(re, line, 2, m, 0) != 0)
+		return 0;
+	if (re->re_nsub >= 1 && m[1].rm_so >= 0) {
+		*s = line + m[1].rm_so;
+		*n = (size_t)(m[1].rm_eo - m[1].rm_so);
+	} else {
+		*s = line + m[0].rm_so;
+		*n = (size_t)(m[0].rm_eo - m[0].rm_so);
+	}
+	return 1;
+}
+
+/* Applies parsers to one whole line; returns 1 when it is a figures line. */
+static int eb_exec_line(struct eb_exec_run *r, const char *line, int from_stdout)
+{
+	struct eb_exec *X = r->X;
+	const char *s;
+	size_t n;
+	int hit = 0;
+
+	for (size_t i = 0; i < X->n_parsers; i++)
+		if (eb_exec_match(&X->parsers[i].re, line, &s, &n)) {
+			eb_exec_store(r->server, X->parsers[i].name, s, n);
+			hit = 1;
+		}
+	if (X->have_tokens_re && eb_exec_match(&X->tokens_re, line, &s, &n)) {
+		char buf[32];
+		long long v;
+
+		if (n < sizeof(buf)) {
+			memcpy(buf, s, n);
+			buf[n] = '\0';
+			if (eb_parse_ll(buf, 0, 1LL << 40, &v) == 0)
+				r->n_out = v;
+		}
+		hit = 1;
+	}
+	if (from_stdout && X->have_ignore_re && regexec(&X->ignore_re, line, 0, NULL, 0) == 0)
+		hit = 1;
+	if (from_stdout && (X->json_lines || X->tokens_key)) {
+		const char *p = line;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '{') {
+			json_t *j = json_loads(p, 0, NULL);
+
+			if (json_is_object(j)) {
+				json_t *tk = X->tokens_key ? json_object_get(j, X->tokens_key) : NULL;
+
+				if (json_is_integer(tk))
+					r->n_out = json_integer_value(tk);
+				if (X->json_lines)
+					json_object_update(r->server, j);
+				hit = 1;
+			}
+			json_decref(j);
+		}
+	}
+	return hit;
+}
+
+static int eb_exec_blank(const char *s)
+{
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* Hands reads whose lines have all ended to on_token, in order. */
+static void eb_exec_flush(struct eb_exec_run *r, size_t upto)
+{
+	size_t k = 0;
+
+	while (k < r->n_pend && r->pend_base + k < upto) {
+		if (r->pend[k].counted)
+			eb_exec_emit(r, r->pend[k].t);
+		k++;
+	}
+	memmove(r->pend, r->pend + k, (r->n_pend - k) * sizeof(*r->pend));
+	r->n_pend -= k;
+	r->pend_base += k;
+}
+
+/* One stdout line has ended, completed by a read that arrived at `t`. */
+static void eb_exec_out_line(struct eb_exec_run *r, uint64_t t)
+{
+	const char *line = r->out_line.buf;
+	int figures = eb_exec_line(r, line, 1);
+
+	if (!figures && !eb_exec_blank(line) && r->X->stream == EB_EXEC_LINES)
+		eb_exec_emit(r, t);
+	/* bytes: the reads that gave this line visible bytes were tokens, unless figures */
+	for (size_t k = 0; k < r->n_pend; k++) {
+		if (!figures && r->pend[k].visible)
+			r->pend[k].counted = 1;
+		r->pend[k].visible = 0;
+	}
+	eb_buf_reset(&r->out_line);
+	r->line_first = -1;
+}
+
+/* A read from stdout: `idx` is its global number, `t` when it arrived. */
+static void eb_exec_stdout(struct eb_exec_run *r, const char *data, size_t n, size_t idx,
+			   uint64_t t)
+{
+	if (r->X->stream == EB_EXEC_BYTES) {
+		if (r->n_pend == r->alloc_pend) {
+			r->alloc_pend = r->alloc_pend ? 2 * r->alloc_pend : 64;
+			r->pend = eb_xrealloc(r->pend, r->alloc_pend * sizeof(*r->pend));
+		}
+		r->pend[r->n_pend].t = t;
+		r->pend[r->n_pend].visible = 0;
+		r->pend[r->n_pend].counted = 0;
+		r->n_pend++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (r->line_first < 0)
+			r->line_first = (long long)idx;
+		if (data[i] == '\n') {
+			eb_exec_out_line(r, t);
+			continue;
+		}
+		if (r->n_pend && !isspace((unsigned char)data[i]))
+			r->pend[r->n_pend - 1].visible = 1;
+		eb_buf_add(&r->out_line, data + i, 1); /* past the cap: the line is cut */
+	}
+	if (r->X->stream == EB_EXEC_BYTES)
+		eb_exec_flush(r, r->line_first < 0 ? idx + 1 : (size_t)r->line_first);
+}
+
+static void eb_exec_err_line(struct eb_exec_run *r)
+{
+	const char *line = r->err_line.buf;
+
+	eb_exec_line(r, line, 0);
+	if (!eb_exec_blank(line))
+		eb_strlcpy(r->tail[r->n_tail++ % EB_EXEC_TAIL], line, EB_EXEC_TAIL_LINE);
+	eb_buf_reset(&r->err_line);
+}
+
+static void eb_exec_stderr(struct eb_exec_run *r, const char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] == '\n')
+			eb_exec_err_line(r);
+		else
+			eb_buf_add(&r->err_line, data + i, 1);
+	}
+}
+
+/* "; stderr: a | b | c" with the last lines, or "; no stderr output". */
+static void eb_exec_tail(const struct eb_exec_run *r, struct eb_buf *b)
+{
+	size_t n = r->n_tail < EB_EXEC_TAIL ? r->n_tail : EB_EXEC_TAIL;
+
+	if (n == 0) {
+		eb_buf_addstr(b, "; no stderr output");
+		return;
+	}
+	eb_buf_addstr(b, "; stderr: ");
+	for (size_t i = r->n_tail - n; i < r->n_tail; i++)
+		eb_buf_addf(b, "%s%s", i == r->n_tail - n ? "" : " | ", r->tail[i % EB_EXEC_TAIL]);
+}
+
+/* Expands one template argument. Caller frees. */
+static char *eb_exec_expand(const struct eb_exec *X, const char *s, const struct eb_gen_req *req,
+			    const char *prompt_file)
+{
+	struct eb_buf b;
+
+	eb_buf_init(&b, 0);
+	while (*s) {
+		int which = -1;
+		int n = *s == '{' ? eb_exec_placeholder(s, &which) : 0;
+
+		if (n <= 0) {
+			eb_buf_add(&b, s, 1);
+			s++;
+			continue;
+		}
+		switch (which) {
+		case 0:
+			eb_buf_addstr(&b, req->prompt_text ? req->prompt_text : "");
+			break;
+		case 1:
+			eb_buf_addstr(&b, prompt_file ? prompt_file : "");
+			break;
+		case 2:
+			eb_buf_addf(&b, "%d", req->n_predict);
+			break;
+		case 3:
+			eb_buf_addstr(&b, X->model);
+			break;
+		case 4:
+			eb_buf_addf(&b, "%llu", (unsigned long long)req->seed);
+			break;
+		default:
+			eb_buf_addf(&b, "%g", req->temperature);
+			break;
+		}
+		s += n;
+	}
+	return eb_buf_detach(&b, NULL);
+}
+
+static int eb_exec_prompt_file(const struct eb_gen_req *req, char *path, size_t n,
+			       struct eb_err *err)
+{
+	const char *dir = getenv("TMPDIR");
+	const char *text = req->prompt_text ? req->prompt_text : "";
+	size_t len = strlen(text), off = 0;
+	int fd;
+
+	snprintf(path, n, "%s/edgebench-prompt-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkstemp(path);
+	if (fd < 0)
+		return eb_err_set(err, EB_EIO, "exec: cannot create '%s': %s", path, strerror(errno));
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			int e = errno;
+
+			close(fd);
+			unlink(path);
+			return eb_err_set(err, EB_EIO, "exec: cannot write '%s': %s", path,
+					  strerror(e));
+		}
+		off += (size_t)w;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Waits for the child until `deadline` (0: forever); 1 and *status when it ended. */
+static int eb_exec_reap(struct eb_proc *p, uint64_t deadline, int *status)
+{
+	for (;;) {
+		pid_t r = waitpid(p->pid, status, deadline ? WNOHANG : 0);
+
+		if (r == p->pid) {
+			p->pid = -1;
+			return 1;
+		}
+		if (r < 0 && errno != EINTR) {
+			p->pid = -1;
+			*status = 0;
+			return 1;
+		}
+		if (deadline && eb_clock_ns() >= deadline)
+			return 0;
+		if (deadline)
+			eb_clock_sleep_ns(2000000ull, NULL);
+	}
+}
+
+/* SIGTERM to the group, SIGKILL after a grace period; reaps the child. */
+static void eb_exec_kill(struct eb_proc *p, int *status)
+{
+	if (p->pid <= 0)
+		return;
+	eb_proc_kill(p, SIGTERM);
+	if (eb_exec_reap(p, eb_clock_ns() + EB_EXEC_GRACE_NS, status))
+		return;
+	eb_proc_kill(p, SIGKILL);
+	eb_exec_reap(p, 0, status);
+}
+
+static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
+			    struct eb_err *err)
+{
+	struct eb_exec *X = state;
+	struct eb_exec_run r;
+	struct eb_proc p = { -1, -1, -1, 0 };
+	char prompt_file[4096] = "";
+	char **argv = NULL;
+	size_t n_reads = 0;
+	uint64_t deadline, t_end;
+	int status = 0, exited = 0, timed_out = 0, stopped = 0;
+	struct eb_buf msg;
+	int ret = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.X = X;
+	r.req = req;
+	r.res = res;
+	r.server = json_object();
+	r.n_out = -1;
+	r.line_first = -1;
+	eb_buf_init(&r.out_line, EB_EXEC_LINE_MAX);
+	eb_buf_init(&r.err_line, EB_EXEC_LINE_MAX);
+	eb_buf_init(&msg, 0);
+	res->n_prompt = -1;
+	res->n_out = -1;
+
+	if (X->needs_file) {
+		ret = eb_exec_prompt_file(req, prompt_file, sizeof(prompt_file), err);
+		if (ret) {
+			prompt_file[0] = '\0';
+			goto out;
+		}
+	}
+	argv = eb_xcalloc(X->n_tmpl + 1, sizeof(*argv));
+	for (size_t i = 0; i < X->n_tmpl; i++)
+		argv[i] = eb_exec_expand(X, X->tmpl[i], req, prompt_file);
+
+	res->t_send_ns = eb_clock_ns();
+	deadline = res->t_send_ns + X->timeout_ns;
+	ret = eb_proc_start(&p, (const char *const *)argv, (const char *const *)X->env,
+			    EB_PROC_PIPE_OUT | EB_PROC_PIPE_ERR | EB_PROC_NULL_IN | EB_PROC_NEW_PGRP,
+			    err);
+	if (ret) {
+		eb_err_prefix(err, "exec");
+		goto out;
+	}
+	while (p.out_fd >= 0 || p.err_fd >= 0) {
+		struct pollfd fds[2];
+		char buf[65536];
+		uint64_t now = eb_clock_ns(), t;
+		int nfds = 0, ms, rc;
+
+		if (req->stop && *req->stop) {
+			stopped = 1;
+			break;
+		}
+		if (r.cb_stop)
+			break;
+		if (now >= deadline) {
+			timed_out = 1;
+			break;
+		}
+		ms = (int)((deadline - now) / 1000000ull) + 1;
+		if (ms > 50)
+			ms = 50; /* look at *stop now and then */
+		if (p.out_fd >= 0)
+			fds[nfds++] = (struct pollfd){ .fd = p.out_fd, .events = POLLIN };
+		if (p.err_fd >= 0)
+			fds[nfds++] = (struct pollfd){ .fd = p.err_fd, .events = POLLIN };
+		rc = poll(fds, (nfds_t)nfds, ms);
+		t = eb_clock_ns();
+		if (rc < 0 && errno != EINTR) {
+			ret = eb_err_set(err, EB_EIO, "exec: poll: %s", strerror(errno));
+			goto out;
+		}
+		for (int i = 0; rc > 0 && i < nfds; i++) {
+			int is_out = fds[i].fd == p.out_fd;
+			ssize_t n;
+
+			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(fds[i].fd, buf, sizeof(buf));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n > 0 && is_out) {
+				r.t_last_read = t;
+				eb_exec_stdout(&r, buf, (size_t)n, n_reads++, t);
+			} else if (n > 0) {
+				eb_exec_stderr(&r, buf, (size_t)n);
+			} else if (is_out) {
+				/* end of stdout: an unfinished last line ends here */
+				if (r.line_first >= 0)
+					eb_exec_out_line(&r, r.t_last_read);
+				if (X->stream == EB_EXEC_BYTES)
+					eb_exec_flush(&r, n_reads);
+				close(p.out_fd);
+				p.out_fd = -1;
+			} else {
+				if (r.err_line.len)
+					eb_exec_err_line(&r);
+				close(p.err_fd);
+				p.err_fd = -1;
+			}
+		}
+	}
+	if (stopped || timed_out || r.cb_stop) {
+		eb_exec_kill(&p, &status);
+	} else {
+		exited = eb_exec_reap(&p, deadline, &status);
+		if (!exited) {
+			timed_out = 1;
+			eb_exec_kill(&p, &status);
+		}
+	}
+	t_end = eb_clock_ns();
+	json_object_set_new(r.server, "wall_ms", json_real((t_end - res->t_send_ns) / 1e6));
+	if (stopped) {
+		ret = eb_err_set(err, EB_EINTR, "exec: '%s' interrupted", argv[0]);
+		goto out;
+	}
+	if (timed_out) {
+		eb_exec_tail(&r, &msg);
+		ret = eb_err_set(err, EB_ETIMEOUT, "exec: '%s' timed out after %g s and was killed%s",
+				 argv[0], X->timeout_ns / 1e9, msg.buf);
+		goto out;
+	}
+	if (r.cb_stop)
+		goto done;
+	if (WIFSIGNALED(status)) {
+		eb_exec_tail(&r, &msg);
+		ret = eb_err_set(err, EB_EADAPTER, "exec: '%s' was killed by signal %d (%s)%s",
+				 argv[0], WTERMSIG(status), strsignal(WTERMSIG(status)), msg.buf);
+		goto out;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		eb_exec_tail(&r, &msg);
+		ret = eb_err_set(err, EB_EADAPTER, "exec: '%s' exited with status %d%s", argv[0],
+				 WEXITSTATUS(status), msg.buf);
+		goto out;
+	}
+done:
+	json_object_set_new(r.server, "exit_status", json_integer(0));
+	if (r.n_out >= 0)
+		res->n_out = (int)r.n_out;
+	res->server = r.server;
+	r.server = NULL;
+out:
+	if (p.pid > 0)
+		eb_exec_kill(&p, &status);
+	eb_proc_release(&p);
+	if (prompt_file[0])
+		unlink(prompt_file);
+	for (size_t i = 0; argv && i < X->n_tmpl; i++)
+		free(argv[i]);
+	free(argv);
+	free(r.pend);
+	json_decref(r.server);
+	eb_buf_release(&r.out_line);
+	eb_buf_release(&r.err_line);
+	eb_buf_release(&msg);
+	return ret;
+}
+
+static int eb_exec_describe(void *state, json_t *out, struct eb_err *err)
+{
+	struct eb_exec *X = state;
+	static const char *const modes[] = { "lines", "bytes", "none" };
+	json_t *tmpl = json_array(), *names = json_array();
+
+	for (size_t i = 0; i < X->n_tmpl; i++)
+		json_array_append_new(tmpl, json_string(X->tmpl[i]));
+	for (size_t i = 0; i < X->n_parsers; i++)
+		json_array_append_new(names, json_string(X->parsers[i].name));
+	json_object_set_new(out, "backend", json_string("exec"));
+	json_object_set_new(out, "program", json_string(X->tmpl[0]));
+	json_object_set_new(out, "argv_template", tmpl);
+	json_object_set_new(out, "stream", json_string(modes[X->stream]));
+	json_object_set_new(out, "timeout_s", json_real(X->timeout_ns / 1e9));
+	json_object_set_new(out, "parsers", names);
+	return 0;
+}
+
+static const char *eb_exec_unavailable(void)
+{
+	return NULL;
+}
+
+const struct eb_adapter_ops eb_adapter_exec = {
+	.name = "exec",
+	.abi = EB_ADAPTER_ABI,
+	.caps = EB_CAP_STREAM | EB_CAP_SERVER_TIMINGS,
+	.options = eb_exec_opts,
+	.help = "any program (vendor CLI, e.g. RZ/V2L DRP-AI apps) run from an argv template "
+		"without a shell; stdout/stderr timed line by line and parsed",
+	.unavailable_reason = eb_exec_unavailable,
+	.open = eb_exec_open,
+	.generate = eb_exec_generate,
+	.describe = eb_exec_describe,
+	.close = eb_exec_close,
+};

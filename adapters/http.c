@@ -1,0 +1,452 @@
+/* http.c: the libcurl layer of the remote adapters (see http.h). */
+#include "http.h"
+
+#include "../harness/eb_clock.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+/* A collected (not streamed) body larger than this fails the request. */
+#define EB_HTTP_BODY_MAX ((size_t)64 << 20)
+/* How much of an error body is kept (more than is quoted, for callers that parse it). */
+#define EB_HTTP_ERRBODY_MAX 4096
+
+static pthread_once_t eb_http_once = PTHREAD_ONCE_INIT;
+static CURLcode eb_http_global_rc;
+
+static void eb_http_global_init(void)
+{
+	eb_http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void eb_http_wipe(char *s)
+{
+	if (s)
+		explicit_bzero(s, strlen(s));
+}
+
+/* A header name: visible ASCII without ':'; a value: no control characters but tab. */
+static int eb_http_header_ok(const char *name, const char *value)
+{
+	if (!*name)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (*p == ':' || (unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return 0;
+	for (const char *p = value; *p; p++)
+		if (((unsigned char)*p < ' ' && *p != '\t') || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Appends one header line; returns 0 or -1 when libcurl has no memory. */
+static int eb_http_add_header(struct eb_http *h, const char *line)
+{
+	struct curl_slist *l = curl_slist_append(h->headers, line);
+
+	if (!l)
+		return -1;
+	h->headers = l;
+	return 0;
+}
+
+int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
+		 const struct eb_opt *table, struct eb_err *err)
+{
+	const char *url = eb_opt_str(opts, table, "base_url", NULL);
+	const char *ca = eb_opt_str(opts, table, "ca_file", NULL);
+	const char *key_env = eb_opt_str(opts, table, "api_key_env", NULL);
+	const json_t *hdrs = json_object_get(opts, "headers");
+	struct eb_buf line, noproxy;
+	const char *name, *env;
+	json_t *val;
+	size_t len;
+	int ret = 0;
+
+	memset(h, 0, sizeof(*h));
+	eb_strlcpy(h->who, who, sizeof(h->who));
+	eb_buf_init(&line, 0);
+	eb_buf_init(&noproxy, 0);
+	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+		ret = eb_err_set(err, EB_EINVAL, "%s: base_url '%s' must start with http:// or "
+						 "https://", who, url ? url : "");
+		goto out;
+	}
+	pthread_once(&eb_http_once, eb_http_global_init);
+	if (eb_http_global_rc != CURLE_OK) {
+		ret = eb_err_set(err, EB_EIO, "%s: cannot initialise libcurl: %s", who,
+				 curl_easy_strerror(eb_http_global_rc));
+		goto out;
+	}
+	h->base_url = eb_xstrdup(url);
+	len = strlen(h->base_url);
+	while (len > 0 && h->base_url[len - 1] == '/')
+		h->base_url[--len] = '\0';
+	h->ca_file = eb_xstrdup(ca);
+	h->api_key_env = eb_xstrdup(key_env);
+	h->insecure = eb_opt_bool(opts, table, "insecure", 0);
+	h->connect_ms = (long)(eb_opt_num(opts, table, "connect_timeout_s", 10) * 1000.0 + 0.5);
+	h->timeout_ms = (long)(eb_opt_num(opts, table, "timeout_s", 600) * 1000.0 + 0.5);
+	h->retries = (int)eb_opt_int(opts, table, "retries", 2);
+	if (h->connect_ms < 1)
+		h->connect_ms = 1;
+	if (h->timeout_ms < 1)
+		h->timeout_ms = 1;
+
+	/* curl would otherwise wait up to a second for "100 Continue" on large POSTs */
+	if (eb_http_add_header(h, "Expect:") || eb_http_add_header(h, "Content-Type: application/json"))
+		goto nomem;
+	if (json_is_object(hdrs)) {
+		json_object_foreach((json_t *)hdrs, name, val) {
+			const char *v = json_is_string(val) ? json_string_value(val) : NULL;
+
+			if (!v || !eb_http_header_ok(name, v)) {
+				ret = eb_err_set(err, EB_EINVAL,
+						 "%s: header '%s' needs a name without ':' or spaces and "
+						 "a string value without control characters", who, name);
+				goto out;
+			}
+			eb_buf_reset(&line);
+			eb_buf_addf(&line, "%s: %s", name, v);
+			if (eb_http_add_header(h, line.buf))
+				goto nomem;
+		}
+	}
+	if (key_env) {
+		const char *key = getenv(key_env);
+
+		if (!key || !*key) {
+			ret = eb_err_set(err, EB_EINVAL,
+					 "%s: environment variable '%s' (api_key_env) is not set", who,
+					 key_env);
+			goto out;
+		}
+		if (!eb_http_header_ok("Authorization", key)) {
+			ret = eb_err_set(err, EB_EINVAL,
+					 "%s: the value of '%s' (api_key_env) has control characters",
+					 who, key_env);
+			goto out;
+		}
+		eb_buf_reset(&line);
+		eb_buf_addf(&line, "Authorization: Bearer %s", key);
+		ret = eb_http_add_header(h, line.buf);
+		eb_http_wipe(line.buf);
+		if (ret)
+			goto nomem;
+	}
+
+	h->curl = curl_easy_init();
+	if (!h->curl)
+		goto nomem;
+	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)h->headers);
+	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "edgebench");
+	curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
+	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
+	if (h->ca_file)
+		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->ca_file);
+	/* a proxy from the environment must never carry loopback traffic */
+	env = getenv("no_proxy");
+	if (!env || !*env)
+		env = getenv("NO_PROXY");
+	if (env && *env)
+		eb_buf_addf(&noproxy, "%s,", env);
+	eb_buf_addstr(&noproxy, "localhost,127.0.0.1,::1");
+	curl_easy_setopt(h->curl, CURLOPT_NOPROXY, noproxy.buf); /* copied by libcurl */
+	ret = 0;
+	goto out;
+nomem:
+	ret = eb_err_set(err, EB_ENOMEM, "%s: out of memory setting up libcurl", who);
+out:
+	eb_buf_release(&line);
+	eb_buf_release(&noproxy);
+	if (ret)
+		eb_http_release(h);
+	return ret;
+}
+
+void eb_http_release(struct eb_http *h)
+{
+	if (h->curl)
+		curl_easy_cleanup(h->curl);
+	for (struct curl_slist *l = h->headers; l; l = l->next)
+		eb_http_wipe(l->data);
+	curl_slist_free_all(h->headers);
+	free(h->base_url);
+	free(h->ca_file);
+	free(h->api_key_env);
+	memset(h, 0, sizeof(*h));
+}
+
+void eb_http_describe(const struct eb_http *h, json_t *out)
+{
+	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+
+	json_object_set_new(out, "base_url", json_string(h->base_url));
+	json_object_set_new(out, "tls_verify", json_boolean(!h->insecure));
+	if (h->ca_file)
+		json_object_set_new(out, "ca_file", json_string(h->ca_file));
+	if (h->api_key_env)
+		json_object_set_new(out, "api_key_env", json_string(h->api_key_env));
+	json_object_set_new(out, "connect_timeout_s", json_real(h->connect_ms / 1000.0));
+	json_object_set_new(out, "timeout_s", json_real(h->timeout_ms / 1000.0));
+	json_object_set_new(out, "retries", json_integer(h->retries));
+	if (vi && vi->version)
+		json_object_set_new(out, "libcurl", json_string(vi->version));
+}
+
+void eb_http_res_init(struct eb_http_res *res)
+{
+	memset(res, 0, sizeof(*res));
+	eb_buf_init(&res->body, 0);
+}
+
+void eb_http_res_release(struct eb_http_res *res)
+{
+	eb_buf_release(&res->body);
+}
+
+void eb_http_excerpt(struct eb_buf *b, const char *data, size_t n, size_t max)
+{
+	size_t k = n < max ? n : max;
+
+	for (size_t i = 0; i < k; i++) {
+		char c = data[i];
+
+		if ((unsigned char)c < ' ' || c == 0x7f)
+			c = ' ';
+		eb_buf_add(b, &c, 1);
+	}
+	if (n > max)
+		eb_buf_addstr(b, "...");
+}
+
+/* --- one request ---------------------------------------------------------------- */
+
+struct eb_http_ctx {
+	const struct eb_http_req *req;
+	struct eb_http_res *res;
+	struct eb_err *err;
+	CURL *curl;
+	const char *who;
+	int status_known;
+	int got_byte;   /* a header or body byte arrived in this attempt */
+	int cb_ret;     /* the body callback's negative code */
+};
+
+static size_t eb_http_on_header(char *data, size_t size, size_t n, void *ud)
+{
+	struct eb_http_ctx *c = ud;
+
+	c->got_byte = 1;
+	return size * n;
+}
+
+static size_t eb_http_on_write(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct eb_http_ctx *c = ud;
+	uint64_t t = eb_clock_ns();
+	size_t n = size * nmemb;
+	int rc;
+
+	c->got_byte = 1;
+	if (!c->status_known) {
+		long st = 0;
+
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &st);
+		c->res->status = st;
+		c->status_known = 1;
+	}
+	c->res->n_body += n;
+	if (c->res->status < 200 || c->res->status >= 300) {
+		size_t room = EB_HTTP_ERRBODY_MAX - c->res->body.len;
+
+		eb_buf_add(&c->res->body, data, n < room ? n : room);
+		return n;
+	}
+	if (!c->req->on_body) {
+		if (eb_buf_add(&c->res->body, data, n) != 0) {
+			c->cb_ret = eb_err_set(c->err, EB_EPROTO,
+					       "%s: response from '%s' is larger than %zu bytes",
+					       c->who, c->res->url, EB_HTTP_BODY_MAX);
+			return 0;
+		}
+		return n;
+	}
+	rc = c->req->on_body(c->req->ud, data, n, t, c->err);
+	if (rc == 1) {
+		c->res->ended_by_callback = 1;
+		return 0;
+	}
+	if (rc < 0) {
+		c->cb_ret = rc;
+		return 0;
+	}
+	return n;
+}
+
+static int eb_http_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+			       curl_off_t ulnow)
+{
+	struct eb_http_ctx *c = ud;
+
+	return c->req->stop && *c->req->stop ? 1 : 0;
+}
+
+/*
+ * Failures with no response byte that are worth another try: no connection, or one
+ * dropped before answering. A timeout is not retried: the server may be busy with the
+ * request, and a second one would only queue behind it.
+ */
+static int eb_http_retryable(CURLcode cc)
+{
+	return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	       cc == CURLE_GOT_NOTHING || cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR;
+}
+
+int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
+		    struct eb_err *err)
+{
+	struct eb_http_ctx c;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode cc = CURLE_OK;
+	long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
+	const char *why;
+	struct eb_buf msg;
+	int ret = 0;
+
+	eb_buf_init(&msg, 0);
+	snprintf(res->url, sizeof(res->url), "%s%s", h->base_url, req->path);
+	memset(&c, 0, sizeof(c));
+	c.req = req;
+	c.res = res;
+	c.err = err;
+	c.curl = h->curl;
+	c.who = h->who;
+	curl_easy_setopt(h->curl, CURLOPT_URL, res->url);
+	if (req->json_body) {
+		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, req->json_body);
+		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)strlen(req->json_body));
+	} else {
+		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, eb_http_on_write);
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &c);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, eb_http_on_header);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &c);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, eb_http_on_progress);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &c);
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, req->stop ? 0L : 1L);
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
+	if (!req->on_body)
+		res->body.cap_max = EB_HTTP_BODY_MAX;
+
+	for (int attempt = 0;; attempt++) {
+		errbuf[0] = '\0';
+		c.status_known = 0;
+		c.got_byte = 0;
+		c.cb_ret = 0;
+		res->status = 0;
+		res->n_body = 0;
+		res->ended_by_callback = 0;
+		eb_buf_reset(&res->body);
+		if (req->t_send_ns)
+			*req->t_send_ns = eb_clock_ns();
+		cc = curl_easy_perform(h->curl);
+		res->attempts = attempt + 1;
+		if (cc == CURLE_OK || c.got_byte || c.cb_ret || cc == CURLE_ABORTED_BY_CALLBACK)
+			break;
+		if (attempt >= h->retries || !eb_http_retryable(cc) || (req->stop && *req->stop))
+			break;
+		eb_clock_sleep_ns((uint64_t)(100000000ull << (attempt < 4 ? attempt : 4)), req->stop);
+	}
+	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+	if (!res->status)
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &res->status);
+	why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+
+	if (res->ended_by_callback)
+		goto out;
+	if (c.cb_ret) {
+		ret = c.cb_ret;
+		goto out;
+	}
+	if (cc == CURLE_ABORTED_BY_CALLBACK) {
+		ret = eb_err_set(err, EB_EINTR, "%s: request to '%s' interrupted", h->who, res->url);
+		goto out;
+	}
+	if (res->status >= 300) {
+		eb_http_excerpt(&msg, res->body.buf, res->body.len, EB_HTTP_EXCERPT);
+		if (res->body.len == 0)
+			ret = eb_err_set(err, EB_EADAPTER, "%s: HTTP %ld from %s (empty body)", h->who,
+					 res->status, res->url);
+		else
+			ret = eb_err_set(err, EB_EADAPTER, "%s: HTTP %ld from %s: %s", h->who,
+					 res->status, res->url, msg.buf);
+		goto out;
+	}
+	if (cc == CURLE_OK)
+		goto out;
+	if (cc == CURLE_OPERATION_TIMEDOUT) {
+		ret = eb_err_set(err, EB_ETIMEOUT, "%s: %s '%s' timed out (%s)", h->who,
+				 c.got_byte ? "request to" : "no response from", res->url, why);
+		goto out;
+	}
+	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
+		ret = eb_err_set(err, EB_EIO, "%s: cannot connect to '%s': %s (%d attempt%s)",
+				 h->who, res->url, why, res->attempts, res->attempts == 1 ? "" : "s");
+	else if (c.got_byte)
+		ret = eb_err_set(err, EB_EIO, "%s: connection to '%s' failed after %zu body bytes: %s",
+				 h->who, res->url, res->n_body, why);
+	else
+		ret = eb_err_set(err, EB_EIO, "%s: request to '%s' failed: %s (%d attempt%s)", h->who,
+				 res->url, why, res->attempts, res->attempts == 1 ? "" : "s");
+out:
+	/* the handle outlives this frame: leave no pointers to it behind */
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, NULL);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
+	eb_buf_release(&msg);
+	return ret;
+}
+
+int eb_http_json(struct eb_http *h, const char *path, const char *json_body, json_t **out,
+		 long *status, struct eb_err *err)
+{
+	struct eb_http_req rq = { .path = path, .json_body = json_body };
+	struct eb_http_res res;
+	json_error_t jerr;
+	struct eb_buf msg;
+	int ret;
+
+	*out = NULL;
+	eb_http_res_init(&res);
+	eb_buf_init(&msg, 0);
+	ret = eb_http_request(h, &rq, &res, err);
+	if (status)
+		*status = res.status;
+	if (ret)
+		goto out;
+	*out = json_loadb(res.body.buf, res.body.len, JSON_DECODE_ANY, &jerr);
+	if (!*out) {
+		eb_http_excerpt(&msg, res.body.buf, res.body.len, EB_HTTP_EXCERPT);
+		ret = eb_err_set(err, EB_EPARSE, "%s: invalid JSON from '%s' (%s): '%s'", h->who,
+				 res.url, jerr.text, msg.buf);
+	}
+out:
+	eb_buf_release(&msg);
+	eb_http_res_release(&res);
+	return ret;
+}

@@ -1,0 +1,145 @@
+/* http.h: the small libcurl layer the remote adapters share (JSON POST with a streamed body, GET, timeouts, TLS, retries). */
+#ifndef EB_HTTP_H
+#define EB_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../harness/eb_err.h"
+#include "../harness/eb_util.h"
+#include "adapter.h"
+
+/* How many bytes of an error response's body a message quotes. */
+#define EB_HTTP_EXCERPT 200
+
+/*
+ * The connection options every HTTP adapter takes, spliced into its option table so
+ * that validation, defaults and `edgebench adapters` stay in one place. `def_url` is the
+ * adapter's default base_url.
+ */
+#define EB_HTTP_OPTIONS(def_url)                                                             \
+	{ "base_url", EB_OPT_STR, def_url, 1, 0, NULL,                                       \
+	  "server root, http://host:port (https too); requests go to base_url + path" },     \
+	{ "headers", EB_OPT_OBJ, NULL, 1, 0, NULL,                                           \
+	  "extra request headers {\"Name\": \"value\"}; stored with the config, so no "      \
+	  "secrets (use api_key_env)" },                                                     \
+	{ "api_key_env", EB_OPT_STR, NULL, 1, 0, NULL,                                       \
+	  "name of an environment variable whose value is sent as 'Authorization: Bearer "  \
+	  "...'; the key itself is never stored or logged" },                                \
+	{ "ca_file", EB_OPT_STR, NULL, 1, 0, NULL,                                           \
+	  "PEM file of CA certificates to verify an https server with" },                    \
+	{ "insecure", EB_OPT_BOOL, "false", 1, 0, NULL,                                      \
+	  "do not verify the server's TLS certificate and host name (recorded with every "  \
+	  "cell)" },                                                                         \
+	{ "connect_timeout_s", EB_OPT_NUM, "10", 0.001, 3600, NULL,                          \
+	  "limit on connecting, in seconds" },                                               \
+	{ "timeout_s", EB_OPT_NUM, "600", 0.001, 604800, NULL,                               \
+	  "limit on one whole request (the full stream), in seconds" },                      \
+	{ "retries", EB_OPT_INT, "2", 0, 100, NULL,                                          \
+	  "extra attempts for a request that failed before any response byte arrived "      \
+	  "(connection refused or reset); never once a byte came" }
+
+/*
+ * One server connection: a reused libcurl easy handle (keep-alive, so requests after the
+ * first do not pay for connecting) and the resolved options. Owns everything until
+ * eb_http_release(). Not for use from two threads at once.
+ */
+struct eb_http {
+	void *curl;              /* CURL * */
+	void *headers;           /* struct curl_slist *: extra headers, auth, "Expect:" */
+	char *base_url;          /* without trailing '/' */
+	char *ca_file;           /* or NULL */
+	char *api_key_env;       /* the variable's name, or NULL; never its value */
+	int insecure;
+	long connect_ms;
+	long timeout_ms;
+	int retries;
+	char who[32];            /* adapter name, prefixed to messages */
+};
+
+/*
+ * Reads the EB_HTTP_OPTIONS from `opts` (a validated options object; defaults from
+ * `table`) and prepares a handle. Fails with EB_EINVAL for a bad base_url, a header name
+ * or value with control characters, or an api_key_env that is unset or empty (the
+ * message names the variable, never a value); EB_EIO when libcurl cannot start.
+ * Nothing is sent here. On failure `h` needs no release.
+ */
+int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
+		 const struct eb_opt *table, struct eb_err *err);
+
+/* Frees the handle; the API key held in curl's header list is overwritten first. */
+void eb_http_release(struct eb_http *h);
+
+/*
+ * Facts for describe(): base_url, tls_verify (false with `insecure`), ca_file,
+ * api_key_env (the name only), connect_timeout_s, timeout_s, retries.
+ */
+void eb_http_describe(const struct eb_http *h, json_t *out);
+
+/*
+ * Called with each piece of a 2xx response body as it arrives, `t_ns` being
+ * eb_clock_ns() taken when the piece reached the process. Return 0 to go on, 1 to end
+ * the transfer quietly (the request then returns 0), or a negative EB_E* code with
+ * `err` filled to fail the request with that code.
+ */
+typedef int (*eb_http_body_cb)(void *ud, const char *data, size_t n, uint64_t t_ns,
+			       struct eb_err *err);
+
+struct eb_http_req {
+	const char *path;        /* appended to base_url, e.g. "/v1/completions" */
+	const char *json_body;   /* POSTed as application/json; NULL: a GET */
+	eb_http_body_cb on_body; /* NULL: a 2xx body is collected into res->body */
+	void *ud;
+	volatile int *stop;      /* NULL, or set asynchronously to abandon (EB_EINTR) */
+	uint64_t *t_send_ns;     /* NULL, or set to eb_clock_ns() right before each attempt */
+	long timeout_ms;         /* 0: the timeout_s option */
+};
+
+/* What came back. Initialise with eb_http_res_init(); release with eb_http_res_release(). */
+struct eb_http_res {
+	long status;             /* HTTP status; 0 when no response arrived */
+	struct eb_buf body;      /* collected 2xx body (no on_body; capped at 64 MiB), or
+				    the start of an error body */
+	size_t n_body;           /* body bytes received */
+	int attempts;            /* 1 + retries used */
+	int ended_by_callback;   /* on_body returned 1 */
+	char url[512];           /* the full URL, for messages */
+};
+
+void eb_http_res_init(struct eb_http_res *res);
+void eb_http_res_release(struct eb_http_res *res);
+
+/*
+ * Performs one request. Returns 0 when a 2xx response was received in full (or the
+ * callback ended it with 1), else a negative code with `err` filled, prefixed with the
+ * adapter name:
+ * - EB_EADAPTER: an HTTP status >= 300: "HTTP 500 from http://...: <first 200 bytes of
+ *   the body>" (res->status says which);
+ * - EB_EIO: no connection or a transport error ("cannot connect to 'url': ...", or
+ *   "connection to 'url' failed after N bytes: ...");
+ * - EB_ETIMEOUT: connect or total timeout; EB_EINTR: *stop was set;
+ * - the callback's own code.
+ * Only failures before the first response byte are retried (`retries` times, with a
+ * short growing pause); res->attempts says how many were made.
+ */
+int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
+		    struct eb_err *err);
+
+/*
+ * A request whose whole response is one JSON value: POSTs `json_body` (NULL: GET) and
+ * parses the body into *out (caller decrefs). Fails as eb_http_request(), or EB_EPARSE
+ * when the body is not JSON ("invalid JSON from 'url': ..."). *status (may be NULL) gets
+ * the HTTP status even on failure.
+ */
+int eb_http_json(struct eb_http *h, const char *path, const char *json_body, json_t **out,
+		 long *status, struct eb_err *err);
+
+/*
+ * Writes at most `max` bytes of `data` into `b` with control characters (newlines
+ * included) turned into spaces, and "..." when cut: for quoting bodies in messages.
+ */
+void eb_http_excerpt(struct eb_buf *b, const char *data, size_t n, size_t max);
+
+#endif

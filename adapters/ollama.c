@@ -1,0 +1,398 @@
+/* ollama.c: the Ollama adapter (also hailo-ollama, HailoRT GenAI's server): streamed /api/generate or /api/chat. */
+#include "adapter.h"
+#include "http.h"
+#include "ollama_stream.h"
+
+#include "../harness/eb_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const eb_ollama_flavours[] = { "ollama", "hailo", NULL };
+static const char *const eb_ollama_endpoints[] = { "generate", "chat", NULL };
+
+static const struct eb_opt eb_ollama_opts[] = {
+	EB_HTTP_OPTIONS("http://127.0.0.1:11434"),
+	{ "flavour", EB_OPT_STR, "ollama", 1, 0, eb_ollama_flavours,
+	  "ollama, or hailo for hailo-ollama (Hailo-10H), which reports only total_duration "
+	  "and eval_count and keeps KV state between requests that extend each other" },
+	{ "endpoint", EB_OPT_STR, "generate", 1, 0, eb_ollama_endpoints,
+	  "generate: POST /api/generate with the prompt; chat: POST /api/chat with it as one "
+	  "user message" },
+	{ "model", EB_OPT_STR, NULL, 1, 0, NULL,
+	  "model name on the server; default: the variant's model_name" },
+	{ "num_predict", EB_OPT_INT, NULL, -2, 10000000, NULL,
+	  "options.num_predict; default: the workload's gen_tokens" },
+	{ "num_ctx", EB_OPT_INT, NULL, 1, 10000000, NULL,
+	  "options.num_ctx (context/KV-cache size); default: the server's" },
+	{ "temperature", EB_OPT_NUM, NULL, 0, 100, NULL,
+	  "options.temperature; default: the workload's temperature" },
+	{ "seed", EB_OPT_INT, NULL, 0, 4294967295.0, NULL,
+	  "options.seed; default: the workload's seed" },
+	{ "keep_alive", EB_OPT_STR, NULL, 1, 0, NULL,
+	  "keep_alive sent with every request: a duration (\"5m\") or seconds (\"-1\" = keep "
+	  "loaded); default: the server's" },
+	{ "raw", EB_OPT_BOOL, "false", 1, 0, NULL,
+	  "/api/generate raw: true, the prompt without the model's template" },
+	{ NULL },
+};
+
+#define EB_OLLAMA_DESCRIBE_MS 5000
+#define EB_OLLAMA_HEAD 256
+
+struct eb_ollama {
+	struct eb_http http;
+	const json_t *opts;
+	char *model;
+	int hailo;
+	int chat;
+	int raw;
+};
+
+static void eb_ollama_close(void *state)
+{
+	struct eb_ollama *S = state;
+
+	if (!S)
+		return;
+	eb_http_release(&S->http);
+	free(S->model);
+	free(S);
+}
+
+static int eb_ollama_open(const struct eb_adapter_args *a, void **state, struct eb_err *err)
+{
+	const struct eb_opt *T = eb_ollama_opts;
+	struct eb_ollama *S = eb_xcalloc(1, sizeof(*S));
+	const char *model = eb_opt_str(a->options, T, "model", NULL);
+	int ret;
+
+	ret = eb_http_init(&S->http, "ollama", a->options, T, err);
+	if (ret) {
+		free(S);
+		return ret;
+	}
+	if (!model)
+		model = a->model_name;
+	if (!model) {
+		eb_ollama_close(S);
+		return eb_err_set(err, EB_EINVAL,
+				  "ollama: no model name (set the variant's \"model_name\" or the "
+				  "target's \"model\" option)");
+	}
+	S->opts = a->options;
+	S->model = eb_xstrdup(model);
+	S->hailo = strcmp(eb_opt_str(a->options, T, "flavour", "ollama"), "hailo") == 0;
+	S->chat = strcmp(eb_opt_str(a->options, T, "endpoint", "generate"), "chat") == 0;
+	S->raw = eb_opt_bool(a->options, T, "raw", 0);
+	*state = S;
+	return 0;
+}
+
+/* --- generation ------------------------------------------------------------------ */
+
+struct eb_ollama_gen {
+	const struct eb_gen_req *req;
+	struct eb_ollama_stream st;
+	uint64_t t_piece;
+	int stopped;
+	struct eb_buf head;
+};
+
+static int eb_ollama_on_chunk(void *ud, const struct eb_ollama_chunk *chunk, struct eb_err *err)
+{
+	struct eb_ollama_gen *g = ud;
+
+	if (g->req->on_token && g->req->on_token(g->req->ud, g->t_piece, 0)) {
+		g->stopped = 1;
+		return EB_EINTR;
+	}
+	return 0;
+}
+
+static int eb_ollama_on_body(void *ud, const char *data, size_t n, uint64_t t_ns,
+			     struct eb_err *err)
+{
+	struct eb_ollama_gen *g = ud;
+	int rc;
+
+	if (g->head.len < EB_OLLAMA_HEAD)
+		eb_buf_add(&g->head, data,
+			   n < EB_OLLAMA_HEAD - g->head.len ? n : EB_OLLAMA_HEAD - g->head.len);
+	g->t_piece = t_ns;
+	rc = eb_ollama_stream_feed(&g->st, data, n, err);
+	if (g->stopped)
+		return 1;
+	return rc;
+}
+
+static json_t *eb_ollama_body(const struct eb_ollama *S, const struct eb_gen_req *req)
+{
+	const struct eb_opt *T = eb_ollama_opts;
+	const char *prompt = req->prompt_text ? req->prompt_text : "";
+	const char *ka = eb_opt_str(S->opts, T, "keep_alive", NULL);
+	json_t *b = json_object();
+	json_t *o = json_object();
+	long long v;
+
+	json_object_set_new(b, "model", json_string(S->model));
+	if (S->chat) {
+		json_object_set_new(b, "messages",
+				    json_pack("[{s:s, s:s}]", "role", "user", "content", prompt));
+	} else {
+		json_object_set_new(b, "prompt", json_string(prompt));
+		if (S->raw)
+			json_object_set_new(b, "raw", json_true());
+	}
+	json_object_set_new(b, "stream", json_true());
+	json_object_set_new(o, "num_predict",
+			    json_integer(eb_opt_int(S->opts, T, "num_predict", req->n_predict)));
+	json_object_set_new(o, "temperature",
+			    json_real(eb_opt_num(S->opts, T, "temperature", req->temperature)));
+	json_object_set_new(o, "seed",
+			    json_integer(eb_opt_int(S->opts, T, "seed", (long long)req->seed)));
+	if (json_object_get(S->opts, "num_ctx"))
+		json_object_set_new(o, "num_ctx",
+				    json_integer(eb_opt_int(S->opts, T, "num_ctx", 2048)));
+	json_object_set_new(b, "options", o);
+	if (ka) {
+		/* a number of seconds goes as a number: Ollama reads "-1" as a bad duration */
+		if (eb_parse_ll(ka, -1000000000LL, 1000000000LL, &v) == 0)
+			json_object_set_new(b, "keep_alive", json_integer(v));
+		else
+			json_object_set_new(b, "keep_alive", json_string(ka));
+	}
+	return b;
+}
+
+/* Final-chunk statistics as sent (ns, counts); a statistic the server left out is absent. */
+static json_t *eb_ollama_server_json(const struct eb_ollama *S, const struct eb_ollama_summary *m)
+{
+	json_t *o = json_object();
+	const struct {
+		const char *key;
+		long long v;
+	} f[] = {
+		{ "total_duration", m->total_duration },
+		{ "load_duration", m->load_duration },
+		{ "prompt_eval_count", m->prompt_eval_count },
+		{ "prompt_eval_duration", m->prompt_eval_duration },
+		{ "eval_count", m->eval_count },
+		{ "eval_duration", m->eval_duration },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].v > 0)
+			json_object_set_new(o, f[i].key, json_integer(f[i].v));
+	if (m->done_reason[0])
+		json_object_set_new(o, "done_reason", json_string(m->done_reason));
+	json_object_set_new(o, "n_content_chunks", json_integer((json_int_t)m->n_content_chunks));
+	json_object_set_new(o, "chunks_ne_tokens", json_boolean(m->chunks_ne_tokens));
+	json_object_set_new(o, "flavour", json_string(S->hailo ? "hailo" : "ollama"));
+	return o;
+}
+
+static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
+			      struct eb_err *err)
+{
+	struct eb_ollama *S = state;
+	struct eb_ollama_gen g;
+	struct eb_http_res hr;
+	struct eb_http_req hq;
+	struct eb_buf msg;
+	json_t *body = eb_ollama_body(S, req);
+	char *js = json_dumps(body, JSON_COMPACT);
+	const struct eb_ollama_summary *sum = &g.st.sum;
+	int ret;
+
+	memset(&g, 0, sizeof(g));
+	g.req = req;
+	eb_buf_init(&g.head, 0);
+	eb_buf_init(&msg, 0);
+	eb_ollama_stream_init(&g.st, 0, eb_ollama_on_chunk, &g);
+	eb_http_res_init(&hr);
+	memset(&hq, 0, sizeof(hq));
+	hq.path = S->chat ? "/api/chat" : "/api/generate";
+	hq.json_body = js;
+	hq.on_body = eb_ollama_on_body;
+	hq.ud = &g;
+	hq.stop = req->stop;
+	hq.t_send_ns = &res->t_send_ns;
+	res->n_prompt = -1;
+	res->n_out = -1;
+
+	ret = eb_http_request(&S->http, &hq, &hr, err);
+	if (ret == EB_EIO && sum->n_content_chunks > 0) {
+		eb_buf_addstr(&msg, err->msg);
+		ret = eb_err_set(err, EB_EIO, "%s (the stream broke after %zu content chunks)",
+				 msg.buf, sum->n_content_chunks);
+		goto out;
+	}
+	if (ret == EB_EADAPTER && hr.status >= 200 && hr.status < 300) /* {"error": ...} line */
+		eb_err_prefix(err, "ollama: stream from '%s'", hr.url);
+	else if (ret == EB_EPARSE || ret == EB_EPROTO)
+		eb_err_prefix(err, "ollama: bad response from '%s'", hr.url);
+	if (ret)
+		goto out;
+	if (!g.stopped) {
+		ret = eb_ollama_stream_finish(&g.st, err);
+		if (ret) {
+			if (ret == EB_EADAPTER)
+				eb_err_prefix(err, "ollama: stream from '%s'", hr.url);
+			else
+				eb_err_prefix(err, "ollama: bad response from '%s'", hr.url);
+			goto out;
+		}
+		if (!sum->saw_done) {
+			eb_http_excerpt(&msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
+			ret = eb_err_set(err, EB_EIO,
+					 "ollama: the stream from '%s' ended after %zu content chunks "
+					 "without \"done\": true (connection closed?); it began '%s'",
+					 hr.url, sum->n_content_chunks, msg.buf);
+			goto out;
+		}
+	}
+	if (sum->eval_count >= 0)
+		res->n_out = (int)sum->eval_count;
+	if (sum->prompt_eval_count >= 0)
+		res->n_prompt = (int)sum->prompt_eval_count;
+	res->server = eb_ollama_server_json(S, sum);
+out:
+	eb_ollama_stream_release(&g.st);
+	eb_http_res_release(&hr);
+	eb_buf_release(&g.head);
+	eb_buf_release(&msg);
+	free(js);
+	json_decref(body);
+	return ret;
+}
+
+/* --- describe ------------------------------------------------------------------- */
+
+/* A JSON object from GET (no body) or POST; NULL when anything fails. */
+static json_t *eb_ollama_call(struct eb_ollama *S, const char *path, const char *json_body)
+{
+	struct eb_http_req rq = { .path = path, .json_body = json_body,
+				  .timeout_ms = EB_OLLAMA_DESCRIBE_MS };
+	struct eb_http_res hr;
+	struct eb_err e;
+	json_t *j = NULL;
+
+	eb_http_res_init(&hr);
+	if (eb_http_request(&S->http, &rq, &hr, &e) == 0)
+		j = json_loadb(hr.body.buf, hr.body.len, 0, NULL);
+	eb_http_res_release(&hr);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+/* Copies a non-empty string or a number; Ollama leaves unknown details as "". */
+static void eb_ollama_copy(json_t *out, const char *key, const json_t *from, const char *fkey)
+{
+	json_t *v = json_object_get(from, fkey);
+
+	if (v && (json_is_number(v) || (json_is_string(v) && json_string_length(v) > 0)))
+		json_object_set(out, key, v);
+}
+
+static void eb_ollama_details(json_t *out, const json_t *details)
+{
+	eb_ollama_copy(out, "quantization_level", details, "quantization_level");
+	eb_ollama_copy(out, "parameter_size", details, "parameter_size");
+	eb_ollama_copy(out, "family", details, "family");
+	eb_ollama_copy(out, "model_format", details, "format");
+}
+
+/* The /api/tags entry for `model` ("name" or "model", ":latest" implied). */
+static const json_t *eb_ollama_tag(const json_t *tags, const char *model)
+{
+	const json_t *models = json_object_get(tags, "models");
+	size_t mlen = strlen(model);
+	const json_t *m;
+	size_t i;
+
+	json_array_foreach(models, i, m) {
+		const char *keys[] = { "name", "model" };
+
+		for (size_t k = 0; k < 2; k++) {
+			const char *n = json_string_value(json_object_get(m, keys[k]));
+
+			if (!n)
+				continue;
+			if (strcmp(n, model) == 0 ||
+			    (strncmp(n, model, mlen) == 0 && strcmp(n + mlen, ":latest") == 0))
+				return m;
+		}
+	}
+	return NULL;
+}
+
+static int eb_ollama_describe(void *state, json_t *out, struct eb_err *err)
+{
+	struct eb_ollama *S = state;
+	json_t *ver, *show, *tags, *req;
+	const json_t *tag;
+	char *js;
+
+	json_object_set_new(out, "backend", json_string(S->hailo ? "hailo-ollama" : "ollama"));
+	eb_http_describe(&S->http, out);
+	json_object_set_new(out, "endpoint", json_string(S->chat ? "/api/chat" : "/api/generate"));
+	json_object_set_new(out, "model", json_string(S->model));
+	if (S->hailo) {
+		json_object_set_new(out, "server_timings",
+				    json_string("total_duration and eval_count only: TTFT, decode "
+						"rate and ITL are the harness's timestamps"));
+		json_object_set_new(out, "prompt_cache",
+				    json_string("hailo-ollama reuses KV state when a prompt extends "
+						"the previous one; see the cell's prompts mode"));
+	}
+	ver = eb_ollama_call(S, "/api/version", NULL);
+	eb_ollama_copy(out, "backend_version", ver, "version");
+	json_decref(ver);
+
+	req = json_pack("{s:s, s:s}", "model", S->model, "name", S->model);
+	js = json_dumps(req, JSON_COMPACT);
+	show = eb_ollama_call(S, "/api/show", js);
+	free(js);
+	json_decref(req);
+	if (show) {
+		const json_t *info = json_object_get(show, "model_info");
+
+		eb_ollama_details(out, json_object_get(show, "details"));
+		eb_ollama_copy(out, "n_params", info, "general.parameter_count");
+	}
+	json_decref(show);
+	tags = eb_ollama_call(S, "/api/tags", NULL);
+	tag = tags ? eb_ollama_tag(tags, S->model) : NULL;
+	if (tag) {
+		if (!json_object_get(out, "quantization_level"))
+			eb_ollama_details(out, json_object_get(tag, "details"));
+		/* the model file's size: the weights plus a little metadata */
+		eb_ollama_copy(out, "model_bytes", tag, "size");
+	}
+	json_decref(tags);
+	return 0;
+}
+
+static const char *eb_ollama_unavailable(void)
+{
+	return NULL;
+}
+
+const struct eb_adapter_ops eb_adapter_ollama = {
+	.name = "ollama",
+	.abi = EB_ADAPTER_ABI,
+	.caps = EB_CAP_STREAM | EB_CAP_SERVER_TIMINGS,
+	.options = eb_ollama_opts,
+	.help = "Ollama or hailo-ollama (Hailo-10H) over HTTP: streamed /api/generate or "
+		"/api/chat (NDJSON)",
+	.unavailable_reason = eb_ollama_unavailable,
+	.open = eb_ollama_open,
+	.generate = eb_ollama_generate,
+	.describe = eb_ollama_describe,
+	.close = eb_ollama_close,
+};

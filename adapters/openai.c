@@ -1,0 +1,581 @@
+/* openai.c: the OpenAI-compatible adapter (llama-server, vLLM, TensorRT-LLM, ...): streamed /v1/completions or /v1/chat/completions. */
+#include "adapter.h"
+#include "http.h"
+#include "oai_stream.h"
+
+#include "../harness/eb_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const eb_openai_endpoints[] = { "completions", "chat", NULL };
+static const char *const eb_openai_tok_modes[] = { "auto", "on", "off", NULL };
+
+static const struct eb_opt eb_openai_opts[] = {
+	EB_HTTP_OPTIONS("http://127.0.0.1:8080"),
+	{ "endpoint", EB_OPT_STR, "completions", 1, 0, eb_openai_endpoints,
+	  "completions: POST /v1/completions with the prompt as text; chat: POST "
+	  "/v1/chat/completions with it as one user message (the server's chat template "
+	  "adds tokens)" },
+	{ "model", EB_OPT_STR, NULL, 1, 0, NULL,
+	  "model name sent to the server; default: the variant's model_name" },
+	{ "tokenize", EB_OPT_STR, "auto", 1, 0, eb_openai_tok_modes,
+	  "prompts of exact token length through the server's /tokenize and /detokenize "
+	  "(llama-server, vLLM): auto = when the server has them (probed once at open), on = "
+	  "required, off = never" },
+	{ "include_usage", EB_OPT_BOOL, "true", 1, 0, NULL,
+	  "send stream_options.include_usage, so the last chunk carries the token counts" },
+	{ "ignore_eos", EB_OPT_BOOL, "true", 1, 0, NULL,
+	  "send ignore_eos: true so every request generates max_tokens; false for servers "
+	  "that reject the field" },
+	{ "min_tokens", EB_OPT_BOOL, "true", 1, 0, NULL,
+	  "send min_tokens = max_tokens (vLLM, TensorRT-LLM, llama-server ignores it); false "
+	  "for servers that reject the field" },
+	{ "no_cache_prompt", EB_OPT_BOOL, "true", 1, 0, NULL,
+	  "send cache_prompt: false (llama-server evaluates every prompt afresh, for honest "
+	  "TTFT); false leaves the field out" },
+	{ "timings_per_token", EB_OPT_BOOL, "false", 1, 0, NULL,
+	  "ask llama-server for timings in every chunk, which tells how many tokens each "
+	  "chunk carried" },
+	{ NULL },
+};
+
+/* Size of the start of a response kept to quote when it is not an event stream. */
+#define EB_OPENAI_HEAD 256
+/* describe() must not hang a cell on a server that is slow to answer side requests. */
+#define EB_OPENAI_DESCRIBE_MS 5000
+
+struct eb_openai {
+	struct eb_http http;
+	char *model;            /* NULL: no "model" field */
+	const char *path;       /* "/v1/completions" or "/v1/chat/completions" */
+	int chat;
+	int include_usage, ignore_eos, min_tokens, no_cache_prompt, timings_per_token;
+	const char *tok_mode;
+	int have_tokenize;      /* /tokenize and /detokenize answered at open */
+	int32_t *prefix;        /* tokens the server puts before any text (BOS), or NULL */
+	size_t n_prefix;
+	int strip_space;        /* /detokenize keeps the space its tokenizer adds in front */
+};
+
+static void eb_openai_close(void *state)
+{
+	struct eb_openai *S = state;
+
+	if (!S)
+		return;
+	eb_http_release(&S->http);
+	free(S->model);
+	free(S->prefix);
+	free(S);
+}
+
+/* --- /tokenize and /detokenize (llama-server's and vLLM's field names both sent) ---- */
+
+/* A transport failure: the server is not there at all (as opposed to "no such endpoint"). */
+static int eb_openai_unreachable(int code)
+{
+	return code == EB_EIO || code == EB_ETIMEOUT || code == EB_EINTR;
+}
+
+static int eb_openai_tokenize_raw(struct eb_openai *S, const char *text, int add_special,
+				  int32_t **out, size_t *n_out, struct eb_err *err)
+{
+	json_t *body = json_pack("{s:s, s:s, s:b, s:b, s:b}", "content", text, "prompt", text,
+				 "add_special", add_special, "add_special_tokens", add_special,
+				 "with_pieces", 0);
+	json_t *resp = NULL, *toks, *t;
+	char *js;
+	int32_t *v = NULL;
+	size_t i;
+	int ret;
+
+	if (S->model)
+		json_object_set_new(body, "model", json_string(S->model));
+	js = json_dumps(body, JSON_COMPACT);
+	ret = eb_http_json(&S->http, "/tokenize", js, &resp, NULL, err);
+	if (ret)
+		goto out;
+	toks = json_object_get(resp, "tokens");
+	if (!json_is_array(toks)) {
+		ret = eb_err_set(err, EB_EPROTO, "openai: /tokenize of '%s' answered without a "
+						 "\"tokens\" array", S->http.base_url);
+		goto out;
+	}
+	v = eb_xmalloc((json_array_size(toks) + 1) * sizeof(*v));
+	json_array_foreach(toks, i, t) {
+		if (!json_is_integer(t)) {
+			ret = eb_err_set(err, EB_EPROTO, "openai: /tokenize of '%s' returned a "
+							 "token that is not an integer", S->http.base_url);
+			goto out;
+		}
+		v[i] = (int32_t)json_integer_value(t);
+	}
+	*n_out = json_array_size(toks);
+	*out = v;
+	v = NULL;
+out:
+	free(v);
+	free(js);
+	json_decref(body);
+	json_decref(resp);
+	return ret;
+}
+
+static int eb_openai_detokenize_raw(struct eb_openai *S, const int32_t *tokens, size_t n,
+				    char **text, struct eb_err *err)
+{
+	json_t *arr = json_array();
+	json_t *body, *resp = NULL, *s;
+	char *js;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_integer(tokens[i]));
+	body = json_pack("{s:o}", "tokens", arr);
+	if (S->model)
+		json_object_set_new(body, "model", json_string(S->model));
+	js = json_dumps(body, JSON_COMPACT);
+	ret = eb_http_json(&S->http, "/detokenize", js, &resp, NULL, err);
+	if (ret)
+		goto out;
+	s = json_object_get(resp, "content"); /* llama-server */
+	if (!json_is_string(s))
+		s = json_object_get(resp, "prompt"); /* vLLM */
+	if (!json_is_string(s)) {
+		ret = eb_err_set(err, EB_EPROTO, "openai: /detokenize of '%s' answered without "
+						 "\"content\" or \"prompt\"", S->http.base_url);
+		goto out;
+	}
+	*text = eb_xstrdup(json_string_value(s));
+out:
+	free(js);
+	json_decref(body);
+	json_decref(resp);
+	return ret;
+}
+
+/*
+ * Probes /tokenize and /detokenize once. A server that cannot be reached fails open();
+ * one that answers with an error has no tokenizer (an error only with tokenize: on).
+ */
+static int eb_openai_probe_tokenize(struct eb_openai *S, struct eb_err *err)
+{
+	struct eb_err perr;
+	int32_t *t = NULL;
+	size_t n = 0;
+	char *text = NULL;
+	int ret;
+
+	ret = eb_openai_tokenize_raw(S, "", 1, &S->prefix, &S->n_prefix, &perr);
+	if (!ret)
+		ret = eb_openai_tokenize_raw(S, "Hello", 0, &t, &n, &perr);
+	if (!ret)
+		ret = eb_openai_detokenize_raw(S, t, n, &text, &perr);
+	/*
+	 * llama-server gives a SentencePiece word-start token back with its space ("Hello"
+	 * tokenizes to the piece for " Hello"), and its tokenizer adds that space again:
+	 * one token more than was meant. HF tokenizers (vLLM) drop the space on the way
+	 * back. The probe's round trip tells which this server does.
+	 */
+	if (!ret)
+		S->strip_space = strcmp(text, " Hello") == 0;
+	free(t);
+	free(text);
+	if (!ret) {
+		S->have_tokenize = 1;
+		return 0;
+	}
+	free(S->prefix);
+	S->prefix = NULL;
+	S->n_prefix = 0;
+	if (eb_openai_unreachable(ret)) {
+		*err = perr;
+		return ret;
+	}
+	if (strcmp(S->tok_mode, "on") == 0)
+		return eb_err_set(err, EB_EUNSUPPORTED,
+				  "openai: tokenize is \"on\" but the server has no usable "
+				  "/tokenize and /detokenize: %s", perr.msg);
+	return 0;
+}
+
+static int eb_openai_open(const struct eb_adapter_args *a, void **state, struct eb_err *err)
+{
+	const struct eb_opt *T = eb_openai_opts;
+	struct eb_openai *S = eb_xcalloc(1, sizeof(*S));
+	const char *model = eb_opt_str(a->options, T, "model", NULL);
+	size_t len;
+	int ret;
+
+	ret = eb_http_init(&S->http, "openai", a->options, T, err);
+	if (ret) {
+		free(S);
+		return ret;
+	}
+	/* "http://host:8000/v1" is a common way to write the root; the paths add /v1 */
+	len = strlen(S->http.base_url);
+	if (len >= 3 && strcmp(S->http.base_url + len - 3, "/v1") == 0)
+		S->http.base_url[len - 3] = '\0';
+	S->model = eb_xstrdup(model ? model : a->model_name);
+	S->chat = strcmp(eb_opt_str(a->options, T, "endpoint", "completions"), "chat") == 0;
+	S->path = S->chat ? "/v1/chat/completions" : "/v1/completions";
+	S->include_usage = eb_opt_bool(a->options, T, "include_usage", 1);
+	S->ignore_eos = eb_opt_bool(a->options, T, "ignore_eos", 1);
+	S->min_tokens = eb_opt_bool(a->options, T, "min_tokens", 1);
+	S->no_cache_prompt = eb_opt_bool(a->options, T, "no_cache_prompt", 1);
+	S->timings_per_token = eb_opt_bool(a->options, T, "timings_per_token", 0);
+	S->tok_mode = eb_opt_str(a->options, T, "tokenize", "auto");
+	if (strcmp(S->tok_mode, "off") != 0) {
+		ret = eb_openai_probe_tokenize(S, err);
+		if (ret) {
+			eb_openai_close(S);
+			return ret;
+		}
+	}
+	*state = S;
+	return 0;
+}
+
+static int eb_openai_no_tokenizer(struct eb_openai *S, struct eb_err *err)
+{
+	return eb_err_set(err, EB_EUNSUPPORTED,
+			  "openai: no tokenizer for '%s' (tokenize: %s%s): prompts go as text and "
+			  "n_prompt is the server's count",
+			  S->http.base_url, S->tok_mode,
+			  strcmp(S->tok_mode, "auto") == 0 ? ", and the server has no /tokenize" : "");
+}
+
+static int eb_openai_tokenize(void *state, const char *text, int add_special, int32_t **tokens,
+			      size_t *n_tokens, struct eb_err *err)
+{
+	struct eb_openai *S = state;
+
+	if (!S->have_tokenize)
+		return eb_openai_no_tokenizer(S, err);
+	return eb_openai_tokenize_raw(S, text, add_special, tokens, n_tokens, err);
+}
+
+/*
+ * The text is sent back to the server as a prompt, so it is written the way that server
+ * tokenizes it again: a leading copy of its own prefix (BOS) is left out (it would come
+ * back as "<s>" text and count twice), and so is a space its tokenizer adds itself.
+ */
+static int eb_openai_detokenize(void *state, const int32_t *tokens, size_t n, char **text,
+				struct eb_err *err)
+{
+	struct eb_openai *S = state;
+	int ret;
+
+	if (!S->have_tokenize)
+		return eb_openai_no_tokenizer(S, err);
+	if (S->n_prefix && n >= S->n_prefix &&
+	    memcmp(tokens, S->prefix, S->n_prefix * sizeof(*tokens)) == 0) {
+		tokens += S->n_prefix;
+		n -= S->n_prefix;
+	}
+	if (n == 0) {
+		*text = eb_xstrdup("");
+		return 0;
+	}
+	ret = eb_openai_detokenize_raw(S, tokens, n, text, err);
+	if (!ret && S->strip_space && (*text)[0] == ' ')
+		memmove(*text, *text + 1, strlen(*text));
+	return ret;
+}
+
+/* --- generation ------------------------------------------------------------------ */
+
+struct eb_openai_gen {
+	struct eb_openai *S;
+	const struct eb_gen_req *req;
+	struct eb_oai_stream st;
+	uint64_t t_piece;          /* when the body piece being parsed arrived */
+	int stopped;               /* on_token asked to stop */
+	struct eb_buf head;        /* the response's first bytes, for messages */
+};
+
+static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct eb_err *err)
+{
+	struct eb_openai_gen *g = ud;
+
+	if (g->req->on_token && g->req->on_token(g->req->ud, g->t_piece, chunk->n_tokens)) {
+		g->stopped = 1;
+		return EB_EINTR;
+	}
+	return 0;
+}
+
+static int eb_openai_on_body(void *ud, const char *data, size_t n, uint64_t t_ns,
+			     struct eb_err *err)
+{
+	struct eb_openai_gen *g = ud;
+	int rc;
+
+	if (g->head.len < EB_OPENAI_HEAD)
+		eb_buf_add(&g->head, data,
+			   n < EB_OPENAI_HEAD - g->head.len ? n : EB_OPENAI_HEAD - g->head.len);
+	g->t_piece = t_ns;
+	rc = eb_oai_stream_feed(&g->st, data, n, err);
+	if (g->stopped)
+		return 1;
+	return rc;
+}
+
+static json_t *eb_openai_body(const struct eb_openai *S, const struct eb_gen_req *req)
+{
+	json_t *b = json_object();
+
+	if (S->model)
+		json_object_set_new(b, "model", json_string(S->model));
+	if (S->chat)
+		json_object_set_new(b, "messages",
+				    json_pack("[{s:s, s:s}]", "role", "user", "content",
+					      req->prompt_text ? req->prompt_text : ""));
+	else
+		json_object_set_new(b, "prompt",
+				    json_string(req->prompt_text ? req->prompt_text : ""));
+	json_object_set_new(b, "max_tokens", json_integer(req->n_predict));
+	json_object_set_new(b, "temperature", json_real(req->temperature));
+	json_object_set_new(b, "seed", json_integer((json_int_t)req->seed));
+	json_object_set_new(b, "stream", json_true());
+	if (S->include_usage)
+		json_object_set_new(b, "stream_options", json_pack("{s:b}", "include_usage", 1));
+	if (S->ignore_eos)
+		json_object_set_new(b, "ignore_eos", json_true());
+	if (S->min_tokens)
+		json_object_set_new(b, "min_tokens", json_integer(req->n_predict));
+	if (S->no_cache_prompt)
+		json_object_set_new(b, "cache_prompt", json_false());
+	if (S->timings_per_token)
+		json_object_set_new(b, "timings_per_token", json_true());
+	return b;
+}
+
+/* The server's own figures: timings, token counts and how the stream was cut. */
+static json_t *eb_openai_server_json(const struct eb_oai_summary *sum)
+{
+	json_t *o = json_object();
+
+	if (sum->timings)
+		json_object_set(o, "timings", sum->timings);
+	if (sum->prompt_tokens >= 0)
+		json_object_set_new(o, "prompt_tokens", json_integer(sum->prompt_tokens));
+	if (sum->completion_tokens >= 0)
+		json_object_set_new(o, "completion_tokens", json_integer(sum->completion_tokens));
+	if (sum->finish_reason[0])
+		json_object_set_new(o, "finish_reason", json_string(sum->finish_reason));
+	json_object_set_new(o, "n_content_chunks", json_integer((json_int_t)sum->n_content_chunks));
+	json_object_set_new(o, "chunks_ne_tokens", json_boolean(sum->chunks_ne_tokens));
+	if (sum->n_multi_token_chunks)
+		json_object_set_new(o, "n_multi_token_chunks",
+				    json_integer((json_int_t)sum->n_multi_token_chunks));
+	return o;
+}
+
+static long long eb_openai_timing(const json_t *timings, const char *key)
+{
+	const json_t *v = json_object_get(timings, key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
+			      struct eb_err *err)
+{
+	struct eb_openai *S = state;
+	struct eb_openai_gen g;
+	struct eb_http_res hr;
+	struct eb_http_req hq;
+	struct eb_buf msg;
+	json_t *body = eb_openai_body(S, req);
+	char *js = json_dumps(body, JSON_COMPACT);
+	const struct eb_oai_summary *sum = &g.st.sum;
+	int ret;
+
+	memset(&g, 0, sizeof(g));
+	g.S = S;
+	g.req = req;
+	eb_buf_init(&g.head, 0);
+	eb_buf_init(&msg, 0);
+	eb_oai_stream_init(&g.st, 0, eb_openai_on_chunk, &g);
+	eb_http_res_init(&hr);
+	memset(&hq, 0, sizeof(hq));
+	hq.path = S->path;
+	hq.json_body = js;
+	hq.on_body = eb_openai_on_body;
+	hq.ud = &g;
+	hq.stop = req->stop;
+	hq.t_send_ns = &res->t_send_ns;
+	res->n_prompt = -1;
+	res->n_out = -1;
+
+	ret = eb_http_request(&S->http, &hq, &hr, err);
+	if (ret == EB_EIO && sum->n_content_chunks > 0) {
+		eb_buf_addstr(&msg, err->msg);
+		ret = eb_err_set(err, EB_EIO, "%s (the stream broke after %zu content chunks)",
+				 msg.buf, sum->n_content_chunks);
+		goto out;
+	}
+	if (ret == EB_EADAPTER && hr.status >= 200 && hr.status < 300) /* sent in the stream */
+		eb_err_prefix(err, "openai: stream from '%s'", hr.url);
+	else if (ret == EB_EPARSE || ret == EB_EPROTO)
+		eb_err_prefix(err, "openai: bad stream from '%s'", hr.url);
+	if (ret)
+		goto out;
+	if (!g.stopped) {
+		ret = eb_oai_stream_finish(&g.st, err);
+		if (ret) {
+			eb_err_prefix(err, "openai: bad stream from '%s'", hr.url);
+			goto out;
+		}
+		if (sum->n_events == 0) {
+			eb_http_excerpt(&msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
+			ret = eb_err_set(err, EB_EPROTO,
+					 "openai: the response from '%s' is not an event stream: '%s'",
+					 hr.url, msg.buf);
+			goto out;
+		}
+		if (!sum->saw_done && !sum->finish_reason[0] && !sum->saw_stop) {
+			ret = eb_err_set(err, EB_EIO,
+					 "openai: the stream from '%s' ended after %zu content chunks "
+					 "without a finish_reason or [DONE] (connection closed?)",
+					 hr.url, sum->n_content_chunks);
+			goto out;
+		}
+	}
+	if (sum->completion_tokens >= 0)
+		res->n_out = (int)sum->completion_tokens;
+	else if (eb_openai_timing(sum->timings, "predicted_n") >= 0)
+		res->n_out = (int)eb_openai_timing(sum->timings, "predicted_n");
+	if (sum->prompt_tokens >= 0)
+		res->n_prompt = (int)sum->prompt_tokens;
+	else if (eb_openai_timing(sum->timings, "prompt_n") >= 0)
+		res->n_prompt = (int)eb_openai_timing(sum->timings, "prompt_n");
+	res->server = eb_openai_server_json(sum);
+out:
+	if (ret && !res->server && sum->n_content_chunks)
+		res->server = eb_openai_server_json(sum);
+	eb_oai_stream_release(&g.st);
+	eb_http_res_release(&hr);
+	eb_buf_release(&g.head);
+	eb_buf_release(&msg);
+	free(js);
+	json_decref(body);
+	return ret;
+}
+
+/* --- describe ------------------------------------------------------------------- */
+
+/* GET `path` as JSON with a short limit; NULL when it fails for any reason. */
+static json_t *eb_openai_get(struct eb_openai *S, const char *path)
+{
+	struct eb_http_req rq = { .path = path, .timeout_ms = EB_OPENAI_DESCRIBE_MS };
+	struct eb_http_res hr;
+	struct eb_err e;
+	json_t *j = NULL;
+
+	eb_http_res_init(&hr);
+	if (eb_http_request(&S->http, &rq, &hr, &e) == 0)
+		j = json_loadb(hr.body.buf, hr.body.len, 0, NULL);
+	eb_http_res_release(&hr);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static void eb_openai_copy(json_t *out, const char *key, const json_t *from, const char *fkey)
+{
+	json_t *v = json_object_get(from, fkey);
+
+	if (v && (json_is_number(v) || (json_is_string(v) && json_string_length(v) > 0)))
+		json_object_set(out, key, v);
+}
+
+static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
+{
+	struct eb_openai *S = state;
+	json_t *models, *props, *ver, *data, *m, *pick = NULL, *ids;
+	size_t i;
+
+	json_object_set_new(out, "backend", json_string("openai-compatible"));
+	eb_http_describe(&S->http, out);
+	json_object_set_new(out, "endpoint", json_string(S->path));
+	if (S->model)
+		json_object_set_new(out, "model", json_string(S->model));
+	json_object_set_new(out, "tokenize", json_string(S->have_tokenize ? "server" : "none"));
+	json_object_set_new(out, "request_fields",
+			    json_pack("{s:b, s:b, s:b, s:b, s:b}", "include_usage",
+				      S->include_usage, "ignore_eos", S->ignore_eos, "min_tokens",
+				      S->min_tokens, "cache_prompt_false", S->no_cache_prompt,
+				      "timings_per_token", S->timings_per_token));
+
+	models = eb_openai_get(S, "/v1/models");
+	data = json_object_get(models, "data");
+	ids = json_array();
+	json_array_foreach(data, i, m) {
+		const char *id = json_string_value(json_object_get(m, "id"));
+
+		if (id)
+			json_array_append_new(ids, json_string(id));
+		if (id && S->model && strcmp(id, S->model) == 0)
+			pick = m;
+	}
+	if (!pick && json_array_size(data) == 1)
+		pick = json_array_get(data, 0);
+	if (json_array_size(ids))
+		json_object_set(out, "server_models", ids);
+	json_decref(ids);
+	if (pick) {
+		const json_t *meta = json_object_get(pick, "meta"); /* llama-server */
+
+		eb_openai_copy(out, "owned_by", pick, "owned_by");
+		eb_openai_copy(out, "max_model_len", pick, "max_model_len"); /* vLLM */
+		eb_openai_copy(out, "n_params", meta, "n_params");
+		eb_openai_copy(out, "model_bytes", meta, "size");
+		eb_openai_copy(out, "n_ctx_train", meta, "n_ctx_train");
+		eb_openai_copy(out, "n_vocab", meta, "n_vocab");
+		eb_openai_copy(out, "model_ftype", meta, "ftype");
+	}
+	json_decref(models);
+
+	props = eb_openai_get(S, "/props"); /* llama-server */
+	if (json_object_get(props, "build_info")) {
+		json_object_set_new(out, "backend", json_string("llama-server"));
+		eb_openai_copy(out, "backend_version", props, "build_info");
+		eb_openai_copy(out, "n_ctx", json_object_get(props, "default_generation_settings"),
+			       "n_ctx");
+		eb_openai_copy(out, "n_slots", props, "total_slots");
+	}
+	json_decref(props);
+	if (!json_object_get(out, "backend_version")) {
+		ver = eb_openai_get(S, "/version"); /* vLLM */
+		eb_openai_copy(out, "backend_version", ver, "version");
+		json_decref(ver);
+	}
+	return 0;
+}
+
+static const char *eb_openai_unavailable(void)
+{
+	return NULL;
+}
+
+const struct eb_adapter_ops eb_adapter_openai = {
+	.name = "openai",
+	.abi = EB_ADAPTER_ABI,
+	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_SERVER_TIMINGS,
+	.options = eb_openai_opts,
+	.help = "OpenAI-compatible server over HTTP (llama-server, vLLM, TensorRT-LLM, "
+		"TinyChat): streamed completions or chat completions",
+	.unavailable_reason = eb_openai_unavailable,
+	.open = eb_openai_open,
+	.tokenize = eb_openai_tokenize,
+	.detokenize = eb_openai_detokenize,
+	.generate = eb_openai_generate,
+	.describe = eb_openai_describe,
+	.close = eb_openai_close,
+};

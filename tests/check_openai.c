@@ -1,0 +1,629 @@
+/* ctest: labels=integration,models,serial timeout=300 */
+/* check_openai.c: the openai adapter against a real llama-server on loopback: counts, timings, failures, and the run loop. */
+#include "../adapters/adapter.h"
+#include "../adapters/http.h"
+#include "../harness/eb_clock.h"
+#include "../harness/eb_util.h"
+#include "eb_build.h"
+#include "mockhttp.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* --- llama-server processes that never outlive the test ---------------------------- */
+
+/*
+ * Every server is started with PR_SET_PDEATHSIG (it gets SIGKILL when the process that
+ * started it dies, however it dies) and is also listed here for the atexit/signal
+ * handlers; an entry is only acted on by the process that started it, because Check
+ * forks a child per test and children inherit the list.
+ */
+#define EB_MAX_SERVERS 8
+
+struct eb_server {
+	pid_t pid;
+	pid_t owner;
+	int port;
+	char log[4096];
+};
+
+static struct eb_server eb_servers[EB_MAX_SERVERS];
+
+static void eb_kill_servers(void)
+{
+	for (int i = 0; i < EB_MAX_SERVERS; i++)
+		if (eb_servers[i].pid > 0 && eb_servers[i].owner == getpid()) {
+			kill(eb_servers[i].pid, SIGKILL);
+			waitpid(eb_servers[i].pid, NULL, 0);
+			eb_servers[i].pid = 0;
+		}
+}
+
+static void eb_on_fatal(int sig)
+{
+	eb_kill_servers();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int eb_free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int port;
+
+	ck_assert_int_ge(fd, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static const char *eb_model(char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/tiny-q8_0.gguf", eb_test_models_dir());
+	ck_assert_msg(access(buf, R_OK) == 0, "no test model '%s' (run ctest -R synth_test_models)",
+		      buf);
+	return buf;
+}
+
+static char *eb_log_tail(const char *path)
+{
+	struct eb_err err;
+	char *data = NULL;
+	size_t len;
+
+	if (eb_read_file(path, 64u << 20, &data, &len, &err) != 0)
+		return eb_xstrdup("(no log)");
+	if (len > 1500)
+		memmove(data, data + len - 1500, 1501);
+	return data;
+}
+
+/* Starts llama-server on 127.0.0.1:port with the tiny model; returns its slot. */
+static struct eb_server *eb_server_start(int port, const char *tag)
+{
+	static int handlers;
+	char bin[4096], model[4096], port_s[16], dir[4096];
+	struct eb_server *s = NULL;
+	pid_t parent = getpid();
+	pid_t pid;
+
+	if (!handlers) {
+		atexit(eb_kill_servers);
+		signal(SIGTERM, eb_on_fatal);
+		signal(SIGINT, eb_on_fatal);
+		signal(SIGABRT, eb_on_fatal);
+		handlers = 1;
+	}
+	for (int i = 0; i < EB_MAX_SERVERS && !s; i++)
+		if (eb_servers[i].pid <= 0 || eb_servers[i].owner != parent)
+			s = &eb_servers[i];
+	ck_assert_ptr_nonnull(s);
+	snprintf(bin, sizeof(bin), "%s/llama-server", EB_LLAMA_BINDIR);
+	ck_assert_msg(access(bin, X_OK) == 0, "no llama-server at '%s'", bin);
+	eb_model(model, sizeof(model));
+	snprintf(port_s, sizeof(port_s), "%d", port);
+	snprintf(dir, sizeof(dir), "%s/../work", eb_test_models_dir());
+	snprintf(s->log, sizeof(s->log), "%s/openai-server-%s-%ld.log", dir, tag, (long)parent);
+	{
+		struct eb_err err;
+
+		ck_assert_msg(eb_mkdirs(dir, &err) == 0, "%s", err.msg);
+	}
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		const char *argv[] = { bin, "-m", model, "-c", "512", "-t", "1", "-np", "1",
+				       "--host", "127.0.0.1", "--port", port_s, "--no-webui",
+				       NULL };
+		int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int nul = open("/dev/null", O_RDONLY);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(127);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (nul >= 0)
+			dup2(nul, 0);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGABRT, SIG_DFL);
+		execv(bin, (char *const *)argv);
+		_exit(127);
+	}
+	s->pid = pid;
+	s->owner = parent;
+	s->port = port;
+	return s;
+}
+
+/* Waits until GET /health answers 200; fails the test with the log if the server died. */
+static void eb_server_ready(struct eb_server *s)
+{
+	const struct eb_opt table[] = { EB_HTTP_OPTIONS("http://127.0.0.1"), { NULL } };
+	struct eb_http h;
+	struct eb_err err;
+	char url[64];
+	json_t *opts;
+	uint64_t t0 = eb_clock_ns();
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->port);
+	opts = json_pack("{s:s, s:i, s:f}", "base_url", url, "retries", 0, "timeout_s", 2.0);
+	ck_assert_int_eq(eb_http_init(&h, "test", opts, table, &err), 0);
+	for (;;) {
+		json_t *j = NULL;
+		long st = 0;
+		int status;
+
+		if (eb_http_json(&h, "/health", NULL, &j, &st, &err) == 0 && st == 200) {
+			json_decref(j);
+			break;
+		}
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			char *tail = eb_log_tail(s->log);
+
+			s->pid = 0;
+			ck_abort_msg("llama-server exited (status %d): %s", status, tail);
+		}
+		ck_assert_msg(eb_clock_ns() - t0 < 90000000000ull, "llama-server not ready in 90 s");
+		eb_clock_sleep_ns(100000000ull, NULL);
+	}
+	eb_http_release(&h);
+	json_decref(opts);
+}
+
+static void eb_server_stop(struct eb_server *s)
+{
+	if (s->pid > 0) {
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+	}
+	s->pid = 0;
+}
+
+/* The shared server: started in Check's parent process, before the tests fork. */
+static struct eb_server *eb_shared;
+static int eb_shared_port;
+
+static void eb_setup(void)
+{
+	eb_shared_port = eb_free_port();
+	eb_shared = eb_server_start(eb_shared_port, "shared");
+	eb_server_ready(eb_shared);
+}
+
+static void eb_teardown(void)
+{
+	if (eb_shared)
+		eb_server_stop(eb_shared);
+}
+
+/* --- driving the adapter ----------------------------------------------------------- */
+
+struct eb_tt {
+	uint64_t t[1024];
+	int n;
+	int kill_after;          /* > 0: SIGKILL `victim` after this many chunks */
+	pid_t victim;
+};
+
+static int eb_tt_cb(void *ud, uint64_t t_ns, int n_tokens)
+{
+	struct eb_tt *tt = ud;
+
+	if (tt->n < 1024)
+		tt->t[tt->n++] = t_ns;
+	if (tt->kill_after > 0 && tt->n == tt->kill_after)
+		kill(tt->victim, SIGKILL);
+	return 0;
+}
+
+static json_t *eb_opts_for(int port)
+{
+	char url[64];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1", port); /* "/v1" is dropped */
+	return json_pack("{s:s, s:i, s:f}", "base_url", url, "retries", 0, "timeout_s", 60.0);
+}
+
+static void *eb_open(const json_t *opts)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+	struct eb_adapter_args a = { .target_id = "t", .model_id = "m", .quant = "q8_0",
+				     .model_name = "tiny", .options = opts, .seed = 1 };
+	struct eb_err err;
+	void *st = NULL;
+
+	ck_assert_ptr_nonnull(ops);
+	ck_assert_msg(ops->open(&a, &st, &err) == 0, "%s", err.msg);
+	return st;
+}
+
+/* A prompt of exactly n tokens under the server's tokenizer (BOS + corpus text). */
+static char *eb_prompt(void *st, int n)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+	static const char text[] =
+		"Edge devices run language models under tight limits of memory, power and heat. "
+		"A benchmark has to measure the time to the first token, the rate of decoding, "
+		"the energy spent per token and the accuracy lost to quantization, all with one "
+		"clock and one definition for every backend, so that numbers can be compared. ";
+	int32_t *pre = NULL, *body = NULL, *all;
+	size_t npre = 0, nbody = 0;
+	struct eb_err err;
+	char *out = NULL;
+	struct eb_buf b;
+
+	eb_buf_init(&b, 0);
+	for (int i = 0; i < 8; i++)
+		eb_buf_addstr(&b, text);
+	ck_assert_msg(ops->tokenize(st, "", 1, &pre, &npre, &err) == 0, "%s", err.msg);
+	ck_assert_msg(ops->tokenize(st, b.buf, 0, &body, &nbody, &err) == 0, "%s", err.msg);
+	ck_assert(npre + nbody >= (size_t)n);
+	all = eb_xmalloc((size_t)n * sizeof(*all));
+	memcpy(all, pre, npre * sizeof(*all));
+	memcpy(all + npre, body, ((size_t)n - npre) * sizeof(*all));
+	ck_assert_msg(ops->detokenize(st, all, (size_t)n, &out, &err) == 0, "%s", err.msg);
+	ck_assert_ptr_null(strstr(out, "<s>")); /* the server adds BOS itself */
+	free(pre);
+	free(body);
+	free(all);
+	eb_buf_release(&b);
+	return out;
+}
+
+static double eb_jnum(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_number(v), "\"%s\" missing", key);
+	return json_number_value(v);
+}
+
+START_TEST(generate_counts_and_timings)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+	json_t *opts = eb_opts_for(eb_shared_port), *desc = json_object(), *timings;
+	void *st = eb_open(opts);
+	char *prompt = eb_prompt(st, 100);
+	struct eb_tt tt = { .n = 0 };
+	struct eb_gen_req rq = { .prompt_text = prompt, .n_predict = 64, .seed = 3,
+				 .temperature = 0, .on_token = eb_tt_cb, .ud = &tt };
+	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_err err;
+	double ttft, e2e, client_tps, server_tps, ratio, pred_ms;
+	int pred_n;
+
+	ck_assert_int_eq(ops->describe(st, desc, &err), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(desc, "backend")), "llama-server");
+	ck_assert_str_eq(json_string_value(json_object_get(desc, "tokenize")), "server");
+	ck_assert(eb_jnum(desc, "model_bytes") > 1e6);
+	ck_assert_str_eq(json_string_value(json_object_get(desc, "endpoint")), "/v1/completions");
+
+	ck_assert_msg(ops->generate(st, &rq, &res, &err) == 0, "%s", err.msg);
+	/* the exact length, from the server's usage (ignore_eos) */
+	ck_assert_int_eq(res.n_out, 64);
+	/* the text from /detokenize tokenizes back to exactly the tokens it came from */
+	ck_assert_msg(res.n_prompt == 100, "n_prompt %d for a 100-token prompt", res.n_prompt);
+	ck_assert_int_ge(tt.n, 2);
+	ttft = (tt.t[0] - res.t_send_ns) / 1e6;
+	e2e = (tt.t[tt.n - 1] - res.t_send_ns) / 1e6;
+	ck_assert_msg(ttft > 0 && ttft < e2e, "ttft %.3f e2e %.3f", ttft, e2e);
+	timings = json_object_get(res.server, "timings");
+	ck_assert_ptr_nonnull(timings);
+	ck_assert_int_eq((int)eb_jnum(timings, "predicted_n"), 64);
+	ck_assert((int)eb_jnum(timings, "cache_n") == 0); /* cache_prompt: false */
+	ck_assert((int)eb_jnum(res.server, "completion_tokens") == 64);
+	ck_assert(eb_jnum(timings, "prompt_ms") < ttft);
+	/*
+	 * Decode rates: the client's (n_out - 1) / (t_last - t_first) against the server's
+	 * (predicted_n - 1) / predicted_ms (its clock starts at the first token). Each
+	 * token takes about 1 ms here and the HTTP/SSE delivery adds a nearly constant
+	 * delay that cancels out; what remains is scheduling noise on a shared machine.
+	 * Within 25% means the client neither loses nor invents decode time.
+	 */
+	pred_n = (int)eb_jnum(timings, "predicted_n");
+	pred_ms = eb_jnum(timings, "predicted_ms");
+	client_tps = (res.n_out - 1) / ((tt.t[tt.n - 1] - tt.t[0]) / 1e9);
+	server_tps = (pred_n - 1) / (pred_ms / 1e3);
+	ratio = client_tps / server_tps;
+	fprintf(stderr, "check_openai: %d chunks, ttft %.2f ms (server prompt %.2f ms), client "
+			"%.1f tok/s, server %.1f tok/s, ratio %.3f\n",
+		tt.n, ttft, eb_jnum(timings, "prompt_ms"), client_tps, server_tps, ratio);
+	ck_assert_msg(ratio > 0.75 && ratio < 1.25, "client/server decode rate %.3f", ratio);
+
+	json_decref(res.server);
+	json_decref(desc);
+	free(prompt);
+	ops->close(st);
+	json_decref(opts);
+}
+END_TEST
+
+START_TEST(chat_endpoint_and_fields)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+	json_t *opts = eb_opts_for(eb_shared_port);
+	struct eb_tt tt = { .n = 0 };
+	struct eb_gen_req rq = { .prompt_text = "Say something.", .n_predict = 8, .seed = 3,
+				 .on_token = eb_tt_cb, .ud = &tt };
+	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_err err;
+	void *st;
+
+	json_object_set_new(opts, "endpoint", json_string("chat"));
+	json_object_set_new(opts, "tokenize", json_string("off"));
+	json_object_set_new(opts, "timings_per_token", json_true());
+	st = eb_open(opts);
+	ck_assert_msg(ops->generate(st, &rq, &res, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(res.n_out, 8);
+	ck_assert_int_gt(res.n_prompt, 3); /* the chat template's tokens too */
+	ck_assert_int_ge(tt.n, 1);
+	json_decref(res.server);
+	/* tokenize: off: no tokenizer, and the harness is told so */
+	{
+		int32_t *t = NULL;
+		size_t n = 0;
+
+		ck_assert_int_eq(ops->tokenize(st, "x", 0, &t, &n, &err), EB_EUNSUPPORTED);
+		ck_assert_msg(strstr(err.msg, "no tokenizer"), "%s", err.msg);
+	}
+	ops->close(st);
+	json_decref(opts);
+}
+END_TEST
+
+/* The server dies mid-stream: that request fails clearly; after a restart the next works. */
+START_TEST(server_killed_mid_stream)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+	int port = eb_free_port();
+	struct eb_server *s = eb_server_start(port, "killed");
+	json_t *opts = eb_opts_for(port);
+	struct eb_tt tt = { .n = 0 };
+	struct eb_gen_req rq = { .prompt_text = "Once upon a time", .n_predict = 400, .seed = 3,
+				 .on_token = eb_tt_cb, .ud = &tt };
+	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_err err;
+	char want[128];
+	void *st;
+	int rc;
+
+	eb_server_ready(s);
+	st = eb_open(opts);
+	tt.kill_after = 5;
+	tt.victim = s->pid;
+	rc = ops->generate(st, &rq, &res, &err);
+	ck_assert_int_eq(rc, EB_EIO);
+	snprintf(want, sizeof(want), "openai: connection to 'http://127.0.0.1:%d/v1/completions'",
+		 port);
+	ck_assert_msg(strstr(err.msg, want) && strstr(err.msg, "the stream broke after"), "%s",
+		      err.msg);
+	fprintf(stderr, "check_openai: mid-stream kill: %s\n", err.msg);
+	json_decref(res.server);
+	ops->close(st); /* as the run loop does after a failed cell */
+	waitpid(s->pid, NULL, 0);
+	s->pid = 0;
+
+	/* the same port again: the next "cell" opens afresh and succeeds */
+	s = eb_server_start(port, "restarted");
+	eb_server_ready(s);
+	st = eb_open(opts);
+	memset(&tt, 0, sizeof(tt));
+	memset(&res, 0, sizeof(res));
+	rq.n_predict = 16;
+	ck_assert_msg(ops->generate(st, &rq, &res, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(res.n_out, 16);
+	json_decref(res.server);
+	ops->close(st);
+	eb_server_stop(s);
+	json_decref(opts);
+}
+END_TEST
+
+static int eb_file_has(const char *path, const char *needle)
+{
+	struct eb_err err;
+	char *data = NULL;
+	size_t len, nl = strlen(needle);
+	int found = 0;
+
+	if (eb_read_file(path, 256u << 20, &data, &len, &err) != 0)
+		return 0;
+	for (size_t i = 0; i + nl <= len && !found; i++)
+		found = memcmp(data + i, needle, nl) == 0;
+	free(data);
+	return found;
+}
+
+/*
+ * Through `edgebench run`: an unreachable target fails its cells with a stored error, the
+ * live one stores exact counts and server timings; the API key is nowhere in the file.
+ */
+START_TEST(through_the_run_loop)
+{
+	static const char secret[] = "sk-edgebench-test-3f9a1c7e55";
+	char dir[4096], cfg[8192], db[8192], path[8300];
+	int dead = eb_free_port();
+	struct eb_buf b;
+	struct eb_err err;
+	sqlite3 *s;
+	sqlite3_stmt *q;
+	char *out = NULL;
+	int rc, rows = 0, failed = 0;
+
+	setenv("EB_TEST_OPENAI_KEY", secret, 1);
+	eb_test_tmpdir("openai-run", dir, sizeof(dir));
+	snprintf(cfg, sizeof(cfg), "%s/orin.json", dir);
+	snprintf(db, sizeof(db), "%s/out.db", dir);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"openai-test\",\n"
+		    "  \"targets\": [\n"
+		    "    { \"id\": \"down\", \"adapter\": \"openai\", \"options\": {\n"
+		    "       \"base_url\": \"http://127.0.0.1:%d\", \"retries\": 1 } },\n"
+		    "    { \"id\": \"llama-server\", \"adapter\": \"openai\", \"options\": {\n"
+		    "       \"base_url\": \"http://127.0.0.1:%d\", \"api_key_env\": "
+		    "\"EB_TEST_OPENAI_KEY\",\n"
+		    "       \"headers\": { \"X-Edgebench-Test\": \"1\" } } } ],\n"
+		    "  \"models\": [ { \"id\": \"tiny\", \"variants\": [\n"
+		    "     { \"quant\": \"q8_0\", \"model_name\": \"tiny\" } ] } ],\n"
+		    "  \"workloads\": { \"latency\": { \"prompt_tokens\": [48], \"gen_tokens\": 24,\n"
+		    "     \"warmup\": 1, \"repetitions\": 3 } } }\n",
+		    dead, eb_shared_port);
+	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_buf_release(&b);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_msg(rc == 1, "exit %d (1 expected: one cell fails): %s", rc, out);
+	free(out);
+	ck_assert_int_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(s, "SELECT target, status, error FROM cells", -1, &q,
+					    NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+		const char *st = (const char *)sqlite3_column_text(q, 1);
+		const char *e = (const char *)sqlite3_column_text(q, 2);
+
+		if (strcmp(t, "down") == 0) {
+			char want[128];
+
+			snprintf(want, sizeof(want), "openai: cannot connect to "
+						     "'http://127.0.0.1:%d/tokenize'", dead);
+			ck_assert_str_eq(st, "failed");
+			ck_assert_msg(e && strstr(e, want) && strstr(e, "(2 attempts)"), "%s", e);
+			failed++;
+		} else {
+			ck_assert_msg(strcmp(st, "ok") == 0, "%s: %s", st, e ? e : "");
+		}
+	}
+	ck_assert_int_eq(failed, 1);
+	sqlite3_finalize(q);
+	ck_assert_int_eq(sqlite3_prepare_v2(s,
+					    "SELECT r.n_out, r.n_prompt, r.n_chunks, r.ttft_ns, "
+					    "r.e2e_ns, json_extract(r.server_json, "
+					    "'$.timings.prompt_ms'), json_extract(r.server_json, "
+					    "'$.timings.predicted_n'), json_extract(c.backend_json, "
+					    "'$.backend') FROM requests r JOIN cells c ON c.id = "
+					    "r.cell_id",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		ck_assert_int_eq(sqlite3_column_int(q, 0), 24);
+		/* a cut through the corpus may re-tokenize one token differently */
+		ck_assert_msg(abs(sqlite3_column_int(q, 1) - 48) <= 1, "n_prompt %d",
+			      sqlite3_column_int(q, 1));
+		ck_assert_int_ge(sqlite3_column_int(q, 2), 2);
+		ck_assert(sqlite3_column_int64(q, 3) > 0);
+		ck_assert(sqlite3_column_int64(q, 3) < sqlite3_column_int64(q, 4));
+		ck_assert(sqlite3_column_double(q, 5) > 0);
+		ck_assert(sqlite3_column_double(q, 5) * 1e6 < sqlite3_column_int64(q, 3));
+		ck_assert_int_eq(sqlite3_column_int(q, 6), 24);
+		ck_assert_str_eq((const char *)sqlite3_column_text(q, 7), "llama-server");
+		rows++;
+	}
+	ck_assert_int_eq(rows, 4);
+	sqlite3_finalize(q);
+	sqlite3_close(s);
+	/* the key's name is recorded, the key itself nowhere (WAL files included) */
+	ck_assert(eb_file_has(db, "EB_TEST_OPENAI_KEY"));
+	ck_assert(!eb_file_has(db, secret));
+	snprintf(path, sizeof(path), "%s-wal", db);
+	ck_assert(!eb_file_has(path, secret));
+}
+END_TEST
+
+/* Against a stand-in server: answers that are not event streams, and HTTP errors. */
+START_TEST(bad_answers_are_clear_errors)
+{
+	/* the message is pre + "http://127.0.0.1:PORT/v1/completions" + post */
+	static const struct {
+		int mode, code;
+		const char *pre, *post;
+	} cases[] = {
+		{ EB_MOCK_500, EB_EADAPTER, "openai: HTTP 500 from ",
+		  ": {\"error\":\"llama runner process has terminated: signal: killed\"}" },
+		{ EB_MOCK_HTML, EB_EPROTO, "openai: the response from '",
+		  "' is not an event stream: '<html><body><h1>Welcome to nginx!</h1></body></html> '" },
+		{ EB_MOCK_JSON, EB_EPROTO, "openai: the response from '",
+		  "' is not an event stream: '{\"choices\":[{\"text\":\" hello\"" },
+	};
+	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+	struct eb_mock m;
+	json_t *opts;
+	void *st;
+
+	eb_mock_start(&m, "streams/ollama-generate.ndjson");
+	opts = eb_opts_for(m.port);
+	st = eb_open(opts); /* /tokenize answers 404: no tokenizer, not an error */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct eb_gen_req rq = { .prompt_text = "x", .n_predict = 4 };
+		struct eb_gen_res res = { 0, -1, -1, NULL };
+		struct eb_err err;
+		char want[512];
+
+		m.mode = cases[i].mode;
+		ck_assert_int_eq(ops->generate(st, &rq, &res, &err), cases[i].code);
+		snprintf(want, sizeof(want), "%shttp://127.0.0.1:%d/v1/completions%s", cases[i].pre,
+			 m.port, cases[i].post);
+		ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "'%s' is not '%s'", err.msg,
+			      want);
+		ck_assert_ptr_null(res.server);
+	}
+	ops->close(st);
+	json_decref(opts);
+	eb_mock_stop(&m);
+}
+END_TEST
+
+static Suite *eb_suite(void)
+{
+	Suite *s = suite_create("openai");
+	TCase *tc = tcase_create("llama-server");
+
+	tcase_set_timeout(tc, 240);
+	tcase_add_unchecked_fixture(tc, eb_setup, eb_teardown);
+	tcase_add_test(tc, generate_counts_and_timings);
+	tcase_add_test(tc, chat_endpoint_and_fields);
+	tcase_add_test(tc, server_killed_mid_stream);
+	tcase_add_test(tc, through_the_run_loop);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("stand-in server");
+	tcase_add_test(tc, bad_answers_are_clear_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int rc = eb_test_main(eb_suite());
+
+	eb_kill_servers();
+	return rc;
+}
