@@ -79,11 +79,51 @@ struct eb_gen_res {
 	json_t *server;       /* backend's own timings/counters (owned by caller), or NULL */
 };
 
-/* Log-likelihood request (later issue; layout fixed now so adapters can plan). */
-struct eb_loglik_req {
+/*
+ * Log-likelihood scoring (EB_CAP_LOGLIK). A request is a list of token sequences; each
+ * is evaluated from position 0 in a fresh context (nothing carries over from one
+ * sequence, or one request, to the next). For sequence k the caller wants the
+ * next-token distribution after every position i in [first, n_tokens - 1): row (k, i)
+ * is p(. | tokens[0..i]) and its scored token is tokens[i + 1].
+ */
+struct eb_loglik_seq {
 	const int32_t *tokens;
-	size_t n_tokens;
-	size_t n_ctx;        /* tokens[0..n_ctx) are context, the rest are scored */
+	size_t n_tokens;   /* >= 2 */
+	size_t first;      /* first position whose row is wanted; < n_tokens - 1 */
+	size_t group;      /* with EB_LOGLIK_SHARE: consecutive sequences of one group may
+			    * share the evaluation of their common prefix */
+};
+
+enum {
+	EB_LOGLIK_LOGITS = 1 << 0, /* rows must carry the full logits (KL divergence) */
+	EB_LOGLIK_SHARE = 1 << 1,  /* evaluate a group's common prefix once */
+};
+
+/*
+ * A block of rows handed to the caller. Pointers are valid only during the callback.
+ * Every wanted row arrives exactly once; the rows of one sequence in position order.
+ * Without EB_LOGLIK_SHARE whole sequences come in request order (a block may hold rows
+ * of several sequences); with it, rows of a group's sequences may interleave.
+ */
+struct eb_loglik_rows {
+	size_t n;
+	const size_t *seq;           /* per row: index into req->seqs */
+	const size_t *pos;           /* per row: position i (the row predicts tokens[i + 1]) */
+	const float *const *logits;  /* per row: n_vocab raw logits, or NULL when the adapter
+				      * has only log-probabilities (then logp is set) */
+	const double *logp;          /* per row: log p(tokens[i + 1]), or NULL (then logits) */
+	size_t n_vocab;
+};
+
+struct eb_loglik_req {
+	const struct eb_loglik_seq *seqs;
+	size_t n_seqs;
+	unsigned flags;  /* EB_LOGLIK_* */
+	size_t n_batch;  /* tokens per forward pass; 0 = the adapter's own setting */
+	/* Called with each block; a non-zero return (an EB_E* code, err filled) stops. */
+	int (*on_rows)(void *ud, const struct eb_loglik_rows *rows, struct eb_err *err);
+	void *ud;
+	volatile int *stop; /* set asynchronously to abandon the request (EB_EINTR) */
 };
 
 /*
@@ -118,9 +158,12 @@ struct eb_adapter_ops {
 	/* MAY: forget cached prompt state (KV cache) between repetitions. */
 	int (*reset)(void *state, struct eb_err *err);
 
-	/* MAY (EB_CAP_LOGLIK): sum of log p over scored tokens into *sum (later issue). */
-	int (*loglik)(void *state, const struct eb_loglik_req *req, double *sum,
-		      struct eb_err *err);
+	/*
+	 * MAY (EB_CAP_LOGLIK): evaluates req->seqs and hands every wanted row to
+	 * req->on_rows (see struct eb_loglik_req). With EB_LOGLIK_LOGITS an adapter that
+	 * cannot return full logits fails with EB_EUNSUPPORTED.
+	 */
+	int (*loglik)(void *state, const struct eb_loglik_req *req, struct eb_err *err);
 
 	/*
 	 * MAY: facts about backend and model into `out` (an object the caller owns): keys

@@ -93,6 +93,12 @@ struct eb_llamacpp {
 	int n_batch;
 	enum ggml_type type_k, type_v;
 	const json_t *opts;
+	struct llama_context_params cp; /* to re-create ctx after scoring freed it */
+	/* the scoring context of the last loglik call, kept while its shape fits; only one
+	 * of ctx and sctx exists at a time */
+	struct llama_context *sctx;
+	uint32_t s_ctx, s_batch, s_ubatch, s_seq;
+	bool s_unified;
 };
 
 static enum ggml_type eb_cache_type(const char *s)
@@ -119,6 +125,8 @@ static void eb_llamacpp_close(void *state)
 		return;
 	if (L->ctx)
 		llama_free(L->ctx);
+	if (L->sctx)
+		llama_free(L->sctx);
 	if (L->model)
 		llama_model_free(L->model);
 	free(L->eog);
@@ -187,6 +195,7 @@ static int eb_llamacpp_open(const struct eb_adapter_args *a, void **state, struc
 	cp.type_v = L->type_v;
 	cp.offload_kqv = eb_opt_bool(a->options, T, "offload_kqv", 1);
 	cp.no_perf = false;
+	L->cp = cp;
 	L->ctx = llama_init_from_model(L->model, cp);
 	if (!L->ctx) {
 		ret = eb_err_set(err, EB_EADAPTER, "llamacpp: cannot create a context for '%s': %s",
@@ -264,11 +273,28 @@ static int32_t eb_argmax_no_eog(const struct eb_llamacpp *L, const float *logits
 	return best;
 }
 
+/* The generation context, re-created when scoring released it. */
+static int eb_llamacpp_ctx(struct eb_llamacpp *L, struct eb_err *err)
+{
+	if (L->ctx)
+		return 0;
+	if (L->sctx) {
+		llama_free(L->sctx);
+		L->sctx = NULL;
+	}
+	L->ctx = llama_init_from_model(L->model, L->cp);
+	if (!L->ctx)
+		return eb_err_set(err, EB_EADAPTER, "llamacpp: cannot re-create the context: %s",
+				  eb_llama_log_tail());
+	return 0;
+}
+
 static int eb_llamacpp_reset(void *state, struct eb_err *err)
 {
 	struct eb_llamacpp *L = state;
 
-	llama_memory_clear(llama_get_memory(L->ctx), true);
+	if (L->ctx)
+		llama_memory_clear(llama_get_memory(L->ctx), true);
 	return 0;
 }
 
@@ -289,6 +315,9 @@ static int eb_llamacpp_generate(void *state, const struct eb_gen_req *req, struc
 				  "llamacpp: prompt %zu + generated %d tokens exceed n_ctx %d "
 				  "(raise the target's n_ctx option)",
 				  req->n_prompt_tokens, req->n_predict, L->n_ctx);
+	ret = eb_llamacpp_ctx(L, err);
+	if (ret)
+		return ret;
 	if (req->temperature > 0) {
 		smpl = llama_sampler_chain_init(llama_sampler_chain_default_params());
 		llama_sampler_chain_add(smpl, llama_sampler_init_temp((float)req->temperature));
@@ -359,6 +388,377 @@ out:
 	return ret;
 }
 
+/* --- log-likelihood scoring ---------------------------------------------------- */
+
+/*
+ * A unit is what one batch must hold together: one sequence, or (EB_LOGLIK_SHARE) the
+ * consecutive sequences of one group, whose common prefix of `lcp` tokens is evaluated
+ * once, each token tagged with every sequence id of the unit.
+ */
+struct eb_ll_unit {
+	size_t s0, ns;  /* sequences req->seqs[s0 .. s0 + ns) */
+	size_t lcp;     /* shared prefix length (the whole sequence when ns == 1) */
+	size_t tokens;  /* lcp + the tails */
+};
+
+/* Where a unit's tokens sit in the batch being built. */
+struct eb_ll_slot {
+	const struct eb_ll_unit *u;
+	int32_t seq_id0;   /* sequence ids seq_id0 .. seq_id0 + u->ns - 1 */
+	size_t prefix_at;  /* batch index of the prefix's first token in this decode */
+	size_t prefix_b, prefix_e; /* prefix positions decoded in this pass */
+	size_t tail_at[256];       /* per sequence: batch index of the tail's first token */
+	size_t tail_b[256], tail_e[256]; /* per sequence: tail positions decoded in this pass */
+};
+
+/* Everything one loglik call owns. */
+struct eb_ll {
+	struct eb_llamacpp *L;
+	const struct eb_loglik_req *req;
+	struct llama_context *ctx;
+	struct llama_batch batch;
+	int batch_ready;
+	size_t n_batch;     /* tokens per decode */
+	size_t max_seqs;    /* sequences per decode */
+	/* the rows of one decode */
+	size_t *row_seq, *row_pos;
+	const float **row_logits;
+	size_t n_rows, rows_alloc;
+};
+
+static int eb_ll_need(const struct eb_loglik_seq *q, size_t pos)
+{
+	return pos >= q->first && pos + 1 < q->n_tokens;
+}
+
+static void eb_ll_add(struct eb_ll *ll, int32_t tok, size_t pos, const int32_t *ids, size_t n_ids,
+		      int want)
+{
+	struct llama_batch *b = &ll->batch;
+	int32_t i = b->n_tokens++;
+
+	b->token[i] = tok;
+	b->pos[i] = (llama_pos)pos;
+	b->n_seq_id[i] = (int32_t)n_ids;
+	for (size_t k = 0; k < n_ids; k++)
+		b->seq_id[i][k] = ids[k];
+	b->logits[i] = (int8_t)(want != 0);
+}
+
+static void eb_ll_row(struct eb_ll *ll, size_t seq, size_t pos, int32_t batch_idx)
+{
+	if (ll->n_rows == ll->rows_alloc) {
+		ll->rows_alloc = ll->rows_alloc ? 2 * ll->rows_alloc : 1024;
+		ll->row_seq = eb_xrealloc(ll->row_seq, ll->rows_alloc * sizeof(*ll->row_seq));
+		ll->row_pos = eb_xrealloc(ll->row_pos, ll->rows_alloc * sizeof(*ll->row_pos));
+		ll->row_logits = eb_xrealloc(ll->row_logits,
+					     ll->rows_alloc * sizeof(*ll->row_logits));
+	}
+	ll->row_seq[ll->n_rows] = seq;
+	ll->row_pos[ll->n_rows] = pos;
+	ll->row_logits[ll->n_rows] = llama_get_logits_ith(ll->ctx, batch_idx);
+	ll->n_rows++;
+}
+
+/* Decodes the batch, then hands the rows of the slots to the caller in order. */
+static int eb_ll_decode(struct eb_ll *ll, struct eb_ll_slot *slots, size_t n_slots,
+			struct eb_err *err)
+{
+	const struct eb_loglik_req *req = ll->req;
+	struct eb_loglik_rows rows;
+	int rc;
+
+	if (req->stop && *req->stop)
+		return eb_err_set(err, EB_EINTR, "llamacpp: interrupted");
+	rc = llama_decode(ll->ctx, ll->batch);
+	ll->batch.n_tokens = 0;
+	if (rc != 0)
+		return eb_err_set(err, EB_EADAPTER, "llamacpp: scoring decode failed (%d): %s", rc,
+				  eb_llama_log_tail());
+	ll->n_rows = 0;
+	for (size_t k = 0; k < n_slots; k++) {
+		const struct eb_ll_slot *sl = &slots[k];
+		const struct eb_ll_unit *u = sl->u;
+
+		for (size_t j = 0; j < u->ns; j++) {
+			const struct eb_loglik_seq *q = &req->seqs[u->s0 + j];
+
+			for (size_t p = sl->prefix_b; p < sl->prefix_e; p++)
+				if (eb_ll_need(q, p))
+					eb_ll_row(ll, u->s0 + j, p,
+						  (int32_t)(sl->prefix_at + p - sl->prefix_b));
+			for (size_t p = sl->tail_b[j]; p < sl->tail_e[j]; p++)
+				if (eb_ll_need(q, p))
+					eb_ll_row(ll, u->s0 + j, p,
+						  (int32_t)(sl->tail_at[j] + p - sl->tail_b[j]));
+		}
+	}
+	for (size_t i = 0; i < ll->n_rows; i++)
+		if (!ll->row_logits[i])
+			return eb_err_set(err, EB_EADAPTER, "llamacpp: no logits for a scored row");
+	if (ll->n_rows == 0)
+		return 0;
+	rows.n = ll->n_rows;
+	rows.seq = ll->row_seq;
+	rows.pos = ll->row_pos;
+	rows.logits = ll->row_logits;
+	rows.logp = NULL;
+	rows.n_vocab = (size_t)ll->L->n_vocab;
+	return req->on_rows(req->ud, &rows, err);
+}
+
+/* Adds the prefix positions [b, e) of a slot's unit to the batch. */
+static void eb_ll_add_prefix(struct eb_ll *ll, struct eb_ll_slot *sl, size_t b, size_t e)
+{
+	const struct eb_ll_unit *u = sl->u;
+	const struct eb_loglik_seq *q0 = &ll->req->seqs[u->s0];
+	int32_t ids[256];
+
+	for (size_t j = 0; j < u->ns; j++)
+		ids[j] = sl->seq_id0 + (int32_t)j;
+	sl->prefix_at = (size_t)ll->batch.n_tokens;
+	sl->prefix_b = b;
+	sl->prefix_e = e;
+	for (size_t p = b; p < e; p++) {
+		int want = 0;
+
+		for (size_t j = 0; j < u->ns; j++)
+			want |= eb_ll_need(&ll->req->seqs[u->s0 + j], p);
+		eb_ll_add(ll, q0->tokens[p], p, ids, u->ns, want);
+	}
+}
+
+/* Adds the tail positions [b, e) of sequence j of a slot's unit to the batch. */
+static void eb_ll_add_tail(struct eb_ll *ll, struct eb_ll_slot *sl, size_t j, size_t b, size_t e)
+{
+	const struct eb_loglik_seq *q = &ll->req->seqs[sl->u->s0 + j];
+	int32_t id = sl->seq_id0 + (int32_t)j;
+
+	sl->tail_at[j] = (size_t)ll->batch.n_tokens;
+	sl->tail_b[j] = b;
+	sl->tail_e[j] = e;
+	for (size_t p = b; p < e; p++)
+		eb_ll_add(ll, q->tokens[p], p, &id, 1, eb_ll_need(q, p));
+}
+
+static void eb_ll_slot_init(struct eb_ll_slot *sl, const struct eb_ll_unit *u, int32_t seq_id0)
+{
+	sl->u = u;
+	sl->seq_id0 = seq_id0;
+	sl->prefix_b = sl->prefix_e = 0;
+	for (size_t j = 0; j < u->ns; j++)
+		sl->tail_b[j] = sl->tail_e[j] = 0;
+}
+
+/* A unit longer than one batch: prefix, then each tail, n_batch tokens per decode. */
+static int eb_ll_unit_chunked(struct eb_ll *ll, const struct eb_ll_unit *u, struct eb_err *err)
+{
+	struct eb_ll_slot *sl = eb_xcalloc(1, sizeof(*sl));
+	int ret = 0;
+
+	llama_memory_clear(llama_get_memory(ll->ctx), true);
+	eb_ll_slot_init(sl, u, 0);
+	for (size_t b = 0; !ret && b < u->lcp; b += ll->n_batch) {
+		size_t e = b + ll->n_batch < u->lcp ? b + ll->n_batch : u->lcp;
+
+		eb_ll_slot_init(sl, u, 0);
+		eb_ll_add_prefix(ll, sl, b, e);
+		ret = eb_ll_decode(ll, sl, 1, err);
+	}
+	for (size_t j = 0; !ret && j < u->ns; j++) {
+		size_t n = ll->req->seqs[u->s0 + j].n_tokens;
+
+		for (size_t b = u->lcp; !ret && b < n; b += ll->n_batch) {
+			size_t e = b + ll->n_batch < n ? b + ll->n_batch : n;
+
+			eb_ll_slot_init(sl, u, 0);
+			eb_ll_add_tail(ll, sl, j, b, e);
+			ret = eb_ll_decode(ll, sl, 1, err);
+		}
+	}
+	free(sl);
+	return ret;
+}
+
+/* Splits the request into units; returns how many (units is malloc'd). */
+static size_t eb_ll_units(const struct eb_loglik_req *req, int share, struct eb_ll_unit **out)
+{
+	struct eb_ll_unit *u = eb_xcalloc(req->n_seqs ? req->n_seqs : 1, sizeof(*u));
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->n_seqs;) {
+		size_t j = i + 1, lcp = req->seqs[i].n_tokens;
+
+		if (share)
+			while (j < req->n_seqs && j - i < 256 && req->seqs[j].group == req->seqs[i].group)
+				j++;
+		for (size_t k = i + 1; k < j; k++) {
+			size_t m = 0, lim = req->seqs[k].n_tokens < lcp ? req->seqs[k].n_tokens : lcp;
+
+			while (m < lim && req->seqs[k].tokens[m] == req->seqs[i].tokens[m])
+				m++;
+			lcp = m;
+		}
+		u[n].s0 = i;
+		u[n].ns = j - i;
+		u[n].lcp = lcp;
+		u[n].tokens = lcp;
+		for (size_t k = i; k < j; k++)
+			u[n].tokens += req->seqs[k].n_tokens - lcp;
+		n++;
+		i = j;
+	}
+	*out = u;
+	return n;
+}
+
+static int eb_llamacpp_loglik(void *state, const struct eb_loglik_req *req, struct eb_err *err)
+{
+	struct eb_llamacpp *L = state;
+	struct llama_context_params cp = L->cp;
+	struct eb_ll ll;
+	struct eb_ll_unit *units = NULL;
+	struct eb_ll_slot *slots = NULL;
+	size_t n_units, max_len = 0, max_unit = 0, max_ns = 1, n_batch_opt;
+	int share = (req->flags & EB_LOGLIK_SHARE) != 0, equal = 1;
+	int ret = 0;
+
+	memset(&ll, 0, sizeof(ll));
+	ll.L = L;
+	ll.req = req;
+	if (req->n_seqs == 0)
+		return 0;
+	for (size_t i = 0; i < req->n_seqs; i++) {
+		const struct eb_loglik_seq *q = &req->seqs[i];
+
+		if (q->n_tokens < 2 || q->first + 1 >= q->n_tokens)
+			return eb_err_set(err, EB_EINVAL,
+					  "llamacpp: sequence %zu has %zu tokens and wants rows from "
+					  "position %zu",
+					  i, q->n_tokens, q->first);
+		for (size_t k = 0; k < q->n_tokens; k++)
+			if (q->tokens[k] < 0 || q->tokens[k] >= L->n_vocab)
+				return eb_err_set(err, EB_EINVAL,
+						  "llamacpp: token %d of sequence %zu is outside the "
+						  "vocabulary (%d)",
+						  (int)q->tokens[k], i, L->n_vocab);
+		if (q->n_tokens > max_len)
+			max_len = q->n_tokens;
+	}
+	n_units = eb_ll_units(req, share, &units);
+	for (size_t i = 0; i < n_units; i++) {
+		if (units[i].tokens > max_unit)
+			max_unit = units[i].tokens;
+		if (units[i].ns > max_ns)
+			max_ns = units[i].ns;
+	}
+	n_batch_opt = req->n_batch ? req->n_batch : (size_t)L->cp.n_batch;
+	for (size_t i = 1; i < req->n_seqs; i++)
+		equal &= req->seqs[i].n_tokens == req->seqs[0].n_tokens;
+	if (share || !equal) {
+		/*
+		 * One KV buffer for all sequences: a prefix can belong to several, and
+		 * sequences of different lengths pack into full ubatches (separate streams
+		 * split a batch into equal slices per sequence). A batch of one ubatch keeps
+		 * the cells each token attends over few.
+		 */
+		size_t total = n_batch_opt < cp.n_ubatch ? n_batch_opt : cp.n_ubatch;
+
+		if (total < max_unit)
+			total = max_unit;
+		cp.kv_unified = true;
+		cp.n_seq_max = 1;
+		cp.n_ctx = (uint32_t)total;
+		cp.n_batch = (uint32_t)total;
+		ll.max_seqs = 256;
+	} else {
+		/* llama-perplexity's layout: n_batch / n_ctx sequences side by side, each in
+		 * its own KV stream */
+		size_t n_seq = n_batch_opt / max_len > 1 ? n_batch_opt / max_len : 1;
+
+		if (n_seq > 256)
+			n_seq = 256;
+		cp.kv_unified = false;
+		cp.n_seq_max = (uint32_t)n_seq;
+		cp.n_ctx = (uint32_t)(n_seq * max_len);
+		cp.n_batch = (uint32_t)(n_batch_opt < n_seq * max_len ? n_batch_opt : n_seq * max_len);
+		ll.max_seqs = n_seq;
+	}
+	if (cp.n_ubatch > cp.n_batch)
+		cp.n_ubatch = cp.n_batch;
+	/* one context at a time: the generation context comes back when needed, and a
+	 * scoring context of the same shape is reused */
+	if (L->ctx) {
+		llama_free(L->ctx);
+		L->ctx = NULL;
+	}
+	if (L->sctx && (L->s_ctx != cp.n_ctx || L->s_batch != cp.n_batch ||
+			L->s_ubatch != cp.n_ubatch || L->s_seq != cp.n_seq_max ||
+			L->s_unified != cp.kv_unified)) {
+		llama_free(L->sctx);
+		L->sctx = NULL;
+	}
+	if (!L->sctx) {
+		L->sctx = llama_init_from_model(L->model, cp);
+		if (!L->sctx) {
+			ret = eb_err_set(err, EB_EADAPTER,
+					 "llamacpp: cannot create a scoring context (n_ctx %u, %u "
+					 "sequences): %s",
+					 cp.n_ctx, cp.n_seq_max, eb_llama_log_tail());
+			goto out;
+		}
+		L->s_ctx = cp.n_ctx;
+		L->s_batch = cp.n_batch;
+		L->s_ubatch = cp.n_ubatch;
+		L->s_seq = cp.n_seq_max;
+		L->s_unified = cp.kv_unified;
+	}
+	ll.ctx = L->sctx;
+	ll.n_batch = llama_n_batch(ll.ctx);
+	ll.batch = llama_batch_init((int32_t)ll.n_batch, 0, (int32_t)max_ns);
+	ll.batch_ready = 1;
+	slots = eb_xcalloc(ll.max_seqs < n_units ? ll.max_seqs : n_units, sizeof(*slots));
+	for (size_t u = 0; !ret && u < n_units;) {
+		size_t v = u, tokens = 0, seqs = 0;
+
+		if (units[u].tokens > ll.n_batch) {
+			ret = eb_ll_unit_chunked(&ll, &units[u], err);
+			u++;
+			continue;
+		}
+		llama_memory_clear(llama_get_memory(ll.ctx), true);
+		while (v < n_units && tokens + units[v].tokens <= ll.n_batch &&
+		       seqs + units[v].ns <= ll.max_seqs) {
+			struct eb_ll_slot *sl = &slots[v - u];
+
+			eb_ll_slot_init(sl, &units[v], (int32_t)seqs);
+			eb_ll_add_prefix(&ll, sl, 0, units[v].lcp);
+			for (size_t j = 0; j < units[v].ns; j++)
+				eb_ll_add_tail(&ll, sl, j, units[v].lcp,
+					       req->seqs[units[v].s0 + j].n_tokens);
+			tokens += units[v].tokens;
+			seqs += units[v].ns;
+			v++;
+		}
+		ret = eb_ll_decode(&ll, slots, v - u, err);
+		u = v;
+	}
+out:
+	if (ll.batch_ready)
+		llama_batch_free(ll.batch);
+	if (ret && L->sctx) {
+		/* a failed or interrupted call leaves no state behind */
+		llama_free(L->sctx);
+		L->sctx = NULL;
+	}
+	free(slots);
+	free(units);
+	free(ll.row_seq);
+	free(ll.row_pos);
+	free(ll.row_logits);
+	return ret;
+}
+
 static int eb_llamacpp_describe(void *state, json_t *out, struct eb_err *err)
 {
 	struct eb_llamacpp *L = state;
@@ -369,7 +769,12 @@ static int eb_llamacpp_describe(void *state, json_t *out, struct eb_err *err)
 	json_t *devs = json_array();
 	char desc[256];
 	int64_t head_dim, kv_bytes;
+	int ret = eb_llamacpp_ctx(L, err);
 
+	if (ret) {
+		json_decref(devs);
+		return ret;
+	}
 	llama_model_desc(L->model, desc, sizeof(desc));
 	json_object_set_new(out, "backend", json_string("llama.cpp"));
 	json_object_set_new(out, "backend_version", json_string(llama_version()));
@@ -395,6 +800,9 @@ static int eb_llamacpp_describe(void *state, json_t *out, struct eb_err *err)
 	json_object_set_new(out, "n_head", json_integer(n_head));
 	json_object_set_new(out, "n_head_kv", json_integer(n_head_kv));
 	json_object_set_new(out, "n_vocab", json_integer(L->n_vocab));
+	json_object_set_new(out, "bos_token", json_integer(llama_vocab_bos(L->vocab)));
+	json_object_set_new(out, "eos_token", json_integer(llama_vocab_eos(L->vocab)));
+	json_object_set_new(out, "add_bos", json_boolean(llama_vocab_get_add_bos(L->vocab)));
 	json_object_set_new(out, "n_ctx", json_integer(L->n_ctx));
 	json_object_set_new(out, "n_batch", json_integer(L->n_batch));
 	json_object_set_new(out, "n_ubatch", json_integer(llama_n_ubatch(L->ctx)));
@@ -446,6 +854,7 @@ static void eb_llamacpp_close(void *state)
 #define eb_llamacpp_detokenize NULL
 #define eb_llamacpp_reset NULL
 #define eb_llamacpp_describe NULL
+#define eb_llamacpp_loglik NULL
 
 #endif
 
@@ -453,7 +862,8 @@ const struct eb_adapter_ops eb_adapter_llamacpp = {
 	.name = "llamacpp",
 	.abi = EB_ADAPTER_ABI,
 #ifdef EB_HAVE_LLAMA
-	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_PROMPT_TOKENS | EB_CAP_SERVER_TIMINGS,
+	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_PROMPT_TOKENS | EB_CAP_SERVER_TIMINGS |
+		EB_CAP_LOGLIK,
 #else
 	.caps = EB_CAP_STREAM | EB_CAP_PROMPT_TOKENS,
 #endif
@@ -465,6 +875,7 @@ const struct eb_adapter_ops eb_adapter_llamacpp = {
 	.detokenize = eb_llamacpp_detokenize,
 	.generate = eb_llamacpp_generate,
 	.reset = eb_llamacpp_reset,
+	.loglik = eb_llamacpp_loglik,
 	.describe = eb_llamacpp_describe,
 	.close = eb_llamacpp_close,
 };

@@ -14,9 +14,15 @@ int eb_cmd_run(int argc, char **argv);
 int eb_cmd_validate(int argc, char **argv);
 int eb_cmd_list(int argc, char **argv);
 int eb_cmd_report(int argc, char **argv);
+int eb_cmd_plot(int argc, char **argv);    /* cmd_plot.c */
+int eb_cmd_compare(int argc, char **argv); /* cmd_compare.c: exit 1 on a regression */
+int eb_cmd_merge(int argc, char **argv);   /* cmd_merge.c */
 int eb_cmd_model(int argc, char **argv);
 int eb_cmd_adapters(int argc, char **argv);
 int eb_cmd_bench(int argc, char **argv);
+int eb_cmd_datasets(int argc, char **argv);
+int eb_cmd_bench_perplexity(int argc, char **argv); /* cmd_bench_ppl.c */
+int eb_cmd_sensors(int argc, char **argv);
 
 /* True when argv has -h or --help (before a "--"). */
 int eb_cli_wants_help(int argc, char **argv);

@@ -29,7 +29,10 @@ static const char eb_bench_usage[] =
 	"           at depth N: the same KV-cache fill as decoding after an N-token prompt)\n"
 	"Both figures are the mean over repetitions after one warm-up. Defaults: threads 2,\n"
 	"prompt 512, gen 128, reps 5, ngl 0; llama-bench from the llama.cpp build edgebench\n"
-	"was built against, else PATH.\n";
+	"was built against, else PATH.\n"
+	"\n"
+	"       edgebench bench llama-perplexity --model FILE ...   (see its --help): scoring\n"
+	"       speed of the accuracy protocols against llama-perplexity.\n";
 
 struct eb_bench_opts {
 	const char *model, *llama_bench;
@@ -236,8 +239,11 @@ int eb_cmd_bench(int argc, char **argv)
 		fputs(eb_bench_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? EB_EXIT_USAGE : EB_EXIT_OK;
 	}
+	if (strcmp(argv[1], "llama-perplexity") == 0)
+		return eb_cmd_bench_perplexity(argc - 1, argv + 1);
 	if (strcmp(argv[1], "llama-bench") != 0) {
-		fprintf(stderr, "edgebench bench: unknown peer '%s' (llama-bench)\n", argv[1]);
+		fprintf(stderr, "edgebench bench: unknown peer '%s' (llama-bench, llama-perplexity)\n",
+			argv[1]);
 		return EB_EXIT_USAGE;
 	}
 	argc--;

@@ -45,12 +45,14 @@ static void eb_print_cells(FILE *f, const struct eb_plan *plan)
 static const char eb_run_usage[] =
 	"usage: edgebench run CONFIG [--db PATH] [--only PATTERN] [--dry-run] [--resume] [--quiet]\n"
 	"\n"
-	"Runs every cell of CONFIG (targets x models x variants x prompt lengths) and stores\n"
-	"every request, token time and summary in SQLite.\n"
+	"Runs every cell of CONFIG (targets x models x variants x prompt lengths, and\n"
+	"accuracy tasks) and stores every request, token time, summary and accuracy\n"
+	"figure in SQLite.\n"
 	"\n"
 	"  --db PATH        database file (default: the config's \"db\", else " EB_DEFAULT_DB ")\n"
 	"  --only PATTERN   run only cells whose key matches this fnmatch pattern,\n"
-	"                   e.g. 'cpu/*/q4_0/*' (keys: target/model/quant/latency/pN-gM)\n"
+	"                   e.g. 'cpu/*/q4_0/*' (keys: target/model/quant/latency/pN-gM,\n"
+	"                   target/model/quant/accuracy/TASK)\n"
 	"  --dry-run        print the cells and exit\n"
 	"  --resume         finish the latest interrupted run of this same config in the\n"
 	"                   database: finished cells (ok or failed) are not run again\n"
@@ -129,8 +131,9 @@ int eb_cmd_run(int argc, char **argv)
 	}
 	if (!o.quiet)
 		fprintf(stderr,
-			"edgebench: run %lld (%s): %zu cells: %zu ok, %zu failed%s%s; database %s\n",
-			(long long)res.run_id, res.uuid, plan.n, res.n_ok, res.n_failed,
+			"edgebench: run %lld (%s): %zu cells: %zu ok, %zu failed, %zu skipped%s%s; "
+			"database %s\n",
+			(long long)res.run_id, res.uuid, plan.n, res.n_ok, res.n_failed, res.n_skipped,
 			res.n_resumed ? ", finished before resume: " : "",
 			res.n_resumed ? "yes" : "", o.db_path);
 	if (res.interrupted && !o.quiet)

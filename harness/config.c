@@ -97,9 +97,75 @@ static const struct eb_key eb_k_latency[] = {
 	{ NULL },
 };
 
+static const struct eb_key eb_k_acc_task[] = {
+	{ "task", K_STR, 1, NULL, EB_NOLIM, NULL,
+	  "task id, the last part of the cell key (target/model/quant/accuracy/TASK)" },
+	{ "protocol", K_STR, 1, NULL, EB_NOLIM, NULL,
+	  "hellaswag, wikitext2-gptq, c4-gptq, c4-new, wikitext2-lmeval, wikitext2-llamacpp or "
+	  "kld (see Accuracy protocols); stored with every figure" },
+	{ "file", K_STR, 0, NULL, EB_NOLIM, "the fetched dataset",
+	  "dataset file: .jsonl (hellaswag), wiki.test.raw, a .zip holding it, .json.gz (c4) or "
+	  "any text (wikitext2-llamacpp, kld); ${VAR} expanded; relative to the config file" },
+	{ "member", K_STR, 0, NULL, EB_NOLIM, "wikitext-2-raw/wiki.test.raw",
+	  "the member to read when file is a .zip" },
+	{ "n_ctx", K_INT, 0, NULL, 16, 1000000, "512",
+	  "wikitext2-llamacpp, kld: tokens per chunk (llama-perplexity -c)" },
+	{ "seqlen", K_INT, 0, NULL, 16, 1000000, "2048",
+	  "wikitext2-gptq, c4-gptq, c4-new: window length; wikitext2-lmeval, hellaswag: "
+	  "maximum length (lm-eval max_length)" },
+	{ "limit", K_INT, 0, NULL, 1, 1000000000, "all",
+	  "score only the first N items (hellaswag), documents (wikitext2-lmeval), chunks or "
+	  "windows (the others); recorded with the figures" },
+	{ "n_samples", K_INT, 0, NULL, 1, 1000000, "256",
+	  "c4-gptq: windows sampled; c4-new: windows of the first 1100 documents" },
+	{ "seed", K_INT, 0, NULL, 0, 4294967295.0, "0", "c4-gptq: the random.seed of the sampler" },
+	{ "n_batch", K_INT, 0, NULL, 1, 1000000, "the target's",
+	  "tokens per forward pass while scoring (llama-perplexity -b)" },
+	{ "bos", K_BOOL, 0, NULL, EB_NOLIM, "false",
+	  "hellaswag: start each request with BOS (lm-eval's HF models do not)" },
+	{ NULL },
+};
+
+static const struct eb_key eb_k_kld[] = {
+	{ "reference", K_STR, 1, NULL, EB_NOLIM, NULL,
+	  "quant label of the reference variant of each model (e.g. f16); its kld cell runs first "
+	  "and keeps its log-probabilities" },
+	{ "dir", K_STR, 0, NULL, EB_NOLIM, "DB.kld next to the database",
+	  "directory for reference log-probabilities (llama-perplexity --kl-divergence-base "
+	  "format); ${VAR} expanded" },
+	{ NULL },
+};
+
+static const struct eb_key eb_k_accuracy[] = {
+	{ "tasks", K_ARR_OBJ, 1, eb_k_acc_task, EB_NOLIM, NULL, "one cell per task and variant" },
+	{ "kld", K_OBJ, 0, eb_k_kld, EB_NOLIM, NULL, "the reference for protocol kld" },
+	{ NULL },
+};
+
 static const struct eb_key eb_k_workloads[] = {
 	{ "latency", K_OBJ, 0, eb_k_latency, EB_NOLIM, NULL, "TTFT, prefill/decode rates, ITL, E2E" },
+	{ "accuracy", K_OBJ, 0, eb_k_accuracy, EB_NOLIM, NULL,
+	  "perplexity, HellaSwag and KL divergence under named protocols (needs an adapter "
+	  "that scores log-likelihoods; others store the cell as skipped)" },
 	{ NULL },
+};
+
+const char *const eb_acc_protocols[] = { "hellaswag",          "wikitext2-gptq", "c4-gptq",
+					 "c4-new",             "wikitext2-lmeval",
+					 "wikitext2-llamacpp", "kld",            NULL };
+
+/* The optional task keys each protocol reads; any other is an error for it. */
+static const struct {
+	const char *protocol;
+	const char *const keys[8];
+} eb_acc_keys[] = {
+	{ "hellaswag", { "file", "limit", "seqlen", "n_batch", "bos", NULL } },
+	{ "wikitext2-gptq", { "file", "member", "seqlen", "limit", "n_batch", NULL } },
+	{ "c4-gptq", { "file", "seqlen", "limit", "n_samples", "seed", "n_batch", NULL } },
+	{ "c4-new", { "file", "seqlen", "limit", "n_samples", "n_batch", NULL } },
+	{ "wikitext2-lmeval", { "file", "member", "seqlen", "limit", "n_batch", NULL } },
+	{ "wikitext2-llamacpp", { "file", "member", "n_ctx", "limit", "n_batch", NULL } },
+	{ "kld", { "file", "member", "n_ctx", "limit", "n_batch", NULL } },
 };
 
 static const struct eb_key eb_k_rule[] = {
@@ -485,6 +551,160 @@ static long long eb_jint(const json_t *obj, const char *key, long long def)
 	return json_is_integer(v) ? json_integer_value(v) : def;
 }
 
+/* A relative dataset path is taken relative to the config file's directory. */
+static void eb_config_relative(const char *config_path, char **file)
+{
+	const char *slash = strrchr(config_path, '/');
+	struct eb_buf b;
+
+	if (!*file || (*file)[0] == '/' || !slash)
+		return;
+	eb_buf_init(&b, 0);
+	eb_buf_add(&b, config_path, (size_t)(slash - config_path) + 1);
+	eb_buf_addstr(&b, *file);
+	free(*file);
+	*file = eb_buf_detach(&b, NULL);
+}
+
+/* workloads.accuracy: protocols, keys that apply to them, defaults, the kld reference. */
+static void eb_config_accuracy(struct eb_config *c, struct eb_vctx *v, json_t *acc)
+{
+	json_t *tasks = json_object_get(acc, "tasks");
+	json_t *kld = json_object_get(acc, "kld");
+	json_t *it;
+	size_t i;
+	char path[512];
+	int want_ref = 0;
+
+	c->accuracy.enabled = 1;
+	c->accuracy.n_tasks = json_array_size(tasks);
+	c->accuracy.tasks = eb_xcalloc(c->accuracy.n_tasks, sizeof(*c->accuracy.tasks));
+	if (kld) {
+		char *dir = eb_jstrdup(kld, "dir");
+
+		c->accuracy.kld_reference = eb_jstrdup(kld, "reference");
+		if (dir) {
+			struct eb_err e;
+
+			if (eb_config_expand_env(dir, &c->accuracy.kld_dir, &e))
+				eb_verr(v, "workloads.accuracy.kld.dir", 0, "%s", e.msg);
+			free(dir);
+		}
+	}
+	json_array_foreach(tasks, i, it) {
+		struct eb_cfg_acc_task *t = &c->accuracy.tasks[i];
+		const char *const *keys = NULL;
+		const char *key;
+		json_t *val;
+		char *file;
+
+		t->task = eb_jstrdup(it, "task");
+		t->protocol = eb_jstrdup(it, "protocol");
+		snprintf(path, sizeof(path), "workloads.accuracy.tasks[%zu].task", i);
+		if (t->task && !eb_valid_id(t->task))
+			eb_verr(v, path, 0, "\"%s\" may contain only letters, digits, '_', '.', '-'",
+				t->task);
+		for (size_t j = 0; j < i; j++)
+			if (t->task && c->accuracy.tasks[j].task &&
+			    strcmp(t->task, c->accuracy.tasks[j].task) == 0)
+				eb_verr(v, path, 0, "duplicate task \"%s\"", t->task);
+		snprintf(path, sizeof(path), "workloads.accuracy.tasks[%zu].protocol", i);
+		for (size_t k = 0; t->protocol && k < sizeof(eb_acc_keys) / sizeof(eb_acc_keys[0]); k++)
+			if (strcmp(eb_acc_keys[k].protocol, t->protocol) == 0)
+				keys = eb_acc_keys[k].keys;
+		if (t->protocol && !keys) {
+			const char *s = eb_suggest(t->protocol, eb_acc_protocols, 7);
+
+			if (s)
+				eb_verr(v, path, 0, "unknown protocol \"%s\"; did you mean \"%s\"?",
+					t->protocol, s);
+			else
+				eb_verr(v, path, 0,
+					"unknown protocol \"%s\" (hellaswag, wikitext2-gptq, c4-gptq, "
+					"c4-new, wikitext2-lmeval, wikitext2-llamacpp, kld)",
+					t->protocol);
+			continue;
+		}
+		json_object_foreach(it, key, val) {
+			int ok = strcmp(key, "task") == 0 || strcmp(key, "protocol") == 0;
+
+			for (size_t k = 0; keys && keys[k] && !ok; k++)
+				ok = strcmp(keys[k], key) == 0;
+			if (!ok) {
+				struct eb_buf b;
+
+				eb_buf_init(&b, 1024);
+				for (size_t k = 0; keys[k]; k++)
+					eb_buf_addf(&b, "%s%s", k ? ", " : "", keys[k]);
+				snprintf(path, sizeof(path), "workloads.accuracy.tasks[%zu].%s", i, key);
+				eb_verr(v, path, 1, "\"%s\" does not apply to protocol %s (it reads: %s)",
+					key, t->protocol, b.buf);
+				eb_buf_release(&b);
+			}
+		}
+		file = eb_jstrdup(it, "file");
+		if (file) {
+			struct eb_err e;
+
+			snprintf(path, sizeof(path), "workloads.accuracy.tasks[%zu].file", i);
+			if (eb_config_expand_env(file, &t->file, &e))
+				eb_verr(v, path, 0, "%s", e.msg);
+			else
+				eb_config_relative(c->path, &t->file);
+			free(file);
+		}
+		t->member = eb_jstrdup(it, "member");
+		t->n_ctx = eb_jint(it, "n_ctx", 512);
+		t->seqlen = eb_jint(it, "seqlen", 2048);
+		t->limit = eb_jint(it, "limit", 0);
+		t->n_samples = eb_jint(it, "n_samples", 256);
+		t->seed = eb_jint(it, "seed", 0);
+		t->n_batch = eb_jint(it, "n_batch", 0);
+		t->bos = json_is_true(json_object_get(it, "bos"));
+		t->params = json_pack("{s:s}", "protocol", t->protocol);
+		for (size_t k = 0; keys[k]; k++) {
+			const char *name = keys[k];
+			json_t *pv = NULL;
+
+			if (strcmp(name, "n_ctx") == 0)
+				pv = json_integer(t->n_ctx);
+			else if (strcmp(name, "seqlen") == 0)
+				pv = json_integer(t->seqlen);
+			else if (strcmp(name, "limit") == 0)
+				pv = t->limit ? json_integer(t->limit) : json_null();
+			else if (strcmp(name, "n_samples") == 0)
+				pv = json_integer(t->n_samples);
+			else if (strcmp(name, "seed") == 0)
+				pv = json_integer(t->seed);
+			else if (strcmp(name, "bos") == 0)
+				pv = json_boolean(t->bos);
+			if (pv)
+				json_object_set_new(t->params, name, pv);
+		}
+		if (strcmp(t->protocol, "kld") == 0) {
+			want_ref = 1;
+			if (!c->accuracy.kld_reference)
+				eb_verr(v, path, 0,
+					"protocol kld needs workloads.accuracy.kld.reference (the quant "
+					"label of the reference variant)");
+		}
+	}
+	if (c->accuracy.kld_reference) {
+		int found = 0;
+
+		for (size_t m = 0; m < c->n_models; m++)
+			for (size_t j = 0; j < c->models[m].n_variants; j++)
+				found |= c->models[m].variants[j].quant &&
+					 strcmp(c->models[m].variants[j].quant,
+						c->accuracy.kld_reference) == 0;
+		if (!found)
+			eb_verr(v, "workloads.accuracy.kld.reference", 0,
+				"no model has a variant with quant \"%s\"", c->accuracy.kld_reference);
+		else if (!want_ref)
+			eb_verr(v, "workloads.accuracy.kld", 1, "no task uses protocol kld");
+	}
+}
+
 /* Second pass over a structurally valid document: cross-references and adapter options. */
 static void eb_config_extract(struct eb_config *c, struct eb_vctx *v)
 {
@@ -492,6 +712,7 @@ static void eb_config_extract(struct eb_config *c, struct eb_vctx *v)
 	json_t *models = json_object_get(c->root, "models");
 	json_t *wl = json_object_get(c->root, "workloads");
 	json_t *lat = json_object_get(wl, "latency");
+	json_t *acc = json_object_get(wl, "accuracy");
 	json_t *matrix = json_object_get(c->root, "matrix");
 	json_t *it;
 	size_t i;
@@ -613,6 +834,8 @@ static void eb_config_extract(struct eb_config *c, struct eb_vctx *v)
 		}
 	}
 
+	if (acc)
+		eb_config_accuracy(c, v, acc);
 	if (lat) {
 		json_t *pt = json_object_get(lat, "prompt_tokens");
 
@@ -637,8 +860,8 @@ static void eb_config_extract(struct eb_config *c, struct eb_vctx *v)
 			json_is_number(json_object_get(lat, "temperature"))
 				? json_number_value(json_object_get(lat, "temperature"))
 				: 0.0;
-	} else {
-		eb_verr(v, "workloads", 0, "no workload configured (add \"latency\")");
+	} else if (!acc) {
+		eb_verr(v, "workloads", 0, "no workload configured (add \"latency\" or \"accuracy\")");
 	}
 
 	for (int pass = 0; pass < 2; pass++) {
@@ -730,6 +953,19 @@ void eb_config_release(struct eb_config *c)
 	free(c->include);
 	free(c->exclude);
 	free(c->latency.prompt_tokens);
+	for (size_t i = 0; i < c->accuracy.n_tasks; i++) {
+		struct eb_cfg_acc_task *t = &c->accuracy.tasks[i];
+
+		free(t->task);
+		free(t->protocol);
+		free(t->file);
+		free(t->member);
+		if (t->params)
+			json_decref(t->params);
+	}
+	free(c->accuracy.tasks);
+	free(c->accuracy.kld_reference);
+	free(c->accuracy.kld_dir);
 	free(c->name);
 	free(c->db);
 	free(c->device_name);

@@ -45,6 +45,34 @@ struct eb_cfg_latency {
 	int distinct_prompts; /* each request its own text (no shared prefix) */
 };
 
+/* One accuracy task (workloads.accuracy.tasks[i]); see README "Accuracy protocols". */
+struct eb_cfg_acc_task {
+	char *task;          /* id, the last part of the cell key */
+	char *protocol;      /* one of eb_acc_protocols[] */
+	char *file;          /* dataset path (env expanded), or NULL: the fetched default */
+	char *member;        /* zip member, or NULL */
+	long long n_ctx;     /* wikitext2-llamacpp, kld: tokens per chunk */
+	long long seqlen;    /* window / maximum length */
+	long long limit;     /* 0 = all */
+	long long n_samples; /* c4-gptq, c4-new: windows */
+	long long seed;      /* c4-gptq: random.seed */
+	long long n_batch;   /* tokens per forward pass; 0 = the adapter's */
+	int bos;             /* hellaswag: start with BOS */
+	int separate;        /* hellaswag: no shared context (benchmarks only; not a key) */
+	json_t *params;      /* the resolved parameters (owned), stored with every figure */
+};
+
+/* The protocols, NULL-terminated. */
+extern const char *const eb_acc_protocols[];
+
+struct eb_cfg_accuracy {
+	int enabled;
+	struct eb_cfg_acc_task *tasks;
+	size_t n_tasks;
+	char *kld_reference; /* quant label of the reference variant, or NULL */
+	char *kld_dir;       /* reference log-prob files; NULL: "<db>.kld" */
+};
+
 struct eb_cfg_rule {
 	char *target, *model, *quant; /* fnmatch(3) patterns; NULL matches anything */
 };
@@ -65,6 +93,7 @@ struct eb_config {
 	struct eb_cfg_model *models;
 	size_t n_models;
 	struct eb_cfg_latency latency;
+	struct eb_cfg_accuracy accuracy;
 	struct eb_cfg_rule *include, *exclude;
 	size_t n_include, n_exclude;
 };

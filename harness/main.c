@@ -17,10 +17,15 @@ static const struct eb_subcmd eb_subcmds[] = {
 	{ "run", eb_cmd_run, "run a config's matrix of cells and store the results" },
 	{ "validate", eb_cmd_validate, "check a config and print the cells it expands to" },
 	{ "list", eb_cmd_list, "list stored runs and their cells" },
-	{ "report", eb_cmd_report, "print one row per cell from the database" },
+	{ "report", eb_cmd_report, "tables (table, csv, json, md, latex, html) from the database" },
+	{ "plot", eb_cmd_plot, "figures through gnuplot (throughput, TTFT, power, accuracy, pareto)" },
+	{ "compare", eb_cmd_compare, "regression verdict between two runs (exit 1 on a regression)" },
+	{ "merge", eb_cmd_merge, "merge per-device databases into one (idempotent, by run UUID)" },
 	{ "model", eb_cmd_model, "synthesize GGUF models (model synth, model shapes)" },
 	{ "adapters", eb_cmd_adapters, "list backends, their options and availability" },
-	{ "bench", eb_cmd_bench, "compare edgebench with a peer tool (llama-bench)" },
+	{ "sensors", eb_cmd_sensors, "list power/memory sensors, why not, and live readings" },
+	{ "datasets", eb_cmd_datasets, "list, fetch (resumable, sha256-checked) and verify datasets" },
+	{ "bench", eb_cmd_bench, "compare edgebench with a peer tool (llama-bench, llama-perplexity)" },
 	{ "version", eb_cmd_version, "print version, commit and backend versions" },
 	{ NULL, NULL, NULL },
 };
@@ -32,7 +37,8 @@ static void eb_usage(FILE *f)
 	for (const struct eb_subcmd *c = eb_subcmds; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "\nexit codes: 0 ok; 1 a cell failed (results stored); 2 usage, config or\n"
-		   "database error (nothing run); 3 interrupted (finish with run --resume)\n");
+		   "database error (nothing run); 3 interrupted (finish with run --resume);\n"
+		   "compare: 1 a regression; plot: 1 nothing to draw\n");
 }
 
 static int eb_cmd_version(int argc, char **argv)

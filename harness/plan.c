@@ -27,6 +27,38 @@ static int eb_model_on_target(const struct eb_cfg_model *m, const char *tid)
 	return 0;
 }
 
+/* Adds a cell unless --only drops it or its key is already there. */
+static void eb_plan_add(struct eb_plan *plan, size_t *alloc, struct eb_cell *c, const char *key,
+			const char *only)
+{
+	if (only && fnmatch(only, key, 0) != 0)
+		return;
+	for (size_t k = 0; k < plan->n; k++)
+		if (strcmp(plan->cells[k].key, key) == 0)
+			return; /* a repeated prompt length */
+	c->key = eb_xstrdup(key);
+	if (plan->n == *alloc) {
+		*alloc *= 2;
+		plan->cells = eb_xrealloc(plan->cells, *alloc * sizeof(*plan->cells));
+	}
+	plan->cells[plan->n++] = *c;
+}
+
+/* Variant index of the kld reference in `md`, or -1. */
+static long eb_ref_variant(const struct eb_config *cfg, const struct eb_cfg_model *md)
+{
+	int has_kld = 0;
+
+	for (size_t i = 0; i < cfg->accuracy.n_tasks; i++)
+		has_kld |= strcmp(cfg->accuracy.tasks[i].protocol, "kld") == 0;
+	if (!has_kld || !cfg->accuracy.kld_reference)
+		return -1;
+	for (size_t v = 0; v < md->n_variants; v++)
+		if (strcmp(md->variants[v].quant, cfg->accuracy.kld_reference) == 0)
+			return (long)v;
+	return -1;
+}
+
 int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
 		  struct eb_err *err)
 {
@@ -39,12 +71,20 @@ int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char 
 
 		for (size_t m = 0; m < cfg->n_models; m++) {
 			const struct eb_cfg_model *md = &cfg->models[m];
+			long ref = eb_ref_variant(cfg, md);
 
 			if (!eb_model_on_target(md, tg->id))
 				continue;
-			for (size_t v = 0; v < md->n_variants; v++) {
-				const struct eb_cfg_variant *var = &md->variants[v];
+			for (size_t vi = 0; vi < md->n_variants; vi++) {
+				const struct eb_cfg_variant *var;
 				int keep = cfg->n_include == 0;
+				size_t v = vi;
+				char key[1024];
+
+				/* the kld reference first, the others in config order */
+				if (ref >= 0)
+					v = vi == 0 ? (size_t)ref : vi <= (size_t)ref ? vi - 1 : vi;
+				var = &md->variants[v];
 
 				for (size_t r = 0; r < cfg->n_include; r++)
 					keep |= eb_rule_match(&cfg->include[r], tg->id, md->id,
@@ -52,9 +92,10 @@ int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char 
 				for (size_t r = 0; r < cfg->n_exclude; r++)
 					if (eb_rule_match(&cfg->exclude[r], tg->id, md->id, var->quant))
 						keep = 0;
-				if (!keep || !cfg->latency.enabled)
+				if (!keep)
 					continue;
-				for (size_t p = 0; p < cfg->latency.n_prompt_tokens; p++) {
+				for (size_t p = 0; cfg->latency.enabled &&
+						   p < cfg->latency.n_prompt_tokens; p++) {
 					struct eb_cell c = {
 						.target = tg,
 						.model = md,
@@ -63,23 +104,25 @@ int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char 
 						.prompt_tokens = cfg->latency.prompt_tokens[p],
 						.gen_tokens = cfg->latency.gen_tokens,
 					};
-					char key[1024];
 
 					snprintf(key, sizeof(key), "%s/%s/%s/latency/p%d-g%d", tg->id,
 						 md->id, var->quant, c.prompt_tokens, c.gen_tokens);
-					if (only && fnmatch(only, key, 0) != 0)
-						continue;
-					for (size_t k = 0; k < plan->n; k++)
-						if (strcmp(plan->cells[k].key, key) == 0)
-							goto dup; /* repeated prompt length */
-					c.key = eb_xstrdup(key);
-					if (plan->n == alloc) {
-						alloc *= 2;
-						plan->cells = eb_xrealloc(plan->cells,
-									  alloc * sizeof(*plan->cells));
-					}
-					plan->cells[plan->n++] = c;
-dup:;
+					eb_plan_add(plan, &alloc, &c, key, only);
+				}
+				for (size_t a = 0; a < cfg->accuracy.n_tasks; a++) {
+					struct eb_cell c = {
+						.target = tg,
+						.model = md,
+						.variant = var,
+						.workload = "accuracy",
+						.prompt_tokens = -1,
+						.gen_tokens = -1,
+						.acc = &cfg->accuracy.tasks[a],
+					};
+
+					snprintf(key, sizeof(key), "%s/%s/%s/accuracy/%s", tg->id, md->id,
+						 var->quant, cfg->accuracy.tasks[a].task);
+					eb_plan_add(plan, &alloc, &c, key, only);
 				}
 			}
 		}

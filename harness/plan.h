@@ -9,16 +9,17 @@
 /*
  * One cell. Pointers borrow from the config and stay valid while it lives; `key` is
  * owned by the plan. The key is stable across runs of the same config:
- * "target/model/quant/latency/p<prompt>-g<gen>".
+ * "target/model/quant/latency/p<prompt>-g<gen>" or "target/model/quant/accuracy/<task>".
  */
 struct eb_cell {
 	char *key;
 	const struct eb_cfg_target *target;
 	const struct eb_cfg_model *model;
 	const struct eb_cfg_variant *variant;
-	const char *workload; /* "latency" */
-	int prompt_tokens;
-	int gen_tokens;
+	const char *workload; /* "latency" or "accuracy" */
+	int prompt_tokens;    /* latency; -1 for accuracy cells */
+	int gen_tokens;       /* latency; -1 for accuracy cells */
+	const struct eb_cfg_acc_task *acc; /* accuracy: the task; NULL for latency */
 };
 
 struct eb_plan {
@@ -27,9 +28,12 @@ struct eb_plan {
 };
 
 /*
- * Expands `cfg` into cells in a stable order (targets, then models, variants, prompt
- * lengths, all in config order), applying each model's target restriction and the
- * matrix include/exclude rules. `only` (NULL = all) is an fnmatch pattern on the key.
+ * Expands `cfg` into cells in a stable order (targets, then models, variants, then the
+ * variant's latency cells by prompt length and its accuracy cells by task, all in config
+ * order), applying each model's target restriction and the matrix include/exclude rules.
+ * With workloads.accuracy.kld.reference the reference variant of a model comes first, so
+ * its kld cell has written the reference log-probabilities before the others need them.
+ * `only` (NULL = all) is an fnmatch pattern on the key.
  */
 int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
 		  struct eb_err *err);

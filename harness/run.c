@@ -3,6 +3,7 @@
 #include "../adapters/synth.h"
 #include "../datasets/prompts.h"
 #include "../metrics/stats.h"
+#include "accuracy.h"
 #include "eb_build.h"
 #include "eb_clock.h"
 #include "eb_util.h"
@@ -62,8 +63,9 @@ struct eb_cell_res {
 	size_t n_reqs;
 	json_t *backend;  /* describe() + facts */
 	json_t *warnings; /* array of strings */
-	char *error;      /* NULL when ok */
+	char *error;      /* NULL when ok; the reason when skipped */
 	int skipped;
+	struct eb_acc_result acc; /* accuracy cells */
 	double model_bytes, kv_bytes_per_token, kv_bytes;
 	long long peak_rss;
 };
@@ -81,6 +83,7 @@ static void eb_cell_res_release(struct eb_cell_res *c)
 	if (c->warnings)
 		json_decref(c->warnings);
 	free(c->error);
+	eb_acc_result_release(&c->acc);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -125,6 +128,95 @@ static void eb_progress_draw(struct eb_progress *p, const char *key, const char 
 	else
 		fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s  ETA %s", p->i + 1, p->n, key, what, eta);
 	fflush(stderr);
+}
+
+/* Progress of an accuracy cell: units scored, the running metric, the cell's ETA. */
+struct eb_acc_draw {
+	struct eb_progress *pg;
+	const char *key;
+	uint64_t t0;
+};
+
+static void eb_acc_draw_cb(void *ud, size_t done, size_t total, const char *unit,
+			   const char *metric, double value)
+{
+	struct eb_acc_draw *d = ud;
+	struct eb_progress *p = d->pg;
+	char eta[32] = "?", val[48] = "";
+
+	if (!p->on)
+		return;
+	if (done > 0 && total >= done) {
+		double el = (eb_clock_ns() - d->t0) / 1e9;
+		double left = el / (double)done * (double)(total - done);
+
+		snprintf(eta, sizeof(eta), "%d:%02d", (int)(left / 60), (int)left % 60);
+	}
+	if (isfinite(value))
+		snprintf(val, sizeof(val), "  %s %.6g", metric, value);
+	fprintf(stderr, "\r\033[K[%zu/%zu] %s  %zu/%zu %s%s  ETA %s", p->i + 1, p->n, d->key, done,
+		total, unit ? unit : "", val, eta);
+	fflush(stderr);
+}
+
+/* The accuracy workload: one task through the adapter's loglik (harness/accuracy.c). */
+static int eb_accuracy(const struct eb_config *cfg, const struct eb_cell *cell,
+		       const struct eb_adapter_ops *ops, void *st, const char *db_path,
+		       struct eb_cell_res *c, struct eb_progress *pg, struct eb_err *err)
+{
+	const struct eb_cfg_target *tg = cell->target;
+	struct eb_acc_draw draw = { pg, cell->key, eb_clock_ns() };
+	char kld_dir[4096];
+	struct eb_acc_env env = {
+		.target_id = tg->id,
+		.model_id = cell->model->id,
+		.quant = cell->variant->quant,
+		.backend = c->backend,
+		.kld_dir = kld_dir,
+		.kld_reference = cfg->accuracy.kld_reference,
+		.stop = &eb_stop_int,
+		.progress = eb_acc_draw_cb,
+		.progress_ud = &draw,
+	};
+
+	if (cfg->accuracy.kld_dir)
+		eb_strlcpy(kld_dir, cfg->accuracy.kld_dir, sizeof(kld_dir));
+	else
+		snprintf(kld_dir, sizeof(kld_dir), "%s.kld", db_path);
+	env.threads = eb_opt_find(ops->options, "threads")
+			      ? (int)eb_opt_int(tg->options, ops->options, "threads", 0)
+			      : 0;
+	if (env.threads <= 0)
+		env.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	env.n_batch = eb_opt_find(ops->options, "n_batch")
+			      ? eb_opt_int(tg->options, ops->options, "n_batch", 0)
+			      : 0;
+	eb_progress_draw(pg, cell->key, "loading dataset", 0, 0, 0);
+	return eb_acc_run(cell->acc, ops, st, &env, &c->acc, err);
+}
+
+/* Why an accuracy cell cannot run here, or NULL. */
+static const char *eb_accuracy_skip(const struct eb_config *cfg, const struct eb_cell *cell,
+				    char *buf, size_t n)
+{
+	const struct eb_adapter_ops *ops = cell->target->ops;
+
+	if (!cell->acc)
+		return NULL;
+	if (!(ops->caps & EB_CAP_LOGLIK)) {
+		snprintf(buf, n, "adapter '%s' cannot score log-likelihoods (no loglik capability)",
+			 ops->name);
+		return buf;
+	}
+	if (strcmp(cell->acc->protocol, "kld") == 0) {
+		for (size_t v = 0; v < cell->model->n_variants; v++)
+			if (strcmp(cell->model->variants[v].quant, cfg->accuracy.kld_reference) == 0)
+				return NULL;
+		snprintf(buf, n, "model '%s' has no variant '%s' (workloads.accuracy.kld.reference)",
+			 cell->model->id, cfg->accuracy.kld_reference);
+		return buf;
+	}
+	return NULL;
 }
 
 /* --- the latency workload --------------------------------------------------------- */
@@ -263,12 +355,16 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 			free(text);
 			toks = NULL;
 			text = NULL;
+			ret = EB_EUNSUPPORTED;
 			if (ops->caps & EB_CAP_TOKENIZE) {
+				/* a remote adapter may find at open that its server has none */
 				ret = eb_make_prompt(ops, st, cell->prompt_tokens, off, &toks, &text,
 						     err);
-				if (ret)
+				if (ret && ret != EB_EUNSUPPORTED)
 					goto out;
-			} else {
+			}
+			if (ret == EB_EUNSUPPORTED) {
+				ret = 0;
 				text = eb_prompt_words(cell->prompt_tokens, off);
 				if (r == 0)
 					eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about "
@@ -397,6 +493,23 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_metric_value(s, cell_id, "model_bytes", "B", c->model_bytes, err);
 	if (!ret && c->kv_bytes > 0)
 		ret = eb_store_metric_value(s, cell_id, "kv_bytes", "B", c->kv_bytes, err);
+	if (!ret && c->acc.n) {
+		char *params = json_dumps(c->acc.params, JSON_COMPACT | JSON_SORT_KEYS);
+
+		for (size_t i = 0; !ret && i < c->acc.n; i++) {
+			struct eb_accuracy_row r = {
+				.task = cell->acc->task,
+				.protocol = cell->acc->protocol,
+				.metric = c->acc.m[i].name,
+				.value = c->acc.m[i].value,
+				.stderr_ = c->acc.m[i].se,
+				.n = c->acc.m[i].n,
+				.params_json = params,
+			};
+			ret = eb_store_accuracy_add(s, cell_id, &r, err);
+		}
+		free(params);
+	}
 	if (c->backend)
 		backend = json_dumps(c->backend, JSON_COMPACT | JSON_SORT_KEYS);
 	if (json_array_size(c->warnings))
@@ -542,13 +655,20 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			.gen_tokens = c->gen_tokens,
 			.params_json = params,
 		};
+		char *acc_params = NULL;
+
 		snprintf(params, sizeof(params),
 			 "{\"warmup\":%d,\"repetitions\":%d,\"seed\":%llu,\"temperature\":%g,"
 			 "\"prompts\":\"%s\"}",
 			 cfg->latency.warmup, cfg->latency.repetitions,
 			 (unsigned long long)cfg->latency.seed, cfg->latency.temperature,
 			 cfg->latency.distinct_prompts ? "distinct" : "same");
+		if (c->acc) {
+			acc_params = json_dumps(c->acc->params, JSON_COMPACT | JSON_SORT_KEYS);
+			row.params_json = acc_params;
+		}
 		ret = eb_store_cell_ensure(&s, res->run_id, &row, &cell_ids[i], err);
+		free(acc_params);
 	}
 	if (ret) {
 		eb_store_rollback(&s);
@@ -598,6 +718,18 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 				    "covers the whole process");
 		eb_progress_draw(&pg, cell->key, "loading", 0, 0, 0);
 		rc = 0;
+		{
+			char why[512];
+			const char *skip = eb_accuracy_skip(cfg, cell, why, sizeof(why));
+
+			if (skip) {
+				c.skipped = 1;
+				c.error = eb_xstrdup(skip);
+				c.backend = json_pack("{s:s}", "adapter", ops->name);
+				secs = (eb_clock_ns() - t0) / 1e9;
+				goto store;
+			}
+		}
 		if (!st) {
 			const char *why = ops->unavailable_reason ? ops->unavailable_reason() : NULL;
 			struct eb_adapter_args a = {
@@ -635,7 +767,9 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			c.kv_bytes_per_token =
 				json_number_value(json_object_get(c.backend, "kv_bytes_per_token"));
 		}
-		if (!rc)
+		if (!rc && cell->acc)
+			rc = eb_accuracy(cfg, cell, ops, st, o->db_path, &c, &pg, &cerr);
+		else if (!rc)
 			rc = eb_latency(cfg, cell, ops, st, &c, &pg, &cerr);
 		c.peak_rss = eb_env_peak_rss();
 		secs = (eb_clock_ns() - t0) / 1e9;
@@ -653,20 +787,26 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 				open_cell = NULL;
 			}
 		}
+store:
 		ret = eb_store_cell(&s, cell_ids[i], cfg, cell, &c, secs, err);
 		if (ret) {
 			eb_cell_res_release(&c);
 			goto out_sig;
 		}
-		if (c.error) {
+		if (c.skipped) {
+			res->n_skipped++;
+			if (!o->quiet) {
+				if (pg.on)
+					fprintf(stderr, "\r\033[K");
+				fprintf(stderr, "edgebench: cell %s skipped: %s\n", cell->key, c.error);
+			}
+		} else if (c.error) {
 			res->n_failed++;
 			if (!o->quiet) {
 				if (pg.on)
 					fprintf(stderr, "\r\033[K");
 				fprintf(stderr, "edgebench: cell %s failed: %s\n", cell->key, c.error);
 			}
-		} else if (c.skipped) {
-			res->n_skipped++;
 		} else {
 			res->n_ok++;
 		}

@@ -60,6 +60,12 @@ static const char *const eb_migrations[] = {
 	" cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
 	" sensor TEXT NOT NULL, rail TEXT NOT NULL, t_ns INTEGER NOT NULL, watts REAL);"
 	"CREATE INDEX power_samples_cell ON power_samples(cell_id);",
+	/* 2: accuracy figures, each with its protocol and parameters */
+	"CREATE TABLE accuracy("
+	" cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
+	" task TEXT NOT NULL, protocol TEXT NOT NULL, metric TEXT NOT NULL,"
+	" value REAL, stderr REAL, n INTEGER, params_json TEXT,"
+	" PRIMARY KEY(cell_id, task, metric));",
 };
 
 #define EB_N_MIGRATIONS (sizeof(eb_migrations) / sizeof(eb_migrations[0]))
@@ -508,12 +514,36 @@ int eb_store_metric_value(struct eb_store *s, int64_t cell_id, const char *name,
 	return eb_store_metric_add(s, cell_id, name, unit, &m, err);
 }
 
+int eb_store_accuracy_add(struct eb_store *s, int64_t cell_id, const struct eb_accuracy_row *r,
+			  struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = eb_prep(s,
+		      "INSERT OR REPLACE INTO accuracy(cell_id,task,protocol,metric,value,stderr,n,"
+		      "params_json) VALUES(?,?,?,?,?,?,?,?)",
+		      &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, cell_id);
+	eb_bind_text(st, 2, r->task);
+	eb_bind_text(st, 3, r->protocol);
+	eb_bind_text(st, 4, r->metric);
+	eb_bind_real(st, 5, r->value);
+	eb_bind_real(st, 6, r->stderr_);
+	eb_bind_nonneg(st, 7, r->n);
+	eb_bind_text(st, 8, r->params_json);
+	return eb_step_done(s, st, err);
+}
+
 int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err)
 {
 	static const char *const sql[] = {
 		"DELETE FROM requests WHERE cell_id=?",
 		"DELETE FROM metrics WHERE cell_id=?",
 		"DELETE FROM power_samples WHERE cell_id=?",
+		"DELETE FROM accuracy WHERE cell_id=?",
 	};
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {

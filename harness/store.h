@@ -10,7 +10,7 @@
 #include "../metrics/stats.h"
 #include "eb_err.h"
 
-#define EB_STORE_SCHEMA_VERSION 1
+#define EB_STORE_SCHEMA_VERSION 2
 
 struct eb_store {
 	sqlite3 *db;
@@ -87,7 +87,19 @@ int eb_store_metric_add(struct eb_store *s, int64_t cell_id, const char *name, c
 int eb_store_metric_value(struct eb_store *s, int64_t cell_id, const char *name,
 			  const char *unit, double value, struct eb_err *err);
 
-/* Removes what a cell stored (requests, metrics) before it is run again on resume. */
+/* One accuracy figure: its task, protocol and parameters travel with it. */
+struct eb_accuracy_row {
+	const char *task, *protocol, *metric;
+	double value;      /* NaN is stored as NULL */
+	double stderr_;    /* standard error, or NaN when the protocol defines none */
+	long long n;       /* items, windows or tokens behind the figure; < 0: NULL */
+	const char *params_json;
+};
+
+int eb_store_accuracy_add(struct eb_store *s, int64_t cell_id, const struct eb_accuracy_row *r,
+			  struct eb_err *err);
+
+/* Removes what a cell stored (requests, metrics, accuracy) before it is run again on resume. */
 int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err);
 
 /* The latest run id in the database; EB_ENOENT when empty. */

@@ -2,7 +2,7 @@
 # Installs the Debian packages edgebench needs, and only those that are missing.
 set -euo pipefail
 pkgs=(cmake gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev
-      check gnuplot-nox npm git python3 sqlite3)
+      zlib1g-dev check gnuplot-nox npm git python3 sqlite3)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
