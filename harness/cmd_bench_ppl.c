@@ -32,8 +32,9 @@ static const char eb_bench_ppl_usage[] =
 	"With --hellaswag, also HellaSwag items per second with each item's context decoded\n"
 	"once and shared by its four endings, against each ending scored on its own (same\n"
 	"figures expected), and the speedup.\n"
-	"Means ± sd and the best rep over --reps (default 3; the best is the figure to\n"
-	"compare on a shared machine). Defaults: text datasets/samples/wiki.test.raw, ctx 512,\n"
+	"Means ± sd and the best rep over --reps (default 3), and the median of the per-rep\n"
+	"ratios (each rep times both back to back: the figure to trust on a shared machine).\n"
+	"Defaults: text datasets/samples/wiki.test.raw, ctx 512,\n"
 	"batch 2048, threads 2, ngl 0, every chunk.\n";
 
 struct eb_bppl_opts {
@@ -174,6 +175,27 @@ static double eb_best(const double *x, size_t n)
 	return b;
 }
 
+static int eb_cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of a[i] / b[i]: each rep's two figures were taken back to back, so their ratio
+ * survives a machine whose load changes between reps. */
+static double eb_median_ratio(const double *a, const double *b, size_t n)
+{
+	double *r = eb_xcalloc(n, sizeof(*r)), m;
+
+	for (size_t i = 0; i < n; i++)
+		r[i] = a[i] / b[i];
+	qsort(r, n, sizeof(*r), eb_cmp_d);
+	m = n % 2 ? r[n / 2] : 0.5 * (r[n / 2 - 1] + r[n / 2]);
+	free(r);
+	return m;
+}
+
 static void eb_mean_sd(const double *x, size_t n, double *m, double *sd)
 {
 	double s = 0, ss = 0;
@@ -196,7 +218,7 @@ static int eb_bppl_run(const struct eb_bppl_opts *o)
 	double *e_tps, *l_tps, *hs_sh, *hs_sep;
 	double e_ppl = NAN, l_ppl = NAN, scored = 0, acc_sh = NAN, acc_sep = NAN;
 	double e_m, e_sd, l_m, l_sd, h1_m = NAN, h1_sd = NAN, h2_m = NAN, h2_sd = NAN;
-	double e_b, l_b, h1_b = NAN, h2_b = NAN;
+	double e_b, l_b, h1_b = NAN, h2_b = NAN, r_med, h_med = NAN;
 	size_t n_items = 0;
 	void *st = NULL;
 	int ret = EB_EXIT_CELL_FAIL;
@@ -242,30 +264,38 @@ static int eb_bppl_run(const struct eb_bppl_opts *o)
 		struct eb_acc_result res;
 		double secs = 0, l_secs = 0;
 
-		fprintf(stderr, "edgebench bench: rep %lld/%lld: edgebench wikitext2-llamacpp ...\n",
-			r + 1, o->reps);
-		if (eb_bppl_task(ops, st, backend, &pt, o, &secs, &res, &err) != 0) {
-			fprintf(stderr, "edgebench bench: %s\n", err.msg);
-			eb_acc_result_release(&res);
-			goto out;
+		/* alternate which goes first, so neither always meets the same conditions */
+		for (int k = 0; k < 2; k++) {
+			if ((k + r) % 2 == 0) {
+				fprintf(stderr, "edgebench bench: rep %lld/%lld: edgebench "
+						"wikitext2-llamacpp ...\n",
+					r + 1, o->reps);
+				if (eb_bppl_task(ops, st, backend, &pt, o, &secs, &res, &err) != 0) {
+					fprintf(stderr, "edgebench bench: %s\n", err.msg);
+					eb_acc_result_release(&res);
+					goto out;
+				}
+				e_ppl = eb_bppl_metric(&res, "ppl");
+				scored = (double)json_integer_value(
+						 json_object_get(res.params, "n_chunks")) *
+					 (double)(o->ctx - o->ctx / 2 - 1);
+				e_tps[r] = scored / secs;
+				eb_acc_result_release(&res);
+			} else {
+				fprintf(stderr, "edgebench bench: rep %lld/%lld: llama-perplexity ...\n",
+					r + 1, o->reps);
+				if (eb_bppl_peer(o, &l_secs, &l_ppl, &scored, &err) != 0) {
+					fprintf(stderr, "edgebench bench: %s\n", err.msg);
+					goto out;
+				}
+				l_tps[r] = scored / l_secs;
+			}
 		}
-		e_ppl = eb_bppl_metric(&res, "ppl");
-		scored = (double)json_integer_value(json_object_get(res.params, "n_chunks")) *
-			 (double)(o->ctx - o->ctx / 2 - 1);
-		e_tps[r] = scored / secs;
-		eb_acc_result_release(&res);
-
-		fprintf(stderr, "edgebench bench: rep %lld/%lld: llama-perplexity ...\n", r + 1,
-			o->reps);
-		if (eb_bppl_peer(o, &l_secs, &l_ppl, &scored, &err) != 0) {
-			fprintf(stderr, "edgebench bench: %s\n", err.msg);
-			goto out;
-		}
-		l_tps[r] = scored / l_secs;
-
 		if (!o->hellaswag)
 			continue;
-		for (int sep = 0; sep < 2; sep++) {
+		for (int k = 0; k < 2; k++) {
+			int sep = (k + (int)r) % 2;
+
 			fprintf(stderr, "edgebench bench: rep %lld/%lld: hellaswag, %s ...\n", r + 1,
 				o->reps, sep ? "each ending alone" : "shared context");
 			ht.separate = sep;
@@ -284,31 +314,35 @@ static int eb_bppl_run(const struct eb_bppl_opts *o)
 	eb_mean_sd(l_tps, (size_t)o->reps, &l_m, &l_sd);
 	e_b = eb_best(e_tps, (size_t)o->reps);
 	l_b = eb_best(l_tps, (size_t)o->reps);
+	r_med = eb_median_ratio(e_tps, l_tps, (size_t)o->reps);
 	if (o->hellaswag) {
 		eb_mean_sd(hs_sh, (size_t)o->reps, &h1_m, &h1_sd);
 		eb_mean_sd(hs_sep, (size_t)o->reps, &h2_m, &h2_sd);
 		h1_b = eb_best(hs_sh, (size_t)o->reps);
 		h2_b = eb_best(hs_sep, (size_t)o->reps);
+		h_med = eb_median_ratio(hs_sh, hs_sep, (size_t)o->reps);
 	}
 	if (o->json) {
 		json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:f,"
-				      " s:{s:f, s:f, s:f, s:f}, s:{s:f, s:f, s:f, s:f}, s:f, s:f}",
+				      " s:{s:f, s:f, s:f, s:f}, s:{s:f, s:f, s:f, s:f}, s:f, s:f, s:f}",
 				      "model", o->model, "file", o->file, "ctx", (json_int_t)o->ctx,
 				      "batch", (json_int_t)o->batch, "threads", (json_int_t)o->threads,
 				      "reps", (json_int_t)o->reps, "scored_tokens", scored,
 				      "edgebench", "scored_tps", e_m, "sd", e_sd, "best", e_b, "ppl",
 				      e_ppl, "llama_perplexity", "scored_tps", l_m, "sd", l_sd, "best",
-				      l_b, "ppl", l_ppl, "ratio", e_m / l_m, "ratio_best", e_b / l_b);
+				      l_b, "ppl", l_ppl, "ratio", e_m / l_m, "ratio_best", e_b / l_b,
+				      "ratio_median_paired", r_med);
 
 		if (o->hellaswag)
 			json_object_set_new(j, "hellaswag",
 					    json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f,"
-						      " s:f, s:f, s:f}",
+						      " s:f, s:f, s:f, s:f}",
 						      "file", o->hellaswag, "items", (json_int_t)n_items,
 						      "shared_items_per_s", h1_m, "shared_sd", h1_sd,
 						      "shared_best", h1_b, "separate_items_per_s", h2_m,
 						      "separate_sd", h2_sd, "separate_best", h2_b,
 						      "speedup", h1_m / h2_m, "speedup_best", h1_b / h2_b,
+						      "speedup_median_paired", h_med,
 						      "acc_norm_shared", acc_sh, "acc_norm_separate",
 						      acc_sep));
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
@@ -321,6 +355,7 @@ static int eb_bppl_run(const struct eb_bppl_opts *o)
 		printf("%-28s %13.1f ± %6.1f %13.1f ± %6.1f %8.4f\n", "scored tokens/s (mean±sd)",
 		       e_m, e_sd, l_m, l_sd, e_m / l_m);
 		printf("%-28s %22.1f %22.1f %8.4f\n", "scored tokens/s (best)", e_b, l_b, e_b / l_b);
+		printf("%-28s %54.4f\n", "median of per-rep ratios", r_med);
 		printf("%-28s %22.4f %22.4f\n", "PPL (final estimate)", e_ppl, l_ppl);
 		printf("scored tokens per run: %.0f\n", scored);
 		if (o->hellaswag) {
@@ -329,8 +364,9 @@ static int eb_bppl_run(const struct eb_bppl_opts *o)
 			       "shared context items/s", h1_m, h1_sd, h1_b, acc_sh);
 			printf("%-28s %13.2f ± %6.2f  best %8.2f  (acc_norm %.4f)\n",
 			       "each ending alone items/s", h2_m, h2_sd, h2_b, acc_sep);
-			printf("%-28s %13.2fx (means), %.2fx (bests)\n", "speedup", h1_m / h2_m,
-			       h1_b / h2_b);
+			printf("%-28s %13.2fx (means), %.2fx (bests), %.2fx (median of per-rep "
+			       "ratios)\n",
+			       "speedup", h1_m / h2_m, h1_b / h2_b, h_med);
 		}
 	}
 	ret = EB_EXIT_OK;

@@ -777,8 +777,11 @@ static void eb_start_and_wait(struct eb_proc *p, const char *cfg, const char *db
 		usleep(50000);
 		if (access(db, F_OK) == 0) {
 			sqlite3 *h = eb_db(db);
-			double ok = eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'");
+			double ok = 0;
 
+			/* the file exists a moment before its tables do */
+			if (eb_q(h, "SELECT count(*) FROM sqlite_master WHERE name='cells'") > 0)
+				ok = eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'");
 			sqlite3_close(h);
 			if (ok >= ok_cells)
 				return;
