@@ -4,6 +4,8 @@
 #include "../harness/eb_proc.h"
 #include "../harness/eb_util.h"
 
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,4 +69,73 @@ const char *eb_test_models_dir(void)
 	const char *d = getenv("EB_TEST_MODELS");
 
 	return d && *d ? d : EB_TEST_WORK "/../models";
+}
+
+sqlite3 *eb_test_db_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	ck_assert_msg(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK,
+		      "cannot open %s", path);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static sqlite3_stmt *eb_test_prepare(sqlite3 *db, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *st = NULL;
+	char *sql = sqlite3_vmprintf(fmt, ap);
+
+	ck_assert_ptr_nonnull(sql);
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+		      sqlite3_errmsg(db));
+	sqlite3_free(sql);
+	return st;
+}
+
+double eb_test_q(sqlite3 *db, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	double v = NAN;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = eb_test_prepare(db, fmt, ap);
+	va_end(ap);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+char *eb_test_qs(sqlite3 *db, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	char *v = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	st = eb_test_prepare(db, fmt, ap);
+	va_end(ap);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}
+
+double eb_test_vmrss_kb(int pid)
+{
+	char p[64], line[256];
+	double kb = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", pid);
+	f = fopen(p, "r");
+	ck_assert_msg(f != NULL, "no process %d", pid);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lf kB", &kb) == 1)
+			break;
+	fclose(f);
+	ck_assert_msg(kb >= 0, "process %d has no VmRSS", pid);
+	return kb;
 }

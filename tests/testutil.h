@@ -3,6 +3,7 @@
 #define EB_TESTUTIL_H
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stddef.h>
 
 /* Path of a file under tests/data into buf; returns buf. */
@@ -22,5 +23,16 @@ int eb_test_main(Suite *s);
 
 /* Directory of the synthesized test models (tests built by synth_models.sh). */
 const char *eb_test_models_dir(void);
+
+/* A results database opened read-only (5 s busy timeout); fails the test if it cannot. */
+sqlite3 *eb_test_db_open(const char *path);
+
+/* The first column of the first row of a printf-formatted query: a double (NAN when no
+ * row or NULL), or a malloc'd string (NULL when no row or NULL). A bad query fails. */
+double eb_test_q(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *eb_test_qs(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* VmRSS of a live process in kB, read from /proc/PID/status; fails the test if absent. */
+double eb_test_vmrss_kb(int pid);
 
 #endif
