@@ -138,5 +138,6 @@ extern const struct eb_sensor_ops eb_sensor_hwmon;
 extern const struct eb_sensor_ops eb_sensor_nvml;
 extern const struct eb_sensor_ops eb_sensor_rapl;
 extern const struct eb_sensor_ops eb_sensor_cmd;
+extern const struct eb_sensor_ops eb_sensor_proc;
 
 #endif

@@ -13,6 +13,7 @@ const struct eb_sensor_ops *const eb_sensors[] = {
 	&eb_sensor_nvml,
 	&eb_sensor_rapl,
 	&eb_sensor_cmd,
+	&eb_sensor_proc,
 	NULL,
 };
 

@@ -28,11 +28,12 @@ START_TEST(test_registry_checks)
 		ck_assert_msg(eb_sensor_check(eb_sensors[i], &err) == 0, "%s", err.msg);
 		ck_assert_ptr_eq(eb_sensor_find(eb_sensors[i]->name), eb_sensors[i]);
 	}
-	ck_assert_uint_eq(n, 5);
+	ck_assert_uint_eq(n, 6);
 	ck_assert_ptr_nonnull(eb_sensor_find("tegrastats"));
 	ck_assert_ptr_nonnull(eb_sensor_find("hwmon"));
 	ck_assert_ptr_nonnull(eb_sensor_find("nvml"));
 	ck_assert_ptr_nonnull(eb_sensor_find("rapl"));
+	ck_assert_ptr_nonnull(eb_sensor_find("proc"));
 	ck_assert_ptr_nonnull(eb_sensor_find("cmd"));
 	ck_assert_ptr_null(eb_sensor_find("hwmom"));
 }

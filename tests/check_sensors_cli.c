@@ -52,7 +52,7 @@ START_TEST(test_json_generic_root)
 	doc = run_json(argv, 0);
 	ck_assert_str_eq(json_string_value(json_object_get(doc, "root")), root);
 	ck_assert_int_eq(json_integer_value(json_object_get(doc, "interval_ms")), 20);
-	ck_assert_uint_eq(json_array_size(json_object_get(doc, "sensors")), 5);
+	ck_assert_uint_eq(json_array_size(json_object_get(doc, "sensors")), 6);
 	ck_assert_uint_eq(json_array_size(json_object_get(doc, "common_options")), 2);
 
 	e = kind(doc, "hwmon");
@@ -91,6 +91,9 @@ START_TEST(test_json_generic_root)
 	e = kind(doc, "cmd");
 	ck_assert_str_eq(reason(e), "not configured: options.argv names the meter program (one "
 				    "reading per line)");
+	e = kind(doc, "proc");
+	ck_assert_str_eq(reason(e), "not configured: give options.pid or options.process (one of "
+				    "them)");
 	json_decref(doc);
 }
 END_TEST
