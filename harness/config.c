@@ -1,5 +1,6 @@
 /* config.c: config loading and validation, driven by one table of keys (see config.h). */
 #include "config.h"
+#include "../metrics/sensor.h"
 #include "eb_util.h"
 #include "jsonpos.h"
 
@@ -182,6 +183,32 @@ static const struct eb_key eb_k_matrix[] = {
 	{ NULL },
 };
 
+static const struct eb_key eb_k_sensor[] = {
+	{ "kind", K_STR, 1, NULL, EB_NOLIM, NULL,
+	  "tegrastats, hwmon, nvml, rapl, proc or cmd (see `edgebench sensors`)" },
+	{ "options", K_OPTS, 0, NULL, EB_NOLIM, NULL,
+	  "the kind's options (`edgebench sensors` lists them), checked against its table" },
+	{ NULL },
+};
+
+static const struct eb_key eb_k_power[] = {
+	{ "interval_ms", K_INT, 0, NULL, 1, 60000, "50", "sampling interval of polled sensors" },
+	{ "idle_s", K_NUM, 0, NULL, 0, 3600, "5",
+	  "idle baseline measured before each cell (model loaded, nothing running); 0 = none" },
+	{ "cooldown_s", K_NUM, 0, NULL, 0, 86400, "0", "fixed pause before each cell" },
+	{ "cooldown_zone", K_STR, 0, NULL, EB_NOLIM, NULL,
+	  "then wait until this thermal zone (type such as cpu-thermal, or thermal_zoneN) reads "
+	  "below cooldown_below_c" },
+	{ "cooldown_below_c", K_NUM, 0, NULL, -50, 200, "50", "cool-down target temperature, C" },
+	{ "cooldown_timeout_s", K_NUM, 0, NULL, 0, 86400, "600",
+	  "give up waiting after this long (the cell runs, with a warning)" },
+	{ "store_samples", K_BOOL, 0, NULL, EB_NOLIM, "true",
+	  "keep every raw sample in power_samples (false: only the energy metrics)" },
+	{ "sysfs_root", K_STR, 0, NULL, EB_NOLIM, "/",
+	  "read sysfs and thermal zones under this directory (a fixture tree, a chroot)" },
+	{ NULL },
+};
+
 static const struct eb_key eb_k_root[] = {
 	{ "name", K_STR, 1, NULL, EB_NOLIM, NULL, "run name" },
 	{ "description", K_STR, 0, NULL, EB_NOLIM, NULL, "free text" },
@@ -191,6 +218,10 @@ static const struct eb_key eb_k_root[] = {
 	{ "models", K_ARR_OBJ, 1, eb_k_model, EB_NOLIM, NULL, "models and their quantized variants" },
 	{ "workloads", K_OBJ, 1, eb_k_workloads, EB_NOLIM, NULL, "what each cell runs" },
 	{ "matrix", K_OBJ, 0, eb_k_matrix, EB_NOLIM, NULL, "include/exclude rules over the cells" },
+	{ "sensors", K_ARR_OBJ, 0, eb_k_sensor, EB_NOLIM, "none",
+	  "power and memory sensors sampled during latency cells; one unavailable here is "
+	  "skipped with its reason as a warning" },
+	{ "power", K_OBJ, 0, eb_k_power, EB_NOLIM, NULL, "how the sensors are sampled" },
 	{ NULL },
 };
 
@@ -242,6 +273,18 @@ static const char *eb_suggest(const char *name, const char *const *cands, size_t
 		}
 	}
 	return bestd <= limit ? best : NULL;
+}
+
+/* "unknown WHAT "name"; did you mean "x"?", else "... (see `SEE`)". */
+static void eb_verr_unknown(struct eb_vctx *v, const char *path, const char *what,
+			    const char *name, const char *const *names, size_t nn, const char *see)
+{
+	const char *s = eb_suggest(name, names, nn);
+
+	if (s)
+		eb_verr(v, path, 0, "unknown %s \"%s\"; did you mean \"%s\"?", what, name, s);
+	else
+		eb_verr(v, path, 0, "unknown %s \"%s\" (see `%s`)", what, name, see);
 }
 
 static const char *eb_ktype_name(enum eb_ktype t)
@@ -705,6 +748,81 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_vctx *v, json_t *a
 	}
 }
 
+static double eb_jnum(const json_t *obj, const char *key, double def)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	return json_is_number(v) ? json_number_value(v) : def;
+}
+
+/* "sensors" (each kind known, its options valid) and "power" (sampling, cool-down). */
+static void eb_config_power(struct eb_config *c, struct eb_vctx *v)
+{
+	json_t *sensors = json_object_get(c->root, "sensors");
+	json_t *pw = json_object_get(c->root, "power");
+	struct eb_cfg_power *P = &c->power;
+	json_t *it;
+	size_t i;
+	char path[512];
+
+	json_array_foreach(sensors, i, it) {
+		const char *kind = json_string_value(json_object_get(it, "kind"));
+		const struct eb_sensor_ops *ops = kind ? eb_sensor_find(kind) : NULL;
+		struct eb_err e;
+
+		if (!kind)
+			continue;
+		if (!ops) {
+			const char *names[32];
+			size_t nn = 0;
+
+			for (size_t k = 0; eb_sensors[k] && nn < 32; k++)
+				names[nn++] = eb_sensors[k]->name;
+			snprintf(path, sizeof(path), "sensors[%zu].kind", i);
+			eb_verr_unknown(v, path, "sensor kind", kind, names, nn, "edgebench sensors");
+			continue;
+		}
+		if (eb_sensor_options_check(ops, json_object_get(it, "options"), &e) != 0) {
+			/* "option 'x': why" or "unknown option 'x' ...": point at options.x */
+			const char *q = strchr(e.msg, '\'');
+			const char *q2 = q ? strchr(q + 1, '\'') : NULL;
+			int unknown = strncmp(e.msg, "unknown option '", 16) == 0;
+
+			if (q2 && (unknown || strncmp(e.msg, "option '", 8) == 0) &&
+			    q2 - q - 1 < 128) {
+				snprintf(path, sizeof(path), "sensors[%zu].options.%.*s", i,
+					 (int)(q2 - q - 1), q + 1);
+				eb_verr(v, path, unknown, "%s",
+					unknown ? e.msg : q2[1] == ':' ? q2 + 3 : e.msg);
+			} else {
+				snprintf(path, sizeof(path), "sensors[%zu].options", i);
+				eb_verr(v, path, 0, "%s", e.msg);
+			}
+		}
+	}
+	P->sensors = json_array_size(sensors) ? sensors : NULL;
+	P->store_samples = !json_is_false(json_object_get(pw, "store_samples"));
+	P->opts.sensors = P->sensors;
+	P->opts.interval_ms = (unsigned)eb_jint(pw, "interval_ms", 50);
+	P->opts.idle_s = eb_jnum(pw, "idle_s", 5);
+	P->opts.cooldown_s = eb_jnum(pw, "cooldown_s", 0);
+	P->opts.cooldown_below_c = eb_jnum(pw, "cooldown_below_c", 50);
+	P->opts.cooldown_timeout_s = eb_jnum(pw, "cooldown_timeout_s", 600);
+	P->cooldown_zone = eb_jstrdup(pw, "cooldown_zone");
+	P->opts.cooldown_zone = P->cooldown_zone;
+	P->sysfs_root = eb_jstrdup(pw, "sysfs_root");
+	if (P->sysfs_root) {
+		char *root = NULL;
+		struct eb_err e;
+
+		if (eb_config_expand_env(P->sysfs_root, &root, &e))
+			eb_verr(v, "power.sysfs_root", 0, "%s", e.msg);
+		free(P->sysfs_root);
+		P->sysfs_root = root;
+	}
+	P->opts.root = P->sysfs_root;
+}
+
 /* Second pass over a structurally valid document: cross-references and adapter options. */
 static void eb_config_extract(struct eb_config *c, struct eb_vctx *v)
 {
@@ -720,6 +838,7 @@ static void eb_config_extract(struct eb_config *c, struct eb_vctx *v)
 
 	c->name = eb_jstrdup(c->root, "name");
 	c->db = eb_jstrdup(c->root, "db");
+	eb_config_power(c, v);
 	c->device = json_object_get(c->root, "device");
 	c->device_name = c->device ? eb_jstrdup(c->device, "name") : eb_xstrdup("unnamed");
 	if (c->device) {
@@ -747,16 +866,10 @@ static void eb_config_extract(struct eb_config *c, struct eb_vctx *v)
 		if (an && !t->ops) {
 			const char *names[32];
 			size_t nn = 0;
-			const char *s;
 
 			for (size_t k = 0; eb_adapters[k] && nn < 32; k++)
 				names[nn++] = eb_adapters[k]->name;
-			s = eb_suggest(an, names, nn);
-			if (s)
-				eb_verr(v, path, 0, "unknown adapter \"%s\"; did you mean \"%s\"?", an, s);
-			else
-				eb_verr(v, path, 0, "unknown adapter \"%s\" (see `edgebench adapters`)",
-					an);
+			eb_verr_unknown(v, path, "adapter", an, names, nn, "edgebench adapters");
 		}
 		if (!opts) {
 			opts = json_object();
@@ -966,6 +1079,8 @@ void eb_config_release(struct eb_config *c)
 	free(c->accuracy.tasks);
 	free(c->accuracy.kld_reference);
 	free(c->accuracy.kld_dir);
+	free(c->power.cooldown_zone);
+	free(c->power.sysfs_root);
 	free(c->name);
 	free(c->db);
 	free(c->device_name);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "../adapters/adapter.h"
+#include "../metrics/power.h"
 #include "eb_err.h"
 
 struct eb_cfg_target {
@@ -73,6 +74,15 @@ struct eb_cfg_accuracy {
 	char *kld_dir;       /* reference log-prob files; NULL: "<db>.kld" */
 };
 
+/* "sensors" and "power": what run.c hands to eb_power_begin for each latency cell. */
+struct eb_cfg_power {
+	const json_t *sensors;   /* the "sensors" array (borrowed from root), NULL: none */
+	struct eb_power_opts opts; /* its strings point into this struct */
+	char *cooldown_zone;
+	char *sysfs_root;        /* ${VAR} expanded; NULL: the real / */
+	int store_samples;       /* raw samples into power_samples */
+};
+
 struct eb_cfg_rule {
 	char *target, *model, *quant; /* fnmatch(3) patterns; NULL matches anything */
 };
@@ -94,6 +104,7 @@ struct eb_config {
 	size_t n_models;
 	struct eb_cfg_latency latency;
 	struct eb_cfg_accuracy accuracy;
+	struct eb_cfg_power power;
 	struct eb_cfg_rule *include, *exclude;
 	size_t n_include, n_exclude;
 };

@@ -2,6 +2,8 @@
 #include "run.h"
 #include "../adapters/synth.h"
 #include "../datasets/prompts.h"
+#include "../metrics/devstate.h"
+#include "../metrics/power.h"
 #include "../metrics/stats.h"
 #include "accuracy.h"
 #include "eb_build.h"
@@ -53,6 +55,7 @@ static int eb_times_cb(void *ud, uint64_t t_ns, int n_tokens)
 
 struct eb_req_res {
 	struct eb_request_row row;
+	uint64_t t_send; /* harness clock */
 	uint64_t *t_rel;
 	int *ntok;
 	char *server_json;
@@ -66,6 +69,7 @@ struct eb_cell_res {
 	char *error;      /* NULL when ok; the reason when skipped */
 	int skipped;
 	struct eb_acc_result acc; /* accuracy cells */
+	struct eb_power_run power; /* latency cells with sensors */
 	double model_bytes, kv_bytes_per_token, kv_bytes;
 	long long peak_rss;
 };
@@ -84,6 +88,7 @@ static void eb_cell_res_release(struct eb_cell_res *c)
 		json_decref(c->warnings);
 	free(c->error);
 	eb_acc_result_release(&c->acc);
+	eb_power_release(&c->power);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -219,6 +224,63 @@ static const char *eb_accuracy_skip(const struct eb_config *cfg, const struct eb
 	return NULL;
 }
 
+/* --- power around a latency cell ---------------------------------------------------- */
+
+/* Cool-down, sensors opened, idle baseline, sampling started; problems become warnings. */
+static int eb_power_cell_begin(const struct eb_config *cfg, const struct eb_cell *cell,
+			       struct eb_cell_res *c, struct eb_progress *pg, struct eb_err *err)
+{
+	const struct eb_power_opts *po = &cfg->power.opts;
+
+	if (!po->sensors && !(po->cooldown_s > 0) && !po->cooldown_zone)
+		return 0;
+	eb_progress_draw(pg, cell->key, po->sensors ? "cool-down, idle baseline" : "cool-down",
+			 0, 0, 0);
+	if (eb_power_begin(&c->power, po, &eb_stop_int, c->warnings) == EB_EINTR)
+		return eb_err_set(err, EB_EINTR, "interrupted");
+	return 0;
+}
+
+/* Says once, before the cells, which configured sensors cannot run here and why. */
+static void eb_power_preflight(const struct eb_config *cfg)
+{
+	const json_t *sensors = cfg->power.opts.sensors;
+	size_t i, n_ok = 0;
+	json_t *it;
+
+	if (!sensors || !cfg->latency.enabled)
+		return;
+	json_array_foreach(sensors, i, it) {
+		const char *kind = json_string_value(json_object_get(it, "kind"));
+		char why[512];
+		const char *r = eb_sensor_unavailable(kind, json_object_get(it, "options"),
+						      cfg->power.sysfs_root, cfg->power.opts.interval_ms,
+						      why, sizeof(why));
+		if (r)
+			fprintf(stderr, "edgebench: power: sensor '%s' unavailable here: %s\n", kind, r);
+		else
+			n_ok++;
+	}
+	if (n_ok == 0)
+		fprintf(stderr, "edgebench: power: no configured sensor can run here; latency cells "
+				"get no power or energy figures\n");
+}
+
+/* Sampling stopped; what the sampler saw (sensors, rails, cost, warnings) on the record. */
+static void eb_power_cell_end(struct eb_cell_res *c)
+{
+	if (!c->power.smp)
+		return;
+	/* a few more intervals, so the last request's decode window ends between samples */
+	if (eb_sampler_running(c->power.smp))
+		eb_clock_sleep_ns(3ull * eb_sampler_interval_ms(c->power.smp) * 1000000ull,
+				  &eb_stop_int);
+	eb_power_end(&c->power);
+	for (size_t i = 0; i < eb_sampler_n_warnings(c->power.smp); i++)
+		eb_warn(c, "power: %s", eb_sampler_warning(c->power.smp, i));
+	json_object_set_new(c->backend, "power", eb_sampler_describe(c->power.smp));
+}
+
 /* --- the latency workload --------------------------------------------------------- */
 
 /*
@@ -315,7 +377,7 @@ static void eb_summarize_store(struct eb_store *s, int64_t cell_id, const char *
 		return;
 	if (eb_stats_summarize(x, n, &sum) != 0)
 		return;
-	if (sum.n_outliers)
+	if (sum.n_outliers && c)
 		eb_warn(c, "%s: %zu of %zu samples are outliers by MAD (|z| > 3.5); kept", name,
 			sum.n_outliers, n);
 	*ret = eb_store_metric_add(s, cell_id, name, unit, &sum, err);
@@ -388,6 +450,7 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 				json_decref(gr.server);
 			goto out;
 		}
+		q->t_send = gr.t_send_ns;
 		q->row.rep = warm ? r : r - L->warmup;
 		q->row.warmup = warm;
 		q->row.n_prompt = gr.n_prompt >= 0 ? gr.n_prompt : cell->prompt_tokens;
@@ -431,6 +494,60 @@ out:
 	return ret;
 }
 
+/*
+ * Energy and power of the cell's measured requests from its sampler trace (DESIGN.md
+ * "Energy"), the sampler's own cost and, with power.store_samples, every raw sample.
+ */
+static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
+			  struct eb_cell_res *c, struct eb_err *err)
+{
+	const struct eb_trace *t = eb_sampler_trace(c->power.smp);
+	struct eb_power_cell *pc = NULL;
+	struct eb_sampler_stats ss;
+	int ret = 0;
+
+	ret = eb_power_cell_new(&pc, t, c->power.have_idle ? &c->power.idle : NULL, err);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < c->n_reqs; i++) {
+		const struct eb_request_row *r = &c->reqs[i].row;
+		uint64_t ts = c->reqs[i].t_send;
+		struct eb_err perr;
+
+		if (r->warmup || r->n_times == 0)
+			continue;
+		if (eb_power_cell_add(pc, ts, ts + r->t_ns[0], ts + r->t_ns[r->n_times - 1], r->n_out,
+				      &perr) != 0)
+			eb_warn(c, "power: request %d: %s", r->rep, perr.msg);
+	}
+	for (size_t i = 0; !ret && i < eb_power_cell_n_metrics(pc); i++) {
+		const struct eb_power_metric *m = eb_power_cell_metric(pc, i);
+		double *x = eb_xmalloc((m->n + 1) * sizeof(*x));
+		size_t n = 0;
+
+		/* a figure a request does not define (J/token of one token, a window no sample
+		 * covers) is NAN: the summary's n counts the requests that define it */
+		for (size_t k = 0; k < m->n; k++)
+			if (isfinite(m->values[k]))
+				x[n++] = m->values[k];
+		if (n && m->single)
+			ret = eb_store_metric_value(s, cell_id, m->name, m->unit, x[0], err);
+		else if (n)
+			eb_summarize_store(s, cell_id, m->name, m->unit, x, n, m->detail ? NULL : c,
+					   err, &ret);
+		free(x);
+	}
+	for (size_t i = 0; i < eb_power_cell_n_warnings(pc); i++)
+		eb_warn(c, "%s", eb_power_cell_warning(pc, i));
+	eb_power_cell_free(pc);
+	eb_sampler_stats(c->power.smp, &ss);
+	if (!ret && ss.wall_s > 0)
+		ret = eb_store_metric_value(s, cell_id, "sampler_cpu_pct", "%", ss.cpu_pct, err);
+	if (!ret && cfg->power.store_samples)
+		ret = eb_store_power_samples(s, cell_id, t, eb_sampler_t0(c->power.smp), err);
+	return ret;
+}
+
 static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
 			 const struct eb_cell *cell, struct eb_cell_res *c, double secs,
 			 struct eb_err *err)
@@ -446,6 +563,12 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		return ret;
 	ret = eb_store_cell_clear(s, cell_id, err);
 	for (size_t i = 0; !ret && i < c->n_reqs; i++) {
+		uint64_t t0 = c->power.smp ? eb_sampler_t0(c->power.smp) : 0;
+
+		if (t0 && c->reqs[i].t_send >= t0) {
+			c->reqs[i].row.has_t_send = 1;
+			c->reqs[i].row.t_send_ns = (int64_t)(c->reqs[i].t_send - t0);
+		}
 		ret = eb_store_request_add(s, cell_id, &c->reqs[i].row, err);
 		if (!c->reqs[i].row.warmup && c->reqs[i].row.n_times > 1)
 			ngaps += c->reqs[i].row.n_times - 1;
@@ -493,6 +616,8 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_metric_value(s, cell_id, "model_bytes", "B", c->model_bytes, err);
 	if (!ret && c->kv_bytes > 0)
 		ret = eb_store_metric_value(s, cell_id, "kv_bytes", "B", c->kv_bytes, err);
+	if (!ret && c->power.smp && eb_sampler_t0(c->power.smp))
+		ret = eb_store_power(s, cell_id, cfg, c, err);
 	if (!ret && c->acc.n) {
 		char *params = json_dumps(c->acc.params, JSON_COMPACT | JSON_SORT_KEYS);
 
@@ -678,6 +803,8 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	if (ret)
 		goto out;
 
+	if (!o->quiet)
+		eb_power_preflight(cfg);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = eb_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -767,10 +894,16 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			c.kv_bytes_per_token =
 				json_number_value(json_object_get(c.backend, "kv_bytes_per_token"));
 		}
-		if (!rc && cell->acc)
+		if (!rc && cell->acc) {
 			rc = eb_accuracy(cfg, cell, ops, st, o->db_path, &c, &pg, &cerr);
-		else if (!rc)
-			rc = eb_latency(cfg, cell, ops, st, &c, &pg, &cerr);
+		} else if (!rc) {
+			json_object_set_new(c.backend, "device_state",
+					    eb_devstate_collect(cfg->power.sysfs_root));
+			rc = eb_power_cell_begin(cfg, cell, &c, &pg, &cerr);
+			if (!rc)
+				rc = eb_latency(cfg, cell, ops, st, &c, &pg, &cerr);
+			eb_power_cell_end(&c);
+		}
 		c.peak_rss = eb_env_peak_rss();
 		secs = (eb_clock_ns() - t0) / 1e9;
 		if (rc == EB_EINTR || eb_stop_flag) {

@@ -66,9 +66,17 @@ static const char *const eb_migrations[] = {
 	" task TEXT NOT NULL, protocol TEXT NOT NULL, metric TEXT NOT NULL,"
 	" value REAL, stderr REAL, n INTEGER, params_json TEXT,"
 	" PRIMARY KEY(cell_id, task, metric));",
+	/* 3: power samples with their unit, counter and flags; request send times on the
+	 * samples' clock (so plots can shade prefill and decode windows) */
+	"ALTER TABLE power_samples ADD COLUMN unit TEXT;"
+	"ALTER TABLE power_samples ADD COLUMN value REAL;"
+	"ALTER TABLE power_samples ADD COLUMN energy_uj INTEGER;"
+	"ALTER TABLE power_samples ADD COLUMN flags INTEGER;"
+	"ALTER TABLE requests ADD COLUMN t_send_ns INTEGER;",
 };
 
 #define EB_N_MIGRATIONS (sizeof(eb_migrations) / sizeof(eb_migrations[0]))
+_Static_assert(EB_N_MIGRATIONS == EB_STORE_SCHEMA_VERSION, "a migration per schema version");
 
 static int eb_dberr(struct eb_store *s, struct eb_err *err, const char *what)
 {
@@ -435,8 +443,8 @@ int eb_store_request_add(struct eb_store *s, int64_t cell_id, const struct eb_re
 
 	ret = eb_prep(s,
 		      "INSERT INTO requests(cell_id,rep,warmup,n_prompt,n_out,n_chunks,ttft_ns,"
-		      "e2e_ns,decode_ns,prefill_tps,decode_tps,server_json) "
-		      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+		      "e2e_ns,decode_ns,prefill_tps,decode_tps,server_json,t_send_ns) "
+		      "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		      &st, err);
 	if (ret)
 		return ret;
@@ -452,6 +460,10 @@ int eb_store_request_add(struct eb_store *s, int64_t cell_id, const struct eb_re
 	eb_bind_real(st, 10, r->prefill_tps);
 	eb_bind_real(st, 11, r->decode_tps);
 	eb_bind_text(st, 12, r->server_json);
+	if (r->has_t_send)
+		sqlite3_bind_int64(st, 13, r->t_send_ns);
+	else
+		sqlite3_bind_null(st, 13);
 	ret = eb_step_done(s, st, err);
 	if (ret || r->n_times == 0)
 		return ret;
@@ -466,6 +478,50 @@ int eb_store_request_add(struct eb_store *s, int64_t cell_id, const struct eb_re
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)r->t_ns[i]);
 		eb_bind_nonneg(st, 4, r->n_tokens ? r->n_tokens[i] : -1);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			ret = eb_dberr(s, err, "cannot write to database");
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int eb_store_power_samples(struct eb_store *s, int64_t cell_id, const struct eb_trace *t,
+			   uint64_t t0, struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!t || t->n == 0)
+		return 0;
+	ret = eb_prep(s,
+		      "INSERT INTO power_samples(cell_id,sensor,rail,t_ns,watts,unit,value,energy_uj,"
+		      "flags) VALUES(?,?,?,?,?,?,?,?,?)",
+		      &st, err);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct eb_sample *x = &t->samples[i];
+		const struct eb_trace_rail *r = &t->rails[x->rail];
+		int bytes = (r->flags & EB_RAIL_BYTES) != 0;
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, cell_id);
+		sqlite3_bind_text(st, 2, t->sensors[r->sensor].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)(x->t_ns - t0));
+		if (bytes)
+			sqlite3_bind_null(st, 5);
+		else
+			eb_bind_real(st, 5, x->value);
+		sqlite3_bind_text(st, 6, bytes ? "B" : "W", -1, SQLITE_STATIC);
+		eb_bind_real(st, 7, x->value);
+		if (r->flags & EB_RAIL_COUNTER)
+			sqlite3_bind_int64(st, 8, (sqlite3_int64)x->energy_uj);
+		else
+			sqlite3_bind_null(st, 8);
+		sqlite3_bind_int(st, 9, (int)r->flags);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			ret = eb_dberr(s, err, "cannot write to database");
 			break;

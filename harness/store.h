@@ -7,10 +7,11 @@
 
 #include <sqlite3.h>
 
+#include "../metrics/sampler.h"
 #include "../metrics/stats.h"
 #include "eb_err.h"
 
-#define EB_STORE_SCHEMA_VERSION 2
+#define EB_STORE_SCHEMA_VERSION 3
 
 struct eb_store {
 	sqlite3 *db;
@@ -71,6 +72,8 @@ struct eb_request_row {
 	int64_t ttft_ns, e2e_ns, decode_ns;
 	double prefill_tps, decode_tps;
 	const char *server_json;
+	int has_t_send;    /* 0: t_send_ns is NULL (the cell sampled no power) */
+	int64_t t_send_ns; /* on the cell's power-sample clock: ns since the sampler started */
 	/* token/chunk arrival times relative to t_send, and the tokens each carried */
 	const uint64_t *t_ns;
 	const int *n_tokens;
@@ -79,6 +82,13 @@ struct eb_request_row {
 
 int eb_store_request_add(struct eb_store *s, int64_t cell_id, const struct eb_request_row *r,
 			 struct eb_err *err);
+
+/*
+ * Every sample of a sampler trace, with sensor, rail, unit (W, or B for memory rails),
+ * the counter for energy rails and the rail flags (EB_RAIL_*); t_ns relative to t0.
+ */
+int eb_store_power_samples(struct eb_store *s, int64_t cell_id, const struct eb_trace *t,
+			   uint64_t t0, struct eb_err *err);
 
 /* A summary metric of a cell (name unique per cell). */
 int eb_store_metric_add(struct eb_store *s, int64_t cell_id, const char *name, const char *unit,

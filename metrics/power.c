@@ -576,7 +576,7 @@ int eb_power_cell_add(struct eb_power_cell *pc, uint64_t t_send, uint64_t t_firs
 		if (eb_is_power(&t->rails[r]))
 			eb_push_figures(pc, &rq.rails[r], rail, 0);
 		else
-			eb_metric_single(pc, "device_mem_peak_mb", rail, "MiB",
+			eb_metric_single(pc, "mem_peak_mb", rail, "MiB",
 					 rq.mem_peak[r] / 1048576.0);
 	}
 	eb_power_request_release(&rq);
@@ -665,7 +665,7 @@ size_t eb_power_cell_n_warnings(struct eb_power_cell *pc)
 		    sum.median < 2 * spacing)
 			eb_cell_warn(pc,
 				     "power: prefill windows (median %.1f ms) are shorter than two "
-				     "sample intervals (%.1f ms): prefill energy is interpolated "
+				     "sample intervals (2 x %.1f ms): prefill energy is interpolated "
 				     "between samples",
 				     sum.median * 1e3, spacing * 1e3);
 	}

@@ -84,7 +84,7 @@ void eb_power_request_release(struct eb_power_request *r);
 
 /*
  * One metric over the cell's requests: values[0..n) (one per measured request), or a
- * single value (idle_w, device_mem_peak_mb) when `single`. Names: see README ("Power and
+ * single value (idle_w, mem_peak_mb) when `single`. Names: see README ("Power and
  * energy metrics"): totals ("energy_decode_j"), per sensor ("energy_decode_j:tegrastats")
  * and per rail ("energy_decode_j:tegrastats/VDD_GPU_SOC").
  */

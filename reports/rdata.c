@@ -320,6 +320,26 @@ int eb_rdata_cell_power(struct eb_store *s, int64_t cell_id, double *watts, long
 
 	*watts = NAN;
 	*n_samples = 0;
+	/* the run's own figure: the total over the measured requests' windows */
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT m.mean, m.n, (SELECT count(*) FROM power_samples p WHERE"
+			       " p.cell_id = m.cell_id AND p.watts IS NOT NULL) FROM metrics m"
+			       " WHERE m.cell_id = ? AND m.name = 'power_avg_w' AND m.mean IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		return eb_qerr(s, err);
+	sqlite3_bind_int64(st, 1, cell_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		long long ns = sqlite3_column_int64(st, 2);
+
+		*watts = sqlite3_column_double(st, 0);
+		*n_samples = ns > 0 ? ns : sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return eb_qerr(s, err);
 	if (sqlite3_prepare_v2(s->db,
 			       "SELECT rail, avg(watts), count(watts) FROM power_samples"
 			       " WHERE cell_id = ? AND watts IS NOT NULL GROUP BY sensor, rail",

@@ -79,10 +79,13 @@ int eb_rdata_resolve_run(struct eb_store *s, const char *ref, int64_t *run_id,
 int eb_rdata_has_table(struct eb_store *s, const char *name);
 
 /*
- * Average power of a cell over its power samples: per (sensor, rail) the mean of the
- * samples, then the total rail (VDD_IN, POM_5V_IN, or a rail named "total", case
- * insensitive) when the cell has one, else the sum of its rails. *watts = NAN and
- * *n_samples = 0 when the cell has no samples. Returns 0 or EB_EDB.
+ * Average power of a cell: its `power_avg_w` metric (the all-sensors total over the
+ * measured requests, README "Power and energy metrics") with *n_samples its power samples
+ * (or its requests when the samples were not stored). Without that metric (a database from
+ * elsewhere holding only samples): per (sensor, rail) the mean of the samples, then the
+ * total rail (VDD_IN, POM_5V_IN, or a rail named "total", case insensitive) when the cell
+ * has one, else the sum of its rails. *watts = NAN and *n_samples = 0 when the cell has
+ * neither. Returns 0 or EB_EDB.
  */
 int eb_rdata_cell_power(struct eb_store *s, int64_t cell_id, double *watts, long long *n_samples,
 			struct eb_err *err);

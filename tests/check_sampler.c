@@ -241,7 +241,7 @@ START_TEST(test_synthetic_trace)
 	ck_assert_int_eq(m->single, 1);
 	ck_assert_double_eq_tol(m->values[0], 12, TOL);
 	ck_assert_double_eq_tol(metric(pc, "idle_w:cpu/package-0")->values[0], 2, TOL);
-	m = metric(pc, "device_mem_peak_mb:board/ram_used");
+	m = metric(pc, "mem_peak_mb:board/ram_used");
 	ck_assert_int_eq(m->single, 1);
 	ck_assert_str_eq(m->unit, "MiB");
 	ck_assert_double_eq_tol(m->values[0], 2048, TOL);
@@ -250,12 +250,11 @@ START_TEST(test_synthetic_trace)
 	for (size_t i = 0; i < nw; i++) {
 		const char *w = eb_power_cell_warning(pc, i);
 
-
 		found |= strstr(w, "1 of 2 requests have prefill or decode windows only partly "
 				   "covered by samples (lowest 33%)") != NULL;
 		found |= (strstr(w, "the total is a sum of rails or sensors") != NULL) << 1;
 		found |= (strstr(w, "prefill windows (median 500.0 ms) are shorter than two "
-				    "sample intervals (500.0 ms)") != NULL)
+				    "sample intervals (2 x 500.0 ms)") != NULL)
 			 << 2;
 	}
 	ck_assert_msg(found == 7, "warnings seen: %d of %zu", found, nw);
