@@ -339,12 +339,21 @@ START_TEST(quickstart_config)
 	eb_test_tmpdir("run-quickstart", eb_dir, sizeof(eb_dir));
 	snprintf(db, sizeof(db), "%s/qs.db", eb_dir);
 	{
-		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
 		int rc = eb_test_run(argv, &out);
 		ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
-		free(out);
 	}
 	h = eb_db_open(db);
+	/* power samples wherever one of the listed sensors runs; else the run says why not */
+	if (eb_q(h, "SELECT count(*) FROM power_samples") > 0)
+		ck_assert(eb_q(h, "SELECT count(*) FROM metrics WHERE name = 'power_avg_w'") == 4 ||
+			  eb_q(h, "SELECT count(*) FROM cells WHERE warnings_json LIKE '%no sensor "
+				  "reported a power rail%'") == 4);
+	else
+		ck_assert_msg(strstr(out, "edgebench: power: no configured sensor can run here") &&
+				      strstr(out, "edgebench: power: sensor 'rapl' unavailable here: "),
+			      "%s", out);
+	free(out);
 	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 10);
 	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE workload='latency'"), 4);
 	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests WHERE warmup=0 AND n_out=32"), 20);

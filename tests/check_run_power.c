@@ -351,6 +351,43 @@ START_TEST(server_process_memory)
 }
 END_TEST
 
+/* Cool-down before each cell: a fixed pause, then a thermal zone that stays too warm (the
+ * cell runs after the timeout, with a warning); the device state is read under the root. */
+START_TEST(cooldown_before_cells)
+{
+	char cfgp[4096], db[4096], root[4096], power[4096];
+	sqlite3 *db3;
+	char *s;
+
+	eb_test_data("sysfs/devstate", root, sizeof(root));
+	snprintf(power, sizeof(power),
+		 "{ \"sysfs_root\": \"%s\", \"cooldown_s\": 0.2, \"cooldown_zone\": \"tj-thermal\",\n"
+		 "  \"cooldown_below_c\": 40, \"cooldown_timeout_s\": 0.3 }",
+		 root);
+	eb_config("cool", "[]", power, cfgp, sizeof(cfgp));
+	snprintf(db, sizeof(db), "%s/cool.db", eb_dir);
+	eb_run(cfgp, db, 0, NULL);
+	db3 = eb_test_db_open(db);
+	ck_assert_str_eq((s = eb_test_qs(db3, "SELECT status FROM cells")), "ok");
+	free(s);
+	/* 0.2 s pause + at least 0.3 s waiting on the zone */
+	ck_assert_double_ge(eb_test_q(db3, "SELECT duration_s FROM cells"), 0.5);
+	s = eb_test_qs(db3, "SELECT warnings_json FROM cells");
+	ck_assert_ptr_nonnull(s);
+	ck_assert_msg(strstr(s, "cool-down: thermal zone 'tj-thermal' still at 47.3 C after ") &&
+			      strstr(s, "(waiting for < 40.0 C)"),
+		      "%s", s);
+	free(s);
+	/* the zones as the fixture has them (-256 C = no sensor: left out) */
+	s = eb_test_qs(db3, "SELECT json_extract(backend_json, '$.device_state.thermal[0].type') || "
+			    "' ' || json_extract(backend_json, '$.device_state.thermal[0].temp_c') || "
+			    "' ' || json_array_length(backend_json, '$.device_state.thermal') FROM cells");
+	ck_assert_str_eq(s, "cpu-thermal 45.5 2");
+	free(s);
+	sqlite3_close(db3);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("run_power");
@@ -362,6 +399,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, sensor_dies_mid_run);
 	tcase_add_test(tc, samples_optional_and_no_sensor);
 	tcase_add_test(tc, server_process_memory);
+	tcase_add_test(tc, cooldown_before_cells);
 	suite_add_tcase(s, tc);
 	return s;
 }
