@@ -76,7 +76,7 @@ static int eb_fake_loglik(void *st, const struct eb_loglik_req *req, struct eb_e
 			eb_fake_rows++;
 			/* blocks of 7 rows, to exercise the caller's bookkeeping */
 			if (++k == 7 || (s + 1 == req->n_seqs && p + 2 == q->n_tokens)) {
-				struct eb_loglik_rows r = { k, seq, pos, NULL, lp, 259 };
+				struct eb_loglik_rows r = { k, seq, pos, NULL, lp, 259, 0 };
 				int ret = req->on_rows(req->ud, &r, err);
 
 				k = 0;
