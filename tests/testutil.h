@@ -23,4 +23,12 @@ int eb_test_main(Suite *s);
 /* Directory of the synthesized test models (tests built by synth_models.sh). */
 const char *eb_test_models_dir(void);
 
+struct sqlite3;
+
+/* The first column of the first row of `sql` as a number; NaN when none or NULL. */
+double eb_test_q(struct sqlite3 *db, const char *sql);
+
+/* The same as text (caller frees), or NULL. */
+char *eb_test_qs(struct sqlite3 *db, const char *sql);
+
 #endif
