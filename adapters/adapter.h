@@ -18,6 +18,7 @@ enum {
 	EB_CAP_TOKENIZE = 1 << 2,       /* text <-> tokens with the model's own tokenizer */
 	EB_CAP_SERVER_TIMINGS = 1 << 3, /* returns the backend's own timing figures */
 	EB_CAP_PROMPT_TOKENS = 1 << 4,  /* accepts a prompt given as token ids */
+	EB_CAP_LOGITS = 1 << 5,         /* loglik rows can carry full logits (protocol kld) */
 };
 
 /* Types of adapter (and sensor) options; the config validator checks values against them. */
@@ -113,6 +114,8 @@ struct eb_loglik_rows {
 				      * has only log-probabilities (then logp is set) */
 	const double *logp;          /* per row: log p(tokens[i + 1]), or NULL (then logits) */
 	size_t n_vocab;
+	size_t n_clamped;            /* rows whose logp is a server's stand-in for -inf (vLLM
+				      * clamps to -9999), kept as it came */
 };
 
 struct eb_loglik_req {
@@ -161,7 +164,9 @@ struct eb_adapter_ops {
 	/*
 	 * MAY (EB_CAP_LOGLIK): evaluates req->seqs and hands every wanted row to
 	 * req->on_rows (see struct eb_loglik_req). With EB_LOGLIK_LOGITS an adapter that
-	 * cannot return full logits fails with EB_EUNSUPPORTED.
+	 * cannot return full logits fails with EB_EUNSUPPORTED. A request without
+	 * sequences only checks that scoring can work here (a remote adapter asks its
+	 * server once): EB_EUNSUPPORTED, with the reason, when it cannot.
 	 */
 	int (*loglik)(void *state, const struct eb_loglik_req *req, struct eb_err *err);
 

@@ -426,6 +426,13 @@ int eb_http_json(struct eb_http *h, const char *path, const char *json_body, jso
 		 long *status, struct eb_err *err)
 {
 	struct eb_http_req rq = { .path = path, .json_body = json_body };
+
+	return eb_http_json_req(h, &rq, out, status, err);
+}
+
+int eb_http_json_req(struct eb_http *h, const struct eb_http_req *rq, json_t **out,
+		     long *status, struct eb_err *err)
+{
 	struct eb_http_res res;
 	json_error_t jerr;
 	struct eb_buf msg;
@@ -434,7 +441,7 @@ int eb_http_json(struct eb_http *h, const char *path, const char *json_body, jso
 	*out = NULL;
 	eb_http_res_init(&res);
 	eb_buf_init(&msg, 0);
-	ret = eb_http_request(h, &rq, &res, err);
+	ret = eb_http_request(h, rq, &res, err);
 	if (status)
 		*status = res.status;
 	if (ret)

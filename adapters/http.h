@@ -136,6 +136,10 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 int eb_http_json(struct eb_http *h, const char *path, const char *json_body, json_t **out,
 		 long *status, struct eb_err *err);
 
+/* eb_http_json() for a request with more settings (stop, timeout); rq->on_body must be NULL. */
+int eb_http_json_req(struct eb_http *h, const struct eb_http_req *rq, json_t **out,
+		     long *status, struct eb_err *err);
+
 /*
  * Writes at most `max` bytes of `data` into `b` with control characters (newlines
  * included) turned into spaces, and "..." when cut: for quoting bodies in messages.

@@ -504,6 +504,7 @@ static int eb_ll_decode(struct eb_ll *ll, struct eb_ll_slot *slots, size_t n_slo
 	rows.logits = ll->row_logits;
 	rows.logp = NULL;
 	rows.n_vocab = (size_t)ll->L->n_vocab;
+	rows.n_clamped = 0;
 	return req->on_rows(req->ud, &rows, err);
 }
 
@@ -863,7 +864,7 @@ const struct eb_adapter_ops eb_adapter_llamacpp = {
 	.abi = EB_ADAPTER_ABI,
 #ifdef EB_HAVE_LLAMA
 	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_PROMPT_TOKENS | EB_CAP_SERVER_TIMINGS |
-		EB_CAP_LOGLIK,
+		EB_CAP_LOGLIK | EB_CAP_LOGITS,
 #else
 	.caps = EB_CAP_STREAM | EB_CAP_PROMPT_TOKENS,
 #endif

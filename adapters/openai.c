@@ -1,4 +1,4 @@
-/* openai.c: the OpenAI-compatible adapter (llama-server, vLLM, TensorRT-LLM, ...): streamed /v1/completions or /v1/chat/completions. */
+/* openai.c: the OpenAI-compatible adapter (llama-server, vLLM, TensorRT-LLM, ...): streamed /v1/completions or /v1/chat/completions, and scoring by echoed prompt log-probs. */
 #include "adapter.h"
 #include "http.h"
 #include "oai_stream.h"
@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char *const eb_openai_endpoints[] = { "completions", "chat", NULL };
-static const char *const eb_openai_tok_modes[] = { "auto", "on", "off", NULL };
+static const char *const eb_openai_modes[] = { "auto", "on", "off", NULL };
 
 static const struct eb_opt eb_openai_opts[] = {
 	EB_HTTP_OPTIONS("http://127.0.0.1:8080"),
@@ -20,7 +20,7 @@ static const struct eb_opt eb_openai_opts[] = {
 	  "adds tokens)" },
 	{ "model", EB_OPT_STR, NULL, 1, 0, NULL,
 	  "model name sent to the server; default: the variant's model_name" },
-	{ "tokenize", EB_OPT_STR, "auto", 1, 0, eb_openai_tok_modes,
+	{ "tokenize", EB_OPT_STR, "auto", 1, 0, eb_openai_modes,
 	  "prompts of exact token length through the server's /tokenize and /detokenize "
 	  "(llama-server, vLLM): auto = when the server has them (probed once at open), on = "
 	  "required, off = never" },
@@ -38,6 +38,19 @@ static const struct eb_opt eb_openai_opts[] = {
 	{ "timings_per_token", EB_OPT_BOOL, "false", 1, 0, NULL,
 	  "ask llama-server for timings in every chunk, which tells how many tokens each "
 	  "chunk carried" },
+	{ "prompt_logprobs", EB_OPT_STR, "auto", 1, 0, eb_openai_modes,
+	  "accuracy scoring by POST /v1/completions with token-id prompts, echo: true and "
+	  "logprobs (vLLM semantics: the prompt's log-probs come back, the first null): auto = "
+	  "ask the server once with a tiny request and skip accuracy cells when it has none "
+	  "(llama-server, Ollama), on = assume it has them (a response without fails the cell), "
+	  "off = skip accuracy cells" },
+	{ "echo_max_tokens", EB_OPT_INT, "1", 0, 1, NULL,
+	  "max_tokens of a scoring request: 1 as lm-eval sends it (any vLLM version; a "
+	  "sequence must leave room for one token in max_model_len), 0 for the prompt's "
+	  "log-probs alone (newer vLLM)" },
+	{ "loglik_batch", EB_OPT_INT, "8", 1, 256, NULL,
+	  "sequences per scoring request (a list of prompts); a request also stops at 32768 "
+	  "tokens, and a longer sequence goes alone" },
 	{ NULL },
 };
 
@@ -45,6 +58,10 @@ static const struct eb_opt eb_openai_opts[] = {
 #define EB_OPENAI_HEAD 256
 /* describe() must not hang a cell on a server that is slow to answer side requests. */
 #define EB_OPENAI_DESCRIBE_MS 5000
+/* Tokens of one scoring request, unless a single sequence is longer. */
+#define EB_OPENAI_ECHO_TOKENS 32768
+/* vLLM's stand-in for a log-probability of -inf (JSON has no infinities). */
+#define EB_OPENAI_LOGP_CLAMP (-9999.0)
 
 struct eb_openai {
 	struct eb_http http;
@@ -57,6 +74,10 @@ struct eb_openai {
 	int32_t *prefix;        /* tokens the server puts before any text (BOS), or NULL */
 	size_t n_prefix;
 	int strip_space;        /* /detokenize keeps the space its tokenizer adds in front */
+	const char *plp_mode;   /* prompt_logprobs option */
+	int plp;                /* 0 not asked yet, 1 returns prompt log-probs, -1 does not */
+	char *plp_why;          /* with plp -1: the reason, for every later request */
+	int echo_max_tokens, loglik_batch;
 };
 
 static void eb_openai_close(void *state)
@@ -68,6 +89,7 @@ static void eb_openai_close(void *state)
 	eb_http_release(&S->http);
 	free(S->model);
 	free(S->prefix);
+	free(S->plp_why);
 	free(S);
 }
 
@@ -227,6 +249,9 @@ static int eb_openai_open(const struct eb_adapter_args *a, void **state, struct 
 	S->no_cache_prompt = eb_opt_bool(a->options, T, "no_cache_prompt", 1);
 	S->timings_per_token = eb_opt_bool(a->options, T, "timings_per_token", 0);
 	S->tok_mode = eb_opt_str(a->options, T, "tokenize", "auto");
+	S->plp_mode = eb_opt_str(a->options, T, "prompt_logprobs", "auto");
+	S->echo_max_tokens = (int)eb_opt_int(a->options, T, "echo_max_tokens", 1);
+	S->loglik_batch = (int)eb_opt_int(a->options, T, "loglik_batch", 8);
 	if (strcmp(S->tok_mode, "off") != 0) {
 		ret = eb_openai_probe_tokenize(S, err);
 		if (ret) {
@@ -507,6 +532,11 @@ static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
 	if (S->model)
 		json_object_set_new(out, "model", json_string(S->model));
 	json_object_set_new(out, "tokenize", json_string(S->have_tokenize ? "server" : "none"));
+	/* the one token the server's tokenizer puts before any text is its BOS */
+	if (S->have_tokenize && S->n_prefix == 1) {
+		json_object_set_new(out, "bos_token", json_integer(S->prefix[0]));
+		json_object_set_new(out, "add_bos", json_true());
+	}
 	json_object_set_new(out, "request_fields",
 			    json_pack("{s:b, s:b, s:b, s:b, s:b}", "include_usage",
 				      S->include_usage, "ignore_eos", S->ignore_eos, "min_tokens",
@@ -559,6 +589,303 @@ static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
 	return 0;
 }
 
+/* --- scoring: prompt log-probs echoed by /v1/completions (vLLM semantics) ----------- */
+
+/* The body of a scoring request; `prompt` is stolen. */
+static char *eb_openai_echo_body(const struct eb_openai *S, json_t *prompt)
+{
+	json_t *b = json_object();
+	char *js;
+
+	if (S->model)
+		json_object_set_new(b, "model", json_string(S->model));
+	json_object_set_new(b, "prompt", prompt);
+	json_object_set_new(b, "echo", json_true());
+	json_object_set_new(b, "logprobs", json_integer(1));
+	json_object_set_new(b, "max_tokens", json_integer(S->echo_max_tokens));
+	json_object_set_new(b, "temperature", json_real(0));
+	js = json_dumps(b, JSON_COMPACT);
+	json_decref(b);
+	return js;
+}
+
+static json_t *eb_openai_token_array(const int32_t *t, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(t[i]));
+	return a;
+}
+
+/*
+ * The echoed log-probs of one choice for a prompt of n_sent tokens (0: a text prompt of
+ * unknown length, then at least 2): "logprobs.token_logprobs" holds one entry per prompt
+ * token, the first null (nothing predicts it), then up to max_tokens generated ones.
+ * Every prompt entry after the first must be a number. *tl is borrowed from `choice`.
+ */
+static int eb_openai_echo_lp(const struct eb_openai *S, const json_t *choice, size_t n_sent,
+			     const json_t **tl, struct eb_err *err)
+{
+	const json_t *lp = json_object_get(choice, "logprobs");
+	const json_t *a = json_object_get(lp, "token_logprobs");
+	const json_t *toks = json_object_get(lp, "tokens");
+	size_t len, n_prompt;
+
+	if (!json_is_object(lp))
+		return eb_err_set(err, EB_EPROTO, "no \"logprobs\" object");
+	if (!json_is_array(a))
+		return eb_err_set(err, EB_EPROTO, "\"logprobs\" has no \"token_logprobs\" array");
+	len = json_array_size(a);
+	if (!n_sent && len < 2)
+		return eb_err_set(err, EB_EPROTO, "\"token_logprobs\" has %zu entries: the prompt "
+						  "was not echoed", len);
+	if (n_sent && (len < n_sent || len > n_sent + (size_t)S->echo_max_tokens))
+		return eb_err_set(err, EB_EPROTO,
+				  "\"token_logprobs\" has %zu entries for a prompt of %zu tokens "
+				  "sent with max_tokens %d: the prompt was not echoed as sent",
+				  len, n_sent, S->echo_max_tokens);
+	if (toks && (!json_is_array(toks) || json_array_size(toks) != len))
+		return eb_err_set(err, EB_EPROTO,
+				  "\"tokens\" has %zu entries and \"token_logprobs\" %zu",
+				  json_array_size(toks), len);
+	if (!json_is_null(json_array_get(a, 0)))
+		return eb_err_set(err, EB_EPROTO,
+				  "\"token_logprobs\"[0] is not null: the first prompt token has no "
+				  "prediction, so the entries would be misaligned");
+	n_prompt = n_sent ? n_sent : 2;
+	for (size_t i = 1; i < n_prompt; i++)
+		if (!json_is_number(json_array_get(a, i)))
+			return eb_err_set(err, EB_EPROTO, "\"token_logprobs\"[%zu] is not a number",
+					  i);
+	*tl = a;
+	return 0;
+}
+
+/*
+ * Asks the server once (prompt_logprobs: auto) whether it returns prompt log-probs: one
+ * tiny echo request, as token ids when the server tokenizes. Unreachable or HTTP 401/403:
+ * that error. Another HTTP error or an answer without them: EB_EUNSUPPORTED with the
+ * reason, remembered for the adapter's life.
+ */
+static int eb_openai_plp_probe(struct eb_openai *S, volatile int *stop, struct eb_err *err)
+{
+	struct eb_http_req rq = { .path = "/v1/completions", .stop = stop };
+	struct eb_err perr;
+	const json_t *tl;
+	json_t *resp = NULL, *prompt;
+	int32_t *t = NULL;
+	size_t n = 0;
+	long status = 0;
+	char *js;
+	int ret;
+
+	if (S->plp > 0)
+		return 0;
+	if (S->plp < 0)
+		return eb_err_set(err, EB_EUNSUPPORTED, "%s", S->plp_why);
+	if (strcmp(S->plp_mode, "on") == 0) {
+		S->plp = 1;
+		return 0;
+	}
+	if (strcmp(S->plp_mode, "off") == 0) {
+		S->plp = -1;
+		S->plp_why = eb_xstrdup("openai: prompt_logprobs is \"off\" for this target, so "
+					"it scores no log-likelihoods");
+		return eb_err_set(err, EB_EUNSUPPORTED, "%s", S->plp_why);
+	}
+	if (S->have_tokenize && eb_openai_tokenize_raw(S, "Hello world", 1, &t, &n, &perr) == 0 &&
+	    n >= 2) {
+		prompt = eb_openai_token_array(t, n);
+	} else {
+		prompt = json_string("Hello world");
+		n = 0;
+	}
+	free(t);
+	js = eb_openai_echo_body(S, prompt);
+	rq.json_body = js;
+	ret = eb_http_json_req(&S->http, &rq, &resp, &status, &perr);
+	free(js);
+	/* unreachable, or refused for want of a key: that is an error, not a capability */
+	if (eb_openai_unreachable(ret) || status == 401 || status == 403) {
+		json_decref(resp);
+		*err = perr;
+		return ret;
+	}
+	if (!ret) {
+		const json_t *choices = json_object_get(resp, "choices");
+
+		if (!json_is_array(choices) || json_array_size(choices) != 1)
+			ret = eb_err_set(&perr, EB_EPROTO, "no \"choices\" array of one choice");
+		else
+			ret = eb_openai_echo_lp(S, json_array_get(choices, 0), n, &tl, &perr);
+	}
+	json_decref(resp);
+	if (!ret) {
+		S->plp = 1;
+		return 0;
+	}
+	{
+		struct eb_buf b;
+
+		eb_buf_init(&b, 0);
+		eb_buf_addf(&b, "openai: the server at '%s' did not return prompt log-probs for "
+				"echo + logprobs (scoring needs vLLM's semantics; prompt_logprobs: %s): "
+				"%s",
+			    S->http.base_url, S->plp_mode, perr.msg);
+		S->plp_why = eb_buf_detach(&b, NULL);
+	}
+	S->plp = -1;
+	return eb_err_set(err, EB_EUNSUPPORTED, "%s", S->plp_why);
+}
+
+/* Rows of one scoring request under way. */
+struct eb_openai_rows {
+	size_t *seq, *pos;
+	double *logp;
+	size_t n, alloc;
+};
+
+/*
+ * Sequences [k, e) in one request; their rows go to req->on_rows in sequence order.
+ * A response that does not match what was sent fails with EB_EPROTO.
+ */
+static int eb_openai_score(struct eb_openai *S, const struct eb_loglik_req *req, size_t k,
+			   size_t e, struct eb_openai_rows *R, struct eb_err *err)
+{
+	struct eb_http_req rq = { .path = "/v1/completions", .stop = req->stop };
+	struct eb_loglik_rows rows;
+	const json_t **tl = eb_xcalloc(e - k, sizeof(*tl));
+	const json_t *choices, *c, *usage;
+	json_t *prompts = json_array(), *resp = NULL;
+	size_t n_tok = 0, i, clamped = 0;
+	char *js, url[600];
+	int ret;
+
+	for (size_t j = k; j < e; j++) {
+		json_array_append_new(prompts, eb_openai_token_array(req->seqs[j].tokens,
+								     req->seqs[j].n_tokens));
+		n_tok += req->seqs[j].n_tokens;
+	}
+	js = eb_openai_echo_body(S, prompts);
+	rq.json_body = js;
+	snprintf(url, sizeof(url), "%s/v1/completions", S->http.base_url);
+	ret = eb_http_json_req(&S->http, &rq, &resp, NULL, err);
+	if (ret)
+		goto out;
+	choices = json_object_get(resp, "choices");
+	if (!json_is_array(choices) || json_array_size(choices) != e - k) {
+		ret = eb_err_set(err, EB_EPROTO,
+				 "openai: scoring response from '%s' has %zu choices for %zu prompts",
+				 url, json_is_array(choices) ? json_array_size(choices) : 0, e - k);
+		goto out;
+	}
+	json_array_foreach(choices, i, c) {
+		const json_t *ix = json_object_get(c, "index");
+		size_t at = json_is_integer(ix) ? (size_t)json_integer_value(ix) : i;
+		struct eb_err cerr;
+
+		if (!json_is_integer(ix) && ix) {
+			ret = eb_err_set(err, EB_EPROTO, "openai: scoring response from '%s': choice "
+							 "%zu has an \"index\" that is not an integer",
+					 url, i);
+			goto out;
+		}
+		if (at >= e - k || tl[at]) {
+			ret = eb_err_set(err, EB_EPROTO, "openai: scoring response from '%s': choice "
+							 "%zu has index %zu (%zu prompts were sent, each "
+							 "once)",
+					 url, i, at, e - k);
+			goto out;
+		}
+		if (eb_openai_echo_lp(S, c, req->seqs[k + at].n_tokens, &tl[at], &cerr)) {
+			ret = eb_err_set(err, EB_EPROTO,
+					 "openai: scoring response from '%s', choice %zu (sequence "
+					 "%zu, %zu tokens sent): %s",
+					 url, at, k + at, req->seqs[k + at].n_tokens, cerr.msg);
+			goto out;
+		}
+	}
+	usage = json_object_get(json_object_get(resp, "usage"), "prompt_tokens");
+	if (json_is_integer(usage) && (size_t)json_integer_value(usage) != n_tok) {
+		ret = eb_err_set(err, EB_EPROTO,
+				 "openai: scoring response from '%s' counts %lld prompt tokens; %zu "
+				 "were sent",
+				 url, (long long)json_integer_value(usage), n_tok);
+		goto out;
+	}
+	R->n = 0;
+	for (size_t j = k; j < e; j++) {
+		const struct eb_loglik_seq *q = &req->seqs[j];
+
+		if (R->n + q->n_tokens > R->alloc) {
+			R->alloc = R->n + q->n_tokens + R->alloc;
+			R->seq = eb_xrealloc(R->seq, R->alloc * sizeof(*R->seq));
+			R->pos = eb_xrealloc(R->pos, R->alloc * sizeof(*R->pos));
+			R->logp = eb_xrealloc(R->logp, R->alloc * sizeof(*R->logp));
+		}
+		for (size_t p = q->first; p + 1 < q->n_tokens; p++) {
+			double v = json_number_value(json_array_get(tl[j - k], p + 1));
+
+			clamped += v == EB_OPENAI_LOGP_CLAMP;
+			R->seq[R->n] = j;
+			R->pos[R->n] = p;
+			R->logp[R->n] = v;
+			R->n++;
+		}
+	}
+	memset(&rows, 0, sizeof(rows));
+	rows.n = R->n;
+	rows.seq = R->seq;
+	rows.pos = R->pos;
+	rows.logp = R->logp;
+	rows.n_clamped = clamped;
+	ret = req->on_rows(req->ud, &rows, err);
+out:
+	json_decref(resp);
+	free(js);
+	free(tl);
+	return ret;
+}
+
+static int eb_openai_loglik(void *state, const struct eb_loglik_req *req, struct eb_err *err)
+{
+	struct eb_openai *S = state;
+	struct eb_openai_rows R;
+	int ret;
+
+	if (req->flags & EB_LOGLIK_LOGITS)
+		return eb_err_set(err, EB_EUNSUPPORTED,
+				  "openai: a server returns log-probs of the given tokens, not the "
+				  "full logits protocol kld needs");
+	ret = eb_openai_plp_probe(S, req->stop, err);
+	if (ret || req->n_seqs == 0)
+		return ret;
+	for (size_t i = 0; i < req->n_seqs; i++)
+		if (req->seqs[i].n_tokens < 2 || req->seqs[i].first + 1 >= req->seqs[i].n_tokens)
+			return eb_err_set(err, EB_EINVAL,
+					  "openai: sequence %zu has %zu tokens and wants rows from "
+					  "position %zu",
+					  i, req->seqs[i].n_tokens, req->seqs[i].first);
+	memset(&R, 0, sizeof(R));
+	for (size_t k = 0, e; k < req->n_seqs && !ret; k = e) {
+		size_t n_tok = req->seqs[k].n_tokens;
+
+		for (e = k + 1; e < req->n_seqs && e - k < (size_t)S->loglik_batch &&
+				n_tok + req->seqs[e].n_tokens <= EB_OPENAI_ECHO_TOKENS;
+		     e++)
+			n_tok += req->seqs[e].n_tokens;
+		if (req->stop && *req->stop)
+			ret = eb_err_set(err, EB_EINTR, "openai: interrupted");
+		else
+			ret = eb_openai_score(S, req, k, e, &R, err);
+	}
+	free(R.seq);
+	free(R.pos);
+	free(R.logp);
+	return ret;
+}
+
 static const char *eb_openai_unavailable(void)
 {
 	return NULL;
@@ -567,15 +894,17 @@ static const char *eb_openai_unavailable(void)
 const struct eb_adapter_ops eb_adapter_openai = {
 	.name = "openai",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_SERVER_TIMINGS,
+	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_SERVER_TIMINGS | EB_CAP_LOGLIK,
 	.options = eb_openai_opts,
 	.help = "OpenAI-compatible server over HTTP (llama-server, vLLM, TensorRT-LLM, "
-		"TinyChat): streamed completions or chat completions",
+		"TinyChat): streamed completions or chat completions; scoring by echoed prompt "
+		"log-probs (vLLM)",
 	.unavailable_reason = eb_openai_unavailable,
 	.open = eb_openai_open,
 	.tokenize = eb_openai_tokenize,
 	.detokenize = eb_openai_detokenize,
 	.generate = eb_openai_generate,
+	.loglik = eb_openai_loglik,
 	.describe = eb_openai_describe,
 	.close = eb_openai_close,
 };

@@ -45,6 +45,9 @@ int eb_adapter_check(const struct eb_adapter_ops *ops, struct eb_err *err)
 				  name);
 	if ((ops->caps & EB_CAP_LOGLIK) && !ops->loglik)
 		return eb_err_set(err, EB_EINVAL, "adapter '%s': EB_CAP_LOGLIK needs loglik", name);
+	if ((ops->caps & EB_CAP_LOGITS) && !(ops->caps & EB_CAP_LOGLIK))
+		return eb_err_set(err, EB_EINVAL, "adapter '%s': EB_CAP_LOGITS needs EB_CAP_LOGLIK",
+				  name);
 	for (const struct eb_opt *o = ops->options; o->name; o++) {
 		if (!o->help)
 			return eb_err_set(err, EB_EINVAL, "adapter '%s': option '%s' has no help",

@@ -28,6 +28,8 @@ void eb_acc_result_release(struct eb_acc_result *r)
 	free(r->m);
 	if (r->params)
 		json_decref(r->params);
+	if (r->warnings)
+		json_decref(r->warnings);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -133,6 +135,9 @@ struct eb_acc {
 	int32_t *targets;
 	size_t buf_alloc;
 	size_t done, total;
+	size_t logp_rows;  /* rows that came as log p (a server's), not logits */
+	size_t n_clamped;  /* of them, the server's stand-in for -inf */
+	int unsupported;   /* an error came from a missing capability */
 	const char *unit, *metric;
 	double running;
 	uint64_t last_ns;
@@ -223,9 +228,11 @@ static int eb_acc_rows(void *ud, const struct eb_loglik_rows *r, struct eb_err *
 	for (size_t i = 0; i < r->n; i++)
 		A->targets[i] = A->seqs.seq[r->seq[i]].tokens[r->pos[i] + 1];
 	if (A->mode == EB_M_KLD_REF || A->mode == EB_M_KLD) {
-		if (!r->logits)
+		if (!r->logits) {
+			A->unsupported = 1;
 			return eb_err_set(err, EB_EUNSUPPORTED,
 					  "protocol kld needs full logits, which this adapter does not return");
+		}
 		/* the file holds rows chunk by chunk, position by position */
 		for (size_t i = 0; i < r->n; i++) {
 			const struct eb_loglik_seq *q = &A->seqs.seq[r->seq[i]];
@@ -265,6 +272,8 @@ static int eb_acc_rows(void *ud, const struct eb_loglik_rows *r, struct eb_err *
 		}
 	} else if (r->logp) {
 		memcpy(A->logp, r->logp, r->n * sizeof(*A->logp));
+		A->logp_rows += r->n;
+		A->n_clamped += r->n_clamped;
 	} else {
 		eb_acc_logp_rows(r->logits, A->targets, r->n, r->n_vocab, threads, A->logp);
 	}
@@ -286,6 +295,7 @@ static int eb_acc_score(struct eb_acc *A, const struct eb_adapter_ops *ops, void
 			unsigned flags, struct eb_err *err)
 {
 	struct eb_loglik_req req;
+	int ret;
 
 	eb_seqs_fix(&A->seqs);
 	A->seq_sum = eb_xcalloc(A->seqs.n + 1, sizeof(*A->seq_sum));
@@ -303,17 +313,28 @@ static int eb_acc_score(struct eb_acc *A, const struct eb_adapter_ops *ops, void
 	req.ud = A;
 	req.stop = A->env->stop;
 	eb_acc_progress(A, 1);
-	return ops->loglik(st, &req, err);
+	ret = ops->loglik(st, &req, err);
+	if (ret == EB_EUNSUPPORTED)
+		A->unsupported = 1;
+	return ret;
 }
 
 /* --- helpers ------------------------------------------------------------------------ */
 
-static int eb_acc_tokenize(const struct eb_adapter_ops *ops, void *st, const char *text,
-			   int add_special, int32_t **tok, size_t *n, struct eb_err *err)
+/* The adapter's tokenizer; a missing one (EB_EUNSUPPORTED) marks the task unsupported. */
+static int eb_acc_tokenize(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st,
+			   const char *text, int add_special, int32_t **tok, size_t *n,
+			   struct eb_err *err)
 {
+	int ret;
+
 	if (!ops->tokenize)
-		return eb_err_set(err, EB_EUNSUPPORTED, "adapter '%s' cannot tokenize", ops->name);
-	return ops->tokenize(st, text, add_special, tok, n, err);
+		ret = eb_err_set(err, EB_EUNSUPPORTED, "adapter '%s' cannot tokenize", ops->name);
+	else
+		ret = ops->tokenize(st, text, add_special, tok, n, err);
+	if (ret == EB_EUNSUPPORTED)
+		A->unsupported = 1;
+	return ret;
 }
 
 static long long eb_backend_int(const json_t *b, const char *key, long long def)
@@ -384,7 +405,7 @@ static int eb_acc_chunks(struct eb_acc *A, const struct eb_adapter_ops *ops, voi
 		return ret;
 	if (len && text[len - 1] == '\n')
 		text[--len] = '\0'; /* llama-perplexity -f drops one final newline */
-	ret = eb_acc_tokenize(ops, st, text, 1, &tok, &n_tok, err);
+	ret = eb_acc_tokenize(A, ops, st, text, 1, &tok, &n_tok, err);
 	if (ret)
 		goto out;
 	if (n_tok < 2 * n_ctx) {
@@ -604,7 +625,7 @@ static int eb_acc_wikitext_gptq(struct eb_acc *A, const struct eb_adapter_ops *o
 	if (ret)
 		return ret;
 	text = eb_wikitext_gptq_text(raw, len, &jlen);
-	ret = eb_acc_tokenize(ops, st, text, 1, &tok, &n_tok, err);
+	ret = eb_acc_tokenize(A, ops, st, text, 1, &tok, &n_tok, err);
 	if (ret)
 		goto out;
 	n_win = eb_min_limit(n_tok / seqlen, A->t->limit);
@@ -626,6 +647,7 @@ out:
 
 /* The sampler's view of C4: documents tokenized on first use and kept. */
 struct eb_c4_tok {
+	struct eb_acc *A;
 	const struct eb_adapter_ops *ops;
 	void *st;
 	const struct eb_docs *docs;
@@ -640,8 +662,8 @@ static int eb_c4_ntok(void *ud, size_t doc, size_t *n_tokens, struct eb_err *err
 	int ret;
 
 	if (!c->tok[doc]) {
-		ret = eb_acc_tokenize(c->ops, c->st, c->docs->doc[doc], 1, &c->tok[doc], &c->n[doc],
-				      err);
+		ret = eb_acc_tokenize(c->A, c->ops, c->st, c->docs->doc[doc], 1, &c->tok[doc],
+				      &c->n[doc], err);
 		if (ret)
 			return ret;
 		c->n_tokenized++;
@@ -654,7 +676,7 @@ static int eb_acc_c4_gptq(struct eb_acc *A, const struct eb_adapter_ops *ops, vo
 			  const char *path, struct eb_acc_result *res, struct eb_err *err)
 {
 	struct eb_docs docs;
-	struct eb_c4_tok c = { ops, st, &docs, NULL, NULL, 0 };
+	struct eb_c4_tok c = { A, ops, st, &docs, NULL, NULL, 0 };
 	struct eb_c4_window *win = NULL;
 	size_t seqlen = (size_t)A->t->seqlen, n_samples = (size_t)A->t->n_samples, n_win;
 	json_t *starts;
@@ -713,7 +735,7 @@ static int eb_acc_c4_new(struct eb_acc *A, const struct eb_adapter_ops *ops, voi
 			eb_buf_add(&b, " ", 1);
 		eb_buf_add(&b, docs.doc[i], docs.len[i]);
 	}
-	ret = eb_acc_tokenize(ops, st, b.buf, 1, &tok, &n_tok, err);
+	ret = eb_acc_tokenize(A, ops, st, b.buf, 1, &tok, &n_tok, err);
 	if (ret)
 		goto out;
 	keep = n_tok < (size_t)A->t->n_samples * seqlen ? n_tok : (size_t)A->t->n_samples * seqlen;
@@ -787,6 +809,7 @@ static int eb_acc_lmeval(struct eb_acc *A, const struct eb_adapter_ops *ops, voi
 	if (ret)
 		return ret;
 	if (prefix < 0) {
+		A->unsupported = 1;
 		ret = eb_err_set(err, EB_EUNSUPPORTED,
 				 "wikitext2-lmeval: the model has neither BOS nor EOS to start windows");
 		goto out;
@@ -805,7 +828,7 @@ static int eb_acc_lmeval(struct eb_acc *A, const struct eb_adapter_ops *ops, voi
 		/* words and bytes of the page before detokenization, as lm-eval counts them */
 		A->doc_words[d] = (double)eb_py_split_ws_count(pages.doc[d], pages.len[d]);
 		A->doc_bytes[d] = (double)pages.len[d];
-		ret = eb_acc_tokenize(ops, st, detok, 0, &tok, &n_tok, err);
+		ret = eb_acc_tokenize(A, ops, st, detok, 0, &tok, &n_tok, err);
 		free(detok);
 		if (ret)
 			goto out;
@@ -869,7 +892,7 @@ static int eb_acc_hellaswag(struct eb_acc *A, const struct eb_adapter_ops *ops, 
 		int32_t *ctx = NULL;
 		size_t n_ctx = 0;
 
-		ret = eb_acc_tokenize(ops, st, it->query, A->t->bos, &ctx, &n_ctx, err);
+		ret = eb_acc_tokenize(A, ops, st, it->query, A->t->bos, &ctx, &n_ctx, err);
 		free(ctx);
 		if (ret)
 			goto out;
@@ -880,7 +903,7 @@ static int eb_acc_hellaswag(struct eb_acc *A, const struct eb_adapter_ops *ops, 
 			eb_buf_reset(&b);
 			eb_buf_addstr(&b, it->query);
 			eb_buf_addstr(&b, it->cont[k]);
-			ret = eb_acc_tokenize(ops, st, b.buf, A->t->bos, &whole, &n_whole, err);
+			ret = eb_acc_tokenize(A, ops, st, b.buf, A->t->bos, &whole, &n_whole, err);
 			if (ret)
 				goto out;
 			cont = n_whole > n_ctx ? n_whole - n_ctx : 0;
@@ -918,6 +941,53 @@ out:
 	return ret;
 }
 
+/*
+ * Whether this adapter can score task t here at all, asked before any dataset is read:
+ * the loglik capability, full logits for kld, and the adapter's own answer to a request
+ * without sequences (a remote adapter asks its server whether it returns prompt
+ * log-probabilities).
+ */
+static int eb_acc_can_score(const struct eb_cfg_acc_task *t, const struct eb_adapter_ops *ops,
+			    void *st, const struct eb_acc_env *env, struct eb_err *err)
+{
+	struct eb_loglik_req probe;
+
+	if (!(ops->caps & EB_CAP_LOGLIK) || !ops->loglik)
+		return eb_err_set(err, EB_EUNSUPPORTED, "adapter '%s' cannot score log-likelihoods",
+				  ops->name);
+	if (strcmp(t->protocol, "kld") == 0 && !(ops->caps & EB_CAP_LOGITS))
+		return eb_err_set(err, EB_EUNSUPPORTED,
+				  "protocol kld needs full logits, which adapter '%s' does not "
+				  "return (it scores with log-probabilities of the given tokens only)",
+				  ops->name);
+	memset(&probe, 0, sizeof(probe));
+	probe.stop = env->stop;
+	return ops->loglik(st, &probe, err);
+}
+
+/*
+ * Log-probabilities a server clamped (vLLM writes -inf as -9999) are kept as they came,
+ * counted with the figures and warned about: the true values are lower still.
+ */
+static void eb_acc_clamped(const struct eb_acc *A, struct eb_acc_result *res)
+{
+	char msg[512];
+
+	if (A->logp_rows == 0)
+		return;
+	json_object_set_new(res->params, "logp_clamped", json_integer((json_int_t)A->n_clamped));
+	if (A->n_clamped == 0)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "%zu of %zu scored tokens came back as log p = -9999, the server's stand-in for "
+		 "-inf (vLLM's clamp); they are kept as -9999, so the true log-likelihood is "
+		 "lower (perplexity higher) than stored",
+		 A->n_clamped, A->logp_rows);
+	if (!res->warnings)
+		res->warnings = json_array();
+	json_array_append_new(res->warnings, json_string(msg));
+}
+
 void eb_acc_kld_path(const struct eb_cfg_acc_task *t, const struct eb_acc_env *env, char *buf,
 		     size_t n)
 {
@@ -942,9 +1012,11 @@ int eb_acc_run(const struct eb_cfg_acc_task *t, const struct eb_adapter_ops *ops
 	A.running = NAN;
 	res->params = json_deep_copy(t->params);
 	json_object_set_new(res->params, "task", json_string(t->task));
-	if (!(ops->caps & EB_CAP_LOGLIK) || !ops->loglik)
-		return eb_err_set(err, EB_EUNSUPPORTED, "adapter '%s' cannot score log-likelihoods",
-				  ops->name);
+	ret = eb_acc_can_score(t, ops, st, env, err);
+	if (ret) {
+		res->unsupported = ret == EB_EUNSUPPORTED;
+		return ret;
+	}
 	ret = eb_acc_dataset(t, res->params, path, sizeof(path), err);
 	if (ret)
 		return ret;
@@ -989,9 +1061,12 @@ int eb_acc_run(const struct eb_cfg_acc_task *t, const struct eb_adapter_ops *ops
 	} else {
 		ret = eb_err_set(err, EB_EINVAL, "unknown protocol '%s'", t->protocol);
 	}
-	if (!ret)
+	if (!ret) {
 		eb_acc_progress(&A, 1);
+		eb_acc_clamped(&A, res);
+	}
 out:
+	res->unsupported = ret != 0 && A.unsupported;
 	eb_seqs_release(&A.seqs);
 	eb_kld_release(&A.kld);
 	free(A.seq_sum);

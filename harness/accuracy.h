@@ -23,7 +23,10 @@ struct eb_acc_metric {
 struct eb_acc_result {
 	struct eb_acc_metric *m;
 	size_t n, alloc;
-	json_t *params; /* the task's parameters plus what was measured (dataset, counts) */
+	json_t *params;   /* the task's parameters plus what was measured (dataset, counts) */
+	json_t *warnings; /* array of strings for the cell's warnings, or NULL */
+	int unsupported;  /* eb_acc_run failed because the adapter, its server or the model
+			   * lacks what the protocol needs: the cell is skipped, err says why */
 };
 
 void eb_acc_result_release(struct eb_acc_result *r);
@@ -53,8 +56,12 @@ struct eb_acc_env {
  * (t->file, else the fetched one from `edgebench datasets`), tokenizes with the adapter,
  * scores under the protocol and fills `res`. For protocol kld the reference variant
  * (env->quant == env->kld_reference) writes the reference log-probabilities file and
- * every other variant compares with it. Errors name the dataset file and line where one
- * is at fault; EB_EINTR when env->stop was set.
+ * every other variant compares with it. Before any dataset is read the adapter is asked
+ * whether it can score here (a loglik request without sequences). Errors name the
+ * dataset file and line where one is at fault; EB_EINTR when env->stop was set; with
+ * res->unsupported set when something the protocol needs is missing (no loglik, no
+ * tokenizer, no full logits for kld, a server without prompt log-probs, a model without
+ * BOS or EOS for wikitext2-lmeval).
  */
 int eb_acc_run(const struct eb_cfg_acc_task *t, const struct eb_adapter_ops *ops, void *st,
 	       const struct eb_acc_env *env, struct eb_acc_result *res, struct eb_err *err);

@@ -237,12 +237,13 @@ int eb_cmd_adapters(int argc, char **argv)
 		printf("%s: %s\n  available: %s\n", a->name, a->help, why ? why : "yes");
 		if (eb_adapter_check(a, &err) != 0)
 			printf("  BROKEN: %s\n", err.msg);
-		printf("  capabilities:%s%s%s%s%s\n  options:\n",
+		printf("  capabilities:%s%s%s%s%s%s\n  options:\n",
 		       a->caps & EB_CAP_STREAM ? " stream" : "",
 		       a->caps & EB_CAP_TOKENIZE ? " tokenize" : "",
 		       a->caps & EB_CAP_PROMPT_TOKENS ? " prompt-tokens" : "",
 		       a->caps & EB_CAP_SERVER_TIMINGS ? " server-timings" : "",
-		       a->caps & EB_CAP_LOGLIK ? " loglik" : "");
+		       a->caps & EB_CAP_LOGLIK ? " loglik" : "",
+		       a->caps & EB_CAP_LOGITS ? " logits" : "");
 		for (const struct eb_opt *o = a->options; o->name; o++)
 			printf("    %-16s %-7s default %-8s %s\n", o->name, tn[o->type],
 			       o->def ? o->def : "-", o->help);

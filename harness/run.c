@@ -172,6 +172,7 @@ static int eb_accuracy(const struct eb_config *cfg, const struct eb_cell *cell,
 	const struct eb_cfg_target *tg = cell->target;
 	struct eb_acc_draw draw = { pg, cell->key, eb_clock_ns() };
 	char kld_dir[4096];
+	int rc;
 	struct eb_acc_env env = {
 		.target_id = tg->id,
 		.model_id = cell->model->id,
@@ -197,7 +198,12 @@ static int eb_accuracy(const struct eb_config *cfg, const struct eb_cell *cell,
 			      ? eb_opt_int(tg->options, ops->options, "n_batch", 0)
 			      : 0;
 	eb_progress_draw(pg, cell->key, "loading dataset", 0, 0, 0);
-	return eb_acc_run(cell->acc, ops, st, &env, &c->acc, err);
+	rc = eb_acc_run(cell->acc, ops, st, &env, &c->acc, err);
+	if (c->acc.warnings)
+		json_array_extend(c->warnings, c->acc.warnings);
+	/* what the adapter, its server or the model lacks skips the cell, with the reason */
+	c->skipped = rc && c->acc.unsupported;
+	return rc;
 }
 
 /* Why an accuracy cell cannot run here, or NULL. */
@@ -210,6 +216,11 @@ static const char *eb_accuracy_skip(const struct eb_config *cfg, const struct eb
 		return NULL;
 	if (!(ops->caps & EB_CAP_LOGLIK)) {
 		snprintf(buf, n, "adapter '%s' cannot score log-likelihoods (no loglik capability)",
+			 ops->name);
+		return buf;
+	}
+	if (strcmp(cell->acc->protocol, "kld") == 0 && !(ops->caps & EB_CAP_LOGITS)) {
+		snprintf(buf, n, "protocol kld needs full logits, which adapter '%s' does not return",
 			 ops->name);
 		return buf;
 	}
@@ -914,7 +925,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 		if (rc) {
 			c.error = eb_xstrdup(cerr.msg);
 			/* a failed backend is not reused by the next cell */
-			if (st) {
+			if (st && !c.skipped) {
 				open_ops->close(st);
 				st = NULL;
 				open_cell = NULL;

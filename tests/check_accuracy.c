@@ -76,7 +76,7 @@ static int eb_fake_loglik(void *st, const struct eb_loglik_req *req, struct eb_e
 			eb_fake_rows++;
 			/* blocks of 7 rows, to exercise the caller's bookkeeping */
 			if (++k == 7 || (s + 1 == req->n_seqs && p + 2 == q->n_tokens)) {
-				struct eb_loglik_rows r = { k, seq, pos, NULL, lp, 259 };
+				struct eb_loglik_rows r = { k, seq, pos, NULL, lp, 259, 0 };
 				int ret = req->on_rows(req->ud, &r, err);
 
 				k = 0;
@@ -390,32 +390,6 @@ static sqlite3 *eb_db(const char *path)
 	return db;
 }
 
-static double eb_q(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	double v = NAN;
-
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-		      sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static char *eb_qs(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-		      sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
 static void eb_run_ok(const char *cfg, const char *db)
 {
 	const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
@@ -468,9 +442,9 @@ START_TEST(wikitext2_llamacpp_matches_llama_perplexity)
 	snprintf(db, sizeof(db), "%s/ppl.db", eb_dir);
 	eb_run_ok(cfg, db);
 	h = eb_db(db);
-	ppl = eb_q(h, "SELECT value FROM accuracy WHERE metric='ppl'");
-	se = eb_q(h, "SELECT stderr FROM accuracy WHERE metric='ppl'");
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM accuracy WHERE metric='ppl' AND "
+	ppl = eb_test_q(h, "SELECT value FROM accuracy WHERE metric='ppl'");
+	se = eb_test_q(h, "SELECT stderr FROM accuracy WHERE metric='ppl'");
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy WHERE metric='ppl' AND "
 				    "protocol='wikitext2-llamacpp' AND task='wt' AND n=22*63"),
 			    1);
 	sqlite3_close(h);
@@ -511,19 +485,19 @@ START_TEST(kld_matches_llama_perplexity)
 	snprintf(db, sizeof(db), "%s/kld.db", eb_dir);
 	eb_run_ok(cfg, db);
 	h = eb_db(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 2);
-	ck_assert_double_eq(eb_q(h, "SELECT min(id) FROM cells WHERE quant='f16'"),
-			    eb_q(h, "SELECT min(id) FROM cells"));
-	kld = eb_q(h, "SELECT value FROM accuracy WHERE metric='kld_mean'");
-	top1 = eb_q(h, "SELECT value FROM accuracy WHERE metric='top1_agreement'");
-	ratio = eb_q(h, "SELECT value FROM accuracy WHERE metric='ppl_ratio'");
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 2);
+	ck_assert_double_eq(eb_test_q(h, "SELECT min(id) FROM cells WHERE quant='f16'"),
+			    eb_test_q(h, "SELECT min(id) FROM cells"));
+	kld = eb_test_q(h, "SELECT value FROM accuracy WHERE metric='kld_mean'");
+	top1 = eb_test_q(h, "SELECT value FROM accuracy WHERE metric='top1_agreement'");
+	ratio = eb_test_q(h, "SELECT value FROM accuracy WHERE metric='ppl_ratio'");
 	/* the reference file is referenced from the database, outside its tables */
-	ref = eb_qs(h, "SELECT json_extract(a.params_json, '$.reference_file') FROM accuracy a "
+	ref = eb_test_qs(h, "SELECT json_extract(a.params_json, '$.reference_file') FROM accuracy a "
 		       "JOIN cells c ON c.id=a.cell_id WHERE c.quant='f16' AND a.metric='ppl'");
 	ck_assert_ptr_nonnull(ref);
 	ck_assert_ptr_nonnull(strstr(ref, "kld.db.kld/cpu_tiny_f16_kld.kld"));
 	{
-		char *r2 = eb_qs(h, "SELECT json_extract(a.params_json, '$.reference_file') FROM "
+		char *r2 = eb_test_qs(h, "SELECT json_extract(a.params_json, '$.reference_file') FROM "
 				    "accuracy a JOIN cells c ON c.id=a.cell_id WHERE c.quant='q4_0' "
 				    "AND a.metric='kld_mean'");
 		ck_assert_str_eq(r2, ref);
@@ -628,9 +602,9 @@ START_TEST(hellaswag_real_model_independent)
 	snprintf(db, sizeof(db), "%s/hs.db", eb_dir);
 	eb_run_ok(cfg, db);
 	h = eb_db(db);
-	acc = eb_q(h, "SELECT value FROM accuracy WHERE metric='acc'");
-	acc_norm = eb_q(h, "SELECT value FROM accuracy WHERE metric='acc_norm'");
-	ck_assert_double_eq(eb_q(h, "SELECT n FROM accuracy WHERE metric='acc'"), 8);
+	acc = eb_test_q(h, "SELECT value FROM accuracy WHERE metric='acc'");
+	acc_norm = eb_test_q(h, "SELECT value FROM accuracy WHERE metric='acc_norm'");
+	ck_assert_double_eq(eb_test_q(h, "SELECT n FROM accuracy WHERE metric='acc'"), 8);
 	sqlite3_close(h);
 
 	/* the same items scored here without edgebench's scoring code: libllama, one
@@ -729,32 +703,32 @@ START_TEST(protocols_end_to_end_and_skip)
 		free(out);
 	}
 	h = eb_db(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE target='cpu' AND status='ok'"), 5);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE target='remote' AND "
-				    "status='skipped' AND error LIKE '%cannot score log-likelihoods%'"),
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE target='cpu' AND status='ok'"), 5);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE target='remote' AND "
+				    "status='skipped' AND error LIKE '%%cannot score log-likelihoods%%'"),
 			    5);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM runs WHERE status='ok'"), 1);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='ok'"), 1);
 	/* figures, each with its protocol and parameters */
-	ck_assert(eb_q(h, "SELECT value FROM accuracy WHERE task='gptq' AND metric='ppl'") > 1000);
-	ck_assert_double_eq(eb_q(h, "SELECT json_extract(params_json, '$.seqlen') FROM accuracy "
+	ck_assert(eb_test_q(h, "SELECT value FROM accuracy WHERE task='gptq' AND metric='ppl'") > 1000);
+	ck_assert_double_eq(eb_test_q(h, "SELECT json_extract(params_json, '$.seqlen') FROM accuracy "
 				    "WHERE task='gptq' AND metric='ppl'"),
 			    256);
-	ck_assert(eb_q(h, "SELECT json_extract(params_json, '$.n_windows') FROM accuracy WHERE "
+	ck_assert(eb_test_q(h, "SELECT json_extract(params_json, '$.n_windows') FROM accuracy WHERE "
 			  "task='gptq' AND metric='ppl'") >= 5);
-	ck_assert_double_eq(eb_q(h, "SELECT json_extract(params_json, '$.limit') FROM accuracy "
+	ck_assert_double_eq(eb_test_q(h, "SELECT json_extract(params_json, '$.limit') FROM accuracy "
 				    "WHERE task='lmeval' AND metric='word_perplexity'"),
 			    2);
-	ck_assert_double_eq(eb_q(h, "SELECT n FROM accuracy WHERE task='lmeval' AND "
+	ck_assert_double_eq(eb_test_q(h, "SELECT n FROM accuracy WHERE task='lmeval' AND "
 				    "metric='bits_per_byte'"),
 			    2);
-	ck_assert_double_eq(eb_q(h, "SELECT n FROM accuracy WHERE task='c4' AND metric='ppl'"), 8);
-	ck_assert_double_eq(eb_q(h, "SELECT n FROM accuracy WHERE task='c4new' AND metric='ppl'"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT n FROM accuracy WHERE task='hs' AND metric='acc_norm'"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM accuracy WHERE protocol IS NULL OR "
-				    "params_json NOT LIKE '%\"dataset_sha256\":%' OR "
+	ck_assert_double_eq(eb_test_q(h, "SELECT n FROM accuracy WHERE task='c4' AND metric='ppl'"), 8);
+	ck_assert_double_eq(eb_test_q(h, "SELECT n FROM accuracy WHERE task='c4new' AND metric='ppl'"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT n FROM accuracy WHERE task='hs' AND metric='acc_norm'"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy WHERE protocol IS NULL OR "
+				    "params_json NOT LIKE '%%\"dataset_sha256\":%%' OR "
 				    "json_extract(params_json, '$.protocol') <> protocol"),
 			    0);
-	s = eb_qs(h, "SELECT params_json FROM cells WHERE key='cpu/tiny/q4_0/accuracy/c4'");
+	s = eb_test_qs(h, "SELECT params_json FROM cells WHERE key='cpu/tiny/q4_0/accuracy/c4'");
 	ck_assert_msg(strstr(s, "\"protocol\":\"c4-gptq\"") && strstr(s, "\"n_samples\":8") &&
 			      strstr(s, "\"seed\":0"),
 		      "%s", s);
@@ -780,8 +754,8 @@ static void eb_start_and_wait(struct eb_proc *p, const char *cfg, const char *db
 			double ok = 0;
 
 			/* the file exists a moment before its tables do */
-			if (eb_q(h, "SELECT count(*) FROM sqlite_master WHERE name='cells'") > 0)
-				ok = eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'");
+			if (eb_test_q(h, "SELECT count(*) FROM sqlite_master WHERE name='cells'") > 0)
+				ok = eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'");
 			sqlite3_close(h);
 			if (ok >= ok_cells)
 				return;
@@ -823,10 +797,10 @@ START_TEST(interrupt_and_resume)
 	ck_assert_int_eq(eb_proc_kill(&p, SIGINT), 0);
 	ck_assert_int_eq(eb_proc_wait(&p), 3);
 	h = eb_db(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM runs WHERE status='interrupted'"), 1);
-	ck_assert(eb_q(h, "SELECT count(*) FROM cells WHERE status='pending'") >= 1);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='interrupted'"), 1);
+	ck_assert(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='pending'") >= 1);
 	/* an unfinished cell left no figures */
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM accuracy a JOIN cells c ON "
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy a JOIN cells c ON "
 				    "c.id=a.cell_id WHERE c.status<>'ok'"),
 			    0);
 	sqlite3_close(h);
@@ -838,9 +812,9 @@ START_TEST(interrupt_and_resume)
 		free(out);
 	}
 	h = eb_db(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM accuracy WHERE metric='ppl'"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(DISTINCT cell_id) FROM accuracy"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy WHERE metric='ppl'"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(DISTINCT cell_id) FROM accuracy"), 4);
 	sqlite3_close(h);
 }
 END_TEST

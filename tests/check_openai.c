@@ -559,6 +559,81 @@ START_TEST(through_the_run_loop)
 }
 END_TEST
 
+/*
+ * llama-server has no echoed prompt log-probs (it answers echo + logprobs with the
+ * generated token's only): its accuracy cells are stored as skipped with that reason,
+ * before any dataset is read, and the latency cell of the same run is measured.
+ */
+START_TEST(accuracy_skipped_without_prompt_logprobs)
+{
+	char dir[4096], cfg[8192], db[8192], want[512];
+	struct eb_buf b;
+	struct eb_err err;
+	sqlite3 *s;
+	sqlite3_stmt *q;
+	char *out = NULL;
+	int rc, skipped = 0;
+
+	eb_test_tmpdir("openai-acc", dir, sizeof(dir));
+	snprintf(cfg, sizeof(cfg), "%s/acc.json", dir);
+	snprintf(db, sizeof(db), "%s/out.db", dir);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"openai-acc\",\n"
+		    "  \"targets\": [ { \"id\": \"llama-server\", \"adapter\": \"openai\",\n"
+		    "     \"options\": { \"base_url\": \"http://127.0.0.1:%d\" } } ],\n"
+		    "  \"models\": [ { \"id\": \"tiny\", \"variants\": [\n"
+		    "     { \"quant\": \"q8_0\", \"model_name\": \"tiny\" } ] } ],\n"
+		    "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 4,\n"
+		    "     \"warmup\": 0, \"repetitions\": 1 },\n"
+		    "   \"accuracy\": { \"tasks\": [\n"
+		    "     { \"task\": \"hs\", \"protocol\": \"hellaswag\", \"file\": \"%s\" },\n"
+		    "     { \"task\": \"gptq\", \"protocol\": \"wikitext2-gptq\", \"file\": \"%s\",\n"
+		    "       \"seqlen\": 128 } ] } } }\n",
+		    eb_shared_port, EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl",
+		    EB_SOURCE_DIR "/datasets/samples/wiki.test.raw");
+	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_buf_release(&b);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_msg(rc == 0, "exit %d (skipped cells do not fail a run): %s", rc, out);
+	free(out);
+	snprintf(want, sizeof(want),
+		 "openai: the server at 'http://127.0.0.1:%d' did not return prompt log-probs for "
+		 "echo + logprobs (scoring needs vLLM's semantics; prompt_logprobs: auto): ",
+		 eb_shared_port);
+	ck_assert_int_eq(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(s, "SELECT workload, status, error FROM cells", -1, &q,
+					    NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *w = (const char *)sqlite3_column_text(q, 0);
+		const char *st = (const char *)sqlite3_column_text(q, 1);
+		const char *e = (const char *)sqlite3_column_text(q, 2);
+
+		if (strcmp(w, "accuracy") == 0) {
+			ck_assert_str_eq(st, "skipped");
+			ck_assert_msg(e && strncmp(e, want, strlen(want)) == 0, "'%s'", e);
+			fprintf(stderr, "check_openai: llama-server accuracy cell: %s\n", e);
+			skipped++;
+		} else {
+			ck_assert_msg(strcmp(st, "ok") == 0, "%s: %s", st, e ? e : "");
+		}
+	}
+	sqlite3_finalize(q);
+	ck_assert_int_eq(skipped, 2);
+	ck_assert_int_eq(sqlite3_prepare_v2(s, "SELECT count(*) FROM accuracy", -1, &q, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(s);
+}
+END_TEST
+
 /* Against a stand-in server: answers that are not event streams, and HTTP errors. */
 START_TEST(bad_answers_are_clear_errors)
 {
@@ -613,6 +688,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, chat_endpoint_and_fields);
 	tcase_add_test(tc, server_killed_mid_stream);
 	tcase_add_test(tc, through_the_run_loop);
+	tcase_add_test(tc, accuracy_skipped_without_prompt_logprobs);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stand-in server");
 	tcase_add_test(tc, bad_answers_are_clear_errors);

@@ -1,4 +1,4 @@
-/* mockhttp.h: a one-thread HTTP/1.1 server on 127.0.0.1:0 that replays recorded streams with known delays (header-only, for the remote adapter suites). */
+/* mockhttp.h: a one-thread HTTP/1.1 server on 127.0.0.1:0 that replays recorded streams with known delays, or answers through a test's handler (header-only, for the remote adapter suites). */
 #ifndef EB_MOCKHTTP_H
 #define EB_MOCKHTTP_H
 
@@ -28,6 +28,18 @@
  */
 enum { EB_MOCK_STREAM, EB_MOCK_500, EB_MOCK_HTML, EB_MOCK_JSON, EB_MOCK_ERRLINE, EB_MOCK_TRUNCATE };
 
+/* Largest request the mock reads (scoring requests carry whole token windows). */
+#define EB_MOCK_REQ_MAX ((size_t)16 << 20)
+
+struct eb_mock;
+
+/*
+ * A test's own answers: called first with each request's path and body (NUL-terminated);
+ * returns 1 when it answered on fd, 0 to let the built-in paths answer.
+ */
+typedef int (*eb_mock_handler)(struct eb_mock *m, int fd, const char *path, const char *body,
+			       size_t len);
+
 struct eb_mock {
 	int lfd;
 	int port;
@@ -41,6 +53,8 @@ struct eb_mock {
 	int repeat;          /* content lines (all but the last) are sent this many times */
 	int first_ms, gap_ms;
 	int show_404;        /* /api/show answers 404 (describe falls back to /api/tags) */
+	eb_mock_handler handle; /* NULL: only the built-in paths */
+	void *ud;            /* the handler's */
 	/* what came in */
 	char last_body[16384];
 	char last_path[256];
@@ -124,30 +138,38 @@ static __attribute__((unused)) void eb_mock_stream(struct eb_mock *m, int fd, ui
 
 static __attribute__((unused)) void eb_mock_serve(struct eb_mock *m, int fd)
 {
-	char req[32768];
-	size_t len = 0, body_len = 0;
-	char *hend = NULL, *cl;
+	size_t cap = 65536, len = 0, body_len = 0, hoff = 0;
+	char *req = eb_xmalloc(cap), *hend = NULL, *cl;
 	uint64_t t0;
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (;;) {
-		ssize_t n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
+		ssize_t n;
 
+		if (len + 1 >= cap) {
+			if (cap >= EB_MOCK_REQ_MAX)
+				goto out;
+			cap *= 2;
+			req = eb_xrealloc(req, cap);
+			if (hend)
+				hend = req + hoff;
+		}
+		n = recv(fd, req + len, cap - 1 - len, 0);
 		if (n <= 0)
-			return;
+			goto out;
 		len += (size_t)n;
 		req[len] = '\0';
-		if (!hend)
+		if (!hend) {
 			hend = strstr(req, "\r\n\r\n");
+			hoff = hend ? (size_t)(hend - req) : 0;
+		}
 		if (hend) {
 			cl = strcasestr(req, "\r\nContent-Length:");
 			body_len = cl && cl < hend ? strtoul(cl + 17, NULL, 10) : 0;
-			if (len >= (size_t)(hend + 4 - req) + body_len)
+			if (len >= hoff + 4 + body_len)
 				break;
 		}
-		if (len >= sizeof(req) - 1)
-			return;
 	}
 	t0 = eb_clock_ns();
 	pthread_mutex_lock(&m->mu);
@@ -162,6 +184,9 @@ static __attribute__((unused)) void eb_mock_serve(struct eb_mock *m, int fd)
 				 (int)strcspn(a + 17, "\r"), a + 17);
 	}
 	pthread_mutex_unlock(&m->mu);
+	hend[4 + body_len] = '\0';
+	if (m->handle && m->handle(m, fd, m->last_path, hend + 4, body_len))
+		goto out;
 	if (strcmp(m->last_path, "/api/version") == 0) {
 		eb_mock_respond(fd, "200 OK", "application/json", "{\"version\":\"0.12.6\"}");
 	} else if (strcmp(m->last_path, "/api/show") == 0) {
@@ -199,6 +224,8 @@ static __attribute__((unused)) void eb_mock_serve(struct eb_mock *m, int fd)
 	} else {
 		eb_mock_respond(fd, "404 Not Found", "text/plain", "404 page not found");
 	}
+out:
+	free(req);
 }
 
 static __attribute__((unused)) void *eb_mock_main(void *arg)
@@ -271,6 +298,7 @@ static __attribute__((unused)) void eb_mock_load(struct eb_mock *m, const char *
 	free(data);
 }
 
+/* Starts serving; `fixture` (NULL: none) is what the generation paths replay. */
 static __attribute__((unused)) void eb_mock_start(struct eb_mock *m, const char *fixture)
 {
 	memset(m, 0, sizeof(*m));
@@ -279,7 +307,8 @@ static __attribute__((unused)) void eb_mock_start(struct eb_mock *m, const char 
 	m->repeat = 1;
 	m->first_ms = 30;
 	m->gap_ms = 20;
-	eb_mock_load(m, fixture);
+	if (fixture)
+		eb_mock_load(m, fixture);
 	ck_assert_int_eq(pthread_create(&m->th, NULL, eb_mock_main, m), 0);
 }
 
