@@ -2,6 +2,8 @@
 #ifndef EB_CLI_H
 #define EB_CLI_H
 
+#include <stdint.h>
+
 /* Exit codes, documented in README and `edgebench --help`. */
 enum {
 	EB_EXIT_OK = 0,        /* every cell ok (or the command succeeded) */
@@ -26,5 +28,17 @@ int eb_cmd_sensors(int argc, char **argv);
 
 /* True when argv has -h or --help (before a "--"). */
 int eb_cli_wants_help(int argc, char **argv);
+
+/* --- the commands that read the database (cli_db.c); each prints its own error ---- */
+
+struct eb_store;
+enum eb_report_stat;
+
+/* Opens `db` read-only: 0, or -1 after "edgebench CMD: no database 'x'" or the error. */
+int eb_cli_open_db(const char *cmd, const char *db, struct eb_store *s);
+/* --run REF (ID, latest, latest~N, all = 0) into *run_id: 0, or -1 after the error. */
+int eb_cli_resolve_run(const char *cmd, struct eb_store *s, const char *run, int64_t *run_id);
+/* --stat median|mean: 0, or -1 after the error. */
+int eb_cli_parse_stat(const char *cmd, const char *arg, enum eb_report_stat *stat);
 
 #endif

@@ -76,14 +76,8 @@ static int eb_open_side(const char *arg, const char *db, struct eb_store *s, int
 			arg);
 		return -1;
 	}
-	if (access(path, F_OK) != 0) {
-		fprintf(stderr, "edgebench compare: no database '%s'\n", path);
+	if (eb_cli_open_db("compare", path, s))
 		return -1;
-	}
-	if (eb_store_open(s, path, 1, &err) != 0) {
-		fprintf(stderr, "edgebench compare: %s\n", err.msg);
-		return -1;
-	}
 	if (eb_rdata_resolve_run(s, ref, run_id, &err) != 0) {
 		fprintf(stderr, "edgebench compare: %s\n", err.msg);
 		eb_store_close(s);

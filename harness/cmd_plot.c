@@ -66,15 +66,8 @@ int eb_cmd_plot(int argc, char **argv)
 			o.out = optarg;
 			break;
 		case O_STAT:
-			if (strcmp(optarg, "median") == 0) {
-				o.stat = EB_STAT_MEDIAN;
-			} else if (strcmp(optarg, "mean") == 0) {
-				o.stat = EB_STAT_MEAN;
-			} else {
-				fprintf(stderr, "edgebench plot: unknown statistic '%s' (median, mean)\n",
-					optarg);
+			if (eb_cli_parse_stat("plot", optarg, &o.stat))
 				goto out;
-			}
 			break;
 		case O_TARGET:
 			eb_strlist_add_split(&targets, optarg);
@@ -107,18 +100,8 @@ int eb_cmd_plot(int argc, char **argv)
 			kind);
 		goto out;
 	}
-	if (access(db, F_OK) != 0) {
-		fprintf(stderr, "edgebench plot: no database '%s'\n", db);
+	if (eb_cli_open_db("plot", db, &s) || eb_cli_resolve_run("plot", &s, run, &o.sel.run_id))
 		goto out;
-	}
-	if (eb_store_open(&s, db, 1, &err) != 0) {
-		fprintf(stderr, "edgebench plot: %s\n", err.msg);
-		goto out;
-	}
-	if (strcmp(run, "all") != 0 && eb_rdata_resolve_run(&s, run, &o.sel.run_id, &err) != 0) {
-		fprintf(stderr, "edgebench plot: --run %s\n", err.msg);
-		goto out;
-	}
 	o.sel.targets = (const char *const *)targets.v;
 	o.sel.models = (const char *const *)models.v;
 	o.sel.quants = (const char *const *)quants.v;

@@ -51,21 +51,6 @@ static const char eb_report_usage[] =
 	"--no-plots. --output writes FILE (atomically) instead of standard output.\n"
 	"Default run: all.\n";
 
-static int eb_open_db(const char *cmd, const char *db, struct eb_store *s)
-{
-	struct eb_err err;
-
-	if (access(db, F_OK) != 0) {
-		fprintf(stderr, "edgebench %s: no database '%s'\n", cmd, db);
-		return -1;
-	}
-	if (eb_store_open(s, db, 1, &err) != 0) {
-		fprintf(stderr, "edgebench %s: %s\n", cmd, err.msg);
-		return -1;
-	}
-	return 0;
-}
-
 int eb_cmd_list(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -94,7 +79,7 @@ int eb_cmd_list(int argc, char **argv)
 		fputs(eb_list_usage, stderr);
 		return EB_EXIT_USAGE;
 	}
-	if (eb_open_db("list", db, &s))
+	if (eb_cli_open_db("list", db, &s))
 		return EB_EXIT_USAGE;
 	ret = eb_report_list(&s, stdout, &err);
 	if (ret)
@@ -187,15 +172,8 @@ int eb_cmd_report(int argc, char **argv)
 			}
 			break;
 		case O_STAT:
-			if (strcmp(optarg, "median") == 0) {
-				o.stat = EB_STAT_MEDIAN;
-			} else if (strcmp(optarg, "mean") == 0) {
-				o.stat = EB_STAT_MEAN;
-			} else {
-				fprintf(stderr, "edgebench report: unknown statistic '%s' (median, mean)\n",
-					optarg);
+			if (eb_cli_parse_stat("report", optarg, &o.stat))
 				goto out;
-			}
 			break;
 		case O_TARGET:
 			eb_strlist_add_split(&targets, optarg);
@@ -246,16 +224,10 @@ int eb_cmd_report(int argc, char **argv)
 				"(use --metric PAT to filter the others)\n");
 		goto out;
 	}
-	if (eb_open_db("report", db, &s))
+	if (eb_cli_open_db("report", db, &s))
 		goto out;
-	if (strcmp(run, "all") != 0) {
-		int r = eb_rdata_resolve_run(&s, run, &o.sel.run_id, &err);
-
-		if (r) {
-			fprintf(stderr, "edgebench report: --run %s\n", err.msg);
-			goto out;
-		}
-	}
+	if (eb_cli_resolve_run("report", &s, run, &o.sel.run_id))
+		goto out;
 	o.sel.targets = (const char *const *)targets.v;
 	o.sel.models = (const char *const *)models.v;
 	o.sel.quants = (const char *const *)quants.v;
