@@ -31,6 +31,36 @@ static int eb_load(const char *cmd, const char *path, struct eb_config *cfg)
 	return 0;
 }
 
+/* The sensors latency cells sample, and how (validate's last lines). */
+static void eb_print_power(FILE *f, const struct eb_config *cfg)
+{
+	const struct eb_power_opts *po = &cfg->power.opts;
+	const json_t *it;
+	size_t i;
+
+	if (!po->sensors) {
+		fprintf(f, "sensors: none (no power or energy figures)\n");
+		return;
+	}
+	fprintf(f, "sensors:");
+	json_array_foreach(po->sensors, i, it) {
+		const char *name = json_string_value(
+			json_object_get(json_object_get(it, "options"), "name"));
+		const char *kind = json_string_value(json_object_get(it, "kind"));
+
+		fprintf(f, "%s %s", i ? "," : "", kind);
+		if (name && strcmp(name, kind) != 0)
+			fprintf(f, " (%s)", name);
+	}
+	fprintf(f, "; every %u ms, idle baseline %g s", po->interval_ms, po->idle_s);
+	if (po->cooldown_s > 0)
+		fprintf(f, ", cool-down %g s", po->cooldown_s);
+	if (po->cooldown_zone)
+		fprintf(f, ", then until %s < %g C (at most %g s)", po->cooldown_zone,
+			po->cooldown_below_c, po->cooldown_timeout_s);
+	fprintf(f, "%s\n", cfg->power.store_samples ? "" : "; raw samples not stored");
+}
+
 static void eb_print_cells(FILE *f, const struct eb_plan *plan)
 {
 	for (size_t i = 0; i < plan->n; i++) {
@@ -198,6 +228,7 @@ int eb_cmd_validate(int argc, char **argv)
 	}
 	printf("%s: valid; %zu cells\n", argv[optind], plan.n);
 	eb_print_cells(stdout, &plan);
+	eb_print_power(stdout, &cfg);
 	eb_plan_release(&plan);
 	eb_config_release(&cfg);
 	return EB_EXIT_OK;

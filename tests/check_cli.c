@@ -92,8 +92,20 @@ START_TEST(validate_and_dry_run)
 		ck_assert_int_eq(eb_test_run(argv, &out), 0);
 		ck_assert_ptr_nonnull(strstr(out, "valid; 4 cells"));
 		ck_assert_ptr_nonnull(strstr(out, "cpu/m/q4_0/latency/p16-g8"));
+		ck_assert_ptr_nonnull(strstr(out, "\nsensors: none (no power or energy figures)\n"));
 		free(out);
 	}
+	eb_test_data("config/sensors_ok/config.json", path, sizeof(path));
+	{
+		const char *argv[] = { "edgebench", "validate", path, NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		ck_assert_msg(strstr(out, "\nsensors: hwmon, cmd; every 20 ms, idle baseline 2 s, then "
+					  "until cpu-thermal < 50 C (at most 600 s); raw samples not "
+					  "stored\n") != NULL,
+			      "%s", out);
+		free(out);
+	}
+	eb_test_data("config/good_minimal/config.json", path, sizeof(path));
 	eb_test_tmpdir("cli", dir, sizeof(dir));
 	snprintf(db, sizeof(db), "%s/never.db", dir);
 	{
