@@ -445,7 +445,7 @@ static double eb_fig(sqlite3 *h, const char *column, const char *model, const ch
 	snprintf(sql, sizeof(sql), "SELECT %s FROM accuracy a JOIN cells c ON c.id = a.cell_id "
 				   "WHERE c.model = '%s' AND a.task = '%s' AND a.metric = '%s'",
 		 column, model, task, metric);
-	return eb_test_q(h, sql);
+	return eb_test_q(h, "%s", sql);
 }
 
 #define EB_CLAMPED "json_extract(a.params_json, '$.logp_clamped')"
@@ -481,7 +481,7 @@ static void eb_check_figures(sqlite3 *h, const char *model)
 	snprintf(sql, sizeof(sql), "SELECT warnings_json FROM cells WHERE model = '%s' AND "
 				   "key LIKE '%%/gptq'",
 		 model);
-	s = eb_test_qs(h, sql);
+	s = eb_test_qs(h, "%s", sql);
 	snprintf(want, sizeof(want), "%zu of %zu scored tokens came back as log p = -9999",
 		 gptq.clamped, gptq.n * 255);
 	ck_assert_msg(s && strstr(s, want), "warnings %s lack '%s'", s ? s : "(none)", want);
@@ -565,7 +565,7 @@ START_TEST(fake_vllm_figures_skips_and_failures)
 			snprintf(sql, sizeof(sql), "SELECT error FROM cells WHERE model = '%s' AND "
 						   "key LIKE '%%/gptq' AND status = 'failed'",
 				 bad[i].model);
-			s = eb_test_qs(h, sql);
+			s = eb_test_qs(h, "%s", sql);
 			snprintf(want, sizeof(want),
 				 "openai: scoring response from 'http://127.0.0.1:%d/v1/completions', "
 				 "choice 0 (sequence 0, 256 tokens sent)",
@@ -576,7 +576,7 @@ START_TEST(fake_vllm_figures_skips_and_failures)
 			snprintf(sql, sizeof(sql), "SELECT count(*) FROM cells WHERE model = '%s' AND "
 						   "status = 'failed'",
 				 bad[i].model);
-			ck_assert_double_eq(eb_test_q(h, sql), 3);
+			ck_assert_double_eq(eb_test_q(h, "%s", sql), 3);
 		}
 	}
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy a JOIN cells c ON c.id = "
