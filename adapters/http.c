@@ -203,6 +203,32 @@ void eb_http_describe(const struct eb_http *h, json_t *out)
 		json_object_set_new(out, "libcurl", json_string(vi->version));
 }
 
+void eb_http_redact(const struct eb_http *h, char *msg)
+{
+	static const char pre[] = "Authorization: Bearer ";
+	const struct curl_slist *l = h->headers;
+	char out[EB_ERR_MSG_MAX];
+	const char *key = NULL, *p, *hit;
+	size_t klen, n = 0;
+
+	for (; l && !key; l = l->next)
+		if (strncmp(l->data, pre, sizeof(pre) - 1) == 0)
+			key = l->data + sizeof(pre) - 1;
+	if (!key || !*key || !strstr(msg, key))
+		return;
+	klen = strlen(key);
+	for (p = msg; (hit = strstr(p, key)) != NULL; p = hit + klen) {
+		n += (size_t)snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0, "%.*s[api key]",
+				      (int)(hit - p), p);
+		if (n >= sizeof(out))
+			break;
+	}
+	if (n < sizeof(out))
+		snprintf(out + n, sizeof(out) - n, "%s", p);
+	eb_strlcpy(msg, out, EB_ERR_MSG_MAX);
+	explicit_bzero(out, sizeof(out));
+}
+
 void eb_http_res_init(struct eb_http_res *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -399,8 +425,28 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	if (cc == CURLE_OK)
 		goto out;
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
-		ret = eb_err_set(err, EB_ETIMEOUT, "%s: %s '%s' timed out (%s)", h->who,
-				 c.got_byte ? "request to" : "no response from", res->url, why);
+		double secs = 0;
+
+		curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &secs);
+		if (c.got_byte)
+			ret = eb_err_set(err, EB_ETIMEOUT,
+					 "%s: the response from '%s' did not finish in %.1f s "
+					 "(timeout_s %g) after %zu body bytes: %s",
+					 h->who, res->url, secs, timeout_ms / 1000.0, res->n_body, why);
+		else
+			ret = eb_err_set(err, EB_ETIMEOUT,
+					 "%s: no response from '%s' in %.1f s (timeout_s %g, "
+					 "connect_timeout_s %g): %s",
+					 h->who, res->url, secs, timeout_ms / 1000.0,
+					 h->connect_ms / 1000.0, why);
+		goto out;
+	}
+	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE) {
+		ret = eb_err_set(err, EB_EIO,
+				 "%s: the TLS certificate of '%s' could not be verified: %s (name the "
+				 "server's CA with the ca_file option; insecure: true skips the check, "
+				 "and every cell records that)",
+				 h->who, res->url, why);
 		goto out;
 	}
 	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
@@ -413,6 +459,8 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 		ret = eb_err_set(err, EB_EIO, "%s: request to '%s' failed: %s (%d attempt%s)", h->who,
 				 res->url, why, res->attempts, res->attempts == 1 ? "" : "s");
 out:
+	if (ret)
+		eb_http_redact(h, err->msg);
 	/* the handle outlives this frame: leave no pointers to it behind */
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
@@ -444,6 +492,7 @@ int eb_http_json(struct eb_http *h, const char *path, const char *json_body, jso
 		eb_http_excerpt(&msg, res.body.buf, res.body.len, EB_HTTP_EXCERPT);
 		ret = eb_err_set(err, EB_EPARSE, "%s: invalid JSON from '%s' (%s): '%s'", h->who,
 				 res.url, jerr.text, msg.buf);
+		eb_http_redact(h, err->msg);
 	}
 out:
 	eb_buf_release(&msg);

@@ -137,6 +137,14 @@ int eb_http_json(struct eb_http *h, const char *path, const char *json_body, jso
 		 long *status, struct eb_err *err);
 
 /*
+ * Replaces every copy of the API key (the api_key_env value) in `msg`, an EB_ERR_MSG_MAX
+ * buffer, with "[api key]": for messages that quote what a server sent back, which may
+ * echo the request's Authorization header. eb_http_request() and eb_http_json() apply it
+ * to their own messages; adapters apply it to messages they build from response bytes.
+ */
+void eb_http_redact(const struct eb_http *h, char *msg);
+
+/*
  * Writes at most `max` bytes of `data` into `b` with control characters (newlines
  * included) turned into spaces, and "..." when cut: for quoting bodies in messages.
  */

@@ -259,6 +259,8 @@ static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct 
 		res->n_prompt = (int)sum->prompt_eval_count;
 	res->server = eb_ollama_server_json(S, sum);
 out:
+	if (ret) /* the messages above quote the server, which may echo the key */
+		eb_http_redact(&S->http, err->msg);
 	eb_ollama_stream_release(&g.st);
 	eb_http_res_release(&hr);
 	eb_buf_release(&g.head);

@@ -68,3 +68,34 @@ const char *eb_test_models_dir(void)
 
 	return d && *d ? d : EB_TEST_WORK "/../models";
 }
+
+static sqlite3_stmt *eb_test_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+		      sqlite3_errmsg(db));
+	return st;
+}
+
+long long eb_test_q_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = eb_test_prepare(db, sql);
+	long long v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+char *eb_test_q_str(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = eb_test_prepare(db, sql);
+	char *v = NULL;
+
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return v;
+}

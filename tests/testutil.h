@@ -3,6 +3,7 @@
 #define EB_TESTUTIL_H
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stddef.h>
 
 /* Path of a file under tests/data into buf; returns buf. */
@@ -22,5 +23,13 @@ int eb_test_main(Suite *s);
 
 /* Directory of the synthesized test models (tests built by synth_models.sh). */
 const char *eb_test_models_dir(void);
+
+/*
+ * The first column of the first row of `sql`: as an integer (-1 when there is no row),
+ * or as a malloc'd string the caller frees (NULL for no row or NULL). A statement that
+ * does not prepare fails the test.
+ */
+long long eb_test_q_int(sqlite3 *db, const char *sql);
+char *eb_test_q_str(sqlite3 *db, const char *sql);
 
 #endif
