@@ -123,6 +123,11 @@ int eb_cmd_run(int argc, char **argv)
 	}
 	o.db_path = db ? db : cfg.db ? cfg.db : EB_DEFAULT_DB;
 	o.progress = !o.quiet && isatty(2);
+	for (size_t i = 0; i < cfg.n_targets && !o.quiet; i++)
+		if (json_is_true(json_object_get(cfg.targets[i].options, "insecure")))
+			fprintf(stderr, "edgebench run: warning: target '%s' does not verify TLS "
+					"certificates (insecure: true); its cells record tls_verify: "
+					"false\n", cfg.targets[i].id);
 	rc = eb_db_check_writable(o.db_path, &err);
 	if (!rc)
 		rc = eb_run(&cfg, &plan, &o, &res, &err);
