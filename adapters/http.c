@@ -203,30 +203,69 @@ void eb_http_describe(const struct eb_http *h, json_t *out)
 		json_object_set_new(out, "libcurl", json_string(vi->version));
 }
 
-void eb_http_redact(const struct eb_http *h, char *msg)
+/* The API key held in the header list, or NULL. */
+static const char *eb_http_key(const struct eb_http *h)
 {
 	static const char pre[] = "Authorization: Bearer ";
-	const struct curl_slist *l = h->headers;
-	char out[EB_ERR_MSG_MAX];
-	const char *key = NULL, *p, *hit;
-	size_t klen, n = 0;
 
-	for (; l && !key; l = l->next)
-		if (strncmp(l->data, pre, sizeof(pre) - 1) == 0)
-			key = l->data + sizeof(pre) - 1;
-	if (!key || !*key || !strstr(msg, key))
-		return;
-	klen = strlen(key);
-	for (p = msg; (hit = strstr(p, key)) != NULL; p = hit + klen) {
-		n += (size_t)snprintf(out + n, n < sizeof(out) ? sizeof(out) - n : 0, "%.*s[api key]",
-				      (int)(hit - p), p);
-		if (n >= sizeof(out))
-			break;
+	for (const struct curl_slist *l = h->headers; l; l = l->next)
+		if (strncmp(l->data, pre, sizeof(pre) - 1) == 0 && l->data[sizeof(pre) - 1])
+			return l->data + sizeof(pre) - 1;
+	return NULL;
+}
+
+/*
+ * `data` into `out` with every copy of `key` as "[api key]", and so a start of it (4 bytes
+ * or more) that ends the data, as where a quote was cut short.
+ */
+static void eb_http_redact_into(const char *key, struct eb_buf *out, const char *data, size_t n)
+{
+	size_t klen = strlen(key), i = 0, from = 0;
+
+	while (i < n) {
+		size_t m = n - i < klen ? n - i : klen;
+
+		if ((m == klen || m >= 4) && memcmp(data + i, key, m) == 0) {
+			eb_buf_add(out, data + from, i - from);
+			eb_buf_addstr(out, "[api key]");
+			i += m;
+			from = i;
+		} else {
+			i++;
+		}
 	}
-	if (n < sizeof(out))
-		snprintf(out + n, sizeof(out) - n, "%s", p);
-	eb_strlcpy(msg, out, EB_ERR_MSG_MAX);
-	explicit_bzero(out, sizeof(out));
+	eb_buf_add(out, data + from, n - from);
+}
+
+void eb_http_redact(const struct eb_http *h, char *msg)
+{
+	const char *key = eb_http_key(h);
+	struct eb_buf b;
+
+	if (!key)
+		return;
+	eb_buf_init(&b, 0);
+	eb_http_redact_into(key, &b, msg, strlen(msg));
+	eb_strlcpy(msg, b.buf ? b.buf : "", EB_ERR_MSG_MAX);
+	explicit_bzero(b.buf, b.len);
+	eb_buf_release(&b);
+}
+
+void eb_http_quote(const struct eb_http *h, struct eb_buf *b, const char *data, size_t n,
+		   size_t max)
+{
+	const char *key = eb_http_key(h);
+	struct eb_buf clean;
+
+	if (!key) {
+		eb_http_excerpt(b, data, n, max);
+		return;
+	}
+	eb_buf_init(&clean, 0);
+	eb_http_redact_into(key, &clean, data, n);
+	eb_http_excerpt(b, clean.buf, clean.len, max);
+	explicit_bzero(clean.buf, clean.len);
+	eb_buf_release(&clean);
 }
 
 void eb_http_res_init(struct eb_http_res *res)
@@ -413,7 +452,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 		goto out;
 	}
 	if (res->status >= 300) {
-		eb_http_excerpt(&msg, res->body.buf, res->body.len, EB_HTTP_EXCERPT);
+		eb_http_quote(h, &msg, res->body.buf, res->body.len, EB_HTTP_EXCERPT);
 		if (res->body.len == 0)
 			ret = eb_err_set(err, EB_EADAPTER, "%s: HTTP %ld from %s (empty body)", h->who,
 					 res->status, res->url);
@@ -489,7 +528,7 @@ int eb_http_json(struct eb_http *h, const char *path, const char *json_body, jso
 		goto out;
 	*out = json_loadb(res.body.buf, res.body.len, JSON_DECODE_ANY, &jerr);
 	if (!*out) {
-		eb_http_excerpt(&msg, res.body.buf, res.body.len, EB_HTTP_EXCERPT);
+		eb_http_quote(h, &msg, res.body.buf, res.body.len, EB_HTTP_EXCERPT);
 		ret = eb_err_set(err, EB_EPARSE, "%s: invalid JSON from '%s' (%s): '%s'", h->who,
 				 res.url, jerr.text, msg.buf);
 		eb_http_redact(h, err->msg);

@@ -245,7 +245,7 @@ static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct 
 			goto out;
 		}
 		if (!sum->saw_done) {
-			eb_http_excerpt(&msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
+			eb_http_quote(&S->http, &msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
 			ret = eb_err_set(err, EB_EIO,
 					 "ollama: the stream from '%s' ended after %zu content chunks "
 					 "without \"done\": true (connection closed?); it began '%s'",

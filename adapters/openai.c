@@ -431,7 +431,7 @@ static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct 
 			goto out;
 		}
 		if (sum->n_events == 0) {
-			eb_http_excerpt(&msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
+			eb_http_quote(&S->http, &msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
 			ret = eb_err_set(err, EB_EPROTO,
 					 "openai: the response from '%s' is not an event stream: '%s'",
 					 hr.url, msg.buf);

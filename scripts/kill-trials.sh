@@ -5,8 +5,10 @@
 # LD_PRELOAD shim writes half of that write, then raises SIGKILL: a kill mid-commit or
 # mid-checkpoint, which a uniform moment almost never hits). After each kill:
 # PRAGMA integrity_check must say ok; `run --resume` (a plain run when the kill came before
-# the run was stored) must exit 0; every cell must be stored exactly once, ok, with all its
-# requests and token times; cells finished before the kill must not have run again.
+# the run was stored) must exit 0 — or, when the kill came after the run was marked ok
+# (while the database was being closed), exit 2 saying there is nothing to resume; every
+# cell must be stored exactly once, ok, with all its requests and token times; cells
+# finished before the kill must not have run again.
 # Prints where the kills landed and the failures; exit 1 on any failure.
 #   EB_BUILD_DIR=build     where edgebench was built
 #   EB_TEST_MODELS=DIR     the tiny models (default BUILD/tests/models; synthesized if missing)
@@ -106,7 +108,7 @@ read -r nwrites nbytes <"$work/count"
 echo "kill-trials: a full run takes $span s and makes $nwrites writes ($nbytes bytes) to its database files" >&2
 
 declare -A n
-for k in before mid-cell after finished w-commit w-checkpoint w-other integrity complete; do n[$k]=0; done
+for k in before mid-cell after after-ok finished t-commit w-commit w-checkpoint w-ok w-other integrity complete; do n[$k]=0; done
 failures=0 n_time=0 n_write=0
 for ((i = 1; i <= trials; i++)); do
   db=$work/db/t.db
@@ -138,7 +140,7 @@ for ((i = 1; i <= trials; i++)); do
     why="run exited $rc before the kill: $(tail -c 300 "$work/run.log")"
   fi
   # the state the kill left
-  runs=0 pending=0 okbefore=""
+  runs=0 pending=0 okbefore="" status=""
   if [ -f "$db" ]; then
     ic=$(q "$db" "PRAGMA integrity_check" 2>&1 || true)
     if [ "$ic" = "ok" ]; then
@@ -149,6 +151,7 @@ for ((i = 1; i <= trials; i++)); do
     runs=$(q "$db" "SELECT count(*) FROM runs" 2>/dev/null || echo 0)
     if [ "$runs" -gt 0 ]; then
       pending=$(q "$db" "SELECT $ncells - count(*) FROM cells WHERE status='ok'")
+      status=$(q "$db" "SELECT status FROM runs")
       okbefore=$(q "$db" "SELECT group_concat(key || '@' || finished_at, ' ') FROM cells WHERE status='ok'")
       # a cell that did not finish leaves nothing behind
       left=$(q "$db" "SELECT count(*) FROM requests r JOIN cells c ON c.id=r.cell_id WHERE c.status<>'ok'")
@@ -167,6 +170,8 @@ for ((i = 1; i <= trials; i++)); do
     landed=after
   fi
   [ "$kind" = time ] && n[$landed]=$((n[$landed] + 1))
+  [ "$kind" = time ] && [ "$unfinished" -gt 0 ] && n[t-commit]=$((n[t-commit] + 1))
+  [ "$kind" = time ] && [ "$landed" = after ] && [ "$status" = ok ] && n[after-ok]=$((n[after-ok] + 1))
   if [ "$kind" = write ]; then
     note=$(cat "$work/note" 2>/dev/null || echo "?")
     if [ "$unfinished" -gt 0 ]; then
@@ -175,13 +180,20 @@ for ((i = 1; i <= trials; i++)); do
     elif [ "$note" = "$db" ]; then
       landed="$landed, mid-checkpoint (writing the database file)"
       n[w-checkpoint]=$((n[w-checkpoint] + 1))
+      [ "$status" != ok ] || n[w-ok]=$((n[w-ok] + 1))
     else
       landed="$landed, writing ${note##*/}"
       n[w-other]=$((n[w-other] + 1))
     fi
   fi
-  # finish the run
-  if [ "$rc" -ne 0 ]; then
+  # finish the run: afresh when it was never stored; when the kill came after the run was
+  # marked ok (while closing the database), --resume must find nothing to do
+  if [ "$rc" -ne 0 ] && [ "$status" = ok ]; then
+    rrc=0
+    "$bin" run "$cfg" --db "$db" --resume --quiet >"$work/resume.log" 2>&1 || rrc=$?
+    [ "$rrc" -eq 2 ] && grep -q "no interrupted run of this config" "$work/resume.log" ||
+      why="${why:+$why; }run --resume of a finished run exited $rrc: $(tail -c 300 "$work/resume.log")"
+  elif [ "$rc" -ne 0 ]; then
     resume=--resume
     [ "$runs" -gt 0 ] || resume=""
     "$bin" run "$cfg" --db "$db" $resume --quiet >"$work/resume.log" 2>&1 ||
@@ -221,11 +233,12 @@ kill-trials: $trials trials of SIGKILL during a $ncells-cell run ($span s, $nwri
   $n_time at a uniform moment of the run:
     before the run was stored:                           ${n[before]}
     mid-cell (a cell running, earlier cells stored):     ${n[mid-cell]}
-    after the last cell was stored:                      ${n[after]}
+    after the last cell was stored:                      ${n[after]} (of which the run marked ok: ${n[after-ok]})
     run had already finished:                            ${n[finished]}
+    (of all these, mid-commit:                           ${n[t-commit]})
   $n_write inside a uniform random write to the database files:
     mid-commit (frames of an unfinished transaction):    ${n[w-commit]}
-    mid-checkpoint (writing the database file):          ${n[w-checkpoint]}
+    mid-checkpoint (writing the database file):          ${n[w-checkpoint]} (of which after the run was marked ok: ${n[w-ok]})
     other (WAL header, shared-memory index):             ${n[w-other]}
   integrity_check ok right after the kill:               ${n[integrity]}/$trials
   resumed to every cell stored exactly once:             ${n[complete]}/$trials

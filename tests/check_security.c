@@ -1,5 +1,6 @@
 /* ctest: labels=integration,serial timeout=180 */
 /* check_security.c: API keys never stored or printed, hostile names escaped in every report format, exec without a shell through the run loop, TLS verified unless turned off on purpose. */
+#include "../adapters/http.h"
 #include "../harness/eb_proc.h"
 #include "../harness/eb_util.h"
 #include "mockhttp.h"
@@ -268,6 +269,49 @@ START_TEST(echoed_key_is_redacted)
 }
 END_TEST
 
+/* The redaction itself: copies anywhere, a copy cut by the quote's limit, a cut-off start. */
+START_TEST(redaction_of_quotes)
+{
+	const struct eb_opt table[] = { EB_HTTP_OPTIONS("http://127.0.0.1"), { NULL } };
+	json_t *opts = json_pack("{s:s}", "api_key_env", "EB_TEST_SECRET_KEY");
+	char pad[256], want[512], msg[EB_ERR_MSG_MAX];
+	struct eb_http h;
+	struct eb_err err;
+	struct eb_buf b, in;
+
+	setenv("EB_TEST_SECRET_KEY", eb_secret, 1);
+	ck_assert_msg(eb_http_init(&h, "t", opts, table, &err) == 0, "%s", err.msg);
+	eb_buf_init(&b, 0);
+	eb_buf_init(&in, 0);
+	/* two copies and a start of one at the end */
+	eb_buf_addf(&in, "A%sB%s|%.10s", eb_secret, eb_secret, eb_secret);
+	eb_http_quote(&h, &b, in.buf, in.len, 200);
+	ck_assert_str_eq(b.buf, "A[api key]B[api key]|[api key]");
+	/* a copy that the 200-byte limit would cut in two */
+	memset(pad, 'x', 190);
+	pad[190] = '\0';
+	eb_buf_reset(&in);
+	eb_buf_reset(&b);
+	eb_buf_addf(&in, "%s%s}", pad, eb_secret);
+	eb_http_quote(&h, &b, in.buf, in.len, 200);
+	snprintf(want, sizeof(want), "%s[api key]}", pad);
+	ck_assert_str_eq(b.buf, want);
+	eb_buf_reset(&in);
+	eb_buf_reset(&b);
+	eb_buf_addf(&in, "%s%s%s}", pad, pad, eb_secret);
+	eb_http_quote(&h, &b, in.buf, in.len, 200);
+	ck_assert(!strstr(b.buf, "sk-e"));
+	/* a message that ends inside a copy */
+	snprintf(msg, sizeof(msg), "t: HTTP 401: 'Authorization: Bearer %.12s", eb_secret);
+	eb_http_redact(&h, msg);
+	ck_assert_str_eq(msg, "t: HTTP 401: 'Authorization: Bearer [api key]");
+	eb_buf_release(&b);
+	eb_buf_release(&in);
+	eb_http_release(&h);
+	json_decref(opts);
+}
+END_TEST
+
 /* --- hostile names ------------------------------------------------------------------- */
 
 /* Names a merged database may carry (a config's ids cannot): every character that means
@@ -514,6 +558,7 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, api_key_never_stored_or_printed);
 	tcase_add_test(tc, echoed_key_is_redacted);
+	tcase_add_test(tc, redaction_of_quotes);
 	tcase_add_test(tc, hostile_names_escaped);
 	tcase_add_test(tc, exec_run_without_shell);
 	tcase_add_test(tc, tls_verified_unless_turned_off);
