@@ -203,6 +203,71 @@ void eb_http_describe(const struct eb_http *h, json_t *out)
 		json_object_set_new(out, "libcurl", json_string(vi->version));
 }
 
+/* The API key held in the header list, or NULL. */
+static const char *eb_http_key(const struct eb_http *h)
+{
+	static const char pre[] = "Authorization: Bearer ";
+
+	for (const struct curl_slist *l = h->headers; l; l = l->next)
+		if (strncmp(l->data, pre, sizeof(pre) - 1) == 0 && l->data[sizeof(pre) - 1])
+			return l->data + sizeof(pre) - 1;
+	return NULL;
+}
+
+/*
+ * `data` into `out` with every copy of `key` as "[api key]", and so a start of it (4 bytes
+ * or more) that ends the data, as where a quote was cut short.
+ */
+static void eb_http_redact_into(const char *key, struct eb_buf *out, const char *data, size_t n)
+{
+	size_t klen = strlen(key), i = 0, from = 0;
+
+	while (i < n) {
+		size_t m = n - i < klen ? n - i : klen;
+
+		if ((m == klen || m >= 4) && memcmp(data + i, key, m) == 0) {
+			eb_buf_add(out, data + from, i - from);
+			eb_buf_addstr(out, "[api key]");
+			i += m;
+			from = i;
+		} else {
+			i++;
+		}
+	}
+	eb_buf_add(out, data + from, n - from);
+}
+
+void eb_http_redact(const struct eb_http *h, char *msg)
+{
+	const char *key = eb_http_key(h);
+	struct eb_buf b;
+
+	if (!key)
+		return;
+	eb_buf_init(&b, 0);
+	eb_http_redact_into(key, &b, msg, strlen(msg));
+	eb_strlcpy(msg, b.buf ? b.buf : "", EB_ERR_MSG_MAX);
+	explicit_bzero(b.buf, b.len);
+	eb_buf_release(&b);
+}
+
+void eb_http_quote(const struct eb_http *h, struct eb_buf *b, const char *data, size_t n,
+		   size_t max)
+{
+	const char *key = eb_http_key(h);
+	struct eb_buf clean;
+
+	if (!key) {
+		eb_http_excerpt(b, data, n, max);
+		return;
+	}
+	eb_buf_init(&clean, 0);
+	eb_http_redact_into(key, &clean, data, n);
+	eb_http_excerpt(b, clean.buf, clean.len, max);
+	explicit_bzero(clean.buf, clean.len);
+	eb_buf_release(&clean);
+}
+
 void eb_http_res_init(struct eb_http_res *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -387,7 +452,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 		goto out;
 	}
 	if (res->status >= 300) {
-		eb_http_excerpt(&msg, res->body.buf, res->body.len, EB_HTTP_EXCERPT);
+		eb_http_quote(h, &msg, res->body.buf, res->body.len, EB_HTTP_EXCERPT);
 		if (res->body.len == 0)
 			ret = eb_err_set(err, EB_EADAPTER, "%s: HTTP %ld from %s (empty body)", h->who,
 					 res->status, res->url);
@@ -399,8 +464,28 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	if (cc == CURLE_OK)
 		goto out;
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
-		ret = eb_err_set(err, EB_ETIMEOUT, "%s: %s '%s' timed out (%s)", h->who,
-				 c.got_byte ? "request to" : "no response from", res->url, why);
+		double secs = 0;
+
+		curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &secs);
+		if (c.got_byte)
+			ret = eb_err_set(err, EB_ETIMEOUT,
+					 "%s: the response from '%s' did not finish in %.1f s "
+					 "(timeout_s %g) after %zu body bytes: %s",
+					 h->who, res->url, secs, timeout_ms / 1000.0, res->n_body, why);
+		else
+			ret = eb_err_set(err, EB_ETIMEOUT,
+					 "%s: no response from '%s' in %.1f s (timeout_s %g, "
+					 "connect_timeout_s %g): %s",
+					 h->who, res->url, secs, timeout_ms / 1000.0,
+					 h->connect_ms / 1000.0, why);
+		goto out;
+	}
+	if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE) {
+		ret = eb_err_set(err, EB_EIO,
+				 "%s: the TLS certificate of '%s' could not be verified: %s (name the "
+				 "server's CA with the ca_file option; insecure: true skips the check, "
+				 "and every cell records that)",
+				 h->who, res->url, why);
 		goto out;
 	}
 	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
@@ -413,6 +498,8 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 		ret = eb_err_set(err, EB_EIO, "%s: request to '%s' failed: %s (%d attempt%s)", h->who,
 				 res->url, why, res->attempts, res->attempts == 1 ? "" : "s");
 out:
+	if (ret)
+		eb_http_redact(h, err->msg);
 	/* the handle outlives this frame: leave no pointers to it behind */
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
@@ -448,9 +535,10 @@ int eb_http_json_req(struct eb_http *h, const struct eb_http_req *rq, json_t **o
 		goto out;
 	*out = json_loadb(res.body.buf, res.body.len, JSON_DECODE_ANY, &jerr);
 	if (!*out) {
-		eb_http_excerpt(&msg, res.body.buf, res.body.len, EB_HTTP_EXCERPT);
+		eb_http_quote(h, &msg, res.body.buf, res.body.len, EB_HTTP_EXCERPT);
 		ret = eb_err_set(err, EB_EPARSE, "%s: invalid JSON from '%s' (%s): '%s'", h->who,
 				 res.url, jerr.text, msg.buf);
+		eb_http_redact(h, err->msg);
 	}
 out:
 	eb_buf_release(&msg);

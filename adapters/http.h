@@ -141,6 +141,19 @@ int eb_http_json_req(struct eb_http *h, const struct eb_http_req *rq, json_t **o
 		     long *status, struct eb_err *err);
 
 /*
+ * Replaces every copy of the API key (the api_key_env value) in `msg`, an EB_ERR_MSG_MAX
+ * buffer, with "[api key]", and so a start of the key (4 bytes or more) that ends it: for
+ * messages that quote what a server sent back, which may echo the request's Authorization
+ * header. eb_http_request() and eb_http_json() apply it to their own messages; adapters
+ * apply it to messages they build from response bytes.
+ */
+void eb_http_redact(const struct eb_http *h, char *msg);
+
+/* eb_http_excerpt() of `data` with the key redacted first, so a cut cannot split a copy. */
+void eb_http_quote(const struct eb_http *h, struct eb_buf *b, const char *data, size_t n,
+		   size_t max);
+
+/*
  * Writes at most `max` bytes of `data` into `b` with control characters (newlines
  * included) turned into spaces, and "..." when cut: for quoting bodies in messages.
  */

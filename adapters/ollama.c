@@ -245,7 +245,7 @@ static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct 
 			goto out;
 		}
 		if (!sum->saw_done) {
-			eb_http_excerpt(&msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
+			eb_http_quote(&S->http, &msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
 			ret = eb_err_set(err, EB_EIO,
 					 "ollama: the stream from '%s' ended after %zu content chunks "
 					 "without \"done\": true (connection closed?); it began '%s'",
@@ -259,6 +259,8 @@ static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct 
 		res->n_prompt = (int)sum->prompt_eval_count;
 	res->server = eb_ollama_server_json(S, sum);
 out:
+	if (ret) /* the messages above quote the server, which may echo the key */
+		eb_http_redact(&S->http, err->msg);
 	eb_ollama_stream_release(&g.st);
 	eb_http_res_release(&hr);
 	eb_buf_release(&g.head);

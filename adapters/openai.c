@@ -456,7 +456,7 @@ static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct 
 			goto out;
 		}
 		if (sum->n_events == 0) {
-			eb_http_excerpt(&msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
+			eb_http_quote(&S->http, &msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
 			ret = eb_err_set(err, EB_EPROTO,
 					 "openai: the response from '%s' is not an event stream: '%s'",
 					 hr.url, msg.buf);
@@ -480,6 +480,8 @@ static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct 
 		res->n_prompt = (int)eb_openai_timing(sum->timings, "prompt_n");
 	res->server = eb_openai_server_json(sum);
 out:
+	if (ret) /* the messages above quote the server, which may echo the key */
+		eb_http_redact(&S->http, err->msg);
 	if (ret && !res->server && sum->n_content_chunks)
 		res->server = eb_openai_server_json(sum);
 	eb_oai_stream_release(&g.st);

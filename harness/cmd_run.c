@@ -1,6 +1,7 @@
 /* cmd_run.c: `edgebench run | validate | list | report | adapters`. */
 #include "cli.h"
 #include "config.h"
+#include "dbpath.h"
 #include "eb_util.h"
 #include "plan.h"
 #include "run.h"
@@ -100,7 +101,7 @@ int eb_cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct eb_run_opts o = { 0 };
-	struct eb_run_result res;
+	struct eb_run_result res = { 0 };
 	struct eb_config cfg;
 	struct eb_plan plan;
 	struct eb_err err;
@@ -152,9 +153,24 @@ int eb_cmd_run(int argc, char **argv)
 	}
 	o.db_path = db ? db : cfg.db ? cfg.db : EB_DEFAULT_DB;
 	o.progress = !o.quiet && isatty(2);
-	rc = eb_run(&cfg, &plan, &o, &res, &err);
+	for (size_t i = 0; i < cfg.n_targets && !o.quiet; i++)
+		if (json_is_true(json_object_get(cfg.targets[i].options, "insecure")))
+			fprintf(stderr, "edgebench run: warning: target '%s' does not verify TLS "
+					"certificates (insecure: true); its cells record tls_verify: "
+					"false\n", cfg.targets[i].id);
+	rc = eb_db_check_writable(o.db_path, &err);
+	if (!rc)
+		rc = eb_run(&cfg, &plan, &o, &res, &err);
 	if (rc) {
 		fprintf(stderr, "edgebench run: %s\n", err.msg);
+		/* the database failed mid-run (a full disk): what is stored stays, resumable */
+		if (res.run_id > 0)
+			fprintf(stderr,
+				"edgebench run: run %lld stopped; every cell finished before this "
+				"error is stored (%zu in this session); once the database can be "
+				"written again, finish the run with: edgebench run %s --resume --db %s\n",
+				(long long)res.run_id, res.n_ok + res.n_failed + res.n_skipped,
+				argv[optind], o.db_path);
 		eb_plan_release(&plan);
 		eb_config_release(&cfg);
 		return EB_EXIT_USAGE;

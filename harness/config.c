@@ -333,15 +333,23 @@ static const char *eb_jtype_name(const json_t *j)
 	return "?";
 }
 
-static void eb_check_range(struct eb_vctx *v, const char *path, double x, double min, double max,
-			   int is_int)
+/* `val` (a number) against min..max, printed as given: a large integer is not rounded. */
+static void eb_check_range(struct eb_vctx *v, const char *path, const json_t *val, double min,
+			   double max, int is_int)
 {
-	if (min <= max && (x < min || x > max)) {
-		if (is_int)
-			eb_verr(v, path, 0, "%.17g is out of range %.0f..%.0f", x, min, max);
-		else
-			eb_verr(v, path, 0, "%.17g is out of range %g..%g", x, min, max);
-	}
+	double x = json_number_value(val);
+	char num[32];
+
+	if (min > max || (x >= min && x <= max))
+		return;
+	if (json_is_integer(val))
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(val));
+	else
+		snprintf(num, sizeof(num), "%.17g", x);
+	if (is_int)
+		eb_verr(v, path, 0, "%s is out of range %.0f..%.0f", num, min, max);
+	else
+		eb_verr(v, path, 0, "%s is out of range %g..%g", num, min, max);
 }
 
 static void eb_validate_obj(struct eb_vctx *v, const json_t *obj, const struct eb_key *keys,
@@ -350,7 +358,7 @@ static void eb_validate_obj(struct eb_vctx *v, const json_t *obj, const struct e
 static void eb_validate_val(struct eb_vctx *v, const json_t *val, const struct eb_key *k,
 			    const char *path)
 {
-	char sub[512];
+	char sub[4096]; /* long enough that long keys keep their line and column */
 	size_t i;
 	json_t *it;
 
@@ -365,13 +373,13 @@ static void eb_validate_val(struct eb_vctx *v, const json_t *val, const struct e
 		if (!json_is_integer(val))
 			eb_verr(v, path, 0, "expected an integer, got %s", eb_jtype_name(val));
 		else
-			eb_check_range(v, path, (double)json_integer_value(val), k->min, k->max, 1);
+			eb_check_range(v, path, val, k->min, k->max, 1);
 		return;
 	case K_NUM:
 		if (!json_is_number(val))
 			eb_verr(v, path, 0, "expected a number, got %s", eb_jtype_name(val));
 		else
-			eb_check_range(v, path, json_number_value(val), k->min, k->max, 0);
+			eb_check_range(v, path, val, k->min, k->max, 0);
 		return;
 	case K_BOOL:
 		if (!json_is_boolean(val))
@@ -410,8 +418,7 @@ static void eb_validate_val(struct eb_vctx *v, const json_t *val, const struct e
 					eb_verr(v, sub, 0, "expected an integer, got %s",
 						eb_jtype_name(it));
 				else
-					eb_check_range(v, sub, (double)json_integer_value(it),
-						       k->min, k->max, 1);
+					eb_check_range(v, sub, it, k->min, k->max, 1);
 			} else if (!json_is_string(it) || json_string_length(it) == 0) {
 				eb_verr(v, sub, 0, "expected a non-empty string, got %s",
 					eb_jtype_name(it));
@@ -428,7 +435,7 @@ static void eb_validate_obj(struct eb_vctx *v, const json_t *obj, const struct e
 	size_t nn = 0;
 	const char *key;
 	json_t *val;
-	char sub[512];
+	char sub[4096]; /* long enough that long keys keep their line and column */
 
 	for (const struct eb_key *k = keys; k->name && nn < 64; k++)
 		names[nn++] = k->name;
@@ -463,7 +470,7 @@ static void eb_validate_opts(struct eb_vctx *v, const json_t *opts,
 	size_t nn = 0;
 	const char *key;
 	json_t *val;
-	char sub[512];
+	char sub[4096]; /* long enough that long keys keep their line and column */
 
 	for (const struct eb_opt *o = ops->options; o->name && nn < 128; o++)
 		names[nn++] = o->name;
@@ -487,12 +494,12 @@ static void eb_validate_opts(struct eb_vctx *v, const json_t *opts,
 		case EB_OPT_INT:
 			ok = json_is_integer(val);
 			if (ok)
-				eb_check_range(v, sub, (double)json_integer_value(val), o->min, o->max, 1);
+				eb_check_range(v, sub, val, o->min, o->max, 1);
 			break;
 		case EB_OPT_NUM:
 			ok = json_is_number(val);
 			if (ok)
-				eb_check_range(v, sub, json_number_value(val), o->min, o->max, 0);
+				eb_check_range(v, sub, val, o->min, o->max, 0);
 			break;
 		case EB_OPT_BOOL:
 			ok = json_is_boolean(val);
@@ -725,6 +732,7 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_vctx *v, json_t *a
 				json_object_set_new(t->params, name, pv);
 		}
 		if (strcmp(t->protocol, "kld") == 0) {
+			snprintf(path, sizeof(path), "workloads.accuracy.tasks[%zu].protocol", i);
 			want_ref = 1;
 			if (!c->accuracy.kld_reference)
 				eb_verr(v, path, 0,
@@ -1013,7 +1021,18 @@ int eb_config_load(struct eb_config *c, const char *path, char **errors, struct 
 	eb_sha256_hex(c->text, len, c->sha256);
 	c->root = json_loadb(c->text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!c->root) {
-		eb_err_set(err, EB_ECONFIG, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+		const char *enc = eb_jsonpos_encoding(c->text, len);
+
+		/* the key: where a scan of the text up to the parser's stop broke off */
+		eb_jsonpos_scan(&v.pos, c->text, jerr.position < (int)len ? (size_t)jerr.position : len);
+		if (enc)
+			eb_err_set(err, EB_ECONFIG, "%s:1:1: %s", path, enc);
+		else
+			eb_err_set(err, EB_ECONFIG, "%s:%d:%d: %s%sinvalid JSON: %s", path,
+				   jerr.line, jerr.column > 0 ? jerr.column : 1,
+				   v.pos.fault_path ? v.pos.fault_path : "",
+				   v.pos.fault_path && *v.pos.fault_path ? ": " : "", jerr.text);
+		eb_jsonpos_release(&v.pos);
 		*errors = eb_xstrdup(err->msg);
 		return EB_ECONFIG;
 	}

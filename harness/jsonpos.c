@@ -82,10 +82,20 @@ static int eb_str(struct eb_scan *sc, struct eb_buf *out)
 
 static int eb_value(struct eb_scan *sc, const char *path, int kl, int kc, int depth);
 
+/* Records where a scan failed; the innermost caller (the first to fail) wins. */
+static int eb_fault(struct eb_scan *sc, const char *path)
+{
+	if (!sc->m->fault_path)
+		sc->m->fault_path = eb_xstrdup(path);
+	return -1;
+}
+
 static int eb_object(struct eb_scan *sc, const char *path, int depth)
 {
 	struct eb_buf key, sub;
 	int ret = -1;
+
+	/* sub: the member being read, else the one before it, else the object itself */
 
 	eb_buf_init(&key, 1 << 16);
 	eb_buf_init(&sub, 1 << 16);
@@ -105,15 +115,15 @@ static int eb_object(struct eb_scan *sc, const char *path, int depth)
 		eb_buf_reset(&key);
 		if (eb_str(sc, &key))
 			goto out;
-		eb_ws(sc);
-		if (eb_peek(sc) != ':')
-			goto out;
-		eb_adv(sc);
 		eb_buf_reset(&sub);
 		if (*path)
 			eb_buf_addf(&sub, "%s.%s", path, key.buf);
 		else
 			eb_buf_addstr(&sub, key.buf);
+		eb_ws(sc);
+		if (eb_peek(sc) != ':')
+			goto out;
+		eb_adv(sc);
 		if (eb_value(sc, sub.buf, kl, kc, depth + 1))
 			goto out;
 		eb_ws(sc);
@@ -128,6 +138,8 @@ static int eb_object(struct eb_scan *sc, const char *path, int depth)
 		goto out;
 	}
 out:
+	if (ret)
+		eb_fault(sc, sub.len ? sub.buf : path);
 	eb_buf_release(&key);
 	eb_buf_release(&sub);
 	return ret;
@@ -164,17 +176,56 @@ static int eb_array(struct eb_scan *sc, const char *path, int depth)
 		goto out;
 	}
 out:
+	if (ret)
+		eb_fault(sc, sub.len ? sub.buf : path);
 	eb_buf_release(&sub);
 	return ret;
+}
+
+/*
+ * Past this depth values are skipped, not recorded: no config nests that deep, and a
+ * path of thousands of "[0]" would only bury the message it is meant to place.
+ */
+#define EB_JSONPOS_DEPTH 16
+
+/* Skips one value, strings included, without recording it. */
+static int eb_skip(struct eb_scan *sc, const char *path)
+{
+	long nest = 0;
+
+	for (;;) {
+		int c = eb_peek(sc);
+
+		if (c < 0)
+			return eb_fault(sc, path);
+		if (c == '"') {
+			if (eb_str(sc, NULL))
+				return eb_fault(sc, path);
+		} else if (c == '[' || c == '{') {
+			nest++;
+			eb_adv(sc);
+		} else if (c == ']' || c == '}') {
+			if (nest == 0)
+				return 0; /* the enclosing container ends: a scalar ended before */
+			nest--;
+			eb_adv(sc);
+		} else if (nest == 0 && strchr(", \t\r\n", c)) {
+			return 0;
+		} else {
+			eb_adv(sc);
+		}
+		if (nest == 0 && (c == '"' || c == ']' || c == '}'))
+			return 0;
+	}
 }
 
 static int eb_value(struct eb_scan *sc, const char *path, int kl, int kc, int depth)
 {
 	int c;
 
-	if (depth > 256)
-		return -1;
 	eb_ws(sc);
+	if (depth > EB_JSONPOS_DEPTH)
+		return eb_skip(sc, path);
 	eb_add(sc, path, kl, kc, sc->line, sc->col);
 	c = eb_peek(sc);
 	if (c == '{')
@@ -184,7 +235,7 @@ static int eb_value(struct eb_scan *sc, const char *path, int kl, int kc, int de
 	if (c == '"')
 		return eb_str(sc, NULL);
 	if (c < 0)
-		return -1;
+		return eb_fault(sc, path);
 	/* number, true, false, null: up to a delimiter */
 	while (sc->i < sc->len && !strchr(",]} \t\r\n", sc->s[sc->i]))
 		eb_adv(sc);
@@ -197,7 +248,12 @@ int eb_jsonpos_scan(struct eb_jsonpos *m, const char *text, size_t len)
 
 	m->ents = NULL;
 	m->n = m->alloc = 0;
-	return eb_value(&sc, "", 0, 0, 0);
+	m->fault_path = NULL;
+	if (eb_value(&sc, "", 0, 0, 0))
+		return -1;
+	/* anything but white space after the value */
+	eb_ws(&sc);
+	return sc.i < sc.len ? eb_fault(&sc, "") : 0;
 }
 
 void eb_jsonpos_release(struct eb_jsonpos *m)
@@ -205,7 +261,9 @@ void eb_jsonpos_release(struct eb_jsonpos *m)
 	for (size_t i = 0; i < m->n; i++)
 		free(m->ents[i].path);
 	free(m->ents);
+	free(m->fault_path);
 	m->ents = NULL;
+	m->fault_path = NULL;
 	m->n = m->alloc = 0;
 }
 
@@ -214,5 +272,20 @@ const struct eb_jsonpos_ent *eb_jsonpos_find(const struct eb_jsonpos *m, const c
 	for (size_t i = 0; i < m->n; i++)
 		if (strcmp(m->ents[i].path, path) == 0)
 			return &m->ents[i];
+	return NULL;
+}
+
+const char *eb_jsonpos_encoding(const char *text, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)text;
+
+	if (len >= 3 && u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf)
+		return "the file starts with a UTF-8 byte order mark; save it as UTF-8 without one";
+	if (len >= 2 && ((u[0] == 0xff && u[1] == 0xfe) || (u[0] == 0xfe && u[1] == 0xff)))
+		return "the file starts with a UTF-16 or UTF-32 byte order mark; save it as UTF-8";
+	for (size_t i = 0; i < len && i < 4; i++)
+		if (!u[i])
+			return "the file has NUL bytes at its start (UTF-16 or UTF-32 text, or not "
+			       "text at all); save it as UTF-8";
 	return NULL;
 }

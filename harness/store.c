@@ -124,8 +124,12 @@ int eb_store_open(struct eb_store *s, const char *path, int readonly, struct eb_
 	}
 	sqlite3_busy_timeout(s->db, 10000);
 	if (eb_user_version(s, &ver) != 0) {
-		ret = eb_err_set(err, EB_EDB, "'%s' is not a SQLite database: %s", path,
-				 sqlite3_errmsg(s->db));
+		/* NOTADB is a foreign file; anything else (a read-only directory) is not */
+		ret = eb_err_set(err, EB_EDB,
+				 sqlite3_errcode(s->db) == SQLITE_NOTADB
+					 ? "'%s' is not a SQLite database: %s"
+					 : "cannot read database '%s': %s",
+				 path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	if (ver > (int)EB_N_MIGRATIONS) {

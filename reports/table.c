@@ -148,6 +148,9 @@ void eb_esc_latex(FILE *f, const char *s)
 		case '^':
 			fputs("\\textasciicircum{}", f);
 			break;
+		case '`': /* else a left quote; an accent on nothing works in any LaTeX */
+			fputs("\\`{}", f);
+			break;
 		case '\\':
 			fputs("\\textbackslash{}", f);
 			break;

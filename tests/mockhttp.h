@@ -24,9 +24,15 @@
  * What the generation paths (/api/generate, /api/chat, /v1/completions,
  * /v1/chat/completions) answer: the fixture's lines on schedule, HTTP 500 with a JSON
  * error, an HTML page with status 200, a whole JSON object where a stream was asked for,
- * an {"error"} line after the first chunk, or a connection closed after two chunks.
+ * an {"error"} line after the first chunk, a connection closed after two chunks; nothing
+ * at all (the request is read, then the server stalls until the client hangs up), the
+ * headers and two chunks and then a stall, bytes that are not HTTP, or HTTP 401 whose body
+ * quotes the request's Authorization header back (as a careless proxy might).
  */
-enum { EB_MOCK_STREAM, EB_MOCK_500, EB_MOCK_HTML, EB_MOCK_JSON, EB_MOCK_ERRLINE, EB_MOCK_TRUNCATE };
+enum {
+	EB_MOCK_STREAM, EB_MOCK_500, EB_MOCK_HTML, EB_MOCK_JSON, EB_MOCK_ERRLINE, EB_MOCK_TRUNCATE,
+	EB_MOCK_STALL, EB_MOCK_STALL_MID, EB_MOCK_GARBAGE, EB_MOCK_401_ECHO,
+};
 
 /* Largest request the mock reads (scoring requests carry whole token windows). */
 #define EB_MOCK_REQ_MAX ((size_t)16 << 20)
@@ -87,6 +93,19 @@ static __attribute__((unused)) int eb_mock_send_chunk(int fd, const char *p, siz
 	return eb_mock_send_all(fd, "\r\n", 2);
 }
 
+/* Holds the connection open, sending nothing, until the client hangs up or the server quits. */
+static __attribute__((unused)) void eb_mock_stall(struct eb_mock *m, int fd)
+{
+	char sink[512];
+
+	while (!m->quit) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 50) > 0 && recv(fd, sink, sizeof(sink), 0) <= 0)
+			return;
+	}
+}
+
 static __attribute__((unused)) void eb_mock_sleep_until(uint64_t t_ns)
 {
 	struct timespec ts = { (time_t)(t_ns / 1000000000ull), (long)(t_ns % 1000000000ull) };
@@ -130,6 +149,10 @@ static __attribute__((unused)) void eb_mock_stream(struct eb_mock *m, int fd, ui
 		}
 		if (m->mode == EB_MOCK_TRUNCATE && k == 2)
 			return; /* the connection closes mid-stream, no final chunk */
+		if (m->mode == EB_MOCK_STALL_MID && k == 2) {
+			eb_mock_stall(m, fd);
+			return;
+		}
 		if (eb_mock_send_chunk(fd, line, strlen(line)))
 			return;
 	}
@@ -215,7 +238,20 @@ static __attribute__((unused)) void eb_mock_serve(struct eb_mock *m, int fd)
 		else if (m->mode == EB_MOCK_HTML)
 			eb_mock_respond(fd, "200 OK", "text/html",
 					"<html><body><h1>Welcome to nginx!</h1></body></html>\n");
-		else if (m->mode == EB_MOCK_JSON)
+		else if (m->mode == EB_MOCK_STALL)
+			eb_mock_stall(m, fd);
+		else if (m->mode == EB_MOCK_GARBAGE) {
+			static const char g[] = "\x16\x03\x01\x02\x00\x01\xff garbage \x00\x7f\r\n\r\n";
+
+			eb_mock_send_all(fd, g, sizeof(g) - 1);
+		}
+		else if (m->mode == EB_MOCK_401_ECHO) {
+			char body[512];
+
+			snprintf(body, sizeof(body),
+				 "{\"error\":\"invalid credentials: Authorization: %s\"}", m->last_auth);
+			eb_mock_respond(fd, "401 Unauthorized", "application/json", body);
+		} else if (m->mode == EB_MOCK_JSON)
 			eb_mock_respond(fd, "200 OK", "application/json",
 					"{\"choices\":[{\"text\":\" hello\",\"finish_reason\":"
 					"\"length\"}],\"usage\":{\"completion_tokens\":1}}");

@@ -123,6 +123,24 @@ char *eb_test_qs(sqlite3 *db, const char *fmt, ...)
 	return v;
 }
 
+long long eb_test_q_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+		      sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+char *eb_test_q_str(sqlite3 *db, const char *sql)
+{
+	return eb_test_qs(db, "%s", sql);
+}
+
 double eb_test_vmrss_kb(int pid)
 {
 	char p[64], line[256];

@@ -32,6 +32,13 @@ sqlite3 *eb_test_db_open(const char *path);
 double eb_test_q(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *eb_test_qs(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Integer and string forms of eb_test_q for a fixed statement: -1 when there is no row
+ * (NULL reads as 0), or a malloc'd string (NULL for no row or NULL).
+ */
+long long eb_test_q_int(sqlite3 *db, const char *sql);
+char *eb_test_q_str(sqlite3 *db, const char *sql);
+
 /* VmRSS of a live process in kB, read from /proc/PID/status; fails the test if absent. */
 double eb_test_vmrss_kb(int pid);
 

@@ -1,0 +1,572 @@
+/* ctest: labels=integration,serial timeout=180 */
+/* check_security.c: API keys never stored or printed, hostile names escaped in every report format, exec without a shell through the run loop, TLS verified unless turned off on purpose. */
+#include "../adapters/http.h"
+#include "../harness/eb_proc.h"
+#include "../harness/eb_util.h"
+#include "mockhttp.h"
+#include "reportdb.h"
+#include "testutil.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char eb_secret[] = "sk-edgebench-SECRET-4c9e27b1d05f";
+
+static char eb_dir[4096];
+
+/* Whether `needle` occurs in n bytes of `hay` (which may hold NULs). */
+static int eb_has(const char *hay, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+
+	for (size_t i = 0; i + k <= n; i++)
+		if (memcmp(hay + i, needle, k) == 0)
+			return 1;
+	return 0;
+}
+
+/* Fails the test if `what` (n bytes) holds the key, a Bearer header or an Authorization one. */
+static void eb_assert_clean(const char *what, const char *data, size_t n)
+{
+	ck_assert_msg(!eb_has(data, n, eb_secret), "%s holds the API key", what);
+	ck_assert_msg(!eb_has(data, n, "Bearer"), "%s holds 'Bearer'", what);
+	ck_assert_msg(!eb_has(data, n, "Authorization"), "%s holds 'Authorization'", what);
+}
+
+/* Every file under `dir`, recursively, checked with eb_assert_clean; returns how many. */
+static int eb_assert_tree_clean(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d))) {
+		char path[8192];
+		struct stat sb;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_int_eq(lstat(path, &sb), 0);
+		if (S_ISDIR(sb.st_mode)) {
+			n += eb_assert_tree_clean(path);
+		} else if (S_ISREG(sb.st_mode)) {
+			struct eb_err err;
+			char *data = NULL;
+			size_t len;
+
+			ck_assert_msg(eb_read_file(path, 256u << 20, &data, &len, &err) == 0, "%s",
+				      err.msg);
+			eb_assert_clean(path, data, len);
+			free(data);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Runs edgebench (argv[0] ignored), checks its output is clean, and keeps it under eb_dir. */
+static int eb_run_clean(const char *const *argv, const char *keep_as, char **out_ret)
+{
+	char path[4400];
+	struct eb_err err;
+	char *out = NULL;
+	int rc = eb_test_run(argv, &out);
+
+	eb_assert_clean(keep_as, out, strlen(out));
+	snprintf(path, sizeof(path), "%s/out/%s", eb_dir, keep_as);
+	ck_assert_msg(eb_write_file(path, out, strlen(out), &err) == 0, "%s", err.msg);
+	if (out_ret)
+		*out_ret = out;
+	else
+		free(out);
+	return rc;
+}
+
+static const char *eb_write_config(const char *name, const char *text, char *buf, size_t n)
+{
+	struct eb_err err;
+
+	snprintf(buf, n, "%s/%s", eb_dir, name);
+	ck_assert_msg(eb_write_file(buf, text, strlen(text), &err) == 0, "%s", err.msg);
+	return buf;
+}
+
+/* --- API keys ------------------------------------------------------------------------ */
+
+/*
+ * A run whose targets all send a key (openai, ollama, and one whose server is down), then
+ * every output edgebench makes from it: the database (and its -wal/-shm when present), the
+ * run's own stdout and stderr, every report format and layout, list, compare with JUnit, and
+ * a plot's script, data and figure. The key, "Bearer" and "Authorization" appear nowhere,
+ * while both servers did receive "Authorization: Bearer <key>".
+ */
+START_TEST(api_key_never_stored_or_printed)
+{
+	static const char *const formats[] = { "table", "csv", "json", "md", "latex", "html" };
+	static const char *const layouts[] = { "cells", "long", "card" };
+	struct eb_mock oai, oll;
+	char cfg[4200], db[4300], want[300], dead_port[16], outdir[4300];
+	struct eb_buf b;
+	struct eb_err err;
+	int dead, rc, nfiles;
+
+	setenv("EB_TEST_SECRET_KEY", eb_secret, 1);
+	eb_test_tmpdir("security-key", eb_dir, sizeof(eb_dir));
+	snprintf(outdir, sizeof(outdir), "%s/out", eb_dir);
+	ck_assert_msg(eb_mkdirs(outdir, &err) == 0, "%s", err.msg);
+	eb_mock_start(&oai, "streams/llama-server-v1-completions.sse");
+	eb_mock_start(&oll, "streams/ollama-generate.ndjson");
+	oai.first_ms = oll.first_ms = 0;
+	oai.gap_ms = oll.gap_ms = 2;
+	close(eb_mock_listen(&dead));
+	snprintf(dead_port, sizeof(dead_port), "%d", dead);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"keys\",\n"
+		    "  \"targets\": [\n"
+		    "    { \"id\": \"oai\", \"adapter\": \"openai\", \"options\": {\n"
+		    "      \"base_url\": \"http://127.0.0.1:%d\", \"api_key_env\": \"EB_TEST_SECRET_KEY\" } },\n"
+		    "    { \"id\": \"oll\", \"adapter\": \"ollama\", \"options\": {\n"
+		    "      \"base_url\": \"http://127.0.0.1:%d\", \"api_key_env\": \"EB_TEST_SECRET_KEY\" } },\n"
+		    "    { \"id\": \"down\", \"adapter\": \"openai\", \"options\": {\n"
+		    "      \"base_url\": \"http://127.0.0.1:%s\", \"api_key_env\": \"EB_TEST_SECRET_KEY\",\n"
+		    "      \"retries\": 0 } } ],\n"
+		    "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"q\", \"model_name\": \"tiny\" } ] } ],\n"
+		    "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 4,\n"
+		    "    \"warmup\": 1, \"repetitions\": 2 } } }\n",
+		    oai.port, oll.port, dead_port);
+	eb_write_config("keys.json", b.buf, cfg, sizeof(cfg));
+	eb_buf_release(&b);
+	snprintf(db, sizeof(db), "%s/keys.db", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+
+		rc = eb_run_clean(argv, "run.txt", NULL);
+		ck_assert_int_eq(rc, 1); /* "down" failed, the others ran */
+	}
+	/* the key did go where it belongs */
+	snprintf(want, sizeof(want), "Bearer %s", eb_secret);
+	ck_assert_str_eq(oai.last_auth, want);
+	ck_assert_str_eq(oll.last_auth, want);
+	ck_assert_int_eq(oai.n_generate, 3);
+	ck_assert_int_eq(oll.n_generate, 3);
+	{
+		sqlite3 *h;
+
+		ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells WHERE status='ok'"), 2);
+		/* the variable's name is recorded, so a reader knows a key was used */
+		ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells WHERE"
+						  " json_extract(backend_json, '$.api_key_env')"
+						  " = 'EB_TEST_SECRET_KEY'"), 2);
+		sqlite3_close(h);
+	}
+	for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++)
+		for (size_t l = 0; l < sizeof(layouts) / sizeof(layouts[0]); l++) {
+			const char *argv[] = { "edgebench", "report", "--db", db, "--format", formats[f],
+					       "--layout", layouts[l], "--wide", NULL };
+			char name[64];
+
+			snprintf(name, sizeof(name), "report-%s-%s.txt", layouts[l], formats[f]);
+			rc = eb_run_clean(argv, name, NULL);
+			ck_assert_msg(rc == 0, "report %s %s: exit %d", formats[f], layouts[l], rc);
+		}
+	{
+		const char *argv[] = { "edgebench", "list", "--db", db, NULL };
+
+		ck_assert_int_eq(eb_run_clean(argv, "list.txt", NULL), 0);
+	}
+	{
+		char junit[4400];
+		const char *argv[] = { "edgebench", "compare", "latest", "latest", "--db", db,
+				       "--junit", junit, NULL };
+
+		snprintf(junit, sizeof(junit), "%s/junit.xml", outdir);
+		ck_assert_int_eq(eb_run_clean(argv, "compare.txt", NULL), 0);
+		ck_assert_int_eq(access(junit, F_OK), 0);
+	}
+	{
+		char svg[4400];
+		const char *argv[] = { "edgebench", "plot", "--db", db, "--kind", "throughput",
+				       "--out", svg, NULL };
+
+		snprintf(svg, sizeof(svg), "%s/throughput.svg", outdir);
+		ck_assert_int_eq(eb_run_clean(argv, "plot.txt", NULL), 0);
+		ck_assert_int_eq(access(svg, F_OK), 0);
+	}
+	/* every file the run and the commands left: database, outputs, plot, JUnit */
+	nfiles = eb_assert_tree_clean(eb_dir);
+	ck_assert_int_ge(nfiles, 25);
+	fprintf(stderr, "check_security: the API key is in none of %d files\n", nfiles);
+	eb_mock_stop(&oai);
+	eb_mock_stop(&oll);
+}
+END_TEST
+
+/* A server that quotes the request's Authorization header back in an error: not stored. */
+START_TEST(echoed_key_is_redacted)
+{
+	struct eb_mock m;
+	char cfg[4200], db[4300], want[512], text[1024], *out = NULL, *e;
+	sqlite3 *h;
+	int rc;
+
+	setenv("EB_TEST_SECRET_KEY", eb_secret, 1);
+	eb_test_tmpdir("security-echo", eb_dir, sizeof(eb_dir));
+	eb_mock_start(&m, "streams/llama-server-v1-completions.sse");
+	m.mode = EB_MOCK_401_ECHO;
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"echo\",\n"
+		 "  \"targets\": [ { \"id\": \"proxy\", \"adapter\": \"openai\", \"options\": {\n"
+		 "      \"base_url\": \"http://127.0.0.1:%d\", \"api_key_env\": \"EB_TEST_SECRET_KEY\",\n"
+		 "      \"tokenize\": \"off\" } } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"q\", \"model_name\": \"tiny\" } ] } ],\n"
+		 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 4 } } }\n",
+		 m.port);
+	eb_write_config("echo.json", text, cfg, sizeof(cfg));
+	snprintf(db, sizeof(db), "%s/echo.db", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_int_eq(rc, 1);
+	snprintf(want, sizeof(want), "Bearer %s", eb_secret);
+	ck_assert_str_eq(m.last_auth, want);
+	snprintf(want, sizeof(want),
+		 "openai: HTTP 401 from http://127.0.0.1:%d/v1/completions: {\"error\":\"invalid "
+		 "credentials: Authorization: Bearer [api key]\"}",
+		 m.port);
+	ck_assert_msg(strstr(out, want), "%s", out);
+	ck_assert(!eb_has(out, strlen(out), eb_secret));
+	free(out);
+	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	e = eb_test_q_str(h, "SELECT error FROM cells");
+	ck_assert_str_eq(e, want);
+	free(e);
+	sqlite3_close(h);
+	{
+		struct eb_err err;
+		char *data = NULL;
+		size_t len;
+
+		ck_assert_msg(eb_read_file(db, 64u << 20, &data, &len, &err) == 0, "%s", err.msg);
+		ck_assert(!eb_has(data, len, eb_secret));
+		free(data);
+	}
+	eb_mock_stop(&m);
+}
+END_TEST
+
+/* The redaction itself: copies anywhere, a copy cut by the quote's limit, a cut-off start. */
+START_TEST(redaction_of_quotes)
+{
+	const struct eb_opt table[] = { EB_HTTP_OPTIONS("http://127.0.0.1"), { NULL } };
+	json_t *opts = json_pack("{s:s}", "api_key_env", "EB_TEST_SECRET_KEY");
+	char pad[256], want[512], msg[EB_ERR_MSG_MAX];
+	struct eb_http h;
+	struct eb_err err;
+	struct eb_buf b, in;
+
+	setenv("EB_TEST_SECRET_KEY", eb_secret, 1);
+	ck_assert_msg(eb_http_init(&h, "t", opts, table, &err) == 0, "%s", err.msg);
+	eb_buf_init(&b, 0);
+	eb_buf_init(&in, 0);
+	/* two copies and a start of one at the end */
+	eb_buf_addf(&in, "A%sB%s|%.10s", eb_secret, eb_secret, eb_secret);
+	eb_http_quote(&h, &b, in.buf, in.len, 200);
+	ck_assert_str_eq(b.buf, "A[api key]B[api key]|[api key]");
+	/* a copy that the 200-byte limit would cut in two */
+	memset(pad, 'x', 190);
+	pad[190] = '\0';
+	eb_buf_reset(&in);
+	eb_buf_reset(&b);
+	eb_buf_addf(&in, "%s%s}", pad, eb_secret);
+	eb_http_quote(&h, &b, in.buf, in.len, 200);
+	snprintf(want, sizeof(want), "%s[api key]}", pad);
+	ck_assert_str_eq(b.buf, want);
+	eb_buf_reset(&in);
+	eb_buf_reset(&b);
+	eb_buf_addf(&in, "%s%s%s}", pad, pad, eb_secret);
+	eb_http_quote(&h, &b, in.buf, in.len, 200);
+	ck_assert(!strstr(b.buf, "sk-e"));
+	/* a message that ends inside a copy */
+	snprintf(msg, sizeof(msg), "t: HTTP 401: 'Authorization: Bearer %.12s", eb_secret);
+	eb_http_redact(&h, msg);
+	ck_assert_str_eq(msg, "t: HTTP 401: 'Authorization: Bearer [api key]");
+	eb_buf_release(&b);
+	eb_buf_release(&in);
+	eb_http_release(&h);
+	json_decref(opts);
+}
+END_TEST
+
+/* --- hostile names ------------------------------------------------------------------- */
+
+/* Names a merged database may carry (a config's ids cannot): every character that means
+ * something to markdown, LaTeX, HTML or a shell, and a line break. */
+static const char eb_h_target[] = "t$\\|`x\ny";
+static const char eb_h_model[] = "<script>alert('x')</script>&amp;%_";
+static const char eb_h_quant[] = "q#{1}~^[2]\"";
+
+static char *eb_report(const char *db, const char *fmt, const char *layout)
+{
+	const char *argv[] = { "edgebench", "report", "--db", db, "--format", fmt, "--layout",
+			       layout, "--no-plots", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	return out;
+}
+
+static void eb_assert_has(const char *what, const char *out, const char *needle)
+{
+	ck_assert_msg(strstr(out, needle), "%s lacks '%s':\n%s", what, needle, out);
+}
+
+START_TEST(hostile_names_escaped)
+{
+	static const double ttft[] = { 10, 11, 12 }, dec[] = { 50, 51, 52 };
+	char db[4300], *out;
+	int64_t run, cell;
+
+	eb_test_tmpdir("security-names", eb_dir, sizeof(eb_dir));
+	snprintf(db, sizeof(db), "%s/names.db", eb_dir);
+	eb_tdb_open(db);
+	run = eb_tdb_run("00000000-0000-4000-8000-00000000abcd", "hostile", NULL);
+	{
+		struct eb_tcell tc = { eb_h_target, eb_h_model, eb_h_quant, 16, 8, "ok", NULL };
+
+		cell = eb_tdb_cell(run, &tc);
+		eb_tdb_requests(cell, 16, 8, ttft, dec, 3);
+	}
+	eb_tdb_close();
+
+	/* markdown: backslash escapes, entities for markup, the line break a space */
+	out = eb_report(db, "md", "cells");
+	eb_assert_has("md", out, "| t\\$\\\\\\|\\`x y | &lt;script&gt;alert('x')&lt;/script&gt;&amp;amp;%\\_ |"
+				 " q\\#{1}\\~^\\[2\\]\" |");
+	ck_assert_ptr_null(strstr(out, "<script"));
+	free(out);
+	out = eb_report(db, "md", "card");
+	eb_assert_has("md card", out, "**&lt;script&gt;alert('x')&lt;/script&gt;&amp;amp;%\\_ on t\\$\\\\\\|\\`x y");
+	free(out);
+
+	/* LaTeX: every special character as its command; nothing left to break the table */
+	out = eb_report(db, "latex", "cells");
+	eb_assert_has("latex", out, "t\\$\\textbackslash{}\\textbar{}\\`{}x y & "
+				    "\\textless{}script\\textgreater{}alert('x')\\textless{}/script"
+				    "\\textgreater{}\\&amp;\\%\\_ & "
+				    "q\\#\\{1\\}\\textasciitilde{}\\textasciicircum{}{[}2{]}\\textquotedbl{} &");
+	free(out);
+
+	/* HTML: entities only; no markup survives, the line break is a space */
+	out = eb_report(db, "html", "cells");
+	eb_assert_has("html", out, "<td>t$\\|`x y</td><td>&lt;script&gt;alert(&#39;x&#39;)&lt;/script"
+				   "&gt;&amp;amp;%_</td><td>q#{1}~^[2]&quot;</td>");
+	ck_assert_ptr_null(strstr(out, "<script"));
+	free(out);
+}
+END_TEST
+
+/* --- exec: argv, never a shell ------------------------------------------------------------ */
+
+/* Through `edgebench run`: shell syntax in the model name and in a literal argument reaches
+ * the program as one argument each, byte for byte, and runs nothing. */
+START_TEST(exec_run_without_shell)
+{
+	static const char model[] = "m; touch PWNED_A #$(touch PWNED_B)`touch PWNED_C`";
+	static const char lit[] = "--x=\"a b\" | tee PWNED_D > /dev/null & ${HOME}";
+	char cfg[4200], db[4300], argdir[4300], script[4096], fixture[4096], text[8192];
+	char *out = NULL, *got;
+	json_t *j;
+	struct eb_err err;
+	size_t len;
+	int rc;
+
+	eb_test_tmpdir("security-exec", eb_dir, sizeof(eb_dir));
+	eb_test_data("exec/fake_drpai.sh", script, sizeof(script));
+	eb_test_data("streams/renesas-drpai-tvm.log", fixture, sizeof(fixture));
+	snprintf(argdir, sizeof(argdir), "%s/argv", eb_dir);
+	ck_assert_msg(eb_mkdirs(argdir, &err) == 0, "%s", err.msg);
+	/* the config through jansson, so the strings are escaped as JSON wants */
+	j = json_pack("{s:s, s:[{s:s, s:s, s:{s:[s,s,s,s,s,s], s:{s:s, s:s, s:s}, s:s}}],"
+		      " s:[{s:s, s:[{s:s, s:s}]}], s:{s:{s:[i], s:i, s:i, s:i}}}",
+		      "name", "exec-shell", "targets", "id", "app", "adapter", "exec", "options",
+		      "argv", script, "{max_tokens}", "{prompt_file}", "{prompt}", "{model}", lit,
+		      "env", "EB_FAKE_MODE", "ok", "EB_ARGV_DIR", argdir, "EB_FIXTURE", fixture,
+		      "tokens_regex", "^generated ([0-9]+) tokens", "models", "id", "m", "variants",
+		      "quant", "q", "model_name", model, "workloads", "latency", "prompt_tokens", 8,
+		      "gen_tokens", 2, "warmup", 0, "repetitions", 1);
+	ck_assert_ptr_nonnull(j);
+	{
+		char *s = json_dumps(j, JSON_INDENT(2));
+
+		eb_strlcpy(text, s, sizeof(text));
+		free(s);
+		json_decref(j);
+	}
+	eb_write_config("exec.json", text, cfg, sizeof(cfg));
+	snprintf(db, sizeof(db), "%s/exec.db", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	free(out);
+	snprintf(text, sizeof(text), "%s/argc", argdir);
+	ck_assert_msg(eb_read_file(text, 64, &got, &len, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(got, "5");
+	free(got);
+	snprintf(text, sizeof(text), "%s/arg4", argdir);
+	ck_assert_msg(eb_read_file(text, 4096, &got, &len, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(len, strlen(model));
+	ck_assert_mem_eq(got, model, len);
+	free(got);
+	snprintf(text, sizeof(text), "%s/arg5", argdir);
+	ck_assert_msg(eb_read_file(text, 4096, &got, &len, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(len, strlen(lit));
+	ck_assert_mem_eq(got, lit, len);
+	free(got);
+	/* nothing ran: no file appeared where a shell would have made one */
+	for (const char *p = "ABCD"; *p; p++) {
+		char f[4400];
+
+		snprintf(f, sizeof(f), "%s/PWNED_%c", eb_dir, *p);
+		ck_assert_int_ne(access(f, F_OK), 0);
+		snprintf(f, sizeof(f), "PWNED_%c", *p);
+		ck_assert_int_ne(access(f, F_OK), 0);
+	}
+}
+END_TEST
+
+/* --- TLS ----------------------------------------------------------------------------- */
+
+/*
+ * An HTTPS server with a self-signed certificate (tests/data/tls): by default the request
+ * fails on the certificate, and the cell says how to fix it; with ca_file naming that
+ * certificate it succeeds, still verifying; with insecure: true it succeeds, and both the
+ * run's stored config and every cell record that verification was off.
+ */
+START_TEST(tls_verified_unless_turned_off)
+{
+	char cert[4096], key[4096], body[4096], server[4096], cfg[4200], db[4300], text[4096];
+	char port[16] = "", *out = NULL, *e;
+	struct eb_proc p;
+	struct eb_err err;
+	sqlite3 *h;
+	ssize_t n;
+	int rc;
+
+	eb_test_tmpdir("security-tls", eb_dir, sizeof(eb_dir));
+	eb_test_data("tls/cert.pem", cert, sizeof(cert));
+	eb_test_data("tls/key.pem", key, sizeof(key));
+	eb_test_data("tls/server.py", server, sizeof(server));
+	eb_test_data("streams/llama-server-v1-completions.sse", body, sizeof(body));
+	{
+		const char *argv[] = { "python3", server, cert, key, body, NULL };
+
+		ck_assert_msg(eb_proc_start(&p, argv, NULL, EB_PROC_PIPE_OUT | EB_PROC_NULL_IN, &err) == 0,
+			      "%s", err.msg);
+	}
+	n = read(p.out_fd, port, sizeof(port) - 1);
+	ck_assert_msg(n > 1, "the TLS server printed no port");
+	port[strcspn(port, "\n")] = '\0';
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"tls\",\n"
+		 "  \"targets\": [\n"
+		 "    { \"id\": \"verify\", \"adapter\": \"openai\", \"options\": {\n"
+		 "      \"base_url\": \"https://127.0.0.1:%s\", \"tokenize\": \"off\", \"retries\": 0 } },\n"
+		 "    { \"id\": \"ca\", \"adapter\": \"openai\", \"options\": {\n"
+		 "      \"base_url\": \"https://127.0.0.1:%s\", \"tokenize\": \"off\", \"ca_file\": \"%s\" } },\n"
+		 "    { \"id\": \"insecure\", \"adapter\": \"openai\", \"options\": {\n"
+		 "      \"base_url\": \"https://127.0.0.1:%s\", \"tokenize\": \"off\", \"insecure\": true } } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"q\", \"model_name\": \"tiny\" } ] } ],\n"
+		 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [8], \"gen_tokens\": 4,\n"
+		 "    \"warmup\": 0, \"repetitions\": 1 } } }\n",
+		 port, port, cert, port);
+	eb_write_config("tls.json", text, cfg, sizeof(cfg));
+	snprintf(db, sizeof(db), "%s/tls.db", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	eb_proc_kill(&p, SIGKILL);
+	eb_proc_wait(&p);
+	eb_proc_release(&p);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+	/* turning verification off is said before the run starts */
+	ck_assert_msg(strncmp(out, "edgebench run: warning: target 'insecure' does not verify TLS "
+				   "certificates (insecure: true); its cells record tls_verify: false\n",
+			      117) == 0,
+		      "%s", out);
+	free(out);
+	ck_assert_int_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	e = eb_test_q_str(h, "SELECT error FROM cells WHERE target='verify'");
+	snprintf(text, sizeof(text),
+		 "openai: the TLS certificate of 'https://127.0.0.1:%s/v1/completions' could not be "
+		 "verified: SSL certificate problem: self-signed certificate (name the server's CA "
+		 "with the ca_file option; insecure: true skips the check, and every cell records "
+		 "that)",
+		 port);
+	ck_assert_str_eq(e, text);
+	free(e);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM requests r JOIN cells c ON"
+					  " c.id=r.cell_id WHERE c.target='verify'"), 0);
+	/* verified against the given CA, and without verification: both got the stream */
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells c WHERE status='ok' AND"
+					  " target IN ('ca','insecure') AND (SELECT n_out FROM requests"
+					  " WHERE cell_id=c.id)=4"), 2);
+	/* what each cell records */
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT json_extract(backend_json, '$.tls_verify') FROM"
+					  " cells WHERE target='verify'"), 1);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT json_extract(backend_json, '$.tls_verify') FROM"
+					  " cells WHERE target='ca'"), 1);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT json_extract(backend_json, '$.tls_verify') FROM"
+					  " cells WHERE target='insecure'"), 0);
+	e = eb_test_q_str(h, "SELECT json_extract(backend_json, '$.ca_file') FROM cells WHERE"
+			     " target='ca'");
+	ck_assert_str_eq(e, cert);
+	free(e);
+	/* and the run's stored config says it was asked for */
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT json_extract(config_json,"
+					  " '$.targets[2].options.insecure') FROM runs"), 1);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM runs WHERE json_extract(config_json,"
+					  " '$.targets[0].options.insecure') IS NULL"), 1);
+	sqlite3_close(h);
+}
+END_TEST
+
+static Suite *eb_suite(void)
+{
+	Suite *s = suite_create("security");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, api_key_never_stored_or_printed);
+	tcase_add_test(tc, echoed_key_is_redacted);
+	tcase_add_test(tc, redaction_of_quotes);
+	tcase_add_test(tc, hostile_names_escaped);
+	tcase_add_test(tc, exec_run_without_shell);
+	tcase_add_test(tc, tls_verified_unless_turned_off);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return eb_test_main(eb_suite());
+}
