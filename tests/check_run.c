@@ -47,41 +47,6 @@ static const char *eb_variant(const char *quant, char *buf, size_t n)
 	return buf;
 }
 
-static sqlite3 *eb_db_open(const char *path)
-{
-	sqlite3 *db = NULL;
-
-	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-static double eb_q(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	double v = NAN;
-
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-		      sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static char *eb_qs(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	char *v = NULL;
-
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-		      sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		v = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return v;
-}
-
 START_TEST(end_to_end_definitions)
 {
 	char cfg[8192], db[8192], v1[1024], v2[1024], vars[2100], *out = NULL;
@@ -98,52 +63,52 @@ START_TEST(end_to_end_definitions)
 		ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
 		free(out);
 	}
-	h = eb_db_open(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM runs WHERE status='ok'"), 1);
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='ok'"), 1);
 	/* 1 warm-up + 3 measured per cell; exactly 8 tokens each, prompt exactly as asked */
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests"), 16);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests WHERE warmup=1"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests WHERE n_out<>8"), 0);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests r JOIN cells c ON c.id=r.cell_id"
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests"), 16);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE warmup=1"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE n_out<>8"), 0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests r JOIN cells c ON c.id=r.cell_id"
 				    " WHERE r.n_prompt<>c.prompt_tokens"), 0);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM token_times"), 16 * 8);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM token_times"), 16 * 8);
 	/* TTFT > 0 and below E2E for every request */
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests WHERE NOT (ttft_ns>0 AND ttft_ns<e2e_ns)"), 0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE NOT (ttft_ns>0 AND ttft_ns<e2e_ns)"), 0);
 	/* the stored rates follow DESIGN.md's definitions from the raw token times */
-	ck_assert_double_eq(eb_q(h,
+	ck_assert_double_eq(eb_test_q(h,
 		"SELECT count(*) FROM requests r WHERE abs(r.decode_tps - (r.n_out-1) * 1e9 /"
 		" ((SELECT max(t_ns) FROM token_times WHERE request_id=r.id) -"
 		"  (SELECT min(t_ns) FROM token_times WHERE request_id=r.id))) > 1e-6 * r.decode_tps"), 0);
-	ck_assert_double_eq(eb_q(h,
+	ck_assert_double_eq(eb_test_q(h,
 		"SELECT count(*) FROM requests r WHERE abs(r.prefill_tps - r.n_prompt * 1e9 / r.ttft_ns)"
 		" > 1e-9 * r.prefill_tps"), 0);
-	ck_assert_double_eq(eb_q(h,
+	ck_assert_double_eq(eb_test_q(h,
 		"SELECT count(*) FROM requests r WHERE r.ttft_ns <>"
 		" (SELECT t_ns FROM token_times WHERE request_id=r.id AND idx=0)"), 0);
 	/* summaries cover measured requests only; the median is one of them (n = 3) */
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM metrics WHERE name='decode_tps' AND n=3"), 4);
-	ck_assert_double_eq(eb_q(h,
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='decode_tps' AND n=3"), 4);
+	ck_assert_double_eq(eb_test_q(h,
 		"SELECT count(*) FROM metrics m WHERE m.name='ttft_ms' AND NOT EXISTS"
 		" (SELECT 1 FROM requests r WHERE r.cell_id=m.cell_id AND r.warmup=0 AND"
 		"  abs(r.ttft_ns/1e6 - m.median) < 1e-9)"), 0);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM metrics WHERE name='itl_ms' AND n=21"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM metrics WHERE name='peak_rss_mb' AND mean>1"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM metrics WHERE name='model_bytes' AND mean>1e6"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='itl_ms' AND n=21"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='peak_rss_mb' AND mean>1"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='model_bytes' AND mean>1e6"), 4);
 	/* KV bytes: 6 layers x 256 cells x (K + V) x 288 dims x 2 bytes (f16) */
-	ck_assert_double_eq(eb_q(h, "SELECT min(mean) FROM metrics WHERE name='kv_bytes'"),
+	ck_assert_double_eq(eb_test_q(h, "SELECT min(mean) FROM metrics WHERE name='kv_bytes'"),
 			    6.0 * 256 * 2 * 288 * 2);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM metrics WHERE name='mbu' AND mean>0"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='mbu' AND mean>0"), 4);
 	/* q4_0 weights are smaller than q8_0 */
-	ck_assert(eb_q(h, "SELECT mean FROM metrics m JOIN cells c ON c.id=m.cell_id WHERE"
+	ck_assert(eb_test_q(h, "SELECT mean FROM metrics m JOIN cells c ON c.id=m.cell_id WHERE"
 			  " m.name='model_bytes' AND c.quant='q4_0' LIMIT 1") <
-		  eb_q(h, "SELECT mean FROM metrics m JOIN cells c ON c.id=m.cell_id WHERE"
+		  eb_test_q(h, "SELECT mean FROM metrics m JOIN cells c ON c.id=m.cell_id WHERE"
 			  " m.name='model_bytes' AND c.quant='q8_0' LIMIT 1"));
 	/* environment and config are stored with the run */
 	{
-		char *sha = eb_qs(h, "SELECT config_sha256 FROM runs");
-		char *json = eb_qs(h, "SELECT config_json FROM runs");
-		char *bk = eb_qs(h, "SELECT backend_json FROM cells LIMIT 1");
+		char *sha = eb_test_qs(h, "SELECT config_sha256 FROM runs");
+		char *json = eb_test_qs(h, "SELECT config_json FROM runs");
+		char *bk = eb_test_qs(h, "SELECT backend_json FROM cells LIMIT 1");
 		char want[65];
 
 		eb_sha256_hex(json, strlen(json), want);
@@ -154,7 +119,7 @@ START_TEST(end_to_end_definitions)
 		free(json);
 		free(bk);
 	}
-	ck_assert(eb_q(h, "SELECT cpu_cores FROM runs") >= 1);
+	ck_assert(eb_test_q(h, "SELECT cpu_cores FROM runs") >= 1);
 	sqlite3_close(h);
 
 	/* the report reads the database alone */
@@ -195,11 +160,11 @@ START_TEST(missing_model_fails_only_its_cell)
 						  "model"));
 		free(out);
 	}
-	h = eb_db_open(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='failed'"), 1);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND quant='q4_0'"), 1);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM runs WHERE status='failed'"), 1);
-	e = eb_qs(h, "SELECT error FROM cells WHERE status='failed'");
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='failed'"), 1);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND quant='q4_0'"), 1);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='failed'"), 1);
+	e = eb_test_qs(h, "SELECT error FROM cells WHERE status='failed'");
 	ck_assert_ptr_nonnull(strstr(e, "no-such-model.gguf': No such file or directory"));
 	free(e);
 	sqlite3_close(h);
@@ -219,7 +184,7 @@ static void eb_start_and_wait(struct eb_proc *p, const char *cfg, const char *db
 
 		usleep(50000);
 		if (access(db, F_OK) == 0) {
-			sqlite3 *h = eb_db_open(db);
+			sqlite3 *h = eb_test_db_open(db);
 			sqlite3_stmt *q = NULL;
 			double ok = 0;
 
@@ -254,18 +219,18 @@ START_TEST(kill_and_resume)
 	ck_assert_int_eq(eb_proc_kill(&p, SIGKILL), 0);
 	ck_assert_int_eq(eb_proc_wait(&p), 128 + SIGKILL);
 
-	h = eb_db_open(db);
+	h = eb_test_db_open(db);
 	{
-		char *ic = eb_qs(h, "PRAGMA integrity_check");
+		char *ic = eb_test_qs(h, "PRAGMA integrity_check");
 		ck_assert_str_eq(ic, "ok");
 		free(ic);
 	}
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells"), 6);
-	ck_assert(eb_q(h, "SELECT count(*) FROM cells WHERE status='pending'") >= 1);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells"), 6);
+	ck_assert(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='pending'") >= 1);
 	/* a killed cell leaves nothing behind: only finished cells have requests */
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests r JOIN cells c ON c.id=r.cell_id"
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests r JOIN cells c ON c.id=r.cell_id"
 				    " WHERE c.status<>'ok'"), 0);
-	before = eb_qs(h, "SELECT group_concat(key || '@' || finished_at, ';') FROM cells WHERE status='ok'");
+	before = eb_test_qs(h, "SELECT group_concat(key || '@' || finished_at, ';') FROM cells WHERE status='ok'");
 	sqlite3_close(h);
 
 	{
@@ -274,17 +239,17 @@ START_TEST(kill_and_resume)
 		ck_assert_msg(rc == 0, "resume rc %d: %s", rc, out);
 		free(out);
 	}
-	h = eb_db_open(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM runs"), 1);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 6);
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs"), 1);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 6);
 	/* every cell stored exactly once: 4 requests each */
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM (SELECT cell_id, count(*) n FROM requests"
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM (SELECT cell_id, count(*) n FROM requests"
 				    " GROUP BY cell_id HAVING n=4)"), 6);
 	/* the cells finished before the kill were not run again */
-	after = eb_qs(h, "SELECT group_concat(key || '@' || finished_at, ';') FROM cells WHERE"
+	after = eb_test_qs(h, "SELECT group_concat(key || '@' || finished_at, ';') FROM cells WHERE"
 			 " status='ok' AND id <= (SELECT max(id) FROM cells)");
 	ck_assert_ptr_nonnull(strstr(after, before));
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM runs WHERE status='ok'"), 1);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='ok'"), 1);
 	free(before);
 	free(after);
 	sqlite3_close(h);
@@ -312,19 +277,19 @@ START_TEST(sigint_stops_after_request)
 	eb_start_and_wait(&p, cfg, db, 1);
 	ck_assert_int_eq(eb_proc_kill(&p, SIGINT), 0);
 	ck_assert_int_eq(eb_proc_wait(&p), 3);
-	h = eb_db_open(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM runs WHERE status='interrupted'"), 1);
-	ck_assert(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'") >= 1);
-	ck_assert(eb_q(h, "SELECT count(*) FROM cells WHERE status='pending'") >= 1);
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='interrupted'"), 1);
+	ck_assert(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'") >= 1);
+	ck_assert(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='pending'") >= 1);
 	sqlite3_close(h);
 	{
 		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--resume", "--quiet", NULL };
 		ck_assert_int_eq(eb_test_run(argv, &out), 0);
 		free(out);
 	}
-	h = eb_db_open(db);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests"), 16);
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests"), 16);
 	sqlite3_close(h);
 }
 END_TEST
@@ -343,27 +308,27 @@ START_TEST(quickstart_config)
 		int rc = eb_test_run(argv, &out);
 		ck_assert_msg(rc == 0, "rc %d: %s", rc, out);
 	}
-	h = eb_db_open(db);
+	h = eb_test_db_open(db);
 	/* power samples wherever one of the listed sensors runs; else the run says why not */
-	if (eb_q(h, "SELECT count(*) FROM power_samples") > 0)
-		ck_assert(eb_q(h, "SELECT count(*) FROM metrics WHERE name = 'power_avg_w'") == 4 ||
-			  eb_q(h, "SELECT count(*) FROM cells WHERE warnings_json LIKE '%no sensor "
-				  "reported a power rail%'") == 4);
+	if (eb_test_q(h, "SELECT count(*) FROM power_samples") > 0)
+		ck_assert(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name = 'power_avg_w'") == 4 ||
+			  eb_test_q(h, "SELECT count(*) FROM cells WHERE warnings_json LIKE '%%no sensor "
+				  "reported a power rail%%'") == 4);
 	else
 		ck_assert_msg(strstr(out, "edgebench: power: no configured sensor can run here") &&
 				      strstr(out, "edgebench: power: sensor 'rapl' unavailable here: "),
 			      "%s", out);
 	free(out);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 10);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM cells WHERE workload='latency'"), 4);
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM requests WHERE warmup=0 AND n_out=32"), 20);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 10);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE workload='latency'"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE warmup=0 AND n_out=32"), 20);
 	/* the accuracy workload on the project's samples: every protocol's headline figure */
-	ck_assert_double_eq(eb_q(h, "SELECT count(*) FROM accuracy WHERE metric IN"
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy WHERE metric IN"
 				    " ('ppl','acc','acc_norm','kld_mean','top1_agreement')"), 10);
 	/* q4_0 weights are about a quarter of f16's and decode faster on a CPU */
-	ck_assert(eb_q(h, "SELECT m.mean FROM metrics m JOIN cells c ON c.id=m.cell_id"
+	ck_assert(eb_test_q(h, "SELECT m.mean FROM metrics m JOIN cells c ON c.id=m.cell_id"
 			  " WHERE c.quant='q4_0' AND m.name='model_bytes' LIMIT 1") <
-		  0.4 * eb_q(h, "SELECT m.mean FROM metrics m JOIN cells c ON c.id=m.cell_id"
+		  0.4 * eb_test_q(h, "SELECT m.mean FROM metrics m JOIN cells c ON c.id=m.cell_id"
 				" WHERE c.quant='f16' AND m.name='model_bytes' LIMIT 1"));
 	sqlite3_close(h);
 	{
