@@ -545,3 +545,50 @@ out:
 	eb_http_res_release(&res);
 	return ret;
 }
+
+/* --- a streamed generation ----------------------------------------------------------- */
+
+void eb_http_stream_init(struct eb_http_stream *s,
+			 int (*feed)(void *parser, const char *data, size_t n, struct eb_err *err),
+			 void *parser)
+{
+	memset(s, 0, sizeof(*s));
+	s->feed = feed;
+	s->parser = parser;
+	eb_buf_init(&s->head, 0);
+}
+
+void eb_http_stream_release(struct eb_http_stream *s)
+{
+	eb_buf_release(&s->head);
+}
+
+int eb_http_stream_body(void *ud, const char *data, size_t n, uint64_t t_ns, struct eb_err *err)
+{
+	struct eb_http_stream *s = ud;
+	int rc;
+
+	if (s->head.len < EB_HTTP_STREAM_HEAD)
+		eb_buf_add(&s->head, data,
+			   n < EB_HTTP_STREAM_HEAD - s->head.len ? n : EB_HTTP_STREAM_HEAD - s->head.len);
+	s->t_piece = t_ns;
+	rc = s->feed(s->parser, data, n, err);
+	return s->stopped ? 1 : rc;
+}
+
+int eb_http_stream_error(int ret, const struct eb_http_res *hr, const char *who, const char *bad,
+			 size_t n_content_chunks, struct eb_err *err)
+{
+	if (ret == EB_EIO && n_content_chunks > 0) {
+		char msg[EB_ERR_MSG_MAX];
+
+		eb_strlcpy(msg, err->msg, sizeof(msg));
+		return eb_err_set(err, EB_EIO, "%s (the stream broke after %zu content chunks)", msg,
+				  n_content_chunks);
+	}
+	if (ret == EB_EADAPTER && hr->status >= 200 && hr->status < 300) /* {"error"} sent */
+		eb_err_prefix(err, "%s: stream from '%s'", who, hr->url);
+	else if (ret == EB_EPARSE || ret == EB_EPROTO)
+		eb_err_prefix(err, "%s: %s from '%s'", who, bad, hr->url);
+	return ret;
+}

@@ -127,6 +127,39 @@ void eb_http_res_release(struct eb_http_res *res);
 int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
 		    struct eb_err *err);
 
+/* --- a streamed generation: what the openai (SSE) and ollama (NDJSON) adapters share -- */
+
+/*
+ * The body of a streamed response fed to the adapter's stream parser, the first bytes
+ * kept for messages. Set `feed` and `parser`, then pass eb_http_stream_body as the
+ * request's on_body with the struct as ud. The parser's per-chunk callback reads t_piece
+ * (when the piece holding the chunk arrived) and sets `stopped` when it ends the request.
+ */
+struct eb_http_stream {
+	int (*feed)(void *parser, const char *data, size_t n, struct eb_err *err);
+	void *parser;
+	uint64_t t_piece;
+	int stopped;
+	struct eb_buf head; /* the first EB_HTTP_STREAM_HEAD bytes */
+};
+
+#define EB_HTTP_STREAM_HEAD 256
+
+void eb_http_stream_init(struct eb_http_stream *s,
+			 int (*feed)(void *parser, const char *data, size_t n, struct eb_err *err),
+			 void *parser);
+void eb_http_stream_release(struct eb_http_stream *s);
+int eb_http_stream_body(void *ud, const char *data, size_t n, uint64_t t_ns, struct eb_err *err);
+
+/*
+ * After eb_http_request of a stream: names what failed. A transport error after content
+ * arrived says how many chunks came first; an {"error"} sent inside a 2xx stream is
+ * prefixed "WHO: stream from 'url'", a parse or protocol error "WHO: BAD from 'url'"
+ * (BAD: "bad stream", "bad response"). Returns ret.
+ */
+int eb_http_stream_error(int ret, const struct eb_http_res *hr, const char *who, const char *bad,
+			 size_t n_content_chunks, struct eb_err *err);
+
 /*
  * A request whose whole response is one JSON value: POSTs `json_body` (NULL: GET) and
  * parses the body into *out (caller decrefs). Fails as eb_http_request(), or EB_EPARSE

@@ -39,7 +39,6 @@ static const struct eb_opt eb_ollama_opts[] = {
 };
 
 #define EB_OLLAMA_DESCRIBE_MS 5000
-#define EB_OLLAMA_HEAD 256
 
 struct eb_ollama {
 	struct eb_http http;
@@ -95,36 +94,23 @@ static int eb_ollama_open(const struct eb_adapter_args *a, void **state, struct 
 struct eb_ollama_gen {
 	const struct eb_gen_req *req;
 	struct eb_ollama_stream st;
-	uint64_t t_piece;
-	int stopped;
-	struct eb_buf head;
+	struct eb_http_stream hs;
 };
 
 static int eb_ollama_on_chunk(void *ud, const struct eb_ollama_chunk *chunk, struct eb_err *err)
 {
 	struct eb_ollama_gen *g = ud;
 
-	if (g->req->on_token && g->req->on_token(g->req->ud, g->t_piece, 0)) {
-		g->stopped = 1;
+	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, 0)) {
+		g->hs.stopped = 1;
 		return EB_EINTR;
 	}
 	return 0;
 }
 
-static int eb_ollama_on_body(void *ud, const char *data, size_t n, uint64_t t_ns,
-			     struct eb_err *err)
+static int eb_ollama_feed(void *parser, const char *data, size_t n, struct eb_err *err)
 {
-	struct eb_ollama_gen *g = ud;
-	int rc;
-
-	if (g->head.len < EB_OLLAMA_HEAD)
-		eb_buf_add(&g->head, data,
-			   n < EB_OLLAMA_HEAD - g->head.len ? n : EB_OLLAMA_HEAD - g->head.len);
-	g->t_piece = t_ns;
-	rc = eb_ollama_stream_feed(&g->st, data, n, err);
-	if (g->stopped)
-		return 1;
-	return rc;
+	return eb_ollama_stream_feed(parser, data, n, err);
 }
 
 static json_t *eb_ollama_body(const struct eb_ollama *S, const struct eb_gen_req *req)
@@ -208,34 +194,26 @@ static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct 
 
 	memset(&g, 0, sizeof(g));
 	g.req = req;
-	eb_buf_init(&g.head, 0);
 	eb_buf_init(&msg, 0);
 	eb_ollama_stream_init(&g.st, 0, eb_ollama_on_chunk, &g);
+	eb_http_stream_init(&g.hs, eb_ollama_feed, &g.st);
 	eb_http_res_init(&hr);
 	memset(&hq, 0, sizeof(hq));
 	hq.path = S->chat ? "/api/chat" : "/api/generate";
 	hq.json_body = js;
-	hq.on_body = eb_ollama_on_body;
-	hq.ud = &g;
+	hq.on_body = eb_http_stream_body;
+	hq.ud = &g.hs;
 	hq.stop = req->stop;
 	hq.t_send_ns = &res->t_send_ns;
 	res->n_prompt = -1;
 	res->n_out = -1;
 
 	ret = eb_http_request(&S->http, &hq, &hr, err);
-	if (ret == EB_EIO && sum->n_content_chunks > 0) {
-		eb_buf_addstr(&msg, err->msg);
-		ret = eb_err_set(err, EB_EIO, "%s (the stream broke after %zu content chunks)",
-				 msg.buf, sum->n_content_chunks);
+	if (ret) {
+		eb_http_stream_error(ret, &hr, "ollama", "bad response", sum->n_content_chunks, err);
 		goto out;
 	}
-	if (ret == EB_EADAPTER && hr.status >= 200 && hr.status < 300) /* {"error": ...} line */
-		eb_err_prefix(err, "ollama: stream from '%s'", hr.url);
-	else if (ret == EB_EPARSE || ret == EB_EPROTO)
-		eb_err_prefix(err, "ollama: bad response from '%s'", hr.url);
-	if (ret)
-		goto out;
-	if (!g.stopped) {
+	if (!g.hs.stopped) {
 		ret = eb_ollama_stream_finish(&g.st, err);
 		if (ret) {
 			if (ret == EB_EADAPTER)
@@ -245,7 +223,7 @@ static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct 
 			goto out;
 		}
 		if (!sum->saw_done) {
-			eb_http_quote(&S->http, &msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
+			eb_http_quote(&S->http, &msg, g.hs.head.buf, g.hs.head.len, EB_HTTP_EXCERPT);
 			ret = eb_err_set(err, EB_EIO,
 					 "ollama: the stream from '%s' ended after %zu content chunks "
 					 "without \"done\": true (connection closed?); it began '%s'",
@@ -263,7 +241,7 @@ out:
 		eb_http_redact(&S->http, err->msg);
 	eb_ollama_stream_release(&g.st);
 	eb_http_res_release(&hr);
-	eb_buf_release(&g.head);
+	eb_http_stream_release(&g.hs);
 	eb_buf_release(&msg);
 	free(js);
 	json_decref(body);

@@ -55,7 +55,6 @@ static const struct eb_opt eb_openai_opts[] = {
 };
 
 /* Size of the start of a response kept to quote when it is not an event stream. */
-#define EB_OPENAI_HEAD 256
 /* describe() must not hang a cell on a server that is slow to answer side requests. */
 #define EB_OPENAI_DESCRIBE_MS 5000
 /* Tokens of one scoring request, unless a single sequence is longer. */
@@ -313,39 +312,25 @@ static int eb_openai_detokenize(void *state, const int32_t *tokens, size_t n, ch
 /* --- generation ------------------------------------------------------------------ */
 
 struct eb_openai_gen {
-	struct eb_openai *S;
 	const struct eb_gen_req *req;
 	struct eb_oai_stream st;
-	uint64_t t_piece;          /* when the body piece being parsed arrived */
-	int stopped;               /* on_token asked to stop */
-	struct eb_buf head;        /* the response's first bytes, for messages */
+	struct eb_http_stream hs;
 };
 
 static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct eb_err *err)
 {
 	struct eb_openai_gen *g = ud;
 
-	if (g->req->on_token && g->req->on_token(g->req->ud, g->t_piece, chunk->n_tokens)) {
-		g->stopped = 1;
+	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, chunk->n_tokens)) {
+		g->hs.stopped = 1;
 		return EB_EINTR;
 	}
 	return 0;
 }
 
-static int eb_openai_on_body(void *ud, const char *data, size_t n, uint64_t t_ns,
-			     struct eb_err *err)
+static int eb_openai_feed(void *parser, const char *data, size_t n, struct eb_err *err)
 {
-	struct eb_openai_gen *g = ud;
-	int rc;
-
-	if (g->head.len < EB_OPENAI_HEAD)
-		eb_buf_add(&g->head, data,
-			   n < EB_OPENAI_HEAD - g->head.len ? n : EB_OPENAI_HEAD - g->head.len);
-	g->t_piece = t_ns;
-	rc = eb_oai_stream_feed(&g->st, data, n, err);
-	if (g->stopped)
-		return 1;
-	return rc;
+	return eb_oai_stream_feed(parser, data, n, err);
 }
 
 static json_t *eb_openai_body(const struct eb_openai *S, const struct eb_gen_req *req)
@@ -420,43 +405,34 @@ static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct 
 	int ret;
 
 	memset(&g, 0, sizeof(g));
-	g.S = S;
 	g.req = req;
-	eb_buf_init(&g.head, 0);
 	eb_buf_init(&msg, 0);
 	eb_oai_stream_init(&g.st, 0, eb_openai_on_chunk, &g);
+	eb_http_stream_init(&g.hs, eb_openai_feed, &g.st);
 	eb_http_res_init(&hr);
 	memset(&hq, 0, sizeof(hq));
 	hq.path = S->path;
 	hq.json_body = js;
-	hq.on_body = eb_openai_on_body;
-	hq.ud = &g;
+	hq.on_body = eb_http_stream_body;
+	hq.ud = &g.hs;
 	hq.stop = req->stop;
 	hq.t_send_ns = &res->t_send_ns;
 	res->n_prompt = -1;
 	res->n_out = -1;
 
 	ret = eb_http_request(&S->http, &hq, &hr, err);
-	if (ret == EB_EIO && sum->n_content_chunks > 0) {
-		eb_buf_addstr(&msg, err->msg);
-		ret = eb_err_set(err, EB_EIO, "%s (the stream broke after %zu content chunks)",
-				 msg.buf, sum->n_content_chunks);
+	if (ret) {
+		eb_http_stream_error(ret, &hr, "openai", "bad stream", sum->n_content_chunks, err);
 		goto out;
 	}
-	if (ret == EB_EADAPTER && hr.status >= 200 && hr.status < 300) /* sent in the stream */
-		eb_err_prefix(err, "openai: stream from '%s'", hr.url);
-	else if (ret == EB_EPARSE || ret == EB_EPROTO)
-		eb_err_prefix(err, "openai: bad stream from '%s'", hr.url);
-	if (ret)
-		goto out;
-	if (!g.stopped) {
+	if (!g.hs.stopped) {
 		ret = eb_oai_stream_finish(&g.st, err);
 		if (ret) {
 			eb_err_prefix(err, "openai: bad stream from '%s'", hr.url);
 			goto out;
 		}
 		if (sum->n_events == 0) {
-			eb_http_quote(&S->http, &msg, g.head.buf, g.head.len, EB_HTTP_EXCERPT);
+			eb_http_quote(&S->http, &msg, g.hs.head.buf, g.hs.head.len, EB_HTTP_EXCERPT);
 			ret = eb_err_set(err, EB_EPROTO,
 					 "openai: the response from '%s' is not an event stream: '%s'",
 					 hr.url, msg.buf);
@@ -486,7 +462,7 @@ out:
 		res->server = eb_openai_server_json(sum);
 	eb_oai_stream_release(&g.st);
 	eb_http_res_release(&hr);
-	eb_buf_release(&g.head);
+	eb_http_stream_release(&g.hs);
 	eb_buf_release(&msg);
 	free(js);
 	json_decref(body);
