@@ -265,6 +265,18 @@ START_TEST(missing_directory)
 	ck_assert_int_eq(rc, 2);
 	ck_assert_str_eq(out, want);
 	free(out);
+	/* merge checks its output the same way */
+	{
+		const char *argv[] = { "edgebench", "merge", db, cfg, NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	snprintf(want, sizeof(want),
+		 "edgebench merge: database '%s': directory '%s/no/such/dir' does not exist (create "
+		 "it first)\n", db, eb_dir);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_str_eq(out, want);
+	free(out);
 	/* a mistyped path creates nothing */
 	snprintf(db, sizeof(db), "%s/no", eb_dir);
 	ck_assert_int_ne(access(db, F_OK), 0);
