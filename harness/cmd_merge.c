@@ -1,6 +1,7 @@
 /* cmd_merge.c: `edgebench merge OUT.db IN.db...` — one lab database from per-device ones. */
 #include "../reports/merge.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "eb_util.h"
 #include "store.h"
 
@@ -43,7 +44,8 @@ int eb_cmd_merge(int argc, char **argv)
 		fputs(eb_merge_usage, stderr);
 		return EB_EXIT_USAGE;
 	}
-	if (eb_store_open(&out, argv[optind], 0, &err) != 0) {
+	if (eb_db_check_writable(argv[optind], &err) != 0 ||
+	    eb_store_open(&out, argv[optind], 0, &err) != 0) {
 		fprintf(stderr, "edgebench merge: %s\n", err.msg);
 		return EB_EXIT_USAGE;
 	}

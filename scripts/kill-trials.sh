@@ -139,22 +139,27 @@ for ((i = 1; i <= trials; i++)); do
   if [ "$rc" -ne 137 ] && [ "$rc" -ne 0 ]; then
     why="run exited $rc before the kill: $(tail -c 300 "$work/run.log")"
   fi
-  # the state the kill left
+  # the state the kill left, read from a copy: opening the database recovers and then
+  # checkpoints its log, and the resume must start from exactly what the kill left
   runs=0 pending=0 okbefore="" status=""
   if [ -f "$db" ]; then
-    ic=$(q "$db" "PRAGMA integrity_check" 2>&1 || true)
+    rm -rf "$work/look"
+    mkdir "$work/look"
+    for f in "$db" "$db-wal" "$db-shm"; do [ ! -f "$f" ] || cp "$f" "$work/look/"; done
+    look=$work/look/t.db
+    ic=$(q "$look" "PRAGMA integrity_check" 2>&1 || true)
     if [ "$ic" = "ok" ]; then
       n[integrity]=$((n[integrity] + 1))
     else
       why="${why:+$why; }integrity_check after the kill: $ic"
     fi
-    runs=$(q "$db" "SELECT count(*) FROM runs" 2>/dev/null || echo 0)
+    runs=$(q "$look" "SELECT count(*) FROM runs" 2>/dev/null || echo 0)
     if [ "$runs" -gt 0 ]; then
-      pending=$(q "$db" "SELECT $ncells - count(*) FROM cells WHERE status='ok'")
-      status=$(q "$db" "SELECT status FROM runs")
-      okbefore=$(q "$db" "SELECT group_concat(key || '@' || finished_at, ' ') FROM cells WHERE status='ok'")
+      pending=$(q "$look" "SELECT $ncells - count(*) FROM cells WHERE status='ok'")
+      status=$(q "$look" "SELECT status FROM runs")
+      okbefore=$(q "$look" "SELECT group_concat(key || '@' || finished_at, ' ') FROM cells WHERE status='ok'")
       # a cell that did not finish leaves nothing behind
-      left=$(q "$db" "SELECT count(*) FROM requests r JOIN cells c ON c.id=r.cell_id WHERE c.status<>'ok'")
+      left=$(q "$look" "SELECT count(*) FROM requests r JOIN cells c ON c.id=r.cell_id WHERE c.status<>'ok'")
       [ "$left" -eq 0 ] || why="${why:+$why; }$left requests of unfinished cells survived the kill"
     fi
   else
