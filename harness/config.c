@@ -883,6 +883,7 @@ int eb_config_load(struct eb_config *c, const char *path, char **errors, struct 
 {
 	struct eb_vctx v;
 	json_error_t jerr;
+	const char *nul;
 	size_t len;
 	int ret = EB_ECONFIG;
 
@@ -898,6 +899,21 @@ int eb_config_load(struct eb_config *c, const char *path, char **errors, struct 
 		return EB_ECONFIG;
 	}
 	eb_sha256_hex(c->text, len, c->sha256);
+	nul = memchr(c->text, '\0', len);
+	if (nul) {
+		/* jansson skips a NUL byte right after a number or literal; JSON has none */
+		int line = 1, col = 1;
+
+		for (const char *p = c->text; p < nul; p++, col++)
+			if (*p == '\n') {
+				line++;
+				col = 0;
+			}
+		eb_err_set(err, EB_ECONFIG, "%s:%d:%d: NUL byte (a config is JSON text)", path, line,
+			   col);
+		*errors = eb_xstrdup(err->msg);
+		return EB_ECONFIG;
+	}
 	c->root = json_loadb(c->text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!c->root) {
 		eb_err_set(err, EB_ECONFIG, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
