@@ -51,7 +51,8 @@ static int eb_sse_dispatch(struct eb_sse *sse, eb_sse_event_cb cb, void *ud, str
 		sse->data.len--;
 		sse->data.buf[sse->data.len] = '\0';
 	}
-	name = sse->event.len > 0 ? sse->event.buf : "message";
+	/* the name is a C string: one cut to nothing by a NUL byte is no name either */
+	name = sse->event.buf[0] ? sse->event.buf : "message";
 	sse->n_events++;
 	ret = cb(ud, name, sse->data.buf, sse->data.len, err);
 	if (ret != 0)

@@ -11,8 +11,9 @@
 #define EB_SSE_MAX_EVENT_DEFAULT ((size_t)4 << 20)
 
 /*
- * Called once per dispatched event. `event` is the last `event:` value of the event, or
- * "message" when there was none (or it was empty); `data` is the `data:` lines joined
+ * Called once per dispatched event. `event` is the last `event:` value of the event (as
+ * a C string: cut at a NUL byte), or "message" when there was none (or it was empty);
+ * `data` is the `data:` lines joined
  * with '\n' (no trailing '\n'), `len` bytes plus a terminating NUL. Both are borrowed:
  * valid only during the call. Return 0 to go on, or a negative EB_E* code with `err`
  * filled to stop: eb_sse_feed()/eb_sse_finish() then return that code.

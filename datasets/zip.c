@@ -17,6 +17,8 @@
 #define EB_ZIP_EOCD_LEN 22
 #define EB_ZIP_CDIR_LEN 46
 #define EB_ZIP_LOCAL_LEN 30
+/* deflate's largest expansion: a 258-byte match in 2 bits (zlib's technical details) */
+#define EB_ZIP_DEFLATE_MAX_RATIO 1032u
 
 static uint32_t eb_le16(const unsigned char *p)
 {
@@ -32,6 +34,7 @@ static uint32_t eb_le32(const unsigned char *p)
 struct eb_zip {
 	const char *path;
 	FILE *f;
+	off_t size;
 	unsigned char *cdir;
 	size_t cdir_len;
 	size_t n_entries;
@@ -71,6 +74,7 @@ static int eb_zip_open(struct eb_zip *z, const char *path, struct eb_err *err)
 		ret = eb_err_set(err, EB_EIO, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
+	z->size = size;
 	if (size < EB_ZIP_EOCD_LEN) {
 		ret = eb_err_set(err, EB_EPARSE, "'%s' is not a zip archive (too short)", path);
 		goto out;
@@ -271,17 +275,34 @@ int eb_zip_read(const char *path, const char *member, size_t max, char **data, s
 		goto out;
 	}
 	data_off = (off_t)e.local_off + EB_ZIP_LOCAL_LEN + eb_le16(local + 26) + eb_le16(local + 28);
+	/*
+	 * Sizes are checked against the file before anything is allocated: a few corrupt
+	 * bytes must not make a 5 KB archive allocate gigabytes.
+	 */
+	if (data_off + (off_t)e.csize > z.size) {
+		ret = eb_err_set(err, EB_EPARSE,
+				 "'%s': member '%s' claims %u compressed bytes, past the end of the file",
+				 path, member, (unsigned)e.csize);
+		goto out;
+	}
+	if (e.method == 0 && e.csize != e.usize) {
+		ret = eb_err_set(err, EB_EPARSE, "'%s': stored member '%s' has inconsistent sizes",
+				 path, member);
+		goto out;
+	}
+	if (e.method == 8 && (uint64_t)e.usize > (uint64_t)e.csize * EB_ZIP_DEFLATE_MAX_RATIO) {
+		ret = eb_err_set(err, EB_EPARSE,
+				 "'%s': member '%s' claims %u bytes from %u compressed, more than "
+				 "deflate can expand to",
+				 path, member, (unsigned)e.usize, (unsigned)e.csize);
+		goto out;
+	}
 	comp = eb_xmalloc(e.csize ? e.csize : 1);
 	ret = eb_zip_pread(&z, data_off, comp, e.csize, err);
 	if (ret)
 		goto out;
 	out = eb_xmalloc((size_t)e.usize + 1);
 	if (e.method == 0) {
-		if (e.csize != e.usize) {
-			ret = eb_err_set(err, EB_EPARSE, "'%s': stored member '%s' has inconsistent sizes",
-					 path, member);
-			goto out;
-		}
 		memcpy(out, comp, e.usize);
 	} else {
 		ret = eb_zip_inflate(&z, member, comp, e.csize, out, e.usize, err);

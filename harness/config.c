@@ -1004,6 +1004,7 @@ int eb_config_load(struct eb_config *c, const char *path, char **errors, struct 
 {
 	struct eb_vctx v;
 	json_error_t jerr;
+	const char *nul;
 	size_t len;
 	int ret = EB_ECONFIG;
 
@@ -1019,6 +1020,30 @@ int eb_config_load(struct eb_config *c, const char *path, char **errors, struct 
 		return EB_ECONFIG;
 	}
 	eb_sha256_hex(c->text, len, c->sha256);
+	nul = memchr(c->text, '\0', len);
+	if (nul) {
+		/* jansson skips a NUL byte right after a number or literal; JSON has none */
+		const char *enc = eb_jsonpos_encoding(c->text, len);
+		int line = 1, col = 1;
+
+		for (const char *p = c->text; p < nul; p++, col++)
+			if (*p == '\n') {
+				line++;
+				col = 0;
+			}
+		if (enc) /* UTF-16 or binary: say what the file is, not where its first NUL is */
+			eb_err_set(err, EB_ECONFIG, "%s:1:1: %s", path, enc);
+		else {
+			/* the key being read where the NUL is */
+			eb_jsonpos_scan(&v.pos, c->text, (size_t)(nul - c->text));
+			eb_err_set(err, EB_ECONFIG, "%s:%d:%d: %s%sNUL byte (a config is JSON text)",
+				   path, line, col, v.pos.fault_path ? v.pos.fault_path : "",
+				   v.pos.fault_path && *v.pos.fault_path ? ": " : "");
+			eb_jsonpos_release(&v.pos);
+		}
+		*errors = eb_xstrdup(err->msg);
+		return EB_ECONFIG;
+	}
 	c->root = json_loadb(c->text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!c->root) {
 		const char *enc = eb_jsonpos_encoding(c->text, len);

@@ -128,7 +128,10 @@ void eb_readings_mark_input_total(struct eb_sensor_reading *r, size_t n);
 /* [{rail, source, flags}] for describe(). */
 json_t *eb_readings_json(const struct eb_sensor_reading *r, size_t n);
 
-/* A rail name unique among r[0..n): `name`, else `name`@`suffix`, else with #2, #3, ... */
+/*
+ * A rail name unique among r[0..n): `name`, else `name`@`suffix`, else with #2, #3, ...;
+ * a name too long for EB_SENSOR_RAIL_MAX with its tail is cut before the tail.
+ */
 void eb_reading_unique_name(const struct eb_sensor_reading *r, size_t n, const char *name,
 			    const char *suffix, char *out, size_t outn);
 

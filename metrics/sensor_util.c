@@ -485,17 +485,24 @@ json_t *eb_readings_json(const struct eb_sensor_reading *r, size_t n)
 void eb_reading_unique_name(const struct eb_sensor_reading *r, size_t n, const char *name,
 			    const char *suffix, char *out, size_t outn)
 {
-	char cand[EB_SENSOR_RAIL_MAX + 1];
+	char cand[EB_SENSOR_RAIL_MAX + 1], tail[EB_SENSOR_RAIL_MAX / 2 + 1];
 
 	for (int k = 0; k < 1000; k++) {
 		int clash = 0;
 
+		/*
+		 * The tail goes in whole (at most half the name) and the name is cut to make
+		 * room for it: cutting the tail off a long name instead made every candidate
+		 * the same (fuzz_hwmon: two channels of a device with a 60-character name).
+		 */
 		if (k == 0)
-			eb_strlcpy(cand, name, sizeof(cand));
+			tail[0] = '\0';
 		else if (k == 1 && suffix && *suffix)
-			snprintf(cand, sizeof(cand), "%s@%s", name, suffix);
+			snprintf(tail, sizeof(tail), "@%s", suffix);
 		else
-			snprintf(cand, sizeof(cand), "%s#%d", name, k);
+			snprintf(tail, sizeof(tail), "#%d", k);
+		snprintf(cand, sizeof(cand), "%.*s%s", (int)(sizeof(cand) - 1 - strlen(tail)), name,
+			 tail);
 		for (size_t i = 0; i < n && !clash; i++)
 			clash = strcmp(r[i].rail, cand) == 0;
 		if (!clash)

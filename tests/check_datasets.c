@@ -160,6 +160,43 @@ START_TEST(zip_stored_truncated_and_bad_crc)
 }
 END_TEST
 
+/*
+ * Sizes in the central directory that the file cannot back are refused before anything
+ * is allocated (fuzz_zip found a 5 KB archive that made the reader allocate 3.9 GB).
+ */
+START_TEST(zip_claimed_sizes_refused)
+{
+	unsigned char buf[1024];
+	char path[8192], *data = NULL;
+	size_t n, len, cd = 30 + strlen("a.txt") + strlen("some text");
+	struct eb_err err;
+
+	eb_test_tmpdir("datasets-zip-sizes", eb_dir, sizeof(eb_dir));
+	n = eb_stored_zip(buf, "a.txt", "some text", 0);
+	le32(buf + cd + 20, 3000000000ul); /* compressed size */
+	le32(buf + cd + 24, 3000000000ul);
+	eb_put("huge.zip", buf, n, path, sizeof(path));
+	ck_assert_int_eq(eb_zip_read(path, "a.txt", (size_t)4 << 30, &data, &len, &err), EB_EPARSE);
+	ck_assert_ptr_null(data);
+	ck_assert_ptr_nonnull(strstr(err.msg, "huge.zip': member 'a.txt' claims 3000000000 "
+					      "compressed bytes, past the end of the file"));
+
+	n = eb_stored_zip(buf, "a.txt", "some text", 0);
+	le16(buf + cd + 10, 8);               /* deflated */
+	le32(buf + cd + 24, 9 * 1032 + 1);    /* one byte more than 9 bytes can inflate to */
+	eb_put("ratio.zip", buf, n, path, sizeof(path));
+	ck_assert_int_eq(eb_zip_read(path, "a.txt", (size_t)4 << 30, &data, &len, &err), EB_EPARSE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ratio.zip': member 'a.txt' claims 9289 bytes from 9 "
+					      "compressed, more than deflate can expand to"));
+
+	n = eb_stored_zip(buf, "a.txt", "some text", 0);
+	le32(buf + cd + 24, 2000000000ul);    /* stored: the sizes must agree */
+	eb_put("stored.zip", buf, n, path, sizeof(path));
+	ck_assert_int_eq(eb_zip_read(path, "a.txt", (size_t)4 << 30, &data, &len, &err), EB_EPARSE);
+	ck_assert_ptr_nonnull(strstr(err.msg, "stored member 'a.txt' has inconsistent sizes"));
+}
+END_TEST
+
 /* --- WikiText ----------------------------------------------------------------------- */
 
 START_TEST(wikitext_rows_pages_detokenizer)
@@ -670,6 +707,7 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, zip_sample_member_equals_raw);
 	tcase_add_test(tc, zip_stored_truncated_and_bad_crc);
+	tcase_add_test(tc, zip_claimed_sizes_refused);
 	tcase_add_test(tc, wikitext_rows_pages_detokenizer);
 	tcase_add_test(tc, wikitext_matches_python);
 	tcase_add_test(tc, c4_sample_and_malformed);

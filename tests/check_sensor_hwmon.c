@@ -232,6 +232,45 @@ START_TEST(test_energy_counter)
 }
 END_TEST
 
+/*
+ * Rails of a device whose name fills EB_SENSOR_RAIL_MAX stay distinct: the name is cut
+ * to make room for the "@hwmon0" / "#2" tail (fuzz_hwmon found two rails both named by
+ * the cut name).
+ */
+START_TEST(test_long_names_unique)
+{
+	static const char name[] = "a-very-long-monitor-name-0123456789-0123456789-0123456789";
+	char dir[4096], hw[4096], p[4096];
+	struct eb_sensor_reading r[EB_SENSOR_READINGS_MAX];
+	struct eb_sensor *s;
+	struct eb_err err;
+	uint64_t t = 1;
+	size_t n;
+
+	eb_test_tmpdir("hwmon-long", dir, sizeof(dir));
+	snprintf(hw, sizeof(hw), "%s/sys/class/hwmon/hwmon0", dir);
+	ck_assert_int_eq(eb_mkdirs(hw, &err), 0);
+	snprintf(p, sizeof(p), "%s/name", hw);
+	ck_assert_int_eq(eb_write_file(p, name, strlen(name), &err), 0);
+	for (int i = 1; i <= 3; i++) {
+		snprintf(p, sizeof(p), "%s/in%d_input", hw, i);
+		ck_assert_int_eq(eb_write_file(p, "5000\n", 5, &err), 0);
+		snprintf(p, sizeof(p), "%s/curr%d_input", hw, i);
+		ck_assert_int_eq(eb_write_file(p, "100\n", 4, &err), 0);
+	}
+	s = eb_st_open("hwmon", NULL, dir, 100);
+	ck_assert_int_eq(eb_sensor_read(s, &t, r, EB_SENSOR_READINGS_MAX, &n, &err), 0);
+	ck_assert_uint_eq(n, 3);
+	/* "<name>.in1" cut to 47 characters, then cut further for the tails */
+	ck_assert_str_eq(r[0].rail, "a-very-long-monitor-name-0123456789-0123456789-");
+	ck_assert_str_eq(r[1].rail, "a-very-long-monitor-name-0123456789-0123@hwmon0");
+	ck_assert_str_eq(r[2].rail, "a-very-long-monitor-name-0123456789-012345678#2");
+	for (size_t i = 0; i < n; i++)
+		ck_assert_double_eq_tol(r[i].value, 0.5, TOL); /* 5000 mV x 100 mA */
+	eb_sensor_close(s);
+}
+END_TEST
+
 START_TEST(test_unavailable)
 {
 	char dir[4096], why[1024];
@@ -273,6 +312,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_orin_nano_total);
 	tcase_add_test(tc, test_jp4_iio);
 	tcase_add_test(tc, test_energy_counter);
+	tcase_add_test(tc, test_long_names_unique);
 	tcase_add_test(tc, test_unavailable);
 	suite_add_tcase(s, tc);
 	return s;

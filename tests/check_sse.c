@@ -113,6 +113,24 @@ START_TEST(sse_basic_fields)
 }
 END_TEST
 
+/* An event name that is empty as a C string (it starts with a NUL byte) is "message". */
+START_TEST(sse_event_name_nul)
+{
+	static const char in[] = "event:\0x\ndata: 1\n\nevent: a\0b\ndata: 2\n\n";
+	struct ev_log l = { 0 };
+	struct eb_sse sse;
+	struct eb_err err;
+
+	eb_buf_init(&l.out, 0);
+	eb_sse_init(&sse, 0);
+	ck_assert_int_eq(eb_sse_feed(&sse, in, sizeof(in) - 1, ev_log_cb, &l, &err), 0);
+	ck_assert_int_eq(eb_sse_finish(&sse, ev_log_cb, &l, &err), 0);
+	ck_assert_str_eq(l.out.buf, "message|1\na|2\n");
+	eb_sse_release(&sse);
+	eb_buf_release(&l.out);
+}
+END_TEST
+
 START_TEST(sse_comments_and_pings)
 {
 	sse_expect(": ping\n\n:\ndata: x\n: inside an event\ndata: y\n\n: keep-alive\n\n",
@@ -753,6 +771,7 @@ static Suite *sse_suite(void)
 	tcase_add_test(tc, sse_comments_and_pings);
 	tcase_add_test(tc, sse_line_ends);
 	tcase_add_test(tc, sse_crlf_split_between_feeds);
+	tcase_add_test(tc, sse_event_name_nul);
 	tcase_add_test(tc, sse_finish_dispatches_trailing_event);
 	tcase_add_test(tc, sse_llama_error_field);
 	tcase_add_test(tc, sse_oversize_event);
