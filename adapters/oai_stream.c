@@ -9,7 +9,10 @@
 /* How much of a bad event's data an error message quotes. */
 #define EB_OAI_SNIPPET 64
 
-/* The number at obj[key] into *out; 0 when absent, null or not a number. */
+/*
+ * The number at obj[key] into *out; 0 when absent, null, not a number, or a real
+ * outside the range of long long (then it is as good as absent).
+ */
 static int eb_oai_get_ll(const json_t *obj, const char *key, long long *out)
 {
 	const json_t *v = json_object_get(obj, key);
@@ -18,11 +21,7 @@ static int eb_oai_get_ll(const json_t *obj, const char *key, long long *out)
 		*out = (long long)json_integer_value(v);
 		return 1;
 	}
-	if (json_is_real(v)) {
-		*out = (long long)json_real_value(v);
-		return 1;
-	}
-	return 0;
+	return json_is_real(v) && eb_double_to_ll(json_real_value(v), out) == 0;
 }
 
 /* The string at obj[key] (borrowed from obj) and its length; 0 when not a string. */

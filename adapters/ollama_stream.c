@@ -10,7 +10,10 @@
 /* How much of a bad line an error message quotes. */
 #define EB_OLLAMA_SNIPPET 64
 
-/* obj[key] into *out when it is a number; untouched (stays -1) when absent or null. */
+/*
+ * obj[key] into *out when it is a number; untouched (stays -1) when absent, null, or a
+ * real outside the range of long long.
+ */
 static void eb_ollama_get_ll(const json_t *obj, const char *key, long long *out)
 {
 	const json_t *v = json_object_get(obj, key);
@@ -18,7 +21,7 @@ static void eb_ollama_get_ll(const json_t *obj, const char *key, long long *out)
 	if (json_is_integer(v))
 		*out = (long long)json_integer_value(v);
 	else if (json_is_real(v))
-		*out = (long long)json_real_value(v);
+		eb_double_to_ll(json_real_value(v), out);
 }
 
 static void eb_ollama_get_str(const json_t *obj, const char *key, const char **s, size_t *len)

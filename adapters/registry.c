@@ -1,6 +1,8 @@
 /* registry.c: the explicit list of adapters, their check, and typed option getters. */
 #include "adapter.h"
 
+#include "../harness/eb_util.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,10 +84,12 @@ long long eb_opt_int(const json_t *opts, const struct eb_opt *table, const char 
 	const json_t *v = eb_opt_value(opts, name);
 	const struct eb_opt *o = eb_opt_find(table, name);
 
+	long long x;
+
 	if (v && json_is_integer(v))
 		return json_integer_value(v);
-	if (v && json_is_real(v))
-		return (long long)json_real_value(v);
+	if (v && json_is_real(v) && eb_double_to_ll(json_real_value(v), &x) == 0)
+		return x;
 	if (o && o->def)
 		return strtoll(o->def, NULL, 10);
 	return fallback;

@@ -57,6 +57,12 @@ void eb_sha256_final(struct eb_sha256 *s, char hex[65]);
 /* Strict number parsing: the whole string must be a number in range. 0 or EB_EINVAL. */
 int eb_parse_ll(const char *s, long long min, long long max, long long *out);
 int eb_parse_double(const char *s, double *out);
+/*
+ * x truncated toward zero into *out, as a cast does, when the result fits a long long;
+ * EB_EINVAL for NaN, infinities and anything outside [-2^63, 2^63) (where the cast is
+ * undefined behaviour, e.g. a server's "eval_count": 1e300), leaving *out alone.
+ */
+int eb_double_to_ll(double x, long long *out);
 
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t eb_edit_distance(const char *a, const char *b);

@@ -362,6 +362,15 @@ int eb_parse_ll(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+int eb_double_to_ll(double x, long long *out)
+{
+	/* [-2^63, 2^63): both bounds are exact doubles; NaN fails both tests */
+	if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0))
+		return EB_EINVAL;
+	*out = (long long)x;
+	return 0;
+}
+
 int eb_parse_double(const char *s, double *out)
 {
 	char *end;

@@ -203,8 +203,8 @@ long long eb_sensor_opt_int(const struct eb_sensor_ops *ops, const json_t *opts,
 
 	if (v && json_is_integer(v))
 		return json_integer_value(v);
-	if (v && json_is_real(v))
-		return (long long)json_real_value(v);
+	if (v && json_is_real(v) && eb_double_to_ll(json_real_value(v), &x) == 0)
+		return x;
 	if (o && o->def && eb_parse_ll(o->def, -(1LL << 62), 1LL << 62, &x) == 0)
 		return x;
 	return fallback;

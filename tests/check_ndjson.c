@@ -346,6 +346,16 @@ START_TEST(oll_final_only_total_and_eval_count)
 	ck_assert_int_eq(r.sum.eval_count, -1);
 	ck_assert_int_eq(r.sum.chunks_ne_tokens, 0);
 	oll_res_release(&r);
+
+	/* reals are truncated; one beyond long long is absent (fuzz_ollama_stream: 1e82
+	   was cast, undefined behaviour) */
+	oll_text("{\"response\":\"\",\"done\":true,\"eval_count\":1e82,"
+		 "\"total_duration\":-9.3e18,\"load_duration\":12.9}", &r);
+	ck_assert_int_eq(r.rc, 0);
+	ck_assert_int_eq(r.sum.eval_count, -1);
+	ck_assert_int_eq(r.sum.total_duration, -1);
+	ck_assert_int_eq(r.sum.load_duration, 12);
+	oll_res_release(&r);
 }
 END_TEST
 

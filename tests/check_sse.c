@@ -587,6 +587,14 @@ START_TEST(oai_null_content_and_empty_deltas)
 	ck_assert_ptr_null(r.timings);
 	ck_assert_int_eq(r.sum.saw_done, 1);
 	oai_res_release(&r);
+
+	/* counts as reals: truncated, or absent beyond long long (fuzz_oai_stream: 9e104) */
+	oai_text("data: {\"choices\":[],\"usage\":{\"prompt_tokens\":7.9,"
+		 "\"completion_tokens\":9e104}}\n\n", &r);
+	ck_assert_msg(r.rc == 0, "%s", r.errmsg);
+	ck_assert_int_eq(r.sum.prompt_tokens, 7);
+	ck_assert_int_eq(r.sum.completion_tokens, -1);
+	oai_res_release(&r);
 }
 END_TEST
 

@@ -27,8 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		total += pages.len[i];
 		d = eb_wikitext_detokenize(pages.doc[i], pages.len[i], &dn);
 		EB_FUZZ_CHECK(d != NULL && d[dn] == '\0', "detokenized page %zu", i);
-		/* every rule removes or replaces with something shorter, except " N " -> " 1 " */
-		EB_FUZZ_CHECK(dn <= pages.len[i], "page %zu grew %zu -> %zu", i, pages.len[i], dn);
+		/*
+		 * Every rule removes or replaces with something no longer, except lm-eval's
+		 * literal "/' 0/" -> "/'[0-9]/": 5 bytes become 8 (the first version of this
+		 * check forgot it: 20 saved inputs, no bug).
+		 */
+		EB_FUZZ_CHECK(dn <= pages.len[i] + 3 * (pages.len[i] / 5), "page %zu grew %zu -> %zu",
+			      i, pages.len[i], dn);
 		EB_FUZZ_CHECK(eb_py_split_ws_count(d, dn) >= 1, "split count");
 		free(d);
 	}
