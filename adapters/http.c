@@ -592,3 +592,32 @@ int eb_http_stream_error(int ret, const struct eb_http_res *hr, const char *who,
 		eb_err_prefix(err, "%s: %s from '%s'", who, bad, hr->url);
 	return ret;
 }
+
+/* --- facts for describe() -------------------------------------------------------------- */
+
+json_t *eb_http_object(struct eb_http *h, const char *path, const char *json_body,
+		       long timeout_ms)
+{
+	struct eb_http_req rq = { .path = path, .json_body = json_body, .timeout_ms = timeout_ms };
+	struct eb_http_res hr;
+	struct eb_err e;
+	json_t *j = NULL;
+
+	eb_http_res_init(&hr);
+	if (eb_http_request(h, &rq, &hr, &e) == 0)
+		j = json_loadb(hr.body.buf, hr.body.len, 0, NULL);
+	eb_http_res_release(&hr);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+void eb_json_copy_fact(json_t *out, const char *key, const json_t *from, const char *fkey)
+{
+	json_t *v = json_object_get(from, fkey);
+
+	if (v && (json_is_number(v) || (json_is_string(v) && json_string_length(v) > 0)))
+		json_object_set(out, key, v);
+}

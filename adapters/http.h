@@ -127,6 +127,16 @@ void eb_http_res_release(struct eb_http_res *res);
 int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
 		    struct eb_err *err);
 
+/* --- facts for describe(): best effort, never an error ------------------------------- */
+
+/* A JSON object from GET (json_body NULL) or POST within timeout_ms; NULL on any failure. */
+json_t *eb_http_object(struct eb_http *h, const char *path, const char *json_body,
+		       long timeout_ms);
+
+/* out[key] = from[fkey] when that is a number or a non-empty string (servers leave unknown
+ * facts as ""); nothing otherwise. */
+void eb_json_copy_fact(json_t *out, const char *key, const json_t *from, const char *fkey);
+
 /* --- a streamed generation: what the openai (SSE) and ollama (NDJSON) adapters share -- */
 
 /*

@@ -250,41 +250,12 @@ out:
 
 /* --- describe ------------------------------------------------------------------- */
 
-/* A JSON object from GET (no body) or POST; NULL when anything fails. */
-static json_t *eb_ollama_call(struct eb_ollama *S, const char *path, const char *json_body)
-{
-	struct eb_http_req rq = { .path = path, .json_body = json_body,
-				  .timeout_ms = EB_OLLAMA_DESCRIBE_MS };
-	struct eb_http_res hr;
-	struct eb_err e;
-	json_t *j = NULL;
-
-	eb_http_res_init(&hr);
-	if (eb_http_request(&S->http, &rq, &hr, &e) == 0)
-		j = json_loadb(hr.body.buf, hr.body.len, 0, NULL);
-	eb_http_res_release(&hr);
-	if (j && !json_is_object(j)) {
-		json_decref(j);
-		j = NULL;
-	}
-	return j;
-}
-
-/* Copies a non-empty string or a number; Ollama leaves unknown details as "". */
-static void eb_ollama_copy(json_t *out, const char *key, const json_t *from, const char *fkey)
-{
-	json_t *v = json_object_get(from, fkey);
-
-	if (v && (json_is_number(v) || (json_is_string(v) && json_string_length(v) > 0)))
-		json_object_set(out, key, v);
-}
-
 static void eb_ollama_details(json_t *out, const json_t *details)
 {
-	eb_ollama_copy(out, "quantization_level", details, "quantization_level");
-	eb_ollama_copy(out, "parameter_size", details, "parameter_size");
-	eb_ollama_copy(out, "family", details, "family");
-	eb_ollama_copy(out, "model_format", details, "format");
+	eb_json_copy_fact(out, "quantization_level", details, "quantization_level");
+	eb_json_copy_fact(out, "parameter_size", details, "parameter_size");
+	eb_json_copy_fact(out, "family", details, "family");
+	eb_json_copy_fact(out, "model_format", details, "format");
 }
 
 /* The /api/tags entry for `model` ("name" or "model", ":latest" implied). */
@@ -330,29 +301,29 @@ static int eb_ollama_describe(void *state, json_t *out, struct eb_err *err)
 				    json_string("hailo-ollama reuses KV state when a prompt extends "
 						"the previous one; see the cell's prompts mode"));
 	}
-	ver = eb_ollama_call(S, "/api/version", NULL);
-	eb_ollama_copy(out, "backend_version", ver, "version");
+	ver = eb_http_object(&S->http, "/api/version", NULL, EB_OLLAMA_DESCRIBE_MS);
+	eb_json_copy_fact(out, "backend_version", ver, "version");
 	json_decref(ver);
 
 	req = json_pack("{s:s, s:s}", "model", S->model, "name", S->model);
 	js = json_dumps(req, JSON_COMPACT);
-	show = eb_ollama_call(S, "/api/show", js);
+	show = eb_http_object(&S->http, "/api/show", js, EB_OLLAMA_DESCRIBE_MS);
 	free(js);
 	json_decref(req);
 	if (show) {
 		const json_t *info = json_object_get(show, "model_info");
 
 		eb_ollama_details(out, json_object_get(show, "details"));
-		eb_ollama_copy(out, "n_params", info, "general.parameter_count");
+		eb_json_copy_fact(out, "n_params", info, "general.parameter_count");
 	}
 	json_decref(show);
-	tags = eb_ollama_call(S, "/api/tags", NULL);
+	tags = eb_http_object(&S->http, "/api/tags", NULL, EB_OLLAMA_DESCRIBE_MS);
 	tag = tags ? eb_ollama_tag(tags, S->model) : NULL;
 	if (tag) {
 		if (!json_object_get(out, "quantization_level"))
 			eb_ollama_details(out, json_object_get(tag, "details"));
 		/* the model file's size: the weights plus a little metadata */
-		eb_ollama_copy(out, "model_bytes", tag, "size");
+		eb_json_copy_fact(out, "model_bytes", tag, "size");
 	}
 	json_decref(tags);
 	return 0;

@@ -471,33 +471,6 @@ out:
 
 /* --- describe ------------------------------------------------------------------- */
 
-/* GET `path` as JSON with a short limit; NULL when it fails for any reason. */
-static json_t *eb_openai_get(struct eb_openai *S, const char *path)
-{
-	struct eb_http_req rq = { .path = path, .timeout_ms = EB_OPENAI_DESCRIBE_MS };
-	struct eb_http_res hr;
-	struct eb_err e;
-	json_t *j = NULL;
-
-	eb_http_res_init(&hr);
-	if (eb_http_request(&S->http, &rq, &hr, &e) == 0)
-		j = json_loadb(hr.body.buf, hr.body.len, 0, NULL);
-	eb_http_res_release(&hr);
-	if (j && !json_is_object(j)) {
-		json_decref(j);
-		j = NULL;
-	}
-	return j;
-}
-
-static void eb_openai_copy(json_t *out, const char *key, const json_t *from, const char *fkey)
-{
-	json_t *v = json_object_get(from, fkey);
-
-	if (v && (json_is_number(v) || (json_is_string(v) && json_string_length(v) > 0)))
-		json_object_set(out, key, v);
-}
-
 static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
 {
 	struct eb_openai *S = state;
@@ -521,7 +494,7 @@ static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
 				      S->min_tokens, "cache_prompt_false", S->no_cache_prompt,
 				      "timings_per_token", S->timings_per_token));
 
-	models = eb_openai_get(S, "/v1/models");
+	models = eb_http_object(&S->http, "/v1/models", NULL, EB_OPENAI_DESCRIBE_MS);
 	data = json_object_get(models, "data");
 	ids = json_array();
 	json_array_foreach(data, i, m) {
@@ -540,28 +513,28 @@ static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
 	if (pick) {
 		const json_t *meta = json_object_get(pick, "meta"); /* llama-server */
 
-		eb_openai_copy(out, "owned_by", pick, "owned_by");
-		eb_openai_copy(out, "max_model_len", pick, "max_model_len"); /* vLLM */
-		eb_openai_copy(out, "n_params", meta, "n_params");
-		eb_openai_copy(out, "model_bytes", meta, "size");
-		eb_openai_copy(out, "n_ctx_train", meta, "n_ctx_train");
-		eb_openai_copy(out, "n_vocab", meta, "n_vocab");
-		eb_openai_copy(out, "model_ftype", meta, "ftype");
+		eb_json_copy_fact(out, "owned_by", pick, "owned_by");
+		eb_json_copy_fact(out, "max_model_len", pick, "max_model_len"); /* vLLM */
+		eb_json_copy_fact(out, "n_params", meta, "n_params");
+		eb_json_copy_fact(out, "model_bytes", meta, "size");
+		eb_json_copy_fact(out, "n_ctx_train", meta, "n_ctx_train");
+		eb_json_copy_fact(out, "n_vocab", meta, "n_vocab");
+		eb_json_copy_fact(out, "model_ftype", meta, "ftype");
 	}
 	json_decref(models);
 
-	props = eb_openai_get(S, "/props"); /* llama-server */
+	props = eb_http_object(&S->http, "/props", NULL, EB_OPENAI_DESCRIBE_MS); /* llama-server */
 	if (json_object_get(props, "build_info")) {
 		json_object_set_new(out, "backend", json_string("llama-server"));
-		eb_openai_copy(out, "backend_version", props, "build_info");
-		eb_openai_copy(out, "n_ctx", json_object_get(props, "default_generation_settings"),
+		eb_json_copy_fact(out, "backend_version", props, "build_info");
+		eb_json_copy_fact(out, "n_ctx", json_object_get(props, "default_generation_settings"),
 			       "n_ctx");
-		eb_openai_copy(out, "n_slots", props, "total_slots");
+		eb_json_copy_fact(out, "n_slots", props, "total_slots");
 	}
 	json_decref(props);
 	if (!json_object_get(out, "backend_version")) {
-		ver = eb_openai_get(S, "/version"); /* vLLM */
-		eb_openai_copy(out, "backend_version", ver, "version");
+		ver = eb_http_object(&S->http, "/version", NULL, EB_OPENAI_DESCRIBE_MS); /* vLLM */
+		eb_json_copy_fact(out, "backend_version", ver, "version");
 		json_decref(ver);
 	}
 	return 0;
