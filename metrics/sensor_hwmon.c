@@ -105,7 +105,7 @@ static int eb_hw_in_list(const json_t *arr, const char *name)
 /* Reads one channel's raw value (µW, µJ, mV*mA or mW); 0 or an error. */
 static int eb_hw_raw(struct eb_hw_chan *c, long long *raw, struct eb_err *err)
 {
-	long long a, b;
+	long long a, b, ab;
 	int ret = eb_sysfs_pread_ll(&c->f, &a, err);
 
 	if (ret)
@@ -114,7 +114,12 @@ static int eb_hw_raw(struct eb_hw_chan *c, long long *raw, struct eb_err *err)
 		ret = eb_sysfs_pread_ll(&c->f2, &b, err);
 		if (ret)
 			return ret;
-		a *= b;
+		/* a driver gone wrong (or a fixture) must not make this undefined */
+		if (__builtin_mul_overflow(a, b, &ab))
+			return eb_err_set(err, EB_EPARSE,
+					  "'%s' x '%s': %lld mV x %lld mA is out of range", c->f.path,
+					  c->f2.path, a, b);
+		a = ab;
 	}
 	*raw = a;
 	return 0;

@@ -271,6 +271,34 @@ START_TEST(test_long_names_unique)
 }
 END_TEST
 
+/* mV x mA beyond long long is a read error naming both files (fuzz_hwmon: UBSan overflow). */
+START_TEST(test_vi_overflow)
+{
+	char dir[4096], hw[4096], in[4096], curr[4096], want[8192];
+	struct eb_sensor_reading r[EB_SENSOR_READINGS_MAX];
+	struct eb_sensor *s;
+	struct eb_err err;
+	uint64_t t = 1;
+	size_t n;
+
+	eb_test_tmpdir("hwmon-overflow", dir, sizeof(dir));
+	snprintf(hw, sizeof(hw), "%s/sys/class/hwmon/hwmon0", dir);
+	ck_assert_int_eq(eb_mkdirs(hw, &err), 0);
+	snprintf(in, sizeof(in), "%s/in1_input", hw);
+	snprintf(curr, sizeof(curr), "%s/curr1_input", hw);
+	ck_assert_int_eq(eb_write_file(in, "5000\n", 5, &err), 0);
+	ck_assert_int_eq(eb_write_file(curr, "100\n", 4, &err), 0);
+	s = eb_st_open("hwmon", NULL, dir, 100);
+	ck_assert_int_eq(eb_write_file(in, "5000000000000\n", 14, &err), 0);
+	ck_assert_int_eq(eb_write_file(curr, "5000000000\n", 11, &err), 0);
+	ck_assert_int_eq(eb_sensor_read(s, &t, r, EB_SENSOR_READINGS_MAX, &n, &err), EB_EPARSE);
+	snprintf(want, sizeof(want), "'%s' x '%s': 5000000000000 mV x 5000000000 mA is out of range",
+		 in, curr);
+	ck_assert_str_eq(err.msg, want);
+	eb_sensor_close(s);
+}
+END_TEST
+
 START_TEST(test_unavailable)
 {
 	char dir[4096], why[1024];
@@ -313,6 +341,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_jp4_iio);
 	tcase_add_test(tc, test_energy_counter);
 	tcase_add_test(tc, test_long_names_unique);
+	tcase_add_test(tc, test_vi_overflow);
 	tcase_add_test(tc, test_unavailable);
 	suite_add_tcase(s, tc);
 	return s;
