@@ -16,20 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-struct eb_tt {
-	uint64_t t[256];
-	int n;
-};
-
-static int eb_tt_cb(void *ud, uint64_t t_ns, int n_tokens)
-{
-	struct eb_tt *tt = ud;
-
-	if (tt->n < 256)
-		tt->t[tt->n++] = t_ns;
-	return 0;
-}
-
 static char eb_script[4096], eb_fixture[4096];
 
 static void eb_paths(void)
@@ -61,7 +47,7 @@ struct eb_run1 {
 	int rc;
 	struct eb_err err;
 	struct eb_gen_res res;
-	struct eb_tt tt;
+	struct eb_test_tokens tt;
 	double secs;
 };
 
@@ -72,7 +58,7 @@ static void eb_run_exec(json_t *opts, const char *prompt, int n_predict, volatil
 	struct eb_adapter_args a = { .target_id = "t", .model_id = "m", .quant = "q",
 				     .model_name = "llama2-7b-int4", .options = opts, .seed = 42 };
 	struct eb_gen_req rq = { .prompt_text = prompt, .n_predict = n_predict, .seed = 42,
-				 .temperature = 0, .on_token = eb_tt_cb, .stop = stop };
+				 .temperature = 0, .on_token = eb_test_tokens_cb, .stop = stop };
 	void *st = NULL;
 	uint64_t t0;
 

@@ -15,25 +15,11 @@
 
 /* --- the adapter ------------------------------------------------------------------ */
 
-struct eb_tt {
-	uint64_t t[512];
-	int n;
-};
-
-static int eb_tt_cb(void *ud, uint64_t t_ns, int n_tokens)
-{
-	struct eb_tt *tt = ud;
-
-	if (tt->n < 512)
-		tt->t[tt->n++] = t_ns;
-	return 0;
-}
-
 struct eb_gen1 {
 	int rc;
 	struct eb_err err;
 	struct eb_gen_res res;
-	struct eb_tt tt;
+	struct eb_test_tokens tt;
 	json_t *describe;
 };
 
@@ -47,7 +33,7 @@ static void eb_gen(int port, const char *flavour, const char *model, json_t *ext
 	struct eb_adapter_args a = { .target_id = "t", .model_id = "m", .quant = "q",
 				     .model_name = model, .seed = 7 };
 	struct eb_gen_req rq = { .prompt_text = "Why is the sky blue?", .n_predict = 12,
-				 .seed = 7, .temperature = 0, .on_token = eb_tt_cb };
+				 .seed = 7, .temperature = 0, .on_token = eb_test_tokens_cb };
 	void *st = NULL;
 
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);

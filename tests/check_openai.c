@@ -222,24 +222,6 @@ static void eb_teardown(void)
 
 /* --- driving the adapter ----------------------------------------------------------- */
 
-struct eb_tt {
-	uint64_t t[1024];
-	int n;
-	int kill_after;          /* > 0: SIGKILL `victim` after this many chunks */
-	pid_t victim;
-};
-
-static int eb_tt_cb(void *ud, uint64_t t_ns, int n_tokens)
-{
-	struct eb_tt *tt = ud;
-
-	if (tt->n < 1024)
-		tt->t[tt->n++] = t_ns;
-	if (tt->kill_after > 0 && tt->n == tt->kill_after)
-		kill(tt->victim, SIGKILL);
-	return 0;
-}
-
 static json_t *eb_opts_for(int port)
 {
 	char url[64];
@@ -308,9 +290,9 @@ START_TEST(generate_counts_and_timings)
 	json_t *opts = eb_opts_for(eb_shared_port), *desc = json_object(), *timings;
 	void *st = eb_open(opts);
 	char *prompt = eb_prompt(st, 100);
-	struct eb_tt tt = { .n = 0 };
+	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = prompt, .n_predict = 64, .seed = 3,
-				 .temperature = 0, .on_token = eb_tt_cb, .ud = &tt };
+				 .temperature = 0, .on_token = eb_test_tokens_cb, .ud = &tt };
 	struct eb_gen_res res = { 0, -1, -1, NULL };
 	struct eb_err err;
 	double ttft, e2e, client_tps, server_tps, ratio, pred_ms;
@@ -366,9 +348,9 @@ START_TEST(chat_endpoint_and_fields)
 {
 	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
 	json_t *opts = eb_opts_for(eb_shared_port);
-	struct eb_tt tt = { .n = 0 };
+	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = "Say something.", .n_predict = 8, .seed = 3,
-				 .on_token = eb_tt_cb, .ud = &tt };
+				 .on_token = eb_test_tokens_cb, .ud = &tt };
 	struct eb_gen_res res = { 0, -1, -1, NULL };
 	struct eb_err err;
 	void *st;
@@ -402,9 +384,9 @@ START_TEST(server_killed_mid_stream)
 	int port = eb_free_port();
 	struct eb_server *s = eb_server_start(port, "killed");
 	json_t *opts = eb_opts_for(port);
-	struct eb_tt tt = { .n = 0 };
+	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = "Once upon a time", .n_predict = 400, .seed = 3,
-				 .on_token = eb_tt_cb, .ud = &tt };
+				 .on_token = eb_test_tokens_cb, .ud = &tt };
 	struct eb_gen_res res = { 0, -1, -1, NULL };
 	struct eb_err err;
 	char want[128];

@@ -5,6 +5,7 @@
 #include "../harness/eb_util.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,4 +157,16 @@ double eb_test_vmrss_kb(int pid)
 	fclose(f);
 	ck_assert_msg(kb >= 0, "process %d has no VmRSS", pid);
 	return kb;
+}
+
+int eb_test_tokens_cb(void *ud, uint64_t t_ns, int n_tokens)
+{
+	struct eb_test_tokens *tt = ud;
+
+	(void)n_tokens;
+	if (tt->n < EB_TEST_TOKENS_MAX)
+		tt->t[tt->n++] = t_ns;
+	if (tt->kill_after > 0 && tt->n == tt->kill_after)
+		kill(tt->victim, SIGKILL);
+	return 0;
 }

@@ -5,6 +5,8 @@
 #include <check.h>
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 /* Path of a file under tests/data into buf; returns buf. */
 const char *eb_test_data(const char *rel, char *buf, size_t n);
@@ -38,6 +40,21 @@ char *eb_test_qs(sqlite3 *db, const char *fmt, ...) __attribute__((format(printf
  */
 long long eb_test_q_int(sqlite3 *db, const char *sql);
 char *eb_test_q_str(sqlite3 *db, const char *sql);
+
+/*
+ * Token arrival times of one generation: pass eb_test_tokens_cb as eb_gen_req.on_token and
+ * the struct as its ud. Times past EB_TEST_TOKENS_MAX are dropped (n stops there). With
+ * kill_after > 0, `victim` gets SIGKILL when that many chunks have arrived (a server dying
+ * mid-stream).
+ */
+#define EB_TEST_TOKENS_MAX 1024
+struct eb_test_tokens {
+	uint64_t t[EB_TEST_TOKENS_MAX];
+	int n;
+	int kill_after;
+	pid_t victim;
+};
+int eb_test_tokens_cb(void *ud, uint64_t t_ns, int n_tokens);
 
 /* VmRSS of a live process in kB, read from /proc/PID/status; fails the test if absent. */
 double eb_test_vmrss_kb(int pid);
