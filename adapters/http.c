@@ -92,6 +92,7 @@ int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
 	h->insecure = eb_opt_bool(opts, table, "insecure", 0);
 	h->connect_ms = (long)(eb_opt_num(opts, table, "connect_timeout_s", 10) * 1000.0 + 0.5);
 	h->timeout_ms = (long)(eb_opt_num(opts, table, "timeout_s", 600) * 1000.0 + 0.5);
+	h->idle_ms = (long)(eb_opt_num(opts, table, "idle_timeout_s", 0) * 1000.0 + 0.5);
 	h->retries = (int)eb_opt_int(opts, table, "retries", 2);
 	if (h->connect_ms < 1)
 		h->connect_ms = 1;
@@ -198,6 +199,7 @@ void eb_http_describe(const struct eb_http *h, json_t *out)
 		json_object_set_new(out, "api_key_env", json_string(h->api_key_env));
 	json_object_set_new(out, "connect_timeout_s", json_real(h->connect_ms / 1000.0));
 	json_object_set_new(out, "timeout_s", json_real(h->timeout_ms / 1000.0));
+	json_object_set_new(out, "idle_timeout_s", json_real(h->idle_ms / 1000.0));
 	json_object_set_new(out, "retries", json_integer(h->retries));
 	if (vi && vi->version)
 		json_object_set_new(out, "libcurl", json_string(vi->version));
@@ -305,6 +307,9 @@ struct eb_http_ctx {
 	int status_known;
 	int got_byte;   /* a header or body byte arrived in this attempt */
 	int cb_ret;     /* the body callback's negative code */
+	uint64_t last_byte_ns; /* when the latest byte arrived (eb_clock_ns) */
+	int idle_expired; /* aborted: no byte for idle_ms */
+	long idle_ms;
 };
 
 static size_t eb_http_on_header(char *data, size_t size, size_t n, void *ud)
@@ -312,6 +317,7 @@ static size_t eb_http_on_header(char *data, size_t size, size_t n, void *ud)
 	struct eb_http_ctx *c = ud;
 
 	c->got_byte = 1;
+	c->last_byte_ns = eb_clock_ns();
 	return size * n;
 }
 
@@ -323,6 +329,7 @@ static size_t eb_http_on_write(char *data, size_t size, size_t nmemb, void *ud)
 	int rc;
 
 	c->got_byte = 1;
+	c->last_byte_ns = t;
 	if (!c->status_known) {
 		long st = 0;
 
@@ -363,7 +370,15 @@ static int eb_http_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, c
 {
 	struct eb_http_ctx *c = ud;
 
-	return c->req->stop && *c->req->stop ? 1 : 0;
+	if (c->req->stop && *c->req->stop)
+		return 1;
+	/* libcurl calls this about once a second while nothing arrives, more often otherwise */
+	if (c->idle_ms > 0 && c->got_byte &&
+	    eb_clock_ns() - c->last_byte_ns > (uint64_t)c->idle_ms * 1000000ull) {
+		c->idle_expired = 1;
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -396,6 +411,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	c.err = err;
 	c.curl = h->curl;
 	c.who = h->who;
+	c.idle_ms = h->idle_ms;
 	curl_easy_setopt(h->curl, CURLOPT_URL, res->url);
 	if (req->json_body) {
 		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
@@ -412,7 +428,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &c);
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, eb_http_on_progress);
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &c);
-	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, req->stop ? 0L : 1L);
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, req->stop || h->idle_ms > 0 ? 0L : 1L);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
 	if (!req->on_body)
 		res->body.cap_max = EB_HTTP_BODY_MAX;
@@ -422,6 +438,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 		c.status_known = 0;
 		c.got_byte = 0;
 		c.cb_ret = 0;
+		c.idle_expired = 0;
 		res->status = 0;
 		res->n_body = 0;
 		res->ended_by_callback = 0;
@@ -445,6 +462,14 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 		goto out;
 	if (c.cb_ret) {
 		ret = c.cb_ret;
+		goto out;
+	}
+	if (cc == CURLE_ABORTED_BY_CALLBACK && c.idle_expired) {
+		ret = eb_err_set(err, EB_ETIMEOUT,
+				 "%s: the response from '%s' stalled: no byte for %.1f s after %zu "
+				 "body bytes (idle_timeout_s %g)",
+				 h->who, res->url, (eb_clock_ns() - c.last_byte_ns) / 1e9,
+				 res->n_body, h->idle_ms / 1000.0);
 		goto out;
 	}
 	if (cc == CURLE_ABORTED_BY_CALLBACK) {

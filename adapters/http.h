@@ -37,6 +37,9 @@
 	  "limit on connecting, in seconds" },                                               \
 	{ "timeout_s", EB_OPT_NUM, "600", 0.001, 604800, NULL,                               \
 	  "limit on one whole request (the full stream), in seconds" },                      \
+	{ "idle_timeout_s", EB_OPT_NUM, "0", 0, 604800, NULL,                                \
+	  "limit on a stalled response: seconds with no byte once the first arrived (0: "   \
+	  "none, only timeout_s)" },                                                         \
 	{ "retries", EB_OPT_INT, "2", 0, 100, NULL,                                          \
 	  "extra attempts for a request that failed before any response byte arrived "      \
 	  "(connection refused or reset); never once a byte came" }
@@ -55,6 +58,7 @@ struct eb_http {
 	int insecure;
 	long connect_ms;
 	long timeout_ms;
+	long idle_ms;            /* 0: no limit between two bytes of a response */
 	int retries;
 	char who[32];            /* adapter name, prefixed to messages */
 };

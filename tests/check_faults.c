@@ -409,11 +409,17 @@ END_TEST
  */
 START_TEST(broken_servers_fail_their_cells)
 {
-	enum { STALL, STALL_OAI, STALL_MID, CLOSED, GARBAGE, GOOD, NMOCK };
+	enum { STALL, STALL_OAI, STALL_MID, STALL_IDLE, CLOSED, GARBAGE, GOOD, NMOCK };
 	static const int modes[NMOCK] = { EB_MOCK_STALL, EB_MOCK_STALL, EB_MOCK_STALL_MID,
-					  EB_MOCK_TRUNCATE, EB_MOCK_GARBAGE, EB_MOCK_STREAM };
+					  EB_MOCK_STALL_MID, EB_MOCK_TRUNCATE, EB_MOCK_GARBAGE,
+					  EB_MOCK_STREAM };
 	static const char *const names[NMOCK - 1] = { "stall", "stall-openai", "stall-mid",
-						      "closed", "garbage" };
+						      "stall-idle", "closed", "garbage" };
+	/* the stall past the first bytes meets idle_timeout_s well inside timeout_s */
+	static const char *const limits[NMOCK - 1] = {
+		"\"timeout_s\": 1", "\"timeout_s\": 1, \"tokenize\": \"off\"", "\"timeout_s\": 1",
+		"\"timeout_s\": 30, \"idle_timeout_s\": 0.5", "\"timeout_s\": 1", "\"timeout_s\": 1"
+	};
 	struct eb_mock m[NMOCK];
 	char cfg[4200], db[4300], *out = NULL;
 	struct eb_buf b;
@@ -435,12 +441,11 @@ START_TEST(broken_servers_fail_their_cells)
 	for (int i = 0; i < NMOCK - 1; i++)
 		eb_buf_addf(&b,
 			    "    { \"id\": \"%s\", \"adapter\": \"%s\", \"options\": {\n"
-			    "      \"base_url\": \"http://127.0.0.1:%d\", \"timeout_s\": 1,"
-			    " \"retries\": 0%s } },\n"
+			    "      \"base_url\": \"http://127.0.0.1:%d\", %s, \"retries\": 0 } },\n"
 			    "    { \"id\": \"good%d\", \"adapter\": \"ollama\", \"options\": {\n"
 			    "      \"base_url\": \"http://127.0.0.1:%d\", \"timeout_s\": 1 } }%s\n",
-			    names[i], i == STALL_OAI ? "openai" : "ollama", m[i].port,
-			    i == STALL_OAI ? ", \"tokenize\": \"off\"" : "", i, m[GOOD].port,
+			    names[i], i == STALL_OAI ? "openai" : "ollama", m[i].port, limits[i], i,
+			    m[GOOD].port,
 			    i < NMOCK - 2 ? "," : "");
 	eb_buf_addstr(&b, "  ],\n  \"models\": [ { \"id\": \"m\", \"variants\": [\n"
 			  "    { \"quant\": \"q4\", \"model_name\": \"llama3.2\" } ] } ],\n"
@@ -502,6 +507,14 @@ START_TEST(broken_servers_fail_their_cells)
 			ck_assert_msg(strncmp(e, want, strlen(want)) == 0, "'%s' lacks '%s'", e, want);
 			ck_assert_msg(strstr(e, "s (timeout_s 1) after "), "%s", e);
 			ck_assert_msg(secs >= 1.0 && secs < 5.0, "%s: %.3f s", t, secs);
+			break;
+		case STALL_IDLE:
+			snprintf(want, sizeof(want), "ollama: the response from %s stalled: no byte "
+				 "for ", url);
+			ck_assert_msg(strncmp(e, want, strlen(want)) == 0, "'%s' lacks '%s'", e, want);
+			ck_assert_msg(strstr(e, " s after 205 body bytes (idle_timeout_s 0.5)"), "%s", e);
+			/* the idle limit fired, not timeout_s 30 */
+			ck_assert_msg(secs >= 0.5 && secs < 5.0, "%s: %.3f s", t, secs);
 			break;
 		case CLOSED:
 			snprintf(want, sizeof(want), "ollama: connection to %s failed after ", url);
