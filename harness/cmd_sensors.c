@@ -31,7 +31,7 @@ static const char eb_sensors_usage[] =
 	"                  instead of every kind with its defaults\n"
 	"  --state         also print the device state (CPU clocks, thermal zones, nvpmodel)\n"
 	"  --bench         sample the available sensors for --seconds (default 10) and print\n"
-	"                  the sampler thread's CPU cost (getrusage RUSAGE_THREAD), as %% of\n"
+	"                  the sampler thread's CPU cost (getrusage RUSAGE_THREAD), as % of\n"
 	"                  one core; --max-pct P exits 1 when it is above P\n"
 	"\n"
 	"exit codes: 0 ok; 1 --max-pct exceeded; 2 usage or configuration error\n";

@@ -12,8 +12,10 @@
 
 START_TEST(help_everywhere)
 {
-	static const char *const cmds[] = { "run", "validate", "list", "report", "model",
-					    "adapters", "bench", "version", NULL };
+	static const char *const cmds[] = { "run",	"validate", "list",	"report",
+					    "plot",	"compare",  "merge",	"model",
+					    "adapters", "sensors",  "datasets", "bench",
+					    "version",	NULL };
 	char *out = NULL;
 
 	for (size_t i = 0; cmds[i]; i++) {
@@ -22,6 +24,8 @@ START_TEST(help_everywhere)
 		ck_assert_msg(eb_test_run(argv, &out) == 0, "%s --help failed", cmds[i]);
 		ck_assert_msg(strstr(out, "usage: edgebench") || strstr(out, "edgebench "),
 			      "%s --help: %s", cmds[i], out);
+		/* usage texts are printed as they are, not through printf */
+		ck_assert_msg(!strstr(out, "%%"), "%s --help prints '%%%%': %s", cmds[i], out);
 		free(out);
 	}
 	{
