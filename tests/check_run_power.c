@@ -215,6 +215,62 @@ START_TEST(energy_from_constant_sensors)
 }
 END_TEST
 
+/*
+ * An energy counter (NVML's, from the stand-in library, counting a GPU at a constant 250 W
+ * on the samples' clock): the run's energy and power come from counter differences and
+ * agree with 250 W x each window. The counter ticks in whole mJ and is read a few
+ * microseconds after the sample's time stamp, hence the 2% tolerance.
+ */
+START_TEST(energy_from_counter)
+{
+	static const char gpu[] = "name=fake GPU\nwatts=250\npower_ret=3\ninstant_ret=3\n";
+	char cfgp[4096], db[4096], state[4200], sensors[4096];
+	struct eb_err err;
+	sqlite3 *db3;
+	char *s;
+	double want;
+
+	snprintf(state, sizeof(state), "%s/nvml-state", eb_dir);
+	ck_assert_msg(eb_write_file(state, gpu, sizeof(gpu) - 1, &err) == 0, "%s", err.msg);
+	setenv("EB_FAKE_NVML_STATE", state, 1);
+	snprintf(sensors, sizeof(sensors),
+		 "[ { \"kind\": \"nvml\", \"options\": { \"library\": \"%s\", \"memory\": false,"
+		 " \"process_every_ms\": 0 } } ]",
+		 EB_TEST_FAKE_NVML);
+	eb_config("counter", sensors, "{ \"interval_ms\": 10, \"idle_s\": 0.2 }", cfgp,
+		  sizeof(cfgp));
+	snprintf(db, sizeof(db), "%s/counter.db", eb_dir);
+	eb_run(cfgp, db, 0, NULL);
+	db3 = eb_test_db_open(db);
+	ck_assert_str_eq((s = eb_test_qs(db3, "SELECT status FROM cells")), "ok");
+	free(s);
+	/* the counter's rail is the sensor's total; its samples carry the counter */
+	ck_assert_double_gt(eb_test_q(db3, "SELECT count(*) FROM power_samples WHERE rail = "
+					   "'gpu0.energy' AND energy_uj IS NOT NULL"),
+			    20);
+	ck_assert_double_eq_tol(eb_test_q(db3, "SELECT mean FROM metrics WHERE name = "
+					      "'power_avg_w:nvml/gpu0.energy'"),
+				250.0, 5.0);
+	ck_assert_double_eq_tol(eb_test_q(db3, "SELECT mean FROM metrics WHERE name = "
+					      "'idle_w:nvml/gpu0.energy'"),
+				250.0, 5.0);
+	want = eb_test_q(db3, "SELECT avg(250 * e2e_ns / 1e9) FROM requests WHERE warmup = 0");
+	ck_assert_double_eq_tol(eb_test_q(db3, "SELECT mean FROM metrics WHERE name = "
+					      "'energy_request_j'"),
+				want, want * 0.02);
+	want = eb_test_q(db3, "SELECT avg(250 * decode_ns / 1e9) FROM requests WHERE warmup = 0");
+	ck_assert_double_eq_tol(eb_test_q(db3, "SELECT mean FROM metrics WHERE name = "
+					      "'energy_decode_j:nvml/gpu0.energy'"),
+				want, want * 0.02);
+	/* the GPU's name and the chosen figure travel with the cell */
+	s = eb_test_qs(db3, "SELECT json_extract(backend_json, '$.power.sensors[0].gpu') || ' ' || "
+			    "json_extract(backend_json, '$.power.sensors[0].total') FROM cells");
+	ck_assert_str_eq(s, "fake GPU energy");
+	free(s);
+	sqlite3_close(db3);
+}
+END_TEST
+
 /* A meter that exits after a few readings: sampling of it stops, the cell keeps its results
  * and carries a warning, the other sensor goes on. */
 START_TEST(sensor_dies_mid_run)
@@ -396,6 +452,7 @@ static Suite *eb_suite(void)
 	tcase_add_checked_fixture(tc, eb_setup, NULL);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, energy_from_constant_sensors);
+	tcase_add_test(tc, energy_from_counter);
 	tcase_add_test(tc, sensor_dies_mid_run);
 	tcase_add_test(tc, samples_optional_and_no_sensor);
 	tcase_add_test(tc, server_process_memory);
