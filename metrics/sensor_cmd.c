@@ -2,7 +2,6 @@
 #include "sensor_impl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +27,7 @@ static const struct eb_sensor_opt eb_cmd_options[] = {
 };
 
 struct eb_cmd {
-	struct eb_proc proc;
-	int spawned;
+	struct eb_linesrc src;
 	char **argv;
 	size_t argc;
 	double scale;
@@ -39,8 +37,6 @@ struct eb_cmd {
 	const char *source;
 	unsigned flags;
 	double window_ms;
-	struct eb_lines lines;
-	struct eb_buf errtail;
 	size_t n_readings, n_skipped;
 };
 
@@ -84,10 +80,7 @@ static void eb_cmd_close(void *state)
 
 	if (!st)
 		return;
-	if (st->spawned)
-		eb_proc_stop(&st->proc);
-	eb_lines_release(&st->lines);
-	eb_buf_release(&st->errtail);
+	eb_linesrc_close(&st->src);
 	if (st->have_re)
 		regfree(&st->re);
 	for (size_t i = 0; i < st->argc; i++)
@@ -105,7 +98,7 @@ static int eb_cmd_open(const struct eb_sensor_args *a, void **state, struct eb_e
 	struct eb_cmd *st = eb_xcalloc(1, sizeof(*st));
 	int ret = -1;
 
-	eb_buf_init(&st->errtail, 0);
+	eb_buf_init(&st->src.errtail, 0);
 	st->argc = json_array_size(argv);
 	if (!st->argc) {
 		ret = eb_err_set(err, EB_ECONFIG, "options.argv is required");
@@ -139,14 +132,9 @@ static int eb_cmd_open(const struct eb_sensor_args *a, void **state, struct eb_e
 	eb_strlcpy(st->rail, eb_sensor_opt_str(ops, a->options, "rail", "meter"), sizeof(st->rail));
 	st->flags = eb_sensor_opt_bool(ops, a->options, "total", 1) ? EB_RAIL_TOTAL : 0;
 	st->window_ms = eb_sensor_opt_num(ops, a->options, "window_ms", -1);
-	ret = eb_proc_start(&st->proc, (const char *const *)st->argv, NULL,
-			    EB_PROC_PIPE_OUT | EB_PROC_PIPE_ERR | EB_PROC_NULL_IN | EB_PROC_NEW_PGRP,
-			    err);
+	ret = eb_linesrc_spawn(&st->src, (const char *const *)st->argv, err);
 	if (ret)
 		goto out;
-	st->spawned = 1;
-	eb_lines_init(&st->lines, st->proc.out_fd, 0);
-	fcntl(st->proc.err_fd, F_SETFL, fcntl(st->proc.err_fd, F_GETFL) | O_NONBLOCK);
 	*state = st;
 	st = NULL;
 	ret = 0;
@@ -159,7 +147,7 @@ static int eb_cmd_fd(void *state)
 {
 	struct eb_cmd *st = state;
 
-	return st->spawned ? st->proc.out_fd : -1;
+	return st->src.spawned ? st->src.proc.out_fd : -1;
 }
 
 /* The number in a line (whole line, or the regex's first group / match); 0 or -1. */
@@ -203,10 +191,8 @@ static int eb_cmd_read(void *state, uint64_t *t_ns, struct eb_sensor_reading *ou
 	uint64_t t;
 
 	*n = 0;
-	eb_lines_pump(&st->lines);
-	if (st->spawned)
-		eb_drain_fd(st->proc.err_fd, &st->errtail, 512);
-	while (max && eb_lines_next(&st->lines, &text, &t)) {
+	eb_linesrc_pump(&st->src);
+	while (max && eb_lines_next(&st->src.lines, &text, &t)) {
 		double v;
 		int rc = eb_cmd_parse(st, text, &v);
 
@@ -221,13 +207,7 @@ static int eb_cmd_read(void *state, uint64_t *t_ns, struct eb_sensor_reading *ou
 		*t_ns = t;
 		return 0;
 	}
-	if (st->lines.read_errno)
-		return eb_err_set(err, EB_EIO, "cannot read '%s' output: %s", st->argv[0],
-				  strerror(st->lines.read_errno));
-	if (st->lines.eof)
-		return eb_stream_ended(&st->proc, &st->spawned, &st->errtail, st->argv[0],
-				       st->n_readings + st->n_skipped, err);
-	return 0;
+	return eb_linesrc_status(&st->src, st->argv[0], st->n_readings + st->n_skipped, err);
 }
 
 static int eb_cmd_describe(void *state, json_t *out, struct eb_err *err)

@@ -106,11 +106,36 @@ int eb_find_program(const char *prog);
 void eb_proc_stop(struct eb_proc *p);
 
 /*
- * The error for a stream whose child ended: reaps it (once: *spawned is cleared) and
- * returns EB_EIO "'prog' exited with status N after K lines: <last stderr line>".
+ * Lines from a child's stdout (its stderr kept for the error when it ends) or from a file
+ * descriptor the caller owns: what the tegrastats and cmd sensors read. Zeroed = nothing
+ * open; every function takes that state.
  */
-int eb_stream_ended(struct eb_proc *p, int *spawned, struct eb_buf *errtail, const char *prog,
-		    size_t n_lines, struct eb_err *err);
+struct eb_linesrc {
+	struct eb_proc proc;
+	int spawned;          /* a child is running (or ended, not yet reaped) */
+	struct eb_lines lines;
+	struct eb_buf errtail; /* the last 512 bytes of the child's stderr */
+};
+
+/* Starts argv (stdin /dev/null, stdout and stderr piped, its own process group). */
+int eb_linesrc_spawn(struct eb_linesrc *s, const char *const *argv, struct eb_err *err);
+
+/* Reads fd instead (follow: a file that grows, as tegrastats --logfile writes). */
+void eb_linesrc_fd(struct eb_linesrc *s, int fd, int follow);
+
+/* Takes in what arrived: queues stdout's lines (eb_lines_next on s->lines) and stderr. */
+void eb_linesrc_pump(struct eb_linesrc *s);
+
+/*
+ * Once the queue is empty: 0 while more may come, else EB_EIO naming prog, either "cannot
+ * read 'prog' output: <errno>" or, when the stream ended, "'prog' exited with status N
+ * after K lines: <last stderr line>" (the child reaped once). n_lines: lines seen so far.
+ */
+int eb_linesrc_status(struct eb_linesrc *s, const char *prog, size_t n_lines,
+		      struct eb_err *err);
+
+/* Stops the child (eb_proc_stop) and frees the buffers; the fd of eb_linesrc_fd stays open. */
+void eb_linesrc_close(struct eb_linesrc *s);
 
 /* --- readings --------------------------------------------------------------------- */
 

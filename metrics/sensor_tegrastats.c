@@ -29,14 +29,11 @@ static const struct eb_sensor_opt eb_ts_options[] = {
 };
 
 struct eb_ts {
-	struct eb_proc proc;
-	int spawned;
+	struct eb_linesrc src;
 	int file_fd;
 	int interval_ms;
 	int memory;
 	char *prog, *file;
-	struct eb_lines lines;
-	struct eb_buf errtail;
 	size_t n_records, n_bad;
 	struct eb_tegrastats_sample sample;
 	struct eb_sensor_reading last[EB_SENSOR_READINGS_MAX];
@@ -76,12 +73,9 @@ static void eb_ts_close(void *state)
 
 	if (!st)
 		return;
-	if (st->spawned)
-		eb_proc_stop(&st->proc);
+	eb_linesrc_close(&st->src);
 	if (st->file_fd >= 0)
 		close(st->file_fd);
-	eb_lines_release(&st->lines);
-	eb_buf_release(&st->errtail);
 	free(st->prog);
 	free(st->file);
 	free(st);
@@ -99,7 +93,7 @@ static int eb_ts_open(const struct eb_sensor_args *a, void **state, struct eb_er
 						 a->interval_ms ? a->interval_ms : 1000);
 	st->memory = eb_sensor_opt_bool(ops, a->options, "memory", 1);
 	st->prog = eb_xstrdup(eb_sensor_opt_str(ops, a->options, "path", "tegrastats"));
-	eb_buf_init(&st->errtail, 0);
+	eb_buf_init(&st->src.errtail, 0);
 	eb_strlcpy(st->total, "unknown until the first line", sizeof(st->total));
 	if (file) {
 		st->file = eb_xstrdup(file);
@@ -113,21 +107,15 @@ static int eb_ts_open(const struct eb_sensor_args *a, void **state, struct eb_er
 			ret = eb_err_set(err, EB_EIO, "cannot seek '%s': %s", file, strerror(errno));
 			goto out;
 		}
-		eb_lines_init(&st->lines, st->file_fd, 1);
+		eb_linesrc_fd(&st->src, st->file_fd, 1);
 	} else {
 		char iv[32];
 		const char *argv[] = { st->prog, "--interval", iv, NULL };
 
 		snprintf(iv, sizeof(iv), "%d", st->interval_ms);
-		ret = eb_proc_start(&st->proc, argv, NULL,
-				    EB_PROC_PIPE_OUT | EB_PROC_PIPE_ERR | EB_PROC_NULL_IN |
-					    EB_PROC_NEW_PGRP,
-				    err);
+		ret = eb_linesrc_spawn(&st->src, argv, err);
 		if (ret)
 			goto out;
-		st->spawned = 1;
-		eb_lines_init(&st->lines, st->proc.out_fd, 0);
-		fcntl(st->proc.err_fd, F_SETFL, fcntl(st->proc.err_fd, F_GETFL) | O_NONBLOCK);
 	}
 	*state = st;
 	st = NULL;
@@ -141,7 +129,7 @@ static int eb_ts_fd(void *state)
 {
 	struct eb_ts *st = state;
 
-	return st->spawned ? st->proc.out_fd : -1;
+	return st->src.spawned ? st->src.proc.out_fd : -1;
 }
 
 /* One parsed line into readings: rails (NC skipped), then RAM. */
@@ -182,10 +170,8 @@ static int eb_ts_read(void *state, uint64_t *t_ns, struct eb_sensor_reading *out
 	uint64_t t;
 
 	*n = 0;
-	eb_lines_pump(&st->lines);
-	if (st->spawned)
-		eb_drain_fd(st->proc.err_fd, &st->errtail, 512);
-	while (eb_lines_next(&st->lines, &text, &t)) {
+	eb_linesrc_pump(&st->src);
+	while (eb_lines_next(&st->src.lines, &text, &t)) {
 		struct eb_err perr;
 		int rc = eb_tegrastats_parse_line(text, &st->sample, &perr);
 
@@ -201,13 +187,7 @@ static int eb_ts_read(void *state, uint64_t *t_ns, struct eb_sensor_reading *out
 		memcpy(st->last, out, st->n_last * sizeof(*out));
 		return 0;
 	}
-	if (st->lines.read_errno)
-		return eb_err_set(err, EB_EIO, "cannot read tegrastats output: %s",
-				  strerror(st->lines.read_errno));
-	if (st->lines.eof)
-		return eb_stream_ended(&st->proc, &st->spawned, &st->errtail, st->prog,
-				       st->n_records + st->n_bad, err);
-	return 0;
+	return eb_linesrc_status(&st->src, st->prog, st->n_records + st->n_bad, err);
 }
 
 static int eb_ts_describe(void *state, json_t *out, struct eb_err *err)
@@ -229,7 +209,7 @@ static int eb_ts_describe(void *state, json_t *out, struct eb_err *err)
 	json_object_set_new(out, "total", json_string(st->total));
 	json_object_set_new(out, "lines", json_integer((json_int_t)st->n_records));
 	json_object_set_new(out, "bad_lines", json_integer((json_int_t)st->n_bad));
-	json_object_set_new(out, "dropped_lines", json_integer((json_int_t)st->lines.n_dropped));
+	json_object_set_new(out, "dropped_lines", json_integer((json_int_t)st->src.lines.n_dropped));
 	json_object_set_new(out, "rails", eb_readings_json(st->last, st->n_last));
 	return 0;
 }

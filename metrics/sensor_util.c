@@ -410,21 +410,54 @@ void eb_proc_stop(struct eb_proc *p)
 	eb_proc_release(p);
 }
 
-int eb_stream_ended(struct eb_proc *p, int *spawned, struct eb_buf *errtail, const char *prog,
-		    size_t n_lines, struct eb_err *err)
+int eb_linesrc_spawn(struct eb_linesrc *s, const char *const *argv, struct eb_err *err)
+{
+	int ret = eb_proc_start(&s->proc, argv, NULL,
+				EB_PROC_PIPE_OUT | EB_PROC_PIPE_ERR | EB_PROC_NULL_IN |
+					EB_PROC_NEW_PGRP,
+				err);
+
+	if (ret)
+		return ret;
+	s->spawned = 1;
+	eb_lines_init(&s->lines, s->proc.out_fd, 0);
+	fcntl(s->proc.err_fd, F_SETFL, fcntl(s->proc.err_fd, F_GETFL) | O_NONBLOCK);
+	return 0;
+}
+
+void eb_linesrc_fd(struct eb_linesrc *s, int fd, int follow)
+{
+	eb_lines_init(&s->lines, fd, follow);
+}
+
+void eb_linesrc_pump(struct eb_linesrc *s)
+{
+	eb_lines_pump(&s->lines);
+	if (s->spawned)
+		eb_drain_fd(s->proc.err_fd, &s->errtail, 512);
+}
+
+int eb_linesrc_status(struct eb_linesrc *s, const char *prog, size_t n_lines,
+		      struct eb_err *err)
 {
 	const char *msg;
 	size_t len;
 	int status = -1;
 
-	if (*spawned) {
-		status = eb_proc_wait(p);
-		eb_drain_fd(p->err_fd, errtail, 512);
-		eb_proc_release(p);
-		*spawned = 0;
+	if (s->lines.read_errno)
+		return eb_err_set(err, EB_EIO, "cannot read '%s' output: %s", prog,
+				  strerror(s->lines.read_errno));
+	if (!s->lines.eof)
+		return 0;
+	if (s->spawned) {
+		status = eb_proc_wait(&s->proc);
+		eb_drain_fd(s->proc.err_fd, &s->errtail, 512);
+		eb_proc_release(&s->proc);
+		s->spawned = 0;
 	}
-	msg = errtail->buf;
-	len = errtail->len;
+	/* the last line of stderr says why */
+	msg = s->errtail.buf;
+	len = s->errtail.len;
 	while (len && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
 		len--;
 	for (size_t i = len; i > 0; i--)
@@ -438,6 +471,15 @@ int eb_stream_ended(struct eb_proc *p, int *spawned, struct eb_buf *errtail, con
 				  len ? ": " : "", (int)len, msg);
 	return eb_err_set(err, EB_EIO, "'%s' exited with status %d after %zu lines%s%.*s", prog,
 			  status, n_lines, len ? ": " : "", (int)len, msg);
+}
+
+void eb_linesrc_close(struct eb_linesrc *s)
+{
+	if (s->spawned)
+		eb_proc_stop(&s->proc);
+	s->spawned = 0;
+	eb_lines_release(&s->lines);
+	eb_buf_release(&s->errtail);
 }
 
 /* --- readings ----------------------------------------------------------------------- */
