@@ -31,6 +31,8 @@
 #   EB_VALGRIND_LOG=results/valgrind-quickstart  prefix of memcheck's logs (.N.log)
 #   EB_VALGRIND_DB=results/valgrind-quickstart.db the database (emptied first), so that
 #                                                 two invocations can run side by side
+#   OMP_WAIT_POLICY=passive                       libgomp's wait policy (see below); set
+#                                                 it to active to compare
 set -euo pipefail
 cd "$(dirname "$0")/.."
 patterns=('cpu/small-synth/q4_0/latency/p64-g32' 'cpu/small-synth/f16/accuracy/[hw]*'
@@ -47,6 +49,15 @@ elif [ $# -gt 0 ]; then
   patterns=("$@")
 fi
 bash scripts/deps.sh --fuzz   # valgrind (and clang, for scripts/fuzz.sh)
+# Valgrind (3.19 in Debian 12) cannot execute AVX-512: on a CPU that has it, llama.cpp's
+# -march=native build dies with SIGILL in ggml_cpu_init under memcheck. There, unless the
+# user gave a llama.cpp, build a portable one (AVX2; scripts/llama.sh EB_LLAMA_PORTABLE)
+# and edgebench against it into build-valgrind/.
+if [ -z "${EB_LLAMA_DIR:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  echo "valgrind-quickstart: this CPU has AVX-512, which valgrind cannot run: using a portable llama.cpp build (AVX2) and build-valgrind/" >&2
+  export EB_LLAMA_PORTABLE=1
+  export EB_BUILD_DIR=${EB_BUILD_DIR:-build-valgrind}
+fi
 bash scripts/build.sh
 build=${EB_BUILD_DIR:-build}
 home=$HOME
@@ -71,8 +82,8 @@ for pat in "${patterns[@]}"; do
   rc=0
   # the config's ${HOME}: where the model files are. OMP_WAIT_POLICY=passive: llama.cpp's
   # OpenMP threads sleep at barriers instead of spinning, which under valgrind (one thread
-  # at a time) only burns the other thread's turn: a quarter faster, the same code paths
-  HOME="$home" OMP_WAIT_POLICY=passive valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
+  # at a time) only burns the other thread's turn: faster, the same code paths
+  HOME="$home" OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}" valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite --error-exitcode=99 \
     --suppressions=scripts/valgrind.supp --log-file="$log.$i.log" \
     "$build/edgebench" run configs/quickstart.json --db "$db" --quiet --only "$pat" || rc=$?
