@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 #define EB_ADAPTER_ABI 1
 

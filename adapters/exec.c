@@ -1,9 +1,9 @@
 /* exec.c: the exec adapter: runs a vendor program from an argv template (no shell) and times its output. */
 #include "adapter.h"
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "eb_clock.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* http.c: the libcurl layer of the remote adapters (see http.h). */
 #include "http.h"
 
-#include "../harness/eb_clock.h"
+#include "eb_clock.h"
 
 #include <ctype.h>
 #include <pthread.h>

@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "../harness/eb_err.h"
-#include "../harness/eb_util.h"
+#include "eb_err.h"
+#include "eb_util.h"
 #include "adapter.h"
 
 /* How many bytes of an error response's body a message quotes. */

@@ -1,8 +1,8 @@
 /* llamacpp.c: the in-process llama.cpp adapter (libllama through llama.h). */
 #include "adapter.h"
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,8 +1,8 @@
 /* llamacpp_synth.c: random-weight GGUF models with a real tokenizer (gguf.h, llama quantize). */
 #include "synth.h"
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 #include "eb_build.h"
 
 #include <dirent.h>

@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
-#include "../harness/eb_err.h"
-#include "../harness/eb_util.h"
+#include "eb_err.h"
+#include "eb_util.h"
 
 /* Used when eb_ndjson_init() is given max_line_bytes == 0. */
 #define EB_NDJSON_MAX_LINE_DEFAULT ((size_t)4 << 20)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 /* How much of a bad event's data an error message quotes. */
 #define EB_OAI_SNIPPET 64

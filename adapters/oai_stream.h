@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 #include "sse.h"
 
 #define EB_OAI_FINISH_MAX 32

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 /* How much of a bad line an error message quotes. */
 #define EB_OLLAMA_SNIPPET 64

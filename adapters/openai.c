@@ -3,7 +3,7 @@
 #include "http.h"
 #include "oai_stream.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* registry.c: the explicit list of adapters, their check, and typed option getters. */
 #include "adapter.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 /* A model shape named after a real model. */
 struct eb_synth_shape {

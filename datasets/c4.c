@@ -2,7 +2,7 @@
 #include "c4.h"
 #include "pyrandom.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <errno.h>
 #include <jansson.h>

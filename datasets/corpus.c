@@ -2,7 +2,7 @@
 #include "corpus.h"
 #include "zip.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <errno.h>
 #include <stdint.h>

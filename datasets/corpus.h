@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 /* The member eb_corpus_read takes from a zip when none is named (WikiText-2's test split). */
 #define EB_WIKITEXT2_MEMBER "wikitext-2-raw/wiki.test.raw"

@@ -2,8 +2,8 @@
 #include "fetch.h"
 #include "c4.h"
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 
 #include <curl/curl.h>
 #include <errno.h>

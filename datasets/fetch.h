@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 /* One dataset edgebench knows how to fetch. Static storage. */
 struct eb_dataset {

@@ -1,7 +1,7 @@
 /* hellaswag.c: lm-eval's HellaSwag preprocessing, the rowanz JSONL loader and acc/acc_norm. */
 #include "hellaswag.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <jansson.h>
 #include <limits.h>

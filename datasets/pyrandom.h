@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 /*
  * Bit-for-bit the sequences of CPython's `random.Random` (the same in every CPython 3

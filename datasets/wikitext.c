@@ -1,7 +1,7 @@
 /* wikitext.c: WikiText-2 rows (GPTQ), pages and detokenizer (lm-eval); see wikitext.h. */
 #include "wikitext.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <stdlib.h>
 #include <string.h>

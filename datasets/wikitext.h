@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 #include "corpus.h"
 
 /*

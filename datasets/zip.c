@@ -1,7 +1,7 @@
 /* zip.c: a minimal zip reader (see zip.h): central directory, stored and deflated members. */
 #include "zip.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 /*
  * Reads one member of the zip archive at `path` into a malloc'd buffer the caller frees

@@ -1,6 +1,6 @@
 /* config.c: config loading and validation, driven by one table of keys (see config.h). */
 #include "config.h"
-#include "../metrics/sensor.h"
+#include "sensor.h"
 #include "eb_util.h"
 #include "jsonpos.h"
 

@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "../adapters/adapter.h"
-#include "../metrics/power.h"
+#include "adapter.h"
+#include "power.h"
 #include "eb_err.h"
 
 struct eb_cfg_target {

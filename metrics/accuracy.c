@@ -1,7 +1,7 @@
 /* accuracy.c: log-probabilities, llama-perplexity's estimators and KL statistics (accuracy.h). */
 #include "accuracy.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -2,7 +2,7 @@
 #include "devstate.h"
 #include "sensor_impl.h"
 
-#include "../harness/eb_clock.h"
+#include "eb_clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 /*
  * Reads, under `root` ("" or NULL = the real /):

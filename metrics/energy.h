@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 /*
  * Energy over a window [t0, t1] (ns on the harness monotonic clock, eb_clock_ns()).

@@ -4,8 +4,8 @@
 #include "energy.h"
 #include "stats.h"
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 
 #include <math.h>
 #include <stdarg.h>

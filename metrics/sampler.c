@@ -1,8 +1,8 @@
 /* sampler.c: the sampling thread, the raw-sample trace and the sensor set (see sampler.h). */
 #include "sampler.h"
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 
 #include <errno.h>
 #include <fcntl.h>

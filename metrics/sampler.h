@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 #include "sensor.h"
 
 /* --- the trace: raw samples, as they go into power_samples ----------------------------- */

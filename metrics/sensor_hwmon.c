@@ -1,7 +1,7 @@
 /* sensor_hwmon.c: power rails from Linux hwmon (power, energy, in x curr; INA3221) and ina3221x iio. */
 #include "sensor_impl.h"
 
-#include "../harness/eb_clock.h"
+#include "eb_clock.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,7 +1,7 @@
 /* sensor_nvml.c: NVIDIA GPU power, energy counter and memory through a dlopen'd NVML. */
 #include "sensor_impl.h"
 
-#include "../harness/eb_clock.h"
+#include "eb_clock.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
 #include "sensor_impl.h"
 #include "tegrastats.h"
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_proc.h"
+#include "eb_clock.h"
+#include "eb_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>

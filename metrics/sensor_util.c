@@ -2,7 +2,7 @@
 #include "sensor_impl.h"
 #include "tegrastats.h"
 
-#include "../harness/eb_clock.h"
+#include "eb_clock.h"
 
 #include <errno.h>
 #include <fcntl.h>

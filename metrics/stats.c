@@ -1,7 +1,7 @@
 /* stats.c: summary statistics over raw samples (see stats.h). */
 #include "stats.h"
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../harness/eb_err.h"
+#include "eb_err.h"
 
 /*
  * Limits. A line with more cores, temperatures or rails than these keeps the first ones and

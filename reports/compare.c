@@ -2,7 +2,7 @@
 #include "compare.h"
 #include "table.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <jansson.h>
 #include <math.h>

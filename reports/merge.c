@@ -1,7 +1,7 @@
 /* merge.c: attaches an input database and copies its runs into the output, one transaction each. */
 #include "merge.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <limits.h>
 #include <stdlib.h>

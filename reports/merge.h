@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../harness/store.h"
+#include "store.h"
 
 struct eb_merge_stats {
 	size_t added;     /* runs new to the output */

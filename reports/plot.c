@@ -1,9 +1,9 @@
 /* plot.c: writes a gnuplot script and its data beside the figure, then runs gnuplot (see plot.h). */
 #include "plot.h"
 
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
-#include "../metrics/stats.h"
+#include "eb_proc.h"
+#include "eb_util.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <limits.h>

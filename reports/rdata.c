@@ -1,7 +1,7 @@
 /* rdata.c: loads cells, metrics, raw samples, power and config facts for reports (see rdata.h). */
 #include "rdata.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <fnmatch.h>
 #include <jansson.h>

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../harness/store.h"
+#include "store.h"
 
 /* Which summary field stands for a metric: the median (with p90) or the mean (with its 95% CI). */
 enum eb_report_stat { EB_STAT_MEDIAN, EB_STAT_MEAN };

@@ -2,7 +2,7 @@
 #include "report.h"
 #include "plot.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../harness/store.h"
+#include "store.h"
 #include "rdata.h"
 #include "table.h"
 

@@ -152,7 +152,7 @@ distinct() {
     }
     kind != "" && where == "" && /^ *#[0-9]+ / && index($0, root) {
       f = substr($0, index($0, root) + length(root)); sub(/:[0-9]+(:[0-9]+)?( .*)?$/, "", f)
-      if (f ~ /^(harness|adapters|metrics|datasets|reports)\/[a-z_0-9]+\.c$/ && f != "harness/util.c")
+      if (f ~ /^(base|store|cli|harness|adapters|metrics|datasets|reports)\/[a-z_0-9]+\.c$/ && f != "base/util.c")
         where = $4 "() " f
     }
     END { emit() }

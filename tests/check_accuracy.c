@@ -1,13 +1,13 @@
 /* ctest: labels=integration,models timeout=600 */
 /* check_accuracy.c: accuracy protocols against llama-perplexity, hand-computed scores and python3. */
-#include "../adapters/adapter.h"
-#include "../datasets/c4.h"
-#include "../datasets/corpus.h"
-#include "../datasets/hellaswag.h"
-#include "../datasets/wikitext.h"
-#include "../harness/accuracy.h"
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "adapter.h"
+#include "c4.h"
+#include "corpus.h"
+#include "hellaswag.h"
+#include "wikitext.h"
+#include "accuracy_run.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 #include "eb_build.h"
 #include "testutil.h"
 

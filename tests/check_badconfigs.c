@@ -1,6 +1,6 @@
 /* ctest: labels=unit timeout=120 */
 /* check_badconfigs.c: every broken config of tests/data/bad-configs is rejected by `validate` and `run` with exactly its MANIFEST line, exit 2, no crash. */
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 #include "testutil.h"
 
 #include <dirent.h>

@@ -1,7 +1,7 @@
 /* ctest: labels=unit timeout=60 */
 /* check_cli.c: the command line: help, exit codes, and README kept in step with the code. */
-#include "../adapters/adapter.h"
-#include "../harness/eb_util.h"
+#include "adapter.h"
+#include "eb_util.h"
 #include "eb_build.h"
 #include "testutil.h"
 

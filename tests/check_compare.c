@@ -2,9 +2,9 @@
 /* check_compare.c: Mann-Whitney U p-values, planted regressions, re-runs, thresholds and JUnit XML. */
 #include "reportdb.h"
 
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
-#include "../reports/compare.h"
+#include "eb_proc.h"
+#include "eb_util.h"
+#include "compare.h"
 
 #include <ctype.h>
 #include <jansson.h>

@@ -1,8 +1,8 @@
 /* ctest: labels=unit timeout=60 */
 /* check_config.c: config validation (data-driven cases), env expansion and plan expansion. */
-#include "../harness/config.h"
-#include "../harness/plan.h"
-#include "../harness/eb_util.h"
+#include "config.h"
+#include "plan.h"
+#include "eb_util.h"
 #include "testutil.h"
 
 #include <dirent.h>

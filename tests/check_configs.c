@@ -1,9 +1,9 @@
 /* ctest: labels=unit timeout=60 */
 /* check_configs.c: every shipped config validates and expands; every registered adapter passes its check; adapter options get suggestions. */
-#include "../adapters/adapter.h"
-#include "../harness/config.h"
-#include "../harness/eb_util.h"
-#include "../harness/plan.h"
+#include "adapter.h"
+#include "config.h"
+#include "eb_util.h"
+#include "plan.h"
 #include "eb_build.h"
 #include "testutil.h"
 

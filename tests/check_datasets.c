@@ -1,12 +1,12 @@
 /* ctest: labels=integration timeout=120 */
 /* check_datasets.c: dataset loaders on the samples and on malformed files; fetch against a loopback server. */
-#include "../datasets/c4.h"
-#include "../datasets/corpus.h"
-#include "../datasets/fetch.h"
-#include "../datasets/wikitext.h"
-#include "../datasets/zip.h"
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "c4.h"
+#include "corpus.h"
+#include "fetch.h"
+#include "wikitext.h"
+#include "zip.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 #include "eb_build.h"
 #include "testutil.h"
 

@@ -2,7 +2,7 @@
 /* ctest: labels=unit timeout=60 */
 #include "testutil.h"
 
-#include "../metrics/energy.h"
+#include "energy.h"
 
 #include <math.h>
 #include <stdint.h>

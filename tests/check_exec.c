@@ -1,8 +1,8 @@
 /* ctest: labels=integration,serial timeout=120 */
 /* check_exec.c: the exec adapter against a script standing in for a DRP-AI app: timing, parsers, argv safety, failures. */
-#include "../adapters/adapter.h"
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "adapter.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 #include "testutil.h"
 
 #include <dirent.h>

@@ -1,7 +1,7 @@
 /* ctest: labels=integration,models,serial timeout=300 */
 /* check_faults.c: `edgebench run` against faults: unwritable, missing and full databases, and servers that stall, break off or answer garbage. */
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 #include "mockhttp.h"
 #include "testutil.h"
 

@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 /*
  * Every tests/fuzz/fuzz_<name>.c, compiled into this suite by tests/CMakeLists.txt with

@@ -2,8 +2,8 @@
 /* ctest: labels=unit timeout=60 */
 #include "testutil.h"
 
-#include "../datasets/hellaswag.h"
-#include "../harness/eb_util.h"
+#include "hellaswag.h"
+#include "eb_util.h"
 
 #include <dirent.h>
 #include <jansson.h>

@@ -2,7 +2,7 @@
 /* check_merge.c: per-device databases merged into one; merging twice equals once; schema refusal. */
 #include "reportdb.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <unistd.h>
 

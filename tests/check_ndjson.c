@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../adapters/ndjson.h"
-#include "../adapters/ollama_stream.h"
-#include "../harness/eb_util.h"
+#include "ndjson.h"
+#include "ollama_stream.h"
+#include "eb_util.h"
 
 /* ---- raw lines ------------------------------------------------------------------ */
 

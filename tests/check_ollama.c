@@ -1,8 +1,8 @@
 /* ctest: labels=integration,serial timeout=120 */
 /* check_ollama.c: the ollama adapter against a loopback server replaying recorded Ollama and hailo-ollama streams with known delays. */
-#include "../adapters/adapter.h"
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "adapter.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 #include "mockhttp.h"
 #include "testutil.h"
 

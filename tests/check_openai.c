@@ -1,9 +1,9 @@
 /* ctest: labels=integration,models,serial timeout=300 */
 /* check_openai.c: the openai adapter against a real llama-server on loopback: counts, timings, failures, and the run loop. */
-#include "../adapters/adapter.h"
-#include "../adapters/http.h"
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "adapter.h"
+#include "http.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 #include "eb_build.h"
 #include "mockhttp.h"
 #include "testutil.h"

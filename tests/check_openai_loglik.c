@@ -1,9 +1,9 @@
 /* ctest: labels=integration timeout=180 */
 /* check_openai_loglik.c: remote accuracy scoring through the openai adapter against a fake vLLM on loopback: exact figures, skips and malformed answers. */
-#include "../adapters/adapter.h"
-#include "../datasets/hellaswag.h"
-#include "../datasets/wikitext.h"
-#include "../harness/eb_util.h"
+#include "adapter.h"
+#include "hellaswag.h"
+#include "wikitext.h"
+#include "eb_util.h"
 #include "eb_build.h"
 #include "mockhttp.h"
 #include "testutil.h"

@@ -2,7 +2,7 @@
 /* check_plot.c: gnuplot draws every figure kind as PNG and SVG, with its script and data beside it. */
 #include "reportdb.h"
 
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 
 #include <stdlib.h>
 #include <unistd.h>

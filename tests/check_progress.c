@@ -1,7 +1,7 @@
 /* ctest: labels=integration,models timeout=300 */
 /* check_progress.c: `edgebench run` draws progress on a terminal (a real pty via script(1)), and only there. */
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 #include "eb_build.h"
 #include "testutil.h"
 

@@ -2,8 +2,8 @@
 /* ctest: labels=unit timeout=60 */
 #include "testutil.h"
 
-#include "../datasets/pyrandom.h"
-#include "../harness/eb_util.h"
+#include "pyrandom.h"
+#include "eb_util.h"
 #include "pyrandom_script.h"
 
 #include <stdint.h>

@@ -2,9 +2,9 @@
 /* ctest: labels=unit timeout=60 */
 #include "testutil.h"
 
-#include "../datasets/pyrandom.h"
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "pyrandom.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 #include "pyrandom_script.h"
 
 #include <stdio.h>

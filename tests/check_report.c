@@ -2,8 +2,8 @@
 /* check_report.c: report layouts and formats against golden files; hostile names escaped in each. */
 #include "reportdb.h"
 
-#include "../harness/eb_util.h"
-#include "../reports/table.h"
+#include "eb_util.h"
+#include "table.h"
 
 #include <jansson.h>
 #include <unistd.h>

@@ -2,8 +2,8 @@
 /* check_report_html.c: the html report in headless Chromium: no console errors, tables and figures in the DOM, a non-blank screenshot. */
 #include "reportdb.h"
 
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 /* ctest: labels=integration,models,serial timeout=1500 */
 /* check_run.c: `edgebench run` end to end on synthesized models: definitions, failures, resume. */
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 #include "eb_build.h"
 #include "testutil.h"
 

@@ -1,6 +1,6 @@
 /* ctest: labels=integration,models,serial timeout=600 */
 /* check_run_power.c: `edgebench run` with sensors: energy per request from real samples, device state, a sensor that dies. */
-#include "../harness/eb_util.h"
+#include "eb_util.h"
 #include "testutil.h"
 
 #include <math.h>

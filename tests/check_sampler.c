@@ -2,8 +2,8 @@
 /* ctest: labels=unit timeout=60 */
 #include "sensortest.h"
 
-#include "../metrics/power.h"
-#include "../metrics/sampler.h"
+#include "power.h"
+#include "sampler.h"
 
 #include <math.h>
 #include <unistd.h>

@@ -1,8 +1,8 @@
 /* ctest: labels=integration,serial timeout=180 */
 /* check_security.c: API keys never stored or printed, hostile names escaped in every report format, exec without a shell through the run loop, TLS verified unless turned off on purpose. */
-#include "../adapters/http.h"
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "http.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 #include "mockhttp.h"
 #include "reportdb.h"
 #include "testutil.h"

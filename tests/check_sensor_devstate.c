@@ -2,7 +2,7 @@
 /* ctest: labels=unit timeout=60 */
 #include "sensortest.h"
 
-#include "../metrics/devstate.h"
+#include "devstate.h"
 
 #include <math.h>
 

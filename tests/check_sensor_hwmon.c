@@ -2,7 +2,7 @@
 /* ctest: labels=unit timeout=60 */
 #include "sensortest.h"
 
-#include "../metrics/sensor.h"
+#include "sensor.h"
 
 #include <math.h>
 

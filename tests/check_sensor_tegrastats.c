@@ -2,8 +2,8 @@
 /* ctest: labels=unit timeout=60 */
 #include "sensortest.h"
 
-#include "../metrics/sensor.h"
-#include "../metrics/tegrastats.h"
+#include "sensor.h"
+#include "tegrastats.h"
 
 #include <math.h>
 #include <poll.h>

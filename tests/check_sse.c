@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../adapters/oai_stream.h"
-#include "../adapters/sse.h"
-#include "../harness/eb_util.h"
+#include "oai_stream.h"
+#include "sse.h"
+#include "eb_util.h"
 
 /* ---- raw SSE events ------------------------------------------------------------- */
 

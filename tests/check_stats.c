@@ -1,6 +1,6 @@
 /* ctest: labels=unit timeout=30 */
 /* check_stats.c: summary statistics against hand-computed values. */
-#include "../metrics/stats.h"
+#include "stats.h"
 #include "testutil.h"
 
 #include <math.h>

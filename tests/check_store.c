@@ -1,7 +1,7 @@
 /* ctest: labels=unit timeout=60 */
 /* check_store.c: SQLite store round trip, migrations and refusal of foreign databases. */
-#include "../harness/store.h"
-#include "../harness/eb_util.h"
+#include "store.h"
+#include "eb_util.h"
 #include "testutil.h"
 
 #include <math.h>

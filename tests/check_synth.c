@@ -2,9 +2,9 @@
 /* check_synth.c: `edgebench model synth` writes GGUF models llama.cpp loads, tokenizes and runs. */
 #include "testutil.h"
 
-#include "../adapters/synth.h"
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "synth.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 
 #include <dirent.h>
 #include <math.h>

@@ -2,8 +2,8 @@
 /* ctest: labels=unit timeout=60 */
 #include "testutil.h"
 
-#include "../harness/eb_util.h"
-#include "../metrics/tegrastats.h"
+#include "eb_util.h"
+#include "tegrastats.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* gen_bigdb.c: writes a large result database (default 2 runs x 5,000 cells x 100 requests) for the report/compare benchmark. */
-#include "../harness/eb_util.h"
-#include "../harness/store.h"
-#include "../metrics/stats.h"
+#include "eb_util.h"
+#include "store.h"
+#include "stats.h"
 
 #include <math.h>
 #include <stdio.h>

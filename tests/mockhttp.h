@@ -2,8 +2,8 @@
 #ifndef EB_MOCKHTTP_H
 #define EB_MOCKHTTP_H
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_util.h"
+#include "eb_clock.h"
+#include "eb_util.h"
 #include "testutil.h"
 
 #include <arpa/inet.h>

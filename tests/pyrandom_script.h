@@ -6,7 +6,7 @@
  * Included by check_pyrandom.c (stored expected.txt) and check_pyrandom_live.c (gen.py's
  * live output), so both replay the same way. The format is described in gen.py.
  */
-#include "../datasets/pyrandom.h"
+#include "pyrandom.h"
 
 #include <errno.h>
 #include <inttypes.h>

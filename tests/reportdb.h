@@ -2,8 +2,8 @@
 #ifndef EB_REPORTDB_H
 #define EB_REPORTDB_H
 
-#include "../harness/store.h"
-#include "../metrics/stats.h"
+#include "store.h"
+#include "stats.h"
 #include "testutil.h"
 
 #include <math.h>

@@ -4,10 +4,10 @@
 
 #include "testutil.h"
 
-#include "../harness/eb_clock.h"
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
-#include "../metrics/sensor.h"
+#include "eb_clock.h"
+#include "eb_proc.h"
+#include "eb_util.h"
+#include "sensor.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* testutil.c: helpers shared by the Check suites. */
 #include "testutil.h"
 
-#include "../harness/eb_proc.h"
-#include "../harness/eb_util.h"
+#include "eb_proc.h"
+#include "eb_util.h"
 
 #include <math.h>
 #include <signal.h>

@@ -1,8 +1,8 @@
 /* fuzz_c4.c: the C4 json.gz loader on arbitrary bytes (gzip or plain JSON lines), then GPTQ's window sampler. */
 #include "fuzz.h"
 
-#include "../../datasets/c4.h"
-#include "../../datasets/corpus.h"
+#include "c4.h"
+#include "corpus.h"
 
 #define SEQLEN 16
 #define N_WINDOWS 8

@@ -1,8 +1,8 @@
 /* fuzz_config.c: the config loader and validator on arbitrary bytes, and the JSON position scanner it uses. */
 #include "fuzz.h"
 
-#include "../../harness/config.h"
-#include "../../harness/jsonpos.h"
+#include "config.h"
+#include "jsonpos.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

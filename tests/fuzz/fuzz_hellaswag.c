@@ -1,7 +1,7 @@
 /* fuzz_hellaswag.c: the HellaSwag JSONL loader and lm-eval's text functions on arbitrary bytes. */
 #include "fuzz.h"
 
-#include "../../datasets/hellaswag.h"
+#include "hellaswag.h"
 
 static void check_text(const char *s)
 {

@@ -1,8 +1,8 @@
 /* fuzz_hwmon.c: the hwmon sensor on a sysfs tree built from the input: value and label parsing, naming, reads. */
 #include "fuzz.h"
 
-#include "../../harness/eb_util.h"
-#include "../../metrics/sensor.h"
+#include "eb_util.h"
+#include "sensor.h"
 
 #include <errno.h>
 #include <ftw.h>

@@ -1,8 +1,8 @@
 /* fuzz_ndjson.c: the NDJSON line splitter on arbitrary bytes; fed whole, in random pieces and byte by byte, all must agree. */
 #include "fuzz.h"
 
-#include "../../adapters/ndjson.h"
-#include "../../harness/eb_util.h"
+#include "ndjson.h"
+#include "eb_util.h"
 
 struct run {
 	struct eb_buf lines; /* every line followed by NUL */

@@ -1,8 +1,8 @@
 /* fuzz_oai_stream.c: OpenAI / llama-server SSE streams on arbitrary bytes; whole and split runs must agree. */
 #include "fuzz.h"
 
-#include "../../adapters/oai_stream.h"
-#include "../../harness/eb_util.h"
+#include "oai_stream.h"
+#include "eb_util.h"
 
 /* Everything one run produced, comparable between runs. */
 struct run {

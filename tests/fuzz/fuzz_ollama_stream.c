@@ -1,8 +1,8 @@
 /* fuzz_ollama_stream.c: Ollama / hailo-ollama NDJSON streams on arbitrary bytes; whole and split runs must agree. */
 #include "fuzz.h"
 
-#include "../../adapters/ollama_stream.h"
-#include "../../harness/eb_util.h"
+#include "ollama_stream.h"
+#include "eb_util.h"
 
 struct run {
 	int rc;

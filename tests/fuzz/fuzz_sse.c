@@ -1,8 +1,8 @@
 /* fuzz_sse.c: the SSE parser on arbitrary bytes; fed whole, in random pieces and byte by byte, all must agree. */
 #include "fuzz.h"
 
-#include "../../adapters/sse.h"
-#include "../../harness/eb_util.h"
+#include "sse.h"
+#include "eb_util.h"
 
 /* Every event as "name\0data\0", so two runs compare as one byte string. */
 struct ev_log {

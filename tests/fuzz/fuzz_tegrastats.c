@@ -1,9 +1,9 @@
 /* fuzz_tegrastats.c: tegrastats lines on arbitrary bytes: the line parser, then the sensor reading them from a log file. */
 #include "fuzz.h"
 
-#include "../../harness/eb_util.h"
-#include "../../metrics/sensor.h"
-#include "../../metrics/tegrastats.h"
+#include "eb_util.h"
+#include "sensor.h"
+#include "tegrastats.h"
 
 #include <math.h>
 

@@ -1,8 +1,8 @@
 /* fuzz_wikitext.c: WikiText-2 text functions on arbitrary bytes: GPTQ's join, lm-eval's pages and detokenizer. */
 #include "fuzz.h"
 
-#include "../../datasets/corpus.h"
-#include "../../datasets/wikitext.h"
+#include "corpus.h"
+#include "wikitext.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

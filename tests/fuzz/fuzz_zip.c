@@ -1,8 +1,8 @@
 /* fuzz_zip.c: the zip reader (wikitext-2-raw-v1.zip) on an archive made of arbitrary bytes. */
 #include "fuzz.h"
 
-#include "../../datasets/corpus.h"
-#include "../../datasets/zip.h"
+#include "corpus.h"
+#include "zip.h"
 
 /* The member size the target reads at most; a member claiming more is refused. */
 #define MAX_MEMBER ((size_t)1 << 20)

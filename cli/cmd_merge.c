@@ -1,5 +1,5 @@
 /* cmd_merge.c: `edgebench merge OUT.db IN.db...` — one lab database from per-device ones. */
-#include "../reports/merge.h"
+#include "merge.h"
 #include "cli.h"
 #include "dbpath.h"
 #include "eb_util.h"

@@ -1,6 +1,6 @@
 /* cmd_report.c: `edgebench list | report` — read the database only. */
-#include "../reports/rdata.h"
-#include "../reports/report.h"
+#include "rdata.h"
+#include "report.h"
 #include "cli.h"
 #include "eb_util.h"
 #include "store.h"

@@ -1,5 +1,5 @@
 /* cli_db.c: what the commands that read the database (list, report, plot, compare) share. */
-#include "../reports/rdata.h"
+#include "rdata.h"
 #include "cli.h"
 #include "store.h"
 

@@ -4,9 +4,9 @@
 #include "eb_clock.h"
 #include "eb_util.h"
 
-#include "../metrics/devstate.h"
-#include "../metrics/sampler.h"
-#include "../metrics/sensor.h"
+#include "devstate.h"
+#include "sampler.h"
+#include "sensor.h"
 
 #include <getopt.h>
 #include <math.h>

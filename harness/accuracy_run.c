@@ -1,12 +1,12 @@
 /* accuracy.c: the accuracy workload (see accuracy.h): datasets -> token sequences -> loglik -> figures. */
-#include "accuracy.h"
+#include "accuracy_run.h"
 
-#include "../datasets/c4.h"
-#include "../datasets/corpus.h"
-#include "../datasets/fetch.h"
-#include "../datasets/hellaswag.h"
-#include "../datasets/wikitext.h"
-#include "../metrics/accuracy.h"
+#include "c4.h"
+#include "corpus.h"
+#include "fetch.h"
+#include "hellaswag.h"
+#include "wikitext.h"
+#include "accuracy.h"
 #include "eb_clock.h"
 #include "eb_util.h"
 

@@ -1,5 +1,5 @@
 /* cmd_datasets.c: `edgebench datasets list | fetch | verify` over the dataset catalog. */
-#include "../datasets/fetch.h"
+#include "fetch.h"
 #include "cli.h"
 #include "eb_util.h"
 

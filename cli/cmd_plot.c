@@ -1,5 +1,5 @@
 /* cmd_plot.c: `edgebench plot` — one figure from the database through gnuplot. */
-#include "../reports/plot.h"
+#include "plot.h"
 #include "cli.h"
 #include "eb_util.h"
 #include "store.h"

@@ -7,8 +7,8 @@
 
 #include <sqlite3.h>
 
-#include "../metrics/sampler.h"
-#include "../metrics/stats.h"
+#include "sampler.h"
+#include "stats.h"
 #include "eb_err.h"
 
 #define EB_STORE_SCHEMA_VERSION 3

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "../adapters/adapter.h"
+#include "adapter.h"
 #include "config.h"
 #include "eb_err.h"
 

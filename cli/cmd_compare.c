@@ -1,5 +1,5 @@
 /* cmd_compare.c: `edgebench compare BASELINE CANDIDATE` — the regression verdict for CI. */
-#include "../reports/compare.h"
+#include "compare.h"
 #include "cli.h"
 #include "eb_util.h"
 #include "store.h"

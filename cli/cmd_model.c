@@ -3,7 +3,7 @@
 #include "eb_clock.h"
 #include "eb_util.h"
 
-#include "../adapters/synth.h"
+#include "synth.h"
 
 #include <inttypes.h>
 #include <limits.h>

@@ -1,5 +1,5 @@
 /* cmd_bench_ppl.c: `edgebench bench llama-perplexity` — scoring speed against llama-perplexity, and HellaSwag's shared context. */
-#include "accuracy.h"
+#include "accuracy_run.h"
 #include "cli.h"
 #include "config.h"
 #include "eb_build.h"
