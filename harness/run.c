@@ -164,7 +164,7 @@ static void eb_acc_draw_cb(void *ud, size_t done, size_t total, const char *unit
 	fflush(stderr);
 }
 
-/* The accuracy workload: one task through the adapter's loglik (harness/accuracy.c). */
+/* The accuracy workload: one task through the adapter's loglik (harness/accuracy_run.c). */
 static int eb_accuracy(const struct eb_config *cfg, const struct eb_cell *cell,
 		       const struct eb_adapter_ops *ops, void *st, const char *db_path,
 		       struct eb_cell_res *c, struct eb_progress *pg, struct eb_err *err)

@@ -1,4 +1,4 @@
-/* reportdb.h: builds result databases with fixed values through harness/store.h (header-only, for the report, plot, compare and merge suites). */
+/* reportdb.h: builds result databases with fixed values through store/store.h (header-only, for the report, plot, compare and merge suites). */
 #ifndef EB_REPORTDB_H
 #define EB_REPORTDB_H
 
