@@ -203,6 +203,86 @@ START_TEST(config_reference_documents_every_key)
 }
 END_TEST
 
+/* Writes `s` as roff source writes it: every '-' as "\-". */
+static void eb_roff(const char *s, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && s[i] && o + 3 < size; i++) {
+		if (s[i] == '-')
+			out[o++] = '\\';
+		out[o++] = s[i];
+	}
+	out[o] = '\0';
+}
+
+/* Whether `man` has the line `title`, alone or followed by arguments. */
+static int eb_man_section(const char *man, const char *title)
+{
+	size_t n = strlen(title);
+
+	for (const char *h = strstr(man, title); h; h = strstr(h + n, title))
+		if ((h == man || h[-1] == '\n') && (h[n] == ' ' || h[n] == '\n'))
+			return 1;
+	return 0;
+}
+
+/*
+ * docs/edgebench.1 has a section for every command and names every option that the
+ * command's --help prints.
+ */
+START_TEST(man_page_documents_every_option)
+{
+	static const char *const cmds[][2] = {
+		{ "run", NULL },	  { "validate", NULL },	      { "list", NULL },
+		{ "report", NULL },	  { "plot", NULL },	      { "compare", NULL },
+		{ "merge", NULL },	  { "model", "synth" },	      { "model", "shapes" },
+		{ "adapters", NULL },	  { "sensors", NULL },	      { "datasets", "list" },
+		{ "datasets", "fetch" },  { "datasets", "verify" },   { "bench", "llama-bench" },
+		{ "bench", "llama-perplexity" }, { "version", NULL },
+	};
+	char *man = NULL;
+	struct eb_err err;
+	size_t len;
+
+	ck_assert_msg(eb_read_file(EB_SOURCE_DIR "/docs/edgebench.1", 1 << 22, &man, &len, &err) == 0,
+		      "%s", err.msg);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *argv[] = { "edgebench", cmds[i][0], cmds[i][1], "--help", NULL };
+		char title[256], want[256];
+		char *out = NULL;
+
+		if (!cmds[i][1]) {
+			argv[2] = "--help";
+			argv[3] = NULL;
+		}
+		snprintf(want, sizeof(want), ".SS edgebench %s%s%s", cmds[i][0],
+			 cmds[i][1] ? " " : "", cmds[i][1] ? cmds[i][1] : "");
+		eb_roff(want, strlen(want), title, sizeof(title));
+		ck_assert_msg(eb_man_section(man, title), "docs/edgebench.1 has no section '%s'",
+			      title);
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		for (const char *p = strstr(out, "--"); p; p = strstr(p, "--")) {
+			size_t n = 2;
+
+			while (p[n] && (strchr("abcdefghijklmnopqrstuvwxyz0123456789", p[n]) ||
+					(p[n] == '-' && n > 2)))
+				n++;
+			if (n > 2) {
+				eb_roff(p, n, want, sizeof(want));
+				ck_assert_msg(strstr(man, want),
+					      "docs/edgebench.1 does not document '%.*s' of '%s%s%s'",
+					      (int)n, p, cmds[i][0], cmds[i][1] ? " " : "",
+					      cmds[i][1] ? cmds[i][1] : "");
+			}
+			p += n;
+		}
+		free(out);
+	}
+	free(man);
+}
+END_TEST
+
 START_TEST(adapters_listed_and_checked)
 {
 	char *out = NULL;
@@ -227,6 +307,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, usage_errors_exit_2);
 	tcase_add_test(tc, validate_and_dry_run);
 	tcase_add_test(tc, config_reference_documents_every_key);
+	tcase_add_test(tc, man_page_documents_every_option);
 	tcase_add_test(tc, adapters_listed_and_checked);
 	suite_add_tcase(s, tc);
 	return s;
