@@ -553,12 +553,10 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_opt_errors *v, jso
 	}
 }
 
-/* "sensors" (each kind known, its options valid) and "power" (sampling, cool-down). */
-static void eb_config_power(struct eb_config *c, struct eb_opt_errors *v)
+/* "sensors": each kind known, its options valid against the kind's table. */
+static void eb_config_sensors(struct eb_config *c, struct eb_opt_errors *v)
 {
 	json_t *sensors = json_object_get(c->root, "sensors");
-	json_t *pw = json_object_get(c->root, "power");
-	struct eb_cfg_power *P = &c->power;
 	json_t *it;
 	size_t i;
 	char path[512];
@@ -584,7 +582,15 @@ static void eb_config_power(struct eb_config *c, struct eb_opt_errors *v)
 		if (opts)
 			eb_sensor_options_validate(ops, opts, path, eb_opt_errors_report, v);
 	}
-	P->sensors = json_array_size(sensors) ? sensors : NULL;
+	c->power.sensors = json_array_size(sensors) ? sensors : NULL;
+}
+
+/* "power": how the sensors are sampled and the cool-down before each cell. */
+static void eb_config_power(struct eb_config *c, struct eb_opt_errors *v)
+{
+	json_t *pw = json_object_get(c->root, "power");
+	struct eb_cfg_power *P = &c->power;
+
 	P->store_samples = eb_opt_bool(pw, eb_k_power, "store_samples");
 	P->opts.sensors = P->sensors;
 	P->opts.interval_ms = (unsigned)eb_opt_int(pw, eb_k_power, "interval_ms");
@@ -607,28 +613,20 @@ static void eb_config_power(struct eb_config *c, struct eb_opt_errors *v)
 	P->opts.root = P->sysfs_root;
 }
 
-/* Second pass over a structurally valid document: cross-references and adapter options. */
-static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
+/* An id (target, model, quant) at `path`: letters, digits, '_', '.', '-' only. */
+static void eb_config_id(struct eb_opt_errors *v, const char *path, const char *id)
+{
+	if (id && !eb_valid_id(id))
+		eb_verr(v, path, 0, "\"%s\" may contain only letters, digits, '_', '.', '-'", id);
+}
+
+/* "targets": unique ids, known adapters, options valid against the adapter's table. */
+static void eb_config_targets(struct eb_config *c, struct eb_opt_errors *v)
 {
 	json_t *targets = json_object_get(c->root, "targets");
-	json_t *models = json_object_get(c->root, "models");
-	json_t *wl = json_object_get(c->root, "workloads");
-	json_t *lat = json_object_get(wl, "latency");
-	json_t *acc = json_object_get(wl, "accuracy");
-	json_t *matrix = json_object_get(c->root, "matrix");
 	json_t *it;
 	size_t i;
 	char path[512];
-
-	c->name = eb_jstrdup(c->root, "name");
-	c->db = eb_jstrdup(c->root, "db");
-	eb_config_power(c, v);
-	c->device = json_object_get(c->root, "device");
-	c->device_name = c->device ? eb_jstrdup(c->device, "name") : eb_xstrdup("unnamed");
-	if (c->device) {
-		json_t *bw = json_object_get(json_object_get(c->device, "profile"), "mem_bw_gbps");
-		c->mem_bw_gbps = json_is_number(bw) ? json_number_value(bw) : 0;
-	}
 
 	c->n_targets = json_array_size(targets);
 	c->targets = eb_xcalloc(c->n_targets, sizeof(*c->targets));
@@ -639,9 +637,7 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 
 		t->id = eb_jstrdup(it, "id");
 		snprintf(path, sizeof(path), "targets[%zu].id", i);
-		if (t->id && !eb_valid_id(t->id))
-			eb_verr(v, path, 0, "\"%s\" may contain only letters, digits, '_', '.', '-'",
-				t->id);
+		eb_config_id(v, path, t->id);
 		for (size_t j = 0; j < i; j++)
 			if (t->id && c->targets[j].id && strcmp(t->id, c->targets[j].id) == 0)
 				eb_verr(v, path, 0, "duplicate target id \"%s\"", t->id);
@@ -664,6 +660,50 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 		if (t->ops && json_is_object(opts))
 			eb_validate_opts(v, opts, t->ops, path);
 	}
+}
+
+/* Variant j of model i: its quant label, its file (${VAR} expanded), how it is reached. */
+static void eb_config_variant(struct eb_opt_errors *v, struct eb_cfg_model *m, size_t i,
+			      size_t j, const json_t *vt)
+{
+	struct eb_cfg_variant *var = &m->variants[j];
+	char *file = eb_jstrdup(vt, "file");
+	char path[512];
+
+	var->quant = eb_jstrdup(vt, "quant");
+	var->model_name = eb_jstrdup(vt, "model_name");
+	var->synth = json_object_get(vt, "synth");
+	var->synth_seed = (uint64_t)eb_opt_int(var->synth, eb_k_synth, "seed");
+	var->scheme = json_object_get(vt, "scheme");
+	snprintf(path, sizeof(path), "models[%zu].variants[%zu].quant", i, j);
+	eb_config_id(v, path, var->quant);
+	for (size_t k = 0; k < j; k++)
+		if (var->quant && m->variants[k].quant &&
+		    strcmp(var->quant, m->variants[k].quant) == 0)
+			eb_verr(v, path, 0, "duplicate quant \"%s\" in model \"%s\"", var->quant,
+				m->id ? m->id : "?");
+	if (file) {
+		struct eb_err e;
+
+		snprintf(path, sizeof(path), "models[%zu].variants[%zu].file", i, j);
+		if (eb_config_expand_env(file, &var->file, &e))
+			eb_verr(v, path, 0, "%s", e.msg);
+	}
+	snprintf(path, sizeof(path), "models[%zu].variants[%zu]", i, j);
+	if (var->synth && !file)
+		eb_verr(v, path, 0, "\"synth\" needs \"file\" (where to write the model)");
+	if (!file && !var->model_name)
+		eb_verr(v, path, 0, "needs \"file\" or \"model_name\"");
+	free(file);
+}
+
+/* "models": unique ids, their variants, and the targets they name (which must exist). */
+static void eb_config_models(struct eb_config *c, struct eb_opt_errors *v)
+{
+	json_t *models = json_object_get(c->root, "models");
+	json_t *it;
+	size_t i;
+	char path[512];
 
 	c->n_models = json_array_size(models);
 	c->models = eb_xcalloc(c->n_models, sizeof(*c->models));
@@ -676,47 +716,14 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 
 		m->id = eb_jstrdup(it, "id");
 		snprintf(path, sizeof(path), "models[%zu].id", i);
-		if (m->id && !eb_valid_id(m->id))
-			eb_verr(v, path, 0, "\"%s\" may contain only letters, digits, '_', '.', '-'",
-				m->id);
+		eb_config_id(v, path, m->id);
 		for (size_t k = 0; k < i; k++)
 			if (m->id && c->models[k].id && strcmp(m->id, c->models[k].id) == 0)
 				eb_verr(v, path, 0, "duplicate model id \"%s\"", m->id);
 		m->n_variants = json_array_size(vars);
 		m->variants = eb_xcalloc(m->n_variants, sizeof(*m->variants));
-		json_array_foreach(vars, j, vt) {
-			struct eb_cfg_variant *var = &m->variants[j];
-			char *file = eb_jstrdup(vt, "file");
-
-			var->quant = eb_jstrdup(vt, "quant");
-			var->model_name = eb_jstrdup(vt, "model_name");
-			var->synth = json_object_get(vt, "synth");
-			var->synth_seed = (uint64_t)eb_opt_int(var->synth, eb_k_synth, "seed");
-			var->scheme = json_object_get(vt, "scheme");
-			snprintf(path, sizeof(path), "models[%zu].variants[%zu].quant", i, j);
-			if (var->quant && !eb_valid_id(var->quant))
-				eb_verr(v, path, 0,
-					"\"%s\" may contain only letters, digits, '_', '.', '-'",
-					var->quant);
-			for (size_t k = 0; k < j; k++)
-				if (var->quant && m->variants[k].quant &&
-				    strcmp(var->quant, m->variants[k].quant) == 0)
-					eb_verr(v, path, 0, "duplicate quant \"%s\" in model \"%s\"",
-						var->quant, m->id ? m->id : "?");
-			if (file) {
-				struct eb_err e;
-
-				snprintf(path, sizeof(path), "models[%zu].variants[%zu].file", i, j);
-				if (eb_config_expand_env(file, &var->file, &e))
-					eb_verr(v, path, 0, "%s", e.msg);
-			}
-			snprintf(path, sizeof(path), "models[%zu].variants[%zu]", i, j);
-			if (var->synth && !file)
-				eb_verr(v, path, 0, "\"synth\" needs \"file\" (where to write the model)");
-			if (!file && !var->model_name)
-				eb_verr(v, path, 0, "needs \"file\" or \"model_name\"");
-			free(file);
-		}
+		json_array_foreach(vars, j, vt)
+			eb_config_variant(v, m, i, j, vt);
 		m->n_targets = json_array_size(mt);
 		m->targets = eb_xcalloc(m->n_targets, sizeof(*m->targets));
 		json_array_foreach(mt, j, vt) {
@@ -731,27 +738,35 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 				eb_verr(v, path, 0, "no target has id \"%s\"", m->targets[j]);
 		}
 	}
+}
 
-	if (acc)
-		eb_config_accuracy(c, v, acc);
-	if (lat) {
-		json_t *pt = json_object_get(lat, "prompt_tokens");
+/* workloads.latency: prompt lengths and the request settings, defaults from the table. */
+static void eb_config_latency(struct eb_config *c, const json_t *lat)
+{
+	json_t *pt = json_object_get(lat, "prompt_tokens");
+	json_t *it;
+	size_t i;
 
-		c->latency.enabled = 1;
-		c->latency.n_prompt_tokens = json_array_size(pt);
-		c->latency.prompt_tokens = eb_xcalloc(c->latency.n_prompt_tokens, sizeof(int));
-		json_array_foreach(pt, i, it)
-			c->latency.prompt_tokens[i] = (int)json_integer_value(it);
-		c->latency.gen_tokens = (int)eb_opt_int(lat, eb_k_latency, "gen_tokens");
-		c->latency.warmup = (int)eb_opt_int(lat, eb_k_latency, "warmup");
-		c->latency.repetitions = (int)eb_opt_int(lat, eb_k_latency, "repetitions");
-		c->latency.seed = (uint64_t)eb_opt_int(lat, eb_k_latency, "seed");
-		c->latency.distinct_prompts =
-			strcmp(eb_opt_str(lat, eb_k_latency, "prompts"), "distinct") == 0;
-		c->latency.temperature = eb_opt_num(lat, eb_k_latency, "temperature");
-	} else if (!acc) {
-		eb_verr(v, "workloads", 0, "no workload configured (add \"latency\" or \"accuracy\")");
-	}
+	c->latency.enabled = 1;
+	c->latency.n_prompt_tokens = json_array_size(pt);
+	c->latency.prompt_tokens = eb_xcalloc(c->latency.n_prompt_tokens, sizeof(int));
+	json_array_foreach(pt, i, it)
+		c->latency.prompt_tokens[i] = (int)json_integer_value(it);
+	c->latency.gen_tokens = (int)eb_opt_int(lat, eb_k_latency, "gen_tokens");
+	c->latency.warmup = (int)eb_opt_int(lat, eb_k_latency, "warmup");
+	c->latency.repetitions = (int)eb_opt_int(lat, eb_k_latency, "repetitions");
+	c->latency.seed = (uint64_t)eb_opt_int(lat, eb_k_latency, "seed");
+	c->latency.distinct_prompts =
+		strcmp(eb_opt_str(lat, eb_k_latency, "prompts"), "distinct") == 0;
+	c->latency.temperature = eb_opt_num(lat, eb_k_latency, "temperature");
+}
+
+/* "matrix": the include and exclude rules, kept as given (NULL: any). */
+static void eb_config_matrix(struct eb_config *c)
+{
+	json_t *matrix = json_object_get(c->root, "matrix");
+	json_t *it;
+	size_t i;
 
 	for (int pass = 0; pass < 2; pass++) {
 		json_t *rules = json_object_get(matrix, pass ? "exclude" : "include");
@@ -766,6 +781,35 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 			(*dst)[i].quant = eb_jstrdup(it, "quant");
 		}
 	}
+}
+
+/*
+ * Second pass over a structurally valid document: cross-references and adapter options,
+ * each part by its own function, in the order their problems are listed.
+ */
+static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
+{
+	json_t *wl = json_object_get(c->root, "workloads");
+	json_t *lat = json_object_get(wl, "latency");
+	json_t *acc = json_object_get(wl, "accuracy");
+
+	c->name = eb_jstrdup(c->root, "name");
+	c->db = eb_jstrdup(c->root, "db");
+	eb_config_sensors(c, v);
+	eb_config_power(c, v);
+	c->device = json_object_get(c->root, "device");
+	c->device_name = c->device ? eb_jstrdup(c->device, "name") : eb_xstrdup("unnamed");
+	c->mem_bw_gbps = eb_opt_num(json_object_get(c->device, "profile"), eb_k_profile,
+				    "mem_bw_gbps");
+	eb_config_targets(c, v);
+	eb_config_models(c, v);
+	if (acc)
+		eb_config_accuracy(c, v, acc);
+	if (lat)
+		eb_config_latency(c, lat);
+	else if (!acc)
+		eb_verr(v, "workloads", 0, "no workload configured (add \"latency\" or \"accuracy\")");
+	eb_config_matrix(c);
 }
 
 int eb_config_load(struct eb_config *c, const char *path, char **errors, struct eb_err *err)
