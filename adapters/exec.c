@@ -3,12 +3,12 @@
 
 #include "eb_clock.h"
 #include "eb_proc.h"
+#include "eb_regex.h"
 #include "eb_util.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
-#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +36,10 @@ static const struct eb_opt eb_exec_opts[] = {
 		  "(for programs that print tokens as they come: TTFT and ITL), none = no events "
 		  "(only the parsed figures and wall_ms)" },
 	{ .name = "parsers", .type = EB_OPT_OBJ,
-	  .help = "figures from stdout and stderr lines: {\"name\": \"POSIX extended regex\"}, the "
-		  "first group (else the whole match) stored as server.name, a number when it "
-		  "reads as one; the last match wins; matched lines are not token events" },
+	  .help = "figures from stdout and stderr lines: {\"name\": \"regex\"} (PCRE2, which takes "
+		  "POSIX extended regexes; bounded work per line), the first group (else the whole "
+		  "match) stored as server.name, a number when it reads as one; the last match wins; "
+		  "matched lines are not token events" },
 	{ .name = "json_lines", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
 	  .help = "stdout lines that are JSON objects have their keys copied into the server "
 		  "figures (and are not token events)" },
@@ -60,12 +61,24 @@ static const struct eb_opt eb_exec_opts[] = {
 #define EB_EXEC_TAIL_LINE 300
 /* After SIGTERM, the time a program gets to exit before SIGKILL. */
 #define EB_EXEC_GRACE_NS 2000000000ull
+/*
+ * After the program exits, how long its output may stay open (a background child holding
+ * the pipe) before its process group is killed: enough to drain what is buffered.
+ */
+#define EB_EXEC_LINGER_NS 1000000000ull
+/*
+ * Token events taken for a request of n_predict tokens: 2 * n_predict + this margin (log
+ * lines that reach the token count); past it the program is ended and the request fails,
+ * so a program that prints without end holds no more than that many token times.
+ */
+#define EB_EXEC_EVENTS_MARGIN 4096ull
 
 enum { EB_EXEC_LINES, EB_EXEC_BYTES, EB_EXEC_NONE };
 
 struct eb_exec_parser {
 	char *name;
-	regex_t re;
+	char *what;            /* "parser 'name'", for messages */
+	struct eb_regex re;
 };
 
 struct eb_exec {
@@ -78,9 +91,9 @@ struct eb_exec {
 	size_t n_parsers;
 	int json_lines;
 	int have_tokens_re;
-	regex_t tokens_re;
+	struct eb_regex tokens_re;
 	int have_ignore_re;
-	regex_t ignore_re;
+	struct eb_regex ignore_re;
 	char *tokens_key;
 	int needs_file;         /* the template uses {prompt_file} */
 	const char *model;      /* borrowed from the open() args */
@@ -103,13 +116,14 @@ static void eb_exec_close(void *state)
 	free(X->env);
 	for (size_t i = 0; i < X->n_parsers; i++) {
 		free(X->parsers[i].name);
-		regfree(&X->parsers[i].re);
+		free(X->parsers[i].what);
+		eb_regex_release(&X->parsers[i].re);
 	}
 	free(X->parsers);
 	if (X->have_tokens_re)
-		regfree(&X->tokens_re);
+		eb_regex_release(&X->tokens_re);
 	if (X->have_ignore_re)
-		regfree(&X->ignore_re);
+		eb_regex_release(&X->ignore_re);
 	free(X->tokens_key);
 	free(X);
 }
@@ -136,15 +150,13 @@ static int eb_exec_placeholder(const char *p, int *which)
 	return -1;
 }
 
-static int eb_exec_compile(regex_t *re, const char *pattern, const char *what,
+static int eb_exec_compile(struct eb_regex *re, const char *pattern, const char *what,
 			   struct eb_err *err)
 {
-	char msg[256];
-	int rc = regcomp(re, pattern, REG_EXTENDED);
+	char msg[300];
 
-	if (rc == 0)
+	if (eb_regex_compile(re, pattern, msg, sizeof(msg)) == 0)
 		return 0;
-	regerror(rc, re, msg, sizeof(msg));
 	return eb_err_set(err, EB_EINVAL, "exec: bad regex for %s '%s': %s", what, pattern, msg);
 }
 
@@ -225,6 +237,7 @@ static int eb_exec_open(const struct eb_adapter_args *a, void **state, struct eb
 					      what, err);
 			if (ret)
 				goto out;
+			X->parsers[X->n_parsers].what = eb_xstrdup(what);
 			X->parsers[X->n_parsers++].name = eb_xstrdup(key);
 		}
 	}
@@ -272,6 +285,9 @@ struct eb_exec_run {
 	json_t *server;
 	long long n_out;
 	int cb_stop;                 /* on_token asked to stop */
+	unsigned long long n_events; /* token events handed to on_token */
+	unsigned long long max_events;
+	int overrun;                 /* more than max_events: the program was stopped */
 	struct eb_buf out_line, err_line;
 	/* bytes mode: reads [pend_base, pend_base + n_pend) wait for their lines to end */
 	struct eb_exec_pend *pend;
@@ -282,10 +298,15 @@ struct eb_exec_run {
 	uint64_t t_last_read;        /* when the last stdout read arrived */
 	char tail[EB_EXEC_TAIL][EB_EXEC_TAIL_LINE];
 	size_t n_tail;               /* stderr lines seen (the ring holds the last 5) */
+	struct eb_buf warn;          /* what the result should say went wrong, or empty */
 };
 
 static void eb_exec_emit(struct eb_exec_run *r, uint64_t t)
 {
+	if (r->overrun || ++r->n_events > r->max_events) {
+		r->overrun = 1;
+		return;
+	}
 	if (r->cb_stop || !r->req->on_token)
 		return;
 	if (r->req->on_token(r->req->ud, t, 0))
@@ -308,21 +329,31 @@ static void eb_exec_store(json_t *server, const char *name, const char *s, size_
 		json_object_set_new(server, name, json_string(buf));
 }
 
-/* The first group of `re` in `line` (else the whole match); 0 when it does not match. */
-static int eb_exec_match(const regex_t *re, const char *line, const char **s, size_t *n)
+/* Adds `what` to the warnings stored with the result, once per request. */
+static void eb_exec_warn(struct eb_exec_run *r, const char *what)
 {
-	regmatch_t m[2];
+	if (r->warn.len && strstr(r->warn.buf, what))
+		return;
+	eb_buf_addf(&r->warn, "%s%s", r->warn.len ? "; " : "", what);
+}
 
-	if (regexec(re, line, 2, m, 0) != 0)
+/*
+ * The first group of `re` in `line` (else the whole match); 0 when it does not match,
+ * and when it gave up at the match limit (a warning names `what`).
+ */
+static int eb_exec_match(struct eb_exec_run *r, const struct eb_regex *re, const char *what,
+			 const char *line, const char **s, size_t *n)
+{
+	int rc = eb_regex_match(re, line, s, n);
+
+	if (rc < 0) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "%s gave up on a line at the match limit", what);
+		eb_exec_warn(r, msg);
 		return 0;
-	if (re->re_nsub >= 1 && m[1].rm_so >= 0) {
-		*s = line + m[1].rm_so;
-		*n = (size_t)(m[1].rm_eo - m[1].rm_so);
-	} else {
-		*s = line + m[0].rm_so;
-		*n = (size_t)(m[0].rm_eo - m[0].rm_so);
 	}
-	return 1;
+	return rc;
 }
 
 /* Applies parsers to one whole line; returns 1 when it is a figures line. */
@@ -334,11 +365,11 @@ static int eb_exec_line(struct eb_exec_run *r, const char *line, int from_stdout
 	int hit = 0;
 
 	for (size_t i = 0; i < X->n_parsers; i++)
-		if (eb_exec_match(&X->parsers[i].re, line, &s, &n)) {
+		if (eb_exec_match(r, &X->parsers[i].re, X->parsers[i].what, line, &s, &n)) {
 			eb_exec_store(r->server, X->parsers[i].name, s, n);
 			hit = 1;
 		}
-	if (X->have_tokens_re && eb_exec_match(&X->tokens_re, line, &s, &n)) {
+	if (X->have_tokens_re && eb_exec_match(r, &X->tokens_re, "tokens_regex", line, &s, &n)) {
 		char buf[32];
 		long long v;
 
@@ -350,7 +381,8 @@ static int eb_exec_line(struct eb_exec_run *r, const char *line, int from_stdout
 		}
 		hit = 1;
 	}
-	if (from_stdout && X->have_ignore_re && regexec(&X->ignore_re, line, 0, NULL, 0) == 0)
+	if (from_stdout && X->have_ignore_re &&
+	    eb_exec_match(r, &X->ignore_re, "ignore_regex", line, NULL, NULL))
 		hit = 1;
 	if (from_stdout && (X->json_lines || X->tokens_key)) {
 		const char *p = line;
@@ -421,6 +453,11 @@ static void eb_exec_stdout(struct eb_exec_run *r, const char *data, size_t n, si
 			   uint64_t t)
 {
 	if (r->X->stream == EB_EXEC_BYTES) {
+		/* reads still waiting for their line to end become events at most */
+		if (r->n_pend >= r->max_events) {
+			r->overrun = 1;
+			return;
+		}
 		if (r->n_pend == r->alloc_pend) {
 			r->alloc_pend = r->alloc_pend ? 2 * r->alloc_pend : 64;
 			r->pend = eb_xrealloc(r->pend, r->alloc_pend * sizeof(*r->pend));
@@ -560,8 +597,9 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 	char prompt_file[4096] = "";
 	char **argv = NULL;
 	size_t n_reads = 0;
-	uint64_t deadline, t_end;
-	int status = 0, exited = 0, timed_out = 0, stopped = 0;
+	uint64_t deadline, t_end, t_exit = 0;
+	int status = 0, exited = 0, timed_out = 0, stopped = 0, lingered = 0;
+	pid_t pgid;
 	struct eb_buf msg;
 	int ret = 0;
 
@@ -575,6 +613,9 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 	eb_buf_init(&r.out_line, EB_EXEC_LINE_MAX);
 	eb_buf_init(&r.err_line, EB_EXEC_LINE_MAX);
 	eb_buf_init(&msg, 0);
+	eb_buf_init(&r.warn, 0);
+	r.max_events = 2ull * (unsigned long long)(req->n_predict > 0 ? req->n_predict : 0) +
+		       EB_EXEC_EVENTS_MARGIN;
 	res->n_prompt = -1;
 	res->n_out = -1;
 
@@ -598,6 +639,7 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 		eb_err_prefix(err, "exec");
 		goto out;
 	}
+	pgid = p.pid;
 	while (p.out_fd >= 0 || p.err_fd >= 0) {
 		struct pollfd fds[2];
 		char buf[65536];
@@ -608,8 +650,18 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 			stopped = 1;
 			break;
 		}
-		if (r.cb_stop)
+		if (r.cb_stop || r.overrun)
 			break;
+		/* the program ended: its output may stay open only as long as it takes to drain */
+		if (!exited && eb_proc_wait_until(&p, 1, &status) == 1) {
+			exited = 1;
+			t_exit = now;
+		}
+		if (exited && now - t_exit >= EB_EXEC_LINGER_NS) {
+			lingered = 1;
+			kill(-pgid, SIGKILL);
+			break;
+		}
 		if (now >= deadline) {
 			timed_out = 1;
 			break;
@@ -657,9 +709,17 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 			}
 		}
 	}
-	if (stopped || timed_out || r.cb_stop) {
+	if (lingered) {
+		eb_proc_release(&p);
+		eb_buf_addf(&msg, "a child of '%s' kept stdout or stderr open after it exited; its "
+				  "process group was killed", argv[0]);
+		eb_exec_warn(&r, msg.buf);
+		eb_buf_reset(&msg);
+	} else if (stopped || timed_out || r.cb_stop || r.overrun) {
+		if (exited && (p.out_fd >= 0 || p.err_fd >= 0))
+			kill(-pgid, SIGKILL); /* what still holds the output of a finished program */
 		eb_proc_stop(&p, EB_EXEC_GRACE_NS, &status);
-	} else {
+	} else if (!exited) {
 		exited = eb_proc_wait_until(&p, deadline, &status);
 		if (!exited) {
 			timed_out = 1;
@@ -678,6 +738,13 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 				 argv[0], X->timeout_ns / 1e9, msg.buf);
 		goto out;
 	}
+	if (r.overrun) {
+		ret = eb_err_set(err, EB_EADAPTER,
+				 "exec: '%s' printed more than %llu token events for %d tokens "
+				 "(2 x gen_tokens + %llu); it was stopped", argv[0], r.max_events,
+				 req->n_predict, EB_EXEC_EVENTS_MARGIN);
+		goto out;
+	}
 	if (r.cb_stop)
 		goto done;
 	if (WIFSIGNALED(status)) {
@@ -694,6 +761,8 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 	}
 done:
 	json_object_set_new(r.server, "exit_status", json_integer(0));
+	if (r.warn.len)
+		json_object_set_new(r.server, "warning", json_string(r.warn.buf));
 	if (r.n_out >= 0)
 		res->n_out = (int)r.n_out;
 	res->server = r.server;
@@ -712,6 +781,7 @@ out:
 	eb_buf_release(&r.out_line);
 	eb_buf_release(&r.err_line);
 	eb_buf_release(&msg);
+	eb_buf_release(&r.warn);
 	return ret;
 }
 

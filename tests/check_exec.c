@@ -356,6 +356,103 @@ START_TEST(bad_options_fail_open)
 }
 END_TEST
 
+/*
+ * A program that exits at once but leaves a background child holding stdout: the wait
+ * ends with the program (a short grace), the child's group is killed, and the result
+ * says a child kept the output open.
+ */
+START_TEST(background_child_does_not_hold_the_wait)
+{
+	char dir[4096], script[8192];
+	char *pid_s;
+	long long pid;
+	json_t *opts;
+	struct eb_run1 r;
+
+	eb_test_tmpdir("exec-bgchild", dir, sizeof(dir));
+	snprintf(script, sizeof(script), "printf '%%s' $$ > '%s/pid'; sleep 30 & echo tok; exit 0",
+		 dir);
+	opts = json_pack("{s:[s,s,s], s:s, s:f}", "argv", "/bin/sh", "-c", script, "stream",
+			 "lines", "timeout_s", 20.0);
+	eb_run_exec(opts, "x", 2, NULL, &r);
+	ck_assert_msg(r.rc == 0, "%d %s", r.rc, r.err.msg);
+	ck_assert_msg(r.secs < 10.0, "took %.2f s", r.secs);
+	ck_assert_int_eq(r.tt.n, 1);
+	ck_assert_ptr_nonnull(r.res.server);
+	ck_assert_msg(strstr(json_string_value(json_object_get(r.res.server, "warning")) ?: "",
+			     "kept stdout or stderr open"),
+		      "no warning");
+	pid_s = eb_slurp(dir, "pid");
+	ck_assert_int_eq(eb_parse_ll(pid_s, 2, 1LL << 31, &pid), 0);
+	ck_assert_msg(eb_group_gone((pid_t)pid), "process group %lld still runs", pid);
+	free(pid_s);
+	json_decref(r.res.server);
+	json_decref(opts);
+}
+END_TEST
+
+/*
+ * A parser regex that backtracks without end (`\1` makes it exponential in a
+ * backtracking engine, and glibc's takes minutes on 28 characters) gives up at the match
+ * limit: the request ends well inside timeout_s and says which parser gave up.
+ */
+START_TEST(parser_regex_is_bounded)
+{
+	json_t *opts;
+	struct eb_run1 r;
+
+	/* glibc takes minutes: its unanchored search is quadratic in the line */
+	opts = json_pack("{s:[s,s,s], s:s, s:f, s:{s:s}}", "argv", "/bin/sh", "-c",
+			 "head -c 200000 /dev/zero | tr '\\0' a; echo", "stream", "none",
+			 "timeout_s", 30.0, "parsers", "slow", "(a|a)*(a|a)*(a|a)*(a|a)*x");
+	eb_run_exec(opts, "x", 2, NULL, &r);
+	ck_assert_msg(r.secs < 10.0, "took %.2f s", r.secs);
+	ck_assert_msg(r.rc == 0, "%d %s", r.rc, r.err.msg);
+	json_decref(r.res.server);
+	json_decref(opts);
+
+	opts = json_pack("{s:[s,s,s], s:s, s:f, s:{s:s, s:s}}", "argv", "/bin/sh", "-c",
+			 "echo aaaaaaaaaaaaaaaaaaaaaaaaaaaacb; echo 'n=7'", "stream", "lines",
+			 "timeout_s", 3.0, "parsers", "evil", "^(a|a)*\\1(a|a)*\\2b$", "n",
+			 "n=([0-9]+)");
+	eb_run_exec(opts, "x", 2, NULL, &r);
+	ck_assert_msg(r.secs < 10.0, "took %.2f s", r.secs);
+	ck_assert_msg(r.rc == 0, "%d %s", r.rc, r.err.msg);
+	ck_assert_double_eq_tol(eb_num(r.res.server, "n"), 7, 1e-9);
+	ck_assert_msg(strstr(json_string_value(json_object_get(r.res.server, "warning")) ?: "",
+			     "parser 'evil'"),
+		      "no warning");
+	json_decref(r.res.server);
+	json_decref(opts);
+}
+END_TEST
+
+/*
+ * `stream: lines` from a program that never stops printing (/usr/bin/yes): reading
+ * stops once gen_tokens plus the stated margin of events have arrived, the program is
+ * ended, and the request fails saying so, long before timeout_s.
+ */
+START_TEST(endless_output_is_cut_off)
+{
+	json_t *opts;
+	struct eb_run1 r;
+
+	opts = json_pack("{s:[s], s:s, s:f}", "argv", "yes", "stream", "lines", "timeout_s", 20.0);
+	eb_run_exec(opts, "x", 4, NULL, &r);
+	ck_assert_msg(r.secs < 10.0, "took %.2f s", r.secs);
+	ck_assert_int_eq(r.rc, EB_EADAPTER);
+	ck_assert_msg(strstr(r.err.msg, "more than 4104 token events for 4 tokens"), "%s",
+		      r.err.msg);
+	json_decref(opts);
+
+	opts = json_pack("{s:[s], s:s, s:f}", "argv", "yes", "stream", "bytes", "timeout_s", 20.0);
+	eb_run_exec(opts, "x", 4, NULL, &r);
+	ck_assert_msg(r.secs < 10.0, "took %.2f s", r.secs);
+	ck_assert_int_eq(r.rc, EB_EADAPTER);
+	json_decref(opts);
+}
+END_TEST
+
 /* The adapter through `edgebench run`: figures stored per request. */
 START_TEST(through_the_run_loop)
 {
@@ -432,6 +529,9 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, stop_kills_the_program);
 	tcase_add_test(tc, bad_options_fail_open);
 	tcase_add_test(tc, through_the_run_loop);
+	tcase_add_test(tc, background_child_does_not_hold_the_wait);
+	tcase_add_test(tc, parser_regex_is_bounded);
+	tcase_add_test(tc, endless_output_is_cut_off);
 	suite_add_tcase(s, tc);
 	return s;
 }
