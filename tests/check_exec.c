@@ -5,7 +5,6 @@
 #include "eb_util.h"
 #include "testutil.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -219,47 +218,6 @@ START_TEST(nonzero_exit_and_signal)
 }
 END_TEST
 
-/*
- * True when no live process is in group `pgid` within two seconds. Zombies do not
- * count: in a container whose PID 1 does not reap, an orphaned `sleep` stays one.
- */
-static int eb_group_gone(pid_t pgid)
-{
-	for (int tries = 0; tries < 200; tries++) {
-		DIR *d = opendir("/proc");
-		struct dirent *de;
-		int alive = 0;
-
-		ck_assert_ptr_nonnull(d);
-		while ((de = readdir(d)) && !alive) {
-			char path[300], buf[1024], *rp;
-			FILE *f;
-			char state;
-			int ppid, pgrp;
-
-			if (de->d_name[0] < '0' || de->d_name[0] > '9')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-			f = fopen(path, "r");
-			if (!f)
-				continue;
-			buf[0] = '\0';
-			if (!fgets(buf, sizeof(buf), f))
-				buf[0] = '\0';
-			fclose(f);
-			rp = strrchr(buf, ')'); /* the command name may hold spaces */
-			if (rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
-			    pgrp == pgid && state != 'Z')
-				alive = 1;
-		}
-		closedir(d);
-		if (!alive)
-			return 1;
-		eb_clock_sleep_ns(10000000ull, NULL);
-	}
-	return 0;
-}
-
 START_TEST(timeout_kills_the_group)
 {
 	char dir[4096];
@@ -281,7 +239,7 @@ START_TEST(timeout_kills_the_group)
 	/* the script and its `sleep 30` child were one group, and none of it runs on */
 	pid_s = eb_slurp(dir, "pid");
 	ck_assert_int_eq(eb_parse_ll(pid_s, 2, 1LL << 31, &pid), 0);
-	ck_assert_msg(eb_group_gone((pid_t)pid), "process group %lld still runs", pid);
+	ck_assert_msg(eb_test_pgrp_gone((pid_t)pid), "process group %lld still runs", pid);
 	free(pid_s);
 	json_decref(opts);
 }
@@ -384,7 +342,7 @@ START_TEST(background_child_does_not_hold_the_wait)
 		      "no warning");
 	pid_s = eb_slurp(dir, "pid");
 	ck_assert_int_eq(eb_parse_ll(pid_s, 2, 1LL << 31, &pid), 0);
-	ck_assert_msg(eb_group_gone((pid_t)pid), "process group %lld still runs", pid);
+	ck_assert_msg(eb_test_pgrp_gone((pid_t)pid), "process group %lld still runs", pid);
 	free(pid_s);
 	json_decref(r.res.server);
 	json_decref(opts);

@@ -2,9 +2,11 @@
 #include "testutil.h"
 
 #include "eb_build.h"
+#include "eb_clock.h"
 #include "eb_proc.h"
 #include "eb_util.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -257,5 +259,43 @@ int eb_test_tokens_cb(void *ud, uint64_t t_ns, int n_tokens)
 		tt->t[tt->n++] = t_ns;
 	if (tt->kill_after > 0 && tt->n == tt->kill_after)
 		kill(tt->victim, SIGKILL);
+	return 0;
+}
+
+/* Zombies do not count: in a container whose PID 1 does not reap, an orphan stays one. */
+int eb_test_pgrp_gone(pid_t pgid)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		DIR *d = opendir("/proc");
+		struct dirent *de;
+		int alive = 0;
+
+		ck_assert_ptr_nonnull(d);
+		while ((de = readdir(d)) && !alive) {
+			char path[300], buf[1024], *rp;
+			FILE *f;
+			char state;
+			int ppid, pgrp;
+
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			buf[0] = '\0';
+			if (!fgets(buf, sizeof(buf), f))
+				buf[0] = '\0';
+			fclose(f);
+			rp = strrchr(buf, ')'); /* the command name may hold spaces */
+			if (rp && sscanf(rp + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
+			    pgrp == pgid && state != 'Z')
+				alive = 1;
+		}
+		closedir(d);
+		if (!alive)
+			return 1;
+		eb_clock_sleep_ns(10000000ull, NULL);
+	}
 	return 0;
 }

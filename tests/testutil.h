@@ -97,6 +97,9 @@ struct eb_test_tokens {
 };
 int eb_test_tokens_cb(void *ud, uint64_t t_ns, int n_tokens);
 
+/* 1 when no live process is in group `pgid` within two seconds, else 0. */
+int eb_test_pgrp_gone(pid_t pgid);
+
 /* VmRSS of a live process in kB, read from /proc/PID/status; fails the test if absent. */
 double eb_test_vmrss_kb(int pid);
 
