@@ -31,6 +31,9 @@ struct eb_adapter_args {
 	const char *model_name;  /* server-side name, or NULL */
 	const json_t *options;   /* validated target options (object; never NULL) */
 	uint64_t seed;
+	volatile int *stop;      /* NULL, or set asynchronously to abandon whatever request is
+				    under way (tokenize, detokenize, describe, open's own), as
+				    generate's req->stop does */
 };
 
 /*

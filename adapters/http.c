@@ -285,6 +285,7 @@ struct eb_http_ctx {
 	uint64_t last_byte_ns; /* when the latest byte arrived (eb_clock_ns) */
 	int idle_expired; /* aborted: no byte for idle_ms */
 	long idle_ms;
+	volatile int *stop; /* the request's, else the handle's */
 };
 
 static size_t eb_http_on_header(char *data, size_t size, size_t n, void *ud)
@@ -345,7 +346,7 @@ static int eb_http_on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, c
 {
 	struct eb_http_ctx *c = ud;
 
-	if (c->req->stop && *c->req->stop)
+	if (c->stop && *c->stop)
 		return 1;
 	/* libcurl calls this about once a second while nothing arrives, more often otherwise */
 	if (c->idle_ms > 0 && c->got_byte &&
@@ -387,6 +388,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	c.curl = h->curl;
 	c.who = h->who;
 	c.idle_ms = h->idle_ms;
+	c.stop = req->stop ? req->stop : h->stop;
 	curl_easy_setopt(h->curl, CURLOPT_URL, res->url);
 	if (req->json_body) {
 		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
@@ -403,7 +405,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &c);
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, eb_http_on_progress);
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &c);
-	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, req->stop || h->idle_ms > 0 ? 0L : 1L);
+	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, c.stop || h->idle_ms > 0 ? 0L : 1L);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
 	if (!req->on_body)
 		res->body.cap_max = EB_HTTP_BODY_MAX;
@@ -424,9 +426,9 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 		res->attempts = attempt + 1;
 		if (cc == CURLE_OK || c.got_byte || c.cb_ret || cc == CURLE_ABORTED_BY_CALLBACK)
 			break;
-		if (attempt >= h->retries || !eb_http_retryable(cc) || (req->stop && *req->stop))
+		if (attempt >= h->retries || !eb_http_retryable(cc) || (c.stop && *c.stop))
 			break;
-		eb_clock_sleep_ns((uint64_t)(100000000ull << (attempt < 4 ? attempt : 4)), req->stop);
+		eb_clock_sleep_ns((uint64_t)(100000000ull << (attempt < 4 ? attempt : 4)), c.stop);
 	}
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	if (!res->status)

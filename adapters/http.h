@@ -63,6 +63,8 @@ struct eb_http {
 	long timeout_ms;
 	long idle_ms;            /* 0: no limit between two bytes of a response */
 	int retries;
+	volatile int *stop;      /* NULL, or heard by every request whose req->stop is NULL;
+				    set it (eb_adapter_args.stop) after eb_http_init() */
 	char who[32];            /* adapter name, prefixed to messages */
 };
 
@@ -99,7 +101,8 @@ struct eb_http_req {
 	const char *json_body;   /* POSTed as application/json; NULL: a GET */
 	eb_http_body_cb on_body; /* NULL: a 2xx body is collected into res->body */
 	void *ud;
-	volatile int *stop;      /* NULL, or set asynchronously to abandon (EB_EINTR) */
+	volatile int *stop;      /* NULL (then the handle's), or set asynchronously to abandon
+				    (EB_EINTR) */
 	uint64_t *t_send_ns;     /* NULL, or set to eb_clock_ns() right before each attempt */
 	long timeout_ms;         /* 0: the timeout_s option */
 };

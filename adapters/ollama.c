@@ -71,6 +71,7 @@ static int eb_ollama_open(const struct eb_adapter_args *a, void **state, struct 
 	int ret;
 
 	ret = eb_http_init(&S->http, "ollama", a->options, T, err);
+	S->http.stop = a->stop;
 	if (ret) {
 		free(S);
 		return ret;

@@ -236,6 +236,7 @@ static int eb_openai_open(const struct eb_adapter_args *a, void **state, struct 
 	int ret;
 
 	ret = eb_http_init(&S->http, "openai", a->options, T, err);
+	S->http.stop = a->stop;
 	if (ret) {
 		free(S);
 		return ret;

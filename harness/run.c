@@ -874,6 +874,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 				.model_name = cell->variant->model_name,
 				.options = cell->target->options,
 				.seed = cfg->latency.seed,
+				.stop = &eb_stop_int,
 			};
 			if (why)
 				rc = eb_err_set(&cerr, EB_EUNSUPPORTED, "adapter '%s' unavailable: %s",
