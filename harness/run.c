@@ -291,17 +291,32 @@ static void eb_power_cell_end(struct eb_cell_res *c)
 
 /* --- the latency workload --------------------------------------------------------- */
 
+/* Bytes of corpus per prompt token past which a tokenizer's count is not believed. */
+#define EB_PROMPT_BYTES_MAX 64
+
+/* A target's timeout_s (every remote adapter has one), else the HTTP adapters' default. */
+static double eb_timeout_s(const json_t *options)
+{
+	const json_t *v = json_object_get(options, "timeout_s");
+
+	return json_is_number(v) && json_number_value(v) > 0 ? json_number_value(v) : 600;
+}
+
 /*
  * Prompt of exactly n tokens cut from the corpus (repeated as needed), starting `off`
  * tokens into it: the tokenizer's own prefix (BOS where the model adds one) followed by
  * corpus tokens [off, off + n - prefix). *toks and *text are malloc'd for the caller.
+ * The tokenizer may be a server's: the corpus grows only while its count does, and the
+ * whole takes at most `budget_s` (the target's timeout_s) and hears the run's stop.
  */
 static int eb_make_prompt(const struct eb_adapter_ops *ops, void *st, int n, size_t off,
-			  int32_t **toks, char **text, struct eb_err *err)
+			  double budget_s, int32_t **toks, char **text, struct eb_err *err)
 {
 	struct eb_buf corpus;
 	int32_t *pre = NULL, *body = NULL, *t = NULL;
-	size_t npre = 0, nbody = 0;
+	size_t npre = 0, nbody = 0, prev = 0, prev_len = 0;
+	uint64_t deadline = eb_clock_ns() + (uint64_t)(budget_s * 1e9);
+	size_t cap = (off + (size_t)n) * EB_PROMPT_BYTES_MAX + strlen(eb_prompt_corpus());
 	int ret;
 
 	ret = ops->tokenize(st, "", 1, &pre, &npre, err);
@@ -322,8 +337,40 @@ static int eb_make_prompt(const struct eb_adapter_ops *ops, void *st, int n, siz
 			goto out;
 		if (nbody >= off + (size_t)n)
 			break;
-		eb_buf_addstr(&corpus, "\n\n");
-		eb_buf_addstr(&corpus, eb_prompt_corpus());
+		if (nbody <= prev) {
+			ret = eb_err_set(err, EB_EADAPTER,
+					 "the tokenizer's count stopped growing: %zu tokens for %zu "
+					 "bytes of text, no more than for %zu bytes (a prompt of %d "
+					 "tokens from token %zu needs more); is the server's /tokenize "
+					 "cutting its input?", nbody, corpus.len, prev_len, n, off);
+			goto out;
+		}
+		if (eb_stop_flag) {
+			ret = eb_err_set(err, EB_EINTR, "interrupted while building a prompt");
+			goto out;
+		}
+		if (eb_clock_ns() >= deadline) {
+			ret = eb_err_set(err, EB_ETIMEOUT,
+					 "building a prompt of %d tokens took more than %g s "
+					 "(timeout_s); the tokenizer gave %zu tokens for %zu bytes",
+					 n, budget_s, nbody, corpus.len);
+			goto out;
+		}
+		if (corpus.len >= cap) {
+			ret = eb_err_set(err, EB_EADAPTER,
+					 "the tokenizer gave only %zu tokens for %zu bytes of text "
+					 "(fewer than one per %d bytes), short of the %zu a prompt of "
+					 "%d tokens needs", nbody, corpus.len, EB_PROMPT_BYTES_MAX,
+					 off + (size_t)n, n);
+			goto out;
+		}
+		prev = nbody;
+		prev_len = corpus.len;
+		/* enough copies at the rate seen so far, so a few requests do */
+		while (corpus.len < cap && corpus.len < prev_len * ((off + (size_t)n) / nbody + 1)) {
+			eb_buf_addstr(&corpus, "\n\n");
+			eb_buf_addstr(&corpus, eb_prompt_corpus());
+		}
 	}
 	t = eb_xmalloc((size_t)n * sizeof(*t));
 	memcpy(t, pre, npre * sizeof(*t));
@@ -428,8 +475,9 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 			ret = EB_EUNSUPPORTED;
 			if (ops->caps & EB_CAP_TOKENIZE) {
 				/* a remote adapter may find at open that its server has none */
-				ret = eb_make_prompt(ops, st, cell->prompt_tokens, off, &toks, &text,
-						     err);
+				ret = eb_make_prompt(ops, st, cell->prompt_tokens, off,
+						     eb_timeout_s(cell->target->options), &toks,
+						     &text, err);
 				if (ret && ret != EB_EUNSUPPORTED)
 					goto out;
 			}
