@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A collected (not streamed) body larger than this fails the request. */
-#define EB_HTTP_BODY_MAX ((size_t)64 << 20)
 /* How much of an error body is kept (more than is quoted, for callers that parse it). */
 #define EB_HTTP_ERRBODY_MAX 4096
 
@@ -324,7 +322,7 @@ static size_t eb_http_on_write(char *data, size_t size, size_t nmemb, void *ud)
 		if (eb_buf_add(&c->res->body, data, n) != 0) {
 			c->cb_ret = eb_err_set(c->err, EB_EPROTO,
 					       "%s: response from '%s' is larger than %zu bytes",
-					       c->who, c->res->url, EB_HTTP_BODY_MAX);
+					       c->who, c->res->url, c->res->body.cap_max);
 			return 0;
 		}
 		return n;
@@ -408,7 +406,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, c.stop || h->idle_ms > 0 ? 0L : 1L);
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
 	if (!req->on_body)
-		res->body.cap_max = EB_HTTP_BODY_MAX;
+		res->body.cap_max = req->body_max ? req->body_max : EB_HTTP_BODY_MAX;
 
 	for (int attempt = 0;; attempt++) {
 		errbuf[0] = '\0';
@@ -535,6 +533,19 @@ int eb_http_json_req(struct eb_http *h, const struct eb_http_req *rq, json_t **o
 		*status = res.status;
 	if (ret)
 		goto out;
+	if (rq->values_max) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < res.body.len; i++)
+			n += res.body.buf[i] == ',';
+		if (n > rq->values_max) {
+			ret = eb_err_set(err, EB_EPROTO,
+					 "%s: response from '%s' is larger than the request allows: "
+					 "%zu values in %zu bytes, more than %zu", h->who, res.url, n,
+					 res.body.len, rq->values_max);
+			goto out;
+		}
+	}
 	*out = json_loadb(res.body.buf, res.body.len, JSON_DECODE_ANY, &jerr);
 	if (!*out) {
 		eb_http_quote(h, &msg, res.body.buf, res.body.len, EB_HTTP_EXCERPT);
@@ -600,7 +611,8 @@ int eb_http_stream_error(int ret, const struct eb_http_res *hr, const char *who,
 json_t *eb_http_object(struct eb_http *h, const char *path, const char *json_body,
 		       long timeout_ms)
 {
-	struct eb_http_req rq = { .path = path, .json_body = json_body, .timeout_ms = timeout_ms };
+	struct eb_http_req rq = { .path = path, .json_body = json_body, .timeout_ms = timeout_ms,
+				  .body_max = EB_HTTP_FACTS_MAX };
 	struct eb_http_res hr;
 	struct eb_err e;
 	json_t *j = NULL;

@@ -105,12 +105,22 @@ struct eb_http_req {
 				    (EB_EINTR) */
 	uint64_t *t_send_ns;     /* NULL, or set to eb_clock_ns() right before each attempt */
 	long timeout_ms;         /* 0: the timeout_s option */
+	size_t body_max;         /* a collected body (no on_body) larger than this fails the
+				    request; 0: EB_HTTP_BODY_MAX */
+	size_t values_max;       /* eb_http_json_req: a body with more ',' than this (an upper
+				    bound on its JSON values) fails before it is parsed, since
+				    jansson holds each value in ~50 bytes; 0: no such check */
 };
+
+/* The largest collected (not streamed) body, by default: jansson may take up to about 25
+ * times as much to hold it parsed (a long array of small integers), so the callers whose
+ * bodies are known to be smaller say so with body_max, and values_max. */
+#define EB_HTTP_BODY_MAX ((size_t)16 << 20)
 
 /* What came back. Initialise with eb_http_res_init(); release with eb_http_res_release(). */
 struct eb_http_res {
 	long status;             /* HTTP status; 0 when no response arrived */
-	struct eb_buf body;      /* collected 2xx body (no on_body; capped at 64 MiB), or
+	struct eb_buf body;      /* collected 2xx body (no on_body; capped at body_max), or
 				    the start of an error body */
 	size_t n_body;           /* body bytes received */
 	int attempts;            /* 1 + retries used */
@@ -139,7 +149,9 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 
 /* --- facts for describe(): best effort, never an error ------------------------------- */
 
-/* A JSON object from GET (json_body NULL) or POST within timeout_ms; NULL on any failure. */
+/* A JSON object from GET (json_body NULL) or POST within timeout_ms and EB_HTTP_FACTS_MAX
+ * bytes; NULL on any failure. */
+#define EB_HTTP_FACTS_MAX ((size_t)4 << 20)
 json_t *eb_http_object(struct eb_http *h, const char *path, const char *json_body,
 		       long timeout_ms);
 
@@ -189,7 +201,8 @@ int eb_http_stream_error(int ret, const struct eb_http_res *hr, const char *who,
 int eb_http_json(struct eb_http *h, const char *path, const char *json_body, json_t **out,
 		 long *status, struct eb_err *err);
 
-/* eb_http_json() for a request with more settings (stop, timeout); rq->on_body must be NULL. */
+/* eb_http_json() for a request with more settings (stop, timeout, caps); rq->on_body must be
+ * NULL. A body past rq->values_max fails with EB_EPROTO, unparsed. */
 int eb_http_json_req(struct eb_http *h, const struct eb_http_req *rq, json_t **out,
 		     long *status, struct eb_err *err);
 

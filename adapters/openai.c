@@ -99,6 +99,14 @@ static void eb_openai_close(void *state)
 
 /* --- /tokenize and /detokenize (llama-server's and vLLM's field names both sent) ---- */
 
+/*
+ * Caps on tokenizer answers, in proportion to the request: /tokenize gets at most the
+ * text's bytes plus this many values, /detokenize at most EB_OPENAI_PIECE_MAX bytes a
+ * token (a piece, JSON-escaped) plus 4 KiB.
+ */
+#define EB_OPENAI_TOKENS_SLACK 64
+#define EB_OPENAI_PIECE_MAX 256
+
 /* A transport failure: the server is not there at all (as opposed to "no such endpoint"). */
 static int eb_openai_unreachable(int code)
 {
@@ -112,6 +120,7 @@ static int eb_openai_tokenize_raw(struct eb_openai *S, const char *text, int add
 				 "add_special", add_special, "add_special_tokens", add_special,
 				 "with_pieces", 0);
 	json_t *resp = NULL, *toks, *t;
+	struct eb_http_req rq = { .path = "/tokenize" };
 	char *js;
 	int32_t *v = NULL;
 	size_t i;
@@ -120,7 +129,12 @@ static int eb_openai_tokenize_raw(struct eb_openai *S, const char *text, int add
 	if (S->model)
 		json_object_set_new(body, "model", json_string(S->model));
 	js = json_dumps(body, JSON_COMPACT);
-	ret = eb_http_json(&S->http, "/tokenize", js, &resp, NULL, err);
+	/* no tokenizer makes more tokens than bytes (plus its specials): the body is capped
+	 * by what was sent, parsed or not */
+	rq.json_body = js;
+	rq.values_max = strlen(text) + EB_OPENAI_TOKENS_SLACK;
+	rq.body_max = 16 * rq.values_max + 4096;
+	ret = eb_http_json_req(&S->http, &rq, &resp, NULL, err);
 	if (ret)
 		goto out;
 	toks = json_object_get(resp, "tokens");
@@ -154,6 +168,7 @@ static int eb_openai_detokenize_raw(struct eb_openai *S, const int32_t *tokens, 
 {
 	json_t *arr = json_array();
 	json_t *body, *resp = NULL, *s;
+	struct eb_http_req rq = { .path = "/detokenize" };
 	char *js;
 	int ret;
 
@@ -163,7 +178,9 @@ static int eb_openai_detokenize_raw(struct eb_openai *S, const int32_t *tokens, 
 	if (S->model)
 		json_object_set_new(body, "model", json_string(S->model));
 	js = json_dumps(body, JSON_COMPACT);
-	ret = eb_http_json(&S->http, "/detokenize", js, &resp, NULL, err);
+	rq.json_body = js;
+	rq.body_max = n * EB_OPENAI_PIECE_MAX + 4096; /* one string: parsed, about as large */
+	ret = eb_http_json_req(&S->http, &rq, &resp, NULL, err);
 	if (ret)
 		goto out;
 	s = json_object_get(resp, "content"); /* llama-server */
