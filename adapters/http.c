@@ -589,6 +589,20 @@ int eb_http_stream_body(void *ud, const char *data, size_t n, uint64_t t_ns, str
 	return s->stopped ? 1 : rc;
 }
 
+int eb_http_stream_token(struct eb_http_stream *s, int n_tokens, int n_predict,
+			 struct eb_err *err)
+{
+	unsigned long long max = 2ull * (unsigned long long)(n_predict > 0 ? n_predict : 0) +
+				 EB_HTTP_STREAM_MARGIN;
+
+	s->n_tokens += n_tokens > 0 ? (unsigned long long)n_tokens : 1;
+	if (s->n_tokens <= max)
+		return 0;
+	return eb_err_set(err, EB_EPROTO,
+			  "sent more than %llu tokens for max_tokens %d (2 x max_tokens + %llu); "
+			  "reading stopped there", max, n_predict, EB_HTTP_STREAM_MARGIN);
+}
+
 int eb_http_stream_error(int ret, const struct eb_http_res *hr, const char *who, const char *bad,
 			 size_t n_content_chunks, struct eb_err *err)
 {

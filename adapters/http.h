@@ -173,7 +173,22 @@ struct eb_http_stream {
 	uint64_t t_piece;
 	int stopped;
 	struct eb_buf head; /* the first EB_HTTP_STREAM_HEAD bytes */
+	unsigned long long n_tokens; /* counted by eb_http_stream_token() */
 };
+
+/*
+ * Tokens a stream may send for a request of n_predict: 2 x n_predict + this margin (chunks
+ * that do not say how many tokens they hold count one). Past it reading stops, so a server
+ * that ignores max_tokens costs a bounded number of token times, not memory without end.
+ */
+#define EB_HTTP_STREAM_MARGIN 1024ull
+
+/*
+ * Counts a content chunk of n_tokens (0: unknown, one) against the bound above: 0 while
+ * within it, else EB_EPROTO with `err` saying how many tokens came for how many asked.
+ */
+int eb_http_stream_token(struct eb_http_stream *s, int n_tokens, int n_predict,
+			 struct eb_err *err);
 
 #define EB_HTTP_STREAM_HEAD 256
 

@@ -104,7 +104,10 @@ struct eb_ollama_gen {
 static int eb_ollama_on_chunk(void *ud, const struct eb_ollama_chunk *chunk, struct eb_err *err)
 {
 	struct eb_ollama_gen *g = ud;
+	int ret = eb_http_stream_token(&g->hs, 0, g->req->n_predict, err);
 
+	if (ret)
+		return ret;
 	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, 0)) {
 		g->hs.stopped = 1;
 		return EB_EINTR;

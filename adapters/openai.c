@@ -343,7 +343,10 @@ struct eb_openai_gen {
 static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct eb_err *err)
 {
 	struct eb_openai_gen *g = ud;
+	int ret = eb_http_stream_token(&g->hs, chunk->n_tokens, g->req->n_predict, err);
 
+	if (ret)
+		return ret;
 	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, chunk->n_tokens)) {
 		g->hs.stopped = 1;
 		return EB_EINTR;
