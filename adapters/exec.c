@@ -1,6 +1,7 @@
 /* exec.c: the exec adapter: runs a vendor program from an argv template (no shell) and times its output. */
 #include "adapter.h"
 
+#include "eb_cleanup.h"
 #include "eb_clock.h"
 #include "eb_proc.h"
 #include "eb_regex.h"
@@ -599,6 +600,7 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 	size_t n_reads = 0;
 	uint64_t deadline, t_end, t_exit = 0;
 	int status = 0, exited = 0, timed_out = 0, stopped = 0, lingered = 0;
+	int slot_file = -1, slot_pgrp = -1; /* in eb_cleanup, for exits that skip `out` */
 	pid_t pgid;
 	struct eb_buf msg;
 	int ret = 0;
@@ -625,6 +627,7 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 			prompt_file[0] = '\0';
 			goto out;
 		}
+		slot_file = eb_cleanup_file(prompt_file);
 	}
 	argv = eb_xcalloc(X->n_tmpl + 1, sizeof(*argv));
 	for (size_t i = 0; i < X->n_tmpl; i++)
@@ -640,6 +643,7 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 		goto out;
 	}
 	pgid = p.pid;
+	slot_pgrp = eb_cleanup_pgrp(pgid);
 	while (p.out_fd >= 0 || p.err_fd >= 0) {
 		struct pollfd fds[2];
 		char buf[65536];
@@ -771,8 +775,10 @@ out:
 	if (p.pid > 0)
 		eb_proc_stop(&p, EB_EXEC_GRACE_NS, &status);
 	eb_proc_release(&p);
+	eb_cleanup_forget(slot_pgrp);
 	if (prompt_file[0])
 		unlink(prompt_file);
+	eb_cleanup_forget(slot_file);
 	for (size_t i = 0; argv && i < X->n_tmpl; i++)
 		free(argv[i]);
 	free(argv);

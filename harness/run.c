@@ -7,6 +7,7 @@
 #include "stats.h"
 #include "accuracy_run.h"
 #include "eb_build.h"
+#include "eb_cleanup.h"
 #include "eb_clock.h"
 #include "eb_util.h"
 #include "env.h"
@@ -757,6 +758,7 @@ static int eb_ensure_model(const struct eb_cfg_variant *v, int quiet, struct eb_
 static void eb_on_signal(int sig)
 {
 	if (eb_stop_flag) {
+		eb_cleanup_run(); /* exec's program groups and prompt files */
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
