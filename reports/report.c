@@ -912,16 +912,6 @@ out:
 	return ret;
 }
 
-int eb_report_cells(struct eb_store *s, int64_t run_id, enum eb_report_format fmt, int wide,
-		    FILE *out, struct eb_err *err)
-{
-	struct eb_report_opts o = { .fmt = fmt, .layout = EB_LAYOUT_CELLS, .stat = EB_STAT_MEDIAN,
-				    .wide = wide };
-
-	o.sel.run_id = run_id;
-	return eb_report(s, &o, out, err);
-}
-
 int eb_report_list(struct eb_store *s, FILE *out, struct eb_err *err)
 {
 	sqlite3_stmt *runs, *cells;

@@ -619,20 +619,3 @@ int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err)
 	}
 	return 0;
 }
-
-int eb_store_latest_run(struct eb_store *s, int64_t *run_id, struct eb_err *err)
-{
-	sqlite3_stmt *st;
-	int ret, rc;
-
-	ret = eb_prep(s, "SELECT max(id) FROM runs", &st, err);
-	if (ret)
-		return ret;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*run_id = sqlite3_column_int64(st, 0);
-	else
-		ret = eb_err_set(err, EB_ENOENT, "no runs in '%s'", s->path);
-	sqlite3_finalize(st);
-	return ret;
-}

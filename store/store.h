@@ -112,7 +112,4 @@ int eb_store_accuracy_add(struct eb_store *s, int64_t cell_id, const struct eb_a
 /* Removes what a cell stored (requests, metrics, accuracy) before it is run again on resume. */
 int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err);
 
-/* The latest run id in the database; EB_ENOENT when empty. */
-int eb_store_latest_run(struct eb_store *s, int64_t *run_id, struct eb_err *err);
-
 #endif
