@@ -54,7 +54,7 @@ static int eb_is_ref(const char *s)
 }
 
 /* Opens the database a run reference names and resolves the run. */
-static int eb_open_side(const char *arg, const char *db, struct eb_store *s, int64_t *run_id)
+static int eb_open_side(const char *arg, const char *db, struct eb_store **s, int64_t *run_id)
 {
 	const char *colon = strrchr(arg, ':');
 	char path[4096];
@@ -78,9 +78,10 @@ static int eb_open_side(const char *arg, const char *db, struct eb_store *s, int
 	}
 	if (eb_cli_open_db("compare", path, s))
 		return -1;
-	if (eb_rdata_resolve_run(s, ref, run_id, &err) != 0) {
+	if (eb_store_run_resolve(*s, ref, run_id, &err) != 0) {
 		fprintf(stderr, "edgebench compare: %s\n", err.msg);
-		eb_store_close(s);
+		eb_store_close(*s);
+		*s = NULL;
 		return -1;
 	}
 	return 0;
@@ -105,7 +106,7 @@ int eb_cmd_compare(int argc, char **argv)
 	struct eb_strlist mpats = { 0 };
 	const char *db = "edgebench.db";
 	const char *pos[2] = { NULL, NULL };
-	struct eb_store sb = { 0 }, sc = { 0 };
+	struct eb_store *sb = NULL, *sc = NULL;
 	struct eb_cmp_side base, cand;
 	struct eb_cmp_counts k;
 	struct eb_err err;
@@ -194,18 +195,16 @@ int eb_cmd_compare(int argc, char **argv)
 	if (eb_open_side(pos[0], db, &sb, &base.run_id) ||
 	    eb_open_side(pos[1], db, &sc, &cand.run_id))
 		goto out;
-	base.s = &sb;
-	cand.s = &sc;
+	base.s = sb;
+	cand.s = sc;
 	if (eb_compare(&base, &cand, &o, stdout, &k, &err) != 0) {
 		fprintf(stderr, "edgebench compare: %s\n", err.msg);
 		goto out;
 	}
 	ret = k.regressions ? 1 : EB_EXIT_OK;
 out:
-	if (sb.db)
-		eb_store_close(&sb);
-	if (sc.db)
-		eb_store_close(&sc);
+	eb_store_close(sb);
+	eb_store_close(sc);
 	for (size_t i = 0; i < o.n_per_metric; i++)
 		free((char *)thr[i].name);
 	free(thr);

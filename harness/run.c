@@ -723,7 +723,7 @@ static void eb_on_signal(int sig)
 int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct eb_run_opts *o,
 	   struct eb_run_result *res, struct eb_err *err)
 {
-	struct eb_store s;
+	struct eb_store *s = NULL;
 	struct eb_progress pg = { 0 };
 	const struct eb_cell *open_cell = NULL;
 	const struct eb_adapter_ops *open_ops = NULL;
@@ -739,10 +739,10 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	if (ret)
 		return ret;
 	if (o->resume) {
-		ret = eb_store_run_find_resumable(&s, cfg->sha256, &res->run_id, res->uuid, err);
+		ret = eb_store_run_find_resumable(s, cfg->sha256, &res->run_id, res->uuid, err);
 		if (ret)
 			goto out;
-		ret = eb_store_run_set_status(&s, res->run_id, "running", err);
+		ret = eb_store_run_set_status(s, res->run_id, "running", err);
 		if (ret)
 			goto out;
 	} else {
@@ -766,7 +766,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			.env_json = env_json,
 		};
 		eb_uuid4(res->uuid);
-		ret = eb_store_run_add(&s, &ri, &res->run_id, err);
+		ret = eb_store_run_add(s, &ri, &res->run_id, err);
 		free(env_json);
 		json_decref(env);
 		if (ret)
@@ -775,7 +775,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 
 	/* every cell exists (pending) before the first one runs */
 	cell_ids = eb_xcalloc(plan->n, sizeof(*cell_ids));
-	ret = eb_store_begin(&s, err);
+	ret = eb_store_begin(s, err);
 	for (size_t i = 0; !ret && i < plan->n; i++) {
 		const struct eb_cell *c = &plan->cells[i];
 		char params[256];
@@ -803,14 +803,14 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			acc_params = json_dumps(c->acc->params, JSON_COMPACT | JSON_SORT_KEYS);
 			row.params_json = acc_params;
 		}
-		ret = eb_store_cell_ensure(&s, res->run_id, &row, &cell_ids[i], err);
+		ret = eb_store_cell_ensure(s, res->run_id, &row, &cell_ids[i], err);
 		free(acc_params);
 	}
 	if (ret) {
-		eb_store_rollback(&s);
+		eb_store_rollback(s);
 		goto out;
 	}
-	ret = eb_store_commit(&s, err);
+	ret = eb_store_commit(s, err);
 	if (ret)
 		goto out;
 
@@ -835,7 +835,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 		int rc;
 
 		pg.i = i;
-		ret = eb_store_cell_status(&s, cell_ids[i], status, sizeof(status), err);
+		ret = eb_store_cell_status(s, cell_ids[i], status, sizeof(status), err);
 		if (ret)
 			goto out_sig;
 		if (strcmp(status, "pending") != 0) {
@@ -932,7 +932,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			}
 		}
 store:
-		ret = eb_store_cell(&s, cell_ids[i], cfg, cell, &c, secs, err);
+		ret = eb_store_cell(s, cell_ids[i], cfg, cell, &c, secs, err);
 		if (ret) {
 			eb_cell_res_release(&c);
 			goto out_sig;
@@ -960,7 +960,7 @@ store:
 	}
 	if (eb_stop_flag)
 		res->interrupted = 1;
-	ret = eb_store_run_set_status(&s, res->run_id,
+	ret = eb_store_run_set_status(s, res->run_id,
 				      res->interrupted ? "interrupted"
 				      : res->n_failed  ? "failed"
 						       : "ok",
@@ -974,6 +974,6 @@ out:
 	if (st)
 		open_ops->close(st);
 	free(cell_ids);
-	eb_store_close(&s);
+	eb_store_close(s);
 	return ret;
 }

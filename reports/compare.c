@@ -177,48 +177,72 @@ static int eb_by_key(const void *a, const void *b)
 		      (*(const struct eb_rcell *const *)b)->key);
 }
 
-/* The token gaps (ITL) of the run's measured requests, cell by cell. Rows of one request
- * come together from the join (token_times is keyed by request and index); a gap is taken
- * only between consecutive indexes of the same request, so no order is assumed. */
-static int eb_side_itl(struct eb_side *sd, const struct eb_rcell **byid, struct eb_err *err)
+/* What a side's reads fill: the raw samples of the cell a row belongs to (found through
+ * the cells sorted by id), and the previous token row for the gaps. */
+struct eb_side_rd {
+	struct eb_side *sd;
+	const struct eb_rcell **byid;
+	struct eb_raw *r;
+	int64_t prev_req, prev_idx, prev_t;
+};
+
+static struct eb_raw *eb_side_raw(const struct eb_side_rd *x, int64_t cell_id)
 {
-	struct eb_store *s = sd->side->s;
-	sqlite3_stmt *st;
-	int64_t prev_req = -1, prev_idx = -1, prev_t = 0;
-	struct eb_raw *r = NULL;
-	int rc;
+	struct eb_rcell key = { .id = cell_id };
+	const struct eb_rcell *kp = &key, **hit;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT r.cell_id, t.request_id, t.idx, t.t_ns FROM requests r"
-			       " JOIN token_times t ON t.request_id = r.id WHERE r.warmup = 0"
-			       " AND r.cell_id IN (SELECT id FROM cells WHERE run_id = ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	sqlite3_bind_int64(st, 1, sd->side->run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t req = sqlite3_column_int64(st, 1), idx = sqlite3_column_int64(st, 2);
-		int64_t t = sqlite3_column_int64(st, 3);
+	hit = bsearch(&kp, x->byid, x->sd->d.n, sizeof(*x->byid), eb_by_cell_id);
+	return hit ? &x->sd->raw[*hit - x->sd->d.cells] : NULL;
+}
 
-		if (req != prev_req) {
-			struct eb_rcell key = { .id = sqlite3_column_int64(st, 0) };
-			const struct eb_rcell *kp = &key, **hit;
+/* The token gaps (ITL) of the run's measured requests, cell by cell. Rows of one request
+ * come together (token_times is keyed by request and index); a gap is taken only between
+ * consecutive indexes of the same request, so no order is assumed. */
+static int eb_side_token(void *arg, const struct eb_store_token *t)
+{
+	struct eb_side_rd *x = arg;
+	struct eb_raw *r = x->r;
 
-			hit = bsearch(&kp, byid, sd->d.n, sizeof(*byid), eb_by_cell_id);
-			r = hit ? &sd->raw[*hit - sd->d.cells] : NULL;
-		} else if (r && idx == prev_idx + 1) {
-			if (r->nitl == r->aitl) {
-				r->aitl = r->aitl ? 2 * r->aitl : 64;
-				r->itl = eb_xrealloc(r->itl, r->aitl * sizeof(double));
-			}
-			r->itl[r->nitl++] = (double)(t - prev_t) * 1e-6;
+	if (t->request_id != x->prev_req) {
+		x->r = eb_side_raw(x, t->cell_id);
+	} else if (r && t->idx == x->prev_idx + 1) {
+		if (r->nitl == r->aitl) {
+			r->aitl = r->aitl ? 2 * r->aitl : 64;
+			r->itl = eb_xrealloc(r->itl, r->aitl * sizeof(double));
 		}
-		prev_req = req;
-		prev_idx = idx;
-		prev_t = t;
+		r->itl[r->nitl++] = (double)(t->t_ns - x->prev_t) * 1e-6;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
+	x->prev_req = t->request_id;
+	x->prev_idx = t->idx;
+	x->prev_t = t->t_ns;
+	return 0;
+}
+
+/* One measured request's ttft_ms, e2e_ms, prefill_tps, decode_tps (NAN where it has none). */
+static int eb_side_request(void *arg, const struct eb_store_request *q)
+{
+	const double v[4] = { q->ttft_ns * 1e-6, q->e2e_ns * 1e-6, q->prefill_tps, q->decode_tps };
+	struct eb_raw *r = eb_side_raw(arg, q->cell_id);
+
+	if (!r)
+		return 0;
+	if (r->n == r->alloc) {
+		r->alloc = r->alloc ? 2 * r->alloc : 16;
+		for (int k = 0; k < 4; k++)
+			r->v[k] = eb_xrealloc(r->v[k], r->alloc * sizeof(double));
+	}
+	for (int k = 0; k < 4; k++)
+		r->v[k][r->n] = v[k];
+	r->n++;
+	return 0;
+}
+
+static int eb_side_run(void *arg, const struct eb_store_run *run)
+{
+	struct eb_side *sd = arg;
+
+	sd->uuid = eb_xstrdup(run->uuid);
+	sd->name = eb_xstrdup(run->name);
 	return 0;
 }
 
@@ -227,9 +251,8 @@ static int eb_side_load(struct eb_side *sd, const struct eb_cmp_side *side, int 
 {
 	struct eb_store *s = side->s;
 	struct eb_rsel sel = { .run_id = side->run_id };
-	const struct eb_rcell **byid = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc, ret;
+	struct eb_side_rd x = { .sd = sd, .prev_req = -1, .prev_idx = -1 };
+	int ret;
 
 	memset(sd, 0, sizeof(*sd));
 	sd->side = side;
@@ -238,65 +261,20 @@ static int eb_side_load(struct eb_side *sd, const struct eb_cmp_side *side, int 
 		return ret;
 	sd->raw = eb_xcalloc(sd->d.n + 1, sizeof(*sd->raw));
 	sd->by_key = eb_xcalloc(sd->d.n + 1, sizeof(*sd->by_key));
-	byid = eb_xcalloc(sd->d.n + 1, sizeof(*byid));
+	x.byid = eb_xcalloc(sd->d.n + 1, sizeof(*x.byid));
 	for (size_t i = 0; i < sd->d.n; i++)
-		sd->by_key[i] = byid[i] = &sd->d.cells[i];
+		sd->by_key[i] = x.byid[i] = &sd->d.cells[i];
 	qsort(sd->by_key, sd->d.n, sizeof(*sd->by_key), eb_by_key);
-	qsort(byid, sd->d.n, sizeof(*byid), eb_by_cell_id);
+	qsort(x.byid, sd->d.n, sizeof(*x.byid), eb_by_cell_id);
 
-	if (sqlite3_prepare_v2(s->db, "SELECT uuid, name FROM runs WHERE id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		goto dberr;
-	sqlite3_bind_int64(st, 1, side->run_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		sd->uuid = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
-		sd->name = eb_xstrdup((const char *)sqlite3_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-
+	ret = eb_store_read_runs(s, side->run_id, eb_side_run, sd, err);
 	/* every measured request of the run in one pass */
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT cell_id, ttft_ns, e2e_ns, prefill_tps, decode_tps FROM requests"
-			       " WHERE warmup = 0 AND cell_id IN (SELECT id FROM cells WHERE run_id = ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
-	sqlite3_bind_int64(st, 1, side->run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct eb_rcell key = { .id = sqlite3_column_int64(st, 0) };
-		const struct eb_rcell *kp = &key, **hit;
-		struct eb_raw *r;
-
-		hit = bsearch(&kp, byid, sd->d.n, sizeof(*byid), eb_by_cell_id);
-		if (!hit)
-			continue;
-		r = &sd->raw[*hit - sd->d.cells];
-		if (r->n == r->alloc) {
-			r->alloc = r->alloc ? 2 * r->alloc : 16;
-			for (int k = 0; k < 4; k++)
-				r->v[k] = eb_xrealloc(r->v[k], r->alloc * sizeof(double));
-		}
-		for (int k = 0; k < 4; k++) {
-			int col = k + 1;
-			double v = sqlite3_column_type(st, col) == SQLITE_NULL
-					   ? NAN
-					   : sqlite3_column_double(st, col);
-
-			r->v[k][r->n] = k < 2 ? v * 1e-6 : v;
-		}
-		r->n++;
-	}
-	if (rc != SQLITE_DONE)
-		goto dberr;
-	sqlite3_finalize(st);
-	st = NULL;
-	ret = want_itl ? eb_side_itl(sd, byid, err) : 0;
-	free(byid);
+	if (!ret)
+		ret = eb_store_read_requests(s, side->run_id, eb_side_request, &x, err);
+	if (!ret && want_itl)
+		ret = eb_store_read_tokens(s, side->run_id, eb_side_token, &x, err);
+	free(x.byid);
 	return ret;
-dberr:
-	sqlite3_finalize(st);
-	free(byid);
-	return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
 }
 
 static void eb_side_release(struct eb_side *sd)
@@ -491,7 +469,7 @@ static void eb_md_side(FILE *out, const char *what, const struct eb_side *sd)
 		fputc(')', out);
 	}
 	fputs(" in ", out);
-	eb_md(out, sd->side->s->path);
+	eb_md(out, eb_store_path(sd->side->s));
 	fputc('\n', out);
 }
 
@@ -660,7 +638,7 @@ static json_t *eb_json_side(const struct eb_side *sd)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "database", eb_jstr(sd->side->s->path));
+	json_object_set_new(o, "database", eb_jstr(eb_store_path(sd->side->s)));
 	json_object_set_new(o, "run", json_integer(sd->side->run_id));
 	json_object_set_new(o, "uuid", eb_jstr(sd->uuid));
 	json_object_set_new(o, "name", eb_jstr(sd->name));
@@ -811,12 +789,12 @@ static int eb_write_junit(const char *path, const struct eb_side *B, const struc
 	eb_buf_addstr(&b, "      <property name=\"baseline\" value=\"");
 	eb_xml(&b, desc);
 	eb_buf_addstr(&b, " in ");
-	eb_xml(&b, B->side->s->path);
+	eb_xml(&b, eb_store_path(B->side->s));
 	eb_buf_addstr(&b, "\"/>\n      <property name=\"candidate\" value=\"");
 	snprintf(desc, sizeof(desc), "run %lld", (long long)C->side->run_id);
 	eb_xml(&b, desc);
 	eb_buf_addstr(&b, " in ");
-	eb_xml(&b, C->side->s->path);
+	eb_xml(&b, eb_store_path(C->side->s));
 	eb_buf_addf(&b, "\"/>\n      <property name=\"test\" value=\"two-sided Mann-Whitney U, "
 			"normal approximation, alpha %g\"/>\n"
 			"      <property name=\"threshold_pct\" value=\"%g\"/>\n    </properties>\n",

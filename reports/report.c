@@ -371,6 +371,39 @@ static int eb_cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The card's accuracy rows: one per "task metric (protocol)", a column per variant. */
+struct eb_card_acc {
+	struct eb_table *t;
+	size_t first; /* the first accuracy row */
+	size_t col;   /* the variant's column */
+};
+
+static int eb_card_acc_row(void *arg, const struct eb_store_accuracy *a)
+{
+	struct eb_card_acc *x = arg;
+	struct eb_table *t = x->t;
+	struct eb_buf name;
+	size_t r;
+
+	if (isnan(a->value))
+		return 0;
+	eb_buf_init(&name, 0);
+	eb_buf_addf(&name, "%s %s", a->task, a->metric);
+	if (a->protocol)
+		eb_buf_addf(&name, " (%s)", a->protocol);
+	for (r = x->first; r < t->nrows; r++)
+		if (strcmp(t->vals[r * t->ncols].s, name.buf) == 0)
+			break;
+	if (r == t->nrows) {
+		r = eb_table_row(t);
+		eb_table_set_text(t, r, 0, name.buf);
+		eb_table_set_text(t, r, 1, NULL);
+	}
+	eb_table_set_num(t, r, x->col, a->value);
+	eb_buf_release(&name);
+	return 0;
+}
+
 static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
 		       struct eb_variant *var, size_t nv, struct eb_table *t, struct eb_err *err)
 {
@@ -495,41 +528,21 @@ static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
 			goto out;
 	}
 	/* accuracy, when the database has the table (a later schema adds it) */
-	if (eb_pat_match(mp, "accuracy") && eb_rdata_has_table(s, "accuracy")) {
-		sqlite3_stmt *st = NULL;
+	if (eb_pat_match(mp, "accuracy") && eb_store_has_table(s, "accuracy")) {
+		struct eb_card_acc a = { .t = t, .first = t->nrows };
+		struct eb_err aerr;
+		int bad = 0;
 
-		if (sqlite3_prepare_v2(s->db,
-				       "SELECT task || ' ' || metric || coalesce(' (' || protocol || ')', ''),"
-				       " value FROM accuracy WHERE cell_id = ? AND value IS NOT NULL"
-				       " ORDER BY task, metric",
-				       -1, &st, NULL) == SQLITE_OK) {
-			size_t first = t->nrows;
-
-			for (size_t k = 0; k < nv; k++)
-				for (size_t i = 0; i < var[k].n; i++) {
-					sqlite3_reset(st);
-					sqlite3_bind_int64(st, 1, var[k].cells[i]->id);
-					while (sqlite3_step(st) == SQLITE_ROW) {
-						const char *name = (const char *)sqlite3_column_text(st, 0);
-						size_t r;
-
-						for (r = first; r < t->nrows; r++)
-							if (strcmp(t->vals[r * t->ncols].s, name) == 0)
-								break;
-						if (r == t->nrows) {
-							r = eb_table_row(t);
-							eb_table_set_text(t, r, 0, name);
-							eb_table_set_text(t, r, 1, NULL);
-						}
-						eb_table_set_num(t, r, 2 + k, sqlite3_column_double(st, 1));
-					}
-				}
-			sqlite3_finalize(st);
-		} else if (o->log) {
+		for (size_t k = 0; k < nv && !bad; k++)
+			for (size_t i = 0; i < var[k].n && !bad; i++) {
+				a.col = 2 + k;
+				bad = eb_store_read_accuracy(s, 0, var[k].cells[i]->id, eb_card_acc_row,
+							     &a, &aerr);
+			}
+		if (bad && o->log)
 			fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
 					" unexpected layout; accuracy rows left out\n",
-				s->path);
-		}
+				eb_store_path(s));
 	}
 	/* average power over the variant's power samples */
 	if (eb_pat_match(mp, "power")) {
@@ -746,20 +759,27 @@ static const char eb_html_head[] =
 
 static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup" };
 
+static int eb_html_run(void *arg, const struct eb_store_run *run)
+{
+	struct eb_table *t = arg;
+	size_t r = eb_table_row(t);
+
+	eb_table_set_int(t, r, 0, run->id);
+	eb_table_set_text(t, r, 1, run->uuid);
+	eb_table_set_text(t, r, 2, run->name);
+	eb_table_set_text(t, r, 3, run->host);
+	eb_table_set_text(t, r, 4, run->version);
+	eb_table_set_text(t, r, 5, run->status);
+	return 0;
+}
+
 /* The runs the report covers: id, uuid, name, host, edgebench version, status. */
 static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE *out,
 			struct eb_err *err)
 {
 	struct eb_table t;
-	sqlite3_stmt *st;
-	int rc;
+	int ret;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, uuid, name, host, edgebench_version, status FROM runs"
-			       " WHERE (?1 = 0 OR id = ?1) ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
-		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	sqlite3_bind_int64(st, 1, o->sel.run_id);
 	eb_table_init(&t, "Runs");
 	eb_table_col(&t, "run", NULL, NULL, EB_TK_INT);
 	eb_table_col(&t, "uuid", NULL, NULL, EB_TK_TEXT);
@@ -767,20 +787,11 @@ static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE
 	eb_table_col(&t, "host", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(&t, "edgebench", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(&t, "status", NULL, NULL, EB_TK_TEXT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t r = eb_table_row(&t);
-
-		eb_table_set_int(&t, r, 0, sqlite3_column_int64(st, 0));
-		for (int c = 1; c < 6; c++)
-			eb_table_set_text(&t, r, (size_t)c, (const char *)sqlite3_column_text(st, c));
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	ret = eb_store_read_runs(s, o->sel.run_id, eb_html_run, &t, err);
+	if (!ret)
 		eb_table_write(&t, 1, EB_REPORT_HTML, out);
 	eb_table_release(&t);
-	if (rc != SQLITE_DONE)
-		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	return 0;
+	return ret;
 }
 
 /* Draws each figure kind into a temporary directory and embeds the SVG as a data: URI. */
@@ -912,46 +923,36 @@ out:
 	return ret;
 }
 
+/* The state of the list: where it goes, the store (for each run's cells) and its error. */
+struct eb_list {
+	struct eb_store *s;
+	FILE *out;
+	struct eb_err *err;
+};
+
+static int eb_list_cell(void *arg, const struct eb_store_cell *c)
+{
+	struct eb_list *l = arg;
+	const char *e = c->error ? c->error : "";
+
+	fprintf(l->out, "  %-8s %7.1fs  %s%s%s\n", c->status,
+		isnan(c->duration_s) ? 0.0 : c->duration_s, c->key, *e ? "  " : "", e);
+	return 0;
+}
+
+static int eb_list_run(void *arg, const struct eb_store_run *r)
+{
+	struct eb_list *l = arg;
+
+	fprintf(l->out, "run %lld  %s  %s  started %s  finished %s  %s  cells %d (ok %d, failed %d)\n",
+		(long long)r->id, r->uuid, r->name, r->started_at,
+		r->finished_at ? r->finished_at : "-", r->status, r->n_cells, r->n_ok, r->n_failed);
+	return eb_store_read_cells(l->s, r->id, eb_list_cell, l, l->err);
+}
+
 int eb_report_list(struct eb_store *s, FILE *out, struct eb_err *err)
 {
-	sqlite3_stmt *runs, *cells;
-	int rc, ret = 0;
+	struct eb_list l = { .s = s, .out = out, .err = err };
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, uuid, name, started_at, coalesce(finished_at,'-'), status,"
-			       " (SELECT count(*) FROM cells WHERE run_id=runs.id),"
-			       " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='ok'),"
-			       " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='failed')"
-			       " FROM runs ORDER BY id",
-			       -1, &runs, NULL) != SQLITE_OK)
-		return eb_err_set(err, EB_EDB, "cannot query '%s': %s", s->path, sqlite3_errmsg(s->db));
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT key, status, coalesce(duration_s, 0), coalesce(error, '')"
-			       " FROM cells WHERE run_id=? ORDER BY id",
-			       -1, &cells, NULL) != SQLITE_OK) {
-		sqlite3_finalize(runs);
-		return eb_err_set(err, EB_EDB, "cannot query '%s': %s", s->path, sqlite3_errmsg(s->db));
-	}
-	while ((rc = sqlite3_step(runs)) == SQLITE_ROW) {
-		fprintf(out, "run %lld  %s  %s  started %s  finished %s  %s  cells %d (ok %d, failed %d)\n",
-			(long long)sqlite3_column_int64(runs, 0), sqlite3_column_text(runs, 1),
-			sqlite3_column_text(runs, 2), sqlite3_column_text(runs, 3),
-			sqlite3_column_text(runs, 4), sqlite3_column_text(runs, 5),
-			sqlite3_column_int(runs, 6), sqlite3_column_int(runs, 7),
-			sqlite3_column_int(runs, 8));
-		sqlite3_reset(cells);
-		sqlite3_bind_int64(cells, 1, sqlite3_column_int64(runs, 0));
-		while (sqlite3_step(cells) == SQLITE_ROW) {
-			const char *e = (const char *)sqlite3_column_text(cells, 3);
-
-			fprintf(out, "  %-8s %7.1fs  %s%s%s\n", sqlite3_column_text(cells, 1),
-				sqlite3_column_double(cells, 2), sqlite3_column_text(cells, 0),
-				*e ? "  " : "", e);
-		}
-	}
-	if (rc != SQLITE_DONE)
-		ret = eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	sqlite3_finalize(runs);
-	sqlite3_finalize(cells);
-	return ret;
+	return eb_store_read_runs(s, 0, eb_list_run, &l, err);
 }

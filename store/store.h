@@ -5,26 +5,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #include "sampler.h"
 #include "stats.h"
 #include "eb_err.h"
 
 #define EB_STORE_SCHEMA_VERSION 3
 
-struct eb_store {
-	sqlite3 *db;
-	char *path;
-};
+/* An open database. Opaque: only store/ talks SQL; the others use this header, reader.h
+ * (what reports read) and merge.h. */
+struct eb_store;
 
 /*
  * Opens (creating if needed, unless readonly) and migrates the database to the current
- * schema: WAL, busy_timeout, foreign keys. A database from a newer edgebench, or one
- * that is not an edgebench database, fails with EB_EDB and says so.
+ * schema: WAL, busy_timeout, foreign keys, and sets *s to the new handle (NULL on
+ * failure). A database from a newer edgebench, or one that is not an edgebench database,
+ * fails with EB_EDB and says so. The caller closes the handle with eb_store_close.
  */
-int eb_store_open(struct eb_store *s, const char *path, int readonly, struct eb_err *err);
+int eb_store_open(struct eb_store **s, const char *path, int readonly, struct eb_err *err);
+/* Closes the database and frees the handle; NULL is a no-op. */
 void eb_store_close(struct eb_store *s);
+/* The path the database was opened with (for messages); valid until eb_store_close. */
+const char *eb_store_path(const struct eb_store *s);
 
 int eb_store_begin(struct eb_store *s, struct eb_err *err);
 int eb_store_commit(struct eb_store *s, struct eb_err *err);

@@ -1,5 +1,6 @@
 /* merge.c: attaches an input database and copies its runs into the output, one transaction each. */
 #include "merge.h"
+#include "store_int.h"
 
 #include "eb_util.h"
 
