@@ -404,179 +404,234 @@ static int eb_card_acc_row(void *arg, const struct eb_store_accuracy *a)
 	return 0;
 }
 
-static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
-		       struct eb_variant *var, size_t nv, struct eb_table *t, struct eb_err *err)
+/* The card's columns: metric, unit, then one per variant, full precision first. */
+static void eb_card_columns(struct eb_table *t, struct eb_variant *var, size_t nv)
 {
-	const char *const *mp = o->metric_pats;
-	int *plen = NULL;
-	size_t np = 0;
-	char label[256];
-	int ret = 0;
-
 	qsort(var, nv, sizeof(*var), eb_by_full_first);
 	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
 	for (size_t k = 0; k < nv; k++)
 		eb_table_col(t, var[k].quant, NULL, NULL, EB_TK_NUM);
+}
 
-	/* prompt lengths of the model's cells, ascending and distinct */
+/* The prompt lengths of the model's cells, ascending and distinct (malloc'd, *np of them). */
+static int *eb_card_prompts(const struct eb_variant *var, size_t nv, size_t *np)
+{
+	int *plen = NULL;
+
+	*np = 0;
 	for (size_t k = 0; k < nv; k++)
 		for (size_t i = 0; i < var[k].n; i++) {
 			int p = var[k].cells[i]->prompt_tokens;
 			size_t j;
 
-			for (j = 0; j < np && plen[j] != p; j++)
+			for (j = 0; j < *np && plen[j] != p; j++)
 				;
-			if (j == np && p >= 0) {
-				plen = eb_xrealloc(plen, (np + 1) * sizeof(*plen));
-				plen[np++] = p;
+			if (j == *np && p >= 0) {
+				plen = eb_xrealloc(plen, (*np + 1) * sizeof(*plen));
+				plen[(*np)++] = p;
 			}
 		}
-	if (np > 1)
-		qsort(plen, np, sizeof(*plen), eb_cmp_int);
+	if (*np > 1)
+		qsort(plen, *np, sizeof(*plen), eb_cmp_int);
+	return plen;
+}
 
-	if (eb_pat_match(mp, "ttft_ms"))
-		for (size_t j = 0; j < np; j++) {
-			size_t r = eb_table_row(t);
+/* TTFT, a row per prompt length. */
+static void eb_card_ttft(struct eb_table *t, const struct eb_report_opts *o,
+			 const struct eb_variant *var, size_t nv, const int *plen, size_t np)
+{
+	char label[256];
 
-			snprintf(label, sizeof(label), "TTFT, %d input tokens", plen[j]);
-			eb_table_set_text(t, r, 0, label);
-			eb_table_set_text(t, r, 1, "ms");
-			for (size_t k = 0; k < nv; k++) {
-				const struct eb_rcell *c = eb_variant_cell(&var[k], plen[j], "ttft_ms");
+	for (size_t j = 0; j < np; j++) {
+		size_t r = eb_table_row(t);
 
-				eb_table_set_num(t, r, 2 + k,
-						 c ? eb_rmetric_stat(eb_rcell_metric(c, "ttft_ms"), o->stat)
-						   : NAN);
-			}
+		snprintf(label, sizeof(label), "TTFT, %d input tokens", plen[j]);
+		eb_table_set_text(t, r, 0, label);
+		eb_table_set_text(t, r, 1, "ms");
+		for (size_t k = 0; k < nv; k++) {
+			const struct eb_rcell *c = eb_variant_cell(&var[k], plen[j], "ttft_ms");
+
+			eb_table_set_num(t, r, 2 + k,
+					 c ? eb_rmetric_stat(eb_rcell_metric(c, "ttft_ms"), o->stat)
+					   : NAN);
 		}
-	/* rates at the longest prompt length (the label says which) */
-	for (int rate = 0; rate < 2 && np; rate++) {
+	}
+}
+
+/* Decode and prefill rates at the longest prompt length (the label says which). */
+static void eb_card_rates(struct eb_table *t, const struct eb_report_opts *o,
+			  const struct eb_variant *var, size_t nv, int longest)
+{
+	char label[256];
+
+	for (int rate = 0; rate < 2; rate++) {
 		const char *metric = rate == 0 ? "decode_tps" : "prefill_tps";
 		size_t r;
 
-		if (!eb_pat_match(mp, metric))
+		if (!eb_pat_match(o->metric_pats, metric))
 			continue;
 		r = eb_table_row(t);
 		snprintf(label, sizeof(label), "%s rate, %d input tokens", rate == 0 ? "decode" : "prefill",
-			 plen[np - 1]);
+			 longest);
 		eb_table_set_text(t, r, 0, label);
 		eb_table_set_text(t, r, 1, "tok/s");
 		for (size_t k = 0; k < nv; k++) {
-			const struct eb_rcell *c = eb_variant_cell(&var[k], plen[np - 1], metric);
+			const struct eb_rcell *c = eb_variant_cell(&var[k], longest, metric);
 
 			eb_table_set_num(t, r, 2 + k,
 					 c ? eb_rmetric_stat(eb_rcell_metric(c, metric), o->stat) : NAN);
 		}
 	}
-	{
-		static const struct {
-			const char *metric, *label, *unit;
-			double scale;
-		} mem[] = {
-			{ "kv_bytes", "KV cache", "MiB", 1.0 / 1048576 },
-			{ "peak_rss_mb", "peak RSS", "MiB", 1 },
-			{ "model_bytes", "model size", "MiB", 1.0 / 1048576 },
-		};
+}
 
-		for (size_t q = 0; q < sizeof(mem) / sizeof(mem[0]); q++) {
-			size_t r, any = 0;
+/* Memory: KV cache, peak RSS and model size, each where some variant has it. */
+static void eb_card_memory(struct eb_table *t, const struct eb_report_opts *o,
+			   const struct eb_variant *var, size_t nv)
+{
+	static const struct {
+		const char *metric, *label, *unit;
+		double scale;
+	} mem[] = {
+		{ "kv_bytes", "KV cache", "MiB", 1.0 / 1048576 },
+		{ "peak_rss_mb", "peak RSS", "MiB", 1 },
+		{ "model_bytes", "model size", "MiB", 1.0 / 1048576 },
+	};
 
-			if (!eb_pat_match(mp, mem[q].metric))
-				continue;
-			for (size_t k = 0; k < nv; k++)
-				any += isfinite(eb_variant_max(&var[k], mem[q].metric));
-			if (!any)
-				continue;
-			r = eb_table_row(t);
-			eb_table_set_text(t, r, 0, mem[q].label);
-			eb_table_set_text(t, r, 1, mem[q].unit);
-			for (size_t k = 0; k < nv; k++)
-				eb_table_set_num(t, r, 2 + k,
-						 eb_variant_max(&var[k], mem[q].metric) * mem[q].scale);
-		}
+	for (size_t q = 0; q < sizeof(mem) / sizeof(mem[0]); q++) {
+		size_t r, any = 0;
+
+		if (!eb_pat_match(o->metric_pats, mem[q].metric))
+			continue;
+		for (size_t k = 0; k < nv; k++)
+			any += isfinite(eb_variant_max(&var[k], mem[q].metric));
+		if (!any)
+			continue;
+		r = eb_table_row(t);
+		eb_table_set_text(t, r, 0, mem[q].label);
+		eb_table_set_text(t, r, 1, mem[q].unit);
+		for (size_t k = 0; k < nv; k++)
+			eb_table_set_num(t, r, 2 + k,
+					 eb_variant_max(&var[k], mem[q].metric) * mem[q].scale);
 	}
-	/* quantization scheme labels from the stored config */
-	if (eb_pat_match(mp, "scheme")) {
-		char **lab = eb_xcalloc(3 * nv + 1, sizeof(*lab));
-		size_t any[3] = { 0, 0, 0 };
-		static const char *const what[] = { "weights", "activations", "KV cache type" };
+}
 
-		for (size_t k = 0; k < nv && !ret; k++) {
-			const struct eb_rcell *c = var[k].cells[var[k].n - 1];
+/* The quantization scheme labels from the stored config, a row per label some variant has. */
+static int eb_card_scheme(struct eb_store *s, struct eb_table *t, const struct eb_variant *var,
+			  size_t nv, struct eb_err *err)
+{
+	static const char *const what[] = { "weights", "activations", "KV cache type" };
+	char **lab = eb_xcalloc(3 * nv + 1, sizeof(*lab));
+	size_t any[3] = { 0, 0, 0 };
+	int ret = 0;
 
-			ret = eb_rdata_scheme(s, c->run_id, c->model, c->quant, &lab[k],
-					      &lab[nv + k], &lab[2 * nv + k], err);
-			for (size_t w = 0; w < 3; w++)
-				any[w] += lab[w * nv + k] != NULL;
-		}
-		for (size_t w = 0; w < 3 && !ret; w++) {
-			size_t r;
+	for (size_t k = 0; k < nv && !ret; k++) {
+		const struct eb_rcell *c = var[k].cells[var[k].n - 1];
 
-			if (!any[w])
-				continue;
-			r = eb_table_row(t);
-			eb_table_set_text(t, r, 0, what[w]);
-			eb_table_set_text(t, r, 1, NULL);
-			for (size_t k = 0; k < nv; k++)
-				eb_table_set_text(t, r, 2 + k, lab[w * nv + k]);
-		}
-		for (size_t i = 0; i < 3 * nv; i++)
-			free(lab[i]);
-		free(lab);
-		if (ret)
-			goto out;
+		ret = eb_rdata_scheme(s, c->run_id, c->model, c->quant, &lab[k], &lab[nv + k],
+				      &lab[2 * nv + k], err);
+		for (size_t w = 0; w < 3; w++)
+			any[w] += lab[w * nv + k] != NULL;
 	}
-	/* accuracy, when the database has the table (a later schema adds it) */
-	if (eb_pat_match(mp, "accuracy") && eb_store_has_table(s, "accuracy")) {
-		struct eb_card_acc a = { .t = t, .first = t->nrows };
-		struct eb_err aerr;
-		int bad = 0;
+	for (size_t w = 0; w < 3 && !ret; w++) {
+		size_t r;
 
-		for (size_t k = 0; k < nv && !bad; k++)
-			for (size_t i = 0; i < var[k].n && !bad; i++) {
-				a.col = 2 + k;
-				bad = eb_store_read_accuracy(s, 0, var[k].cells[i]->id, eb_card_acc_row,
-							     &a, &aerr);
+		if (!any[w])
+			continue;
+		r = eb_table_row(t);
+		eb_table_set_text(t, r, 0, what[w]);
+		eb_table_set_text(t, r, 1, NULL);
+		for (size_t k = 0; k < nv; k++)
+			eb_table_set_text(t, r, 2 + k, lab[w * nv + k]);
+	}
+	for (size_t i = 0; i < 3 * nv; i++)
+		free(lab[i]);
+	free(lab);
+	return ret;
+}
+
+/* Accuracy rows, when the database has the table (a later schema adds it); a table of
+ * another layout is noted in the log and left out. */
+static void eb_card_accuracy(struct eb_store *s, const struct eb_report_opts *o,
+			     struct eb_table *t, const struct eb_variant *var, size_t nv)
+{
+	struct eb_card_acc a = { .t = t, .first = t->nrows };
+	struct eb_err aerr;
+	int bad = 0;
+
+	if (!eb_store_has_table(s, "accuracy"))
+		return;
+	for (size_t k = 0; k < nv && !bad; k++)
+		for (size_t i = 0; i < var[k].n && !bad; i++) {
+			a.col = 2 + k;
+			bad = eb_store_read_accuracy(s, 0, var[k].cells[i]->id, eb_card_acc_row, &a,
+						     &aerr);
+		}
+	if (bad && o->log)
+		fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
+				" unexpected layout; accuracy rows left out\n",
+			eb_store_path(s));
+}
+
+/* Average power over each variant's power samples (cells weighted by their samples). */
+static int eb_card_power(struct eb_store *s, struct eb_table *t, const struct eb_variant *var,
+			 size_t nv, struct eb_err *err)
+{
+	double *w = eb_xcalloc(nv + 1, sizeof(*w));
+	size_t any = 0;
+	int ret = 0;
+
+	for (size_t k = 0; k < nv && !ret; k++) {
+		double sum = 0;
+		long long tot = 0;
+
+		for (size_t i = 0; i < var[k].n && !ret; i++) {
+			double cw;
+			long long cn;
+
+			ret = eb_rdata_cell_power(s, var[k].cells[i]->id, &cw, &cn, err);
+			if (!ret && cn > 0 && isfinite(cw)) {
+				sum += cw * (double)cn;
+				tot += cn;
 			}
-		if (bad && o->log)
-			fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
-					" unexpected layout; accuracy rows left out\n",
-				eb_store_path(s));
-	}
-	/* average power over the variant's power samples */
-	if (eb_pat_match(mp, "power")) {
-		double *w = eb_xcalloc(nv + 1, sizeof(*w));
-		size_t any = 0;
-
-		for (size_t k = 0; k < nv && !ret; k++) {
-			double sum = 0;
-			long long tot = 0;
-
-			for (size_t i = 0; i < var[k].n && !ret; i++) {
-				double cw;
-				long long cn;
-
-				ret = eb_rdata_cell_power(s, var[k].cells[i]->id, &cw, &cn, err);
-				if (!ret && cn > 0 && isfinite(cw)) {
-					sum += cw * (double)cn;
-					tot += cn;
-				}
-			}
-			w[k] = tot ? sum / (double)tot : NAN;
-			any += tot > 0;
 		}
-		if (!ret && any) {
-			size_t r = eb_table_row(t);
-
-			eb_table_set_text(t, r, 0, "average power");
-			eb_table_set_text(t, r, 1, "W");
-			for (size_t k = 0; k < nv; k++)
-				eb_table_set_num(t, r, 2 + k, w[k]);
-		}
-		free(w);
+		w[k] = tot ? sum / (double)tot : NAN;
+		any += tot > 0;
 	}
-out:
+	if (!ret && any) {
+		size_t r = eb_table_row(t);
+
+		eb_table_set_text(t, r, 0, "average power");
+		eb_table_set_text(t, r, 1, "W");
+		for (size_t k = 0; k < nv; k++)
+			eb_table_set_num(t, r, 2 + k, w[k]);
+	}
+	free(w);
+	return ret;
+}
+
+/* One model's card: its rows in order, each kind where --metric lets it in. */
+static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
+		       struct eb_variant *var, size_t nv, struct eb_table *t, struct eb_err *err)
+{
+	const char *const *mp = o->metric_pats;
+	size_t np;
+	int *plen;
+	int ret = 0;
+
+	eb_card_columns(t, var, nv);
+	plen = eb_card_prompts(var, nv, &np);
+	if (eb_pat_match(mp, "ttft_ms"))
+		eb_card_ttft(t, o, var, nv, plen, np);
+	if (np)
+		eb_card_rates(t, o, var, nv, plen[np - 1]);
+	eb_card_memory(t, o, var, nv);
+	if (eb_pat_match(mp, "scheme"))
+		ret = eb_card_scheme(s, t, var, nv, err);
+	if (!ret && eb_pat_match(mp, "accuracy"))
+		eb_card_accuracy(s, o, t, var, nv);
+	if (!ret && eb_pat_match(mp, "power"))
+		ret = eb_card_power(s, t, var, nv, err);
 	free(plen);
 	return ret;
 }
