@@ -727,9 +727,12 @@ static int eb_plot_accuracy(struct eb_store *s, const struct eb_plot_opts *o,
 {
 	struct eb_vary vary;
 	struct eb_acc_panels p = { .d = d, .vary = &vary, .f = f };
-	int ret;
+	int has, ret;
 
-	if (!eb_store_has_table(s, "accuracy"))
+	ret = eb_store_has_table(s, "accuracy", &has, err);
+	if (ret)
+		return ret;
+	if (!has)
 		return eb_err_set(err, EB_ENOENT,
 				  "no accuracy table in '%s' (accuracy results come from the "
 				  "accuracy workload)",

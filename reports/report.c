@@ -552,15 +552,17 @@ static int eb_card_scheme(struct eb_store *s, struct eb_table *t, const struct e
 
 /* Accuracy rows, when the database has the table (a later schema adds it); a table of
  * another layout is noted in the log and left out. */
-static void eb_card_accuracy(struct eb_store *s, const struct eb_report_opts *o,
-			     struct eb_table *t, const struct eb_variant *var, size_t nv)
+static int eb_card_accuracy(struct eb_store *s, const struct eb_report_opts *o,
+			    struct eb_table *t, const struct eb_variant *var, size_t nv,
+			    struct eb_err *err)
 {
 	struct eb_card_acc a = { .t = t, .first = t->nrows };
 	struct eb_err aerr;
-	int bad = 0;
+	int has, bad = 0;
+	int ret = eb_store_has_table(s, "accuracy", &has, err);
 
-	if (!eb_store_has_table(s, "accuracy"))
-		return;
+	if (ret || !has)
+		return ret;
 	for (size_t k = 0; k < nv && !bad; k++)
 		for (size_t i = 0; i < var[k].n && !bad; i++) {
 			a.col = 2 + k;
@@ -571,6 +573,7 @@ static void eb_card_accuracy(struct eb_store *s, const struct eb_report_opts *o,
 		fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
 				" unexpected layout; accuracy rows left out\n",
 			eb_store_path(s));
+	return 0;
 }
 
 /* Average power over each variant's power samples (cells weighted by their samples). */
@@ -629,7 +632,7 @@ static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
 	if (eb_pat_match(mp, "scheme"))
 		ret = eb_card_scheme(s, t, var, nv, err);
 	if (!ret && eb_pat_match(mp, "accuracy"))
-		eb_card_accuracy(s, o, t, var, nv);
+		ret = eb_card_accuracy(s, o, t, var, nv, err);
 	if (!ret && eb_pat_match(mp, "power"))
 		ret = eb_card_power(s, t, var, nv, err);
 	free(plen);

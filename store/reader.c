@@ -217,19 +217,26 @@ int eb_store_read_request_values(struct eb_store *s, int64_t cell_id, enum eb_st
 			   arg, err);
 }
 
-static int eb_has_column(struct eb_store *s, const char *table, const char *col)
+/* Whether `sql`, with the texts ?1 = a and (when not NULL) ?2 = b, has a row. */
+static int eb_rd_exists(struct eb_store *s, const char *sql, const char *a, const char *b,
+			int *found, struct eb_err *err)
 {
 	sqlite3_stmt *st;
-	int found = 0;
+	int rc, ret = 0;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, col, -1, SQLITE_TRANSIENT);
-	found = sqlite3_step(st) == SQLITE_ROW;
+	*found = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return eb_store_dberr(s, err, "cannot read");
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*found = 1;
+	else if (rc != SQLITE_DONE)
+		ret = eb_store_dberr(s, err, "cannot read");
 	sqlite3_finalize(st);
-	return found;
+	return ret;
 }
 
 static int eb_rd_send(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)
@@ -248,8 +255,12 @@ int eb_store_read_sends(struct eb_store *s, int64_t run_id,
 			int (*fn)(void *arg, const struct eb_store_send *q), void *arg,
 			struct eb_err *err)
 {
-	if (!eb_has_column(s, "requests", "t_send_ns"))
-		return 0;
+	int has, ret;
+
+	ret = eb_rd_exists(s, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", "requests",
+			   "t_send_ns", &has, err);
+	if (ret || !has)
+		return ret;
 	return eb_rd_query(s,
 			   "SELECT r.cell_id, r.t_send_ns, r.ttft_ns, r.e2e_ns FROM requests r"
 			   " JOIN cells c ON c.id = r.cell_id WHERE (?1 = 0 OR c.run_id = ?1)"
@@ -381,18 +392,10 @@ int eb_store_read_accuracy(struct eb_store *s, int64_t run_id, int64_t cell_id,
 			   err);
 }
 
-int eb_store_has_table(struct eb_store *s, const char *name)
+int eb_store_has_table(struct eb_store *s, const char *name, int *has, struct eb_err *err)
 {
-	sqlite3_stmt *st;
-	int found = 0;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
+	return eb_rd_exists(s, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", name,
+			    NULL, has, err);
 }
 
 int eb_store_run_resolve(struct eb_store *s, const char *ref, int64_t *run_id,

@@ -144,15 +144,16 @@ struct eb_store_accuracy {
 
 /*
  * Accuracy figures of the run's cells (cell_id 0) or of one cell, by task, metric and
- * cell. Needs the accuracy table (eb_store_has_table): EB_EDB without it, or with a table
- * of another layout.
+ * cell. Needs the accuracy table (see eb_store_has_table): EB_EDB without it, or with a
+ * table of another layout.
  */
 int eb_store_read_accuracy(struct eb_store *s, int64_t run_id, int64_t cell_id,
 			   int (*fn)(void *arg, const struct eb_store_accuracy *a), void *arg,
 			   struct eb_err *err);
 
-/* Whether a table of that name exists (the accuracy table comes with schema 2). */
-int eb_store_has_table(struct eb_store *s, const char *name);
+/* Whether a table of that name exists (the accuracy table comes with schema 2): *has, and
+ * 0 or EB_EDB. */
+int eb_store_has_table(struct eb_store *s, const char *name, int *has, struct eb_err *err);
 
 /*
  * Resolves a run reference: "latest", "latest~N" (N runs before the latest, by id), or a

@@ -142,14 +142,21 @@ int eb_store_open(struct eb_store **out, const char *path, int readonly, struct 
 	}
 	if (ver == 0 && !readonly) {
 		sqlite3_stmt *st;
-		int ntables = 0;
+		int ntables = 0, rc = SQLITE_ERROR;
 
 		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &st,
 				       NULL) == SQLITE_OK) {
-			if (sqlite3_step(st) == SQLITE_ROW)
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW)
 				ntables = sqlite3_column_int(st, 0);
+			else
+				ret = eb_store_dberr(s, err, "cannot read database");
 			sqlite3_finalize(st);
+		} else {
+			ret = eb_store_dberr(s, err, "cannot read database");
 		}
+		if (rc != SQLITE_ROW)
+			goto fail;
 		if (ntables > 0) {
 			ret = eb_err_set(err, EB_EDB,
 					 "'%s' is a SQLite database but not edgebench's (it has tables "

@@ -300,8 +300,12 @@ START_TEST(accuracy)
 
 	eb_tdb_open(eb_path("acc.db", path, sizeof(path)));
 	eb_two_runs(run, cell);
-	ck_assert_int_eq(eb_store_has_table(eb_tdb, "accuracy"), 1);
-	ck_assert_int_eq(eb_store_has_table(eb_tdb, "no_such_table"), 0);
+	int has = -1;
+
+	ck_assert_int_eq(eb_store_has_table(eb_tdb, "accuracy", &has, &err), 0);
+	ck_assert_int_eq(has, 1);
+	ck_assert_int_eq(eb_store_has_table(eb_tdb, "no_such_table", &has, &err), 0);
+	ck_assert_int_eq(has, 0);
 	ck_assert_msg(eb_store_accuracy_add(eb_tdb, cell[2], &r, &err) == 0, "%s", err.msg);
 	ck_assert_msg(eb_store_accuracy_add(eb_tdb, cell[0], &r, &err) == 0, "%s", err.msg);
 	r.task = "wikitext2";
