@@ -1,4 +1,4 @@
-/* store.h: the SQLite database every number goes into; reports read it through this header. */
+/* store.h: the SQLite database every number goes into: open, migrate, and the run loop's writer. */
 #ifndef EB_STORE_H
 #define EB_STORE_H
 
