@@ -3,6 +3,8 @@
 #include "synth.h"
 #include "prompts.h"
 #include "devstate.h"
+#include "latency.h"
+#include "metric.h"
 #include "power.h"
 #include "stats.h"
 #include "accuracy_run.h"
@@ -394,6 +396,21 @@ static void eb_summarize_store(struct eb_store *s, int64_t cell_id, const char *
 	*ret = eb_store_metric_add(s, cell_id, name, unit, &sum, err);
 }
 
+/* A single-valued metric of the run loop's own, in the registry's unit. */
+static int eb_store_single(struct eb_store *s, int64_t cell_id, const char *name, double value,
+			   struct eb_err *err)
+{
+	return eb_store_metric_value(s, cell_id, name, eb_metric_unit_of(name), value, err);
+}
+
+/* eb_summarize_store for a metric of the run loop's own, in the registry's unit. */
+static void eb_summarize_metric(struct eb_store *s, int64_t cell_id, const char *name,
+				const double *x, size_t n, struct eb_cell_res *c, struct eb_err *err,
+				int *ret)
+{
+	eb_summarize_store(s, cell_id, name, eb_metric_unit_of(name), x, n, c, err, ret);
+}
+
 static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		      const struct eb_adapter_ops *ops, void *st, struct eb_cell_res *c,
 		      struct eb_progress *pg, struct eb_err *err)
@@ -420,8 +437,8 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 			.stop = &eb_stop_int,
 		};
 		struct eb_req_res *q = &c->reqs[c->n_reqs];
+		struct eb_latency lat;
 		int warm = r < L->warmup;
-		int n_out = 0;
 
 		if (r == 0 || L->distinct_prompts) {
 			free(toks);
@@ -466,17 +483,13 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		q->row.warmup = warm;
 		q->row.n_prompt = gr.n_prompt >= 0 ? gr.n_prompt : cell->prompt_tokens;
 		q->row.n_chunks = (int)tm.len;
-		for (size_t i = 0; i < tm.len; i++)
-			n_out += tm.n[i] > 0 ? tm.n[i] : 0;
-		q->row.n_out = gr.n_out >= 0 ? gr.n_out : n_out;
-		q->row.ttft_ns = tm.len ? (int64_t)(tm.t[0] - gr.t_send_ns) : -1;
-		q->row.e2e_ns = tm.len ? (int64_t)(tm.t[tm.len - 1] - gr.t_send_ns) : -1;
-		q->row.decode_ns = tm.len > 1 ? (int64_t)(tm.t[tm.len - 1] - tm.t[0]) : -1;
-		q->row.prefill_tps = q->row.ttft_ns > 0 ? q->row.n_prompt / (q->row.ttft_ns * 1e-9)
-						       : NAN;
-		q->row.decode_tps = q->row.decode_ns > 0 && q->row.n_out > 1
-					    ? (q->row.n_out - 1) / (q->row.decode_ns * 1e-9)
-					    : NAN;
+		q->row.n_out = gr.n_out >= 0 ? gr.n_out : eb_latency_count_tokens(tm.n, tm.len);
+		eb_latency_of(gr.t_send_ns, tm.t, tm.len, q->row.n_prompt, q->row.n_out, &lat);
+		q->row.ttft_ns = lat.ttft_ns;
+		q->row.e2e_ns = lat.e2e_ns;
+		q->row.decode_ns = lat.decode_ns;
+		q->row.prefill_tps = lat.prefill_tps;
+		q->row.decode_tps = lat.decode_tps;
 		q->t_rel = eb_xcalloc(tm.len ? tm.len : 1, sizeof(*q->t_rel));
 		for (size_t i = 0; i < tm.len; i++)
 			q->t_rel[i] = tm.t[i] - gr.t_send_ns;
@@ -553,7 +566,7 @@ static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_c
 	eb_power_cell_free(pc);
 	eb_sampler_stats(c->power.smp, &ss);
 	if (!ret && ss.wall_s > 0)
-		ret = eb_store_metric_value(s, cell_id, "sampler_cpu_pct", "%", ss.cpu_pct, err);
+		ret = eb_store_single(s, cell_id, "sampler_cpu_pct", ss.cpu_pct, err);
 	if (!ret && cfg->power.store_samples)
 		ret = eb_store_power_samples(s, cell_id, t, eb_sampler_t0(c->power.smp), err);
 	return ret;
@@ -595,38 +608,37 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 	for (size_t i = 0; i < c->n_reqs; i++) {
 		const struct eb_request_row *r = &c->reqs[i].row;
 
+		double m;
+
 		if (r->warmup || r->ttft_ns < 0)
 			continue;
-		ttft[n] = r->ttft_ns / 1e6;
+		ttft[n] = eb_latency_ms(r->ttft_ns);
 		pre[n] = r->prefill_tps;
 		dec[n] = r->decode_tps;
-		tpot[n] = isfinite(r->decode_tps) ? 1e3 / r->decode_tps : NAN;
-		e2e[n] = r->e2e_ns / 1e6;
-		if (cfg->mem_bw_gbps > 0 && c->model_bytes > 0 && isfinite(r->decode_tps)) {
-			double ctx = r->n_prompt + r->n_out / 2.0;
-			double bytes = c->model_bytes + c->kv_bytes_per_token * ctx;
-			mbu[n_mbu++] = r->decode_tps * bytes / (cfg->mem_bw_gbps * 1e9);
-		}
+		tpot[n] = eb_latency_tpot_ms(r->decode_tps);
+		e2e[n] = eb_latency_ms(r->e2e_ns);
+		m = eb_latency_mbu(r->decode_tps, r->n_prompt, r->n_out, c->model_bytes,
+				   c->kv_bytes_per_token, cfg->mem_bw_gbps);
+		if (isfinite(m))
+			mbu[n_mbu++] = m;
 		n++;
-		for (size_t k = 1; k < r->n_times; k++)
-			gaps[ngaps++] = (r->t_ns[k] - r->t_ns[k - 1]) / 1e6;
+		ngaps += eb_latency_itl_ms(r->t_ns, r->n_times, gaps + ngaps);
 	}
-	eb_summarize_store(s, cell_id, "ttft_ms", "ms", ttft, n, c, err, &ret);
-	eb_summarize_store(s, cell_id, "prefill_tps", "tok/s", pre, n, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "ttft_ms", ttft, n, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "prefill_tps", pre, n, c, err, &ret);
 	if (n && isfinite(dec[0])) {
-		eb_summarize_store(s, cell_id, "decode_tps", "tok/s", dec, n, c, err, &ret);
-		eb_summarize_store(s, cell_id, "tpot_ms", "ms", tpot, n, c, err, &ret);
+		eb_summarize_metric(s, cell_id, "decode_tps", dec, n, c, err, &ret);
+		eb_summarize_metric(s, cell_id, "tpot_ms", tpot, n, c, err, &ret);
 	}
-	eb_summarize_store(s, cell_id, "e2e_ms", "ms", e2e, n, c, err, &ret);
-	eb_summarize_store(s, cell_id, "itl_ms", "ms", gaps, ngaps, c, err, &ret);
-	eb_summarize_store(s, cell_id, "mbu", "fraction", mbu, n_mbu, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "e2e_ms", e2e, n, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "itl_ms", gaps, ngaps, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "mbu", mbu, n_mbu, c, err, &ret);
 	if (!ret && c->peak_rss >= 0)
-		ret = eb_store_metric_value(s, cell_id, "peak_rss_mb", "MiB",
-					    c->peak_rss / 1048576.0, err);
+		ret = eb_store_single(s, cell_id, "peak_rss_mb", c->peak_rss / 1048576.0, err);
 	if (!ret && c->model_bytes > 0)
-		ret = eb_store_metric_value(s, cell_id, "model_bytes", "B", c->model_bytes, err);
+		ret = eb_store_single(s, cell_id, "model_bytes", c->model_bytes, err);
 	if (!ret && c->kv_bytes > 0)
-		ret = eb_store_metric_value(s, cell_id, "kv_bytes", "B", c->kv_bytes, err);
+		ret = eb_store_single(s, cell_id, "kv_bytes", c->kv_bytes, err);
 	if (!ret && c->power.smp && eb_sampler_t0(c->power.smp))
 		ret = eb_store_power(s, cell_id, cfg, c, err);
 	if (!ret && c->acc.n) {

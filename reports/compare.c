@@ -2,6 +2,8 @@
 #include "compare.h"
 #include "table.h"
 
+#include "latency.h"
+
 #include "eb_util.h"
 
 #include <jansson.h>
@@ -210,7 +212,7 @@ static int eb_side_itl(struct eb_side *sd, const struct eb_rcell **byid, struct 
 				r->aitl = r->aitl ? 2 * r->aitl : 64;
 				r->itl = eb_xrealloc(r->itl, r->aitl * sizeof(double));
 			}
-			r->itl[r->nitl++] = (double)(t - prev_t) * 1e-6;
+			r->itl[r->nitl++] = eb_latency_gap_ms(prev_t, t);
 		}
 		prev_req = req;
 		prev_idx = idx;
@@ -278,11 +280,13 @@ static int eb_side_load(struct eb_side *sd, const struct eb_cmp_side *side, int 
 		}
 		for (int k = 0; k < 4; k++) {
 			int col = k + 1;
-			double v = sqlite3_column_type(st, col) == SQLITE_NULL
-					   ? NAN
-					   : sqlite3_column_double(st, col);
+			int null = sqlite3_column_type(st, col) == SQLITE_NULL;
 
-			r->v[k][r->n] = k < 2 ? v * 1e-6 : v;
+			/* the times in ms as the run loop stores them, the rates as they are */
+			if (k < 2)
+				r->v[k][r->n] = null ? NAN : eb_latency_ms(sqlite3_column_int64(st, col));
+			else
+				r->v[k][r->n] = null ? NAN : sqlite3_column_double(st, col);
 		}
 		r->n++;
 	}
@@ -356,7 +360,7 @@ static size_t eb_raw_of(const struct eb_raw *r, const char *metric, double **out
 		double v = r->v[k][i];
 
 		if (inv)
-			v = v > 0 ? 1e3 / v : NAN;
+			v = eb_latency_tpot_ms(v);
 		if (isfinite(v))
 			(*out)[n++] = v;
 	}

@@ -2,6 +2,7 @@
 #include "rdata.h"
 
 #include "eb_util.h"
+#include "latency.h"
 
 #include <fnmatch.h>
 #include <jansson.h>
@@ -374,21 +375,22 @@ int eb_rdata_has_raw(const char *what)
 int eb_rdata_raw(struct eb_store *s, int64_t cell_id, const char *what, double **x, size_t *n,
 		 struct eb_err *err)
 {
+	/* each figure as the run loop derives it (metrics/latency.h) from its column */
+	enum { EB_RAW_AS_IS, EB_RAW_NS_TO_MS, EB_RAW_TPOT };
 	static const struct {
 		const char *name, *sql;
-		double scale;
-		int invert;
+		int conv;
 	} q[] = {
 		{ "ttft_ms", "SELECT ttft_ns FROM requests WHERE cell_id=? AND warmup=0"
-			     " AND ttft_ns IS NOT NULL ORDER BY id", 1e-6, 0 },
+			     " AND ttft_ns IS NOT NULL ORDER BY id", EB_RAW_NS_TO_MS },
 		{ "e2e_ms", "SELECT e2e_ns FROM requests WHERE cell_id=? AND warmup=0"
-			    " AND e2e_ns IS NOT NULL ORDER BY id", 1e-6, 0 },
+			    " AND e2e_ns IS NOT NULL ORDER BY id", EB_RAW_NS_TO_MS },
 		{ "prefill_tps", "SELECT prefill_tps FROM requests WHERE cell_id=? AND warmup=0"
-				 " AND prefill_tps IS NOT NULL ORDER BY id", 1, 0 },
+				 " AND prefill_tps IS NOT NULL ORDER BY id", EB_RAW_AS_IS },
 		{ "decode_tps", "SELECT decode_tps FROM requests WHERE cell_id=? AND warmup=0"
-				" AND decode_tps IS NOT NULL ORDER BY id", 1, 0 },
+				" AND decode_tps IS NOT NULL ORDER BY id", EB_RAW_AS_IS },
 		{ "tpot_ms", "SELECT decode_tps FROM requests WHERE cell_id=? AND warmup=0"
-			     " AND decode_tps > 0 ORDER BY id", 1, 1 },
+			     " AND decode_tps > 0 ORDER BY id", EB_RAW_TPOT },
 	};
 	sqlite3_stmt *st;
 	size_t alloc = 0, k;
@@ -405,10 +407,9 @@ int eb_rdata_raw(struct eb_store *s, int64_t cell_id, const char *what, double *
 		return eb_qerr(s, err);
 	sqlite3_bind_int64(st, 1, cell_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		double v = sqlite3_column_double(st, 0) * q[k].scale;
-
-		if (q[k].invert)
-			v = 1e3 / v;
+		double v = q[k].conv == EB_RAW_NS_TO_MS ? eb_latency_ms(sqlite3_column_int64(st, 0))
+			   : q[k].conv == EB_RAW_TPOT  ? eb_latency_tpot_ms(sqlite3_column_double(st, 0))
+						       : sqlite3_column_double(st, 0);
 		if (*n == alloc) {
 			alloc = alloc ? 2 * alloc : 16;
 			*x = eb_xrealloc(*x, alloc * sizeof(**x));
