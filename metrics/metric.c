@@ -222,6 +222,22 @@ const struct eb_metric eb_metrics[] = {
 	{ NULL, NULL, EB_DIR_NONE, 0, NULL, NULL, NULL, NULL, NULL },
 };
 
+const struct eb_metric_group eb_metric_groups[] = {
+	{ "latency", "Latency",
+	  "Summaries over the measured (non-warm-up) requests of a cell: n, mean, stddev, "
+	  "median, min, max, p90, p99 and the 95% confidence interval of the mean." },
+	{ "memory", "Memory", "One value per cell (n = 1)." },
+	{ "power", "Power and energy",
+	  "Per measured request from the cell's sensor samples, summarized like latency. A name "
+	  "without suffix is the all-sensors total; with more than one sensor each figure is "
+	  "also stored per sensor (NAME:SENSOR), and always per rail (NAME:SENSOR/RAIL)." },
+	{ "tool", "edgebench's own cost", "" },
+	{ "accuracy", "Accuracy",
+	  "Rows of the accuracy table, not summaries: value, stderr (where the protocol defines "
+	  "one) and n, with the task, protocol and parameters." },
+	{ NULL, NULL, NULL },
+};
+
 const struct eb_metric *eb_metric_find(const char *name)
 {
 	const char *colon = strchr(name, ':');

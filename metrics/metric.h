@@ -39,6 +39,14 @@ struct eb_metric {
 /* Every metric, grouped as docs/metrics.md lists them; ends with an entry whose name is NULL. */
 extern const struct eb_metric eb_metrics[];
 
+/* A group of metrics: its heading and what holds for all of its metrics (may be ""). */
+struct eb_metric_group {
+	const char *name, *title, *note;
+};
+
+/* Every group in the order eb_metrics lists them; ends with an entry whose name is NULL. */
+extern const struct eb_metric_group eb_metric_groups[];
+
 /*
  * The metric a stored name stands for, or NULL when the registry has none: the entry of
  * that name, or for "NAME:SENSOR" and "NAME:SENSOR/RAIL" the EB_METRIC_PER_SOURCE entry

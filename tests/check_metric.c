@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-static const char *const eb_groups[] = { "latency", "memory", "power", "tool", "accuracy", NULL };
-
 /* Every entry is whole, its name unique, its group known, and its texts fit one table cell. */
 START_TEST(entries_complete)
 {
@@ -22,8 +20,8 @@ START_TEST(entries_complete)
 		ck_assert_msg(m->unit && m->summary[0] && m->samples[0] && m->definition[0],
 			      "%s: empty field", m->name);
 		ck_assert_msg(m->dir >= EB_DIR_LOWER && m->dir <= EB_DIR_HIGHER, "%s", m->name);
-		for (size_t g = 0; eb_groups[g]; g++)
-			known |= strcmp(eb_groups[g], m->group) == 0;
+		for (const struct eb_metric_group *g = eb_metric_groups; g->name; g++)
+			known |= strcmp(g->name, m->group) == 0;
 		ck_assert_msg(known, "%s: unknown group '%s'", m->name, m->group);
 		for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++)
 			ck_assert_msg(!texts[k] || !strpbrk(texts[k], "|\n\t"),
@@ -33,6 +31,20 @@ START_TEST(entries_complete)
 		ck_assert_ptr_eq(eb_metric_find(m->name), m);
 	}
 	ck_assert_uint_gt(n, 0);
+	/* each group's metrics stand together, in the order of the groups */
+	{
+		const struct eb_metric_group *g = eb_metric_groups;
+
+		for (const struct eb_metric *m = eb_metrics; m->name; m++) {
+			while (g->name && strcmp(g->name, m->group) != 0)
+				g++;
+			ck_assert_msg(g->name != NULL, "%s: group '%s' out of order", m->name,
+				      m->group);
+		}
+		for (g = eb_metric_groups; g->name; g++)
+			ck_assert_msg(g->title[0] && g->note && !strpbrk(g->note, "|\n"), "%s",
+				      g->name);
+	}
 }
 END_TEST
 
