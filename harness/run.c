@@ -732,34 +732,48 @@ static void eb_on_signal(int sig)
 	eb_run_request_stop();
 }
 
-int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct eb_run_opts *o,
-	   struct eb_run_result *res, struct eb_err *err)
+/* The signal dispositions eb_run replaces while its cells run. */
+struct eb_signals {
+	struct sigaction old_int, old_term;
+};
+
+/* SIGINT and SIGTERM ask the run to stop after the current request (a second one kills). */
+static void eb_signals_catch(struct eb_signals *sg)
 {
-	struct eb_store s;
-	struct eb_progress pg = { 0 };
-	const struct eb_cell *open_cell = NULL;
-	const struct eb_adapter_ops *open_ops = NULL;
-	void *st = NULL;
-	int64_t *cell_ids = NULL;
-	struct sigaction sa, old_int, old_term;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = eb_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &sg->old_int);
+	sigaction(SIGTERM, &sa, &sg->old_term);
+}
+
+static void eb_signals_restore(const struct eb_signals *sg)
+{
+	sigaction(SIGINT, &sg->old_int, NULL);
+	sigaction(SIGTERM, &sg->old_term, NULL);
+}
+
+/* --- the run ----------------------------------------------------------------------- */
+
+/* The run's record: the resumable run of this config again, or a new one with its host. */
+static int eb_run_begin(struct eb_store *s, const struct eb_config *cfg,
+			const struct eb_run_opts *o, struct eb_run_result *res, struct eb_err *err)
+{
+	json_t *env;
+	char *env_json;
 	int ret;
 
-	memset(res, 0, sizeof(*res));
-	eb_stop_flag = 0;
-	eb_stop_int = 0;
-	ret = eb_store_open(&s, o->db_path, 0, err);
-	if (ret)
-		return ret;
 	if (o->resume) {
-		ret = eb_store_run_find_resumable(&s, cfg->sha256, &res->run_id, res->uuid, err);
-		if (ret)
-			goto out;
-		ret = eb_store_run_set_status(&s, res->run_id, "running", err);
-		if (ret)
-			goto out;
-	} else {
-		json_t *env = eb_env_collect();
-		char *env_json = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
+		ret = eb_store_run_find_resumable(s, cfg->sha256, &res->run_id, res->uuid, err);
+		if (!ret)
+			ret = eb_store_run_set_status(s, res->run_id, "running", err);
+		return ret;
+	}
+	env = eb_env_collect();
+	env_json = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
+	{
 		struct eb_run_info ri = {
 			.uuid = res->uuid,
 			.name = cfg->name,
@@ -777,17 +791,23 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			.mem_bytes = json_integer_value(json_object_get(env, "mem_bytes")),
 			.env_json = env_json,
 		};
-		eb_uuid4(res->uuid);
-		ret = eb_store_run_add(&s, &ri, &res->run_id, err);
-		free(env_json);
-		json_decref(env);
-		if (ret)
-			goto out;
-	}
 
-	/* every cell exists (pending) before the first one runs */
-	cell_ids = eb_xcalloc(plan->n, sizeof(*cell_ids));
-	ret = eb_store_begin(&s, err);
+		eb_uuid4(res->uuid);
+		ret = eb_store_run_add(s, &ri, &res->run_id, err);
+	}
+	free(env_json);
+	json_decref(env);
+	return ret;
+}
+
+/* Every cell of the plan stored (pending unless it is already there) before the first runs,
+ * in one transaction; cell_ids[i] gets the id of plan->cells[i]. */
+static int eb_cells_ensure(struct eb_store *s, const struct eb_config *cfg,
+			   const struct eb_plan *plan, int64_t run_id, int64_t *cell_ids,
+			   struct eb_err *err)
+{
+	int ret = eb_store_begin(s, err);
+
 	for (size_t i = 0; !ret && i < plan->n; i++) {
 		const struct eb_cell *c = &plan->cells[i];
 		char params[256];
@@ -815,36 +835,211 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			acc_params = json_dumps(c->acc->params, JSON_COMPACT | JSON_SORT_KEYS);
 			row.params_json = acc_params;
 		}
-		ret = eb_store_cell_ensure(&s, res->run_id, &row, &cell_ids[i], err);
+		ret = eb_store_cell_ensure(s, run_id, &row, &cell_ids[i], err);
 		free(acc_params);
 	}
 	if (ret) {
-		eb_store_rollback(&s);
-		goto out;
+		eb_store_rollback(s);
+		return ret;
 	}
-	ret = eb_store_commit(&s, err);
+	return eb_store_commit(s, err);
+}
+
+/* The backend open across cells: kept while consecutive cells share a model. */
+struct eb_backend {
+	const struct eb_cell *cell; /* the cell it was opened for */
+	const struct eb_adapter_ops *ops;
+	void *st; /* NULL when none is open */
+};
+
+static void eb_backend_close(struct eb_backend *b)
+{
+	if (b->st)
+		b->ops->close(b->st);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Opens the cell's adapter on its model (synthesized first when the config says how),
+ * unless a backend is open already. On failure none is open and err says why.
+ */
+static int eb_backend_open(struct eb_backend *b, const struct eb_config *cfg,
+			   const struct eb_cell *cell, int quiet, struct eb_err *err)
+{
+	const struct eb_adapter_ops *ops = cell->target->ops;
+	const char *why = ops->unavailable_reason ? ops->unavailable_reason() : NULL;
+	struct eb_adapter_args a = {
+		.target_id = cell->target->id,
+		.model_id = cell->model->id,
+		.quant = cell->variant->quant,
+		.model_file = cell->variant->file,
+		.model_name = cell->variant->model_name,
+		.options = cell->target->options,
+		.seed = cfg->latency.seed,
+	};
+	int rc;
+
+	if (b->st)
+		return 0;
+	if (why)
+		return eb_err_set(err, EB_EUNSUPPORTED, "adapter '%s' unavailable: %s", ops->name,
+				  why);
+	rc = eb_ensure_model(cell->variant, quiet, err);
+	if (!rc)
+		rc = ops->open(&a, &b->st, err);
+	if (rc) {
+		b->st = NULL;
+		return rc;
+	}
+	b->cell = cell;
+	b->ops = ops;
+	return 0;
+}
+
+/* The cell's backend record: its adapter and options and, when the backend is open, what
+ * the backend says of itself (model and KV sizes for MBU and the memory figures). */
+static void eb_cell_describe(const struct eb_cell *cell, void *st, struct eb_cell_res *c)
+{
+	const struct eb_adapter_ops *ops = cell->target->ops;
+	struct eb_err derr;
+
+	c->backend = json_object();
+	json_object_set_new(c->backend, "adapter", json_string(ops->name));
+	json_object_set(c->backend, "options", cell->target->options);
+	if (!st || !ops->describe)
+		return;
+	if (ops->describe(st, c->backend, &derr) != 0)
+		eb_warn(c, "describe: %s", derr.msg);
+	c->model_bytes = json_number_value(json_object_get(c->backend, "model_bytes"));
+	c->kv_bytes = json_number_value(json_object_get(c->backend, "kv_bytes"));
+	c->kv_bytes_per_token = json_number_value(json_object_get(c->backend, "kv_bytes_per_token"));
+}
+
+/* The cell's workload on its open backend: accuracy, or latency with power around it. */
+static int eb_cell_workload(const struct eb_config *cfg, const struct eb_cell *cell, void *st,
+			    const char *db_path, struct eb_cell_res *c, struct eb_progress *pg,
+			    struct eb_err *err)
+{
+	const struct eb_adapter_ops *ops = cell->target->ops;
+	int rc;
+
+	if (cell->acc)
+		return eb_accuracy(cfg, cell, ops, st, db_path, c, pg, err);
+	json_object_set_new(c->backend, "device_state", eb_devstate_collect(cfg->power.sysfs_root));
+	rc = eb_power_cell_begin(cfg, cell, c, pg, err);
+	if (!rc)
+		rc = eb_latency(cfg, cell, ops, st, c, pg, err);
+	eb_power_cell_end(c);
+	return rc;
+}
+
+/*
+ * Runs one pending cell into *c (the caller releases it) and its duration into *secs.
+ * Returns 1 when the run is interrupted (c is released: nothing to store), else 0 with the
+ * outcome in c: ok, failed (c->error says why) or skipped (c->skipped too).
+ */
+static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
+		       const struct eb_run_opts *o, struct eb_backend *b, struct eb_cell_res *c,
+		       double *secs, struct eb_progress *pg)
+{
+	uint64_t t0 = eb_clock_ns();
+	struct eb_err cerr;
+	char why[512];
+	const char *skip;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->warnings = json_array();
+	c->peak_rss = -1;
+	eb_err_clear(&cerr);
+	/* the previous model is released before the peak-RSS reset: the figure is this cell's */
+	if (b->st && !eb_cell_same_model(b->cell, cell))
+		eb_backend_close(b);
+	if (eb_env_reset_peak_rss() != 0)
+		eb_warn(c, "cannot reset peak RSS (/proc/self/clear_refs): peak_rss_mb "
+			   "covers the whole process");
+	eb_progress_draw(pg, cell->key, "loading", 0, 0, 0);
+	skip = eb_accuracy_skip(cfg, cell, why, sizeof(why));
+	if (skip) {
+		c->skipped = 1;
+		c->error = eb_xstrdup(skip);
+		c->backend = json_pack("{s:s}", "adapter", cell->target->ops->name);
+		*secs = (eb_clock_ns() - t0) / 1e9;
+		return 0;
+	}
+	rc = eb_backend_open(b, cfg, cell, o->quiet, &cerr);
+	eb_cell_describe(cell, rc ? NULL : b->st, c);
+	if (!rc)
+		rc = eb_cell_workload(cfg, cell, b->st, o->db_path, c, pg, &cerr);
+	c->peak_rss = eb_env_peak_rss();
+	*secs = (eb_clock_ns() - t0) / 1e9;
+	if (rc == EB_EINTR || eb_stop_flag) {
+		eb_cell_res_release(c);
+		return 1;
+	}
+	if (rc) {
+		c->error = eb_xstrdup(cerr.msg);
+		/* a failed backend is not reused by the next cell */
+		if (!c->skipped)
+			eb_backend_close(b);
+	}
+	return 0;
+}
+
+/* Counts a stored cell's outcome and, unless quiet, says why it failed or was skipped. */
+static void eb_cell_outcome(const struct eb_cell *cell, const struct eb_cell_res *c,
+			    const struct eb_run_opts *o, const struct eb_progress *pg,
+			    struct eb_run_result *res)
+{
+	if (!c->skipped && !c->error) {
+		res->n_ok++;
+		return;
+	}
+	if (c->skipped)
+		res->n_skipped++;
+	else
+		res->n_failed++;
+	if (o->quiet)
+		return;
+	if (pg->on)
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "edgebench: cell %s %s: %s\n", cell->key,
+		c->skipped ? "skipped" : "failed", c->error);
+}
+
+int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct eb_run_opts *o,
+	   struct eb_run_result *res, struct eb_err *err)
+{
+	struct eb_store s;
+	struct eb_progress pg = { 0 };
+	struct eb_backend b = { 0 };
+	struct eb_signals sg;
+	int64_t *cell_ids = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	eb_stop_flag = 0;
+	eb_stop_int = 0;
+	ret = eb_store_open(&s, o->db_path, 0, err);
+	if (ret)
+		return ret;
+	ret = eb_run_begin(&s, cfg, o, res, err);
 	if (ret)
 		goto out;
-
+	cell_ids = eb_xcalloc(plan->n, sizeof(*cell_ids));
+	ret = eb_cells_ensure(&s, cfg, plan, res->run_id, cell_ids, err);
+	if (ret)
+		goto out;
 	if (!o->quiet)
 		eb_power_preflight(cfg);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = eb_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-
+	eb_signals_catch(&sg);
 	pg.on = o->progress;
 	pg.n = plan->n;
 	for (size_t i = 0; i < plan->n && !eb_stop_flag; i++) {
 		const struct eb_cell *cell = &plan->cells[i];
-		const struct eb_adapter_ops *ops = cell->target->ops;
 		struct eb_cell_res c;
-		struct eb_err cerr;
 		char status[32];
-		uint64_t t0 = eb_clock_ns();
 		double secs;
-		int rc;
 
 		pg.i = i;
 		ret = eb_store_cell_status(&s, cell_ids[i], status, sizeof(status), err);
@@ -854,121 +1049,18 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			res->n_resumed++;
 			continue;
 		}
-		memset(&c, 0, sizeof(c));
-		c.warnings = json_array();
-		c.peak_rss = -1;
-		eb_err_clear(&cerr);
-		if (st && !eb_cell_same_model(open_cell, cell)) {
-			open_ops->close(st);
-			st = NULL;
-			open_cell = NULL;
-		}
-		if (eb_env_reset_peak_rss() != 0)
-			eb_warn(&c, "cannot reset peak RSS (/proc/self/clear_refs): peak_rss_mb "
-				    "covers the whole process");
-		eb_progress_draw(&pg, cell->key, "loading", 0, 0, 0);
-		rc = 0;
-		{
-			char why[512];
-			const char *skip = eb_accuracy_skip(cfg, cell, why, sizeof(why));
-
-			if (skip) {
-				c.skipped = 1;
-				c.error = eb_xstrdup(skip);
-				c.backend = json_pack("{s:s}", "adapter", ops->name);
-				secs = (eb_clock_ns() - t0) / 1e9;
-				goto store;
-			}
-		}
-		if (!st) {
-			const char *why = ops->unavailable_reason ? ops->unavailable_reason() : NULL;
-			struct eb_adapter_args a = {
-				.target_id = cell->target->id,
-				.model_id = cell->model->id,
-				.quant = cell->variant->quant,
-				.model_file = cell->variant->file,
-				.model_name = cell->variant->model_name,
-				.options = cell->target->options,
-				.seed = cfg->latency.seed,
-			};
-			if (why)
-				rc = eb_err_set(&cerr, EB_EUNSUPPORTED, "adapter '%s' unavailable: %s",
-						ops->name, why);
-			if (!rc)
-				rc = eb_ensure_model(cell->variant, o->quiet, &cerr);
-			if (!rc)
-				rc = ops->open(&a, &st, &cerr);
-			if (!rc) {
-				open_cell = cell;
-				open_ops = ops;
-			} else {
-				st = NULL;
-			}
-		}
-		c.backend = json_object();
-		json_object_set_new(c.backend, "adapter", json_string(ops->name));
-		json_object_set(c.backend, "options", cell->target->options);
-		if (!rc && ops->describe) {
-			struct eb_err derr;
-			if (ops->describe(st, c.backend, &derr) != 0)
-				eb_warn(&c, "describe: %s", derr.msg);
-			c.model_bytes = json_number_value(json_object_get(c.backend, "model_bytes"));
-			c.kv_bytes = json_number_value(json_object_get(c.backend, "kv_bytes"));
-			c.kv_bytes_per_token =
-				json_number_value(json_object_get(c.backend, "kv_bytes_per_token"));
-		}
-		if (!rc && cell->acc) {
-			rc = eb_accuracy(cfg, cell, ops, st, o->db_path, &c, &pg, &cerr);
-		} else if (!rc) {
-			json_object_set_new(c.backend, "device_state",
-					    eb_devstate_collect(cfg->power.sysfs_root));
-			rc = eb_power_cell_begin(cfg, cell, &c, &pg, &cerr);
-			if (!rc)
-				rc = eb_latency(cfg, cell, ops, st, &c, &pg, &cerr);
-			eb_power_cell_end(&c);
-		}
-		c.peak_rss = eb_env_peak_rss();
-		secs = (eb_clock_ns() - t0) / 1e9;
-		if (rc == EB_EINTR || eb_stop_flag) {
-			eb_cell_res_release(&c);
+		if (eb_cell_run(cfg, cell, o, &b, &c, &secs, &pg)) {
 			res->interrupted = 1;
 			break;
 		}
-		if (rc) {
-			c.error = eb_xstrdup(cerr.msg);
-			/* a failed backend is not reused by the next cell */
-			if (st && !c.skipped) {
-				open_ops->close(st);
-				st = NULL;
-				open_cell = NULL;
-			}
-		}
-store:
 		ret = eb_store_cell(&s, cell_ids[i], cfg, cell, &c, secs, err);
-		if (ret) {
-			eb_cell_res_release(&c);
+		if (!ret)
+			eb_cell_outcome(cell, &c, o, &pg, res);
+		eb_cell_res_release(&c);
+		if (ret)
 			goto out_sig;
-		}
-		if (c.skipped) {
-			res->n_skipped++;
-			if (!o->quiet) {
-				if (pg.on)
-					fprintf(stderr, "\r\033[K");
-				fprintf(stderr, "edgebench: cell %s skipped: %s\n", cell->key, c.error);
-			}
-		} else if (c.error) {
-			res->n_failed++;
-			if (!o->quiet) {
-				if (pg.on)
-					fprintf(stderr, "\r\033[K");
-				fprintf(stderr, "edgebench: cell %s failed: %s\n", cell->key, c.error);
-			}
-		} else {
-			res->n_ok++;
-		}
 		pg.secs_done += secs;
 		pg.n_done_timed++;
-		eb_cell_res_release(&c);
 	}
 	if (eb_stop_flag)
 		res->interrupted = 1;
@@ -980,11 +1072,9 @@ store:
 out_sig:
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	eb_signals_restore(&sg);
 out:
-	if (st)
-		open_ops->close(st);
+	eb_backend_close(&b);
 	free(cell_ids);
 	eb_store_close(&s);
 	return ret;
