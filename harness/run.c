@@ -572,31 +572,39 @@ static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_c
 	return ret;
 }
 
-static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
-			 const struct eb_cell *cell, struct eb_cell_res *c, double secs,
-			 struct eb_err *err)
+/* The cell's requests with their token times; a send time on the sampler's clock when the
+ * cell sampled power. */
+static int eb_store_requests(struct eb_store *s, int64_t cell_id, struct eb_cell_res *c,
+			     struct eb_err *err)
 {
-	size_t n = 0, ngaps = 0;
-	double *ttft, *pre, *dec, *tpot, *e2e, *mbu, *gaps;
-	size_t n_mbu = 0;
-	char *backend = NULL, *warnings = NULL;
-	int ret;
+	uint64_t t0 = c->power.smp ? eb_sampler_t0(c->power.smp) : 0;
+	int ret = 0;
 
-	ret = eb_store_begin(s, err);
-	if (ret)
-		return ret;
-	ret = eb_store_cell_clear(s, cell_id, err);
 	for (size_t i = 0; !ret && i < c->n_reqs; i++) {
-		uint64_t t0 = c->power.smp ? eb_sampler_t0(c->power.smp) : 0;
-
 		if (t0 && c->reqs[i].t_send >= t0) {
 			c->reqs[i].row.has_t_send = 1;
 			c->reqs[i].row.t_send_ns = (int64_t)(c->reqs[i].t_send - t0);
 		}
 		ret = eb_store_request_add(s, cell_id, &c->reqs[i].row, err);
+	}
+	return ret;
+}
+
+/*
+ * The latency and memory metrics of the cell's measured requests (metrics/latency.h),
+ * summarized per cell; decode_tps and tpot_ms only when the requests define a decode
+ * rate, mbu only with the device's memory bandwidth.
+ */
+static int eb_store_latency(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
+			    struct eb_cell_res *c, struct eb_err *err)
+{
+	size_t n = 0, n_mbu = 0, ngaps = 0;
+	double *ttft, *pre, *dec, *tpot, *e2e, *mbu, *gaps;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->n_reqs; i++)
 		if (!c->reqs[i].row.warmup && c->reqs[i].row.n_times > 1)
 			ngaps += c->reqs[i].row.n_times - 1;
-	}
 	ttft = eb_xcalloc(c->n_reqs + 1, sizeof(double));
 	pre = eb_xcalloc(c->n_reqs + 1, sizeof(double));
 	dec = eb_xcalloc(c->n_reqs + 1, sizeof(double));
@@ -607,7 +615,6 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 	ngaps = 0;
 	for (size_t i = 0; i < c->n_reqs; i++) {
 		const struct eb_request_row *r = &c->reqs[i].row;
-
 		double m;
 
 		if (r->warmup || r->ttft_ns < 0)
@@ -639,25 +646,59 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_single(s, cell_id, "model_bytes", c->model_bytes, err);
 	if (!ret && c->kv_bytes > 0)
 		ret = eb_store_single(s, cell_id, "kv_bytes", c->kv_bytes, err);
+	free(ttft);
+	free(pre);
+	free(dec);
+	free(tpot);
+	free(e2e);
+	free(mbu);
+	free(gaps);
+	return ret;
+}
+
+/* The accuracy cell's figures, each with its task, protocol and parameters. */
+static int eb_store_accuracy(struct eb_store *s, int64_t cell_id, const struct eb_cell *cell,
+			     const struct eb_cell_res *c, struct eb_err *err)
+{
+	char *params = json_dumps(c->acc.params, JSON_COMPACT | JSON_SORT_KEYS);
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < c->acc.n; i++) {
+		struct eb_accuracy_row r = {
+			.task = cell->acc->task,
+			.protocol = cell->acc->protocol,
+			.metric = c->acc.m[i].name,
+			.value = c->acc.m[i].value,
+			.stderr_ = c->acc.m[i].se,
+			.n = c->acc.m[i].n,
+			.params_json = params,
+		};
+		ret = eb_store_accuracy_add(s, cell_id, &r, err);
+	}
+	free(params);
+	return ret;
+}
+
+/* Everything the cell produced, replacing what a previous attempt left, in one transaction. */
+static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
+			 const struct eb_cell *cell, struct eb_cell_res *c, double secs,
+			 struct eb_err *err)
+{
+	char *backend = NULL, *warnings = NULL;
+	int ret;
+
+	ret = eb_store_begin(s, err);
+	if (ret)
+		return ret;
+	ret = eb_store_cell_clear(s, cell_id, err);
+	if (!ret)
+		ret = eb_store_requests(s, cell_id, c, err);
+	if (!ret)
+		ret = eb_store_latency(s, cell_id, cfg, c, err);
 	if (!ret && c->power.smp && eb_sampler_t0(c->power.smp))
 		ret = eb_store_power(s, cell_id, cfg, c, err);
-	if (!ret && c->acc.n) {
-		char *params = json_dumps(c->acc.params, JSON_COMPACT | JSON_SORT_KEYS);
-
-		for (size_t i = 0; !ret && i < c->acc.n; i++) {
-			struct eb_accuracy_row r = {
-				.task = cell->acc->task,
-				.protocol = cell->acc->protocol,
-				.metric = c->acc.m[i].name,
-				.value = c->acc.m[i].value,
-				.stderr_ = c->acc.m[i].se,
-				.n = c->acc.m[i].n,
-				.params_json = params,
-			};
-			ret = eb_store_accuracy_add(s, cell_id, &r, err);
-		}
-		free(params);
-	}
+	if (!ret && c->acc.n)
+		ret = eb_store_accuracy(s, cell_id, cell, c, err);
 	if (c->backend)
 		backend = json_dumps(c->backend, JSON_COMPACT | JSON_SORT_KEYS);
 	if (json_array_size(c->warnings))
@@ -670,13 +711,6 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_commit(s, err);
 	else
 		eb_store_rollback(s);
-	free(ttft);
-	free(pre);
-	free(dec);
-	free(tpot);
-	free(e2e);
-	free(mbu);
-	free(gaps);
 	free(backend);
 	free(warnings);
 	return ret;
