@@ -75,7 +75,8 @@ START_TEST(end_to_end_definitions)
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM token_times"), 16 * 8);
 	/* TTFT > 0 and below E2E for every request */
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE NOT (ttft_ns>0 AND ttft_ns<e2e_ns)"), 0);
-	/* the stored rates follow DESIGN.md's definitions from the raw token times */
+	/* the stored rates follow from the raw token times: decode_tps = (n_out - 1) /
+	 * (t_last - t_first), prefill_tps = n_prompt / ttft, ttft = the first token's time */
 	ck_assert_double_eq(eb_test_q(h,
 		"SELECT count(*) FROM requests r WHERE abs(r.decode_tps - (r.n_out-1) * 1e9 /"
 		" ((SELECT max(t_ns) FROM token_times WHERE request_id=r.id) -"
