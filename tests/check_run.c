@@ -52,6 +52,7 @@ START_TEST(end_to_end_definitions)
 	char cfg[8192], db[8192], v1[1024], v2[1024], vars[2100], *out = NULL;
 	sqlite3 *h;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-e2e", eb_dir, sizeof(eb_dir));
 	snprintf(vars, sizeof(vars), "%s, %s", eb_variant("q8_0", v1, sizeof(v1)),
 		 eb_variant("q4_0", v2, sizeof(v2)));
@@ -149,6 +150,7 @@ START_TEST(missing_model_fails_only_its_cell)
 	sqlite3 *h;
 	char *e;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-missing", eb_dir, sizeof(eb_dir));
 	snprintf(vars, sizeof(vars),
 		 "{ \"quant\": \"f16\", \"file\": \"%s/no-such-model.gguf\" }, %s", eb_dir,
@@ -212,6 +214,7 @@ START_TEST(kill_and_resume)
 	struct eb_proc p;
 	sqlite3 *h;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-kill", eb_dir, sizeof(eb_dir));
 	snprintf(vars, sizeof(vars), "%s, %s", eb_variant("q8_0", v1, sizeof(v1)),
 		 eb_variant("f16", v2, sizeof(v2)));
@@ -272,6 +275,7 @@ START_TEST(sigint_stops_after_request)
 	struct eb_proc p;
 	sqlite3 *h;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-int", eb_dir, sizeof(eb_dir));
 	eb_config("int", eb_variant("q8_0", v1, sizeof(v1)), "16, 32, 64, 96", 24, 3, cfg,
 		  sizeof(cfg));
@@ -303,6 +307,7 @@ START_TEST(quickstart_config)
 	const char *cfg = EB_SOURCE_DIR "/configs/quickstart.json";
 	sqlite3 *h;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-quickstart", eb_dir, sizeof(eb_dir));
 	snprintf(db, sizeof(db), "%s/qs.db", eb_dir);
 	{

@@ -573,6 +573,7 @@ START_TEST(tls_verified_unless_turned_off)
 	ssize_t n;
 	int rc;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_python()); /* the server is tests/data/tls/server.py */
 	eb_test_tmpdir("security-tls", eb_dir, sizeof(eb_dir));
 	eb_test_data("tls/cert.pem", cert, sizeof(cert));
 	eb_test_data("tls/key.pem", key, sizeof(key));
