@@ -411,6 +411,73 @@ static void eb_summarize_metric(struct eb_store *s, int64_t cell_id, const char 
 	eb_summarize_store(s, cell_id, name, eb_metric_unit_of(name), x, n, c, err, ret);
 }
 
+/*
+ * The prompt of request r into *toks and *text (replacing, and freeing, the previous
+ * ones): cut from the corpus with the model's tokenizer, or, when the adapter has none,
+ * words of about that many tokens (a warning says so once).
+ */
+static int eb_request_prompt(const struct eb_adapter_ops *ops, void *st,
+			     const struct eb_cell *cell, int r, size_t off, int32_t **toks,
+			     char **text, struct eb_cell_res *c, struct eb_err *err)
+{
+	int ret = EB_EUNSUPPORTED;
+
+	free(*toks);
+	free(*text);
+	*toks = NULL;
+	*text = NULL;
+	if (ops->caps & EB_CAP_TOKENIZE) {
+		/* a remote adapter may find at open that its server has none */
+		ret = eb_make_prompt(ops, st, cell->prompt_tokens, off, toks, text, err);
+		if (ret != EB_EUNSUPPORTED)
+			return ret;
+	}
+	*text = eb_prompt_words(cell->prompt_tokens, off);
+	if (r == 0)
+		eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about %d tokens of text "
+			   "(%zu bytes); n_prompt is the server's count",
+			ops->name, cell->prompt_tokens, strlen(*text));
+	return 0;
+}
+
+/*
+ * One generated request into q: its figures (metrics/latency.h) from the token times, the
+ * times relative to its send, the server's own figures. Takes tm->n and gr->server; frees
+ * tm->t.
+ */
+static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, int rep,
+			      int warm, struct eb_gen_res *gr, struct eb_times *tm)
+{
+	struct eb_latency lat;
+
+	q->t_send = gr->t_send_ns;
+	q->row.rep = rep;
+	q->row.warmup = warm;
+	q->row.n_prompt = gr->n_prompt >= 0 ? gr->n_prompt : cell->prompt_tokens;
+	q->row.n_chunks = (int)tm->len;
+	q->row.n_out = gr->n_out >= 0 ? gr->n_out : eb_latency_count_tokens(tm->n, tm->len);
+	eb_latency_of(gr->t_send_ns, tm->t, tm->len, q->row.n_prompt, q->row.n_out, &lat);
+	q->row.ttft_ns = lat.ttft_ns;
+	q->row.e2e_ns = lat.e2e_ns;
+	q->row.decode_ns = lat.decode_ns;
+	q->row.prefill_tps = lat.prefill_tps;
+	q->row.decode_tps = lat.decode_tps;
+	q->t_rel = eb_xcalloc(tm->len ? tm->len : 1, sizeof(*q->t_rel));
+	for (size_t i = 0; i < tm->len; i++)
+		q->t_rel[i] = tm->t[i] - gr->t_send_ns;
+	q->ntok = tm->n;
+	free(tm->t);
+	q->row.t_ns = q->t_rel;
+	q->row.n_tokens = q->ntok;
+	q->row.n_times = tm->len;
+	if (gr->server) {
+		q->server_json = json_dumps(gr->server, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(gr->server);
+	}
+	q->row.server_json = q->server_json;
+}
+
+/* The latency workload: warm-up and measured requests, each recorded into c->reqs. */
 static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		      const struct eb_adapter_ops *ops, void *st, struct eb_cell_res *c,
 		      struct eb_progress *pg, struct eb_err *err)
@@ -437,31 +504,12 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 			.stop = &eb_stop_int,
 		};
 		struct eb_req_res *q = &c->reqs[c->n_reqs];
-		struct eb_latency lat;
 		int warm = r < L->warmup;
 
 		if (r == 0 || L->distinct_prompts) {
-			free(toks);
-			free(text);
-			toks = NULL;
-			text = NULL;
-			ret = EB_EUNSUPPORTED;
-			if (ops->caps & EB_CAP_TOKENIZE) {
-				/* a remote adapter may find at open that its server has none */
-				ret = eb_make_prompt(ops, st, cell->prompt_tokens, off, &toks, &text,
-						     err);
-				if (ret && ret != EB_EUNSUPPORTED)
-					goto out;
-			}
-			if (ret == EB_EUNSUPPORTED) {
-				ret = 0;
-				text = eb_prompt_words(cell->prompt_tokens, off);
-				if (r == 0)
-					eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about "
-						   "%d tokens of text (%zu bytes); n_prompt is the "
-						   "server's count",
-						ops->name, cell->prompt_tokens, strlen(text));
-			}
+			ret = eb_request_prompt(ops, st, cell, r, off, &toks, &text, c, err);
+			if (ret)
+				goto out;
 		}
 		rq.prompt_tokens = (ops->caps & EB_CAP_PROMPT_TOKENS) ? toks : NULL;
 		rq.n_prompt_tokens = toks ? (size_t)cell->prompt_tokens : 0;
@@ -478,31 +526,7 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 				json_decref(gr.server);
 			goto out;
 		}
-		q->t_send = gr.t_send_ns;
-		q->row.rep = warm ? r : r - L->warmup;
-		q->row.warmup = warm;
-		q->row.n_prompt = gr.n_prompt >= 0 ? gr.n_prompt : cell->prompt_tokens;
-		q->row.n_chunks = (int)tm.len;
-		q->row.n_out = gr.n_out >= 0 ? gr.n_out : eb_latency_count_tokens(tm.n, tm.len);
-		eb_latency_of(gr.t_send_ns, tm.t, tm.len, q->row.n_prompt, q->row.n_out, &lat);
-		q->row.ttft_ns = lat.ttft_ns;
-		q->row.e2e_ns = lat.e2e_ns;
-		q->row.decode_ns = lat.decode_ns;
-		q->row.prefill_tps = lat.prefill_tps;
-		q->row.decode_tps = lat.decode_tps;
-		q->t_rel = eb_xcalloc(tm.len ? tm.len : 1, sizeof(*q->t_rel));
-		for (size_t i = 0; i < tm.len; i++)
-			q->t_rel[i] = tm.t[i] - gr.t_send_ns;
-		q->ntok = tm.n;
-		free(tm.t);
-		q->row.t_ns = q->t_rel;
-		q->row.n_tokens = q->ntok;
-		q->row.n_times = tm.len;
-		if (gr.server) {
-			q->server_json = json_dumps(gr.server, JSON_COMPACT | JSON_SORT_KEYS);
-			json_decref(gr.server);
-		}
-		q->row.server_json = q->server_json;
+		eb_request_record(q, cell, warm ? r : r - L->warmup, warm, &gr, &tm);
 		c->n_reqs++;
 		if (q->row.n_out != cell->gen_tokens)
 			eb_warn(c, "request %d: %d tokens generated, %d asked", r, q->row.n_out,
