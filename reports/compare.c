@@ -3,30 +3,14 @@
 #include "table.h"
 
 #include "eb_util.h"
+#include "latency.h"
+#include "metric.h"
 #include "stats.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int eb_ends(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-int eb_metric_direction(const char *name)
-{
-	if (eb_ends(name, "_tps") || strcmp(name, "mbu") == 0)
-		return 1;
-	if (eb_ends(name, "_ms") || eb_ends(name, "_bytes") || strcmp(name, "peak_rss_mb") == 0 ||
-	    strstr(name, "j_per_token") || strstr(name, "joules") || strstr(name, "power") ||
-	    strstr(name, "watts") || eb_ends(name, "_w") || eb_ends(name, "_mb"))
-		return -1;
-	return 0;
-}
 
 /* ---- raw samples of a run -------------------------------------------------------- */
 
@@ -96,7 +80,7 @@ static int eb_side_token(void *arg, const struct eb_store_token *t)
 			r->aitl = r->aitl ? 2 * r->aitl : 64;
 			r->itl = eb_xrealloc(r->itl, r->aitl * sizeof(double));
 		}
-		r->itl[r->nitl++] = (double)(t->t_ns - x->prev_t) * 1e-6;
+		r->itl[r->nitl++] = eb_latency_gap_ms(x->prev_t, t->t_ns);
 	}
 	x->prev_req = t->request_id;
 	x->prev_idx = t->idx;
@@ -107,7 +91,8 @@ static int eb_side_token(void *arg, const struct eb_store_token *t)
 /* One measured request's ttft_ms, e2e_ms, prefill_tps, decode_tps (NAN where it has none). */
 static int eb_side_request(void *arg, const struct eb_store_request *q)
 {
-	const double v[4] = { q->ttft_ns * 1e-6, q->e2e_ns * 1e-6, q->prefill_tps, q->decode_tps };
+	/* the times in ms as eb_latency_ms makes them (a NAN, no value, stays NAN) */
+	const double v[4] = { q->ttft_ns / 1e6, q->e2e_ns / 1e6, q->prefill_tps, q->decode_tps };
 	struct eb_raw *r = eb_side_raw(arg, q->cell_id);
 
 	if (!r)
@@ -220,7 +205,7 @@ static size_t eb_raw_of(const struct eb_raw *r, const char *metric, double **out
 		double v = r->v[k][i];
 
 		if (inv)
-			v = v > 0 ? 1e3 / v : NAN;
+			v = eb_latency_tpot_ms(v);
 		if (isfinite(v))
 			(*out)[n++] = v;
 	}
@@ -229,10 +214,25 @@ static size_t eb_raw_of(const struct eb_raw *r, const char *metric, double **out
 
 /* ---- verdicts -------------------------------------------------------------------- */
 
-enum eb_verdict { EB_V_REGRESSION, EB_V_IMPROVEMENT, EB_V_UNCHANGED, EB_V_NOISE, EB_V_NODIR };
+/* NODIR: a registered metric with no better side; UNKNOWN: a name the registry lacks */
+enum eb_verdict {
+	EB_V_REGRESSION,
+	EB_V_IMPROVEMENT,
+	EB_V_UNCHANGED,
+	EB_V_NOISE,
+	EB_V_NODIR,
+	EB_V_UNKNOWN
+};
 
-static const char *const eb_verdict_names[] = { "regression", "improvement", "unchanged",
-						"not significant", "no direction" };
+static const char *const eb_verdict_names[] = { "regression",	   "improvement",
+						"unchanged",	   "not significant",
+						"no direction",	   "unknown metric" };
+
+/* Shown and counted as unchanged: no direction to judge a change by. */
+static int eb_unjudged(enum eb_verdict v)
+{
+	return v == EB_V_NODIR || v == EB_V_UNKNOWN;
+}
 
 struct eb_result {
 	const struct eb_rcell *b, *c;
@@ -259,7 +259,7 @@ static double eb_center(const struct eb_rmetric *m)
 static void eb_judge(const struct eb_cmp_opts *o, const struct eb_raw *rb, const struct eb_raw *rc,
 		     const struct eb_rmetric *mb, const struct eb_rmetric *mc, struct eb_result *res)
 {
-	int dir = eb_metric_direction(mb->name);
+	int dir = eb_metric_dir_of(mb->name);
 	double thr = eb_threshold(o, mb->name);
 	int worse, better, sig = 1;
 
@@ -298,7 +298,9 @@ static void eb_judge(const struct eb_cmp_opts *o, const struct eb_raw *rb, const
 					     : dir && isinf(res->change) && dir * res->change < 0;
 	better = dir && isfinite(res->change) ? dir * res->change > thr
 					      : dir && isinf(res->change) && dir * res->change > 0;
-	if (!dir)
+	if (!eb_metric_find(mb->name))
+		res->v = EB_V_UNKNOWN;
+	else if (!dir)
 		res->v = EB_V_NODIR;
 	else if (worse && sig)
 		res->v = EB_V_REGRESSION;
@@ -458,7 +460,7 @@ static void eb_write_md(FILE *out, const struct eb_side *B, const struct eb_side
 		size_t cnt = 0;
 
 		for (size_t i = 0; i < nres; i++)
-			cnt += res[i].v == EB_V_UNCHANGED || res[i].v == EB_V_NODIR;
+			cnt += res[i].v == EB_V_UNCHANGED || eb_unjudged(res[i].v);
 		fprintf(out, "\n## Unchanged (%zu)\n", cnt);
 		if (cnt)
 			fputs("\n| cell | metrics (change) |\n| --- | --- |\n", out);
@@ -470,7 +472,7 @@ static void eb_write_md(FILE *out, const struct eb_side *B, const struct eb_side
 			for (size_t q = i; q < j; q++) {
 				char ch[64];
 
-				if (res[q].v != EB_V_UNCHANGED && res[q].v != EB_V_NODIR)
+				if (res[q].v != EB_V_UNCHANGED && !eb_unjudged(res[q].v))
 					continue;
 				if (!shown) {
 					fputs("| ", out);
@@ -480,7 +482,10 @@ static void eb_write_md(FILE *out, const struct eb_side *B, const struct eb_side
 				eb_fmt_change(ch, sizeof(ch), res[q].change);
 				fputs(shown ? ", " : "", out);
 				eb_md(out, res[q].metric);
-				fprintf(out, " %s%s", ch, res[q].v == EB_V_NODIR ? " (no direction)" : "");
+				fprintf(out, " %s%s", ch,
+					res[q].v == EB_V_NODIR	   ? " (no direction)"
+					: res[q].v == EB_V_UNKNOWN ? " (unknown metric, not judged)"
+								   : "");
 				shown++;
 			}
 			if (shown)
@@ -546,7 +551,7 @@ static json_t *eb_json_result(const struct eb_result *r)
 	json_object_set_new(e, "metric", eb_jstr(r->metric ? r->metric : "cell status"));
 	json_object_set_new(e, "verdict", json_string(eb_verdict_names[r->v]));
 	if (r->metric) {
-		json_object_set_new(e, "direction", json_integer(eb_metric_direction(r->metric)));
+		json_object_set_new(e, "direction", json_integer(eb_metric_dir_of(r->metric)));
 		json_object_set_new(e, "baseline", eb_jnum(r->bv));
 		json_object_set_new(e, "candidate", eb_jnum(r->cv));
 		json_object_set_new(e, "change_pct", eb_jnum(r->change));

@@ -3,6 +3,7 @@
 
 #include "eb_proc.h"
 #include "eb_util.h"
+#include "metric.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -323,6 +324,13 @@ static int eb_value_bar(struct eb_store *s, const struct eb_rcell *c, const char
 	return 0;
 }
 
+/* "set ylabel 'LABEL [UNIT]'" for a metric, as the registry labels it. */
+static void eb_gp_ylabel(struct eb_buf *gp, const char *metric)
+{
+	eb_buf_addf(gp, "set ylabel '%s [%s]'\n", eb_metric_label_of(metric),
+		    eb_metric_unit_of(metric));
+}
+
 static const char *eb_bar_note(enum eb_report_stat stat)
 {
 	return stat == EB_STAT_MEAN ? "mean; bars: 95% interval" : "median; bars: p10..p90";
@@ -378,13 +386,15 @@ static int eb_plot_throughput(struct eb_store *s, const struct eb_plot_opts *o,
 	eb_buf_addf(&f->gp, "set multiplot layout %d,1 title 'Throughput per cell (%s)'\n",
 		    (ndec > 0) + (npre > 0), eb_bar_note(o->stat));
 	if (ndec) {
-		eb_buf_addstr(&f->gp, "set ylabel 'decode [tok/s]'\nplot ");
+		eb_gp_ylabel(&f->gp, "decode_tps");
+		eb_buf_addstr(&f->gp, "plot ");
 		eb_fig_datref(f);
 		eb_buf_addstr(&f->gp, " using 1:2 with boxes lc rgb '#4e79a7', '' using 1:2:3:4 with"
 				      " yerrorbars lc rgb '#222222' pt 7 ps 0.5\n");
 	}
 	if (npre) {
-		eb_buf_addstr(&f->gp, "set ylabel 'prefill [tok/s]'\nplot ");
+		eb_gp_ylabel(&f->gp, "prefill_tps");
+		eb_buf_addstr(&f->gp, "plot ");
 		eb_fig_datref(f);
 		eb_buf_addstr(&f->gp, " using 1:5 with boxes lc rgb '#f28e2b', '' using 1:5:6:7 with"
 				      " yerrorbars lc rgb '#222222' pt 7 ps 0.5\n");
@@ -476,9 +486,10 @@ static int eb_plot_ttft(struct eb_store *s, const struct eb_plot_opts *o, const 
 		goto out;
 	}
 	eb_buf_addf(&f->gp, "set title 'TTFT against prompt length (%s)'\n"
-			    "set xlabel 'prompt length [tokens]'\nset ylabel 'TTFT [ms]'\n"
-			    "set yrange [0:*]\n",
+			    "set xlabel 'prompt length [tokens]'\n",
 		    eb_bar_note(o->stat));
+	eb_gp_ylabel(&f->gp, "ttft_ms");
+	eb_buf_addstr(&f->gp, "set yrange [0:*]\n");
 	if (maxp >= 8 * minp)
 		eb_buf_addstr(&f->gp, "set logscale x 2\n");
 	eb_buf_addstr(&f->gp, plot.buf);
@@ -846,11 +857,12 @@ static int eb_plot_pareto(struct eb_store *s, const struct eb_plot_opts *o,
 		}
 	eb_buf_addf(&f->gp,
 		    "set title 'Decode rate against energy per token (%s)'\n"
-		    "set xlabel 'energy [J/token]%s'\nset ylabel 'decode [tok/s]'\n"
-		    "set xrange [0:*]\nset yrange [0:*]\nset offsets 0, graph 0.15, graph 0.1, 0\n"
-		    "plot ",
+		    "set xlabel 'energy [J/token]%s'\n",
 		    o->stat == EB_STAT_MEAN ? "mean" : "median",
 		    nest ? " (estimated: average power / decode rate)" : "");
+	eb_gp_ylabel(&f->gp, "decode_tps");
+	eb_buf_addstr(&f->gp, "set xrange [0:*]\nset yrange [0:*]\n"
+			      "set offsets 0, graph 0.15, graph 0.1, 0\nplot ");
 	eb_fig_datref(f);
 	eb_buf_addstr(&f->gp, " index 0 using 1:2 with points pt 7 ps 1.5 title 'cells', '' index 1"
 			      " using 1:2 with lines lw 2 dt 2 title 'Pareto frontier'\n");

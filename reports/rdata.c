@@ -2,6 +2,7 @@
 #include "rdata.h"
 
 #include "eb_util.h"
+#include "latency.h"
 
 #include <fnmatch.h>
 #include <jansson.h>
@@ -277,27 +278,34 @@ int eb_rdata_has_raw(const char *what)
 	       strcmp(what, "tpot_ms") == 0;
 }
 
-/* The samples eb_rdata_raw collects, scaled (and inverted) as it reads them. */
+/* The samples eb_rdata_raw collects, each converted as it is read. */
 struct eb_rraw {
-	double scale;
-	int invert; /* 1000 / value, for values > 0 only */
+	int conv; /* how the column becomes the figure: EB_RAW_* in eb_rdata_raw */
 	double *x;
 	size_t n, alloc;
 };
+
+/* each figure as the run loop derives it (metrics/latency.h) from its column */
+enum { EB_RAW_AS_IS, EB_RAW_NS_TO_MS, EB_RAW_TPOT };
 
 static int eb_rraw_add(void *arg, double v)
 {
 	struct eb_rraw *r = arg;
 
-	if (r->invert && !(v > 0))
-		return 0;
-	v *= r->scale;
-	if (r->invert)
-		v = 1e3 / v;
+	if (r->conv == EB_RAW_TPOT) {
+		if (!(v > 0))
+			return 0;
+		v = eb_latency_tpot_ms(v);
+	} else if (r->conv == EB_RAW_NS_TO_MS) {
+		v = eb_latency_ms((int64_t)v);
+	}
 	if (r->n == r->alloc) {
 		r->alloc = r->alloc ? 2 * r->alloc : 16;
 		r->x = eb_xrealloc(r->x, r->alloc * sizeof(*r->x));
 	}
+	r->x[r->n++] = v;
+	return 0;
+}
 	r->x[r->n++] = v;
 	return 0;
 }
@@ -308,14 +316,13 @@ int eb_rdata_raw(struct eb_store *s, int64_t cell_id, const char *what, double *
 	static const struct {
 		const char *name;
 		enum eb_store_req_col col;
-		double scale;
-		int invert;
+		int conv;
 	} q[] = {
-		{ "ttft_ms", EB_REQ_TTFT_NS, 1e-6, 0 },
-		{ "e2e_ms", EB_REQ_E2E_NS, 1e-6, 0 },
-		{ "prefill_tps", EB_REQ_PREFILL_TPS, 1, 0 },
-		{ "decode_tps", EB_REQ_DECODE_TPS, 1, 0 },
-		{ "tpot_ms", EB_REQ_DECODE_TPS, 1, 1 },
+		{ "ttft_ms", EB_REQ_TTFT_NS, EB_RAW_NS_TO_MS },
+		{ "e2e_ms", EB_REQ_E2E_NS, EB_RAW_NS_TO_MS },
+		{ "prefill_tps", EB_REQ_PREFILL_TPS, EB_RAW_AS_IS },
+		{ "decode_tps", EB_REQ_DECODE_TPS, EB_RAW_AS_IS },
+		{ "tpot_ms", EB_REQ_DECODE_TPS, EB_RAW_TPOT },
 	};
 	struct eb_rraw r = { 0 };
 	size_t k;
@@ -328,8 +335,7 @@ int eb_rdata_raw(struct eb_store *s, int64_t cell_id, const char *what, double *
 			break;
 	if (k == sizeof(q) / sizeof(q[0]))
 		return eb_err_set(err, EB_EINVAL, "no raw samples for metric '%s'", what);
-	r.scale = q[k].scale;
-	r.invert = q[k].invert;
+	r.conv = q[k].conv;
 	ret = eb_store_read_request_values(s, cell_id, q[k].col, eb_rraw_add, &r, err);
 	if (ret) {
 		free(r.x);

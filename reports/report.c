@@ -2,6 +2,8 @@
 #include "report.h"
 #include "plot.h"
 
+#include "metric.h"
+
 #include "eb_util.h"
 
 #include <errno.h>
@@ -11,32 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct {
-	const char *name, *label, *unit;
-} eb_labels[] = {
-	{ "ttft_ms", "TTFT", "ms" },
-	{ "prefill_tps", "prefill", "tok/s" },
-	{ "decode_tps", "decode", "tok/s" },
-	{ "e2e_ms", "E2E", "ms" },
-	{ "tpot_ms", "TPOT", "ms" },
-	{ "itl_ms", "ITL", "ms" },
-	{ "mbu", "MBU", NULL },
-	{ "peak_rss_mb", "peak RSS", "MiB" },
-	{ "model_bytes", "model size", "B" },
-	{ "kv_bytes", "KV cache", "B" },
-};
-
 const char *eb_metric_label(const char *name, const char **unit)
 {
-	for (size_t i = 0; i < sizeof(eb_labels) / sizeof(eb_labels[0]); i++)
-		if (strcmp(eb_labels[i].name, name) == 0) {
-			if (unit)
-				*unit = eb_labels[i].unit;
-			return eb_labels[i].label;
-		}
 	if (unit)
-		*unit = NULL;
-	return name;
+		*unit = eb_metric_unit_of(name);
+	return eb_metric_label_of(name);
 }
 
 static int eb_human(enum eb_report_format fmt)
@@ -446,9 +427,10 @@ static void eb_card_ttft(struct eb_table *t, const struct eb_report_opts *o,
 	for (size_t j = 0; j < np; j++) {
 		size_t r = eb_table_row(t);
 
-		snprintf(label, sizeof(label), "TTFT, %d input tokens", plen[j]);
+		snprintf(label, sizeof(label), "%s, %d input tokens", eb_metric_label_of("ttft_ms"),
+			 plen[j]);
 		eb_table_set_text(t, r, 0, label);
-		eb_table_set_text(t, r, 1, "ms");
+		eb_table_set_text(t, r, 1, eb_metric_unit_of("ttft_ms"));
 		for (size_t k = 0; k < nv; k++) {
 			const struct eb_rcell *c = eb_variant_cell(&var[k], plen[j], "ttft_ms");
 
@@ -472,10 +454,10 @@ static void eb_card_rates(struct eb_table *t, const struct eb_report_opts *o,
 		if (!eb_pat_match(o->metric_pats, metric))
 			continue;
 		r = eb_table_row(t);
-		snprintf(label, sizeof(label), "%s rate, %d input tokens", rate == 0 ? "decode" : "prefill",
+		snprintf(label, sizeof(label), "%s rate, %d input tokens", eb_metric_label_of(metric),
 			 longest);
 		eb_table_set_text(t, r, 0, label);
-		eb_table_set_text(t, r, 1, "tok/s");
+		eb_table_set_text(t, r, 1, eb_metric_unit_of(metric));
 		for (size_t k = 0; k < nv; k++) {
 			const struct eb_rcell *c = eb_variant_cell(&var[k], longest, metric);
 
@@ -489,13 +471,14 @@ static void eb_card_rates(struct eb_table *t, const struct eb_report_opts *o,
 static void eb_card_memory(struct eb_table *t, const struct eb_report_opts *o,
 			   const struct eb_variant *var, size_t nv)
 {
+	/* shown in MiB whatever unit they are stored in */
 	static const struct {
-		const char *metric, *label, *unit;
+		const char *metric;
 		double scale;
 	} mem[] = {
-		{ "kv_bytes", "KV cache", "MiB", 1.0 / 1048576 },
-		{ "peak_rss_mb", "peak RSS", "MiB", 1 },
-		{ "model_bytes", "model size", "MiB", 1.0 / 1048576 },
+		{ "kv_bytes", 1.0 / 1048576 },
+		{ "peak_rss_mb", 1 },
+		{ "model_bytes", 1.0 / 1048576 },
 	};
 
 	for (size_t q = 0; q < sizeof(mem) / sizeof(mem[0]); q++) {
@@ -508,8 +491,8 @@ static void eb_card_memory(struct eb_table *t, const struct eb_report_opts *o,
 		if (!any)
 			continue;
 		r = eb_table_row(t);
-		eb_table_set_text(t, r, 0, mem[q].label);
-		eb_table_set_text(t, r, 1, mem[q].unit);
+		eb_table_set_text(t, r, 0, eb_metric_label_of(mem[q].metric));
+		eb_table_set_text(t, r, 1, "MiB");
 		for (size_t k = 0; k < nv; k++)
 			eb_table_set_num(t, r, 2 + k,
 					 eb_variant_max(&var[k], mem[q].metric) * mem[q].scale);
@@ -605,7 +588,7 @@ static int eb_card_power(struct eb_store *s, struct eb_table *t, const struct eb
 		size_t r = eb_table_row(t);
 
 		eb_table_set_text(t, r, 0, "average power");
-		eb_table_set_text(t, r, 1, "W");
+		eb_table_set_text(t, r, 1, eb_metric_unit_of("power_avg_w"));
 		for (size_t k = 0; k < nv; k++)
 			eb_table_set_num(t, r, 2 + k, w[k]);
 	}
@@ -708,6 +691,19 @@ static int eb_by_group(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* A metric's baseline and candidate columns ("baseline TTFT", "TTFT"), as the registry
+ * labels it and in its unit. */
+static void eb_speedup_cols(struct eb_table *t, const char *metric)
+{
+	const char *unit, *label = eb_metric_label(metric, &unit);
+	char name[128], lab[128];
+
+	snprintf(name, sizeof(name), "baseline_%s", metric);
+	snprintf(lab, sizeof(lab), "baseline %s", label);
+	eb_table_col(t, name, lab, unit, EB_TK_NUM);
+	eb_table_col(t, metric, label, unit, EB_TK_NUM);
+}
+
 static int eb_layout_speedup(const struct eb_report_opts *o, const struct eb_rdata *d,
 			     struct eb_table *t, struct eb_err *err)
 {
@@ -724,11 +720,9 @@ static int eb_layout_speedup(const struct eb_report_opts *o, const struct eb_rda
 	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
 	eb_table_col(t, "baseline", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "quant", NULL, NULL, EB_TK_TEXT);
-	eb_table_col(t, "baseline_decode_tps", "baseline decode", "tok/s", EB_TK_NUM);
-	eb_table_col(t, "decode_tps", "decode", "tok/s", EB_TK_NUM);
+	eb_speedup_cols(t, "decode_tps");
 	eb_table_col(t, "speedup", "speedup (decode)", NULL, EB_TK_NUM);
-	eb_table_col(t, "baseline_ttft_ms", "baseline TTFT", "ms", EB_TK_NUM);
-	eb_table_col(t, "ttft_ms", "TTFT", "ms", EB_TK_NUM);
+	eb_speedup_cols(t, "ttft_ms");
 	eb_table_col(t, "ttft_ratio", "TTFT ratio", NULL, EB_TK_NUM);
 	for (size_t i = 0; i < d->n;) {
 		const struct eb_rcell *base = NULL;
