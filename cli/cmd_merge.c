@@ -51,7 +51,8 @@ int eb_cmd_merge(int argc, char **argv)
 	}
 	/* refuse before merging anything when one input cannot be merged */
 	for (int i = optind + 1; i < argc; i++)
-		if (eb_merge_check(&out, argv[i], &err) != 0) {
+		if (eb_db_check_readable(argv[i], &err) != 0 ||
+		    eb_merge_check(&out, argv[i], &err) != 0) {
 			fprintf(stderr, "edgebench merge: %s\n", err.msg);
 			goto out;
 		}

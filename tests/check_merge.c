@@ -4,6 +4,7 @@
 
 #include "eb_util.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char eb_dir[4096];
@@ -255,6 +256,40 @@ START_TEST(schema_mismatch_refused)
 }
 END_TEST
 
+/* A FIFO (or any non-regular file) given as a database is refused before SQLite opens it,
+ * which would block forever waiting for a writer. */
+START_TEST(non_regular_database_refused)
+{
+	char a[4200], o[4200], fifo[4200], *out = NULL;
+
+	eb_test_tmpdir("merge-fifo", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/good.db", eb_dir);
+	snprintf(o, sizeof(o), "%s/lab.db", eb_dir);
+	snprintf(fifo, sizeof(fifo), "%s/pipe.db", eb_dir);
+	eb_device_db(a, "good", 1);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	{
+		const char *const cmds[][6] = {
+			{ "edgebench", "report", "--db", fifo, NULL },
+			{ "edgebench", "list", "--db", fifo, NULL },
+			{ "edgebench", "report", "--db", eb_dir, NULL },
+		};
+
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			ck_assert_int_eq(eb_test_run(cmds[i], &out), 2);
+			ck_assert_msg(strstr(out, "is not a regular file") != NULL, "got: %s", out);
+			free(out);
+		}
+	}
+	ck_assert_int_eq(eb_merge(&out, o, a, fifo), 2);
+	ck_assert_msg(strstr(out, "is not a regular file") != NULL, "got: %s", out);
+	free(out);
+	ck_assert_int_eq(eb_merge(&out, fifo, a, NULL), 2);
+	ck_assert_msg(strstr(out, "is not a regular file") != NULL, "got: %s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("merge");
@@ -263,6 +298,10 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, merge_twice_equals_once);
 	tcase_add_test(tc, merge_replaces_a_changed_run);
 	tcase_add_test(tc, schema_mismatch_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("refusals");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, non_regular_database_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
