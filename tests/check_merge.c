@@ -290,6 +290,23 @@ START_TEST(non_regular_database_refused)
 }
 END_TEST
 
+/* A merge refused before anything is merged leaves no OUT.db (nor -wal, -shm) behind. */
+START_TEST(refused_merge_leaves_no_file)
+{
+	char o[4200], side[4300], *out = NULL;
+
+	eb_test_tmpdir("merge-refused", eb_dir, sizeof(eb_dir));
+	snprintf(o, sizeof(o), "%s/new.db", eb_dir);
+	ck_assert_int_eq(eb_merge(&out, o, "/nonexistent.db", NULL), 2);
+	free(out);
+	ck_assert_msg(access(o, F_OK) != 0, "'%s' was left behind", o);
+	snprintf(side, sizeof(side), "%s-wal", o);
+	ck_assert_int_eq(access(side, F_OK), -1);
+	snprintf(side, sizeof(side), "%s-shm", o);
+	ck_assert_int_eq(access(side, F_OK), -1);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("merge");
@@ -302,6 +319,7 @@ static Suite *eb_suite(void)
 	tc = tcase_create("refusals");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, non_regular_database_refused);
+	tcase_add_test(tc, refused_merge_leaves_no_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
