@@ -307,6 +307,32 @@ START_TEST(refused_merge_leaves_no_file)
 }
 END_TEST
 
+/* A hard link of the output is the output: refused at once, naming both paths, instead of
+ * "database is locked" after the busy timeout. */
+START_TEST(hardlink_of_output_refused)
+{
+	char a[4200], o[4200], l[4200], *out = NULL;
+
+	eb_test_tmpdir("merge-link", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/good.db", eb_dir);
+	snprintf(o, sizeof(o), "%s/lab.db", eb_dir);
+	snprintf(l, sizeof(l), "%s/link.db", eb_dir);
+	eb_device_db(a, "good", 1);
+	ck_assert_int_eq(eb_merge(&out, o, a, NULL), 0);
+	free(out);
+	ck_assert_int_eq(link(o, l), 0);
+	ck_assert_int_eq(eb_merge(&out, o, l, NULL), 2);
+	{
+		char want[9000];
+
+		snprintf(want, sizeof(want), "'%s' is the output database '%s' (the same file)", l,
+			 o);
+		ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
+	}
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("merge");
@@ -320,6 +346,7 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, non_regular_database_refused);
 	tcase_add_test(tc, refused_merge_leaves_no_file);
+	tcase_add_test(tc, hardlink_of_output_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
