@@ -333,6 +333,29 @@ START_TEST(hardlink_of_output_refused)
 }
 END_TEST
 
+/* `list` on a SQLite file that is not edgebench's says so, not "migrate it with run". */
+START_TEST(foreign_sqlite_named)
+{
+	char x[4200], *out = NULL;
+	sqlite3 *db;
+
+	eb_test_tmpdir("merge-foreign", eb_dir, sizeof(eb_dir));
+	snprintf(x, sizeof(x), "%s/other.db", eb_dir);
+	ck_assert_int_eq(sqlite3_open(x, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	{
+		const char *argv[] = { "edgebench", "list", "--db", x, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 2);
+	}
+	ck_assert_msg(strstr(out, "is a SQLite database but not edgebench's") != NULL &&
+			      strstr(out, "migrate") == NULL,
+		      "got: %s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("merge");
@@ -347,6 +370,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, non_regular_database_refused);
 	tcase_add_test(tc, refused_merge_leaves_no_file);
 	tcase_add_test(tc, hardlink_of_output_refused);
+	tcase_add_test(tc, foreign_sqlite_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
