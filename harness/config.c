@@ -241,7 +241,8 @@ static const struct eb_opt eb_k_sensor[] = {
 static const struct eb_opt eb_k_power[] = {
 	{ .name = "interval_ms", .type = EB_OPT_INT, .def = EB_DEF_INT(50),
 	  .range = EB_RANGE(1, 60000),
-	  .help = "sampling interval of polled sensors" },
+	  .help = "sampling interval of polled sensors; a stream (meter, tegrastats) keeps "
+		  "one sample per interval, the mean of its readings" },
 	{ .name = "idle_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(5), .range = EB_RANGE(0, 3600),
 	  .help = "idle baseline measured before each cell (model loaded, nothing running); 0 = "
 		  "none" },
