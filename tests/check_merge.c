@@ -226,9 +226,7 @@ START_TEST(schema_mismatch_refused)
 		ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
 	}
 	free(out);
-	out = eb_dump(o);
-	ck_assert_ptr_nonnull(strstr(out, "0 runs\n0 cells\n"));
-	free(out);
+	ck_assert_int_ne(access(o, F_OK), 0); /* and the OUT.db it would have created is gone */
 
 	/* not an edgebench database; the output itself; a missing input */
 	{
