@@ -1,11 +1,13 @@
 /* merge.c: attaches an input database and copies its runs into the output, one transaction each. */
 #include "merge.h"
+#include "store_int.h"
 
 #include "eb_util.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A table of the schema and how its rows belong to a run. */
@@ -390,7 +392,7 @@ static int eb_probe(const char *path, int *version, int *has_runs, struct eb_err
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
-	int ret = 0;
+	int rc, ret = 0;
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		ret = eb_err_set(err, EB_EDB, "cannot open database '%s': %s", path,
@@ -408,10 +410,18 @@ static int eb_probe(const char *path, int *version, int *has_runs, struct eb_err
 	sqlite3_finalize(st);
 	*has_runs = 0;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'",
-			       -1, &st, NULL) == SQLITE_OK) {
-		*has_runs = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
+			       -1, &st, NULL) != SQLITE_OK) {
+		ret = eb_err_set(err, EB_EDB, "cannot read database '%s': %s", path,
+				 sqlite3_errmsg(db));
+		goto out;
 	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*has_runs = 1;
+	else if (rc != SQLITE_DONE)
+		ret = eb_err_set(err, EB_EDB, "cannot read database '%s': %s", path,
+				 sqlite3_errmsg(db));
+	sqlite3_finalize(st);
 out:
 	sqlite3_close(db);
 	return ret;
@@ -420,12 +430,18 @@ out:
 int eb_merge_check(struct eb_store *out, const char *in_path, struct eb_err *err)
 {
 	char rin[PATH_MAX], rout[PATH_MAX];
+	struct stat si, so;
 	int version = 0, has_runs = 0, ret;
 
 	if (access(in_path, F_OK) != 0)
 		return eb_err_set(err, EB_ENOENT, "no database '%s'", in_path);
 	if (realpath(in_path, rin) && realpath(out->path, rout) && strcmp(rin, rout) == 0)
 		return eb_err_set(err, EB_EINVAL, "'%s' is the output database", in_path);
+	/* a hard link spells the output differently: SQLite would wait on its own lock */
+	if (stat(in_path, &si) == 0 && stat(out->path, &so) == 0 && si.st_dev == so.st_dev &&
+	    si.st_ino == so.st_ino)
+		return eb_err_set(err, EB_EINVAL, "'%s' is the output database '%s' (the same file)",
+				  in_path, out->path);
 	ret = eb_probe(in_path, &version, &has_runs, err);
 	if (ret)
 		return ret;
