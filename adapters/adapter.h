@@ -143,6 +143,11 @@ struct eb_adapter_ops {
 	/* MAY: NULL when usable here; otherwise why not ("built without llama.cpp"). */
 	const char *(*unavailable_reason)(void);
 
+	/* MAY: name and version of the backend library linked into edgebench, for
+	 * `edgebench version` ("llama.cpp 0.0.6913"); NULL for a server or command, whose
+	 * version describe() records with each run. */
+	const char *(*version)(void);
+
 	/* MUST: load the model or connect. *state is owned by the adapter until close(). */
 	int (*open)(const struct eb_adapter_args *args, void **state, struct eb_err *err);
 

@@ -547,40 +547,6 @@ static int eb_exec_prompt_file(const struct eb_gen_req *req, char *path, size_t 
 	return 0;
 }
 
-/* Waits for the child until `deadline` (0: forever); 1 and *status when it ended. */
-static int eb_exec_reap(struct eb_proc *p, uint64_t deadline, int *status)
-{
-	for (;;) {
-		pid_t r = waitpid(p->pid, status, deadline ? WNOHANG : 0);
-
-		if (r == p->pid) {
-			p->pid = -1;
-			return 1;
-		}
-		if (r < 0 && errno != EINTR) {
-			p->pid = -1;
-			*status = 0;
-			return 1;
-		}
-		if (deadline && eb_clock_ns() >= deadline)
-			return 0;
-		if (deadline)
-			eb_clock_sleep_ns(2000000ull, NULL);
-	}
-}
-
-/* SIGTERM to the group, SIGKILL after a grace period; reaps the child. */
-static void eb_exec_kill(struct eb_proc *p, int *status)
-{
-	if (p->pid <= 0)
-		return;
-	eb_proc_kill(p, SIGTERM);
-	if (eb_exec_reap(p, eb_clock_ns() + EB_EXEC_GRACE_NS, status))
-		return;
-	eb_proc_kill(p, SIGKILL);
-	eb_exec_reap(p, 0, status);
-}
-
 static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
 			    struct eb_err *err)
 {
@@ -688,12 +654,12 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 		}
 	}
 	if (stopped || timed_out || r.cb_stop) {
-		eb_exec_kill(&p, &status);
+		eb_proc_stop(&p, EB_EXEC_GRACE_NS, &status);
 	} else {
-		exited = eb_exec_reap(&p, deadline, &status);
+		exited = eb_proc_wait_until(&p, deadline, &status);
 		if (!exited) {
 			timed_out = 1;
-			eb_exec_kill(&p, &status);
+			eb_proc_stop(&p, EB_EXEC_GRACE_NS, &status);
 		}
 	}
 	t_end = eb_clock_ns();
@@ -730,7 +696,7 @@ done:
 	r.server = NULL;
 out:
 	if (p.pid > 0)
-		eb_exec_kill(&p, &status);
+		eb_proc_stop(&p, EB_EXEC_GRACE_NS, &status);
 	eb_proc_release(&p);
 	if (prompt_file[0])
 		unlink(prompt_file);

@@ -2,27 +2,17 @@
 #include "http.h"
 
 #include "eb_clock.h"
+#include "eb_curl.h"
 
 #include <ctype.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <curl/curl.h>
 
 /* A collected (not streamed) body larger than this fails the request. */
 #define EB_HTTP_BODY_MAX ((size_t)64 << 20)
 /* How much of an error body is kept (more than is quoted, for callers that parse it). */
 #define EB_HTTP_ERRBODY_MAX 4096
-
-static pthread_once_t eb_http_once = PTHREAD_ONCE_INIT;
-static CURLcode eb_http_global_rc;
-
-static void eb_http_global_init(void)
-{
-	eb_http_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static void eb_http_wipe(char *s)
 {
@@ -62,8 +52,8 @@ int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
 	const char *ca = eb_opt_str(opts, table, "ca_file", NULL);
 	const char *key_env = eb_opt_str(opts, table, "api_key_env", NULL);
 	const json_t *hdrs = json_object_get(opts, "headers");
-	struct eb_buf line, noproxy;
-	const char *name, *env;
+	struct eb_buf line;
+	const char *name;
 	json_t *val;
 	size_t len;
 	int ret = 0;
@@ -71,16 +61,9 @@ int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
 	memset(h, 0, sizeof(*h));
 	eb_strlcpy(h->who, who, sizeof(h->who));
 	eb_buf_init(&line, 0);
-	eb_buf_init(&noproxy, 0);
 	if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
 		ret = eb_err_set(err, EB_EINVAL, "%s: base_url '%s' must start with http:// or "
 						 "https://", who, url ? url : "");
-		goto out;
-	}
-	pthread_once(&eb_http_once, eb_http_global_init);
-	if (eb_http_global_rc != CURLE_OK) {
-		ret = eb_err_set(err, EB_EIO, "%s: cannot initialise libcurl: %s", who,
-				 curl_easy_strerror(eb_http_global_rc));
 		goto out;
 	}
 	h->base_url = eb_xstrdup(url);
@@ -141,10 +124,11 @@ int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
 			goto nomem;
 	}
 
-	h->curl = curl_easy_init();
-	if (!h->curl)
-		goto nomem;
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+	ret = eb_curl_new(&h->curl, err);
+	if (ret) {
+		eb_err_prefix(err, "%s", who);
+		goto out;
+	}
 	curl_easy_setopt(h->curl, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)h->headers);
@@ -154,21 +138,12 @@ int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
 	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
 	if (h->ca_file)
 		curl_easy_setopt(h->curl, CURLOPT_CAINFO, h->ca_file);
-	/* a proxy from the environment must never carry loopback traffic */
-	env = getenv("no_proxy");
-	if (!env || !*env)
-		env = getenv("NO_PROXY");
-	if (env && *env)
-		eb_buf_addf(&noproxy, "%s,", env);
-	eb_buf_addstr(&noproxy, "localhost,127.0.0.1,::1");
-	curl_easy_setopt(h->curl, CURLOPT_NOPROXY, noproxy.buf); /* copied by libcurl */
 	ret = 0;
 	goto out;
 nomem:
 	ret = eb_err_set(err, EB_ENOMEM, "%s: out of memory setting up libcurl", who);
 out:
 	eb_buf_release(&line);
-	eb_buf_release(&noproxy);
 	if (ret)
 		eb_http_release(h);
 	return ret;
@@ -456,7 +431,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
 	if (!res->status)
 		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &res->status);
-	why = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+	why = eb_curl_why(cc, errbuf);
 
 	if (res->ended_by_callback)
 		goto out;

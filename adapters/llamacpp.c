@@ -829,6 +829,14 @@ static const char *eb_llamacpp_unavailable(void)
 	return NULL;
 }
 
+static const char *eb_llamacpp_version(void)
+{
+	static char v[64];
+
+	snprintf(v, sizeof(v), "llama.cpp %s", llama_version());
+	return v;
+}
+
 #else /* !EB_HAVE_LLAMA */
 
 static const char *eb_llamacpp_unavailable(void)
@@ -871,6 +879,9 @@ const struct eb_adapter_ops eb_adapter_llamacpp = {
 	.options = eb_llamacpp_opts,
 	.help = "llama.cpp in process (libllama): GGUF models on CPU, CUDA, Metal, Vulkan",
 	.unavailable_reason = eb_llamacpp_unavailable,
+#ifdef EB_HAVE_LLAMA
+	.version = eb_llamacpp_version,
+#endif
 	.open = eb_llamacpp_open,
 	.tokenize = eb_llamacpp_tokenize,
 	.detokenize = eb_llamacpp_detokenize,

@@ -4,6 +4,7 @@
 #include "eb_clock.h"
 #include "eb_util.h"
 #include "eb_build.h"
+#include "eb_files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -122,13 +123,17 @@ static int eb_synth_has_suffix(const char *s, const char *suffix)
 	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
-/* The vocab directories to search, in order; entries may be NULL. */
-static void eb_synth_vocab_dirs(const char *dirs[2])
+/*
+ * The vocab directories to search, in order; entries may be NULL. The second is the
+ * copy installed with edgebench, else llama.cpp's models/ found at configure time;
+ * `own` holds its path.
+ */
+static void eb_synth_vocab_dirs(const char *dirs[2], char own[PATH_MAX])
 {
 	const char *env = getenv("EB_VOCAB_DIR");
 
 	dirs[0] = env && *env ? env : NULL;
-	dirs[1] = *EB_VOCAB_DIR && !strstr(EB_VOCAB_DIR, "NOTFOUND") ? EB_VOCAB_DIR : NULL;
+	dirs[1] = eb_own_file(EB_BIN_TO_DATA "/vocab", EB_VOCAB_DIR, own, PATH_MAX);
 }
 
 #define EB_SYNTH_MAX_VOCABS 128
@@ -182,6 +187,7 @@ int eb_synth_vocab_path(const char *vocab, char *buf, size_t n, struct eb_err *e
 {
 	struct eb_synth_names names = { .n = 0 };
 	const char *dirs[2];
+	char own[PATH_MAX];
 	struct eb_buf list;
 	int ret;
 
@@ -195,7 +201,7 @@ int eb_synth_vocab_path(const char *vocab, char *buf, size_t n, struct eb_err *e
 			return eb_err_set(err, EB_ENOENT, "vocab path too long: '%s'", vocab);
 		return 0;
 	}
-	eb_synth_vocab_dirs(dirs);
+	eb_synth_vocab_dirs(dirs, own);
 	for (int i = 0; i < 2; i++) {
 		if (!dirs[i])
 			continue;

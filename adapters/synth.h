@@ -68,8 +68,9 @@ int eb_synth_model(const struct eb_synth_opts *o, struct eb_err *err);
 
 /*
  * Resolves a vocab name ("llama-spm" -> .../ggml-vocab-llama-spm.gguf) against
- * $EB_VOCAB_DIR, then the llama.cpp models/ directory found at build time; a value with
- * a '/' or ending in .gguf is taken as a path. Writes into buf; 0 or EB_ENOENT.
+ * $EB_VOCAB_DIR, then the vocab directory installed with edgebench, else the llama.cpp
+ * models/ directory found at build time; a value with a '/' or ending in .gguf is taken
+ * as a path. Writes into buf; 0 or EB_ENOENT.
  */
 int eb_synth_vocab_path(const char *vocab, char *buf, size_t n, struct eb_err *err);
 

@@ -4,26 +4,21 @@
 
 #include <stddef.h>
 
-/* X-macro: one place for codes and their strings. */
-#define EB_ERRNO_MAP(X)                                     \
-	X(EB_OK, 0, "ok")                                   \
-	X(EB_EINVAL, -1, "invalid argument")                \
-	X(EB_ENOMEM, -2, "out of memory")                   \
-	X(EB_EIO, -3, "i/o error")                          \
-	X(EB_ECONFIG, -4, "configuration error")            \
-	X(EB_EADAPTER, -5, "adapter error")                 \
-	X(EB_EUNSUPPORTED, -6, "not supported")             \
-	X(EB_EINTR, -7, "interrupted")                      \
-	X(EB_ETIMEOUT, -8, "timed out")                     \
-	X(EB_EDB, -9, "database error")                     \
-	X(EB_EPARSE, -10, "parse error")                    \
-	X(EB_ENOENT, -11, "not found")                      \
-	X(EB_EPROTO, -12, "protocol error")
-
+/* The codes every function returns: 0, or one of these negatives. */
 enum eb_errno {
-#define EB_X_(name, val, str) name = val,
-	EB_ERRNO_MAP(EB_X_)
-#undef EB_X_
+	EB_OK = 0,
+	EB_EINVAL = -1,       /* invalid argument */
+	EB_ENOMEM = -2,       /* out of memory */
+	EB_EIO = -3,          /* i/o error */
+	EB_ECONFIG = -4,      /* configuration error */
+	EB_EADAPTER = -5,     /* adapter error */
+	EB_EUNSUPPORTED = -6, /* not supported */
+	EB_EINTR = -7,        /* interrupted */
+	EB_ETIMEOUT = -8,     /* timed out */
+	EB_EDB = -9,          /* database error */
+	EB_EPARSE = -10,      /* parse error */
+	EB_ENOENT = -11,      /* not found */
+	EB_EPROTO = -12,      /* protocol error */
 };
 
 #define EB_ERR_MSG_MAX 1024
@@ -51,8 +46,5 @@ int eb_err_set(struct eb_err *err, int code, const char *fmt, ...)
 /* Prefixes the existing message with a printf-formatted context and ": ". */
 int eb_err_prefix(struct eb_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* The fixed string for a code; never NULL. */
-const char *eb_strerror(int code);
 
 #endif

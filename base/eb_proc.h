@@ -2,6 +2,7 @@
 #ifndef EB_PROC_H
 #define EB_PROC_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "eb_err.h"
@@ -41,8 +42,32 @@ int eb_proc_poll(struct eb_proc *p, int *status);
 /* Sends `sig` to the child (its whole group with EB_PROC_NEW_PGRP). */
 int eb_proc_kill(struct eb_proc *p, int sig);
 
+/*
+ * Waits for the child until eb_clock_ns() reaches `deadline_ns` (0: no limit): 1 when it
+ * ended, with *wstatus (may be NULL) set to waitpid's raw status (WIFSIGNALED tells a
+ * signal from an exit code, which 128+signal cannot); 0 while it still runs at the
+ * deadline; -1 when no child is running. A child that cannot be waited for any more
+ * counts as ended with status 0.
+ */
+int eb_proc_wait_until(struct eb_proc *p, uint64_t deadline_ns, int *wstatus);
+
+/*
+ * The graceful stop: SIGTERM (to the whole group with EB_PROC_NEW_PGRP), up to
+ * `grace_ns` for the child to exit, then SIGKILL; reaps it (*wstatus as for
+ * eb_proc_wait_until; untouched when no child was running) and closes the pipes.
+ */
+void eb_proc_stop(struct eb_proc *p, uint64_t grace_ns, int *wstatus);
+
 /* Closes pipe ends that are still open. Safe to call more than once. */
 void eb_proc_release(struct eb_proc *p);
+
+/*
+ * 1 when `prog` can be started as eb_proc_start would: with a '/' when that file is
+ * executable (errno says why not), without one when an executable `prog` is in a
+ * directory of $PATH ("/usr/bin:/bin" when unset, "." for an empty entry). 0 otherwise,
+ * and for NULL or "".
+ */
+int eb_proc_find_program(const char *prog);
 
 /*
  * Runs argv to completion, collecting stdout (and stderr when merge_err) into a

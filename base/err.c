@@ -47,15 +47,3 @@ int eb_err_prefix(struct eb_err *err, const char *fmt, ...)
 	}
 	return err->code;
 }
-
-const char *eb_strerror(int code)
-{
-	switch (code) {
-#define EB_X_(name, val, str) \
-	case name:            \
-		return str;
-		EB_ERRNO_MAP(EB_X_)
-#undef EB_X_
-	}
-	return "unknown error";
-}

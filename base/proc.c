@@ -1,9 +1,11 @@
 /* proc.c: spawn and reap children without a shell (see eb_proc.h). */
 #include "eb_proc.h"
+#include "eb_clock.h"
 #include "eb_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -153,10 +155,73 @@ int eb_proc_kill(struct eb_proc *p, int sig)
 	return kill(p->pid, sig);
 }
 
+int eb_proc_wait_until(struct eb_proc *p, uint64_t deadline_ns, int *wstatus)
+{
+	int status = 0;
+
+	if (p->pid <= 0)
+		return -1;
+	for (;;) {
+		pid_t r = waitpid(p->pid, &status, deadline_ns ? WNOHANG : 0);
+
+		if (r == p->pid)
+			break;
+		if (r < 0 && errno != EINTR) {
+			status = 0;
+			break;
+		}
+		if (deadline_ns && eb_clock_ns() >= deadline_ns)
+			return 0;
+		if (deadline_ns)
+			eb_clock_sleep_ns(2000000ull, NULL);
+	}
+	p->pid = -1;
+	if (wstatus)
+		*wstatus = status;
+	return 1;
+}
+
+void eb_proc_stop(struct eb_proc *p, uint64_t grace_ns, int *wstatus)
+{
+	if (p->pid > 0) {
+		eb_proc_kill(p, SIGTERM);
+		if (!eb_proc_wait_until(p, eb_clock_ns() + grace_ns, wstatus)) {
+			eb_proc_kill(p, SIGKILL);
+			eb_proc_wait_until(p, 0, wstatus);
+		}
+	}
+	eb_proc_release(p);
+}
+
 void eb_proc_release(struct eb_proc *p)
 {
 	eb_close_fd(&p->out_fd);
 	eb_close_fd(&p->err_fd);
+}
+
+int eb_proc_find_program(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (!prog || !*prog)
+		return 0;
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	if (!path)
+		path = "/usr/bin:/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t len = colon ? (size_t)(colon - path) : strlen(path);
+		int k = snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", prog);
+
+		if (k > 0 && (size_t)k < sizeof(buf) && access(buf, X_OK) == 0)
+			return 1;
+		if (!colon)
+			break;
+		path = colon + 1;
+	}
+	return 0;
 }
 
 int eb_proc_capture(const char *const *argv, int merge_err, size_t max, char **out,

@@ -1,7 +1,7 @@
 /* cmd_bench.c: `edgebench bench llama-bench` — edgebench and llama-bench on one model, side by side. */
 #include "cli.h"
 #include "config.h"
-#include "eb_build.h"
+#include "eb_files.h"
 #include "eb_proc.h"
 #include "eb_util.h"
 #include "plan.h"
@@ -296,9 +296,7 @@ int eb_cmd_bench(int argc, char **argv)
 		fputs(eb_bench_usage, stderr);
 		return EB_EXIT_USAGE;
 	}
-	if (!o.llama_bench) {
-		snprintf(peer, sizeof(peer), "%s/llama-bench", EB_LLAMA_BINDIR);
-		o.llama_bench = access(peer, X_OK) == 0 ? peer : "llama-bench";
-	}
+	if (!o.llama_bench)
+		o.llama_bench = eb_llama_peer("llama-bench", peer, sizeof(peer));
 	return eb_bench_llama(&o);
 }

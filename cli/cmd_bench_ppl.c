@@ -4,6 +4,7 @@
 #include "config.h"
 #include "eb_build.h"
 #include "eb_clock.h"
+#include "eb_files.h"
 #include "eb_proc.h"
 #include "eb_util.h"
 
@@ -36,6 +37,9 @@ static const char eb_bench_ppl_usage[] =
 	"ratios (each rep times both back to back: the figure to trust on a shared machine).\n"
 	"Defaults: text datasets/samples/wiki.test.raw, ctx 512,\n"
 	"batch 2048, threads 2, ngl 0, every chunk.\n";
+
+/* the default text in the source tree; an installed edgebench has its own copy */
+#define EB_BPPL_TEXT EB_SOURCE_DIR "/datasets/samples/wiki.test.raw"
 
 struct eb_bppl_opts {
 	const char *model, *file, *hellaswag, *peer;
@@ -397,9 +401,9 @@ int eb_cmd_bench_perplexity(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },          { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct eb_bppl_opts o = { NULL, EB_SOURCE_DIR "/datasets/samples/wiki.test.raw", NULL, NULL,
+	struct eb_bppl_opts o = { NULL, NULL, NULL, NULL,
 				  512, 2048, 2, 0, 0, 3, 0, 0 };
-	static char peer[PATH_MAX];
+	static char peer[PATH_MAX], text[PATH_MAX];
 	int c;
 
 	optind = 1;
@@ -463,9 +467,10 @@ int eb_cmd_bench_perplexity(int argc, char **argv)
 		fputs(eb_bench_ppl_usage, stderr);
 		return EB_EXIT_USAGE;
 	}
-	if (!o.peer) {
-		snprintf(peer, sizeof(peer), "%s/llama-perplexity", EB_LLAMA_BINDIR);
-		o.peer = access(peer, X_OK) == 0 ? peer : "llama-perplexity";
-	}
+	if (!o.peer)
+		o.peer = eb_llama_peer("llama-perplexity", peer, sizeof(peer));
+	if (!o.file) /* when neither copy exists, the error names the source tree's */
+		o.file = eb_own_file(EB_BIN_TO_DATA "/samples/wiki.test.raw", EB_BPPL_TEXT, text,
+				     sizeof(text)) ? text : EB_BPPL_TEXT;
 	return eb_bppl_run(&o);
 }

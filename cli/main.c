@@ -1,4 +1,5 @@
 /* main.c: the edgebench command line; dispatches to one function per subcommand. */
+#include "adapter.h"
 #include "cli.h"
 #include "eb_build.h"
 
@@ -44,10 +45,24 @@ static void eb_usage(FILE *f)
 static int eb_cmd_version(int argc, char **argv)
 {
 	if (eb_cli_wants_help(argc, argv)) {
-		printf("usage: edgebench version\n\nprints edgebench's version and git commit\n");
+		printf("usage: edgebench version\n\n"
+		       "prints edgebench's version and git commit, then one line per backend: the\n"
+		       "version of the library built in (llama.cpp), why the backend is unavailable,\n"
+		       "or that the version of its server or program is recorded with each run\n");
 		return EB_EXIT_OK;
 	}
 	printf("edgebench %s (%s)\n", EB_VERSION, EB_GIT_COMMIT);
+	for (const struct eb_adapter_ops *const *a = eb_adapters; *a; a++) {
+		const char *why = (*a)->unavailable_reason ? (*a)->unavailable_reason() : NULL;
+
+		if (why)
+			printf("  %-10s unavailable: %s\n", (*a)->name, why);
+		else if ((*a)->version)
+			printf("  %-10s %s\n", (*a)->name, (*a)->version());
+		else
+			printf("  %-10s its server's or program's version, recorded with each run\n",
+			       (*a)->name);
+	}
 	return EB_EXIT_OK;
 }
 

@@ -3,9 +3,9 @@
 #include "c4.h"
 
 #include "eb_clock.h"
+#include "eb_curl.h"
 #include "eb_util.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,16 +227,15 @@ static int eb_dl_once(struct eb_dl *d, long *http, struct eb_err *err)
 	d->base = stat(d->part, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 	d->f = NULL;
 	d->open_failed = 0;
-	d->c = curl_easy_init();
-	if (!d->c)
-		return eb_err_set(err, EB_ENOMEM, "cannot start libcurl");
+	ret = eb_curl_new(&d->c, err);
+	if (ret)
+		return ret;
 	snprintf(ua, sizeof(ua), "edgebench/%s", "datasets");
 	curl_easy_setopt(d->c, CURLOPT_URL, d->url);
 	curl_easy_setopt(d->c, CURLOPT_USERAGENT, ua);
 	curl_easy_setopt(d->c, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(d->c, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(d->c, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(d->c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(d->c, CURLOPT_CONNECTTIMEOUT, ct);
 	curl_easy_setopt(d->c, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(d->c, CURLOPT_LOW_SPEED_TIME, stall);
@@ -246,10 +245,6 @@ static int eb_dl_once(struct eb_dl *d, long *http, struct eb_err *err)
 	curl_easy_setopt(d->c, CURLOPT_XFERINFOFUNCTION, eb_dl_progress);
 	curl_easy_setopt(d->c, CURLOPT_XFERINFODATA, d);
 	curl_easy_setopt(d->c, CURLOPT_NOPROGRESS, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(d->c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(d->c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#endif
 	if (d->base > 0) {
 		/* a plain Range header: a server that ignores it answers 200 and we restart */
 		snprintf(range, sizeof(range), "%llu-", (unsigned long long)d->base);
@@ -268,7 +263,7 @@ static int eb_dl_once(struct eb_dl *d, long *http, struct eb_err *err)
 				 strerror(d->saved_errno));
 	else if (rc != CURLE_OK)
 		ret = eb_err_set(err, EB_EIO, "cannot download '%s': %s", d->url,
-				 errbuf[0] ? errbuf : curl_easy_strerror(rc));
+				 eb_curl_why(rc, errbuf));
 	curl_easy_cleanup(d->c);
 	d->c = NULL;
 	return ret;

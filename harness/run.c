@@ -503,8 +503,9 @@ out:
 }
 
 /*
- * Energy and power of the cell's measured requests from its sampler trace (DESIGN.md
- * "Energy"), the sampler's own cost and, with power.store_samples, every raw sample.
+ * Energy and power of the cell's measured requests from its sampler trace (the windows
+ * and totals as power.h defines them), the sampler's own cost and, with
+ * power.store_samples, every raw sample.
  */
 static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
 			  struct eb_cell_res *c, struct eb_err *err)

@@ -75,8 +75,8 @@ int eb_energy_integrate_counter(const uint64_t *t_ns, const uint64_t *counter_uj
 double eb_energy_net_j(double joules, double idle_w, double duration_s);
 
 /*
- * Decode energy per token as DESIGN.md defines it: decode_j / (n_out - 1), J/token (the first
- * token belongs to prefill). NAN when n_out <= 1.
+ * Decode energy per token: decode_j / (n_out - 1), J/token (the first token belongs to
+ * prefill, so n_out tokens span n_out - 1 decode steps). NAN when n_out <= 1.
  */
 double eb_energy_j_per_token(double decode_j, long long n_out);
 

@@ -9,11 +9,11 @@
 #include "sampler.h"
 
 /*
- * Definitions (DESIGN.md "Energy"): each rail's power trace is integrated with the
- * trapezoid rule (counter rails from the counter itself) over
+ * Definitions (docs/metrics.md has them with every other metric): each rail's power
+ * trace is integrated with the trapezoid rule (counter rails from the counter itself) over
  *   prefill = [t_send, t_first], decode = [t_first, t_last], request = [t_send, t_last]
  * on the harness clock. Only the part of a window that samples cover is integrated
- * (eb_energy.h): `coverage` says how much that was.
+ * (energy.h): `coverage` says how much that was.
  *
  * A sensor's total is its EB_RAIL_TOTAL rail when it has one; otherwise the sum of its
  * power rails without EB_RAIL_NOSUM, marked `summed` (a lower bound: rails it cannot see

@@ -53,7 +53,7 @@ static const char *eb_cmd_unavailable(const struct eb_sensor_args *a, char *buf,
 		return buf;
 	}
 	prog = json_string_value(json_array_get(argv, 0));
-	if (!eb_find_program(prog)) {
+	if (!eb_proc_find_program(prog)) {
 		snprintf(buf, n, "cannot run '%s': %s", prog,
 			 strchr(prog, '/') ? strerror(errno) : "not found in PATH");
 		return buf;

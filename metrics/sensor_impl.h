@@ -99,12 +99,6 @@ void eb_drain_fd(int fd, struct eb_buf *tail, size_t keep);
 
 /* --- child processes that stream lines ------------------------------------------------ */
 
-/* 1 when `prog` can be executed: a path with '/', or found in PATH. */
-int eb_find_program(const char *prog);
-
-/* SIGTERM to the child's group, up to 1 s to exit, then SIGKILL; reaps and closes pipes. */
-void eb_proc_stop(struct eb_proc *p);
-
 /*
  * Lines from a child's stdout (its stderr kept for the error when it ends) or from a file
  * descriptor the caller owns: what the tegrastats and cmd sensors read. Zeroed = nothing
@@ -134,7 +128,7 @@ void eb_linesrc_pump(struct eb_linesrc *s);
 int eb_linesrc_status(struct eb_linesrc *s, const char *prog, size_t n_lines,
 		      struct eb_err *err);
 
-/* Stops the child (eb_proc_stop) and frees the buffers; the fd of eb_linesrc_fd stays open. */
+/* Stops the child (eb_proc_stop, 1 s to exit) and frees the buffers; the fd of eb_linesrc_fd stays open. */
 void eb_linesrc_close(struct eb_linesrc *s);
 
 /* --- readings --------------------------------------------------------------------- */

@@ -54,7 +54,7 @@ static const char *eb_ts_unavailable(const struct eb_sensor_args *a, char *buf, 
 		}
 		return NULL;
 	}
-	if (!eb_find_program(prog)) {
+	if (!eb_proc_find_program(prog)) {
 		if (strchr(prog, '/'))
 			snprintf(buf, n, "cannot run '%s': %s", prog, strerror(errno));
 		else

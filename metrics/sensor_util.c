@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,50 +365,6 @@ void eb_drain_fd(int fd, struct eb_buf *tail, size_t keep)
 
 /* --- child processes -------------------------------------------------------------- */
 
-int eb_find_program(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	if (!prog || !*prog)
-		return 0;
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	if (!path)
-		path = "/usr/bin:/bin";
-	while (*path) {
-		const char *colon = strchr(path, ':');
-		size_t len = colon ? (size_t)(colon - path) : strlen(path);
-		int k = snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", prog);
-
-		if (k > 0 && (size_t)k < sizeof(buf) && access(buf, X_OK) == 0)
-			return 1;
-		if (!colon)
-			break;
-		path = colon + 1;
-	}
-	return 0;
-}
-
-void eb_proc_stop(struct eb_proc *p)
-{
-	uint64_t deadline = eb_clock_ns() + 1000000000ull;
-	int status;
-
-	if (p->pid > 0) {
-		eb_proc_kill(p, SIGTERM);
-		while (eb_proc_poll(p, &status) == 0) {
-			if (eb_clock_ns() > deadline) {
-				eb_proc_kill(p, SIGKILL);
-				eb_proc_wait(p);
-				break;
-			}
-			eb_clock_sleep_ns(2000000, NULL);
-		}
-	}
-	eb_proc_release(p);
-}
-
 int eb_linesrc_spawn(struct eb_linesrc *s, const char *const *argv, struct eb_err *err)
 {
 	int ret = eb_proc_start(&s->proc, argv, NULL,
@@ -476,7 +431,7 @@ int eb_linesrc_status(struct eb_linesrc *s, const char *prog, size_t n_lines,
 void eb_linesrc_close(struct eb_linesrc *s)
 {
 	if (s->spawned)
-		eb_proc_stop(&s->proc);
+		eb_proc_stop(&s->proc, 1000000000ull, NULL); /* 1 s to exit */
 	s->spawned = 0;
 	eb_lines_release(&s->lines);
 	eb_buf_release(&s->errtail);

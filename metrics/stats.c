@@ -2,6 +2,7 @@
 #include "stats.h"
 
 #include "eb_err.h"
+#include "eb_util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -125,4 +126,63 @@ int eb_stats_summarize(const double *x, size_t n, struct eb_summary *s)
 	free(v);
 	s->n_outliers = eb_stats_outliers_mad(x, n, 3.5, NULL);
 	return 0;
+}
+
+/* eb_stats_mwu on samples already sorted ascending: the ranks come from one merge. */
+static double eb_mwu_sorted(const double *x, size_t nx, const double *y, size_t ny, double *u)
+{
+	size_t n = nx + ny, i = 0, j = 0, pos = 0;
+	double r1 = 0, ties = 0, u1, u2, big, mu, var, z, p;
+
+	if (u)
+		*u = NAN;
+	if (nx == 0 || ny == 0)
+		return 1;
+	while (i < nx || j < ny) {
+		double v = i == nx ? y[j] : j == ny ? x[i] : (x[i] < y[j] ? x[i] : y[j]);
+		size_t cx = 0, cy = 0;
+		double t;
+
+		while (i < nx && x[i] == v) {
+			i++;
+			cx++;
+		}
+		while (j < ny && y[j] == v) {
+			j++;
+			cy++;
+		}
+		t = (double)(cx + cy);
+		/* ranks pos+1 .. pos+t share their average */
+		r1 += (double)cx * ((double)pos + (t + 1) / 2.0);
+		ties += t * t * t - t;
+		pos += cx + cy;
+	}
+	u1 = r1 - (double)nx * (double)(nx + 1) / 2.0;
+	u2 = (double)nx * (double)ny - u1;
+	if (u)
+		*u = u1;
+	big = u1 > u2 ? u1 : u2;
+	mu = (double)nx * (double)ny / 2.0;
+	var = (double)nx * (double)ny / 12.0 *
+	      (((double)n + 1) - (n > 1 ? ties / ((double)n * (double)(n - 1)) : 0));
+	if (!(var > 0))
+		return 1;
+	z = (big - mu - 0.5) / sqrt(var);
+	p = erfc(z / sqrt(2.0)); /* 2 * (1 - Phi(z)) */
+	return p > 1 ? 1 : p;
+}
+
+double eb_stats_mwu(const double *x, size_t nx, const double *y, size_t ny, double *u)
+{
+	double *a = eb_xmalloc((nx + ny + 1) * sizeof(double));
+	double p;
+
+	/* equal samples are interchangeable, so the sort's order among them cannot matter */
+	memcpy(a, x, nx * sizeof(double));
+	memcpy(a + nx, y, ny * sizeof(double));
+	qsort(a, nx, sizeof(double), eb_cmp_double);
+	qsort(a + nx, ny, sizeof(double), eb_cmp_double);
+	p = eb_mwu_sorted(a, nx, a + nx, ny, u);
+	free(a);
+	return p;
 }

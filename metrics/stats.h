@@ -33,4 +33,15 @@ size_t eb_stats_outliers_mad(const double *x, size_t n, double thresh, int *flag
 /* Two-sided 95% Student t quantile t(0.975, df); df >= 1. */
 double eb_stats_t975(size_t df);
 
+/*
+ * Two-sided Mann-Whitney U test of x[0..nx) against y[0..ny): U = the larger of U1 and
+ * U2 (U1 from the rank sum of x, average ranks for ties), the normal approximation with
+ * the tie correction sigma^2 = nx ny / 12 ((n + 1) - sum(t^3 - t) / (n (n - 1))) and a
+ * continuity correction of 0.5: z = (U - nx ny / 2 - 0.5) / sigma, p = 2 (1 - Phi(z)),
+ * at most 1 (scipy.stats.mannwhitneyu with method="asymptotic"). p = 1 when either side
+ * is empty or every sample is equal. *u (may be NULL) gets U1. x and y are not modified;
+ * neither may hold NAN.
+ */
+double eb_stats_mwu(const double *x, size_t nx, const double *y, size_t ny, double *u);
+
 #endif

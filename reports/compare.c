@@ -3,126 +3,12 @@
 #include "table.h"
 
 #include "eb_util.h"
+#include "stats.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- the test -------------------------------------------------------------------- */
-
-/* Sorts doubles ascending (quicksort, median of three, insertion sort for short runs):
- * the comparisons inline, several times faster than qsort on the hundreds of samples a
- * cell has. */
-static void eb_swap(double *a, double *b)
-{
-	double t = *a;
-
-	*a = *b;
-	*b = t;
-}
-
-static void eb_sort_doubles(double *a, size_t n)
-{
-	while (n > 16) {
-		size_t i = 0, j = n - 1, mid = n / 2;
-		double p;
-
-		if (a[mid] < a[0])
-			eb_swap(&a[mid], &a[0]);
-		if (a[n - 1] < a[0])
-			eb_swap(&a[n - 1], &a[0]);
-		if (a[n - 1] < a[mid])
-			eb_swap(&a[n - 1], &a[mid]);
-		p = a[mid];
-		for (;;) {
-			while (a[i] < p)
-				i++;
-			while (p < a[j])
-				j--;
-			if (i >= j)
-				break;
-			eb_swap(&a[i], &a[j]);
-			i++;
-			j--;
-		}
-		/* [0, j] <= p <= [j + 1, n): recurse on the smaller part, loop on the larger */
-		if (j + 1 < n - j - 1) {
-			eb_sort_doubles(a, j + 1);
-			a += j + 1;
-			n -= j + 1;
-		} else {
-			eb_sort_doubles(a + j + 1, n - j - 1);
-			n = j + 1;
-		}
-	}
-	for (size_t i = 1; i < n; i++) {
-		double v = a[i];
-		size_t k = i;
-
-		for (; k > 0 && v < a[k - 1]; k--)
-			a[k] = a[k - 1];
-		a[k] = v;
-	}
-}
-
-/* eb_mwu on samples already sorted ascending: the ranks come from one merge. */
-static double eb_mwu_sorted(const double *x, size_t nx, const double *y, size_t ny, double *u)
-{
-	size_t n = nx + ny, i = 0, j = 0, pos = 0;
-	double r1 = 0, ties = 0, u1, u2, big, mu, var, z, p;
-
-	if (u)
-		*u = NAN;
-	if (nx == 0 || ny == 0)
-		return 1;
-	while (i < nx || j < ny) {
-		double v = i == nx ? y[j] : j == ny ? x[i] : (x[i] < y[j] ? x[i] : y[j]);
-		size_t cx = 0, cy = 0;
-		double t;
-
-		while (i < nx && x[i] == v) {
-			i++;
-			cx++;
-		}
-		while (j < ny && y[j] == v) {
-			j++;
-			cy++;
-		}
-		t = (double)(cx + cy);
-		/* ranks pos+1 .. pos+t share their average */
-		r1 += (double)cx * ((double)pos + (t + 1) / 2.0);
-		ties += t * t * t - t;
-		pos += cx + cy;
-	}
-	u1 = r1 - (double)nx * (double)(nx + 1) / 2.0;
-	u2 = (double)nx * (double)ny - u1;
-	if (u)
-		*u = u1;
-	big = u1 > u2 ? u1 : u2;
-	mu = (double)nx * (double)ny / 2.0;
-	var = (double)nx * (double)ny / 12.0 *
-	      (((double)n + 1) - (n > 1 ? ties / ((double)n * (double)(n - 1)) : 0));
-	if (!(var > 0))
-		return 1;
-	z = (big - mu - 0.5) / sqrt(var);
-	p = erfc(z / sqrt(2.0)); /* 2 * (1 - Phi(z)) */
-	return p > 1 ? 1 : p;
-}
-
-double eb_mwu(const double *x, size_t nx, const double *y, size_t ny, double *u)
-{
-	double *a = eb_xmalloc((nx + ny + 1) * sizeof(double));
-	double p;
-
-	memcpy(a, x, nx * sizeof(double));
-	memcpy(a + nx, y, ny * sizeof(double));
-	eb_sort_doubles(a, nx);
-	eb_sort_doubles(a + nx, ny);
-	p = eb_mwu_sorted(a, nx, a + nx, ny, u);
-	free(a);
-	return p;
-}
 
 static int eb_ends(const char *s, const char *suffix)
 {
@@ -421,9 +307,7 @@ static void eb_judge(const struct eb_cmp_opts *o, const struct eb_raw *rb, const
 			double nxny = (double)nx * (double)ny, nn = (double)(nx + ny);
 			double zmax = (nxny / 2.0 - 0.5) / sqrt(nxny / 12.0 * (nn + 1));
 
-			eb_sort_doubles(x, nx);
-			eb_sort_doubles(y, ny);
-			res->p = eb_mwu_sorted(x, nx, y, ny, NULL);
+			res->p = eb_stats_mwu(x, nx, y, ny, NULL);
 			res->underpowered = erfc(zmax / sqrt(2.0)) >= o->alpha;
 			res->nb = nx;
 			res->nc = ny;

@@ -41,7 +41,7 @@ struct eb_cmp_counts {
  * (*j_per_token*, *joules*) and power (*power*, *_w, *watts*); other metrics are shown but
  * never judged. A change is a regression (or an improvement) only when the candidate's
  * median moved against (or with) the direction by more than the threshold AND the raw
- * per-request samples differ at `alpha` by a two-sided Mann-Whitney U test (eb_mwu);
+ * per-request samples differ at `alpha` by a two-sided Mann-Whitney U test (eb_stats_mwu);
  * metrics without raw samples (single values, itl_ms, mbu) use the threshold alone.
  * A cell that is ok in the baseline and not in the candidate is a regression too.
  * Writes the report on `out` and the JUnit file when asked. Returns 0 (counts filled) or
@@ -50,16 +50,6 @@ struct eb_cmp_counts {
 int eb_compare(const struct eb_cmp_side *base, const struct eb_cmp_side *cand,
 	       const struct eb_cmp_opts *o, FILE *out, struct eb_cmp_counts *counts,
 	       struct eb_err *err);
-
-/*
- * Two-sided Mann-Whitney U test of x[0..nx) against y[0..ny): U = the larger of U1 and
- * U2 (U1 from the rank sum of x, average ranks for ties), the normal approximation with
- * the tie correction sigma^2 = nx ny / 12 ((n + 1) - sum(t^3 - t) / (n (n - 1))) and a
- * continuity correction of 0.5: z = (U - nx ny / 2 - 0.5) / sigma, p = 2 (1 - Phi(z)),
- * at most 1 (scipy.stats.mannwhitneyu with method="asymptotic"). p = 1 when either side
- * is empty or every sample is equal. *u (may be NULL) gets U1.
- */
-double eb_mwu(const double *x, size_t nx, const double *y, size_t ny, double *u);
 
 /* +1 higher is better, -1 lower is better, 0 no direction (see eb_compare). */
 int eb_metric_direction(const char *name);

@@ -73,27 +73,6 @@ static const char *eb_gnuplot_prog(const struct eb_plot_opts *o)
 	return p && *p ? p : "gnuplot";
 }
 
-static int eb_prog_exists(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char buf[PATH_MAX];
-
-	if (strchr(prog, '/'))
-		return access(prog, X_OK) == 0;
-	if (!path)
-		path = "/usr/bin:/bin";
-	while (*path) {
-		const char *e = strchr(path, ':');
-		size_t len = e ? (size_t)(e - path) : strlen(path);
-
-		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? path : ".", prog);
-		if (access(buf, X_OK) == 0)
-			return 1;
-		path += len + (e ? 1 : 0);
-	}
-	return 0;
-}
-
 /* Whether this gnuplot has the cairo PNG terminal (asked once per process). */
 static int eb_has_pngcairo(const char *prog)
 {
@@ -208,7 +187,7 @@ static int eb_fig_run(struct eb_fig *f, const struct eb_plot_opts *o, const char
 	ret = eb_write_file(path, f->gp.buf, f->gp.len, err);
 	if (ret)
 		return ret;
-	if (!eb_prog_exists(prog))
+	if (!eb_proc_find_program(prog))
 		return eb_err_set(err, EB_EUNSUPPORTED,
 				  "gnuplot not found ('%s'): install it (Debian: apt-get install "
 				  "gnuplot-nox); the script is in '%s'",

@@ -4,8 +4,9 @@
 #   scripts/deps.sh --fuzz    the reliability tools instead: clang with libFuzzer
 #                             (scripts/fuzz.sh) and valgrind (scripts/valgrind-quickstart.sh)
 set -euo pipefail
+# man-db and groff-base: `man edgebench` after `cmake --install` (ctest "install")
 pkgs=(cmake gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev
-      zlib1g-dev check gnuplot-nox npm git python3 sqlite3)
+      zlib1g-dev check gnuplot-nox npm git python3 sqlite3 man-db groff-base)
 what=deps
 if [ "${1:-}" = --fuzz ]; then
   pkgs=(clang libclang-rt-dev valgrind)

@@ -11,7 +11,9 @@
 #include "eb_build.h"
 #include "testutil.h"
 
+#ifdef EB_HAVE_LLAMA
 #include <llama.h>
+#endif
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -21,9 +23,9 @@
 #include <unistd.h>
 
 #define SAMPLES EB_SOURCE_DIR "/datasets/samples"
-#define PEER EB_LLAMA_BINDIR "/llama-perplexity"
 
 static char eb_dir[4096];
+static char eb_ppl_bin[4096]; /* llama-perplexity, once a test has found it */
 
 /* --- the fake scorer of testutil.h: byte tokens, log p(t) = -0.01 t --------------- */
 
@@ -258,8 +260,8 @@ START_TEST(c4_sampler_matches_python)
 	argv[5] = NULL;
 	rc = eb_proc_capture(argv, 0, 1 << 20, &live, &err);
 	if (rc < 0) {
-		printf("note: python3 not available (%s); compared with the stored output only\n",
-		       err.msg);
+		eb_test_skip(__func__, "python3 not available (%s); compared with the stored "
+			     "output only", err.msg);
 	} else {
 		ck_assert_int_eq(rc, 0);
 		ck_assert_str_eq(mine.buf, live);
@@ -335,7 +337,7 @@ static char *eb_peer(const char *const *args)
 	size_t i;
 	int rc;
 
-	av[0] = PEER;
+	av[0] = eb_ppl_bin;
 	for (i = 1; args[i] && i < 31; i++)
 		av[i] = args[i];
 	av[i] = NULL;
@@ -358,6 +360,8 @@ START_TEST(wikitext2_llamacpp_matches_llama_perplexity)
 	char cfg[8192], db[8192], v[2048], task[2048], model[4096], *out;
 	double ppl, se, want, want_se;
 	sqlite3 *h;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_peer("llama-perplexity", eb_ppl_bin, sizeof(eb_ppl_bin)));
 
 	eb_test_tmpdir("acc-ppl", eb_dir, sizeof(eb_dir));
 	snprintf(task, sizeof(task),
@@ -398,6 +402,8 @@ START_TEST(kld_matches_llama_perplexity)
 	struct eb_err err;
 	size_t la, lb;
 	sqlite3 *h;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_peer("llama-perplexity", eb_ppl_bin, sizeof(eb_ppl_bin)));
 
 	eb_test_tmpdir("acc-kld", eb_dir, sizeof(eb_dir));
 	/* the reference is listed last: the plan runs it first anyway */
@@ -465,6 +471,7 @@ START_TEST(kld_matches_llama_perplexity)
 }
 END_TEST
 
+#ifdef EB_HAVE_LLAMA
 /* UTF-8 code points of s. */
 static size_t eb_cps(const char *s)
 {
@@ -592,6 +599,13 @@ START_TEST(hellaswag_real_model_independent)
 	ck_assert_double_eq_tol(acc_norm, want.hits_norm / 8.0, 1e-12);
 }
 END_TEST
+#else /* !EB_HAVE_LLAMA: the independent scoring needs libllama */
+START_TEST(hellaswag_real_model_independent)
+{
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
+}
+END_TEST
+#endif
 
 /* Every protocol end to end: figures carry protocol and parameters; a cell whose adapter
  * cannot score is stored as skipped with the reason. */
@@ -600,6 +614,8 @@ START_TEST(protocols_end_to_end_and_skip)
 	char cfg[8192], db[8192], v[2048], tasks[4096], targets[2048], *out = NULL;
 	sqlite3 *h;
 	char *s;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 
 	eb_test_tmpdir("acc-e2e", eb_dir, sizeof(eb_dir));
 	snprintf(tasks, sizeof(tasks),
@@ -700,6 +716,8 @@ START_TEST(interrupt_and_resume)
 	struct eb_err err;
 	size_t len;
 	sqlite3 *h;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 
 	eb_test_tmpdir("acc-resume", eb_dir, sizeof(eb_dir));
 	/* a longer text: the sample twice */

@@ -183,6 +183,44 @@ START_TEST(adapters_listed_and_checked)
 }
 END_TEST
 
+/* version: edgebench's version and commit, then one line per backend (its --help says so) */
+START_TEST(version_names_every_backend)
+{
+	const char *argv[] = { "edgebench", "version", NULL };
+	const char *dashed[] = { "edgebench", "--version", NULL };
+	char *out = NULL, *again = NULL, line[512];
+	const char *p;
+
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	snprintf(line, sizeof(line), "edgebench %s (%s)\n", EB_VERSION, EB_GIT_COMMIT);
+	ck_assert_msg(strncmp(out, line, strlen(line)) == 0, "%s", out);
+	p = out + strlen(line);
+	for (size_t i = 0; eb_adapters[i]; i++) {
+		const struct eb_adapter_ops *a = eb_adapters[i];
+		size_t len = strcspn(p, "\n");
+
+		snprintf(line, sizeof(line), "  %-10s ", a->name);
+		ck_assert_msg(strncmp(p, line, strlen(line)) == 0, "no line for %s: %s", a->name, out);
+		ck_assert_msg(len > strlen(line), "%s: nothing after the name: %s", a->name, out);
+		p += len + (p[len] == '\n');
+	}
+	ck_assert_msg(*p == '\0', "more than one line per backend: %s", out);
+#ifdef EB_HAVE_LLAMA
+	ck_assert_msg(strstr(out, "\n  llamacpp   llama.cpp ") != NULL, "%s", out);
+	ck_assert_msg(strstr(out, "llamacpp   llama.cpp \n") == NULL, "empty version: %s", out);
+#else
+	ck_assert_msg(strstr(out, "\n  llamacpp   unavailable: edgebench was built without "
+				  "llama.cpp") != NULL, "%s", out);
+#endif
+	ck_assert_msg(strstr(out, "\n  openai     its server's or program's version, recorded "
+				  "with each run\n") != NULL, "%s", out);
+	ck_assert_int_eq(eb_test_run(dashed, &again), 0);
+	ck_assert_str_eq(again, out);
+	free(again);
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -193,6 +231,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, validate_and_dry_run);
 	tcase_add_test(tc, readme_documents_every_key);
 	tcase_add_test(tc, adapters_listed_and_checked);
+	tcase_add_test(tc, version_names_every_backend);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,5 @@
 /* ctest: labels=unit timeout=120 */
-/* check_compare.c: Mann-Whitney U p-values, planted regressions, re-runs, thresholds and JUnit XML. */
+/* check_compare.c: planted regressions, re-runs, thresholds and JUnit XML. */
 #include "reportdb.h"
 
 #include "eb_proc.h"
@@ -205,45 +205,6 @@ static const char *eb_xml_check(const char *s, const char *count, int *n)
 	return depth ? "unclosed element" : roots ? NULL : "no root";
 }
 
-START_TEST(mwu_pvalues)
-{
-	/* expected values: the normal-approximation formula (tie and continuity corrected)
-	 * evaluated by hand in python3 (math.erfc), as documented in compare.h */
-	const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 6, 7, 8, 9, 10 };
-	const double c[] = { 1, 2, 2, 3, 3, 3 }, d[] = { 2, 3, 4, 4, 5 };
-	const double e[] = { 10.5, 11.2, 9.8, 10.1, 10.9, 11.5, 10.0, 9.9 };
-	const double f[] = { 10.4, 10.6, 11.0, 10.2, 10.8, 10.3, 10.7 };
-	const double g[] = { 5, 5, 5 }, h[] = { 5, 5 };
-	double u;
-
-	ck_assert_double_eq_tol(eb_mwu(a, 5, b, 5, &u), 0.012185780355344818, 1e-12);
-	ck_assert_double_eq_tol(u, 0, 1e-12);
-	ck_assert_double_eq_tol(eb_mwu(b, 5, a, 5, &u), 0.012185780355344818, 1e-12);
-	ck_assert_double_eq_tol(u, 25, 1e-12);
-	ck_assert_double_eq_tol(eb_mwu(c, 6, d, 5, &u), 0.08871369199677624, 1e-12);
-	ck_assert_double_eq_tol(u, 5.5, 1e-12);
-	ck_assert_double_eq_tol(eb_mwu(e, 8, f, 7, &u), 0.6025243523612969, 1e-12);
-	ck_assert_double_eq_tol(u, 23, 1e-12);
-	ck_assert_double_eq(eb_mwu(g, 3, h, 2, NULL), 1.0); /* every sample equal */
-	/* larger samples with many ties: U against the pairwise count */
-	{
-		double x[300], y[257], want = 0;
-
-		eb_rng = 7;
-		for (size_t i = 0; i < 300; i++)
-			x[i] = floor(eb_normal(100, 10));
-		for (size_t i = 0; i < 257; i++)
-			y[i] = floor(eb_normal(102, 10));
-		for (size_t i = 0; i < 300; i++)
-			for (size_t j = 0; j < 257; j++)
-				want += x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0;
-		ck_assert_double_le(eb_mwu(x, 300, y, 257, &u), 1.0);
-		ck_assert_double_eq_tol(u, want, 1e-9);
-	}
-	ck_assert_double_eq(eb_mwu(a, 5, b, 0, NULL), 1.0); /* an empty side */
-}
-END_TEST
-
 START_TEST(directions)
 {
 	ck_assert_int_eq(eb_metric_direction("decode_tps"), 1);
@@ -400,7 +361,6 @@ static Suite *eb_suite(void)
 	Suite *s = suite_create("compare");
 	TCase *tc = tcase_create("compare");
 
-	tcase_add_test(tc, mwu_pvalues);
 	tcase_add_test(tc, directions);
 	tcase_add_test(tc, planted_regression);
 	tcase_add_test(tc, rerun_passes);

@@ -51,6 +51,7 @@ START_TEST(progress_on_a_terminal)
 {
 	char cfg[4096], args[8192], *out;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_config(cfg, sizeof(cfg));
 	snprintf(args, sizeof(args), "run '%s' --db '%s/tty.db'", cfg, eb_dir);
 	out = eb_run_pty(args);
@@ -81,6 +82,7 @@ START_TEST(no_progress_into_a_pipe)
 	char cfg[4096], db[4096], *out = NULL;
 	const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_config(cfg, sizeof(cfg));
 	snprintf(db, sizeof(db), "%s/pipe.db", eb_dir);
 	ck_assert_int_eq(eb_test_run(argv, &out), 0);

@@ -52,6 +52,7 @@ START_TEST(end_to_end_definitions)
 	char cfg[8192], db[8192], v1[1024], v2[1024], vars[2100], *out = NULL;
 	sqlite3 *h;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-e2e", eb_dir, sizeof(eb_dir));
 	snprintf(vars, sizeof(vars), "%s, %s", eb_variant("q8_0", v1, sizeof(v1)),
 		 eb_variant("q4_0", v2, sizeof(v2)));
@@ -75,7 +76,8 @@ START_TEST(end_to_end_definitions)
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM token_times"), 16 * 8);
 	/* TTFT > 0 and below E2E for every request */
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE NOT (ttft_ns>0 AND ttft_ns<e2e_ns)"), 0);
-	/* the stored rates follow DESIGN.md's definitions from the raw token times */
+	/* the stored rates follow from the raw token times: decode_tps = (n_out - 1) /
+	 * (t_last - t_first), prefill_tps = n_prompt / ttft, ttft = the first token's time */
 	ck_assert_double_eq(eb_test_q(h,
 		"SELECT count(*) FROM requests r WHERE abs(r.decode_tps - (r.n_out-1) * 1e9 /"
 		" ((SELECT max(t_ns) FROM token_times WHERE request_id=r.id) -"
@@ -147,6 +149,7 @@ START_TEST(missing_model_fails_only_its_cell)
 	sqlite3 *h;
 	char *e;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-missing", eb_dir, sizeof(eb_dir));
 	snprintf(vars, sizeof(vars),
 		 "{ \"quant\": \"f16\", \"file\": \"%s/no-such-model.gguf\" }, %s", eb_dir,
@@ -210,6 +213,7 @@ START_TEST(kill_and_resume)
 	struct eb_proc p;
 	sqlite3 *h;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-kill", eb_dir, sizeof(eb_dir));
 	snprintf(vars, sizeof(vars), "%s, %s", eb_variant("q8_0", v1, sizeof(v1)),
 		 eb_variant("f16", v2, sizeof(v2)));
@@ -270,6 +274,7 @@ START_TEST(sigint_stops_after_request)
 	struct eb_proc p;
 	sqlite3 *h;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-int", eb_dir, sizeof(eb_dir));
 	eb_config("int", eb_variant("q8_0", v1, sizeof(v1)), "16, 32, 64, 96", 24, 3, cfg,
 		  sizeof(cfg));
@@ -301,6 +306,7 @@ START_TEST(quickstart_config)
 	const char *cfg = EB_SOURCE_DIR "/configs/quickstart.json";
 	sqlite3 *h;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_tmpdir("run-quickstart", eb_dir, sizeof(eb_dir));
 	snprintf(db, sizeof(db), "%s/qs.db", eb_dir);
 	{

@@ -71,6 +71,7 @@ START_TEST(energy_from_constant_sensors)
 	char *out = NULL, *s;
 	double n_req, want;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_data("sysfs/generic", root, sizeof(root));
 	eb_test_data("bin/fake-meter", meter, sizeof(meter));
 	snprintf(sensors, sizeof(sensors),
@@ -230,6 +231,7 @@ START_TEST(energy_from_counter)
 	char *s;
 	double want;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	snprintf(state, sizeof(state), "%s/nvml-state", eb_dir);
 	ck_assert_msg(eb_write_file(state, gpu, sizeof(gpu) - 1, &err) == 0, "%s", err.msg);
 	setenv("EB_FAKE_NVML_STATE", state, 1);
@@ -279,6 +281,7 @@ START_TEST(sensor_dies_mid_run)
 	sqlite3 *db3;
 	char *s;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_data("sysfs/generic", root, sizeof(root));
 	eb_test_data("bin/fake-meter", meter, sizeof(meter));
 	snprintf(sensors, sizeof(sensors),
@@ -322,6 +325,7 @@ START_TEST(samples_optional_and_no_sensor)
 	sqlite3 *db3;
 	char *s;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_data("sysfs/generic", root, sizeof(root));
 	snprintf(sensors, sizeof(sensors), "[ { \"kind\": \"hwmon\", \"options\": { \"root\": \"%s\" } } ]",
 		 root);
@@ -374,6 +378,7 @@ START_TEST(server_process_memory)
 	pid_t pid;
 	double kb;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -415,6 +420,7 @@ START_TEST(cooldown_before_cells)
 	sqlite3 *db3;
 	char *s;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 	eb_test_data("sysfs/devstate", root, sizeof(root));
 	snprintf(power, sizeof(power),
 		 "{ \"sysfs_root\": \"%s\", \"cooldown_s\": 0.2, \"cooldown_zone\": \"tj-thermal\",\n"

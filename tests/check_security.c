@@ -1,5 +1,6 @@
 /* ctest: labels=integration,serial timeout=180 */
-/* check_security.c: API keys never stored or printed, hostile names escaped in every report format, exec without a shell through the run loop, TLS verified unless turned off on purpose. */
+/* check_security.c: API keys never stored or printed, hostile names escaped in every report format, exec without a shell through the run loop, TLS verified unless turned off on purpose, no redirect off http(s). */
+#include "fetch.h"
 #include "http.h"
 #include "eb_proc.h"
 #include "eb_util.h"
@@ -452,6 +453,108 @@ START_TEST(exec_run_without_shell)
 }
 END_TEST
 
+/* --- one transfer policy ------------------------------------------------------------ */
+
+static char eb_file_url[4200];
+
+/*
+ * /to-file redirects to eb_file_url; /to-ftp to ftp:// on a port where nothing listens
+ * (libcurl follows ftp by default, file never); /hop to /ok on the same server, which
+ * answers.
+ */
+static int eb_redirect_handle(struct eb_mock *m, int fd, const char *path, const char *body,
+			      size_t len)
+{
+	char hdr[4600];
+
+	if (strcmp(path, "/to-file") == 0 || strcmp(path, "/to-ftp") == 0 ||
+	    strcmp(path, "/hop") == 0) {
+		snprintf(hdr, sizeof(hdr),
+			 "HTTP/1.1 302 Found\r\nLocation: %s\r\nContent-Length: 0\r\n"
+			 "Connection: close\r\n\r\n",
+			 strcmp(path, "/hop") == 0     ? "/ok"
+			 : strcmp(path, "/to-ftp") == 0 ? "ftp://127.0.0.1:1/x"
+							: eb_file_url);
+		eb_mock_send_all(fd, hdr, strlen(hdr));
+		return 1;
+	}
+	if (strcmp(path, "/ok") == 0) {
+		eb_mock_respond(fd, "200 OK", "text/plain", "fine\n");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Both users of the one libcurl policy stay on http and https: dataset downloads follow
+ * http redirects but refuse those to ftp:// and file:// (and a file:// URL given
+ * directly); the adapters answer a redirect with its status and never follow it, and
+ * their handle refuses file:// where base_url's check would not stop it.
+ */
+START_TEST(redirect_off_http_refused)
+{
+	static const char local[] = "a local file no server may read\n";
+	const struct eb_opt table[] = { EB_HTTP_OPTIONS("http://127.0.0.1"), { NULL } };
+	struct eb_http_req rq = { .path = "/to-file" };
+	char file[4200], dest[4200], part[4300], url[128], *got = NULL;
+	struct eb_http_res res;
+	struct eb_http h;
+	struct eb_mock m;
+	struct eb_err err;
+	json_t *opts;
+	size_t len;
+
+	eb_test_tmpdir("security-redirect", eb_dir, sizeof(eb_dir));
+	snprintf(file, sizeof(file), "%s/local.txt", eb_dir);
+	ck_assert_int_eq(eb_write_file(file, local, sizeof(local) - 1, &err), 0);
+	snprintf(eb_file_url, sizeof(eb_file_url), "file://%s", file);
+	eb_mock_start(&m, "streams/ollama-generate.ndjson");
+	m.handle = eb_redirect_handle;
+
+	/* datasets: an http redirect is followed, the one to file:// is not */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/hop", m.port);
+	snprintf(dest, sizeof(dest), "%s/hop.txt", eb_dir);
+	ck_assert_msg(eb_fetch_url(url, dest, NULL, NULL, NULL, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(eb_read_file(dest, 1024, &got, &len, &err), 0);
+	ck_assert_str_eq(got, "fine\n");
+	free(got);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/to-file", m.port);
+	snprintf(dest, sizeof(dest), "%s/stolen.txt", eb_dir);
+	snprintf(part, sizeof(part), "%s.part", dest);
+	ck_assert_int_eq(eb_fetch_url(url, dest, NULL, NULL, NULL, &err), EB_EIO);
+	ck_assert_msg(strstr(err.msg, "\"file\""), "%s", err.msg);
+	ck_assert_int_ne(access(dest, F_OK), 0);
+	ck_assert_int_ne(access(part, F_OK), 0);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/to-ftp", m.port);
+	ck_assert_int_eq(eb_fetch_url(url, dest, NULL, NULL, NULL, &err), EB_EIO);
+	ck_assert_msg(strstr(err.msg, "\"ftp\""), "%s", err.msg);
+	ck_assert_int_eq(eb_fetch_url(eb_file_url, dest, NULL, NULL, NULL, &err), EB_EIO);
+	ck_assert_msg(strstr(err.msg, "\"file\""), "%s", err.msg);
+	ck_assert_int_ne(access(dest, F_OK), 0);
+
+	/* adapters: the redirect is an answer with its status */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", m.port);
+	opts = json_pack("{s:s}", "base_url", url);
+	ck_assert_msg(eb_http_init(&h, "t", opts, table, &err) == 0, "%s", err.msg);
+	eb_http_res_init(&res);
+	ck_assert_int_eq(eb_http_request(&h, &rq, &res, &err), EB_EADAPTER);
+	ck_assert_int_eq(res.status, 302);
+	eb_http_res_release(&res);
+	/* the handle itself refuses file://, should a URL ever get past base_url's check */
+	free(h.base_url);
+	h.base_url = eb_xstrdup(eb_file_url);
+	rq.path = "";
+	eb_http_res_init(&res);
+	ck_assert_int_eq(eb_http_request(&h, &rq, &res, &err), EB_EIO);
+	ck_assert_msg(strstr(err.msg, "\"file\""), "%s", err.msg);
+	ck_assert(!eb_has(res.body.buf, res.body.len, "no server may read"));
+	eb_http_res_release(&res);
+	eb_http_release(&h);
+	json_decref(opts);
+	eb_mock_stop(&m);
+}
+END_TEST
+
 /* --- TLS ----------------------------------------------------------------------------- */
 
 /*
@@ -470,6 +573,7 @@ START_TEST(tls_verified_unless_turned_off)
 	ssize_t n;
 	int rc;
 
+	EB_TEST_SKIP_IF(eb_test_lacks_python()); /* the server is tests/data/tls/server.py */
 	eb_test_tmpdir("security-tls", eb_dir, sizeof(eb_dir));
 	eb_test_data("tls/cert.pem", cert, sizeof(cert));
 	eb_test_data("tls/key.pem", key, sizeof(key));
@@ -562,6 +666,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, hostile_names_escaped);
 	tcase_add_test(tc, exec_run_without_shell);
 	tcase_add_test(tc, tls_verified_unless_turned_off);
+	tcase_add_test(tc, redirect_off_http_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

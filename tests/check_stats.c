@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdint.h>
 
 #define EPS 1e-9
 
@@ -104,6 +105,59 @@ START_TEST(t_quantiles)
 }
 END_TEST
 
+/*
+ * Mann-Whitney U. 1..5 against 6..10 by hand: U1 = 15 - 15 = 0, U = U2 = 25, mu = 12.5,
+ * sigma^2 = 25 / 12 * 11 (no ties), z = (25 - 12.5 - 0.5) / 4.7871 = 2.5067,
+ * p = erfc(z / sqrt 2) = 0.012186. The others: the same formula with its tie correction
+ * evaluated in python3 (math.erfc).
+ */
+START_TEST(mwu_pvalues)
+{
+	const double a[] = { 1, 2, 3, 4, 5 }, b[] = { 6, 7, 8, 9, 10 };
+	const double c[] = { 1, 2, 2, 3, 3, 3 }, d[] = { 2, 3, 4, 4, 5 };
+	const double e[] = { 10.5, 11.2, 9.8, 10.1, 10.9, 11.5, 10.0, 9.9 };
+	const double f[] = { 10.4, 10.6, 11.0, 10.2, 10.8, 10.3, 10.7 };
+	const double g[] = { 5, 5, 5 }, h[] = { 5, 5 };
+	double u;
+
+	ck_assert_double_eq_tol(eb_stats_mwu(a, 5, b, 5, &u), 0.012185780355344818, 1e-12);
+	ck_assert_double_eq_tol(u, 0, 1e-12);
+	ck_assert_double_eq_tol(eb_stats_mwu(b, 5, a, 5, &u), 0.012185780355344818, 1e-12);
+	ck_assert_double_eq_tol(u, 25, 1e-12);
+	ck_assert_double_eq_tol(eb_stats_mwu(c, 6, d, 5, &u), 0.08871369199677624, 1e-12);
+	ck_assert_double_eq_tol(u, 5.5, 1e-12);
+	ck_assert_double_eq_tol(eb_stats_mwu(e, 8, f, 7, &u), 0.6025243523612969, 1e-12);
+	ck_assert_double_eq_tol(u, 23, 1e-12);
+	/* the samples are sorted in a copy: e keeps its order */
+	ck_assert_double_eq(e[0], 10.5);
+	ck_assert_double_eq(e[7], 9.9);
+	ck_assert_double_eq(eb_stats_mwu(g, 3, h, 2, NULL), 1.0); /* every sample equal */
+	ck_assert_double_eq(eb_stats_mwu(a, 5, b, 0, NULL), 1.0); /* an empty side */
+}
+END_TEST
+
+/* Larger unsorted samples with many ties: U1 against the pairwise count. */
+START_TEST(mwu_ties_pairwise)
+{
+	double x[300], y[257], want = 0, u;
+	uint32_t r = 7;
+
+	for (size_t i = 0; i < 300; i++) {
+		r = r * 1103515245u + 12345u;
+		x[i] = 80 + (double)((r >> 16) % 40);
+	}
+	for (size_t i = 0; i < 257; i++) {
+		r = r * 1103515245u + 12345u;
+		y[i] = 82 + (double)((r >> 16) % 40);
+	}
+	for (size_t i = 0; i < 300; i++)
+		for (size_t j = 0; j < 257; j++)
+			want += x[i] > y[j] ? 1 : x[i] == y[j] ? 0.5 : 0;
+	ck_assert_double_le(eb_stats_mwu(x, 300, y, 257, &u), 1.0);
+	ck_assert_double_eq_tol(u, want, 1e-9);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -115,6 +169,8 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, quantiles_type7);
 	tcase_add_test(tc, outliers_mad);
 	tcase_add_test(tc, t_quantiles);
+	tcase_add_test(tc, mwu_pvalues);
+	tcase_add_test(tc, mwu_ties_pairwise);
 	suite_add_tcase(s, tc);
 	return s;
 }

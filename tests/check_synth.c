@@ -569,6 +569,7 @@ static Suite *eb_synth_suite(void)
 	tcase_add_test(tl, test_shape_override);
 #else
 	tcase_add_test(tc, test_without_llama);
+	eb_test_skip("llama", "%s", eb_test_lacks_llama());
 #endif
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tl);

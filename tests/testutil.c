@@ -1,6 +1,7 @@
 /* testutil.c: helpers shared by the Check suites. */
 #include "testutil.h"
 
+#include "eb_build.h"
 #include "eb_proc.h"
 #include "eb_util.h"
 
@@ -54,15 +55,103 @@ int eb_test_run(const char *const *argv, char **out)
 	return rc;
 }
 
+/*
+ * Where skipped tests leave their reasons: a temporary file, opened in the parent (by
+ * eb_test_main, or by a suite that skips a whole test case) so the forked tests inherit it.
+ */
+static FILE *eb_test_skips;
+
+static int eb_test_skips_fd(void)
+{
+	if (!eb_test_skips)
+		eb_test_skips = tmpfile();
+	return eb_test_skips ? fileno(eb_test_skips) : -1;
+}
+
+void eb_test_skip(const char *test, const char *fmt, ...)
+{
+	char line[1024];
+	size_t len, name = strlen(test);
+	va_list ap;
+
+	/* START_TEST(x) names its function x_fn */
+	if (name > 3 && strcmp(test + name - 3, "_fn") == 0)
+		name -= 3;
+	len = (size_t)snprintf(line, sizeof(line), "skipped %.*s: ", (int)name, test);
+	va_start(ap, fmt);
+	if (len < sizeof(line))
+		len += (size_t)vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	va_end(ap);
+	if (len > sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	if (eb_test_skips_fd() < 0 || write(eb_test_skips_fd(), line, len) != (ssize_t)len)
+		fwrite(line, 1, len, stdout);
+}
+
 int eb_test_main(Suite *s)
 {
 	SRunner *sr = srunner_create(s);
-	int failed;
+	char line[1024];
+	int failed, skipped = 0;
 
+	eb_test_skips_fd();
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (eb_test_skips) {
+		rewind(eb_test_skips);
+		while (fgets(line, sizeof(line), eb_test_skips)) {
+			fputs(line, stdout);
+			skipped++;
+		}
+		fclose(eb_test_skips);
+		eb_test_skips = NULL;
+	}
+	if (failed)
+		return EXIT_FAILURE;
+	return skipped ? EB_TEST_SKIPPED : EXIT_SUCCESS;
+}
+
+const char *eb_test_lacks_llama(void)
+{
+#ifdef EB_HAVE_LLAMA
+	return NULL;
+#else
+	return "edgebench was built without llama.cpp (EB_WITH_LLAMA=OFF)";
+#endif
+}
+
+const char *eb_test_lacks_python(void)
+{
+	static char why[EB_ERR_MSG_MAX + 64];
+	const char *argv[] = { "python3", "-c", "pass", NULL };
+	struct eb_err err;
+	char *out = NULL;
+	int rc = eb_proc_capture(argv, 1, 1 << 16, &out, &err);
+
+	free(out);
+	if (rc < 0)
+		snprintf(why, sizeof(why), "python3 not available (%s)", err.msg);
+	else if (rc != 0)
+		snprintf(why, sizeof(why), "python3 -c pass exited with %d", rc);
+	return rc == 0 ? NULL : why;
+}
+
+const char *eb_test_lacks_peer(const char *name, char *buf, size_t n)
+{
+	static char why[512];
+
+	if (eb_test_lacks_llama())
+		return eb_test_lacks_llama();
+	snprintf(buf, n, "%s/%s", EB_LLAMA_BINDIR, name);
+	if (!*EB_LLAMA_BINDIR || access(buf, X_OK) != 0) {
+		snprintf(why, sizeof(why), "no %s in the llama.cpp build ('%s')", name,
+			 EB_LLAMA_BINDIR);
+		buf[0] = '\0';
+		return why;
+	}
+	return NULL;
 }
 
 const char *eb_test_models_dir(void)

@@ -22,8 +22,49 @@ const char *eb_test_tmpdir(const char *name, char *buf, size_t n);
  */
 int eb_test_run(const char *const *argv, char **out);
 
-/* Runs the Check suite with CK_NORMAL output; returns the process exit code. */
+/*
+ * Runs the Check suite with CK_NORMAL output; returns the process exit code: 1 when a
+ * test failed, else EB_TEST_SKIPPED when a test skipped (each reason printed on a line
+ * of its own), else 0.
+ */
 int eb_test_main(Suite *s);
+
+/*
+ * Skips: a test that cannot run on this build or machine (no llama.cpp, no python3, no
+ * tmpfs) ends with EB_TEST_SKIP("one-line reason", ...) instead of passing quietly. The
+ * suite then exits EB_TEST_SKIPPED, which ctest reports as skipped (SKIP_RETURN_CODE in
+ * tests/CMakeLists.txt); a failure elsewhere in the suite still fails it. A suite that
+ * leaves out a whole test case (one whose fixture could not start) calls eb_test_skip
+ * with the case's name before eb_test_main.
+ */
+#define EB_TEST_SKIPPED 77
+void eb_test_skip(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define EB_TEST_SKIP(...)                              \
+	do {                                           \
+		eb_test_skip(__func__, __VA_ARGS__);   \
+		return;                                \
+	} while (0)
+
+/* Skips the running test when `why` (a reason, or NULL when it can run) is not NULL. */
+#define EB_TEST_SKIP_IF(why)                                   \
+	do {                                                   \
+		const char *eb_why_ = (why);                   \
+		if (eb_why_)                                   \
+			EB_TEST_SKIP("%s", eb_why_);           \
+	} while (0)
+
+/* Why this build cannot run llama.cpp in process (and so has no synthesized test
+ * models): NULL when it can, else a static one-line reason. */
+const char *eb_test_lacks_llama(void);
+
+/* Why python3 cannot run here (not installed, or broken): NULL when it can. */
+const char *eb_test_lacks_python(void);
+
+/*
+ * A llama.cpp peer tool of the build ("llama-server", "llama-perplexity"): its path into
+ * buf and NULL, or a static one-line reason why there is none.
+ */
+const char *eb_test_lacks_peer(const char *name, char *buf, size_t n);
 
 /* Directory of the synthesized test models (tests built by synth_models.sh). */
 const char *eb_test_models_dir(void);
