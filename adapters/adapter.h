@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "eb_err.h"
+#include "eb_opt.h"
 
 #define EB_ADAPTER_ABI 1
 
@@ -19,26 +20,6 @@ enum {
 	EB_CAP_SERVER_TIMINGS = 1 << 3, /* returns the backend's own timing figures */
 	EB_CAP_PROMPT_TOKENS = 1 << 4,  /* accepts a prompt given as token ids */
 	EB_CAP_LOGITS = 1 << 5,         /* loglik rows can carry full logits (protocol kld) */
-};
-
-/* Types of adapter (and sensor) options; the config validator checks values against them. */
-enum eb_opt_type {
-	EB_OPT_INT,
-	EB_OPT_NUM,
-	EB_OPT_BOOL,
-	EB_OPT_STR,
-	EB_OPT_OBJ, /* a JSON object of string values (headers, env) */
-	EB_OPT_ARR, /* a JSON array of strings (argv templates) */
-};
-
-/* One option: drives validation, defaults and `edgebench adapters` help at once. */
-struct eb_opt {
-	const char *name;
-	enum eb_opt_type type;
-	const char *def; /* default as text, or NULL when none / required */
-	double min, max; /* for EB_OPT_INT / EB_OPT_NUM; min > max means unbounded */
-	const char *const *choices; /* NULL-terminated, for EB_OPT_STR; NULL = any */
-	const char *help;
 };
 
 /* What the harness hands to open(). Every pointer stays valid until close(). */
@@ -137,7 +118,7 @@ struct eb_adapter_ops {
 	const char *name;   /* MUST: config's "adapter" value */
 	unsigned abi;       /* MUST: EB_ADAPTER_ABI */
 	unsigned caps;      /* MUST: EB_CAP_* */
-	const struct eb_opt *options; /* MUST: option table ending with {NULL} */
+	const struct eb_opt *options; /* MUST: option table ending with { NULL } (eb_opt.h) */
 	const char *help;   /* MUST: one line */
 
 	/* MAY: NULL when usable here; otherwise why not ("built without llama.cpp"). */
@@ -194,21 +175,5 @@ const struct eb_adapter_ops *eb_adapter_find(const char *name);
 
 /* Checks one ops table (MUST hooks, ABI, option table); 0 or EB_EINVAL with reason. */
 int eb_adapter_check(const struct eb_adapter_ops *ops, struct eb_err *err);
-
-/* Looks an option up in a table; NULL when absent. */
-const struct eb_opt *eb_opt_find(const struct eb_opt *table, const char *name);
-
-/*
- * Typed getters over validated options: the value in `opts`, else the table's default,
- * else `fallback`. Strings stay owned by `opts` or the table.
- */
-long long eb_opt_int(const json_t *opts, const struct eb_opt *table, const char *name,
-		     long long fallback);
-double eb_opt_num(const json_t *opts, const struct eb_opt *table, const char *name,
-		  double fallback);
-int eb_opt_bool(const json_t *opts, const struct eb_opt *table, const char *name,
-		int fallback);
-const char *eb_opt_str(const json_t *opts, const struct eb_opt *table, const char *name,
-		       const char *fallback);
 
 #endif

@@ -19,34 +19,38 @@
 static const char *const eb_exec_streams[] = { "lines", "bytes", "none", NULL };
 
 static const struct eb_opt eb_exec_opts[] = {
-	{ "argv", EB_OPT_ARR, NULL, 1, 0, NULL,
-	  "program and arguments, run without a shell, e.g. [\"/opt/app/run\", \"-n\", "
-	  "\"{max_tokens}\", \"{prompt}\"]; placeholders {prompt}, {prompt_file} (the prompt "
-	  "written to a temporary file), {max_tokens}, {model}, {seed}, {temperature}; "
-	  "[\"env\", \"-C\", \"DIR\", ...] runs it in DIR" },
-	{ "env", EB_OPT_OBJ, NULL, 1, 0, NULL,
-	  "extra environment variables {\"NAME\": \"value\"} for the program" },
-	{ "timeout_s", EB_OPT_NUM, "600", 0.001, 604800, NULL,
-	  "limit on one run of the program; past it the process group is killed and the "
-	  "request fails" },
-	{ "stream", EB_OPT_STR, "lines", 1, 0, eb_exec_streams,
-	  "token events from stdout: lines = each output line, bytes = each chunk read "
-	  "(for programs that print tokens as they come: TTFT and ITL), none = no events "
-	  "(only the parsed figures and wall_ms)" },
-	{ "parsers", EB_OPT_OBJ, NULL, 1, 0, NULL,
-	  "figures from stdout and stderr lines: {\"name\": \"POSIX extended regex\"}, the "
-	  "first group (else the whole match) stored as server.name, a number when it "
-	  "reads as one; the last match wins; matched lines are not token events" },
-	{ "json_lines", EB_OPT_BOOL, "false", 1, 0, NULL,
-	  "stdout lines that are JSON objects have their keys copied into the server "
-	  "figures (and are not token events)" },
-	{ "ignore_regex", EB_OPT_STR, NULL, 1, 0, NULL,
-	  "stdout lines matching this regex (log noise such as \"loading model\") are "
-	  "neither token events nor figures" },
-	{ "tokens_regex", EB_OPT_STR, NULL, 1, 0, NULL,
-	  "regex whose first group is the program's own count of generated tokens (n_out)" },
-	{ "tokens_json_key", EB_OPT_STR, NULL, 1, 0, NULL,
-	  "key of a JSON line holding the program's own count of generated tokens (n_out)" },
+	{ .name = "argv", .type = EB_OPT_ARR,
+	  .help = "program and arguments, run without a shell, e.g. [\"/opt/app/run\", \"-n\", "
+		  "\"{max_tokens}\", \"{prompt}\"]; placeholders {prompt}, {prompt_file} (the "
+		  "prompt written to a temporary file), {max_tokens}, {model}, {seed}, "
+		  "{temperature}; [\"env\", \"-C\", \"DIR\", ...] runs it in DIR" },
+	{ .name = "env", .type = EB_OPT_OBJ,
+	  .help = "extra environment variables {\"NAME\": \"value\"} for the program" },
+	{ .name = "timeout_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(600),
+	  .range = EB_RANGE(0.001, 604800),
+	  .help = "limit on one run of the program; past it the process group is killed and the "
+		  "request fails" },
+	{ .name = "stream", .type = EB_OPT_ENUM, .def = EB_DEF_STR("lines"),
+	  .choices = eb_exec_streams,
+	  .help = "token events from stdout: lines = each output line, bytes = each chunk read "
+		  "(for programs that print tokens as they come: TTFT and ITL), none = no events "
+		  "(only the parsed figures and wall_ms)" },
+	{ .name = "parsers", .type = EB_OPT_OBJ,
+	  .help = "figures from stdout and stderr lines: {\"name\": \"POSIX extended regex\"}, the "
+		  "first group (else the whole match) stored as server.name, a number when it "
+		  "reads as one; the last match wins; matched lines are not token events" },
+	{ .name = "json_lines", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
+	  .help = "stdout lines that are JSON objects have their keys copied into the server "
+		  "figures (and are not token events)" },
+	{ .name = "ignore_regex", .type = EB_OPT_STR,
+	  .help = "stdout lines matching this regex (log noise such as \"loading model\") are "
+		  "neither token events nor figures" },
+	{ .name = "tokens_regex", .type = EB_OPT_STR,
+	  .help = "regex whose first group is the program's own count of generated tokens "
+		  "(n_out)" },
+	{ .name = "tokens_json_key", .type = EB_OPT_STR,
+	  .help = "key of a JSON line holding the program's own count of generated tokens "
+		  "(n_out)" },
 	{ NULL },
 };
 
@@ -150,9 +154,9 @@ static int eb_exec_open(const struct eb_adapter_args *a, void **state, struct eb
 	const json_t *argv = json_object_get(a->options, "argv");
 	const json_t *env = json_object_get(a->options, "env");
 	const json_t *parsers = json_object_get(a->options, "parsers");
-	const char *mode = eb_opt_str(a->options, T, "stream", "lines");
-	const char *tre = eb_opt_str(a->options, T, "tokens_regex", NULL);
-	const char *ire = eb_opt_str(a->options, T, "ignore_regex", NULL);
+	const char *mode = eb_opt_str(a->options, T, "stream");
+	const char *tre = eb_opt_str(a->options, T, "tokens_regex");
+	const char *ire = eb_opt_str(a->options, T, "ignore_regex");
 	struct eb_exec *X = eb_xcalloc(1, sizeof(*X));
 	const char *key;
 	json_t *v;
@@ -236,12 +240,12 @@ static int eb_exec_open(const struct eb_adapter_args *a, void **state, struct eb
 			goto out;
 		X->have_ignore_re = 1;
 	}
-	X->tokens_key = eb_xstrdup(eb_opt_str(a->options, T, "tokens_json_key", NULL));
-	X->json_lines = eb_opt_bool(a->options, T, "json_lines", 0);
+	X->tokens_key = eb_xstrdup(eb_opt_str(a->options, T, "tokens_json_key"));
+	X->json_lines = eb_opt_bool(a->options, T, "json_lines");
 	X->stream = strcmp(mode, "bytes") == 0 ? EB_EXEC_BYTES
 		    : strcmp(mode, "none") == 0 ? EB_EXEC_NONE
 						: EB_EXEC_LINES;
-	X->timeout_ns = (uint64_t)(eb_opt_num(a->options, T, "timeout_s", 600) * 1e9);
+	X->timeout_ns = (uint64_t)(eb_opt_num(a->options, T, "timeout_s") * 1e9);
 	X->model = a->model_file ? a->model_file : a->model_name ? a->model_name : "";
 out:
 	if (ret) {

@@ -48,9 +48,9 @@ static int eb_http_add_header(struct eb_http *h, const char *line)
 int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
 		 const struct eb_opt *table, struct eb_err *err)
 {
-	const char *url = eb_opt_str(opts, table, "base_url", NULL);
-	const char *ca = eb_opt_str(opts, table, "ca_file", NULL);
-	const char *key_env = eb_opt_str(opts, table, "api_key_env", NULL);
+	const char *url = eb_opt_str(opts, table, "base_url");
+	const char *ca = eb_opt_str(opts, table, "ca_file");
+	const char *key_env = eb_opt_str(opts, table, "api_key_env");
 	const json_t *hdrs = json_object_get(opts, "headers");
 	struct eb_buf line;
 	const char *name;
@@ -72,11 +72,11 @@ int eb_http_init(struct eb_http *h, const char *who, const json_t *opts,
 		h->base_url[--len] = '\0';
 	h->ca_file = eb_xstrdup(ca);
 	h->api_key_env = eb_xstrdup(key_env);
-	h->insecure = eb_opt_bool(opts, table, "insecure", 0);
-	h->connect_ms = (long)(eb_opt_num(opts, table, "connect_timeout_s", 10) * 1000.0 + 0.5);
-	h->timeout_ms = (long)(eb_opt_num(opts, table, "timeout_s", 600) * 1000.0 + 0.5);
-	h->idle_ms = (long)(eb_opt_num(opts, table, "idle_timeout_s", 0) * 1000.0 + 0.5);
-	h->retries = (int)eb_opt_int(opts, table, "retries", 2);
+	h->insecure = eb_opt_bool(opts, table, "insecure");
+	h->connect_ms = (long)(eb_opt_num(opts, table, "connect_timeout_s") * 1000.0 + 0.5);
+	h->timeout_ms = (long)(eb_opt_num(opts, table, "timeout_s") * 1000.0 + 0.5);
+	h->idle_ms = (long)(eb_opt_num(opts, table, "idle_timeout_s") * 1000.0 + 0.5);
+	h->retries = (int)eb_opt_int(opts, table, "retries");
 	if (h->connect_ms < 1)
 		h->connect_ms = 1;
 	if (h->timeout_ms < 1)

@@ -19,30 +19,33 @@
  * that validation, defaults and `edgebench adapters` stay in one place. `def_url` is the
  * adapter's default base_url.
  */
-#define EB_HTTP_OPTIONS(def_url)                                                             \
-	{ "base_url", EB_OPT_STR, def_url, 1, 0, NULL,                                       \
-	  "server root, http://host:port (https too); requests go to base_url + path" },     \
-	{ "headers", EB_OPT_OBJ, NULL, 1, 0, NULL,                                           \
-	  "extra request headers {\"Name\": \"value\"}; stored with the config, so no "      \
-	  "secrets (use api_key_env)" },                                                     \
-	{ "api_key_env", EB_OPT_STR, NULL, 1, 0, NULL,                                       \
-	  "name of an environment variable whose value is sent as 'Authorization: Bearer "  \
-	  "...'; the key itself is never stored or logged" },                                \
-	{ "ca_file", EB_OPT_STR, NULL, 1, 0, NULL,                                           \
-	  "PEM file of CA certificates to verify an https server with" },                    \
-	{ "insecure", EB_OPT_BOOL, "false", 1, 0, NULL,                                      \
-	  "do not verify the server's TLS certificate and host name (recorded with every "  \
-	  "cell)" },                                                                         \
-	{ "connect_timeout_s", EB_OPT_NUM, "10", 0.001, 3600, NULL,                          \
-	  "limit on connecting, in seconds" },                                               \
-	{ "timeout_s", EB_OPT_NUM, "600", 0.001, 604800, NULL,                               \
-	  "limit on one whole request (the full stream), in seconds" },                      \
-	{ "idle_timeout_s", EB_OPT_NUM, "0", 0, 604800, NULL,                                \
-	  "limit on a stalled response: seconds with no byte once the first arrived (0: "   \
-	  "none, only timeout_s)" },                                                         \
-	{ "retries", EB_OPT_INT, "2", 0, 100, NULL,                                          \
-	  "extra attempts for a request that failed before any response byte arrived "      \
-	  "(connection refused or reset); never once a byte came" }
+#define EB_HTTP_OPTIONS(def_url)                                                                   \
+	{ .name = "base_url", .type = EB_OPT_STR, .def = EB_DEF_STR(def_url),                      \
+	  .help = "server root, http://host:port (https too); requests go to base_url + path" },   \
+	{ .name = "headers", .type = EB_OPT_OBJ,                                                   \
+	  .help = "extra request headers {\"Name\": \"value\"}; stored with the config, so no "    \
+		  "secrets (use api_key_env)" },                                                   \
+	{ .name = "api_key_env", .type = EB_OPT_STR,                                               \
+	  .help = "name of an environment variable whose value is sent as 'Authorization: Bearer " \
+		  "...'; the key itself is never stored or logged" },                              \
+	{ .name = "ca_file", .type = EB_OPT_STR,                                                   \
+	  .help = "PEM file of CA certificates to verify an https server with" },                  \
+	{ .name = "insecure", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),                          \
+	  .help = "do not verify the server's TLS certificate and host name (recorded with every " \
+		  "cell)" },                                                                       \
+	{ .name = "connect_timeout_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(10),                  \
+	  .range = EB_RANGE(0.001, 3600),                                                          \
+	  .help = "limit on connecting, in seconds" },                                             \
+	{ .name = "timeout_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(600),                         \
+	  .range = EB_RANGE(0.001, 604800),                                                        \
+	  .help = "limit on one whole request (the full stream), in seconds" },                    \
+	{ .name = "idle_timeout_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(0),                      \
+	  .range = EB_RANGE(0, 604800),                                                            \
+	  .help = "limit on a stalled response: seconds with no byte once the first arrived (0: "  \
+		  "none, only timeout_s)" },                                                       \
+	{ .name = "retries", .type = EB_OPT_INT, .def = EB_DEF_INT(2), .range = EB_RANGE(0, 100),  \
+	  .help = "extra attempts for a request that failed before any response byte arrived "     \
+		  "(connection refused or reset); never once a byte came" }
 
 /*
  * One server connection: a reused libcurl easy handle (keep-alive, so requests after the

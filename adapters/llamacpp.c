@@ -16,21 +16,36 @@ static const char *const eb_cache_types[] = { "f32", "f16", "bf16", "q8_0", "q4_
 static const char *const eb_fa_choices[] = { "auto", "on", "off", NULL };
 
 static const struct eb_opt eb_llamacpp_opts[] = {
-	{ "n_gpu_layers", EB_OPT_INT, "-1", -1, 100000, NULL,
-	  "layers to offload to the GPU; -1 = all (llama.cpp's default); 0 = CPU only" },
-	{ "threads", EB_OPT_INT, "0", 0, 1024, NULL,
-	  "threads for generation; 0 = number of online CPUs" },
-	{ "threads_batch", EB_OPT_INT, "0", 0, 1024, NULL,
-	  "threads for prompt processing; 0 = same as threads" },
-	{ "n_ctx", EB_OPT_INT, "4096", 16, 10000000, NULL,
-	  "context size (KV-cache cells); must hold prompt + generated tokens" },
-	{ "n_batch", EB_OPT_INT, "2048", 1, 1000000, NULL, "logical batch size (llama.cpp n_batch)" },
-	{ "n_ubatch", EB_OPT_INT, "512", 1, 1000000, NULL, "physical batch size (llama.cpp n_ubatch)" },
-	{ "flash_attn", EB_OPT_STR, "auto", 1, 0, eb_fa_choices, "flash attention: auto, on, off" },
-	{ "cache_type_k", EB_OPT_STR, "f16", 1, 0, eb_cache_types, "KV-cache K type" },
-	{ "cache_type_v", EB_OPT_STR, "f16", 1, 0, eb_cache_types, "KV-cache V type" },
-	{ "mmap", EB_OPT_BOOL, "true", 1, 0, NULL, "memory-map the model file" },
-	{ "offload_kqv", EB_OPT_BOOL, "true", 1, 0, NULL, "keep the KV cache on the GPU" },
+	{ .name = "n_gpu_layers", .type = EB_OPT_INT, .def = EB_DEF_INT(-1),
+	  .range = EB_RANGE(-1, 100000),
+	  .help = "layers to offload to the GPU; -1 = all (llama.cpp's default); 0 = CPU only" },
+	{ .name = "threads", .type = EB_OPT_INT, .def = EB_DEF_INT(0), .range = EB_RANGE(0, 1024),
+	  .help = "threads for generation; 0 = number of online CPUs" },
+	{ .name = "threads_batch", .type = EB_OPT_INT, .def = EB_DEF_INT(0),
+	  .range = EB_RANGE(0, 1024),
+	  .help = "threads for prompt processing; 0 = same as threads" },
+	{ .name = "n_ctx", .type = EB_OPT_INT, .def = EB_DEF_INT(4096),
+	  .range = EB_RANGE(16, 10000000),
+	  .help = "context size (KV-cache cells); must hold prompt + generated tokens" },
+	{ .name = "n_batch", .type = EB_OPT_INT, .def = EB_DEF_INT(2048),
+	  .range = EB_RANGE(1, 1000000),
+	  .help = "logical batch size (llama.cpp n_batch)" },
+	{ .name = "n_ubatch", .type = EB_OPT_INT, .def = EB_DEF_INT(512),
+	  .range = EB_RANGE(1, 1000000),
+	  .help = "physical batch size (llama.cpp n_ubatch)" },
+	{ .name = "flash_attn", .type = EB_OPT_ENUM, .def = EB_DEF_STR("auto"),
+	  .choices = eb_fa_choices,
+	  .help = "flash attention: auto, on, off" },
+	{ .name = "cache_type_k", .type = EB_OPT_ENUM, .def = EB_DEF_STR("f16"),
+	  .choices = eb_cache_types,
+	  .help = "KV-cache K type" },
+	{ .name = "cache_type_v", .type = EB_OPT_ENUM, .def = EB_DEF_STR("f16"),
+	  .choices = eb_cache_types,
+	  .help = "KV-cache V type" },
+	{ .name = "mmap", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "memory-map the model file" },
+	{ .name = "offload_kqv", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "keep the KV cache on the GPU" },
 	{ NULL },
 };
 
@@ -160,8 +175,8 @@ static int eb_llamacpp_open(const struct eb_adapter_args *a, void **state, struc
 
 	L = eb_xcalloc(1, sizeof(*L));
 	L->opts = a->options;
-	mp.n_gpu_layers = (int32_t)eb_opt_int(a->options, T, "n_gpu_layers", -1);
-	mp.load_mode = eb_opt_bool(a->options, T, "mmap", 1) ? LLAMA_LOAD_MODE_MMAP
+	mp.n_gpu_layers = (int32_t)eb_opt_int(a->options, T, "n_gpu_layers");
+	mp.load_mode = eb_opt_bool(a->options, T, "mmap") ? LLAMA_LOAD_MODE_MMAP
 							       : LLAMA_LOAD_MODE_NONE;
 	L->model = llama_model_load_from_file(a->model_file, mp);
 	if (!L->model) {
@@ -175,25 +190,25 @@ static int eb_llamacpp_open(const struct eb_adapter_args *a, void **state, struc
 	for (int i = 0; i < L->n_vocab; i++)
 		L->eog[i] = llama_vocab_is_eog(L->vocab, i);
 
-	threads = eb_opt_int(a->options, T, "threads", 0);
+	threads = eb_opt_int(a->options, T, "threads");
 	if (threads <= 0)
 		threads = sysconf(_SC_NPROCESSORS_ONLN);
-	cp.n_ctx = (uint32_t)eb_opt_int(a->options, T, "n_ctx", 4096);
-	cp.n_batch = (uint32_t)eb_opt_int(a->options, T, "n_batch", 2048);
-	cp.n_ubatch = (uint32_t)eb_opt_int(a->options, T, "n_ubatch", 512);
+	cp.n_ctx = (uint32_t)eb_opt_int(a->options, T, "n_ctx");
+	cp.n_batch = (uint32_t)eb_opt_int(a->options, T, "n_batch");
+	cp.n_ubatch = (uint32_t)eb_opt_int(a->options, T, "n_ubatch");
 	cp.n_threads = (int32_t)threads;
-	cp.n_threads_batch = (int32_t)eb_opt_int(a->options, T, "threads_batch", 0);
+	cp.n_threads_batch = (int32_t)eb_opt_int(a->options, T, "threads_batch");
 	if (cp.n_threads_batch <= 0)
 		cp.n_threads_batch = cp.n_threads;
-	fa = eb_opt_str(a->options, T, "flash_attn", "auto");
+	fa = eb_opt_str(a->options, T, "flash_attn");
 	cp.flash_attn_type = strcmp(fa, "on") == 0    ? LLAMA_FLASH_ATTN_TYPE_ENABLED
 			     : strcmp(fa, "off") == 0 ? LLAMA_FLASH_ATTN_TYPE_DISABLED
 						      : LLAMA_FLASH_ATTN_TYPE_AUTO;
-	L->type_k = eb_cache_type(eb_opt_str(a->options, T, "cache_type_k", "f16"));
-	L->type_v = eb_cache_type(eb_opt_str(a->options, T, "cache_type_v", "f16"));
+	L->type_k = eb_cache_type(eb_opt_str(a->options, T, "cache_type_k"));
+	L->type_v = eb_cache_type(eb_opt_str(a->options, T, "cache_type_v"));
 	cp.type_k = L->type_k;
 	cp.type_v = L->type_v;
-	cp.offload_kqv = eb_opt_bool(a->options, T, "offload_kqv", 1);
+	cp.offload_kqv = eb_opt_bool(a->options, T, "offload_kqv");
 	cp.no_perf = false;
 	L->cp = cp;
 	L->ctx = llama_init_from_model(L->model, cp);

@@ -14,27 +14,30 @@ static const char *const eb_ollama_endpoints[] = { "generate", "chat", NULL };
 
 static const struct eb_opt eb_ollama_opts[] = {
 	EB_HTTP_OPTIONS("http://127.0.0.1:11434"),
-	{ "flavour", EB_OPT_STR, "ollama", 1, 0, eb_ollama_flavours,
-	  "ollama, or hailo for hailo-ollama (Hailo-10H), which reports only total_duration "
-	  "and eval_count and keeps KV state between requests that extend each other" },
-	{ "endpoint", EB_OPT_STR, "generate", 1, 0, eb_ollama_endpoints,
-	  "generate: POST /api/generate with the prompt; chat: POST /api/chat with it as one "
-	  "user message" },
-	{ "model", EB_OPT_STR, NULL, 1, 0, NULL,
-	  "model name on the server; default: the variant's model_name" },
-	{ "num_predict", EB_OPT_INT, NULL, -2, 10000000, NULL,
-	  "options.num_predict; default: the workload's gen_tokens" },
-	{ "num_ctx", EB_OPT_INT, NULL, 1, 10000000, NULL,
-	  "options.num_ctx (context/KV-cache size); default: the server's" },
-	{ "temperature", EB_OPT_NUM, NULL, 0, 100, NULL,
-	  "options.temperature; default: the workload's temperature" },
-	{ "seed", EB_OPT_INT, NULL, 0, 4294967295.0, NULL,
-	  "options.seed; default: the workload's seed" },
-	{ "keep_alive", EB_OPT_STR, NULL, 1, 0, NULL,
-	  "keep_alive sent with every request: a duration (\"5m\") or seconds (\"-1\" = keep "
-	  "loaded); default: the server's" },
-	{ "raw", EB_OPT_BOOL, "false", 1, 0, NULL,
-	  "/api/generate raw: true, the prompt without the model's template" },
+	{ .name = "flavour", .type = EB_OPT_ENUM, .def = EB_DEF_STR("ollama"),
+	  .choices = eb_ollama_flavours,
+	  .help = "ollama, or hailo for hailo-ollama (Hailo-10H), which reports only "
+		  "total_duration and eval_count and keeps KV state between requests that extend "
+		  "each other" },
+	{ .name = "endpoint", .type = EB_OPT_ENUM, .def = EB_DEF_STR("generate"),
+	  .choices = eb_ollama_endpoints,
+	  .help = "generate: POST /api/generate with the prompt; chat: POST /api/chat with it as "
+		  "one user message" },
+	{ .name = "model", .type = EB_OPT_STR,
+	  .help = "model name on the server; default: the variant's model_name" },
+	{ .name = "num_predict", .type = EB_OPT_INT, .range = EB_RANGE(-2, 10000000),
+	  .help = "options.num_predict; default: the workload's gen_tokens" },
+	{ .name = "num_ctx", .type = EB_OPT_INT, .range = EB_RANGE(1, 10000000),
+	  .help = "options.num_ctx (context/KV-cache size); default: the server's" },
+	{ .name = "temperature", .type = EB_OPT_NUM, .range = EB_RANGE(0, 100),
+	  .help = "options.temperature; default: the workload's temperature" },
+	{ .name = "seed", .type = EB_OPT_INT, .range = EB_RANGE(0, 4294967295.0),
+	  .help = "options.seed; default: the workload's seed" },
+	{ .name = "keep_alive", .type = EB_OPT_STR,
+	  .help = "keep_alive sent with every request: a duration (\"5m\") or seconds (\"-1\" = "
+		  "keep loaded); default: the server's" },
+	{ .name = "raw", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
+	  .help = "/api/generate raw: true, the prompt without the model's template" },
 	{ NULL },
 };
 
@@ -64,7 +67,7 @@ static int eb_ollama_open(const struct eb_adapter_args *a, void **state, struct 
 {
 	const struct eb_opt *T = eb_ollama_opts;
 	struct eb_ollama *S = eb_xcalloc(1, sizeof(*S));
-	const char *model = eb_opt_str(a->options, T, "model", NULL);
+	const char *model = eb_opt_str(a->options, T, "model");
 	int ret;
 
 	ret = eb_http_init(&S->http, "ollama", a->options, T, err);
@@ -82,9 +85,9 @@ static int eb_ollama_open(const struct eb_adapter_args *a, void **state, struct 
 	}
 	S->opts = a->options;
 	S->model = eb_xstrdup(model);
-	S->hailo = strcmp(eb_opt_str(a->options, T, "flavour", "ollama"), "hailo") == 0;
-	S->chat = strcmp(eb_opt_str(a->options, T, "endpoint", "generate"), "chat") == 0;
-	S->raw = eb_opt_bool(a->options, T, "raw", 0);
+	S->hailo = strcmp(eb_opt_str(a->options, T, "flavour"), "hailo") == 0;
+	S->chat = strcmp(eb_opt_str(a->options, T, "endpoint"), "chat") == 0;
+	S->raw = eb_opt_bool(a->options, T, "raw");
 	*state = S;
 	return 0;
 }
@@ -117,7 +120,7 @@ static json_t *eb_ollama_body(const struct eb_ollama *S, const struct eb_gen_req
 {
 	const struct eb_opt *T = eb_ollama_opts;
 	const char *prompt = req->prompt_text ? req->prompt_text : "";
-	const char *ka = eb_opt_str(S->opts, T, "keep_alive", NULL);
+	const char *ka = eb_opt_str(S->opts, T, "keep_alive");
 	json_t *b = json_object();
 	json_t *o = json_object();
 	long long v;
@@ -132,15 +135,20 @@ static json_t *eb_ollama_body(const struct eb_ollama *S, const struct eb_gen_req
 			json_object_set_new(b, "raw", json_true());
 	}
 	json_object_set_new(b, "stream", json_true());
+	/* unset, these follow the workload: their defaults are computed per request */
 	json_object_set_new(o, "num_predict",
-			    json_integer(eb_opt_int(S->opts, T, "num_predict", req->n_predict)));
+			    json_integer(eb_opt_given(S->opts, "num_predict")
+						 ? eb_opt_int(S->opts, T, "num_predict")
+						 : req->n_predict));
 	json_object_set_new(o, "temperature",
-			    json_real(eb_opt_num(S->opts, T, "temperature", req->temperature)));
+			    json_real(eb_opt_given(S->opts, "temperature")
+					      ? eb_opt_num(S->opts, T, "temperature")
+					      : req->temperature));
 	json_object_set_new(o, "seed",
-			    json_integer(eb_opt_int(S->opts, T, "seed", (long long)req->seed)));
-	if (json_object_get(S->opts, "num_ctx"))
-		json_object_set_new(o, "num_ctx",
-				    json_integer(eb_opt_int(S->opts, T, "num_ctx", 2048)));
+			    json_integer(eb_opt_given(S->opts, "seed") ? eb_opt_int(S->opts, T, "seed")
+								       : (long long)req->seed));
+	if (eb_opt_given(S->opts, "num_ctx"))
+		json_object_set_new(o, "num_ctx", json_integer(eb_opt_int(S->opts, T, "num_ctx")));
 	json_object_set_new(b, "options", o);
 	if (ka) {
 		/* a number of seconds goes as a number: Ollama reads "-1" as a bad duration */

@@ -14,43 +14,48 @@ static const char *const eb_openai_modes[] = { "auto", "on", "off", NULL };
 
 static const struct eb_opt eb_openai_opts[] = {
 	EB_HTTP_OPTIONS("http://127.0.0.1:8080"),
-	{ "endpoint", EB_OPT_STR, "completions", 1, 0, eb_openai_endpoints,
-	  "completions: POST /v1/completions with the prompt as text; chat: POST "
-	  "/v1/chat/completions with it as one user message (the server's chat template "
-	  "adds tokens)" },
-	{ "model", EB_OPT_STR, NULL, 1, 0, NULL,
-	  "model name sent to the server; default: the variant's model_name" },
-	{ "tokenize", EB_OPT_STR, "auto", 1, 0, eb_openai_modes,
-	  "prompts of exact token length through the server's /tokenize and /detokenize "
-	  "(llama-server, vLLM): auto = when the server has them (probed once at open), on = "
-	  "required, off = never" },
-	{ "include_usage", EB_OPT_BOOL, "true", 1, 0, NULL,
-	  "send stream_options.include_usage, so the last chunk carries the token counts" },
-	{ "ignore_eos", EB_OPT_BOOL, "true", 1, 0, NULL,
-	  "send ignore_eos: true so every request generates max_tokens; false for servers "
-	  "that reject the field" },
-	{ "min_tokens", EB_OPT_BOOL, "true", 1, 0, NULL,
-	  "send min_tokens = max_tokens (vLLM, TensorRT-LLM, llama-server ignores it); false "
-	  "for servers that reject the field" },
-	{ "no_cache_prompt", EB_OPT_BOOL, "true", 1, 0, NULL,
-	  "send cache_prompt: false (llama-server evaluates every prompt afresh, for honest "
-	  "TTFT); false leaves the field out" },
-	{ "timings_per_token", EB_OPT_BOOL, "false", 1, 0, NULL,
-	  "ask llama-server for timings in every chunk, which tells how many tokens each "
-	  "chunk carried" },
-	{ "prompt_logprobs", EB_OPT_STR, "auto", 1, 0, eb_openai_modes,
-	  "accuracy scoring by POST /v1/completions with token-id prompts, echo: true and "
-	  "logprobs (vLLM semantics: the prompt's log-probs come back, the first null): auto = "
-	  "ask the server once with a tiny request and skip accuracy cells when it has none "
-	  "(llama-server, Ollama), on = assume it has them (a response without fails the cell), "
-	  "off = skip accuracy cells" },
-	{ "echo_max_tokens", EB_OPT_INT, "1", 0, 1, NULL,
-	  "max_tokens of a scoring request: 1 as lm-eval sends it (any vLLM version; a "
-	  "sequence must leave room for one token in max_model_len), 0 for the prompt's "
-	  "log-probs alone (newer vLLM)" },
-	{ "loglik_batch", EB_OPT_INT, "8", 1, 256, NULL,
-	  "sequences per scoring request (a list of prompts); a request also stops at 32768 "
-	  "tokens, and a longer sequence goes alone" },
+	{ .name = "endpoint", .type = EB_OPT_ENUM, .def = EB_DEF_STR("completions"),
+	  .choices = eb_openai_endpoints,
+	  .help = "completions: POST /v1/completions with the prompt as text; chat: POST "
+		  "/v1/chat/completions with it as one user message (the server's chat template "
+		  "adds tokens)" },
+	{ .name = "model", .type = EB_OPT_STR,
+	  .help = "model name sent to the server; default: the variant's model_name" },
+	{ .name = "tokenize", .type = EB_OPT_ENUM, .def = EB_DEF_STR("auto"),
+	  .choices = eb_openai_modes,
+	  .help = "prompts of exact token length through the server's /tokenize and /detokenize "
+		  "(llama-server, vLLM): auto = when the server has them (probed once at open), on "
+		  "= required, off = never" },
+	{ .name = "include_usage", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "send stream_options.include_usage, so the last chunk carries the token counts" },
+	{ .name = "ignore_eos", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "send ignore_eos: true so every request generates max_tokens; false for servers "
+		  "that reject the field" },
+	{ .name = "min_tokens", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "send min_tokens = max_tokens (vLLM, TensorRT-LLM, llama-server ignores it); "
+		  "false for servers that reject the field" },
+	{ .name = "no_cache_prompt", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "send cache_prompt: false (llama-server evaluates every prompt afresh, for "
+		  "honest TTFT); false leaves the field out" },
+	{ .name = "timings_per_token", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
+	  .help = "ask llama-server for timings in every chunk, which tells how many tokens each "
+		  "chunk carried" },
+	{ .name = "prompt_logprobs", .type = EB_OPT_ENUM, .def = EB_DEF_STR("auto"),
+	  .choices = eb_openai_modes,
+	  .help = "accuracy scoring by POST /v1/completions with token-id prompts, echo: true and "
+		  "logprobs (vLLM semantics: the prompt's log-probs come back, the first null): "
+		  "auto = ask the server once with a tiny request and skip accuracy cells when it "
+		  "has none (llama-server, Ollama), on = assume it has them (a response without "
+		  "fails the cell), off = skip accuracy cells" },
+	{ .name = "echo_max_tokens", .type = EB_OPT_INT, .def = EB_DEF_INT(1),
+	  .range = EB_RANGE(0, 1),
+	  .help = "max_tokens of a scoring request: 1 as lm-eval sends it (any vLLM version; a "
+		  "sequence must leave room for one token in max_model_len), 0 for the prompt's "
+		  "log-probs alone (newer vLLM)" },
+	{ .name = "loglik_batch", .type = EB_OPT_INT, .def = EB_DEF_INT(8),
+	  .range = EB_RANGE(1, 256),
+	  .help = "sequences per scoring request (a list of prompts); a request also stops at "
+		  "32768 tokens, and a longer sequence goes alone" },
 	{ NULL },
 };
 
@@ -226,7 +231,7 @@ static int eb_openai_open(const struct eb_adapter_args *a, void **state, struct 
 {
 	const struct eb_opt *T = eb_openai_opts;
 	struct eb_openai *S = eb_xcalloc(1, sizeof(*S));
-	const char *model = eb_opt_str(a->options, T, "model", NULL);
+	const char *model = eb_opt_str(a->options, T, "model");
 	size_t len;
 	int ret;
 
@@ -240,17 +245,17 @@ static int eb_openai_open(const struct eb_adapter_args *a, void **state, struct 
 	if (len >= 3 && strcmp(S->http.base_url + len - 3, "/v1") == 0)
 		S->http.base_url[len - 3] = '\0';
 	S->model = eb_xstrdup(model ? model : a->model_name);
-	S->chat = strcmp(eb_opt_str(a->options, T, "endpoint", "completions"), "chat") == 0;
+	S->chat = strcmp(eb_opt_str(a->options, T, "endpoint"), "chat") == 0;
 	S->path = S->chat ? "/v1/chat/completions" : "/v1/completions";
-	S->include_usage = eb_opt_bool(a->options, T, "include_usage", 1);
-	S->ignore_eos = eb_opt_bool(a->options, T, "ignore_eos", 1);
-	S->min_tokens = eb_opt_bool(a->options, T, "min_tokens", 1);
-	S->no_cache_prompt = eb_opt_bool(a->options, T, "no_cache_prompt", 1);
-	S->timings_per_token = eb_opt_bool(a->options, T, "timings_per_token", 0);
-	S->tok_mode = eb_opt_str(a->options, T, "tokenize", "auto");
-	S->plp_mode = eb_opt_str(a->options, T, "prompt_logprobs", "auto");
-	S->echo_max_tokens = (int)eb_opt_int(a->options, T, "echo_max_tokens", 1);
-	S->loglik_batch = (int)eb_opt_int(a->options, T, "loglik_batch", 8);
+	S->include_usage = eb_opt_bool(a->options, T, "include_usage");
+	S->ignore_eos = eb_opt_bool(a->options, T, "ignore_eos");
+	S->min_tokens = eb_opt_bool(a->options, T, "min_tokens");
+	S->no_cache_prompt = eb_opt_bool(a->options, T, "no_cache_prompt");
+	S->timings_per_token = eb_opt_bool(a->options, T, "timings_per_token");
+	S->tok_mode = eb_opt_str(a->options, T, "tokenize");
+	S->plp_mode = eb_opt_str(a->options, T, "prompt_logprobs");
+	S->echo_max_tokens = (int)eb_opt_int(a->options, T, "echo_max_tokens");
+	S->loglik_batch = (int)eb_opt_int(a->options, T, "loglik_batch");
 	if (strcmp(S->tok_mode, "off") != 0) {
 		ret = eb_openai_probe_tokenize(S, err);
 		if (ret) {

@@ -258,7 +258,6 @@ static const char eb_adapters_usage[] =
 
 int eb_cmd_adapters(int argc, char **argv)
 {
-	static const char *const tn[] = { "int", "number", "bool", "string", "object", "array" };
 	const char *only = NULL;
 
 	if (eb_cli_wants_help(argc, argv)) {
@@ -291,9 +290,13 @@ int eb_cmd_adapters(int argc, char **argv)
 		       a->caps & EB_CAP_SERVER_TIMINGS ? " server-timings" : "",
 		       a->caps & EB_CAP_LOGLIK ? " loglik" : "",
 		       a->caps & EB_CAP_LOGITS ? " logits" : "");
-		for (const struct eb_opt *o = a->options; o->name; o++)
-			printf("    %-16s %-7s default %-8s %s\n", o->name, tn[o->type],
-			       o->def ? o->def : "-", o->help);
+		for (const struct eb_opt *o = a->options; o->name; o++) {
+			char def[64];
+			const char *d = eb_opt_def_text(o, def, sizeof(def));
+
+			printf("    %-16s %-7s default %-8s %s\n", o->name, eb_opt_type_word(o->type),
+			       d ? d : "-", o->help);
+		}
 	}
 	return EB_EXIT_OK;
 }

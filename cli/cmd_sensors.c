@@ -44,21 +44,18 @@ struct eb_sensors_opts {
 	json_t *entries; /* [{"kind", "options"}] */
 };
 
-static const char *eb_sopt_type_name(enum eb_sensor_opt_type t)
-{
-	static const char *const tn[] = { "int", "number", "bool", "string", "array" };
-
-	return t <= EB_SOPT_ARR ? tn[t] : "?";
-}
-
-static json_t *eb_options_json(const struct eb_sensor_opt *table)
+static json_t *eb_options_json(const struct eb_opt *table)
 {
 	json_t *a = json_array();
 
-	for (const struct eb_sensor_opt *o = table; o->name; o++)
+	for (const struct eb_opt *o = table; o->name; o++) {
+		char def[64];
+
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s?, s:s}", "name", o->name, "type",
-						   eb_sopt_type_name(o->type), "default", o->def,
-						   "help", o->help));
+						   eb_opt_type_word(o->type), "default",
+						   eb_opt_def_text(o, def, sizeof(def)), "help",
+						   o->help));
+	}
 	return a;
 }
 
@@ -436,9 +433,13 @@ int eb_cmd_sensors(int argc, char **argv)
 			printf("\n");
 		}
 		printf("options every sensor takes:\n");
-		for (const struct eb_sensor_opt *so = eb_sensor_common_options; so->name; so++)
+		for (const struct eb_opt *so = eb_sensor_common_options; so->name; so++) {
+			char def[64];
+			const char *d = eb_opt_def_text(so, def, sizeof(def));
+
 			printf("    %-16s %-7s default %-10s %s\n", so->name,
-			       eb_sopt_type_name(so->type), so->def ? so->def : "-", so->help);
+			       eb_opt_type_word(so->type), d ? d : "-", so->help);
+		}
 		if (o.state) {
 			char *s = json_dumps(json_object_get(out, "device_state"), JSON_INDENT(2));
 

@@ -23,6 +23,7 @@ struct eb_cfg_variant {
 	char *file;        /* local weights (env vars expanded), or NULL */
 	char *model_name;  /* server-side model name, or NULL */
 	json_t *synth;     /* {"shape","vocab","type","seed"} to create `file` when absent */
+	uint64_t synth_seed; /* synth.seed, or its default */
 	json_t *scheme;    /* {"weights","activations","kv_cache"} labels, or NULL */
 };
 

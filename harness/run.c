@@ -190,14 +190,11 @@ static int eb_accuracy(const struct eb_config *cfg, const struct eb_cell *cell,
 		eb_strlcpy(kld_dir, cfg->accuracy.kld_dir, sizeof(kld_dir));
 	else
 		snprintf(kld_dir, sizeof(kld_dir), "%s.kld", db_path);
-	env.threads = eb_opt_find(ops->options, "threads")
-			      ? (int)eb_opt_int(tg->options, ops->options, "threads", 0)
-			      : 0;
+	/* 0 (every online CPU) where the adapter has no such option */
+	env.threads = (int)eb_opt_int(tg->options, ops->options, "threads");
 	if (env.threads <= 0)
 		env.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	env.n_batch = eb_opt_find(ops->options, "n_batch")
-			      ? eb_opt_int(tg->options, ops->options, "n_batch", 0)
-			      : 0;
+	env.n_batch = eb_opt_int(tg->options, ops->options, "n_batch");
 	eb_progress_draw(pg, cell->key, "loading dataset", 0, 0, 0);
 	rc = eb_acc_run(cell->acc, ops, st, &env, &c->acc, err);
 	if (c->acc.warnings)
@@ -683,9 +680,7 @@ static int eb_ensure_model(const struct eb_cfg_variant *v, int quiet, struct eb_
 	so.type = json_string_value(json_object_get(sy, "type"));
 	if (!so.type)
 		so.type = v->quant;
-	so.seed = json_is_integer(json_object_get(sy, "seed"))
-			  ? (uint64_t)json_integer_value(json_object_get(sy, "seed"))
-			  : 1;
+	so.seed = v->synth_seed;
 	so.out = v->file;
 	so.quiet = quiet;
 	{

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "eb_err.h"
+#include "eb_opt.h"
 
 #define EB_SENSOR_ABI 1
 
@@ -51,30 +52,12 @@ struct eb_sensor_reading {
 	unsigned flags;
 };
 
-/* Option types; the table drives validation, defaults and `edgebench sensors` help. */
-enum eb_sensor_opt_type {
-	EB_SOPT_INT,
-	EB_SOPT_NUM,
-	EB_SOPT_BOOL,
-	EB_SOPT_STR,
-	EB_SOPT_ARR, /* a JSON array of strings (argv, zone names) */
-};
-
-struct eb_sensor_opt {
-	const char *name;
-	enum eb_sensor_opt_type type;
-	const char *def;            /* default as text, or NULL (none, or computed: see help) */
-	double min, max;            /* EB_SOPT_INT / EB_SOPT_NUM; min > max: unbounded */
-	const char *const *choices; /* NULL-terminated, for EB_SOPT_STR; NULL = any */
-	const char *help;
-};
-
 /*
  * Options every sensor takes besides its own: "name" (the label stored with its samples;
  * default the kind, e.g. two hwmon sensors "board" and "gpu") and "in_total" (whether its
  * total counts in the all-sensors total; default true). NULL-terminated.
  */
-extern const struct eb_sensor_opt eb_sensor_common_options[];
+extern const struct eb_opt eb_sensor_common_options[];
 
 /* What open() and unavailable_reason() get. Every pointer stays valid until close(). */
 struct eb_sensor_args {
@@ -93,7 +76,7 @@ struct eb_sensor_ops {
 	const char *name;                     /* MUST: config's "kind" */
 	unsigned abi;                         /* MUST: EB_SENSOR_ABI */
 	unsigned caps;                        /* MUST: EB_SENSOR_CAP_* */
-	const struct eb_sensor_opt *options;  /* MUST: its own options, ending with {NULL} */
+	const struct eb_opt *options;         /* MUST: its own options, ending with { NULL } */
 	const char *help;                     /* MUST: one line */
 
 	/*
@@ -149,8 +132,7 @@ const struct eb_sensor_ops *eb_sensor_find(const char *kind);
 int eb_sensor_check(const struct eb_sensor_ops *ops, struct eb_err *err);
 
 /* The option `name` in the kind's table, else in eb_sensor_common_options; NULL if none. */
-const struct eb_sensor_opt *eb_sensor_opt_find(const struct eb_sensor_ops *ops,
-					       const char *name);
+const struct eb_opt *eb_sensor_opt_find(const struct eb_sensor_ops *ops, const char *name);
 
 /*
  * Validates `opts` (an object, or NULL = {}) against the kind's table and the common
@@ -161,17 +143,24 @@ int eb_sensor_options_check(const struct eb_sensor_ops *ops, const json_t *opts,
 			    struct eb_err *err);
 
 /*
- * Typed getters over validated options: the value in `opts`, else the table's default,
- * else `fallback`. Strings stay owned by `opts` or the table.
+ * The same check for a config: each problem goes to `report` (see eb_opt_check) with
+ * `path` ("sensors[0].options") leading its key path. Returns the number of problems.
+ */
+int eb_sensor_options_validate(const struct eb_sensor_ops *ops, const json_t *opts,
+			       const char *path, int (*report)(void *ud,
+							       const struct eb_opt_problem *p),
+			       void *ud);
+
+/*
+ * Typed getters over validated options (eb_opt_get_int ...): the value in `opts`, else
+ * the table's default, else 0 (NULL for strings). Strings stay owned by `opts` or the table.
  */
 long long eb_sensor_opt_int(const struct eb_sensor_ops *ops, const json_t *opts,
-			    const char *name, long long fallback);
-double eb_sensor_opt_num(const struct eb_sensor_ops *ops, const json_t *opts, const char *name,
-			 double fallback);
-int eb_sensor_opt_bool(const struct eb_sensor_ops *ops, const json_t *opts, const char *name,
-		       int fallback);
+			    const char *name);
+double eb_sensor_opt_num(const struct eb_sensor_ops *ops, const json_t *opts, const char *name);
+int eb_sensor_opt_bool(const struct eb_sensor_ops *ops, const json_t *opts, const char *name);
 const char *eb_sensor_opt_str(const struct eb_sensor_ops *ops, const json_t *opts,
-			      const char *name, const char *fallback);
+			      const char *name);
 
 /* --- an opened sensor: what the sampler and `edgebench sensors` hold ----------------- */
 

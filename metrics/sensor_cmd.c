@@ -9,20 +9,22 @@
 
 static const char *const eb_cmd_units[] = { "W", "mW", "uW", NULL };
 
-static const struct eb_sensor_opt eb_cmd_options[] = {
-	{ "argv", EB_SOPT_ARR, NULL, 1, 0, NULL,
-	  "required: the meter program and its arguments, run without a shell; it prints one "
-	  "reading per line for as long as it runs" },
-	{ "unit", EB_SOPT_STR, "W", 1, 0, eb_cmd_units, "unit of the printed numbers" },
-	{ "regex", EB_SOPT_STR, NULL, 1, 0, NULL,
-	  "POSIX extended regex picking the number out of a line (its first group, else the "
-	  "whole match); default: the whole line is the number. Lines that do not match are "
-	  "skipped" },
-	{ "rail", EB_SOPT_STR, "meter", 1, 0, NULL, "rail name stored with the readings" },
-	{ "total", EB_SOPT_BOOL, "true", 1, 0, NULL,
-	  "the meter measures the whole device (its reading is this sensor's total)" },
-	{ "window_ms", EB_SOPT_NUM, NULL, 0, 3600000, NULL,
-	  "the meter's own averaging window in ms, recorded with the results" },
+static const struct eb_opt eb_cmd_options[] = {
+	{ .name = "argv", .type = EB_OPT_ARR_STR,
+	  .help = "required: the meter program and its arguments, run without a shell; it prints "
+		  "one reading per line for as long as it runs" },
+	{ .name = "unit", .type = EB_OPT_ENUM, .def = EB_DEF_STR("W"), .choices = eb_cmd_units,
+	  .help = "unit of the printed numbers" },
+	{ .name = "regex", .type = EB_OPT_STR,
+	  .help = "POSIX extended regex picking the number out of a line (its first group, else "
+		  "the whole match); default: the whole line is the number. Lines that do not "
+		  "match are skipped" },
+	{ .name = "rail", .type = EB_OPT_STR, .def = EB_DEF_STR("meter"),
+	  .help = "rail name stored with the readings" },
+	{ .name = "total", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "the meter measures the whole device (its reading is this sensor's total)" },
+	{ .name = "window_ms", .type = EB_OPT_NUM, .range = EB_RANGE(0, 3600000),
+	  .help = "the meter's own averaging window in ms, recorded with the results" },
 	{ NULL },
 };
 
@@ -44,7 +46,7 @@ static const char *eb_cmd_unavailable(const struct eb_sensor_args *a, char *buf,
 {
 	const struct eb_sensor_ops *ops = &eb_sensor_cmd;
 	const json_t *argv = json_object_get(a->options, "argv");
-	const char *re = eb_sensor_opt_str(ops, a->options, "regex", NULL);
+	const char *re = eb_sensor_opt_str(ops, a->options, "regex");
 	const char *prog;
 
 	if (!json_array_size(argv)) {
@@ -93,8 +95,8 @@ static int eb_cmd_open(const struct eb_sensor_args *a, void **state, struct eb_e
 {
 	const struct eb_sensor_ops *ops = &eb_sensor_cmd;
 	const json_t *argv = json_object_get(a->options, "argv");
-	const char *unit = eb_sensor_opt_str(ops, a->options, "unit", "W");
-	const char *re = eb_sensor_opt_str(ops, a->options, "regex", NULL);
+	const char *unit = eb_sensor_opt_str(ops, a->options, "unit");
+	const char *re = eb_sensor_opt_str(ops, a->options, "regex");
 	struct eb_cmd *st = eb_xcalloc(1, sizeof(*st));
 	int ret = -1;
 
@@ -129,9 +131,11 @@ static int eb_cmd_open(const struct eb_sensor_args *a, void **state, struct eb_e
 		}
 		st->have_re = 1;
 	}
-	eb_strlcpy(st->rail, eb_sensor_opt_str(ops, a->options, "rail", "meter"), sizeof(st->rail));
-	st->flags = eb_sensor_opt_bool(ops, a->options, "total", 1) ? EB_RAIL_TOTAL : 0;
-	st->window_ms = eb_sensor_opt_num(ops, a->options, "window_ms", -1);
+	eb_strlcpy(st->rail, eb_sensor_opt_str(ops, a->options, "rail"), sizeof(st->rail));
+	st->flags = eb_sensor_opt_bool(ops, a->options, "total") ? EB_RAIL_TOTAL : 0;
+	st->window_ms = eb_opt_given(a->options, "window_ms")
+				? eb_sensor_opt_num(ops, a->options, "window_ms")
+				: -1; /* unknown */
 	ret = eb_linesrc_spawn(&st->src, (const char *const *)st->argv, err);
 	if (ret)
 		goto out;

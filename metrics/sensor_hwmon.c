@@ -13,15 +13,17 @@
 
 #define EB_HW_MAX_CHAN 32 /* channel numbers probed per device: 0..31 */
 
-static const struct eb_sensor_opt eb_hw_options[] = {
-	{ "root", EB_SOPT_STR, "/", 1, 0, NULL,
-	  "filesystem root the sysfs paths are read under (a fixture tree, a chroot)" },
-	{ "paths", EB_SOPT_ARR, NULL, 1, 0, NULL,
-	  "hwmon or ina3221x iio device directories to read (under root); default: every "
-	  "/sys/class/hwmon/hwmon*, /sys/bus/i2c/drivers/ina3221/*/hwmon/hwmon* and "
-	  "/sys/bus/i2c/drivers/ina3221x/*/iio:device*" },
-	{ "rails", EB_SOPT_ARR, NULL, 1, 0, NULL, "keep only these rails (by name)" },
-	{ "exclude", EB_SOPT_ARR, NULL, 1, 0, NULL, "drop these rails (by name)" },
+static const struct eb_opt eb_hw_options[] = {
+	{ .name = "root", .type = EB_OPT_STR, .def = EB_DEF_STR("/"),
+	  .help = "filesystem root the sysfs paths are read under (a fixture tree, a chroot)" },
+	{ .name = "paths", .type = EB_OPT_ARR_STR,
+	  .help = "hwmon or ina3221x iio device directories to read (under root); default: every "
+		  "/sys/class/hwmon/hwmon*, /sys/bus/i2c/drivers/ina3221/*/hwmon/hwmon* and "
+		  "/sys/bus/i2c/drivers/ina3221x/*/iio:device*" },
+	{ .name = "rails", .type = EB_OPT_ARR_STR,
+	  .help = "keep only these rails (by name)" },
+	{ .name = "exclude", .type = EB_OPT_ARR_STR,
+	  .help = "drop these rails (by name)" },
 	{ NULL },
 };
 

@@ -49,21 +49,25 @@ struct eb_nvml_field { /* nvmlFieldValue_t */
 
 static const char *const eb_nvml_totals[] = { "energy", "instant", "average", NULL };
 
-static const struct eb_sensor_opt eb_nvml_options[] = {
-	{ "library", EB_SOPT_STR, "libnvidia-ml.so.1", 1, 0, NULL,
-	  "the NVML library to dlopen (a path, or a name the loader searches)" },
-	{ "device", EB_SOPT_INT, "0", 0, 63, NULL, "GPU index (as nvidia-smi numbers them)" },
-	{ "total", EB_SOPT_STR, "energy", 1, 0, eb_nvml_totals,
-	  "which figure is the GPU's total: energy (the counter, exact over any window), "
-	  "instant (current power) or average (nvmlDeviceGetPowerUsage, 1 s mean on Ampere+); "
-	  "falls back in that order when unsupported" },
-	{ "memory", EB_SOPT_BOOL, "true", 1, 0, NULL,
-	  "report device memory used as rail 'gpuN.mem_used' (bytes)" },
-	{ "pid", EB_SOPT_INT, "0", 0, 4194304, NULL,
-	  "report this process's device memory as 'gpuN.mem_proc' (0: edgebench itself; a "
-	  "server's pid for remote targets on this host)" },
-	{ "process_every_ms", EB_SOPT_INT, "1000", 0, 3600000, NULL,
-	  "query per-process memory at most this often (it costs milliseconds); 0 = never" },
+static const struct eb_opt eb_nvml_options[] = {
+	{ .name = "library", .type = EB_OPT_STR, .def = EB_DEF_STR("libnvidia-ml.so.1"),
+	  .help = "the NVML library to dlopen (a path, or a name the loader searches)" },
+	{ .name = "device", .type = EB_OPT_INT, .def = EB_DEF_INT(0), .range = EB_RANGE(0, 63),
+	  .help = "GPU index (as nvidia-smi numbers them)" },
+	{ .name = "total", .type = EB_OPT_ENUM, .def = EB_DEF_STR("energy"),
+	  .choices = eb_nvml_totals,
+	  .help = "which figure is the GPU's total: energy (the counter, exact over any window), "
+		  "instant (current power) or average (nvmlDeviceGetPowerUsage, 1 s mean on "
+		  "Ampere+); falls back in that order when unsupported" },
+	{ .name = "memory", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "report device memory used as rail 'gpuN.mem_used' (bytes)" },
+	{ .name = "pid", .type = EB_OPT_INT, .def = EB_DEF_INT(0), .range = EB_RANGE(0, 4194304),
+	  .help = "report this process's device memory as 'gpuN.mem_proc' (0: edgebench itself; a "
+		  "server's pid for remote targets on this host)" },
+	{ .name = "process_every_ms", .type = EB_OPT_INT, .def = EB_DEF_INT(1000),
+	  .range = EB_RANGE(0, 3600000),
+	  .help = "query per-process memory at most this often (it costs milliseconds); 0 = "
+		  "never" },
 	{ NULL },
 };
 
@@ -203,8 +207,8 @@ static const char *eb_nvml_unavailable(const struct eb_sensor_args *a, char *buf
 	struct eb_nvml st;
 
 	memset(&st, 0, sizeof(st));
-	if (eb_nvml_load(&st, eb_sensor_opt_str(ops, a->options, "library", "libnvidia-ml.so.1"),
-			 (unsigned)eb_sensor_opt_int(ops, a->options, "device", 0), buf, n) != 0)
+	if (eb_nvml_load(&st, eb_sensor_opt_str(ops, a->options, "library"),
+			 (unsigned)eb_sensor_opt_int(ops, a->options, "device"), buf, n) != 0)
 		return buf;
 	eb_nvml_unload(&st.api, 1);
 	return NULL;
@@ -252,15 +256,15 @@ static int eb_nvml_open(const struct eb_sensor_args *a, void **state, struct eb_
 {
 	const struct eb_sensor_ops *ops = &eb_sensor_nvml;
 	struct eb_nvml *st = eb_xcalloc(1, sizeof(*st));
-	const char *want = eb_sensor_opt_str(ops, a->options, "total", "energy");
-	long long pid = eb_sensor_opt_int(ops, a->options, "pid", 0);
-	long long every = eb_sensor_opt_int(ops, a->options, "process_every_ms", 1000);
+	const char *want = eb_sensor_opt_str(ops, a->options, "total");
+	long long pid = eb_sensor_opt_int(ops, a->options, "pid");
+	long long every = eb_sensor_opt_int(ops, a->options, "process_every_ms");
 	unsigned mw;
 	char why[512];
 	int ret = -1;
 
-	st->index = (unsigned)eb_sensor_opt_int(ops, a->options, "device", 0);
-	if (eb_nvml_load(st, eb_sensor_opt_str(ops, a->options, "library", "libnvidia-ml.so.1"),
+	st->index = (unsigned)eb_sensor_opt_int(ops, a->options, "device");
+	if (eb_nvml_load(st, eb_sensor_opt_str(ops, a->options, "library"),
 			 st->index, why, sizeof(why)) != 0) {
 		ret = eb_err_set(err, EB_EUNSUPPORTED, "%s", why);
 		free(st);
@@ -277,7 +281,7 @@ static int eb_nvml_open(const struct eb_sensor_args *a, void **state, struct eb_
 			  st->api.energy(st->dev, &st->energy0_mj) == EB_NVML_SUCCESS;
 	st->last_mj = st->energy0_mj;
 	st->last_t = eb_clock_ns();
-	st->memory = eb_sensor_opt_bool(ops, a->options, "memory", 1) && st->api.mem;
+	st->memory = eb_sensor_opt_bool(ops, a->options, "memory") && st->api.mem;
 	st->pid = (unsigned)(pid > 0 ? pid : getpid());
 	st->proc_every_ns = every > 0 && st->api.procs ? (uint64_t)every * 1000000ull : 0;
 	/* the total: the asked figure, else the first this GPU supports */

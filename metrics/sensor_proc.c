@@ -8,13 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct eb_sensor_opt eb_proc_options[] = {
-	{ "pid", EB_SOPT_INT, NULL, 1, 4194304, NULL,
-	  "the process to watch (a server's pid)" },
-	{ "process", EB_SOPT_STR, NULL, 1, 0, NULL,
-	  "or its name: the process whose comm or argv[0] basename is this (llama-server, "
-	  "hailo-ollama); exactly one must match" },
-	{ "root", EB_SOPT_STR, "/", 1, 0, NULL, "filesystem root /proc is read under (a fixture tree)" },
+static const struct eb_opt eb_proc_options[] = {
+	{ .name = "pid", .type = EB_OPT_INT, .range = EB_RANGE(1, 4194304),
+	  .help = "the process to watch (a server's pid)" },
+	{ .name = "process", .type = EB_OPT_STR,
+	  .help = "or its name: the process whose comm or argv[0] basename is this (llama-server, "
+		  "hailo-ollama); exactly one must match" },
+	{ .name = "root", .type = EB_OPT_STR, .def = EB_DEF_STR("/"),
+	  .help = "filesystem root /proc is read under (a fixture tree)" },
 	{ NULL },
 };
 
@@ -70,8 +71,8 @@ static int eb_proc_named(const char *dir, const char *name)
 static struct eb_procmem *eb_procmem_find(const struct eb_sensor_args *a, char *why, size_t n)
 {
 	const struct eb_sensor_ops *ops = &eb_sensor_proc;
-	long long pid = eb_sensor_opt_int(ops, a->options, "pid", 0);
-	const char *name = eb_sensor_opt_str(ops, a->options, "process", NULL);
+	long long pid = eb_sensor_opt_int(ops, a->options, "pid");
+	const char *name = eb_sensor_opt_str(ops, a->options, "process");
 	struct eb_procmem *p = eb_xcalloc(1, sizeof(*p));
 	char dir[4096], path[4096];
 	struct eb_err err;

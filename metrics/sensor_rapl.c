@@ -11,14 +11,14 @@
 
 #define EB_RAPL_MAX 32
 
-static const struct eb_sensor_opt eb_rapl_options[] = {
-	{ "root", EB_SOPT_STR, "/", 1, 0, NULL,
-	  "filesystem root /sys/class/powercap is read under (a fixture tree)" },
-	{ "zones", EB_SOPT_ARR, NULL, 1, 0, NULL,
-	  "zone directories to read, e.g. [\"intel-rapl:0\", \"intel-rapl:0:2\"] (default: "
-	  "every intel-rapl:* zone)" },
-	{ "subzones", EB_SOPT_BOOL, "true", 1, 0, NULL,
-	  "also read subzones (core, uncore, dram) besides packages and psys" },
+static const struct eb_opt eb_rapl_options[] = {
+	{ .name = "root", .type = EB_OPT_STR, .def = EB_DEF_STR("/"),
+	  .help = "filesystem root /sys/class/powercap is read under (a fixture tree)" },
+	{ .name = "zones", .type = EB_OPT_ARR_STR,
+	  .help = "zone directories to read, e.g. [\"intel-rapl:0\", \"intel-rapl:0:2\"] (default: "
+		  "every intel-rapl:* zone)" },
+	{ .name = "subzones", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "also read subzones (core, uncore, dram) besides packages and psys" },
 	{ NULL },
 };
 
@@ -62,7 +62,7 @@ static struct eb_rapl *eb_rapl_discover(const struct eb_sensor_args *a, char *wh
 {
 	const struct eb_sensor_ops *ops = &eb_sensor_rapl;
 	const json_t *zones = json_object_get(a->options, "zones");
-	int subzones = eb_sensor_opt_bool(ops, a->options, "subzones", 1);
+	int subzones = eb_sensor_opt_bool(ops, a->options, "subzones");
 	struct eb_rapl *r = eb_xcalloc(1, sizeof(*r));
 	char dir[4096], first[4096];
 	int have_psys = 0;

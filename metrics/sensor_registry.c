@@ -2,7 +2,6 @@
 #include "sensor.h"
 #include "sensor_impl.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +16,12 @@ const struct eb_sensor_ops *const eb_sensors[] = {
 	NULL,
 };
 
-const struct eb_sensor_opt eb_sensor_common_options[] = {
-	{ "name", EB_SOPT_STR, NULL, 1, 0, NULL,
-	  "label stored with this sensor's samples (default: the kind); must be unique" },
-	{ "in_total", EB_SOPT_BOOL, "true", 1, 0, NULL,
-	  "count this sensor's total in the all-sensors total (false for a second view of "
-	  "the same power, e.g. tegrastats beside hwmon on a Jetson)" },
+const struct eb_opt eb_sensor_common_options[] = {
+	{ .name = "name", .type = EB_OPT_STR,
+	  .help = "label stored with this sensor's samples (default: the kind); must be unique" },
+	{ .name = "in_total", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "count this sensor's total in the all-sensors total (false for a second view of "
+		  "the same power, e.g. tegrastats beside hwmon on a Jetson)" },
 	{ NULL },
 };
 
@@ -54,200 +53,79 @@ int eb_sensor_check(const struct eb_sensor_ops *ops, struct eb_err *err)
 	if (!(ops->caps & (EB_SENSOR_CAP_POWER | EB_SENSOR_CAP_MEMORY)))
 		return eb_err_set(err, EB_EINVAL, "sensor '%s': measures neither power nor memory",
 				  name);
-	for (const struct eb_sensor_opt *o = ops->options; o->name; o++) {
-		if (!o->help)
-			return eb_err_set(err, EB_EINVAL, "sensor '%s': option '%s' has no help",
+	if (eb_opt_table_check(ops->options, err) != 0)
+		return eb_err_prefix(err, "sensor '%s'", name);
+	for (const struct eb_opt *o = ops->options; o->name; o++)
+		if (eb_opt_find(eb_sensor_common_options, o->name))
+			return eb_err_set(err, EB_EINVAL, "sensor '%s': option '%s' is a common option",
 					  name, o->name);
-		for (const struct eb_sensor_opt *p = ops->options; p < o; p++)
-			if (strcmp(p->name, o->name) == 0)
-				return eb_err_set(err, EB_EINVAL,
-						  "sensor '%s': option '%s' listed twice", name,
-						  o->name);
-		for (const struct eb_sensor_opt *p = eb_sensor_common_options; p->name; p++)
-			if (strcmp(p->name, o->name) == 0)
-				return eb_err_set(err, EB_EINVAL,
-						  "sensor '%s': option '%s' is a common option", name,
-						  o->name);
-	}
 	return 0;
 }
 
-const struct eb_sensor_opt *eb_sensor_opt_find(const struct eb_sensor_ops *ops,
-					       const char *name)
+const struct eb_opt *eb_sensor_opt_find(const struct eb_sensor_ops *ops, const char *name)
 {
-	for (const struct eb_sensor_opt *o = ops ? ops->options : NULL; o && o->name; o++)
-		if (strcmp(o->name, name) == 0)
-			return o;
-	for (const struct eb_sensor_opt *o = eb_sensor_common_options; o->name; o++)
-		if (strcmp(o->name, name) == 0)
-			return o;
-	return NULL;
+	const struct eb_opt *o = ops ? eb_opt_find(ops->options, name) : NULL;
+
+	return o ? o : eb_opt_find(eb_sensor_common_options, name);
 }
 
-/* The closest option name within a third of its length (at least 2 edits), or NULL. */
-static const char *eb_sensor_suggest(const struct eb_sensor_ops *ops, const char *key)
+int eb_sensor_options_validate(const struct eb_sensor_ops *ops, const json_t *opts,
+			       const char *path, int (*report)(void *ud,
+							       const struct eb_opt_problem *p),
+			       void *ud)
 {
-	const struct eb_sensor_opt *tables[2] = { ops->options, eb_sensor_common_options };
-	const char *best = NULL;
-	size_t bestd = (size_t)-1, len = strlen(key);
-	size_t limit = len / 3 > 2 ? len / 3 : 2;
+	const struct eb_opt *tables[] = { ops->options, eb_sensor_common_options, NULL };
+	const struct eb_opt_check c = { EB_OPT_VOICE_SENSOR, "option", "sensor", ops->name,
+					report, ud };
 
-	for (size_t t = 0; t < 2; t++)
-		for (const struct eb_sensor_opt *o = tables[t]; o->name; o++) {
-			size_t d = eb_edit_distance(key, o->name);
-			if (d < bestd) {
-				bestd = d;
-				best = o->name;
-			}
-		}
-	return bestd <= limit ? best : NULL;
+	return eb_opt_validate(&c, tables, opts, path);
 }
 
-static int eb_sensor_check_range(const struct eb_sensor_opt *o, double v, struct eb_err *err)
+/* Keeps the first problem, as "option 'x': why" unless it names the option itself. */
+static int eb_sensor_first_problem(void *ud, const struct eb_opt_problem *p)
 {
-	if (o->min <= o->max && (v < o->min || v > o->max))
-		return eb_err_set(err, EB_ECONFIG, "option '%s': %g is out of range [%g, %g]",
-				  o->name, v, o->min, o->max);
-	return 0;
+	struct eb_err *err = ud;
+
+	if (p->names_key || !p->name)
+		eb_err_set(err, EB_ECONFIG, "%s", p->msg);
+	else
+		eb_err_set(err, EB_ECONFIG, "option '%s': %s", p->name, p->msg);
+	return 1;
 }
 
 int eb_sensor_options_check(const struct eb_sensor_ops *ops, const json_t *opts,
 			    struct eb_err *err)
 {
-	const char *key;
-	json_t *val;
-
 	if (!opts)
 		return 0;
 	if (!json_is_object(opts))
 		return eb_err_set(err, EB_ECONFIG, "sensor '%s': options must be an object",
 				  ops->name);
-	json_object_foreach((json_t *)opts, key, val) {
-		const struct eb_sensor_opt *o = eb_sensor_opt_find(ops, key);
-		int ok = 1;
-
-		if (!o) {
-			const char *s = eb_sensor_suggest(ops, key);
-			if (s)
-				return eb_err_set(err, EB_ECONFIG,
-						  "unknown option '%s' for sensor '%s'; did you mean "
-						  "'%s'?",
-						  key, ops->name, s);
-			return eb_err_set(err, EB_ECONFIG, "unknown option '%s' for sensor '%s'", key,
-					  ops->name);
-		}
-		switch (o->type) {
-		case EB_SOPT_INT:
-			ok = json_is_integer(val);
-			if (ok && eb_sensor_check_range(o, (double)json_integer_value(val), err))
-				return EB_ECONFIG;
-			break;
-		case EB_SOPT_NUM:
-			ok = json_is_number(val);
-			if (ok && eb_sensor_check_range(o, json_number_value(val), err))
-				return EB_ECONFIG;
-			break;
-		case EB_SOPT_BOOL:
-			ok = json_is_boolean(val);
-			break;
-		case EB_SOPT_STR:
-			ok = json_is_string(val);
-			if (ok && o->choices) {
-				int found = 0;
-
-				for (size_t i = 0; o->choices[i]; i++)
-					found |= strcmp(o->choices[i], json_string_value(val)) == 0;
-				if (!found) {
-					struct eb_buf b;
-
-					eb_buf_init(&b, 512);
-					for (size_t i = 0; o->choices[i]; i++)
-						eb_buf_addf(&b, "%s'%s'", i ? ", " : "", o->choices[i]);
-					eb_err_set(err, EB_ECONFIG,
-						   "option '%s': '%s' is not one of %s", o->name,
-						   json_string_value(val), b.buf);
-					eb_buf_release(&b);
-					return EB_ECONFIG;
-				}
-			}
-			break;
-		case EB_SOPT_ARR:
-			ok = json_is_array(val);
-			for (size_t i = 0; ok && i < json_array_size(val); i++)
-				ok = json_is_string(json_array_get(val, i));
-			break;
-		}
-		if (!ok) {
-			static const char *const tn[] = { "an integer", "a number", "true or false",
-							  "a string", "an array of strings" };
-			return eb_err_set(err, EB_ECONFIG, "option '%s' of sensor '%s' must be %s",
-					  key, ops->name, tn[o->type]);
-		}
-	}
+	if (eb_sensor_options_validate(ops, opts, "", eb_sensor_first_problem, err) != 0)
+		return EB_ECONFIG;
 	return 0;
 }
 
-static const json_t *eb_sensor_opt_value(const json_t *opts, const char *name)
-{
-	const json_t *v = opts ? json_object_get(opts, name) : NULL;
-
-	return v && !json_is_null(v) ? v : NULL;
-}
-
 long long eb_sensor_opt_int(const struct eb_sensor_ops *ops, const json_t *opts,
-			    const char *name, long long fallback)
+			    const char *name)
 {
-	const json_t *v = eb_sensor_opt_value(opts, name);
-	const struct eb_sensor_opt *o = eb_sensor_opt_find(ops, name);
-	long long x;
-
-	if (v && json_is_integer(v))
-		return json_integer_value(v);
-	if (v && json_is_real(v) && eb_double_to_ll(json_real_value(v), &x) == 0)
-		return x;
-	if (o && o->def && eb_parse_ll(o->def, -(1LL << 62), 1LL << 62, &x) == 0)
-		return x;
-	return fallback;
+	return eb_opt_get_int(eb_sensor_opt_find(ops, name), opts);
 }
 
-double eb_sensor_opt_num(const struct eb_sensor_ops *ops, const json_t *opts, const char *name,
-			 double fallback)
+double eb_sensor_opt_num(const struct eb_sensor_ops *ops, const json_t *opts, const char *name)
 {
-	const json_t *v = eb_sensor_opt_value(opts, name);
-	const struct eb_sensor_opt *o = eb_sensor_opt_find(ops, name);
-	double x;
-
-	if (v && json_is_number(v))
-		return json_number_value(v);
-	if (o && o->def && eb_parse_double(o->def, &x) == 0)
-		return x;
-	return fallback;
+	return eb_opt_get_num(eb_sensor_opt_find(ops, name), opts);
 }
 
-int eb_sensor_opt_bool(const struct eb_sensor_ops *ops, const json_t *opts, const char *name,
-		       int fallback)
+int eb_sensor_opt_bool(const struct eb_sensor_ops *ops, const json_t *opts, const char *name)
 {
-	const json_t *v = eb_sensor_opt_value(opts, name);
-	const struct eb_sensor_opt *o = eb_sensor_opt_find(ops, name);
-
-	if (v && json_is_boolean(v))
-		return json_is_true(v);
-	if (o && o->def)
-		return strcmp(o->def, "true") == 0;
-	return fallback;
+	return eb_opt_get_bool(eb_sensor_opt_find(ops, name), opts);
 }
 
 const char *eb_sensor_opt_str(const struct eb_sensor_ops *ops, const json_t *opts,
-			      const char *name, const char *fallback)
+			      const char *name)
 {
-	const json_t *v = eb_sensor_opt_value(opts, name);
-	const struct eb_sensor_opt *o = eb_sensor_opt_find(ops, name);
-
-	if (v && json_is_string(v))
-		return json_string_value(v);
-	if (o && o->def)
-		return o->def;
-	return fallback;
+	return eb_opt_get_str(eb_sensor_opt_find(ops, name), opts);
 }
 
 /* --- opened sensors ------------------------------------------------------------------ */
@@ -259,7 +137,7 @@ static const char *eb_sensor_root(const struct eb_sensor_ops *ops, const json_t 
 	const char *r = root;
 
 	if (!r && eb_sensor_opt_find(ops, "root"))
-		r = eb_sensor_opt_str(ops, opts, "root", "");
+		r = eb_sensor_opt_str(ops, opts, "root");
 	if (!r || strcmp(r, "/") == 0)
 		r = "";
 	return r;
@@ -337,8 +215,10 @@ int eb_sensor_open(struct eb_sensor **out, const char *kind, const json_t *optio
 	s->ops = ops;
 	s->options = options ? json_deep_copy(options) : json_object();
 	s->root = eb_xstrdup(eb_sensor_root(ops, s->options, root));
-	s->name = eb_xstrdup(eb_sensor_opt_str(ops, s->options, "name", ops->name));
-	s->in_total = eb_sensor_opt_bool(ops, s->options, "in_total", 1);
+	s->name = eb_xstrdup(eb_opt_given(s->options, "name")
+				     ? eb_sensor_opt_str(ops, s->options, "name")
+				     : ops->name); /* the default is the kind */
+	s->in_total = eb_sensor_opt_bool(ops, s->options, "in_total");
 	s->interval_ms = interval_ms ? interval_ms : 100;
 	a.options = s->options;
 	a.root = s->root;

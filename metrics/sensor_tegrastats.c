@@ -13,18 +13,19 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct eb_sensor_opt eb_ts_options[] = {
-	{ "path", EB_SOPT_STR, "tegrastats", 1, 0, NULL,
-	  "the tegrastats program (searched in PATH without a '/')" },
-	{ "interval_ms", EB_SOPT_INT, NULL, 1, 60000, NULL,
-	  "tegrastats --interval in ms (default: the sampler's interval)" },
-	{ "file", EB_SOPT_STR, NULL, 1, 0, NULL,
-	  "read this file (as `tegrastats --logfile` writes it) instead of running tegrastats; "
-	  "lines are stamped when edgebench reads them" },
-	{ "from_start", EB_SOPT_BOOL, "false", 1, 0, NULL,
-	  "with file: also read the lines already in it (default: only new ones)" },
-	{ "memory", EB_SOPT_BOOL, "true", 1, 0, NULL,
-	  "report RAM used as rail 'ram_used' (bytes): device memory on unified-memory SoCs" },
+static const struct eb_opt eb_ts_options[] = {
+	{ .name = "path", .type = EB_OPT_STR, .def = EB_DEF_STR("tegrastats"),
+	  .help = "the tegrastats program (searched in PATH without a '/')" },
+	{ .name = "interval_ms", .type = EB_OPT_INT, .range = EB_RANGE(1, 60000),
+	  .help = "tegrastats --interval in ms (default: the sampler's interval)" },
+	{ .name = "file", .type = EB_OPT_STR,
+	  .help = "read this file (as `tegrastats --logfile` writes it) instead of running "
+		  "tegrastats; lines are stamped when edgebench reads them" },
+	{ .name = "from_start", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
+	  .help = "with file: also read the lines already in it (default: only new ones)" },
+	{ .name = "memory", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "report RAM used as rail 'ram_used' (bytes): device memory on unified-memory "
+		  "SoCs" },
 	{ NULL },
 };
 
@@ -43,9 +44,8 @@ struct eb_ts {
 
 static const char *eb_ts_unavailable(const struct eb_sensor_args *a, char *buf, size_t n)
 {
-	const char *file = eb_sensor_opt_str(&eb_sensor_tegrastats, a->options, "file", NULL);
-	const char *prog = eb_sensor_opt_str(&eb_sensor_tegrastats, a->options, "path",
-					     "tegrastats");
+	const char *file = eb_sensor_opt_str(&eb_sensor_tegrastats, a->options, "file");
+	const char *prog = eb_sensor_opt_str(&eb_sensor_tegrastats, a->options, "path");
 
 	if (file) {
 		if (access(file, R_OK) != 0) {
@@ -85,14 +85,15 @@ static int eb_ts_open(const struct eb_sensor_args *a, void **state, struct eb_er
 {
 	const struct eb_sensor_ops *ops = &eb_sensor_tegrastats;
 	struct eb_ts *st = eb_xcalloc(1, sizeof(*st));
-	const char *file = eb_sensor_opt_str(ops, a->options, "file", NULL);
+	const char *file = eb_sensor_opt_str(ops, a->options, "file");
 	int ret = -1;
 
 	st->file_fd = -1;
-	st->interval_ms = (int)eb_sensor_opt_int(ops, a->options, "interval_ms",
-						 a->interval_ms ? a->interval_ms : 1000);
-	st->memory = eb_sensor_opt_bool(ops, a->options, "memory", 1);
-	st->prog = eb_xstrdup(eb_sensor_opt_str(ops, a->options, "path", "tegrastats"));
+	st->interval_ms = eb_opt_given(a->options, "interval_ms")
+				  ? (int)eb_sensor_opt_int(ops, a->options, "interval_ms")
+				  : a->interval_ms ? (int)a->interval_ms : 1000; /* the sampler's */
+	st->memory = eb_sensor_opt_bool(ops, a->options, "memory");
+	st->prog = eb_xstrdup(eb_sensor_opt_str(ops, a->options, "path"));
 	eb_buf_init(&st->src.errtail, 0);
 	eb_strlcpy(st->total, "unknown until the first line", sizeof(st->total));
 	if (file) {
@@ -102,7 +103,7 @@ static int eb_ts_open(const struct eb_sensor_args *a, void **state, struct eb_er
 			ret = eb_err_set(err, EB_EIO, "cannot open '%s': %s", file, strerror(errno));
 			goto out;
 		}
-		if (!eb_sensor_opt_bool(ops, a->options, "from_start", 0) &&
+		if (!eb_sensor_opt_bool(ops, a->options, "from_start") &&
 		    lseek(st->file_fd, 0, SEEK_END) < 0) {
 			ret = eb_err_set(err, EB_EIO, "cannot seek '%s': %s", file, strerror(errno));
 			goto out;

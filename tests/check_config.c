@@ -86,6 +86,19 @@ static const char *eb_write_tmp(const char *name, const char *text, char *buf, s
 	return buf;
 }
 
+/* Loads `text`, written as `name`, which must fail: its error lines (the caller frees them). */
+static char *eb_load_errors(const char *name, const char *text, char *path, size_t n)
+{
+	char *errors = NULL;
+	struct eb_config cfg;
+	struct eb_err err;
+
+	eb_write_tmp(name, text, path, n);
+	ck_assert_int_eq(eb_config_load(&cfg, path, &errors, &err), EB_ECONFIG);
+	eb_config_release(&cfg);
+	return errors;
+}
+
 START_TEST(all_errors_reported)
 {
 	/* three independent problems: every one is listed, in document order */
@@ -97,12 +110,8 @@ START_TEST(all_errors_reported)
 			   "  \"bogus\": true\n"
 			   "}\n";
 	char path[8192], want[9000];
-	char *errors = NULL;
-	struct eb_config cfg;
-	struct eb_err err;
+	char *errors = eb_load_errors("multi.json", text, path, sizeof(path));
 
-	eb_write_tmp("multi.json", text, path, sizeof(path));
-	ck_assert_int_eq(eb_config_load(&cfg, path, &errors, &err), EB_ECONFIG);
 	snprintf(want, sizeof(want),
 		 "%s:2:11: name: expected a string, got an integer\n"
 		 "%s:3:14: targets: must not be empty\n"
@@ -111,7 +120,6 @@ START_TEST(all_errors_reported)
 		 path, path, path, path);
 	ck_assert_str_eq(errors, want);
 	free(errors);
-	eb_config_release(&cfg);
 }
 END_TEST
 
@@ -189,6 +197,116 @@ START_TEST(plan_expansion)
 }
 END_TEST
 
+/* The default `edgebench validate --schema` shows for `key`, as a number. */
+static double eb_schema_default(const char *schema, const char *key)
+{
+	char row[256];
+	const char *p;
+	int col = 0;
+
+	snprintf(row, sizeof(row), "| `%s` |", key);
+	p = strstr(schema, row);
+	ck_assert_msg(p != NULL, "no schema row for %s", key);
+	for (; *p && col < 4; p++) /* | key | type | required | default | */
+		col += *p == '|';
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "true", 4) == 0 || strncmp(p, "false", 5) == 0)
+		return *p == 't';
+	ck_assert_msg(*p == '-' || (*p >= '0' && *p <= '9'), "%s: no numeric default", key);
+	return strtod(p, NULL);
+}
+
+/* What the loaded config holds for an omitted key is the default the reference shows. */
+START_TEST(defaults_from_the_table)
+{
+	static const char text[] =
+		"{ \"name\": \"d\",\n"
+		"  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\" } ],\n"
+		"  \"models\": [ { \"id\": \"a\", \"variants\": [ { \"quant\": \"f16\", \"file\": \"a\",\n"
+		"                \"synth\": { \"shape\": \"tiny\" } } ] } ],\n"
+		"  \"workloads\": {\n"
+		"    \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 4 },\n"
+		"    \"accuracy\": { \"tasks\": [ { \"task\": \"c4\", \"protocol\": \"c4-gptq\" },\n"
+		"                                { \"task\": \"ppl\", \"protocol\": \"kld\" } ],\n"
+		"                    \"kld\": { \"reference\": \"f16\" } } },\n"
+		"  \"power\": {} }\n";
+	char path[8192], *errors = NULL, *schema = NULL;
+	size_t schema_len = 0;
+	FILE *f = open_memstream(&schema, &schema_len);
+	struct eb_config cfg;
+	struct eb_err err;
+	const struct eb_cfg_acc_task *c4, *kld;
+
+	eb_config_print_schema(f);
+	fclose(f);
+	eb_write_tmp("defaults.json", text, path, sizeof(path));
+	ck_assert_msg(eb_config_load(&cfg, path, &errors, &err) == 0, "%s", errors);
+	ck_assert_int_eq(cfg.latency.warmup,
+			 (int)eb_schema_default(schema, "workloads.latency.warmup"));
+	ck_assert_int_eq(cfg.latency.repetitions,
+			 (int)eb_schema_default(schema, "workloads.latency.repetitions"));
+	ck_assert_uint_eq(cfg.latency.seed,
+			  (uint64_t)eb_schema_default(schema, "workloads.latency.seed"));
+	ck_assert_double_eq(cfg.latency.temperature,
+			    eb_schema_default(schema, "workloads.latency.temperature"));
+	ck_assert_int_eq(cfg.latency.distinct_prompts, 0); /* "same" */
+	ck_assert_uint_eq(cfg.models[0].variants[0].synth_seed,
+			  (uint64_t)eb_schema_default(schema, "models[].variants[].synth.seed"));
+	ck_assert_uint_eq(cfg.accuracy.n_tasks, 2);
+	c4 = &cfg.accuracy.tasks[0];
+	kld = &cfg.accuracy.tasks[1];
+	ck_assert_int_eq(c4->seqlen,
+			 (long long)eb_schema_default(schema, "workloads.accuracy.tasks[].seqlen"));
+	ck_assert_int_eq(c4->n_samples, (long long)eb_schema_default(
+						schema, "workloads.accuracy.tasks[].n_samples"));
+	ck_assert_int_eq(c4->seed,
+			 (long long)eb_schema_default(schema, "workloads.accuracy.tasks[].seed"));
+	ck_assert_int_eq(kld->n_ctx,
+			 (long long)eb_schema_default(schema, "workloads.accuracy.tasks[].n_ctx"));
+	ck_assert_int_eq(c4->bos, (int)eb_schema_default(schema, "workloads.accuracy.tasks[].bos"));
+	ck_assert_int_eq(c4->limit, 0);   /* "all" */
+	ck_assert_int_eq(c4->n_batch, 0); /* "the target's" */
+	ck_assert_uint_eq(cfg.power.opts.interval_ms,
+			  (unsigned)eb_schema_default(schema, "power.interval_ms"));
+	ck_assert_double_eq(cfg.power.opts.idle_s, eb_schema_default(schema, "power.idle_s"));
+	ck_assert_double_eq(cfg.power.opts.cooldown_s,
+			    eb_schema_default(schema, "power.cooldown_s"));
+	ck_assert_double_eq(cfg.power.opts.cooldown_below_c,
+			    eb_schema_default(schema, "power.cooldown_below_c"));
+	ck_assert_double_eq(cfg.power.opts.cooldown_timeout_s,
+			    eb_schema_default(schema, "power.cooldown_timeout_s"));
+	ck_assert_int_eq(cfg.power.store_samples,
+			 (int)eb_schema_default(schema, "power.store_samples"));
+	eb_config_release(&cfg);
+	free(schema);
+}
+END_TEST
+
+/* Every problem of a sensor's options is listed, each at its own key path. */
+START_TEST(sensor_options_every_problem)
+{
+	static const char text[] =
+		"{ \"name\": \"s\",\n"
+		"  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\" } ],\n"
+		"  \"models\": [ { \"id\": \"a\", \"variants\": [ { \"quant\": \"f16\", \"file\": \"a\" } ] } ],\n"
+		"  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 4 } },\n"
+		"  \"sensors\": [ { \"kind\": \"cmd\", \"options\": { \"argv\": [\"true\"],\n"
+		"                  \"unit\": \"kW\", \"window_ms\": -1, \"argv0\": 1 } } ] }\n";
+	char path[8192], want[9000];
+	char *errors = eb_load_errors("sensors.json", text, path, sizeof(path));
+
+	snprintf(want, sizeof(want),
+		 "%s:6:27: sensors[0].options.unit: 'kW' is not one of 'W', 'mW', 'uW'\n"
+		 "%s:6:46: sensors[0].options.window_ms: -1 is out of range [0, 3.6e+06]\n"
+		 "%s:6:50: sensors[0].options.argv0: unknown option 'argv0' for sensor 'cmd'; "
+		 "did you mean 'argv'?\n",
+		 path, path, path);
+	ck_assert_str_eq(errors, want);
+	free(errors);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -198,6 +316,8 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, all_errors_reported);
 	tcase_add_test(tc, missing_file_and_env);
 	tcase_add_test(tc, plan_expansion);
+	tcase_add_test(tc, defaults_from_the_table);
+	tcase_add_test(tc, sensor_options_every_problem);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -114,30 +114,29 @@ START_TEST(every_adapter_passes_its_check)
 		ck_assert_msg(eb_adapter_check(ops, &err) == 0, "%s", err.msg);
 		ck_assert_ptr_eq(eb_adapter_find(ops->name), ops);
 		for (const struct eb_opt *o = ops->options; o->name; o++) {
-			long long v;
-			double d;
+			const struct eb_opt_range *r = &o->range;
 			int found = 0;
 
-			if (!o->def)
+			if (!o->def.set)
 				continue;
 			switch (o->type) {
 			case EB_OPT_INT:
-				ck_assert_msg(eb_parse_ll(o->def, -(1LL << 62), 1LL << 62, &v) == 0,
+				ck_assert_msg(!r->set || (o->def.i >= r->min && o->def.i <= r->max),
 					      "%s.%s", ops->name, o->name);
-				ck_assert(o->min > o->max || (v >= o->min && v <= o->max));
 				break;
 			case EB_OPT_NUM:
-				ck_assert_msg(eb_parse_double(o->def, &d) == 0, "%s.%s", ops->name,
-					      o->name);
-				ck_assert(o->min > o->max || (d >= o->min && d <= o->max));
-				break;
-			case EB_OPT_BOOL:
-				ck_assert_msg(strcmp(o->def, "true") == 0 || strcmp(o->def, "false") == 0,
+				ck_assert_msg(!r->set || (o->def.d >= r->min && o->def.d <= r->max),
 					      "%s.%s", ops->name, o->name);
 				break;
+			case EB_OPT_BOOL:
+				ck_assert_msg(o->def.i == 0 || o->def.i == 1, "%s.%s", ops->name,
+					      o->name);
+				break;
 			case EB_OPT_STR:
+			case EB_OPT_ENUM:
+				ck_assert_msg(o->def.s != NULL, "%s.%s", ops->name, o->name);
 				for (size_t k = 0; o->choices && o->choices[k]; k++)
-					found |= strcmp(o->choices[k], o->def) == 0;
+					found |= strcmp(o->choices[k], o->def.s) == 0;
 				ck_assert_msg(!o->choices || found, "%s.%s", ops->name, o->name);
 				break;
 			default:
