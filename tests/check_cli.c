@@ -1,6 +1,7 @@
 /* ctest: labels=unit timeout=60 */
-/* check_cli.c: the command line: help, exit codes, and README kept in step with the code. */
+/* check_cli.c: the command line: help, exit codes, and the docs kept in step with the code. */
 #include "adapter.h"
+#include "sensor.h"
 #include "eb_util.h"
 #include "eb_build.h"
 #include "testutil.h"
@@ -131,40 +132,154 @@ START_TEST(validate_and_dry_run)
 }
 END_TEST
 
-/* README's config table is exactly `edgebench validate --schema`. */
-START_TEST(readme_documents_every_key)
+/*
+ * docs/configuration.md's key table is exactly `edgebench validate --schema`, and the page
+ * names every adapter, sensor kind and option of their tables.
+ */
+START_TEST(config_reference_documents_every_key)
 {
-	char *readme = NULL, *schema = NULL, *b, *e;
+	char *doc = NULL, *schema = NULL, *b, *e;
 	struct eb_err err;
 	size_t len;
 	const char *argv[] = { "edgebench", "validate", "--schema", NULL };
+	const char *page = EB_SOURCE_DIR "/docs/configuration.md";
 
-	ck_assert_msg(eb_read_file(EB_SOURCE_DIR "/README.md", 1 << 22, &readme, &len, &err) == 0,
-		      "%s", err.msg);
+	ck_assert_msg(eb_read_file(page, 1 << 22, &doc, &len, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(eb_test_run(argv, &schema), 0);
-	b = strstr(readme, "<!-- schema:begin -->\n");
-	e = strstr(readme, "<!-- schema:end -->");
+	b = strstr(doc, "<!-- schema:begin -->\n");
+	e = strstr(doc, "<!-- schema:end -->");
 	ck_assert_ptr_nonnull(b);
 	ck_assert_ptr_nonnull(e);
 	b += strlen("<!-- schema:begin -->\n");
 	*e = '\0';
 	ck_assert_msg(strcmp(b, schema) == 0,
-		      "README's schema table differs from `edgebench validate --schema`; paste it in");
+		      "docs/configuration.md's key table differs from `edgebench validate --schema`; "
+		      "paste it in");
 	*e = '<';
 	/* every adapter and every adapter option is documented */
 	for (size_t i = 0; eb_adapters[i]; i++) {
 		char want[256];
 
 		snprintf(want, sizeof(want), "`%s`", eb_adapters[i]->name);
-		ck_assert_msg(strstr(readme, want), "README does not document adapter %s", want);
+		ck_assert_msg(strstr(doc, want), "docs/configuration.md does not document adapter %s",
+			      want);
 		for (const struct eb_opt *o = eb_adapters[i]->options; o->name; o++) {
 			snprintf(want, sizeof(want), "`%s`", o->name);
-			ck_assert_msg(strstr(readme, want), "README does not document %s option %s",
+			ck_assert_msg(strstr(doc, want),
+				      "docs/configuration.md does not document %s option %s",
 				      eb_adapters[i]->name, want);
 		}
 	}
-	free(readme);
+	/* every sensor kind has its own option table, with every option in that table */
+	for (size_t i = 0; eb_sensors[i]; i++) {
+		char want[256];
+		char *table, *end;
+
+		snprintf(want, sizeof(want), "`%s` options:\n\n", eb_sensors[i]->name);
+		table = strstr(doc, want);
+		ck_assert_msg(table, "docs/configuration.md has no option table for sensor %s",
+			      eb_sensors[i]->name);
+		table += strlen(want);
+		end = strstr(table, "\n\n");
+		ck_assert_ptr_nonnull(end);
+		*end = '\0';
+		for (const struct eb_opt *o = eb_sensors[i]->options; o->name; o++) {
+			snprintf(want, sizeof(want), "| `%s` |", o->name);
+			ck_assert_msg(strstr(table, want),
+				      "docs/configuration.md does not document %s option `%s`",
+				      eb_sensors[i]->name, o->name);
+		}
+		*end = '\n';
+	}
+	for (const struct eb_opt *o = eb_sensor_common_options; o->name; o++) {
+		char want[256];
+
+		snprintf(want, sizeof(want), "| `%s` |", o->name);
+		ck_assert_msg(strstr(doc, want),
+			      "docs/configuration.md does not document sensor option `%s`", o->name);
+	}
+	free(doc);
 	free(schema);
+}
+END_TEST
+
+/* Writes `s` as roff source writes it: every '-' as "\-". */
+static void eb_roff(const char *s, size_t n, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && s[i] && o + 3 < size; i++) {
+		if (s[i] == '-')
+			out[o++] = '\\';
+		out[o++] = s[i];
+	}
+	out[o] = '\0';
+}
+
+/* Whether `man` has the line `title`, alone or followed by arguments. */
+static int eb_man_section(const char *man, const char *title)
+{
+	size_t n = strlen(title);
+
+	for (const char *h = strstr(man, title); h; h = strstr(h + n, title))
+		if ((h == man || h[-1] == '\n') && (h[n] == ' ' || h[n] == '\n'))
+			return 1;
+	return 0;
+}
+
+/*
+ * docs/edgebench.1 has a section for every command and names every option that the
+ * command's --help prints.
+ */
+START_TEST(man_page_documents_every_option)
+{
+	static const char *const cmds[][2] = {
+		{ "run", NULL },	  { "validate", NULL },	      { "list", NULL },
+		{ "report", NULL },	  { "plot", NULL },	      { "compare", NULL },
+		{ "merge", NULL },	  { "model", "synth" },	      { "model", "shapes" },
+		{ "adapters", NULL },	  { "sensors", NULL },	      { "datasets", "list" },
+		{ "datasets", "fetch" },  { "datasets", "verify" },   { "bench", "llama-bench" },
+		{ "bench", "llama-perplexity" }, { "version", NULL },
+	};
+	char *man = NULL;
+	struct eb_err err;
+	size_t len;
+
+	ck_assert_msg(eb_read_file(EB_SOURCE_DIR "/docs/edgebench.1", 1 << 22, &man, &len, &err) == 0,
+		      "%s", err.msg);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		const char *argv[] = { "edgebench", cmds[i][0], cmds[i][1], "--help", NULL };
+		char title[256], want[256];
+		char *out = NULL;
+
+		if (!cmds[i][1]) {
+			argv[2] = "--help";
+			argv[3] = NULL;
+		}
+		snprintf(want, sizeof(want), ".SS edgebench %s%s%s", cmds[i][0],
+			 cmds[i][1] ? " " : "", cmds[i][1] ? cmds[i][1] : "");
+		eb_roff(want, strlen(want), title, sizeof(title));
+		ck_assert_msg(eb_man_section(man, title), "docs/edgebench.1 has no section '%s'",
+			      title);
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		for (const char *p = strstr(out, "--"); p; p = strstr(p, "--")) {
+			size_t n = 2;
+
+			while (p[n] && (strchr("abcdefghijklmnopqrstuvwxyz0123456789", p[n]) ||
+					(p[n] == '-' && n > 2)))
+				n++;
+			if (n > 2) {
+				eb_roff(p, n, want, sizeof(want));
+				ck_assert_msg(strstr(man, want),
+					      "docs/edgebench.1 does not document '%.*s' of '%s%s%s'",
+					      (int)n, p, cmds[i][0], cmds[i][1] ? " " : "",
+					      cmds[i][1] ? cmds[i][1] : "");
+			}
+			p += n;
+		}
+		free(out);
+	}
+	free(man);
 }
 END_TEST
 
@@ -229,7 +344,8 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, help_everywhere);
 	tcase_add_test(tc, usage_errors_exit_2);
 	tcase_add_test(tc, validate_and_dry_run);
-	tcase_add_test(tc, readme_documents_every_key);
+	tcase_add_test(tc, config_reference_documents_every_key);
+	tcase_add_test(tc, man_page_documents_every_option);
 	tcase_add_test(tc, adapters_listed_and_checked);
 	tcase_add_test(tc, version_names_every_backend);
 	suite_add_tcase(s, tc);
