@@ -25,6 +25,7 @@ int eb_cmd_bench(int argc, char **argv);
 int eb_cmd_datasets(int argc, char **argv);
 int eb_cmd_bench_perplexity(int argc, char **argv); /* cmd_bench_ppl.c */
 int eb_cmd_sensors(int argc, char **argv);
+int eb_cmd_metrics(int argc, char **argv); /* cmd_metrics.c */
 
 /* True when argv has -h or --help (before a "--"). */
 int eb_cli_wants_help(int argc, char **argv);
@@ -34,8 +35,9 @@ int eb_cli_wants_help(int argc, char **argv);
 struct eb_store;
 enum eb_report_stat;
 
-/* Opens `db` read-only: 0, or -1 after "edgebench CMD: no database 'x'" or the error. */
-int eb_cli_open_db(const char *cmd, const char *db, struct eb_store *s);
+/* Opens `db` read-only into *s: 0, or -1 (and *s NULL) after "edgebench CMD: no database
+ * 'x'" or the error. */
+int eb_cli_open_db(const char *cmd, const char *db, struct eb_store **s);
 /* --run REF (ID, latest, latest~N, all = 0) into *run_id: 0, or -1 after the error. */
 int eb_cli_resolve_run(const char *cmd, struct eb_store *s, const char *run, int64_t *run_id);
 /* --stat median|mean: 0, or -1 after the error. */

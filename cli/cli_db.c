@@ -1,16 +1,18 @@
 /* cli_db.c: what the commands that read the database (list, report, plot, compare) share. */
 #include "rdata.h"
 #include "cli.h"
+#include "reader.h"
 #include "store.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-int eb_cli_open_db(const char *cmd, const char *db, struct eb_store *s)
+int eb_cli_open_db(const char *cmd, const char *db, struct eb_store **s)
 {
 	struct eb_err err;
 
+	*s = NULL;
 	if (access(db, F_OK) != 0) {
 		fprintf(stderr, "edgebench %s: no database '%s'\n", cmd, db);
 		return -1;
@@ -29,7 +31,7 @@ int eb_cli_resolve_run(const char *cmd, struct eb_store *s, const char *run, int
 	*run_id = 0;
 	if (strcmp(run, "all") == 0)
 		return 0;
-	if (eb_rdata_resolve_run(s, run, run_id, &err) != 0) {
+	if (eb_store_run_resolve(s, run, run_id, &err) != 0) {
 		fprintf(stderr, "edgebench %s: --run %s\n", cmd, err.msg);
 		return -1;
 	}

@@ -5,6 +5,7 @@
 #include "eb_proc.h"
 #include "eb_util.h"
 #include "plan.h"
+#include "reader.h"
 #include "run.h"
 #include "store.h"
 
@@ -40,6 +41,31 @@ struct eb_bench_opts {
 	int json;
 };
 
+/* Where eb_bench_edgebench wants the prefill and decode rates' means and deviations. */
+struct eb_bench_rates {
+	double *pre, *dec, *pre_sd, *dec_sd;
+};
+
+/* A NULL figure reads as 0, as SQLite reads a NULL real. */
+static double eb_or0(double v)
+{
+	return isnan(v) ? 0 : v;
+}
+
+static int eb_bench_rate(void *arg, const struct eb_store_metric *m)
+{
+	const struct eb_bench_rates *r = arg;
+
+	if (m->name && strcmp(m->name, "prefill_tps") == 0) {
+		*r->pre = eb_or0(m->mean);
+		*r->pre_sd = eb_or0(m->stddev);
+	} else if (m->name && strcmp(m->name, "decode_tps") == 0) {
+		*r->dec = eb_or0(m->mean);
+		*r->dec_sd = eb_or0(m->stddev);
+	}
+	return 0;
+}
+
 /* Runs edgebench on a temporary config/database; means of prefill and decode rates. */
 static int eb_bench_edgebench(const struct eb_bench_opts *o, const char *dir, double *pre,
 			      double *dec, double *pre_sd, double *dec_sd, struct eb_err *err)
@@ -49,7 +75,8 @@ static int eb_bench_edgebench(const struct eb_bench_opts *o, const char *dir, do
 	struct eb_run_result rr;
 	struct eb_config cfg;
 	struct eb_plan plan = { 0 };
-	struct eb_store s;
+	struct eb_bench_rates rates = { pre, dec, pre_sd, dec_sd };
+	struct eb_store *s;
 	json_t *c;
 	char *text;
 	int ret;
@@ -94,24 +121,9 @@ static int eb_bench_edgebench(const struct eb_bench_opts *o, const char *dir, do
 	ret = eb_store_open(&s, dbpath, 1, err);
 	if (ret)
 		goto out;
-	{
-		sqlite3_stmt *st;
-		const char *sql = "SELECT name, mean, stddev FROM metrics WHERE name IN "
-				  "('prefill_tps','decode_tps')";
-
-		if (sqlite3_prepare_v2(s.db, sql, -1, &st, NULL) != SQLITE_OK) {
-			ret = eb_err_set(err, EB_EDB, "%s", sqlite3_errmsg(s.db));
-		} else {
-			while (sqlite3_step(st) == SQLITE_ROW) {
-				int is_pre = strcmp((const char *)sqlite3_column_text(st, 0),
-						    "prefill_tps") == 0;
-				*(is_pre ? pre : dec) = sqlite3_column_double(st, 1);
-				*(is_pre ? pre_sd : dec_sd) = sqlite3_column_double(st, 2);
-			}
-			sqlite3_finalize(st);
-		}
-	}
-	eb_store_close(&s);
+	/* the database holds this one run */
+	ret = eb_store_read_metrics(s, 0, eb_bench_rate, &rates, err);
+	eb_store_close(s);
 out:
 	eb_plan_release(&plan);
 	eb_config_release(&cfg);

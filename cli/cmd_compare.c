@@ -18,12 +18,13 @@ static const char eb_compare_usage[] =
 	"BASELINE and CANDIDATE: a run id, latest, latest~N (N runs before the latest), in\n"
 	"--db (default edgebench.db); or FILE.db:ID, FILE.db:latest, FILE.db:latest~N (or\n"
 	"just FILE.db, its latest run) for a run in another database.\n"
-	"Cells are matched by key. Each metric with a direction (higher is better: *_tps,\n"
-	"mbu; lower: *_ms, *_bytes, peak_rss_mb, J/token, power) is a regression when its\n"
-	"median moved the wrong way by more than the threshold (default 5%; per metric\n"
-	"with --metric-threshold decode_tps=3) AND a two-sided Mann-Whitney U test on the\n"
-	"raw per-request samples (normal approximation with tie correction) gives\n"
-	"p < alpha (default 0.05); metrics without raw samples use the threshold alone.\n"
+	"Cells are matched by key. Each metric with a direction (higher or lower is better,\n"
+	"as `edgebench metrics` lists them; other metrics are shown, never judged) is a\n"
+	"regression when its median moved the wrong way by more than the threshold\n"
+	"(default 5%; per metric with --metric-threshold decode_tps=3) AND a two-sided\n"
+	"Mann-Whitney U test on the raw per-request samples (normal approximation with tie\n"
+	"correction) gives p < alpha (default 0.05); metrics without raw samples use the\n"
+	"threshold alone.\n"
 	"A cell ok in the baseline that failed in the candidate is a regression.\n"
 	"--junit FILE writes JUnit XML: one testcase per cell x metric, failures for\n"
 	"regressions, skipped for missing cells.\n"
@@ -54,7 +55,7 @@ static int eb_is_ref(const char *s)
 }
 
 /* Opens the database a run reference names and resolves the run. */
-static int eb_open_side(const char *arg, const char *db, struct eb_store *s, int64_t *run_id)
+static int eb_open_side(const char *arg, const char *db, struct eb_store **s, int64_t *run_id)
 {
 	const char *colon = strrchr(arg, ':');
 	char path[4096];
@@ -78,9 +79,10 @@ static int eb_open_side(const char *arg, const char *db, struct eb_store *s, int
 	}
 	if (eb_cli_open_db("compare", path, s))
 		return -1;
-	if (eb_rdata_resolve_run(s, ref, run_id, &err) != 0) {
+	if (eb_store_run_resolve(*s, ref, run_id, &err) != 0) {
 		fprintf(stderr, "edgebench compare: %s\n", err.msg);
-		eb_store_close(s);
+		eb_store_close(*s);
+		*s = NULL;
 		return -1;
 	}
 	return 0;
@@ -105,7 +107,7 @@ int eb_cmd_compare(int argc, char **argv)
 	struct eb_strlist mpats = { 0 };
 	const char *db = "edgebench.db";
 	const char *pos[2] = { NULL, NULL };
-	struct eb_store sb = { 0 }, sc = { 0 };
+	struct eb_store *sb = NULL, *sc = NULL;
 	struct eb_cmp_side base, cand;
 	struct eb_cmp_counts k;
 	struct eb_err err;
@@ -194,18 +196,16 @@ int eb_cmd_compare(int argc, char **argv)
 	if (eb_open_side(pos[0], db, &sb, &base.run_id) ||
 	    eb_open_side(pos[1], db, &sc, &cand.run_id))
 		goto out;
-	base.s = &sb;
-	cand.s = &sc;
+	base.s = sb;
+	cand.s = sc;
 	if (eb_compare(&base, &cand, &o, stdout, &k, &err) != 0) {
 		fprintf(stderr, "edgebench compare: %s\n", err.msg);
 		goto out;
 	}
 	ret = k.regressions ? 1 : EB_EXIT_OK;
 out:
-	if (sb.db)
-		eb_store_close(&sb);
-	if (sc.db)
-		eb_store_close(&sc);
+	eb_store_close(sb);
+	eb_store_close(sc);
 	for (size_t i = 0; i < o.n_per_metric; i++)
 		free((char *)thr[i].name);
 	free(thr);

@@ -27,7 +27,7 @@ int eb_cmd_merge(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct eb_store out = { 0 };
+	struct eb_store *out = NULL;
 	struct eb_err err;
 	int c, ret = EB_EXIT_USAGE;
 
@@ -51,14 +51,14 @@ int eb_cmd_merge(int argc, char **argv)
 	}
 	/* refuse before merging anything when one input cannot be merged */
 	for (int i = optind + 1; i < argc; i++)
-		if (eb_merge_check(&out, argv[i], &err) != 0) {
+		if (eb_merge_check(out, argv[i], &err) != 0) {
 			fprintf(stderr, "edgebench merge: %s\n", err.msg);
 			goto out;
 		}
 	for (int i = optind + 1; i < argc; i++) {
 		struct eb_merge_stats st;
 
-		if (eb_merge_db(&out, argv[i], &st, &err) != 0) {
+		if (eb_merge_db(out, argv[i], &st, &err) != 0) {
 			fprintf(stderr, "edgebench merge: %s\n", err.msg);
 			goto out;
 		}
@@ -68,6 +68,6 @@ int eb_cmd_merge(int argc, char **argv)
 	}
 	ret = EB_EXIT_OK;
 out:
-	eb_store_close(&out);
+	eb_store_close(out);
 	return ret;
 }

@@ -45,7 +45,7 @@ int eb_cmd_plot(int argc, char **argv)
 	struct eb_plot_opts o = { .stat = EB_STAT_MEDIAN };
 	struct eb_strlist targets = { 0 }, models = { 0 }, quants = { 0 };
 	const char *db = "edgebench.db", *run = "latest", *kind = NULL;
-	struct eb_store s = { 0 };
+	struct eb_store *s = NULL;
 	struct eb_err err;
 	int c, rc, ret = EB_EXIT_USAGE;
 
@@ -100,13 +100,13 @@ int eb_cmd_plot(int argc, char **argv)
 			kind);
 		goto out;
 	}
-	if (eb_cli_open_db("plot", db, &s) || eb_cli_resolve_run("plot", &s, run, &o.sel.run_id))
+	if (eb_cli_open_db("plot", db, &s) || eb_cli_resolve_run("plot", s, run, &o.sel.run_id))
 		goto out;
 	o.sel.targets = (const char *const *)targets.v;
 	o.sel.models = (const char *const *)models.v;
 	o.sel.quants = (const char *const *)quants.v;
 	o.log = stderr;
-	rc = eb_plot(&s, &o, &err);
+	rc = eb_plot(s, &o, &err);
 	if (rc == EB_ENOENT) {
 		fprintf(stderr, "edgebench plot: %s\n", err.msg);
 		ret = EB_EXIT_CELL_FAIL;
@@ -118,8 +118,7 @@ int eb_cmd_plot(int argc, char **argv)
 	}
 	ret = EB_EXIT_OK;
 out:
-	if (s.db)
-		eb_store_close(&s);
+	eb_store_close(s);
 	eb_strlist_release(&targets);
 	eb_strlist_release(&models);
 	eb_strlist_release(&quants);

@@ -59,7 +59,7 @@ int eb_cmd_list(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = EB_DEFAULT_DB;
-	struct eb_store s;
+	struct eb_store *s;
 	struct eb_err err;
 	int c, ret;
 
@@ -81,10 +81,10 @@ int eb_cmd_list(int argc, char **argv)
 	}
 	if (eb_cli_open_db("list", db, &s))
 		return EB_EXIT_USAGE;
-	ret = eb_report_list(&s, stdout, &err);
+	ret = eb_report_list(s, stdout, &err);
 	if (ret)
 		fprintf(stderr, "edgebench list: %s\n", err.msg);
-	eb_store_close(&s);
+	eb_store_close(s);
 	return ret ? EB_EXIT_USAGE : EB_EXIT_OK;
 }
 
@@ -139,7 +139,7 @@ int eb_cmd_report(int argc, char **argv)
 	struct eb_strlist targets = { 0 }, models = { 0 }, quants = { 0 }, mpats = { 0 },
 			  metrics = { 0 };
 	const char *db = EB_DEFAULT_DB, *run = "all", *output = NULL;
-	struct eb_store s = { 0 };
+	struct eb_store *s = NULL;
 	struct eb_err err;
 	char *text = NULL;
 	size_t len = 0;
@@ -226,7 +226,7 @@ int eb_cmd_report(int argc, char **argv)
 	}
 	if (eb_cli_open_db("report", db, &s))
 		goto out;
-	if (eb_cli_resolve_run("report", &s, run, &o.sel.run_id))
+	if (eb_cli_resolve_run("report", s, run, &o.sel.run_id))
 		goto out;
 	o.sel.targets = (const char *const *)targets.v;
 	o.sel.models = (const char *const *)models.v;
@@ -238,7 +238,7 @@ int eb_cmd_report(int argc, char **argv)
 		fprintf(stderr, "edgebench report: out of memory\n");
 		goto out;
 	}
-	if (eb_report(&s, &o, out, &err) != 0) {
+	if (eb_report(s, &o, out, &err) != 0) {
 		fprintf(stderr, "edgebench report: %s\n", err.msg);
 		goto out;
 	}
@@ -255,8 +255,7 @@ out:
 	if (out != stdout)
 		fclose(out);
 	free(text);
-	if (s.db)
-		eb_store_close(&s);
+	eb_store_close(s);
 	eb_strlist_release(&targets);
 	eb_strlist_release(&models);
 	eb_strlist_release(&quants);

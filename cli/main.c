@@ -25,6 +25,7 @@ static const struct eb_subcmd eb_subcmds[] = {
 	{ "model", eb_cmd_model, "synthesize GGUF models (model synth, model shapes)" },
 	{ "adapters", eb_cmd_adapters, "list backends, their options and availability" },
 	{ "sensors", eb_cmd_sensors, "list power/memory sensors, why not, and live readings" },
+	{ "metrics", eb_cmd_metrics, "what each stored metric means: unit, better side, definition" },
 	{ "datasets", eb_cmd_datasets, "list, fetch (resumable, sha256-checked) and verify datasets" },
 	{ "bench", eb_cmd_bench, "compare edgebench with a peer tool (llama-bench, llama-perplexity)" },
 	{ "version", eb_cmd_version, "print version, commit and backend versions" },

@@ -3,6 +3,8 @@
 #include "synth.h"
 #include "prompts.h"
 #include "devstate.h"
+#include "latency.h"
+#include "metric.h"
 #include "power.h"
 #include "stats.h"
 #include "accuracy_run.h"
@@ -388,6 +390,88 @@ static void eb_summarize_store(struct eb_store *s, int64_t cell_id, const char *
 	*ret = eb_store_metric_add(s, cell_id, name, unit, &sum, err);
 }
 
+/* A single-valued metric of the run loop's own, in the registry's unit. */
+static int eb_store_single(struct eb_store *s, int64_t cell_id, const char *name, double value,
+			   struct eb_err *err)
+{
+	return eb_store_metric_value(s, cell_id, name, eb_metric_unit_of(name), value, err);
+}
+
+/* eb_summarize_store for a metric of the run loop's own, in the registry's unit. */
+static void eb_summarize_metric(struct eb_store *s, int64_t cell_id, const char *name,
+				const double *x, size_t n, struct eb_cell_res *c, struct eb_err *err,
+				int *ret)
+{
+	eb_summarize_store(s, cell_id, name, eb_metric_unit_of(name), x, n, c, err, ret);
+}
+
+/*
+ * The prompt of request r into *toks and *text (replacing, and freeing, the previous
+ * ones): cut from the corpus with the model's tokenizer, or, when the adapter has none,
+ * words of about that many tokens (a warning says so once).
+ */
+static int eb_request_prompt(const struct eb_adapter_ops *ops, void *st,
+			     const struct eb_cell *cell, int r, size_t off, int32_t **toks,
+			     char **text, struct eb_cell_res *c, struct eb_err *err)
+{
+	int ret = EB_EUNSUPPORTED;
+
+	free(*toks);
+	free(*text);
+	*toks = NULL;
+	*text = NULL;
+	if (ops->caps & EB_CAP_TOKENIZE) {
+		/* a remote adapter may find at open that its server has none */
+		ret = eb_make_prompt(ops, st, cell->prompt_tokens, off, toks, text, err);
+		if (ret != EB_EUNSUPPORTED)
+			return ret;
+	}
+	*text = eb_prompt_words(cell->prompt_tokens, off);
+	if (r == 0)
+		eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about %d tokens of text "
+			   "(%zu bytes); n_prompt is the server's count",
+			ops->name, cell->prompt_tokens, strlen(*text));
+	return 0;
+}
+
+/*
+ * One generated request into q: its figures (metrics/latency.h) from the token times, the
+ * times relative to its send, the server's own figures. Takes tm->n and gr->server; frees
+ * tm->t.
+ */
+static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, int rep,
+			      int warm, struct eb_gen_res *gr, struct eb_times *tm)
+{
+	struct eb_latency lat;
+
+	q->t_send = gr->t_send_ns;
+	q->row.rep = rep;
+	q->row.warmup = warm;
+	q->row.n_prompt = gr->n_prompt >= 0 ? gr->n_prompt : cell->prompt_tokens;
+	q->row.n_chunks = (int)tm->len;
+	q->row.n_out = gr->n_out >= 0 ? gr->n_out : eb_latency_count_tokens(tm->n, tm->len);
+	eb_latency_of(gr->t_send_ns, tm->t, tm->len, q->row.n_prompt, q->row.n_out, &lat);
+	q->row.ttft_ns = lat.ttft_ns;
+	q->row.e2e_ns = lat.e2e_ns;
+	q->row.decode_ns = lat.decode_ns;
+	q->row.prefill_tps = lat.prefill_tps;
+	q->row.decode_tps = lat.decode_tps;
+	q->t_rel = eb_xcalloc(tm->len ? tm->len : 1, sizeof(*q->t_rel));
+	for (size_t i = 0; i < tm->len; i++)
+		q->t_rel[i] = tm->t[i] - gr->t_send_ns;
+	q->ntok = tm->n;
+	free(tm->t);
+	q->row.t_ns = q->t_rel;
+	q->row.n_tokens = q->ntok;
+	q->row.n_times = tm->len;
+	if (gr->server) {
+		q->server_json = json_dumps(gr->server, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(gr->server);
+	}
+	q->row.server_json = q->server_json;
+}
+
+/* The latency workload: warm-up and measured requests, each recorded into c->reqs. */
 static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		      const struct eb_adapter_ops *ops, void *st, struct eb_cell_res *c,
 		      struct eb_progress *pg, struct eb_err *err)
@@ -415,30 +499,11 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		};
 		struct eb_req_res *q = &c->reqs[c->n_reqs];
 		int warm = r < L->warmup;
-		int n_out = 0;
 
 		if (r == 0 || L->distinct_prompts) {
-			free(toks);
-			free(text);
-			toks = NULL;
-			text = NULL;
-			ret = EB_EUNSUPPORTED;
-			if (ops->caps & EB_CAP_TOKENIZE) {
-				/* a remote adapter may find at open that its server has none */
-				ret = eb_make_prompt(ops, st, cell->prompt_tokens, off, &toks, &text,
-						     err);
-				if (ret && ret != EB_EUNSUPPORTED)
-					goto out;
-			}
-			if (ret == EB_EUNSUPPORTED) {
-				ret = 0;
-				text = eb_prompt_words(cell->prompt_tokens, off);
-				if (r == 0)
-					eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about "
-						   "%d tokens of text (%zu bytes); n_prompt is the "
-						   "server's count",
-						ops->name, cell->prompt_tokens, strlen(text));
-			}
+			ret = eb_request_prompt(ops, st, cell, r, off, &toks, &text, c, err);
+			if (ret)
+				goto out;
 		}
 		rq.prompt_tokens = (ops->caps & EB_CAP_PROMPT_TOKENS) ? toks : NULL;
 		rq.n_prompt_tokens = toks ? (size_t)cell->prompt_tokens : 0;
@@ -455,35 +520,7 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 				json_decref(gr.server);
 			goto out;
 		}
-		q->t_send = gr.t_send_ns;
-		q->row.rep = warm ? r : r - L->warmup;
-		q->row.warmup = warm;
-		q->row.n_prompt = gr.n_prompt >= 0 ? gr.n_prompt : cell->prompt_tokens;
-		q->row.n_chunks = (int)tm.len;
-		for (size_t i = 0; i < tm.len; i++)
-			n_out += tm.n[i] > 0 ? tm.n[i] : 0;
-		q->row.n_out = gr.n_out >= 0 ? gr.n_out : n_out;
-		q->row.ttft_ns = tm.len ? (int64_t)(tm.t[0] - gr.t_send_ns) : -1;
-		q->row.e2e_ns = tm.len ? (int64_t)(tm.t[tm.len - 1] - gr.t_send_ns) : -1;
-		q->row.decode_ns = tm.len > 1 ? (int64_t)(tm.t[tm.len - 1] - tm.t[0]) : -1;
-		q->row.prefill_tps = q->row.ttft_ns > 0 ? q->row.n_prompt / (q->row.ttft_ns * 1e-9)
-						       : NAN;
-		q->row.decode_tps = q->row.decode_ns > 0 && q->row.n_out > 1
-					    ? (q->row.n_out - 1) / (q->row.decode_ns * 1e-9)
-					    : NAN;
-		q->t_rel = eb_xcalloc(tm.len ? tm.len : 1, sizeof(*q->t_rel));
-		for (size_t i = 0; i < tm.len; i++)
-			q->t_rel[i] = tm.t[i] - gr.t_send_ns;
-		q->ntok = tm.n;
-		free(tm.t);
-		q->row.t_ns = q->t_rel;
-		q->row.n_tokens = q->ntok;
-		q->row.n_times = tm.len;
-		if (gr.server) {
-			q->server_json = json_dumps(gr.server, JSON_COMPACT | JSON_SORT_KEYS);
-			json_decref(gr.server);
-		}
-		q->row.server_json = q->server_json;
+		eb_request_record(q, cell, warm ? r : r - L->warmup, warm, &gr, &tm);
 		c->n_reqs++;
 		if (q->row.n_out != cell->gen_tokens)
 			eb_warn(c, "request %d: %d tokens generated, %d asked", r, q->row.n_out,
@@ -548,37 +585,45 @@ static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_c
 	eb_power_cell_free(pc);
 	eb_sampler_stats(c->power.smp, &ss);
 	if (!ret && ss.wall_s > 0)
-		ret = eb_store_metric_value(s, cell_id, "sampler_cpu_pct", "%", ss.cpu_pct, err);
+		ret = eb_store_single(s, cell_id, "sampler_cpu_pct", ss.cpu_pct, err);
 	if (!ret && cfg->power.store_samples)
 		ret = eb_store_power_samples(s, cell_id, t, eb_sampler_t0(c->power.smp), err);
 	return ret;
 }
 
-static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
-			 const struct eb_cell *cell, struct eb_cell_res *c, double secs,
-			 struct eb_err *err)
+/* The cell's requests with their token times; a send time on the sampler's clock when the
+ * cell sampled power. */
+static int eb_store_requests(struct eb_store *s, int64_t cell_id, struct eb_cell_res *c,
+			     struct eb_err *err)
 {
-	size_t n = 0, ngaps = 0;
-	double *ttft, *pre, *dec, *tpot, *e2e, *mbu, *gaps;
-	size_t n_mbu = 0;
-	char *backend = NULL, *warnings = NULL;
-	int ret;
+	uint64_t t0 = c->power.smp ? eb_sampler_t0(c->power.smp) : 0;
+	int ret = 0;
 
-	ret = eb_store_begin(s, err);
-	if (ret)
-		return ret;
-	ret = eb_store_cell_clear(s, cell_id, err);
 	for (size_t i = 0; !ret && i < c->n_reqs; i++) {
-		uint64_t t0 = c->power.smp ? eb_sampler_t0(c->power.smp) : 0;
-
 		if (t0 && c->reqs[i].t_send >= t0) {
 			c->reqs[i].row.has_t_send = 1;
 			c->reqs[i].row.t_send_ns = (int64_t)(c->reqs[i].t_send - t0);
 		}
 		ret = eb_store_request_add(s, cell_id, &c->reqs[i].row, err);
+	}
+	return ret;
+}
+
+/*
+ * The latency and memory metrics of the cell's measured requests (metrics/latency.h),
+ * summarized per cell; decode_tps and tpot_ms only when the requests define a decode
+ * rate, mbu only with the device's memory bandwidth.
+ */
+static int eb_store_latency(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
+			    struct eb_cell_res *c, struct eb_err *err)
+{
+	size_t n = 0, n_mbu = 0, ngaps = 0;
+	double *ttft, *pre, *dec, *tpot, *e2e, *mbu, *gaps;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->n_reqs; i++)
 		if (!c->reqs[i].row.warmup && c->reqs[i].row.n_times > 1)
 			ngaps += c->reqs[i].row.n_times - 1;
-	}
 	ttft = eb_xcalloc(c->n_reqs + 1, sizeof(double));
 	pre = eb_xcalloc(c->n_reqs + 1, sizeof(double));
 	dec = eb_xcalloc(c->n_reqs + 1, sizeof(double));
@@ -589,58 +634,90 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 	ngaps = 0;
 	for (size_t i = 0; i < c->n_reqs; i++) {
 		const struct eb_request_row *r = &c->reqs[i].row;
+		double m;
 
 		if (r->warmup || r->ttft_ns < 0)
 			continue;
-		ttft[n] = r->ttft_ns / 1e6;
+		ttft[n] = eb_latency_ms(r->ttft_ns);
 		pre[n] = r->prefill_tps;
 		dec[n] = r->decode_tps;
-		tpot[n] = isfinite(r->decode_tps) ? 1e3 / r->decode_tps : NAN;
-		e2e[n] = r->e2e_ns / 1e6;
-		if (cfg->mem_bw_gbps > 0 && c->model_bytes > 0 && isfinite(r->decode_tps)) {
-			double ctx = r->n_prompt + r->n_out / 2.0;
-			double bytes = c->model_bytes + c->kv_bytes_per_token * ctx;
-			mbu[n_mbu++] = r->decode_tps * bytes / (cfg->mem_bw_gbps * 1e9);
-		}
+		tpot[n] = eb_latency_tpot_ms(r->decode_tps);
+		e2e[n] = eb_latency_ms(r->e2e_ns);
+		m = eb_latency_mbu(r->decode_tps, r->n_prompt, r->n_out, c->model_bytes,
+				   c->kv_bytes_per_token, cfg->mem_bw_gbps);
+		if (isfinite(m))
+			mbu[n_mbu++] = m;
 		n++;
-		for (size_t k = 1; k < r->n_times; k++)
-			gaps[ngaps++] = (r->t_ns[k] - r->t_ns[k - 1]) / 1e6;
+		ngaps += eb_latency_itl_ms(r->t_ns, r->n_times, gaps + ngaps);
 	}
-	eb_summarize_store(s, cell_id, "ttft_ms", "ms", ttft, n, c, err, &ret);
-	eb_summarize_store(s, cell_id, "prefill_tps", "tok/s", pre, n, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "ttft_ms", ttft, n, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "prefill_tps", pre, n, c, err, &ret);
 	if (n && isfinite(dec[0])) {
-		eb_summarize_store(s, cell_id, "decode_tps", "tok/s", dec, n, c, err, &ret);
-		eb_summarize_store(s, cell_id, "tpot_ms", "ms", tpot, n, c, err, &ret);
+		eb_summarize_metric(s, cell_id, "decode_tps", dec, n, c, err, &ret);
+		eb_summarize_metric(s, cell_id, "tpot_ms", tpot, n, c, err, &ret);
 	}
-	eb_summarize_store(s, cell_id, "e2e_ms", "ms", e2e, n, c, err, &ret);
-	eb_summarize_store(s, cell_id, "itl_ms", "ms", gaps, ngaps, c, err, &ret);
-	eb_summarize_store(s, cell_id, "mbu", "fraction", mbu, n_mbu, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "e2e_ms", e2e, n, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "itl_ms", gaps, ngaps, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "mbu", mbu, n_mbu, c, err, &ret);
 	if (!ret && c->peak_rss >= 0)
-		ret = eb_store_metric_value(s, cell_id, "peak_rss_mb", "MiB",
-					    c->peak_rss / 1048576.0, err);
+		ret = eb_store_single(s, cell_id, "peak_rss_mb", c->peak_rss / 1048576.0, err);
 	if (!ret && c->model_bytes > 0)
-		ret = eb_store_metric_value(s, cell_id, "model_bytes", "B", c->model_bytes, err);
+		ret = eb_store_single(s, cell_id, "model_bytes", c->model_bytes, err);
 	if (!ret && c->kv_bytes > 0)
-		ret = eb_store_metric_value(s, cell_id, "kv_bytes", "B", c->kv_bytes, err);
+		ret = eb_store_single(s, cell_id, "kv_bytes", c->kv_bytes, err);
+	free(ttft);
+	free(pre);
+	free(dec);
+	free(tpot);
+	free(e2e);
+	free(mbu);
+	free(gaps);
+	return ret;
+}
+
+/* The accuracy cell's figures, each with its task, protocol and parameters. */
+static int eb_store_accuracy(struct eb_store *s, int64_t cell_id, const struct eb_cell *cell,
+			     const struct eb_cell_res *c, struct eb_err *err)
+{
+	char *params = json_dumps(c->acc.params, JSON_COMPACT | JSON_SORT_KEYS);
+	int ret = 0;
+
+	for (size_t i = 0; !ret && i < c->acc.n; i++) {
+		struct eb_accuracy_row r = {
+			.task = cell->acc->task,
+			.protocol = cell->acc->protocol,
+			.metric = c->acc.m[i].name,
+			.value = c->acc.m[i].value,
+			.stderr_ = c->acc.m[i].se,
+			.n = c->acc.m[i].n,
+			.params_json = params,
+		};
+		ret = eb_store_accuracy_add(s, cell_id, &r, err);
+	}
+	free(params);
+	return ret;
+}
+
+/* Everything the cell produced, replacing what a previous attempt left, in one transaction. */
+static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
+			 const struct eb_cell *cell, struct eb_cell_res *c, double secs,
+			 struct eb_err *err)
+{
+	char *backend = NULL, *warnings = NULL;
+	int ret;
+
+	ret = eb_store_begin(s, err);
+	if (ret)
+		return ret;
+	ret = eb_store_cell_clear(s, cell_id, err);
+	if (!ret)
+		ret = eb_store_requests(s, cell_id, c, err);
+	if (!ret)
+		ret = eb_store_latency(s, cell_id, cfg, c, err);
 	if (!ret && c->power.smp && eb_sampler_t0(c->power.smp))
 		ret = eb_store_power(s, cell_id, cfg, c, err);
-	if (!ret && c->acc.n) {
-		char *params = json_dumps(c->acc.params, JSON_COMPACT | JSON_SORT_KEYS);
-
-		for (size_t i = 0; !ret && i < c->acc.n; i++) {
-			struct eb_accuracy_row r = {
-				.task = cell->acc->task,
-				.protocol = cell->acc->protocol,
-				.metric = c->acc.m[i].name,
-				.value = c->acc.m[i].value,
-				.stderr_ = c->acc.m[i].se,
-				.n = c->acc.m[i].n,
-				.params_json = params,
-			};
-			ret = eb_store_accuracy_add(s, cell_id, &r, err);
-		}
-		free(params);
-	}
+	if (!ret && c->acc.n)
+		ret = eb_store_accuracy(s, cell_id, cell, c, err);
 	if (c->backend)
 		backend = json_dumps(c->backend, JSON_COMPACT | JSON_SORT_KEYS);
 	if (json_array_size(c->warnings))
@@ -653,13 +730,6 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_commit(s, err);
 	else
 		eb_store_rollback(s);
-	free(ttft);
-	free(pre);
-	free(dec);
-	free(tpot);
-	free(e2e);
-	free(mbu);
-	free(gaps);
 	free(backend);
 	free(warnings);
 	return ret;
@@ -713,34 +783,48 @@ static void eb_on_signal(int sig)
 	eb_run_request_stop();
 }
 
-int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct eb_run_opts *o,
-	   struct eb_run_result *res, struct eb_err *err)
+/* The signal dispositions eb_run replaces while its cells run. */
+struct eb_signals {
+	struct sigaction old_int, old_term;
+};
+
+/* SIGINT and SIGTERM ask the run to stop after the current request (a second one kills). */
+static void eb_signals_catch(struct eb_signals *sg)
 {
-	struct eb_store s;
-	struct eb_progress pg = { 0 };
-	const struct eb_cell *open_cell = NULL;
-	const struct eb_adapter_ops *open_ops = NULL;
-	void *st = NULL;
-	int64_t *cell_ids = NULL;
-	struct sigaction sa, old_int, old_term;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = eb_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &sg->old_int);
+	sigaction(SIGTERM, &sa, &sg->old_term);
+}
+
+static void eb_signals_restore(const struct eb_signals *sg)
+{
+	sigaction(SIGINT, &sg->old_int, NULL);
+	sigaction(SIGTERM, &sg->old_term, NULL);
+}
+
+/* --- the run ----------------------------------------------------------------------- */
+
+/* The run's record: the resumable run of this config again, or a new one with its host. */
+static int eb_run_begin(struct eb_store *s, const struct eb_config *cfg,
+			const struct eb_run_opts *o, struct eb_run_result *res, struct eb_err *err)
+{
+	json_t *env;
+	char *env_json;
 	int ret;
 
-	memset(res, 0, sizeof(*res));
-	eb_stop_flag = 0;
-	eb_stop_int = 0;
-	ret = eb_store_open(&s, o->db_path, 0, err);
-	if (ret)
-		return ret;
 	if (o->resume) {
-		ret = eb_store_run_find_resumable(&s, cfg->sha256, &res->run_id, res->uuid, err);
-		if (ret)
-			goto out;
-		ret = eb_store_run_set_status(&s, res->run_id, "running", err);
-		if (ret)
-			goto out;
-	} else {
-		json_t *env = eb_env_collect();
-		char *env_json = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
+		ret = eb_store_run_find_resumable(s, cfg->sha256, &res->run_id, res->uuid, err);
+		if (!ret)
+			ret = eb_store_run_set_status(s, res->run_id, "running", err);
+		return ret;
+	}
+	env = eb_env_collect();
+	env_json = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
+	{
 		struct eb_run_info ri = {
 			.uuid = res->uuid,
 			.name = cfg->name,
@@ -758,17 +842,23 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			.mem_bytes = json_integer_value(json_object_get(env, "mem_bytes")),
 			.env_json = env_json,
 		};
-		eb_uuid4(res->uuid);
-		ret = eb_store_run_add(&s, &ri, &res->run_id, err);
-		free(env_json);
-		json_decref(env);
-		if (ret)
-			goto out;
-	}
 
-	/* every cell exists (pending) before the first one runs */
-	cell_ids = eb_xcalloc(plan->n, sizeof(*cell_ids));
-	ret = eb_store_begin(&s, err);
+		eb_uuid4(res->uuid);
+		ret = eb_store_run_add(s, &ri, &res->run_id, err);
+	}
+	free(env_json);
+	json_decref(env);
+	return ret;
+}
+
+/* Every cell of the plan stored (pending unless it is already there) before the first runs,
+ * in one transaction; cell_ids[i] gets the id of plan->cells[i]. */
+static int eb_cells_ensure(struct eb_store *s, const struct eb_config *cfg,
+			   const struct eb_plan *plan, int64_t run_id, int64_t *cell_ids,
+			   struct eb_err *err)
+{
+	int ret = eb_store_begin(s, err);
+
 	for (size_t i = 0; !ret && i < plan->n; i++) {
 		const struct eb_cell *c = &plan->cells[i];
 		char params[256];
@@ -796,164 +886,236 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			acc_params = json_dumps(c->acc->params, JSON_COMPACT | JSON_SORT_KEYS);
 			row.params_json = acc_params;
 		}
-		ret = eb_store_cell_ensure(&s, res->run_id, &row, &cell_ids[i], err);
+		ret = eb_store_cell_ensure(s, run_id, &row, &cell_ids[i], err);
 		free(acc_params);
 	}
 	if (ret) {
-		eb_store_rollback(&s);
-		goto out;
+		eb_store_rollback(s);
+		return ret;
 	}
-	ret = eb_store_commit(&s, err);
+	return eb_store_commit(s, err);
+}
+
+/* The backend open across cells: kept while consecutive cells share a model. */
+struct eb_backend {
+	const struct eb_cell *cell; /* the cell it was opened for */
+	const struct eb_adapter_ops *ops;
+	void *st; /* NULL when none is open */
+};
+
+static void eb_backend_close(struct eb_backend *b)
+{
+	if (b->st)
+		b->ops->close(b->st);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Opens the cell's adapter on its model (synthesized first when the config says how),
+ * unless a backend is open already. On failure none is open and err says why.
+ */
+static int eb_backend_open(struct eb_backend *b, const struct eb_config *cfg,
+			   const struct eb_cell *cell, int quiet, struct eb_err *err)
+{
+	const struct eb_adapter_ops *ops = cell->target->ops;
+	const char *why = ops->unavailable_reason ? ops->unavailable_reason() : NULL;
+	struct eb_adapter_args a = {
+		.target_id = cell->target->id,
+		.model_id = cell->model->id,
+		.quant = cell->variant->quant,
+		.model_file = cell->variant->file,
+		.model_name = cell->variant->model_name,
+		.options = cell->target->options,
+		.seed = cfg->latency.seed,
+	};
+	int rc;
+
+	if (b->st)
+		return 0;
+	if (why)
+		return eb_err_set(err, EB_EUNSUPPORTED, "adapter '%s' unavailable: %s", ops->name,
+				  why);
+	rc = eb_ensure_model(cell->variant, quiet, err);
+	if (!rc)
+		rc = ops->open(&a, &b->st, err);
+	if (rc) {
+		b->st = NULL;
+		return rc;
+	}
+	b->cell = cell;
+	b->ops = ops;
+	return 0;
+}
+
+/* The cell's backend record: its adapter and options and, when the backend is open, what
+ * the backend says of itself (model and KV sizes for MBU and the memory figures). */
+static void eb_cell_describe(const struct eb_cell *cell, void *st, struct eb_cell_res *c)
+{
+	const struct eb_adapter_ops *ops = cell->target->ops;
+	struct eb_err derr;
+
+	c->backend = json_object();
+	json_object_set_new(c->backend, "adapter", json_string(ops->name));
+	json_object_set(c->backend, "options", cell->target->options);
+	if (!st || !ops->describe)
+		return;
+	if (ops->describe(st, c->backend, &derr) != 0)
+		eb_warn(c, "describe: %s", derr.msg);
+	c->model_bytes = json_number_value(json_object_get(c->backend, "model_bytes"));
+	c->kv_bytes = json_number_value(json_object_get(c->backend, "kv_bytes"));
+	c->kv_bytes_per_token = json_number_value(json_object_get(c->backend, "kv_bytes_per_token"));
+}
+
+/* The cell's workload on its open backend: accuracy, or latency with power around it. */
+static int eb_cell_workload(const struct eb_config *cfg, const struct eb_cell *cell, void *st,
+			    const char *db_path, struct eb_cell_res *c, struct eb_progress *pg,
+			    struct eb_err *err)
+{
+	const struct eb_adapter_ops *ops = cell->target->ops;
+	int rc;
+
+	if (cell->acc)
+		return eb_accuracy(cfg, cell, ops, st, db_path, c, pg, err);
+	json_object_set_new(c->backend, "device_state", eb_devstate_collect(cfg->power.sysfs_root));
+	rc = eb_power_cell_begin(cfg, cell, c, pg, err);
+	if (!rc)
+		rc = eb_latency(cfg, cell, ops, st, c, pg, err);
+	eb_power_cell_end(c);
+	return rc;
+}
+
+/*
+ * Runs one pending cell into *c (the caller releases it) and its duration into *secs.
+ * Returns 1 when the run is interrupted (c is released: nothing to store), else 0 with the
+ * outcome in c: ok, failed (c->error says why) or skipped (c->skipped too).
+ */
+static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
+		       const struct eb_run_opts *o, struct eb_backend *b, struct eb_cell_res *c,
+		       double *secs, struct eb_progress *pg)
+{
+	uint64_t t0 = eb_clock_ns();
+	struct eb_err cerr;
+	char why[512];
+	const char *skip;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->warnings = json_array();
+	c->peak_rss = -1;
+	eb_err_clear(&cerr);
+	/* the previous model is released before the peak-RSS reset: the figure is this cell's */
+	if (b->st && !eb_cell_same_model(b->cell, cell))
+		eb_backend_close(b);
+	if (eb_env_reset_peak_rss() != 0)
+		eb_warn(c, "cannot reset peak RSS (/proc/self/clear_refs): peak_rss_mb "
+			   "covers the whole process");
+	eb_progress_draw(pg, cell->key, "loading", 0, 0, 0);
+	skip = eb_accuracy_skip(cfg, cell, why, sizeof(why));
+	if (skip) {
+		c->skipped = 1;
+		c->error = eb_xstrdup(skip);
+		c->backend = json_pack("{s:s}", "adapter", cell->target->ops->name);
+		*secs = (eb_clock_ns() - t0) / 1e9;
+		return 0;
+	}
+	rc = eb_backend_open(b, cfg, cell, o->quiet, &cerr);
+	eb_cell_describe(cell, rc ? NULL : b->st, c);
+	if (!rc)
+		rc = eb_cell_workload(cfg, cell, b->st, o->db_path, c, pg, &cerr);
+	c->peak_rss = eb_env_peak_rss();
+	*secs = (eb_clock_ns() - t0) / 1e9;
+	if (rc == EB_EINTR || eb_stop_flag) {
+		eb_cell_res_release(c);
+		return 1;
+	}
+	if (rc) {
+		c->error = eb_xstrdup(cerr.msg);
+		/* a failed backend is not reused by the next cell */
+		if (!c->skipped)
+			eb_backend_close(b);
+	}
+	return 0;
+}
+
+/* Counts a stored cell's outcome and, unless quiet, says why it failed or was skipped. */
+static void eb_cell_outcome(const struct eb_cell *cell, const struct eb_cell_res *c,
+			    const struct eb_run_opts *o, const struct eb_progress *pg,
+			    struct eb_run_result *res)
+{
+	if (!c->skipped && !c->error) {
+		res->n_ok++;
+		return;
+	}
+	if (c->skipped)
+		res->n_skipped++;
+	else
+		res->n_failed++;
+	if (o->quiet)
+		return;
+	if (pg->on)
+		fprintf(stderr, "\r\033[K");
+	fprintf(stderr, "edgebench: cell %s %s: %s\n", cell->key,
+		c->skipped ? "skipped" : "failed", c->error);
+}
+
+int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct eb_run_opts *o,
+	   struct eb_run_result *res, struct eb_err *err)
+{
+	struct eb_store *s = NULL;
+	struct eb_progress pg = { 0 };
+	struct eb_backend b = { 0 };
+	struct eb_signals sg;
+	int64_t *cell_ids = NULL;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	eb_stop_flag = 0;
+	eb_stop_int = 0;
+	ret = eb_store_open(&s, o->db_path, 0, err);
+	if (ret)
+		return ret;
+	ret = eb_run_begin(s, cfg, o, res, err);
 	if (ret)
 		goto out;
-
+	cell_ids = eb_xcalloc(plan->n, sizeof(*cell_ids));
+	ret = eb_cells_ensure(s, cfg, plan, res->run_id, cell_ids, err);
+	if (ret)
+		goto out;
 	if (!o->quiet)
 		eb_power_preflight(cfg);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = eb_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-
+	eb_signals_catch(&sg);
 	pg.on = o->progress;
 	pg.n = plan->n;
 	for (size_t i = 0; i < plan->n && !eb_stop_flag; i++) {
 		const struct eb_cell *cell = &plan->cells[i];
-		const struct eb_adapter_ops *ops = cell->target->ops;
 		struct eb_cell_res c;
-		struct eb_err cerr;
 		char status[32];
-		uint64_t t0 = eb_clock_ns();
 		double secs;
-		int rc;
 
 		pg.i = i;
-		ret = eb_store_cell_status(&s, cell_ids[i], status, sizeof(status), err);
+		ret = eb_store_cell_status(s, cell_ids[i], status, sizeof(status), err);
 		if (ret)
 			goto out_sig;
 		if (strcmp(status, "pending") != 0) {
 			res->n_resumed++;
 			continue;
 		}
-		memset(&c, 0, sizeof(c));
-		c.warnings = json_array();
-		c.peak_rss = -1;
-		eb_err_clear(&cerr);
-		if (st && !eb_cell_same_model(open_cell, cell)) {
-			open_ops->close(st);
-			st = NULL;
-			open_cell = NULL;
-		}
-		if (eb_env_reset_peak_rss() != 0)
-			eb_warn(&c, "cannot reset peak RSS (/proc/self/clear_refs): peak_rss_mb "
-				    "covers the whole process");
-		eb_progress_draw(&pg, cell->key, "loading", 0, 0, 0);
-		rc = 0;
-		{
-			char why[512];
-			const char *skip = eb_accuracy_skip(cfg, cell, why, sizeof(why));
-
-			if (skip) {
-				c.skipped = 1;
-				c.error = eb_xstrdup(skip);
-				c.backend = json_pack("{s:s}", "adapter", ops->name);
-				secs = (eb_clock_ns() - t0) / 1e9;
-				goto store;
-			}
-		}
-		if (!st) {
-			const char *why = ops->unavailable_reason ? ops->unavailable_reason() : NULL;
-			struct eb_adapter_args a = {
-				.target_id = cell->target->id,
-				.model_id = cell->model->id,
-				.quant = cell->variant->quant,
-				.model_file = cell->variant->file,
-				.model_name = cell->variant->model_name,
-				.options = cell->target->options,
-				.seed = cfg->latency.seed,
-			};
-			if (why)
-				rc = eb_err_set(&cerr, EB_EUNSUPPORTED, "adapter '%s' unavailable: %s",
-						ops->name, why);
-			if (!rc)
-				rc = eb_ensure_model(cell->variant, o->quiet, &cerr);
-			if (!rc)
-				rc = ops->open(&a, &st, &cerr);
-			if (!rc) {
-				open_cell = cell;
-				open_ops = ops;
-			} else {
-				st = NULL;
-			}
-		}
-		c.backend = json_object();
-		json_object_set_new(c.backend, "adapter", json_string(ops->name));
-		json_object_set(c.backend, "options", cell->target->options);
-		if (!rc && ops->describe) {
-			struct eb_err derr;
-			if (ops->describe(st, c.backend, &derr) != 0)
-				eb_warn(&c, "describe: %s", derr.msg);
-			c.model_bytes = json_number_value(json_object_get(c.backend, "model_bytes"));
-			c.kv_bytes = json_number_value(json_object_get(c.backend, "kv_bytes"));
-			c.kv_bytes_per_token =
-				json_number_value(json_object_get(c.backend, "kv_bytes_per_token"));
-		}
-		if (!rc && cell->acc) {
-			rc = eb_accuracy(cfg, cell, ops, st, o->db_path, &c, &pg, &cerr);
-		} else if (!rc) {
-			json_object_set_new(c.backend, "device_state",
-					    eb_devstate_collect(cfg->power.sysfs_root));
-			rc = eb_power_cell_begin(cfg, cell, &c, &pg, &cerr);
-			if (!rc)
-				rc = eb_latency(cfg, cell, ops, st, &c, &pg, &cerr);
-			eb_power_cell_end(&c);
-		}
-		c.peak_rss = eb_env_peak_rss();
-		secs = (eb_clock_ns() - t0) / 1e9;
-		if (rc == EB_EINTR || eb_stop_flag) {
-			eb_cell_res_release(&c);
+		if (eb_cell_run(cfg, cell, o, &b, &c, &secs, &pg)) {
 			res->interrupted = 1;
 			break;
 		}
-		if (rc) {
-			c.error = eb_xstrdup(cerr.msg);
-			/* a failed backend is not reused by the next cell */
-			if (st && !c.skipped) {
-				open_ops->close(st);
-				st = NULL;
-				open_cell = NULL;
-			}
-		}
-store:
-		ret = eb_store_cell(&s, cell_ids[i], cfg, cell, &c, secs, err);
-		if (ret) {
-			eb_cell_res_release(&c);
+		ret = eb_store_cell(s, cell_ids[i], cfg, cell, &c, secs, err);
+		if (!ret)
+			eb_cell_outcome(cell, &c, o, &pg, res);
+		eb_cell_res_release(&c);
+		if (ret)
 			goto out_sig;
-		}
-		if (c.skipped) {
-			res->n_skipped++;
-			if (!o->quiet) {
-				if (pg.on)
-					fprintf(stderr, "\r\033[K");
-				fprintf(stderr, "edgebench: cell %s skipped: %s\n", cell->key, c.error);
-			}
-		} else if (c.error) {
-			res->n_failed++;
-			if (!o->quiet) {
-				if (pg.on)
-					fprintf(stderr, "\r\033[K");
-				fprintf(stderr, "edgebench: cell %s failed: %s\n", cell->key, c.error);
-			}
-		} else {
-			res->n_ok++;
-		}
 		pg.secs_done += secs;
 		pg.n_done_timed++;
-		eb_cell_res_release(&c);
 	}
 	if (eb_stop_flag)
 		res->interrupted = 1;
-	ret = eb_store_run_set_status(&s, res->run_id,
+	ret = eb_store_run_set_status(s, res->run_id,
 				      res->interrupted ? "interrupted"
 				      : res->n_failed  ? "failed"
 						       : "ok",
@@ -961,12 +1123,10 @@ store:
 out_sig:
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	eb_signals_restore(&sg);
 out:
-	if (st)
-		open_ops->close(st);
+	eb_backend_close(&b);
 	free(cell_ids);
-	eb_store_close(&s);
+	eb_store_close(s);
 	return ret;
 }

@@ -3,30 +3,14 @@
 #include "table.h"
 
 #include "eb_util.h"
+#include "latency.h"
+#include "metric.h"
 #include "stats.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int eb_ends(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-int eb_metric_direction(const char *name)
-{
-	if (eb_ends(name, "_tps") || strcmp(name, "mbu") == 0)
-		return 1;
-	if (eb_ends(name, "_ms") || eb_ends(name, "_bytes") || strcmp(name, "peak_rss_mb") == 0 ||
-	    strstr(name, "j_per_token") || strstr(name, "joules") || strstr(name, "power") ||
-	    strstr(name, "watts") || eb_ends(name, "_w") || eb_ends(name, "_mb"))
-		return -1;
-	return 0;
-}
 
 /* ---- raw samples of a run -------------------------------------------------------- */
 
@@ -63,48 +47,73 @@ static int eb_by_key(const void *a, const void *b)
 		      (*(const struct eb_rcell *const *)b)->key);
 }
 
-/* The token gaps (ITL) of the run's measured requests, cell by cell. Rows of one request
- * come together from the join (token_times is keyed by request and index); a gap is taken
- * only between consecutive indexes of the same request, so no order is assumed. */
-static int eb_side_itl(struct eb_side *sd, const struct eb_rcell **byid, struct eb_err *err)
+/* What a side's reads fill: the raw samples of the cell a row belongs to (found through
+ * the cells sorted by id), and the previous token row for the gaps. */
+struct eb_side_rd {
+	struct eb_side *sd;
+	const struct eb_rcell **byid;
+	struct eb_raw *r;
+	int64_t prev_req, prev_idx, prev_t;
+};
+
+static struct eb_raw *eb_side_raw(const struct eb_side_rd *x, int64_t cell_id)
 {
-	struct eb_store *s = sd->side->s;
-	sqlite3_stmt *st;
-	int64_t prev_req = -1, prev_idx = -1, prev_t = 0;
-	struct eb_raw *r = NULL;
-	int rc;
+	struct eb_rcell key = { .id = cell_id };
+	const struct eb_rcell *kp = &key, **hit;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT r.cell_id, t.request_id, t.idx, t.t_ns FROM requests r"
-			       " JOIN token_times t ON t.request_id = r.id WHERE r.warmup = 0"
-			       " AND r.cell_id IN (SELECT id FROM cells WHERE run_id = ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	sqlite3_bind_int64(st, 1, sd->side->run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t req = sqlite3_column_int64(st, 1), idx = sqlite3_column_int64(st, 2);
-		int64_t t = sqlite3_column_int64(st, 3);
+	hit = bsearch(&kp, x->byid, x->sd->d.n, sizeof(*x->byid), eb_by_cell_id);
+	return hit ? &x->sd->raw[*hit - x->sd->d.cells] : NULL;
+}
 
-		if (req != prev_req) {
-			struct eb_rcell key = { .id = sqlite3_column_int64(st, 0) };
-			const struct eb_rcell *kp = &key, **hit;
+/* The token gaps (ITL) of the run's measured requests, cell by cell. Rows of one request
+ * come together (token_times is keyed by request and index); a gap is taken only between
+ * consecutive indexes of the same request, so no order is assumed. */
+static int eb_side_token(void *arg, const struct eb_store_token *t)
+{
+	struct eb_side_rd *x = arg;
+	struct eb_raw *r = x->r;
 
-			hit = bsearch(&kp, byid, sd->d.n, sizeof(*byid), eb_by_cell_id);
-			r = hit ? &sd->raw[*hit - sd->d.cells] : NULL;
-		} else if (r && idx == prev_idx + 1) {
-			if (r->nitl == r->aitl) {
-				r->aitl = r->aitl ? 2 * r->aitl : 64;
-				r->itl = eb_xrealloc(r->itl, r->aitl * sizeof(double));
-			}
-			r->itl[r->nitl++] = (double)(t - prev_t) * 1e-6;
+	if (t->request_id != x->prev_req) {
+		x->r = eb_side_raw(x, t->cell_id);
+	} else if (r && t->idx == x->prev_idx + 1) {
+		if (r->nitl == r->aitl) {
+			r->aitl = r->aitl ? 2 * r->aitl : 64;
+			r->itl = eb_xrealloc(r->itl, r->aitl * sizeof(double));
 		}
-		prev_req = req;
-		prev_idx = idx;
-		prev_t = t;
+		r->itl[r->nitl++] = eb_latency_gap_ms(x->prev_t, t->t_ns);
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
+	x->prev_req = t->request_id;
+	x->prev_idx = t->idx;
+	x->prev_t = t->t_ns;
+	return 0;
+}
+
+/* One measured request's ttft_ms, e2e_ms, prefill_tps, decode_tps (NAN where it has none). */
+static int eb_side_request(void *arg, const struct eb_store_request *q)
+{
+	/* the times in ms as eb_latency_ms makes them (a NAN, no value, stays NAN) */
+	const double v[4] = { q->ttft_ns / 1e6, q->e2e_ns / 1e6, q->prefill_tps, q->decode_tps };
+	struct eb_raw *r = eb_side_raw(arg, q->cell_id);
+
+	if (!r)
+		return 0;
+	if (r->n == r->alloc) {
+		r->alloc = r->alloc ? 2 * r->alloc : 16;
+		for (int k = 0; k < 4; k++)
+			r->v[k] = eb_xrealloc(r->v[k], r->alloc * sizeof(double));
+	}
+	for (int k = 0; k < 4; k++)
+		r->v[k][r->n] = v[k];
+	r->n++;
+	return 0;
+}
+
+static int eb_side_run(void *arg, const struct eb_store_run *run)
+{
+	struct eb_side *sd = arg;
+
+	sd->uuid = eb_xstrdup(run->uuid);
+	sd->name = eb_xstrdup(run->name);
 	return 0;
 }
 
@@ -113,9 +122,8 @@ static int eb_side_load(struct eb_side *sd, const struct eb_cmp_side *side, int 
 {
 	struct eb_store *s = side->s;
 	struct eb_rsel sel = { .run_id = side->run_id };
-	const struct eb_rcell **byid = NULL;
-	sqlite3_stmt *st = NULL;
-	int rc, ret;
+	struct eb_side_rd x = { .sd = sd, .prev_req = -1, .prev_idx = -1 };
+	int ret;
 
 	memset(sd, 0, sizeof(*sd));
 	sd->side = side;
@@ -124,65 +132,20 @@ static int eb_side_load(struct eb_side *sd, const struct eb_cmp_side *side, int 
 		return ret;
 	sd->raw = eb_xcalloc(sd->d.n + 1, sizeof(*sd->raw));
 	sd->by_key = eb_xcalloc(sd->d.n + 1, sizeof(*sd->by_key));
-	byid = eb_xcalloc(sd->d.n + 1, sizeof(*byid));
+	x.byid = eb_xcalloc(sd->d.n + 1, sizeof(*x.byid));
 	for (size_t i = 0; i < sd->d.n; i++)
-		sd->by_key[i] = byid[i] = &sd->d.cells[i];
+		sd->by_key[i] = x.byid[i] = &sd->d.cells[i];
 	qsort(sd->by_key, sd->d.n, sizeof(*sd->by_key), eb_by_key);
-	qsort(byid, sd->d.n, sizeof(*byid), eb_by_cell_id);
+	qsort(x.byid, sd->d.n, sizeof(*x.byid), eb_by_cell_id);
 
-	if (sqlite3_prepare_v2(s->db, "SELECT uuid, name FROM runs WHERE id = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		goto dberr;
-	sqlite3_bind_int64(st, 1, side->run_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		sd->uuid = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
-		sd->name = eb_xstrdup((const char *)sqlite3_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-
+	ret = eb_store_read_runs(s, side->run_id, eb_side_run, sd, err);
 	/* every measured request of the run in one pass */
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT cell_id, ttft_ns, e2e_ns, prefill_tps, decode_tps FROM requests"
-			       " WHERE warmup = 0 AND cell_id IN (SELECT id FROM cells WHERE run_id = ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
-	sqlite3_bind_int64(st, 1, side->run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct eb_rcell key = { .id = sqlite3_column_int64(st, 0) };
-		const struct eb_rcell *kp = &key, **hit;
-		struct eb_raw *r;
-
-		hit = bsearch(&kp, byid, sd->d.n, sizeof(*byid), eb_by_cell_id);
-		if (!hit)
-			continue;
-		r = &sd->raw[*hit - sd->d.cells];
-		if (r->n == r->alloc) {
-			r->alloc = r->alloc ? 2 * r->alloc : 16;
-			for (int k = 0; k < 4; k++)
-				r->v[k] = eb_xrealloc(r->v[k], r->alloc * sizeof(double));
-		}
-		for (int k = 0; k < 4; k++) {
-			int col = k + 1;
-			double v = sqlite3_column_type(st, col) == SQLITE_NULL
-					   ? NAN
-					   : sqlite3_column_double(st, col);
-
-			r->v[k][r->n] = k < 2 ? v * 1e-6 : v;
-		}
-		r->n++;
-	}
-	if (rc != SQLITE_DONE)
-		goto dberr;
-	sqlite3_finalize(st);
-	st = NULL;
-	ret = want_itl ? eb_side_itl(sd, byid, err) : 0;
-	free(byid);
+	if (!ret)
+		ret = eb_store_read_requests(s, side->run_id, eb_side_request, &x, err);
+	if (!ret && want_itl)
+		ret = eb_store_read_tokens(s, side->run_id, eb_side_token, &x, err);
+	free(x.byid);
 	return ret;
-dberr:
-	sqlite3_finalize(st);
-	free(byid);
-	return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
 }
 
 static void eb_side_release(struct eb_side *sd)
@@ -242,7 +205,7 @@ static size_t eb_raw_of(const struct eb_raw *r, const char *metric, double **out
 		double v = r->v[k][i];
 
 		if (inv)
-			v = v > 0 ? 1e3 / v : NAN;
+			v = eb_latency_tpot_ms(v);
 		if (isfinite(v))
 			(*out)[n++] = v;
 	}
@@ -251,10 +214,25 @@ static size_t eb_raw_of(const struct eb_raw *r, const char *metric, double **out
 
 /* ---- verdicts -------------------------------------------------------------------- */
 
-enum eb_verdict { EB_V_REGRESSION, EB_V_IMPROVEMENT, EB_V_UNCHANGED, EB_V_NOISE, EB_V_NODIR };
+/* NODIR: a registered metric with no better side; UNKNOWN: a name the registry lacks */
+enum eb_verdict {
+	EB_V_REGRESSION,
+	EB_V_IMPROVEMENT,
+	EB_V_UNCHANGED,
+	EB_V_NOISE,
+	EB_V_NODIR,
+	EB_V_UNKNOWN
+};
 
-static const char *const eb_verdict_names[] = { "regression", "improvement", "unchanged",
-						"not significant", "no direction" };
+static const char *const eb_verdict_names[] = { "regression",	   "improvement",
+						"unchanged",	   "not significant",
+						"no direction",	   "unknown metric" };
+
+/* Shown and counted as unchanged: no direction to judge a change by. */
+static int eb_unjudged(enum eb_verdict v)
+{
+	return v == EB_V_NODIR || v == EB_V_UNKNOWN;
+}
 
 struct eb_result {
 	const struct eb_rcell *b, *c;
@@ -281,7 +259,7 @@ static double eb_center(const struct eb_rmetric *m)
 static void eb_judge(const struct eb_cmp_opts *o, const struct eb_raw *rb, const struct eb_raw *rc,
 		     const struct eb_rmetric *mb, const struct eb_rmetric *mc, struct eb_result *res)
 {
-	int dir = eb_metric_direction(mb->name);
+	int dir = eb_metric_dir_of(mb->name);
 	double thr = eb_threshold(o, mb->name);
 	int worse, better, sig = 1;
 
@@ -320,7 +298,9 @@ static void eb_judge(const struct eb_cmp_opts *o, const struct eb_raw *rb, const
 					     : dir && isinf(res->change) && dir * res->change < 0;
 	better = dir && isfinite(res->change) ? dir * res->change > thr
 					      : dir && isinf(res->change) && dir * res->change > 0;
-	if (!dir)
+	if (!eb_metric_find(mb->name))
+		res->v = EB_V_UNKNOWN;
+	else if (!dir)
 		res->v = EB_V_NODIR;
 	else if (worse && sig)
 		res->v = EB_V_REGRESSION;
@@ -375,7 +355,7 @@ static void eb_md_side(FILE *out, const char *what, const struct eb_side *sd)
 		fputc(')', out);
 	}
 	fputs(" in ", out);
-	eb_md(out, sd->side->s->path);
+	eb_md(out, eb_store_path(sd->side->s));
 	fputc('\n', out);
 }
 
@@ -480,7 +460,7 @@ static void eb_write_md(FILE *out, const struct eb_side *B, const struct eb_side
 		size_t cnt = 0;
 
 		for (size_t i = 0; i < nres; i++)
-			cnt += res[i].v == EB_V_UNCHANGED || res[i].v == EB_V_NODIR;
+			cnt += res[i].v == EB_V_UNCHANGED || eb_unjudged(res[i].v);
 		fprintf(out, "\n## Unchanged (%zu)\n", cnt);
 		if (cnt)
 			fputs("\n| cell | metrics (change) |\n| --- | --- |\n", out);
@@ -492,7 +472,7 @@ static void eb_write_md(FILE *out, const struct eb_side *B, const struct eb_side
 			for (size_t q = i; q < j; q++) {
 				char ch[64];
 
-				if (res[q].v != EB_V_UNCHANGED && res[q].v != EB_V_NODIR)
+				if (res[q].v != EB_V_UNCHANGED && !eb_unjudged(res[q].v))
 					continue;
 				if (!shown) {
 					fputs("| ", out);
@@ -502,7 +482,10 @@ static void eb_write_md(FILE *out, const struct eb_side *B, const struct eb_side
 				eb_fmt_change(ch, sizeof(ch), res[q].change);
 				fputs(shown ? ", " : "", out);
 				eb_md(out, res[q].metric);
-				fprintf(out, " %s%s", ch, res[q].v == EB_V_NODIR ? " (no direction)" : "");
+				fprintf(out, " %s%s", ch,
+					res[q].v == EB_V_NODIR	   ? " (no direction)"
+					: res[q].v == EB_V_UNKNOWN ? " (unknown metric, not judged)"
+								   : "");
 				shown++;
 			}
 			if (shown)
@@ -544,7 +527,7 @@ static json_t *eb_json_side(const struct eb_side *sd)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "database", eb_jstr(sd->side->s->path));
+	json_object_set_new(o, "database", eb_jstr(eb_store_path(sd->side->s)));
 	json_object_set_new(o, "run", json_integer(sd->side->run_id));
 	json_object_set_new(o, "uuid", eb_jstr(sd->uuid));
 	json_object_set_new(o, "name", eb_jstr(sd->name));
@@ -568,7 +551,7 @@ static json_t *eb_json_result(const struct eb_result *r)
 	json_object_set_new(e, "metric", eb_jstr(r->metric ? r->metric : "cell status"));
 	json_object_set_new(e, "verdict", json_string(eb_verdict_names[r->v]));
 	if (r->metric) {
-		json_object_set_new(e, "direction", json_integer(eb_metric_direction(r->metric)));
+		json_object_set_new(e, "direction", json_integer(eb_metric_dir_of(r->metric)));
 		json_object_set_new(e, "baseline", eb_jnum(r->bv));
 		json_object_set_new(e, "candidate", eb_jnum(r->cv));
 		json_object_set_new(e, "change_pct", eb_jnum(r->change));
@@ -695,12 +678,12 @@ static int eb_write_junit(const char *path, const struct eb_side *B, const struc
 	eb_buf_addstr(&b, "      <property name=\"baseline\" value=\"");
 	eb_xml(&b, desc);
 	eb_buf_addstr(&b, " in ");
-	eb_xml(&b, B->side->s->path);
+	eb_xml(&b, eb_store_path(B->side->s));
 	eb_buf_addstr(&b, "\"/>\n      <property name=\"candidate\" value=\"");
 	snprintf(desc, sizeof(desc), "run %lld", (long long)C->side->run_id);
 	eb_xml(&b, desc);
 	eb_buf_addstr(&b, " in ");
-	eb_xml(&b, C->side->s->path);
+	eb_xml(&b, eb_store_path(C->side->s));
 	eb_buf_addf(&b, "\"/>\n      <property name=\"test\" value=\"two-sided Mann-Whitney U, "
 			"normal approximation, alpha %g\"/>\n"
 			"      <property name=\"threshold_pct\" value=\"%g\"/>\n    </properties>\n",

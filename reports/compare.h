@@ -36,13 +36,13 @@ struct eb_cmp_counts {
 };
 
 /*
- * Matches cells by key and judges each metric both runs have. A metric has a direction:
- * higher is better for *_tps and mbu; lower for *_ms, *_bytes, peak_rss_mb, energy
- * (*j_per_token*, *joules*) and power (*power*, *_w, *watts*); other metrics are shown but
- * never judged. A change is a regression (or an improvement) only when the candidate's
- * median moved against (or with) the direction by more than the threshold AND the raw
- * per-request samples differ at `alpha` by a two-sided Mann-Whitney U test (eb_stats_mwu);
- * metrics without raw samples (single values, itl_ms, mbu) use the threshold alone.
+ * Matches cells by key and judges each metric both runs have by its direction in the
+ * metric registry (metrics/metric.h); a metric without one, or a name the registry does
+ * not know, is shown but never judged. A change is a regression (or an improvement) only
+ * when the candidate's median moved against (or with) the direction by more than the
+ * threshold AND the raw per-request samples differ at `alpha` by a two-sided Mann-Whitney
+ * U test (eb_stats_mwu); metrics without raw samples (single values, itl_ms, mbu) use the
+ * threshold alone.
  * A cell that is ok in the baseline and not in the candidate is a regression too.
  * Writes the report on `out` and the JUnit file when asked. Returns 0 (counts filled) or
  * EB_EDB / EB_EIO with err set.
@@ -50,8 +50,5 @@ struct eb_cmp_counts {
 int eb_compare(const struct eb_cmp_side *base, const struct eb_cmp_side *cand,
 	       const struct eb_cmp_opts *o, FILE *out, struct eb_cmp_counts *counts,
 	       struct eb_err *err);
-
-/* +1 higher is better, -1 lower is better, 0 no direction (see eb_compare). */
-int eb_metric_direction(const char *name);
 
 #endif

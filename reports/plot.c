@@ -3,6 +3,7 @@
 
 #include "eb_proc.h"
 #include "eb_util.h"
+#include "metric.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -323,6 +324,13 @@ static int eb_value_bar(struct eb_store *s, const struct eb_rcell *c, const char
 	return 0;
 }
 
+/* "set ylabel 'LABEL [UNIT]'" for a metric, as the registry labels it. */
+static void eb_gp_ylabel(struct eb_buf *gp, const char *metric)
+{
+	eb_buf_addf(gp, "set ylabel '%s [%s]'\n", eb_metric_label_of(metric),
+		    eb_metric_unit_of(metric));
+}
+
 static const char *eb_bar_note(enum eb_report_stat stat)
 {
 	return stat == EB_STAT_MEAN ? "mean; bars: 95% interval" : "median; bars: p10..p90";
@@ -378,13 +386,15 @@ static int eb_plot_throughput(struct eb_store *s, const struct eb_plot_opts *o,
 	eb_buf_addf(&f->gp, "set multiplot layout %d,1 title 'Throughput per cell (%s)'\n",
 		    (ndec > 0) + (npre > 0), eb_bar_note(o->stat));
 	if (ndec) {
-		eb_buf_addstr(&f->gp, "set ylabel 'decode [tok/s]'\nplot ");
+		eb_gp_ylabel(&f->gp, "decode_tps");
+		eb_buf_addstr(&f->gp, "plot ");
 		eb_fig_datref(f);
 		eb_buf_addstr(&f->gp, " using 1:2 with boxes lc rgb '#4e79a7', '' using 1:2:3:4 with"
 				      " yerrorbars lc rgb '#222222' pt 7 ps 0.5\n");
 	}
 	if (npre) {
-		eb_buf_addstr(&f->gp, "set ylabel 'prefill [tok/s]'\nplot ");
+		eb_gp_ylabel(&f->gp, "prefill_tps");
+		eb_buf_addstr(&f->gp, "plot ");
 		eb_fig_datref(f);
 		eb_buf_addstr(&f->gp, " using 1:5 with boxes lc rgb '#f28e2b', '' using 1:5:6:7 with"
 				      " yerrorbars lc rgb '#222222' pt 7 ps 0.5\n");
@@ -476,9 +486,10 @@ static int eb_plot_ttft(struct eb_store *s, const struct eb_plot_opts *o, const 
 		goto out;
 	}
 	eb_buf_addf(&f->gp, "set title 'TTFT against prompt length (%s)'\n"
-			    "set xlabel 'prompt length [tokens]'\nset ylabel 'TTFT [ms]'\n"
-			    "set yrange [0:*]\n",
+			    "set xlabel 'prompt length [tokens]'\n",
 		    eb_bar_note(o->stat));
+	eb_gp_ylabel(&f->gp, "ttft_ms");
+	eb_buf_addstr(&f->gp, "set yrange [0:*]\n");
 	if (maxp >= 8 * minp)
 		eb_buf_addstr(&f->gp, "set logscale x 2\n");
 	eb_buf_addstr(&f->gp, plot.buf);
@@ -511,74 +522,83 @@ static int eb_selected(const int64_t *ids, size_t n, int64_t id)
 	return bsearch(&id, ids, n, sizeof(*ids), eb_cmp_i64) != NULL;
 }
 
-static int eb_has_column(struct eb_store *s, const char *table, const char *col)
-{
-	sqlite3_stmt *st;
-	int found = 0;
+/* What eb_plot_power's reads fill: the samples of the selected cells, one series per
+ * sensor and rail, and the request windows shaded behind them. */
+struct eb_pw {
+	const int64_t *ids; /* the selected cells, sorted */
+	size_t nids;
+	struct eb_psample *ps;
+	size_t nps, aps;
+	char **names;
+	size_t nser;
+	int64_t t0, t1;
+	struct eb_fig *f;
+	size_t nwin;
+};
 
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+static int eb_pw_sample(void *arg, const struct eb_store_power *row)
+{
+	struct eb_pw *w = arg;
+	char name[512];
+	struct eb_psample *p;
+
+	if (!eb_selected(w->ids, w->nids, row->cell_id))
 		return 0;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, col, -1, SQLITE_TRANSIENT);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
+	snprintf(name, sizeof(name), "%s %s", row->sensor, row->rail);
+	if (w->nser == 0 || strcmp(w->names[w->nser - 1], name) != 0) {
+		w->names = eb_xrealloc(w->names, (w->nser + 1) * sizeof(*w->names));
+		w->names[w->nser++] = eb_xstrdup(name);
+	}
+	if (w->nps == w->aps) {
+		w->aps = w->aps ? 2 * w->aps : 1024;
+		w->ps = eb_xrealloc(w->ps, w->aps * sizeof(*w->ps));
+	}
+	p = &w->ps[w->nps++];
+	p->cell = row->cell_id;
+	p->t = row->t_ns;
+	p->w = row->watts;
+	p->series = w->nser - 1;
+	if (p->t < w->t0)
+		w->t0 = p->t;
+	if (p->t > w->t1)
+		w->t1 = p->t;
+	return 0;
+}
+
+/* A measured request's prefill (send to first token) and decode (to last token) windows. */
+static int eb_pw_window(void *arg, const struct eb_store_send *q)
+{
+	struct eb_pw *w = arg;
+	int64_t send = q->t_send_ns, first = send + q->ttft_ns, last = send + q->e2e_ns;
+
+	if (!eb_selected(w->ids, w->nids, q->cell_id) || last < w->t0 || send > w->t1)
+		return 0;
+	eb_buf_addf(&w->f->gp,
+		    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
+		    " fc rgb '#f28e2b' fs transparent solid 0.25 noborder\n",
+		    2 * w->nwin + 1, (send - w->t0) * 1e-9, (first - w->t0) * 1e-9);
+	eb_buf_addf(&w->f->gp,
+		    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
+		    " fc rgb '#4e79a7' fs transparent solid 0.15 noborder\n",
+		    2 * w->nwin + 2, (first - w->t0) * 1e-9, (last - w->t0) * 1e-9);
+	w->nwin++;
+	return 0;
 }
 
 static int eb_plot_power(struct eb_store *s, const struct eb_plot_opts *o, const struct eb_rdata *d,
 			 struct eb_fig *f, struct eb_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t *ids = eb_xmalloc((d->n + 1) * sizeof(*ids));
-	struct eb_psample *ps = NULL;
-	char **names = NULL;
-	size_t nps = 0, aps = 0, nser = 0, nwin = 0;
-	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
-	int rc, ret = 0;
+	struct eb_pw w = { .ids = ids, .nids = d->n, .t0 = INT64_MAX, .t1 = INT64_MIN, .f = f };
+	int ret;
 
 	for (size_t i = 0; i < d->n; i++)
 		ids[i] = d->cells[i].id;
 	qsort(ids, d->n, sizeof(*ids), eb_cmp_i64);
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT p.cell_id, p.sensor, p.rail, p.t_ns, p.watts FROM power_samples p"
-			       " JOIN cells c ON c.id = p.cell_id WHERE (?1 = 0 OR c.run_id = ?1)"
-			       " AND p.watts IS NOT NULL ORDER BY p.sensor, p.rail, p.t_ns",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto dberr;
-	sqlite3_bind_int64(st, 1, o->sel.run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t cell = sqlite3_column_int64(st, 0);
-		char name[512];
-		struct eb_psample *p;
-
-		if (!eb_selected(ids, d->n, cell))
-			continue;
-		snprintf(name, sizeof(name), "%s %s", sqlite3_column_text(st, 1),
-			 sqlite3_column_text(st, 2));
-		if (nser == 0 || strcmp(names[nser - 1], name) != 0) {
-			names = eb_xrealloc(names, (nser + 1) * sizeof(*names));
-			names[nser++] = eb_xstrdup(name);
-		}
-		if (nps == aps) {
-			aps = aps ? 2 * aps : 1024;
-			ps = eb_xrealloc(ps, aps * sizeof(*ps));
-		}
-		p = &ps[nps++];
-		p->cell = cell;
-		p->t = sqlite3_column_int64(st, 3);
-		p->w = sqlite3_column_double(st, 4);
-		p->series = nser - 1;
-		if (p->t < t0)
-			t0 = p->t;
-		if (p->t > t1)
-			t1 = p->t;
-	}
-	if (rc != SQLITE_DONE)
-		goto dberr;
-	sqlite3_finalize(st);
-	st = NULL;
-	if (nps == 0) {
+	ret = eb_store_read_power(s, o->sel.run_id, eb_pw_sample, &w, err);
+	if (ret)
+		goto out;
+	if (w.nps == 0) {
 		ret = eb_err_set(err, EB_ENOENT, "no power samples in %s", f->where);
 		goto out;
 	}
@@ -588,53 +608,24 @@ static int eb_plot_power(struct eb_store *s, const struct eb_plot_opts *o, const
 
 	/* prefill and decode windows of the measured requests need each request's send time
 	 * on the samples' clock (requests.t_send_ns, where the schema has it) */
-	if (eb_has_column(s, "requests", "t_send_ns")) {
-		if (sqlite3_prepare_v2(s->db,
-				       "SELECT r.cell_id, r.t_send_ns, r.ttft_ns, r.e2e_ns FROM requests r"
-				       " JOIN cells c ON c.id = r.cell_id WHERE (?1 = 0 OR c.run_id = ?1)"
-				       " AND r.warmup = 0 AND r.t_send_ns IS NOT NULL AND r.ttft_ns IS NOT NULL"
-				       " AND r.e2e_ns IS NOT NULL ORDER BY r.t_send_ns",
-				       -1, &st, NULL) != SQLITE_OK)
-			goto dberr;
-		sqlite3_bind_int64(st, 1, o->sel.run_id);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t send = sqlite3_column_int64(st, 1);
-			int64_t first = send + sqlite3_column_int64(st, 2);
-			int64_t last = send + sqlite3_column_int64(st, 3);
-
-			if (!eb_selected(ids, d->n, sqlite3_column_int64(st, 0)) || last < t0 ||
-			    send > t1)
-				continue;
-			eb_buf_addf(&f->gp,
-				    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
-				    " fc rgb '#f28e2b' fs transparent solid 0.25 noborder\n",
-				    2 * nwin + 1, (send - t0) * 1e-9, (first - t0) * 1e-9);
-			eb_buf_addf(&f->gp,
-				    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
-				    " fc rgb '#4e79a7' fs transparent solid 0.15 noborder\n",
-				    2 * nwin + 2, (first - t0) * 1e-9, (last - t0) * 1e-9);
-			nwin++;
-		}
-		if (rc != SQLITE_DONE)
-			goto dberr;
-		sqlite3_finalize(st);
-		st = NULL;
-	}
-	if (nwin == 0 && o->log)
+	ret = eb_store_read_sends(s, o->sel.run_id, eb_pw_window, &w, err);
+	if (ret)
+		goto out;
+	if (w.nwin == 0 && o->log)
 		fprintf(o->log, "edgebench plot: note: no request send times on the sensors' clock"
 				" in %s: prefill and decode windows are not shaded\n",
 			f->where);
 
-	for (size_t k = 0, i = 0; k < nser; k++) {
+	for (size_t k = 0, i = 0; k < w.nser; k++) {
 		int64_t cell = -1;
 
-		eb_buf_addf(&f->dat, "# %s (t [s] since the first sample, W)\n", names[k]);
-		for (; i < nps && ps[i].series == k; i++) {
-			if (cell != -1 && ps[i].cell != cell)
+		eb_buf_addf(&f->dat, "# %s (t [s] since the first sample, W)\n", w.names[k]);
+		for (; i < w.nps && w.ps[i].series == k; i++) {
+			if (cell != -1 && w.ps[i].cell != cell)
 				eb_buf_addstr(&f->dat, "\n"); /* a gap between cells */
-			cell = ps[i].cell;
-			eb_buf_addf(&f->dat, "%.6f", (ps[i].t - t0) * 1e-9);
-			eb_dat_num(&f->dat, ps[i].w);
+			cell = w.ps[i].cell;
+			eb_buf_addf(&f->dat, "%.6f", (w.ps[i].t - w.t0) * 1e-9);
+			eb_dat_num(&f->dat, w.ps[i].w);
 			eb_buf_addstr(&f->dat, "\n");
 		}
 		eb_buf_addstr(&f->dat, "\n\n");
@@ -644,25 +635,21 @@ static int eb_plot_power(struct eb_store *s, const struct eb_plot_opts *o, const
 		{
 			char title[512];
 
-			eb_strlcpy(title, names[k], sizeof(title));
+			eb_strlcpy(title, w.names[k], sizeof(title));
 			eb_shorten(title);
 			eb_gp_str(&f->gp, title);
 		}
 	}
-	if (nwin)
+	if (w.nwin)
 		eb_buf_addstr(&f->gp, ", \\\n  keyentry with boxes fc rgb '#f28e2b' fs transparent solid"
 				      " 0.25 noborder title 'prefill', \\\n  keyentry with boxes fc"
 				      " rgb '#4e79a7' fs transparent solid 0.15 noborder title 'decode'");
 	eb_buf_addstr(&f->gp, "\n");
-	goto out;
-dberr:
-	ret = eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
 out:
-	sqlite3_finalize(st);
-	for (size_t k = 0; k < nser; k++)
-		free(names[k]);
-	free(names);
-	free(ps);
+	for (size_t k = 0; k < w.nser; k++)
+		free(w.names[k]);
+	free(w.names);
+	free(w.ps);
 	free(ids);
 	return ret;
 }
@@ -694,93 +681,98 @@ static const struct eb_rcell *eb_cell_by(const struct eb_rdata *d, int64_t id)
 	return NULL;
 }
 
+/* What eb_plot_accuracy's read fills: one panel per task and metric (its title, its
+ * point labels, then its plot) and the points' data. */
+struct eb_acc_panels {
+	const struct eb_rdata *d;
+	const struct eb_vary *vary;
+	struct eb_fig *f;
+	struct eb_buf panels;
+	char cur[512];
+	size_t npanel, npts, nrows;
+};
+
+static int eb_acc_point(void *arg, const struct eb_store_accuracy *a)
+{
+	struct eb_acc_panels *p = arg;
+	const struct eb_rcell *c = eb_cell_by(p->d, a->cell_id);
+	struct eb_fig *f = p->f;
+	char name[512], label[512];
+	double x, y = a->value;
+	double se = isnan(a->stderr_) ? 0 : a->stderr_;
+
+	if (!c || isnan(a->value))
+		return 0;
+	p->nrows++;
+	x = eb_model_bytes(p->d, c) / 1048576.0;
+	if (!isfinite(x))
+		return 0;
+	snprintf(name, sizeof(name), "%s %s", a->task, a->metric);
+	if (strcmp(name, p->cur) != 0) {
+		if (p->npanel) {
+			eb_buf_addstr(&f->dat, "\n\n");
+			eb_buf_addstr(&p->panels, "plot ");
+			eb_fig_datref_to(f, &p->panels);
+			eb_buf_addf(&p->panels, " index %zu using 1:2:3 with yerrorbars pt 7"
+						" ps 1.2\n", p->npanel - 1);
+		}
+		eb_buf_addstr(&p->panels, "unset label\nset title ");
+		eb_gp_str(&p->panels, name);
+		eb_buf_addstr(&p->panels, "\nset ylabel ");
+		eb_gp_str(&p->panels, name);
+		eb_buf_addstr(&p->panels, "\n");
+		eb_strlcpy(p->cur, name, sizeof(p->cur));
+		p->npanel++;
+	}
+	eb_buf_addf(&f->dat, "%.9g %.9g %.9g\n", x, y, se);
+	eb_cell_label(label, sizeof(label), c, p->vary, 0);
+	eb_buf_addstr(&p->panels, "set label ");
+	eb_gp_str(&p->panels, label);
+	eb_buf_addf(&p->panels, " at %.9g, %.9g offset 1,1\n", x, y);
+	p->npts++;
+	return 0;
+}
+
 static int eb_plot_accuracy(struct eb_store *s, const struct eb_plot_opts *o,
 			    const struct eb_rdata *d, struct eb_fig *f, struct eb_err *err)
 {
-	sqlite3_stmt *st = NULL;
 	struct eb_vary vary;
-	struct eb_buf panels;
-	char cur[512] = "";
-	size_t npanel = 0, npts = 0, nrows = 0;
-	int rc, ret = 0;
+	struct eb_acc_panels p = { .d = d, .vary = &vary, .f = f };
+	int has, ret;
 
-	if (!eb_rdata_has_table(s, "accuracy"))
+	ret = eb_store_has_table(s, "accuracy", &has, err);
+	if (ret)
+		return ret;
+	if (!has)
 		return eb_err_set(err, EB_ENOENT,
 				  "no accuracy table in '%s' (accuracy results come from the "
 				  "accuracy workload)",
-				  s->path);
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT a.cell_id, a.task, a.metric, a.value, a.stderr FROM accuracy a"
-			       " JOIN cells c ON c.id = a.cell_id WHERE (?1 = 0 OR c.run_id = ?1)"
-			       " ORDER BY a.task, a.metric, a.cell_id",
-			       -1, &st, NULL) != SQLITE_OK)
-		return eb_err_set(err, EB_EDB, "cannot read the accuracy table of '%s': %s", s->path,
-				  sqlite3_errmsg(s->db));
+				  eb_store_path(s));
 	eb_vary_of(d, &vary);
-	eb_buf_init(&panels, 0);
-	sqlite3_bind_int64(st, 1, o->sel.run_id);
-	/* one panel per task and metric: its title, its point labels, then its plot */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const struct eb_rcell *c = eb_cell_by(d, sqlite3_column_int64(st, 0));
-		char name[512], label[512];
-		double x, y = sqlite3_column_double(st, 3);
-		double se = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 4);
-
-		if (!c || sqlite3_column_type(st, 3) == SQLITE_NULL)
-			continue;
-		nrows++;
-		x = eb_model_bytes(d, c) / 1048576.0;
-		if (!isfinite(x))
-			continue;
-		snprintf(name, sizeof(name), "%s %s", sqlite3_column_text(st, 1),
-			 sqlite3_column_text(st, 2));
-		if (strcmp(name, cur) != 0) {
-			if (npanel) {
-				eb_buf_addstr(&f->dat, "\n\n");
-				eb_buf_addstr(&panels, "plot ");
-				eb_fig_datref_to(f, &panels);
-				eb_buf_addf(&panels, " index %zu using 1:2:3 with yerrorbars pt 7"
-						     " ps 1.2\n", npanel - 1);
-			}
-			eb_buf_addstr(&panels, "unset label\nset title ");
-			eb_gp_str(&panels, name);
-			eb_buf_addstr(&panels, "\nset ylabel ");
-			eb_gp_str(&panels, name);
-			eb_buf_addstr(&panels, "\n");
-			eb_strlcpy(cur, name, sizeof(cur));
-			npanel++;
-		}
-		eb_buf_addf(&f->dat, "%.9g %.9g %.9g\n", x, y, se);
-		eb_cell_label(label, sizeof(label), c, &vary, 0);
-		eb_buf_addstr(&panels, "set label ");
-		eb_gp_str(&panels, label);
-		eb_buf_addf(&panels, " at %.9g, %.9g offset 1,1\n", x, y);
-		npts++;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		ret = eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
+	eb_buf_init(&p.panels, 0);
+	ret = eb_store_read_accuracy(s, o->sel.run_id, 0, eb_acc_point, &p, err);
+	if (ret)
 		goto out;
-	}
-	if (npts == 0) {
+	if (p.npts == 0) {
 		ret = eb_err_set(err, EB_ENOENT,
-				 nrows ? "no accuracy results with a model size (model_bytes) in %s"
-				       : "no accuracy results in %s (they come from the accuracy "
-					 "workload)",
+				 p.nrows ? "no accuracy results with a model size (model_bytes) in %s"
+					 : "no accuracy results in %s (they come from the accuracy "
+					   "workload)",
 				 f->where);
 		goto out;
 	}
-	eb_buf_addstr(&panels, "plot ");
-	eb_fig_datref_to(f, &panels);
-	eb_buf_addf(&panels, " index %zu using 1:2:3 with yerrorbars pt 7 ps 1.2\n", npanel - 1);
+	eb_buf_addstr(&p.panels, "plot ");
+	eb_fig_datref_to(f, &p.panels);
+	eb_buf_addf(&p.panels, " index %zu using 1:2:3 with yerrorbars pt 7 ps 1.2\n",
+		    p.npanel - 1);
 	eb_buf_addf(&f->gp, "set xlabel 'model size [MiB]'\nunset key\n"
 			    "set offsets graph 0.1, graph 0.2, graph 0.1, graph 0.1\n"
 			    "set multiplot layout %zu,%zu title 'Accuracy against model size'\n",
-		    (npanel + 1) / 2, npanel > 1 ? (size_t)2 : (size_t)1);
-	eb_buf_addstr(&f->gp, panels.buf);
+		    (p.npanel + 1) / 2, p.npanel > 1 ? (size_t)2 : (size_t)1);
+	eb_buf_addstr(&f->gp, p.panels.buf);
 	eb_buf_addstr(&f->gp, "unset multiplot\n");
 out:
-	eb_buf_release(&panels);
+	eb_buf_release(&p.panels);
 	return ret;
 }
 
@@ -865,11 +857,12 @@ static int eb_plot_pareto(struct eb_store *s, const struct eb_plot_opts *o,
 		}
 	eb_buf_addf(&f->gp,
 		    "set title 'Decode rate against energy per token (%s)'\n"
-		    "set xlabel 'energy [J/token]%s'\nset ylabel 'decode [tok/s]'\n"
-		    "set xrange [0:*]\nset yrange [0:*]\nset offsets 0, graph 0.15, graph 0.1, 0\n"
-		    "plot ",
+		    "set xlabel 'energy [J/token]%s'\n",
 		    o->stat == EB_STAT_MEAN ? "mean" : "median",
 		    nest ? " (estimated: average power / decode rate)" : "");
+	eb_gp_ylabel(&f->gp, "decode_tps");
+	eb_buf_addstr(&f->gp, "set xrange [0:*]\nset yrange [0:*]\n"
+			      "set offsets 0, graph 0.15, graph 0.1, 0\nplot ");
 	eb_fig_datref(f);
 	eb_buf_addstr(&f->gp, " index 0 using 1:2 with points pt 7 ps 1.5 title 'cells', '' index 1"
 			      " using 1:2 with lines lw 2 dt 2 title 'Pareto frontier'\n");

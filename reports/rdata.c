@@ -2,6 +2,7 @@
 #include "rdata.h"
 
 #include "eb_util.h"
+#include "latency.h"
 
 #include <fnmatch.h>
 #include <jansson.h>
@@ -11,26 +12,10 @@
 #include <string.h>
 #include <strings.h>
 
-static int eb_qerr(struct eb_store *s, struct eb_err *err)
+/* A copy of a column that may be NULL: "" then. */
+static char *eb_str0(const char *t)
 {
-	return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-}
-
-static char *eb_col_str(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return eb_xstrdup(t ? (const char *)t : "");
-}
-
-static double eb_col_real(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
-static long long eb_col_ll(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
+	return eb_xstrdup(t ? t : "");
 }
 
 void eb_strlist_add_split(struct eb_strlist *l, const char *s)
@@ -84,119 +69,107 @@ static int eb_metric_by_name(const void *a, const void *b)
 	return strcmp(((const struct eb_rmetric *)a)->name, ((const struct eb_rmetric *)b)->name);
 }
 
+/* The state eb_rdata_load's two reads share. */
+struct eb_rload {
+	const struct eb_rsel *sel;
+	struct eb_rdata *d;
+	size_t alloc;
+	int64_t last_run;
+	struct eb_rcell **byid; /* the cells by id, for the metrics */
+};
+
+static int eb_rload_cell(void *arg, const struct eb_store_cell *r)
+{
+	struct eb_rload *l = arg;
+	const struct eb_rsel *sel = l->sel;
+	struct eb_rdata *d = l->d;
+	struct eb_rcell *c;
+
+	if (sel && (!eb_pat_match(sel->targets, r->target ? r->target : "") ||
+		    !eb_pat_match(sel->models, r->model ? r->model : "") ||
+		    !eb_pat_match(sel->quants, r->quant ? r->quant : "")))
+		return 0;
+	if (d->n == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 64;
+		d->cells = eb_xrealloc(d->cells, l->alloc * sizeof(*d->cells));
+	}
+	c = &d->cells[d->n++];
+	memset(c, 0, sizeof(*c));
+	c->id = r->id;
+	c->run_id = r->run_id;
+	c->key = eb_str0(r->key);
+	c->target = eb_str0(r->target);
+	c->adapter = eb_str0(r->adapter);
+	c->model = eb_str0(r->model);
+	c->quant = eb_str0(r->quant);
+	c->device = eb_str0(r->device);
+	c->workload = eb_str0(r->workload);
+	c->status = eb_str0(r->status);
+	c->error = r->error ? eb_xstrdup(r->error) : NULL;
+	c->prompt_tokens = (int)r->prompt_tokens;
+	c->gen_tokens = (int)r->gen_tokens;
+	if (c->run_id != l->last_run)
+		d->n_runs++;
+	l->last_run = c->run_id;
+	return 0;
+}
+
+static int eb_rload_metric(void *arg, const struct eb_store_metric *r)
+{
+	struct eb_rload *l = arg;
+	struct eb_rcell key = { .id = r->cell_id };
+	struct eb_rcell *kp = &key, **hit;
+	struct eb_rcell *c;
+	struct eb_rmetric *m;
+
+	hit = bsearch(&kp, l->byid, l->d->n, sizeof(*l->byid), eb_cell_by_id);
+	if (!hit)
+		return 0; /* a cell the selection dropped */
+	c = *hit;
+	c->m = eb_xrealloc(c->m, (c->nm + 1) * sizeof(*c->m));
+	m = &c->m[c->nm++];
+	m->name = eb_str0(r->name);
+	m->unit = eb_str0(r->unit);
+	m->n = r->n;
+	m->mean = r->mean;
+	m->stddev = r->stddev;
+	m->median = r->median;
+	m->min = r->min;
+	m->max = r->max;
+	m->p90 = r->p90;
+	m->p99 = r->p99;
+	m->ci_lo = r->ci_lo;
+	m->ci_hi = r->ci_hi;
+	m->n_outliers = r->n_outliers;
+	return 0;
+}
+
 int eb_rdata_load(struct eb_store *s, const struct eb_rsel *sel, struct eb_rdata *d,
 		  struct eb_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	struct eb_rcell **byid = NULL;
-	size_t alloc = 0;
-	int64_t last_run = -1;
-	int rc, ret = 0;
+	struct eb_rload l = { .sel = sel, .d = d, .last_run = -1 };
+	int64_t run_id = sel ? sel->run_id : 0;
+	int ret;
 
 	memset(d, 0, sizeof(*d));
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, run_id, key, target, adapter, model, quant, device,"
-			       " workload, status, error, prompt_tokens, gen_tokens FROM cells"
-			       " WHERE (?1 = 0 OR run_id = ?1) ORDER BY run_id, id",
-			       -1, &st, NULL) != SQLITE_OK) {
-		ret = eb_qerr(s, err);
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, sel ? sel->run_id : 0);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *tg = (const char *)sqlite3_column_text(st, 3);
-		const char *md = (const char *)sqlite3_column_text(st, 5);
-		const char *qu = (const char *)sqlite3_column_text(st, 6);
-		struct eb_rcell *c;
-
-		if (sel && (!eb_pat_match(sel->targets, tg ? tg : "") ||
-			    !eb_pat_match(sel->models, md ? md : "") ||
-			    !eb_pat_match(sel->quants, qu ? qu : "")))
-			continue;
-		if (d->n == alloc) {
-			alloc = alloc ? 2 * alloc : 64;
-			d->cells = eb_xrealloc(d->cells, alloc * sizeof(*d->cells));
-		}
-		c = &d->cells[d->n++];
-		memset(c, 0, sizeof(*c));
-		c->id = sqlite3_column_int64(st, 0);
-		c->run_id = sqlite3_column_int64(st, 1);
-		c->key = eb_col_str(st, 2);
-		c->target = eb_col_str(st, 3);
-		c->adapter = eb_col_str(st, 4);
-		c->model = eb_col_str(st, 5);
-		c->quant = eb_col_str(st, 6);
-		c->device = eb_col_str(st, 7);
-		c->workload = eb_col_str(st, 8);
-		c->status = eb_col_str(st, 9);
-		c->error = sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL : eb_col_str(st, 10);
-		c->prompt_tokens = (int)eb_col_ll(st, 11);
-		c->gen_tokens = (int)eb_col_ll(st, 12);
-		if (c->run_id != last_run)
-			d->n_runs++;
-		last_run = c->run_id;
-	}
-	if (rc != SQLITE_DONE) {
-		ret = eb_qerr(s, err);
-		goto out;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (d->n == 0)
+	ret = eb_store_read_cells(s, run_id, eb_rload_cell, &l, err);
+	if (ret || d->n == 0)
 		goto out;
 
 	/* metrics of every cell of the run(s), attached through a by-id index */
-	byid = eb_xmalloc(d->n * sizeof(*byid));
+	l.byid = eb_xmalloc(d->n * sizeof(*l.byid));
 	for (size_t i = 0; i < d->n; i++)
-		byid[i] = &d->cells[i];
-	qsort(byid, d->n, sizeof(*byid), eb_cell_by_id);
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT m.cell_id, m.name, m.unit, m.n, m.mean, m.stddev, m.median,"
-			       " m.min, m.max, m.p90, m.p99, m.ci_lo, m.ci_hi, m.n_outliers"
-			       " FROM metrics m JOIN cells c ON c.id = m.cell_id"
-			       " WHERE (?1 = 0 OR c.run_id = ?1)",
-			       -1, &st, NULL) != SQLITE_OK) {
-		ret = eb_qerr(s, err);
+		l.byid[i] = &d->cells[i];
+	qsort(l.byid, d->n, sizeof(*l.byid), eb_cell_by_id);
+	ret = eb_store_read_metrics(s, run_id, eb_rload_metric, &l, err);
+	if (ret)
 		goto out;
-	}
-	sqlite3_bind_int64(st, 1, sel ? sel->run_id : 0);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct eb_rcell key = { .id = sqlite3_column_int64(st, 0) };
-		struct eb_rcell *kp = &key, **hit;
-		struct eb_rcell *c;
-		struct eb_rmetric *m;
-
-		hit = bsearch(&kp, byid, d->n, sizeof(*byid), eb_cell_by_id);
-		if (!hit)
-			continue; /* a cell the selection dropped */
-		c = *hit;
-		c->m = eb_xrealloc(c->m, (c->nm + 1) * sizeof(*c->m));
-		m = &c->m[c->nm++];
-		m->name = eb_col_str(st, 1);
-		m->unit = eb_col_str(st, 2);
-		m->n = eb_col_ll(st, 3);
-		m->mean = eb_col_real(st, 4);
-		m->stddev = eb_col_real(st, 5);
-		m->median = eb_col_real(st, 6);
-		m->min = eb_col_real(st, 7);
-		m->max = eb_col_real(st, 8);
-		m->p90 = eb_col_real(st, 9);
-		m->p99 = eb_col_real(st, 10);
-		m->ci_lo = eb_col_real(st, 11);
-		m->ci_hi = eb_col_real(st, 12);
-		m->n_outliers = eb_col_ll(st, 13);
-	}
-	if (rc != SQLITE_DONE) {
-		ret = eb_qerr(s, err);
-		goto out;
-	}
 	for (size_t i = 0; i < d->n; i++)
 		if (d->cells[i].nm > 1)
 			qsort(d->cells[i].m, d->cells[i].nm, sizeof(*d->cells[i].m),
 			      eb_metric_by_name);
 out:
-	sqlite3_finalize(st);
-	free(byid);
+	free(l.byid);
 	if (ret)
 		eb_rdata_release(d);
 	return ret;
@@ -251,116 +224,50 @@ double eb_rmetric_stat(const struct eb_rmetric *m, enum eb_report_stat stat)
 	return stat == EB_STAT_MEAN ? m->mean : m->median;
 }
 
-int eb_rdata_resolve_run(struct eb_store *s, const char *ref, int64_t *run_id,
-			 struct eb_err *err)
-{
-	sqlite3_stmt *st;
-	long long back = 0, id = 0;
-	int latest = 0, ret = 0, rc;
-
-	if (strcmp(ref, "latest") == 0) {
-		latest = 1;
-	} else if (strncmp(ref, "latest~", 7) == 0) {
-		latest = 1;
-		if (eb_parse_ll(ref + 7, 0, 1000000000, &back) != 0)
-			return eb_err_set(err, EB_EINVAL, "'%s': expected latest~N with N >= 0", ref);
-	} else if (eb_parse_ll(ref, 1, (long long)1 << 62, &id) != 0) {
-		return eb_err_set(err, EB_EINVAL, "'%s' is not a run id, 'latest' or 'latest~N'",
-				  ref);
-	}
-	if (sqlite3_prepare_v2(s->db,
-			       latest ? "SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?"
-				      : "SELECT id FROM runs WHERE id = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return eb_qerr(s, err);
-	sqlite3_bind_int64(st, 1, latest ? back : id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*run_id = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_DONE && latest && back == 0)
-		ret = eb_err_set(err, EB_ENOENT, "no runs in '%s'", s->path);
-	else if (rc == SQLITE_DONE && latest)
-		ret = eb_err_set(err, EB_ENOENT, "'%s': '%s' has fewer than %lld runs", ref, s->path,
-				 back + 1);
-	else if (rc == SQLITE_DONE)
-		ret = eb_err_set(err, EB_ENOENT, "no run %lld in '%s'", id, s->path);
-	else
-		ret = eb_qerr(s, err);
-	sqlite3_finalize(st);
-	return ret;
-}
-
-int eb_rdata_has_table(struct eb_store *s, const char *name)
-{
-	sqlite3_stmt *st;
-	int found = 0;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
-			       -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return found;
-}
-
 static int eb_rail_is_total(const char *rail)
 {
 	return strcasecmp(rail, "VDD_IN") == 0 || strcasecmp(rail, "POM_5V_IN") == 0 ||
 	       strcasecmp(rail, "total") == 0;
 }
 
+/* The per-rail means eb_rdata_cell_power adds up. */
+struct eb_rails {
+	double sum, total;
+	long long n;
+};
+
+static int eb_rails_add(void *arg, const struct eb_store_rail *r)
+{
+	struct eb_rails *a = arg;
+
+	a->n += r->n;
+	a->sum += r->watts;
+	if (r->rail && eb_rail_is_total(r->rail))
+		a->total = r->watts;
+	return 0;
+}
+
 int eb_rdata_cell_power(struct eb_store *s, int64_t cell_id, double *watts, long long *n_samples,
 			struct eb_err *err)
 {
-	sqlite3_stmt *st;
-	double sum = 0, total = NAN;
-	long long n = 0;
-	int rc;
+	struct eb_rails a = { .total = NAN };
+	long long n = 0, ns = 0;
+	int found, ret;
 
 	*watts = NAN;
 	*n_samples = 0;
 	/* the run's own figure: the total over the measured requests' windows */
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT m.mean, m.n, (SELECT count(*) FROM power_samples p WHERE"
-			       " p.cell_id = m.cell_id AND p.watts IS NOT NULL) FROM metrics m"
-			       " WHERE m.cell_id = ? AND m.name = 'power_avg_w' AND m.mean IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK)
-		return eb_qerr(s, err);
-	sqlite3_bind_int64(st, 1, cell_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		long long ns = sqlite3_column_int64(st, 2);
-
-		*watts = sqlite3_column_double(st, 0);
-		*n_samples = ns > 0 ? ns : sqlite3_column_int64(st, 1);
+	ret = eb_store_cell_power_avg(s, cell_id, &found, watts, &n, &ns, err);
+	if (ret || found) {
+		*n_samples = ns > 0 ? ns : n;
+		return ret;
 	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return eb_qerr(s, err);
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT rail, avg(watts), count(watts) FROM power_samples"
-			       " WHERE cell_id = ? AND watts IS NOT NULL GROUP BY sensor, rail",
-			       -1, &st, NULL) != SQLITE_OK)
-		return eb_qerr(s, err);
-	sqlite3_bind_int64(st, 1, cell_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *rail = (const char *)sqlite3_column_text(st, 0);
-		double w = sqlite3_column_double(st, 1);
-
-		n += sqlite3_column_int64(st, 2);
-		sum += w;
-		if (rail && eb_rail_is_total(rail))
-			total = w;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return eb_qerr(s, err);
-	if (n > 0)
-		*watts = isfinite(total) ? total : sum;
-	*n_samples = n;
+	ret = eb_store_read_rails(s, cell_id, eb_rails_add, &a, err);
+	if (ret)
+		return ret;
+	if (a.n > 0)
+		*watts = isfinite(a.total) ? a.total : a.sum;
+	*n_samples = a.n;
 	return 0;
 }
 
@@ -371,28 +278,55 @@ int eb_rdata_has_raw(const char *what)
 	       strcmp(what, "tpot_ms") == 0;
 }
 
+/* The samples eb_rdata_raw collects, each converted as it is read. */
+struct eb_rraw {
+	int conv; /* how the column becomes the figure: EB_RAW_* in eb_rdata_raw */
+	double *x;
+	size_t n, alloc;
+};
+
+/* each figure as the run loop derives it (metrics/latency.h) from its column */
+enum { EB_RAW_AS_IS, EB_RAW_NS_TO_MS, EB_RAW_TPOT };
+
+static int eb_rraw_add(void *arg, double v)
+{
+	struct eb_rraw *r = arg;
+
+	if (r->conv == EB_RAW_TPOT) {
+		if (!(v > 0))
+			return 0;
+		v = eb_latency_tpot_ms(v);
+	} else if (r->conv == EB_RAW_NS_TO_MS) {
+		v = eb_latency_ms((int64_t)v);
+	}
+	if (r->n == r->alloc) {
+		r->alloc = r->alloc ? 2 * r->alloc : 16;
+		r->x = eb_xrealloc(r->x, r->alloc * sizeof(*r->x));
+	}
+	r->x[r->n++] = v;
+	return 0;
+}
+	r->x[r->n++] = v;
+	return 0;
+}
+
 int eb_rdata_raw(struct eb_store *s, int64_t cell_id, const char *what, double **x, size_t *n,
 		 struct eb_err *err)
 {
 	static const struct {
-		const char *name, *sql;
-		double scale;
-		int invert;
+		const char *name;
+		enum eb_store_req_col col;
+		int conv;
 	} q[] = {
-		{ "ttft_ms", "SELECT ttft_ns FROM requests WHERE cell_id=? AND warmup=0"
-			     " AND ttft_ns IS NOT NULL ORDER BY id", 1e-6, 0 },
-		{ "e2e_ms", "SELECT e2e_ns FROM requests WHERE cell_id=? AND warmup=0"
-			    " AND e2e_ns IS NOT NULL ORDER BY id", 1e-6, 0 },
-		{ "prefill_tps", "SELECT prefill_tps FROM requests WHERE cell_id=? AND warmup=0"
-				 " AND prefill_tps IS NOT NULL ORDER BY id", 1, 0 },
-		{ "decode_tps", "SELECT decode_tps FROM requests WHERE cell_id=? AND warmup=0"
-				" AND decode_tps IS NOT NULL ORDER BY id", 1, 0 },
-		{ "tpot_ms", "SELECT decode_tps FROM requests WHERE cell_id=? AND warmup=0"
-			     " AND decode_tps > 0 ORDER BY id", 1, 1 },
+		{ "ttft_ms", EB_REQ_TTFT_NS, EB_RAW_NS_TO_MS },
+		{ "e2e_ms", EB_REQ_E2E_NS, EB_RAW_NS_TO_MS },
+		{ "prefill_tps", EB_REQ_PREFILL_TPS, EB_RAW_AS_IS },
+		{ "decode_tps", EB_REQ_DECODE_TPS, EB_RAW_AS_IS },
+		{ "tpot_ms", EB_REQ_DECODE_TPS, EB_RAW_TPOT },
 	};
-	sqlite3_stmt *st;
-	size_t alloc = 0, k;
-	int rc;
+	struct eb_rraw r = { 0 };
+	size_t k;
+	int ret;
 
 	*x = NULL;
 	*n = 0;
@@ -401,27 +335,14 @@ int eb_rdata_raw(struct eb_store *s, int64_t cell_id, const char *what, double *
 			break;
 	if (k == sizeof(q) / sizeof(q[0]))
 		return eb_err_set(err, EB_EINVAL, "no raw samples for metric '%s'", what);
-	if (sqlite3_prepare_v2(s->db, q[k].sql, -1, &st, NULL) != SQLITE_OK)
-		return eb_qerr(s, err);
-	sqlite3_bind_int64(st, 1, cell_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		double v = sqlite3_column_double(st, 0) * q[k].scale;
-
-		if (q[k].invert)
-			v = 1e3 / v;
-		if (*n == alloc) {
-			alloc = alloc ? 2 * alloc : 16;
-			*x = eb_xrealloc(*x, alloc * sizeof(**x));
-		}
-		(*x)[(*n)++] = v;
+	r.conv = q[k].conv;
+	ret = eb_store_read_request_values(s, cell_id, q[k].col, eb_rraw_add, &r, err);
+	if (ret) {
+		free(r.x);
+		return ret;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(*x);
-		*x = NULL;
-		*n = 0;
-		return eb_qerr(s, err);
-	}
+	*x = r.x;
+	*n = r.n;
 	return 0;
 }
 
@@ -442,21 +363,17 @@ static json_t *eb_find_by(json_t *arr, const char *field, const char *value)
 int eb_rdata_scheme(struct eb_store *s, int64_t run_id, const char *model, const char *quant,
 		    char **weights, char **activations, char **kv_cache, struct eb_err *err)
 {
-	sqlite3_stmt *st;
 	json_t *root = NULL, *scheme = NULL;
-	int rc;
+	char *json;
+	int ret;
 
 	*weights = *activations = *kv_cache = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT config_json FROM runs WHERE id = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		return eb_qerr(s, err);
-	sqlite3_bind_int64(st, 1, run_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-		root = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return eb_qerr(s, err);
+	ret = eb_store_run_config(s, run_id, &json, err);
+	if (ret)
+		return ret;
+	if (json)
+		root = json_loads(json, 0, NULL);
+	free(json);
 	if (root) {
 		json_t *m = eb_find_by(json_object_get(root, "models"), "id", model);
 		json_t *v = m ? eb_find_by(json_object_get(m, "variants"), "quant", quant) : NULL;

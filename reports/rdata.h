@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "reader.h"
 
 /* Which summary field stands for a metric: the median (with p90) or the mean (with its 95% CI). */
 enum eb_report_stat { EB_STAT_MEDIAN, EB_STAT_MEAN };
@@ -66,17 +66,6 @@ void eb_strlist_release(struct eb_strlist *l);
 
 /* True when `pats` is NULL/empty or one of its fnmatch patterns matches s. */
 int eb_pat_match(const char *const *pats, const char *s);
-
-/*
- * Resolves a run reference in an open database: "latest", "latest~N" (N runs before the
- * latest, by id), or a run id that must exist. EB_ENOENT (err names the database) when
- * there is no such run, EB_EINVAL when `ref` is none of these.
- */
-int eb_rdata_resolve_run(struct eb_store *s, const char *ref, int64_t *run_id,
-			 struct eb_err *err);
-
-/* Whether a table of that name exists (the accuracy table comes with a later schema). */
-int eb_rdata_has_table(struct eb_store *s, const char *name);
 
 /*
  * Average power of a cell: its `power_avg_w` metric (the all-sensors total over the

@@ -2,6 +2,8 @@
 #include "report.h"
 #include "plot.h"
 
+#include "metric.h"
+
 #include "eb_util.h"
 
 #include <errno.h>
@@ -11,32 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct {
-	const char *name, *label, *unit;
-} eb_labels[] = {
-	{ "ttft_ms", "TTFT", "ms" },
-	{ "prefill_tps", "prefill", "tok/s" },
-	{ "decode_tps", "decode", "tok/s" },
-	{ "e2e_ms", "E2E", "ms" },
-	{ "tpot_ms", "TPOT", "ms" },
-	{ "itl_ms", "ITL", "ms" },
-	{ "mbu", "MBU", NULL },
-	{ "peak_rss_mb", "peak RSS", "MiB" },
-	{ "model_bytes", "model size", "B" },
-	{ "kv_bytes", "KV cache", "B" },
-};
-
 const char *eb_metric_label(const char *name, const char **unit)
 {
-	for (size_t i = 0; i < sizeof(eb_labels) / sizeof(eb_labels[0]); i++)
-		if (strcmp(eb_labels[i].name, name) == 0) {
-			if (unit)
-				*unit = eb_labels[i].unit;
-			return eb_labels[i].label;
-		}
 	if (unit)
-		*unit = NULL;
-	return name;
+		*unit = eb_metric_unit_of(name);
+	return eb_metric_label_of(name);
 }
 
 static int eb_human(enum eb_report_format fmt)
@@ -371,199 +352,272 @@ static int eb_cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
-		       struct eb_variant *var, size_t nv, struct eb_table *t, struct eb_err *err)
-{
-	const char *const *mp = o->metric_pats;
-	int *plen = NULL;
-	size_t np = 0;
-	char label[256];
-	int ret = 0;
+/* The card's accuracy rows: one per "task metric (protocol)", a column per variant. */
+struct eb_card_acc {
+	struct eb_table *t;
+	size_t first; /* the first accuracy row */
+	size_t col;   /* the variant's column */
+};
 
+static int eb_card_acc_row(void *arg, const struct eb_store_accuracy *a)
+{
+	struct eb_card_acc *x = arg;
+	struct eb_table *t = x->t;
+	struct eb_buf name;
+	size_t r;
+
+	if (isnan(a->value))
+		return 0;
+	eb_buf_init(&name, 0);
+	eb_buf_addf(&name, "%s %s", a->task, a->metric);
+	if (a->protocol)
+		eb_buf_addf(&name, " (%s)", a->protocol);
+	for (r = x->first; r < t->nrows; r++)
+		if (strcmp(t->vals[r * t->ncols].s, name.buf) == 0)
+			break;
+	if (r == t->nrows) {
+		r = eb_table_row(t);
+		eb_table_set_text(t, r, 0, name.buf);
+		eb_table_set_text(t, r, 1, NULL);
+	}
+	eb_table_set_num(t, r, x->col, a->value);
+	eb_buf_release(&name);
+	return 0;
+}
+
+/* The card's columns: metric, unit, then one per variant, full precision first. */
+static void eb_card_columns(struct eb_table *t, struct eb_variant *var, size_t nv)
+{
 	qsort(var, nv, sizeof(*var), eb_by_full_first);
 	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
 	for (size_t k = 0; k < nv; k++)
 		eb_table_col(t, var[k].quant, NULL, NULL, EB_TK_NUM);
+}
 
-	/* prompt lengths of the model's cells, ascending and distinct */
+/* The prompt lengths of the model's cells, ascending and distinct (malloc'd, *np of them). */
+static int *eb_card_prompts(const struct eb_variant *var, size_t nv, size_t *np)
+{
+	int *plen = NULL;
+
+	*np = 0;
 	for (size_t k = 0; k < nv; k++)
 		for (size_t i = 0; i < var[k].n; i++) {
 			int p = var[k].cells[i]->prompt_tokens;
 			size_t j;
 
-			for (j = 0; j < np && plen[j] != p; j++)
+			for (j = 0; j < *np && plen[j] != p; j++)
 				;
-			if (j == np && p >= 0) {
-				plen = eb_xrealloc(plen, (np + 1) * sizeof(*plen));
-				plen[np++] = p;
+			if (j == *np && p >= 0) {
+				plen = eb_xrealloc(plen, (*np + 1) * sizeof(*plen));
+				plen[(*np)++] = p;
 			}
 		}
-	if (np > 1)
-		qsort(plen, np, sizeof(*plen), eb_cmp_int);
+	if (*np > 1)
+		qsort(plen, *np, sizeof(*plen), eb_cmp_int);
+	return plen;
+}
 
-	if (eb_pat_match(mp, "ttft_ms"))
-		for (size_t j = 0; j < np; j++) {
-			size_t r = eb_table_row(t);
+/* TTFT, a row per prompt length. */
+static void eb_card_ttft(struct eb_table *t, const struct eb_report_opts *o,
+			 const struct eb_variant *var, size_t nv, const int *plen, size_t np)
+{
+	char label[256];
 
-			snprintf(label, sizeof(label), "TTFT, %d input tokens", plen[j]);
-			eb_table_set_text(t, r, 0, label);
-			eb_table_set_text(t, r, 1, "ms");
-			for (size_t k = 0; k < nv; k++) {
-				const struct eb_rcell *c = eb_variant_cell(&var[k], plen[j], "ttft_ms");
+	for (size_t j = 0; j < np; j++) {
+		size_t r = eb_table_row(t);
 
-				eb_table_set_num(t, r, 2 + k,
-						 c ? eb_rmetric_stat(eb_rcell_metric(c, "ttft_ms"), o->stat)
-						   : NAN);
-			}
+		snprintf(label, sizeof(label), "%s, %d input tokens", eb_metric_label_of("ttft_ms"),
+			 plen[j]);
+		eb_table_set_text(t, r, 0, label);
+		eb_table_set_text(t, r, 1, eb_metric_unit_of("ttft_ms"));
+		for (size_t k = 0; k < nv; k++) {
+			const struct eb_rcell *c = eb_variant_cell(&var[k], plen[j], "ttft_ms");
+
+			eb_table_set_num(t, r, 2 + k,
+					 c ? eb_rmetric_stat(eb_rcell_metric(c, "ttft_ms"), o->stat)
+					   : NAN);
 		}
-	/* rates at the longest prompt length (the label says which) */
-	for (int rate = 0; rate < 2 && np; rate++) {
+	}
+}
+
+/* Decode and prefill rates at the longest prompt length (the label says which). */
+static void eb_card_rates(struct eb_table *t, const struct eb_report_opts *o,
+			  const struct eb_variant *var, size_t nv, int longest)
+{
+	char label[256];
+
+	for (int rate = 0; rate < 2; rate++) {
 		const char *metric = rate == 0 ? "decode_tps" : "prefill_tps";
 		size_t r;
 
-		if (!eb_pat_match(mp, metric))
+		if (!eb_pat_match(o->metric_pats, metric))
 			continue;
 		r = eb_table_row(t);
-		snprintf(label, sizeof(label), "%s rate, %d input tokens", rate == 0 ? "decode" : "prefill",
-			 plen[np - 1]);
+		snprintf(label, sizeof(label), "%s rate, %d input tokens", eb_metric_label_of(metric),
+			 longest);
 		eb_table_set_text(t, r, 0, label);
-		eb_table_set_text(t, r, 1, "tok/s");
+		eb_table_set_text(t, r, 1, eb_metric_unit_of(metric));
 		for (size_t k = 0; k < nv; k++) {
-			const struct eb_rcell *c = eb_variant_cell(&var[k], plen[np - 1], metric);
+			const struct eb_rcell *c = eb_variant_cell(&var[k], longest, metric);
 
 			eb_table_set_num(t, r, 2 + k,
 					 c ? eb_rmetric_stat(eb_rcell_metric(c, metric), o->stat) : NAN);
 		}
 	}
-	{
-		static const struct {
-			const char *metric, *label, *unit;
-			double scale;
-		} mem[] = {
-			{ "kv_bytes", "KV cache", "MiB", 1.0 / 1048576 },
-			{ "peak_rss_mb", "peak RSS", "MiB", 1 },
-			{ "model_bytes", "model size", "MiB", 1.0 / 1048576 },
-		};
+}
 
-		for (size_t q = 0; q < sizeof(mem) / sizeof(mem[0]); q++) {
-			size_t r, any = 0;
+/* Memory: KV cache, peak RSS and model size, each where some variant has it. */
+static void eb_card_memory(struct eb_table *t, const struct eb_report_opts *o,
+			   const struct eb_variant *var, size_t nv)
+{
+	/* shown in MiB whatever unit they are stored in */
+	static const struct {
+		const char *metric;
+		double scale;
+	} mem[] = {
+		{ "kv_bytes", 1.0 / 1048576 },
+		{ "peak_rss_mb", 1 },
+		{ "model_bytes", 1.0 / 1048576 },
+	};
 
-			if (!eb_pat_match(mp, mem[q].metric))
-				continue;
-			for (size_t k = 0; k < nv; k++)
-				any += isfinite(eb_variant_max(&var[k], mem[q].metric));
-			if (!any)
-				continue;
-			r = eb_table_row(t);
-			eb_table_set_text(t, r, 0, mem[q].label);
-			eb_table_set_text(t, r, 1, mem[q].unit);
-			for (size_t k = 0; k < nv; k++)
-				eb_table_set_num(t, r, 2 + k,
-						 eb_variant_max(&var[k], mem[q].metric) * mem[q].scale);
-		}
+	for (size_t q = 0; q < sizeof(mem) / sizeof(mem[0]); q++) {
+		size_t r, any = 0;
+
+		if (!eb_pat_match(o->metric_pats, mem[q].metric))
+			continue;
+		for (size_t k = 0; k < nv; k++)
+			any += isfinite(eb_variant_max(&var[k], mem[q].metric));
+		if (!any)
+			continue;
+		r = eb_table_row(t);
+		eb_table_set_text(t, r, 0, eb_metric_label_of(mem[q].metric));
+		eb_table_set_text(t, r, 1, "MiB");
+		for (size_t k = 0; k < nv; k++)
+			eb_table_set_num(t, r, 2 + k,
+					 eb_variant_max(&var[k], mem[q].metric) * mem[q].scale);
 	}
-	/* quantization scheme labels from the stored config */
-	if (eb_pat_match(mp, "scheme")) {
-		char **lab = eb_xcalloc(3 * nv + 1, sizeof(*lab));
-		size_t any[3] = { 0, 0, 0 };
-		static const char *const what[] = { "weights", "activations", "KV cache type" };
+}
 
-		for (size_t k = 0; k < nv && !ret; k++) {
-			const struct eb_rcell *c = var[k].cells[var[k].n - 1];
+/* The quantization scheme labels from the stored config, a row per label some variant has. */
+static int eb_card_scheme(struct eb_store *s, struct eb_table *t, const struct eb_variant *var,
+			  size_t nv, struct eb_err *err)
+{
+	static const char *const what[] = { "weights", "activations", "KV cache type" };
+	char **lab = eb_xcalloc(3 * nv + 1, sizeof(*lab));
+	size_t any[3] = { 0, 0, 0 };
+	int ret = 0;
 
-			ret = eb_rdata_scheme(s, c->run_id, c->model, c->quant, &lab[k],
-					      &lab[nv + k], &lab[2 * nv + k], err);
-			for (size_t w = 0; w < 3; w++)
-				any[w] += lab[w * nv + k] != NULL;
-		}
-		for (size_t w = 0; w < 3 && !ret; w++) {
-			size_t r;
+	for (size_t k = 0; k < nv && !ret; k++) {
+		const struct eb_rcell *c = var[k].cells[var[k].n - 1];
 
-			if (!any[w])
-				continue;
-			r = eb_table_row(t);
-			eb_table_set_text(t, r, 0, what[w]);
-			eb_table_set_text(t, r, 1, NULL);
-			for (size_t k = 0; k < nv; k++)
-				eb_table_set_text(t, r, 2 + k, lab[w * nv + k]);
-		}
-		for (size_t i = 0; i < 3 * nv; i++)
-			free(lab[i]);
-		free(lab);
-		if (ret)
-			goto out;
+		ret = eb_rdata_scheme(s, c->run_id, c->model, c->quant, &lab[k], &lab[nv + k],
+				      &lab[2 * nv + k], err);
+		for (size_t w = 0; w < 3; w++)
+			any[w] += lab[w * nv + k] != NULL;
 	}
-	/* accuracy, when the database has the table (a later schema adds it) */
-	if (eb_pat_match(mp, "accuracy") && eb_rdata_has_table(s, "accuracy")) {
-		sqlite3_stmt *st = NULL;
+	for (size_t w = 0; w < 3 && !ret; w++) {
+		size_t r;
 
-		if (sqlite3_prepare_v2(s->db,
-				       "SELECT task || ' ' || metric || coalesce(' (' || protocol || ')', ''),"
-				       " value FROM accuracy WHERE cell_id = ? AND value IS NOT NULL"
-				       " ORDER BY task, metric",
-				       -1, &st, NULL) == SQLITE_OK) {
-			size_t first = t->nrows;
-
-			for (size_t k = 0; k < nv; k++)
-				for (size_t i = 0; i < var[k].n; i++) {
-					sqlite3_reset(st);
-					sqlite3_bind_int64(st, 1, var[k].cells[i]->id);
-					while (sqlite3_step(st) == SQLITE_ROW) {
-						const char *name = (const char *)sqlite3_column_text(st, 0);
-						size_t r;
-
-						for (r = first; r < t->nrows; r++)
-							if (strcmp(t->vals[r * t->ncols].s, name) == 0)
-								break;
-						if (r == t->nrows) {
-							r = eb_table_row(t);
-							eb_table_set_text(t, r, 0, name);
-							eb_table_set_text(t, r, 1, NULL);
-						}
-						eb_table_set_num(t, r, 2 + k, sqlite3_column_double(st, 1));
-					}
-				}
-			sqlite3_finalize(st);
-		} else if (o->log) {
-			fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
-					" unexpected layout; accuracy rows left out\n",
-				s->path);
-		}
+		if (!any[w])
+			continue;
+		r = eb_table_row(t);
+		eb_table_set_text(t, r, 0, what[w]);
+		eb_table_set_text(t, r, 1, NULL);
+		for (size_t k = 0; k < nv; k++)
+			eb_table_set_text(t, r, 2 + k, lab[w * nv + k]);
 	}
-	/* average power over the variant's power samples */
-	if (eb_pat_match(mp, "power")) {
-		double *w = eb_xcalloc(nv + 1, sizeof(*w));
-		size_t any = 0;
+	for (size_t i = 0; i < 3 * nv; i++)
+		free(lab[i]);
+	free(lab);
+	return ret;
+}
 
-		for (size_t k = 0; k < nv && !ret; k++) {
-			double sum = 0;
-			long long tot = 0;
+/* Accuracy rows, when the database has the table (a later schema adds it); a table of
+ * another layout is noted in the log and left out. */
+static int eb_card_accuracy(struct eb_store *s, const struct eb_report_opts *o,
+			    struct eb_table *t, const struct eb_variant *var, size_t nv,
+			    struct eb_err *err)
+{
+	struct eb_card_acc a = { .t = t, .first = t->nrows };
+	struct eb_err aerr;
+	int has, bad = 0;
+	int ret = eb_store_has_table(s, "accuracy", &has, err);
 
-			for (size_t i = 0; i < var[k].n && !ret; i++) {
-				double cw;
-				long long cn;
+	if (ret || !has)
+		return ret;
+	for (size_t k = 0; k < nv && !bad; k++)
+		for (size_t i = 0; i < var[k].n && !bad; i++) {
+			a.col = 2 + k;
+			bad = eb_store_read_accuracy(s, 0, var[k].cells[i]->id, eb_card_acc_row, &a,
+						     &aerr);
+		}
+	if (bad && o->log)
+		fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
+				" unexpected layout; accuracy rows left out\n",
+			eb_store_path(s));
+	return 0;
+}
 
-				ret = eb_rdata_cell_power(s, var[k].cells[i]->id, &cw, &cn, err);
-				if (!ret && cn > 0 && isfinite(cw)) {
-					sum += cw * (double)cn;
-					tot += cn;
-				}
+/* Average power over each variant's power samples (cells weighted by their samples). */
+static int eb_card_power(struct eb_store *s, struct eb_table *t, const struct eb_variant *var,
+			 size_t nv, struct eb_err *err)
+{
+	double *w = eb_xcalloc(nv + 1, sizeof(*w));
+	size_t any = 0;
+	int ret = 0;
+
+	for (size_t k = 0; k < nv && !ret; k++) {
+		double sum = 0;
+		long long tot = 0;
+
+		for (size_t i = 0; i < var[k].n && !ret; i++) {
+			double cw;
+			long long cn;
+
+			ret = eb_rdata_cell_power(s, var[k].cells[i]->id, &cw, &cn, err);
+			if (!ret && cn > 0 && isfinite(cw)) {
+				sum += cw * (double)cn;
+				tot += cn;
 			}
-			w[k] = tot ? sum / (double)tot : NAN;
-			any += tot > 0;
 		}
-		if (!ret && any) {
-			size_t r = eb_table_row(t);
-
-			eb_table_set_text(t, r, 0, "average power");
-			eb_table_set_text(t, r, 1, "W");
-			for (size_t k = 0; k < nv; k++)
-				eb_table_set_num(t, r, 2 + k, w[k]);
-		}
-		free(w);
+		w[k] = tot ? sum / (double)tot : NAN;
+		any += tot > 0;
 	}
-out:
+	if (!ret && any) {
+		size_t r = eb_table_row(t);
+
+		eb_table_set_text(t, r, 0, "average power");
+		eb_table_set_text(t, r, 1, eb_metric_unit_of("power_avg_w"));
+		for (size_t k = 0; k < nv; k++)
+			eb_table_set_num(t, r, 2 + k, w[k]);
+	}
+	free(w);
+	return ret;
+}
+
+/* One model's card: its rows in order, each kind where --metric lets it in. */
+static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
+		       struct eb_variant *var, size_t nv, struct eb_table *t, struct eb_err *err)
+{
+	const char *const *mp = o->metric_pats;
+	size_t np;
+	int *plen;
+	int ret = 0;
+
+	eb_card_columns(t, var, nv);
+	plen = eb_card_prompts(var, nv, &np);
+	if (eb_pat_match(mp, "ttft_ms"))
+		eb_card_ttft(t, o, var, nv, plen, np);
+	if (np)
+		eb_card_rates(t, o, var, nv, plen[np - 1]);
+	eb_card_memory(t, o, var, nv);
+	if (eb_pat_match(mp, "scheme"))
+		ret = eb_card_scheme(s, t, var, nv, err);
+	if (!ret && eb_pat_match(mp, "accuracy"))
+		ret = eb_card_accuracy(s, o, t, var, nv, err);
+	if (!ret && eb_pat_match(mp, "power"))
+		ret = eb_card_power(s, t, var, nv, err);
 	free(plen);
 	return ret;
 }
@@ -637,6 +691,19 @@ static int eb_by_group(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* A metric's baseline and candidate columns ("baseline TTFT", "TTFT"), as the registry
+ * labels it and in its unit. */
+static void eb_speedup_cols(struct eb_table *t, const char *metric)
+{
+	const char *unit, *label = eb_metric_label(metric, &unit);
+	char name[128], lab[128];
+
+	snprintf(name, sizeof(name), "baseline_%s", metric);
+	snprintf(lab, sizeof(lab), "baseline %s", label);
+	eb_table_col(t, name, lab, unit, EB_TK_NUM);
+	eb_table_col(t, metric, label, unit, EB_TK_NUM);
+}
+
 static int eb_layout_speedup(const struct eb_report_opts *o, const struct eb_rdata *d,
 			     struct eb_table *t, struct eb_err *err)
 {
@@ -653,11 +720,9 @@ static int eb_layout_speedup(const struct eb_report_opts *o, const struct eb_rda
 	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
 	eb_table_col(t, "baseline", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "quant", NULL, NULL, EB_TK_TEXT);
-	eb_table_col(t, "baseline_decode_tps", "baseline decode", "tok/s", EB_TK_NUM);
-	eb_table_col(t, "decode_tps", "decode", "tok/s", EB_TK_NUM);
+	eb_speedup_cols(t, "decode_tps");
 	eb_table_col(t, "speedup", "speedup (decode)", NULL, EB_TK_NUM);
-	eb_table_col(t, "baseline_ttft_ms", "baseline TTFT", "ms", EB_TK_NUM);
-	eb_table_col(t, "ttft_ms", "TTFT", "ms", EB_TK_NUM);
+	eb_speedup_cols(t, "ttft_ms");
 	eb_table_col(t, "ttft_ratio", "TTFT ratio", NULL, EB_TK_NUM);
 	for (size_t i = 0; i < d->n;) {
 		const struct eb_rcell *base = NULL;
@@ -746,20 +811,27 @@ static const char eb_html_head[] =
 
 static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup" };
 
+static int eb_html_run(void *arg, const struct eb_store_run *run)
+{
+	struct eb_table *t = arg;
+	size_t r = eb_table_row(t);
+
+	eb_table_set_int(t, r, 0, run->id);
+	eb_table_set_text(t, r, 1, run->uuid);
+	eb_table_set_text(t, r, 2, run->name);
+	eb_table_set_text(t, r, 3, run->host);
+	eb_table_set_text(t, r, 4, run->version);
+	eb_table_set_text(t, r, 5, run->status);
+	return 0;
+}
+
 /* The runs the report covers: id, uuid, name, host, edgebench version, status. */
 static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE *out,
 			struct eb_err *err)
 {
 	struct eb_table t;
-	sqlite3_stmt *st;
-	int rc;
+	int ret;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, uuid, name, host, edgebench_version, status FROM runs"
-			       " WHERE (?1 = 0 OR id = ?1) ORDER BY id",
-			       -1, &st, NULL) != SQLITE_OK)
-		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	sqlite3_bind_int64(st, 1, o->sel.run_id);
 	eb_table_init(&t, "Runs");
 	eb_table_col(&t, "run", NULL, NULL, EB_TK_INT);
 	eb_table_col(&t, "uuid", NULL, NULL, EB_TK_TEXT);
@@ -767,20 +839,11 @@ static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE
 	eb_table_col(&t, "host", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(&t, "edgebench", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(&t, "status", NULL, NULL, EB_TK_TEXT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t r = eb_table_row(&t);
-
-		eb_table_set_int(&t, r, 0, sqlite3_column_int64(st, 0));
-		for (int c = 1; c < 6; c++)
-			eb_table_set_text(&t, r, (size_t)c, (const char *)sqlite3_column_text(st, c));
-	}
-	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
+	ret = eb_store_read_runs(s, o->sel.run_id, eb_html_run, &t, err);
+	if (!ret)
 		eb_table_write(&t, 1, EB_REPORT_HTML, out);
 	eb_table_release(&t);
-	if (rc != SQLITE_DONE)
-		return eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	return 0;
+	return ret;
 }
 
 /* Draws each figure kind into a temporary directory and embeds the SVG as a data: URI. */
@@ -912,56 +975,36 @@ out:
 	return ret;
 }
 
-int eb_report_cells(struct eb_store *s, int64_t run_id, enum eb_report_format fmt, int wide,
-		    FILE *out, struct eb_err *err)
-{
-	struct eb_report_opts o = { .fmt = fmt, .layout = EB_LAYOUT_CELLS, .stat = EB_STAT_MEDIAN,
-				    .wide = wide };
+/* The state of the list: where it goes, the store (for each run's cells) and its error. */
+struct eb_list {
+	struct eb_store *s;
+	FILE *out;
+	struct eb_err *err;
+};
 
-	o.sel.run_id = run_id;
-	return eb_report(s, &o, out, err);
+static int eb_list_cell(void *arg, const struct eb_store_cell *c)
+{
+	struct eb_list *l = arg;
+	const char *e = c->error ? c->error : "";
+
+	fprintf(l->out, "  %-8s %7.1fs  %s%s%s\n", c->status,
+		isnan(c->duration_s) ? 0.0 : c->duration_s, c->key, *e ? "  " : "", e);
+	return 0;
+}
+
+static int eb_list_run(void *arg, const struct eb_store_run *r)
+{
+	struct eb_list *l = arg;
+
+	fprintf(l->out, "run %lld  %s  %s  started %s  finished %s  %s  cells %d (ok %d, failed %d)\n",
+		(long long)r->id, r->uuid, r->name, r->started_at,
+		r->finished_at ? r->finished_at : "-", r->status, r->n_cells, r->n_ok, r->n_failed);
+	return eb_store_read_cells(l->s, r->id, eb_list_cell, l, l->err);
 }
 
 int eb_report_list(struct eb_store *s, FILE *out, struct eb_err *err)
 {
-	sqlite3_stmt *runs, *cells;
-	int rc, ret = 0;
+	struct eb_list l = { .s = s, .out = out, .err = err };
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT id, uuid, name, started_at, coalesce(finished_at,'-'), status,"
-			       " (SELECT count(*) FROM cells WHERE run_id=runs.id),"
-			       " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='ok'),"
-			       " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='failed')"
-			       " FROM runs ORDER BY id",
-			       -1, &runs, NULL) != SQLITE_OK)
-		return eb_err_set(err, EB_EDB, "cannot query '%s': %s", s->path, sqlite3_errmsg(s->db));
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT key, status, coalesce(duration_s, 0), coalesce(error, '')"
-			       " FROM cells WHERE run_id=? ORDER BY id",
-			       -1, &cells, NULL) != SQLITE_OK) {
-		sqlite3_finalize(runs);
-		return eb_err_set(err, EB_EDB, "cannot query '%s': %s", s->path, sqlite3_errmsg(s->db));
-	}
-	while ((rc = sqlite3_step(runs)) == SQLITE_ROW) {
-		fprintf(out, "run %lld  %s  %s  started %s  finished %s  %s  cells %d (ok %d, failed %d)\n",
-			(long long)sqlite3_column_int64(runs, 0), sqlite3_column_text(runs, 1),
-			sqlite3_column_text(runs, 2), sqlite3_column_text(runs, 3),
-			sqlite3_column_text(runs, 4), sqlite3_column_text(runs, 5),
-			sqlite3_column_int(runs, 6), sqlite3_column_int(runs, 7),
-			sqlite3_column_int(runs, 8));
-		sqlite3_reset(cells);
-		sqlite3_bind_int64(cells, 1, sqlite3_column_int64(runs, 0));
-		while (sqlite3_step(cells) == SQLITE_ROW) {
-			const char *e = (const char *)sqlite3_column_text(cells, 3);
-
-			fprintf(out, "  %-8s %7.1fs  %s%s%s\n", sqlite3_column_text(cells, 1),
-				sqlite3_column_double(cells, 2), sqlite3_column_text(cells, 0),
-				*e ? "  " : "", e);
-		}
-	}
-	if (rc != SQLITE_DONE)
-		ret = eb_err_set(err, EB_EDB, "cannot read '%s': %s", s->path, sqlite3_errmsg(s->db));
-	sqlite3_finalize(runs);
-	sqlite3_finalize(cells);
-	return ret;
+	return eb_store_read_runs(s, 0, eb_list_run, &l, err);
 }

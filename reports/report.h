@@ -40,10 +40,6 @@ struct eb_report_opts {
  */
 int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, struct eb_err *err);
 
-/* The cells layout of run `run_id` (0 = every run), as eb_report writes it. */
-int eb_report_cells(struct eb_store *s, int64_t run_id, enum eb_report_format fmt, int wide,
-		    FILE *out, struct eb_err *err);
-
 /* Prints runs and their cells with status (the `list` command). */
 int eb_report_list(struct eb_store *s, FILE *out, struct eb_err *err);
 

@@ -1,5 +1,5 @@
 /* store.c: SQLite schema, migrations and the prepared statements that write results. */
-#include "store.h"
+#include "store_int.h"
 #include "eb_clock.h"
 #include "eb_util.h"
 
@@ -78,7 +78,7 @@ static const char *const eb_migrations[] = {
 #define EB_N_MIGRATIONS (sizeof(eb_migrations) / sizeof(eb_migrations[0]))
 _Static_assert(EB_N_MIGRATIONS == EB_STORE_SCHEMA_VERSION, "a migration per schema version");
 
-static int eb_dberr(struct eb_store *s, struct eb_err *err, const char *what)
+int eb_store_dberr(struct eb_store *s, struct eb_err *err, const char *what)
 {
 	return eb_err_set(err, EB_EDB, "%s '%s': %s", what, s->path ? s->path : "?",
 			  s->db ? sqlite3_errmsg(s->db) : "no database");
@@ -109,13 +109,14 @@ static int eb_user_version(struct eb_store *s, int *v)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-int eb_store_open(struct eb_store *s, const char *path, int readonly, struct eb_err *err)
+int eb_store_open(struct eb_store **out, const char *path, int readonly, struct eb_err *err)
 {
 	int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	struct eb_store *s = eb_xcalloc(1, sizeof(*s));
 	int ver = 0;
 	int ret = EB_EDB;
 
-	s->db = NULL;
+	*out = NULL;
 	s->path = eb_xstrdup(path);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
 		ret = eb_err_set(err, EB_EDB, "cannot open database '%s': %s", path,
@@ -141,14 +142,21 @@ int eb_store_open(struct eb_store *s, const char *path, int readonly, struct eb_
 	}
 	if (ver == 0 && !readonly) {
 		sqlite3_stmt *st;
-		int ntables = 0;
+		int ntables = 0, rc = SQLITE_ERROR;
 
 		if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &st,
 				       NULL) == SQLITE_OK) {
-			if (sqlite3_step(st) == SQLITE_ROW)
+			rc = sqlite3_step(st);
+			if (rc == SQLITE_ROW)
 				ntables = sqlite3_column_int(st, 0);
+			else
+				ret = eb_store_dberr(s, err, "cannot read database");
 			sqlite3_finalize(st);
+		} else {
+			ret = eb_store_dberr(s, err, "cannot read database");
 		}
+		if (rc != SQLITE_ROW)
+			goto fail;
 		if (ntables > 0) {
 			ret = eb_err_set(err, EB_EDB,
 					 "'%s' is a SQLite database but not edgebench's (it has tables "
@@ -186,6 +194,7 @@ int eb_store_open(struct eb_store *s, const char *path, int readonly, struct eb_
 	}
 	if (eb_exec(s, "PRAGMA foreign_keys=ON", err))
 		goto fail;
+	*out = s;
 	return 0;
 fail:
 	eb_store_close(s);
@@ -194,11 +203,17 @@ fail:
 
 void eb_store_close(struct eb_store *s)
 {
+	if (!s)
+		return;
 	if (s->db)
 		sqlite3_close(s->db);
-	s->db = NULL;
 	free(s->path);
-	s->path = NULL;
+	free(s);
+}
+
+const char *eb_store_path(const struct eb_store *s)
+{
+	return s->path;
 }
 
 int eb_store_begin(struct eb_store *s, struct eb_err *err)
@@ -231,7 +246,7 @@ static void eb_now_iso(char *buf, size_t n)
 static int eb_prep(struct eb_store *s, const char *sql, sqlite3_stmt **st, struct eb_err *err)
 {
 	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-		return eb_dberr(s, err, "cannot prepare statement on");
+		return eb_store_dberr(s, err, "cannot prepare statement on");
 	return 0;
 }
 
@@ -265,7 +280,7 @@ static int eb_step_done(struct eb_store *s, sqlite3_stmt *st, struct eb_err *err
 	int ret = 0;
 
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = eb_dberr(s, err, "cannot write to database");
+		ret = eb_store_dberr(s, err, "cannot write to database");
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -347,7 +362,7 @@ int eb_store_run_find_resumable(struct eb_store *s, const char *sha, int64_t *ru
 		ret = eb_err_set(err, EB_ENOENT,
 				 "no interrupted run of this config in '%s' to resume", s->path);
 	} else {
-		ret = eb_dberr(s, err, "cannot read");
+		ret = eb_store_dberr(s, err, "cannot read");
 	}
 	sqlite3_finalize(st);
 	return ret;
@@ -389,7 +404,7 @@ int eb_store_cell_ensure(struct eb_store *s, int64_t run_id, const struct eb_cel
 	if (rc == SQLITE_ROW)
 		*cell_id = sqlite3_column_int64(st, 0);
 	else
-		ret = eb_dberr(s, err, "cannot read");
+		ret = eb_store_dberr(s, err, "cannot read");
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -483,7 +498,7 @@ int eb_store_request_add(struct eb_store *s, int64_t cell_id, const struct eb_re
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)r->t_ns[i]);
 		eb_bind_nonneg(st, 4, r->n_tokens ? r->n_tokens[i] : -1);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			ret = eb_dberr(s, err, "cannot write to database");
+			ret = eb_store_dberr(s, err, "cannot write to database");
 			break;
 		}
 	}
@@ -527,7 +542,7 @@ int eb_store_power_samples(struct eb_store *s, int64_t cell_id, const struct eb_
 			sqlite3_bind_null(st, 8);
 		sqlite3_bind_int(st, 9, (int)r->flags);
 		if (sqlite3_step(st) != SQLITE_DONE) {
-			ret = eb_dberr(s, err, "cannot write to database");
+			ret = eb_store_dberr(s, err, "cannot write to database");
 			break;
 		}
 	}
@@ -618,21 +633,4 @@ int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err)
 			return ret;
 	}
 	return 0;
-}
-
-int eb_store_latest_run(struct eb_store *s, int64_t *run_id, struct eb_err *err)
-{
-	sqlite3_stmt *st;
-	int ret, rc;
-
-	ret = eb_prep(s, "SELECT max(id) FROM runs", &st, err);
-	if (ret)
-		return ret;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*run_id = sqlite3_column_int64(st, 0);
-	else
-		ret = eb_err_set(err, EB_ENOENT, "no runs in '%s'", s->path);
-	sqlite3_finalize(st);
-	return ret;
 }

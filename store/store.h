@@ -1,11 +1,9 @@
-/* store.h: the SQLite database every number goes into; reports read it through this header. */
+/* store.h: the SQLite database every number goes into: open, migrate, and the run loop's writer. */
 #ifndef EB_STORE_H
 #define EB_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <sqlite3.h>
 
 #include "sampler.h"
 #include "stats.h"
@@ -13,18 +11,21 @@
 
 #define EB_STORE_SCHEMA_VERSION 3
 
-struct eb_store {
-	sqlite3 *db;
-	char *path;
-};
+/* An open database. Opaque: only store/ talks SQL; the others use this header, reader.h
+ * (what reports read) and merge.h. */
+struct eb_store;
 
 /*
  * Opens (creating if needed, unless readonly) and migrates the database to the current
- * schema: WAL, busy_timeout, foreign keys. A database from a newer edgebench, or one
- * that is not an edgebench database, fails with EB_EDB and says so.
+ * schema: WAL, busy_timeout, foreign keys, and sets *s to the new handle (NULL on
+ * failure). A database from a newer edgebench, or one that is not an edgebench database,
+ * fails with EB_EDB and says so. The caller closes the handle with eb_store_close.
  */
-int eb_store_open(struct eb_store *s, const char *path, int readonly, struct eb_err *err);
+int eb_store_open(struct eb_store **s, const char *path, int readonly, struct eb_err *err);
+/* Closes the database and frees the handle; NULL is a no-op. */
 void eb_store_close(struct eb_store *s);
+/* The path the database was opened with (for messages); valid until eb_store_close. */
+const char *eb_store_path(const struct eb_store *s);
 
 int eb_store_begin(struct eb_store *s, struct eb_err *err);
 int eb_store_commit(struct eb_store *s, struct eb_err *err);
@@ -111,8 +112,5 @@ int eb_store_accuracy_add(struct eb_store *s, int64_t cell_id, const struct eb_a
 
 /* Removes what a cell stored (requests, metrics, accuracy) before it is run again on resume. */
 int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err);
-
-/* The latest run id in the database; EB_ENOENT when empty. */
-int eb_store_latest_run(struct eb_store *s, int64_t *run_id, struct eb_err *err);
 
 #endif

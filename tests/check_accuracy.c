@@ -435,6 +435,7 @@ START_TEST(kld_matches_llama_perplexity)
 		ck_assert_str_eq(r2, ref);
 		free(r2);
 	}
+	eb_test_metrics_registered(h);
 	sqlite3_close(h);
 
 	snprintf(model16, sizeof(model16), "%s/tiny-f16.gguf", eb_test_models_dir());
@@ -675,6 +676,7 @@ START_TEST(protocols_end_to_end_and_skip)
 			      strstr(s, "\"seed\":0"),
 		      "%s", s);
 	free(s);
+	eb_test_metrics_registered(h);
 	sqlite3_close(h);
 }
 END_TEST

@@ -4,6 +4,7 @@
 #include "sensor.h"
 #include "eb_util.h"
 #include "eb_build.h"
+#include "metric.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -15,8 +16,8 @@ START_TEST(help_everywhere)
 {
 	static const char *const cmds[] = { "run",	"validate", "list",	"report",
 					    "plot",	"compare",  "merge",	"model",
-					    "adapters", "sensors",  "datasets", "bench",
-					    "version",	NULL };
+					    "adapters", "sensors",  "metrics",	"datasets",
+					    "bench",	"version",  NULL };
 	char *out = NULL;
 
 	for (size_t i = 0; cmds[i]; i++) {
@@ -203,6 +204,72 @@ START_TEST(config_reference_documents_every_key)
 }
 END_TEST
 
+/* docs/metrics.md's reference is exactly `edgebench metrics --format md`, and every
+ * metric has its row there. */
+START_TEST(metrics_doc_generated)
+{
+	static const char begin[] = "<!-- metrics:begin -->\n", end[] = "<!-- metrics:end -->";
+	const char *argv[] = { "edgebench", "metrics", "--format", "md", NULL };
+	char *doc = NULL, *gen = NULL, *b, *e;
+	struct eb_err err;
+	size_t len;
+
+	ck_assert_msg(eb_read_file(EB_SOURCE_DIR "/docs/metrics.md", 1 << 22, &doc, &len, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_int_eq(eb_test_run(argv, &gen), 0);
+	b = strstr(doc, begin);
+	e = strstr(doc, end);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_ptr_nonnull(e);
+	b += strlen(begin);
+	ck_assert(b <= e);
+	*e = '\0';
+	ck_assert_msg(strcmp(b, gen) == 0, "docs/metrics.md differs from `edgebench metrics "
+					   "--format md`; paste it between the markers");
+	for (const struct eb_metric *m = eb_metrics; m->name; m++) {
+		char want[128];
+
+		snprintf(want, sizeof(want), "| `%s`", m->name);
+		ck_assert_msg(strstr(b, want), "docs/metrics.md has no row for %s", m->name);
+	}
+	free(doc);
+	free(gen);
+}
+END_TEST
+
+START_TEST(metrics_command)
+{
+	char *out = NULL;
+	{
+		const char *argv[] = { "edgebench", "metrics", NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		ck_assert_msg(strncmp(out, "Latency\n  ttft_ms ", 18) == 0, "%s", out);
+		ck_assert_ptr_nonnull(strstr(out, "\n  idle_w                 W         not judged  "));
+		free(out);
+	}
+	{
+		const char *argv[] = { "edgebench", "metrics", "power_avg_w:hwmon/VDD_IN", NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		ck_assert_msg(strncmp(out, "power_avg_w: average power over the request\n"
+					   "  unit:        W\n  better:      lower\n", 82) == 0,
+			      "%s", out);
+		free(out);
+	}
+	{
+		const char *argv[] = { "edgebench", "metrics", "n_layers", NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 2);
+		ck_assert_ptr_nonnull(strstr(out, "no metric 'n_layers'"));
+		free(out);
+	}
+	{
+		const char *argv[] = { "edgebench", "metrics", "--format", "xml", NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 2);
+		ck_assert_ptr_nonnull(strstr(out, "unknown format 'xml'"));
+		free(out);
+	}
+}
+END_TEST
+
 /* Writes `s` as roff source writes it: every '-' as "\-". */
 static void eb_roff(const char *s, size_t n, char *out, size_t size)
 {
@@ -237,9 +304,9 @@ START_TEST(man_page_documents_every_option)
 		{ "run", NULL },	  { "validate", NULL },	      { "list", NULL },
 		{ "report", NULL },	  { "plot", NULL },	      { "compare", NULL },
 		{ "merge", NULL },	  { "model", "synth" },	      { "model", "shapes" },
-		{ "adapters", NULL },	  { "sensors", NULL },	      { "datasets", "list" },
-		{ "datasets", "fetch" },  { "datasets", "verify" },   { "bench", "llama-bench" },
-		{ "bench", "llama-perplexity" }, { "version", NULL },
+		{ "adapters", NULL },	  { "sensors", NULL },	      { "metrics", NULL },
+		{ "datasets", "list" },	  { "datasets", "fetch" },    { "datasets", "verify" },
+		{ "bench", "llama-bench" }, { "bench", "llama-perplexity" }, { "version", NULL },
 	};
 	char *man = NULL;
 	struct eb_err err;
@@ -345,6 +412,8 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, usage_errors_exit_2);
 	tcase_add_test(tc, validate_and_dry_run);
 	tcase_add_test(tc, config_reference_documents_every_key);
+	tcase_add_test(tc, metrics_doc_generated);
+	tcase_add_test(tc, metrics_command);
 	tcase_add_test(tc, man_page_documents_every_option);
 	tcase_add_test(tc, adapters_listed_and_checked);
 	tcase_add_test(tc, version_names_every_backend);

@@ -205,17 +205,78 @@ static const char *eb_xml_check(const char *s, const char *count, int *n)
 	return depth ? "unclosed element" : roots ? NULL : "no root";
 }
 
+/*
+ * Directions come from the metric registry, not from the name: energy_decode_j:hwmon
+ * (which the old name rules did not judge) and power_avg_w regress when they rise, idle_w
+ * has no better side, and a metric the registry does not know is shown, never judged.
+ */
 START_TEST(directions)
 {
-	ck_assert_int_eq(eb_metric_direction("decode_tps"), 1);
-	ck_assert_int_eq(eb_metric_direction("prefill_tps"), 1);
-	ck_assert_int_eq(eb_metric_direction("mbu"), 1);
-	ck_assert_int_eq(eb_metric_direction("ttft_ms"), -1);
-	ck_assert_int_eq(eb_metric_direction("kv_bytes"), -1);
-	ck_assert_int_eq(eb_metric_direction("peak_rss_mb"), -1);
-	ck_assert_int_eq(eb_metric_direction("j_per_token"), -1);
-	ck_assert_int_eq(eb_metric_direction("avg_power_w"), -1);
-	ck_assert_int_eq(eb_metric_direction("n_layers"), 0);
+	static const struct {
+		const char *name, *unit;
+		double base, cand;
+	} m[] = {
+		{ "energy_decode_j:hwmon", "J", 10, 12 }, { "power_avg_w", "W", 10, 12 },
+		{ "decode_tps", "tok/s", 100, 80 },       { "idle_w", "W", 5, 6 },
+		{ "n_layers", "", 6, 8 },
+	};
+	char db[8192], a[8300], b[8300], *out = NULL;
+	const char *argv[] = { "edgebench", "compare", a, b, "--format", "json", NULL };
+	json_t *root, *r;
+	size_t i;
+	int rc;
+
+	eb_test_tmpdir("compare-dir", eb_dir, sizeof(eb_dir));
+	snprintf(db, sizeof(db), "%s/dir.db", eb_dir);
+	eb_tdb_open(db);
+	for (int side = 0; side < 2; side++) {
+		struct eb_tcell tc = { "cpu", "tiny", "q4_0", 64, 16, "ok", NULL };
+		int64_t cell = eb_tdb_cell(eb_tdb_run(side ? "00000000-0000-4000-8000-0000000000d2"
+							  : "00000000-0000-4000-8000-0000000000d1",
+						     "dir", NULL),
+					   &tc);
+
+		for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+			eb_tdb_value(cell, m[i].name, m[i].unit, side ? m[i].cand : m[i].base);
+	}
+	eb_tdb_close();
+	snprintf(a, sizeof(a), "%s:1", db);
+	snprintf(b, sizeof(b), "%s:2", db);
+	rc = eb_test_run(argv, &out);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+	root = json_loads(out, 0, NULL);
+	ck_assert_msg(root != NULL, "%s", out);
+	json_array_foreach(json_object_get(root, "results"), i, r) {
+		const char *name = json_string_value(json_object_get(r, "metric"));
+		const char *v = json_string_value(json_object_get(r, "verdict"));
+		json_int_t dir = json_integer_value(json_object_get(r, "direction"));
+
+		if (strcmp(name, "energy_decode_j:hwmon") == 0 || strcmp(name, "power_avg_w") == 0 ||
+		    strcmp(name, "decode_tps") == 0) {
+			ck_assert_msg(strcmp(v, "regression") == 0, "%s: %s", name, v);
+			ck_assert_int_eq(dir, strcmp(name, "decode_tps") == 0 ? 1 : -1);
+		} else if (strcmp(name, "idle_w") == 0) {
+			ck_assert_str_eq(v, "no direction");
+			ck_assert_int_eq(dir, 0);
+		} else {
+			ck_assert_str_eq(name, "n_layers");
+			ck_assert_str_eq(v, "unknown metric");
+			ck_assert_int_eq(dir, 0);
+		}
+	}
+	ck_assert_uint_eq(json_array_size(json_object_get(root, "results")), 5);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(root, "summary"),
+							    "regressions")),
+			 3);
+	json_decref(root);
+	free(out);
+	argv[4] = NULL;
+	rc = eb_test_run(argv, &out);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "| cpu/tiny/q4\\_0/latency/p64-g16 | idle\\_w +20.0% (no "
+				  "direction), n\\_layers +33.3% (unknown metric, not judged) |\n"),
+		      "%s", out);
+	free(out);
 }
 END_TEST
 

@@ -41,7 +41,7 @@ static void eb_device_db(const char *path, const char *tag, int nruns)
 			rr.t_ns = t;
 			rr.n_tokens = nt;
 			rr.n_times = 3;
-			ck_assert_msg(eb_store_request_add(&eb_tdb, cell, &rr, &err) == 0, "%s", err.msg);
+			ck_assert_msg(eb_store_request_add(eb_tdb, cell, &rr, &err) == 0, "%s", err.msg);
 			eb_tdb_value(cell, "model_bytes", "B", 1e6 * (c + 1));
 			eb_tdb_power(cell, "hwmon", "VDD_IN", 1000 * r, 100, w, 4);
 		}
@@ -74,7 +74,7 @@ static char *eb_dump(const char *path)
 		" c.id = p.cell_id JOIN runs r ON r.id = c.run_id ORDER BY 1, 2, 3",
 		"PRAGMA foreign_key_check",
 	};
-	struct eb_store s;
+	struct eb_store *s;
 	struct eb_err err;
 	struct eb_buf b;
 
@@ -83,7 +83,7 @@ static char *eb_dump(const char *path)
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
 		sqlite3_stmt *st;
 
-		ck_assert_int_eq(sqlite3_prepare_v2(s.db, q[i], -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(s->db, q[i], -1, &st, NULL), SQLITE_OK);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			for (int c = 0; c < sqlite3_column_count(st); c++) {
 				const unsigned char *t = sqlite3_column_text(st, c);
@@ -94,7 +94,7 @@ static char *eb_dump(const char *path)
 		}
 		sqlite3_finalize(st);
 	}
-	eb_store_close(&s);
+	eb_store_close(s);
 	return eb_buf_detach(&b, NULL);
 }
 

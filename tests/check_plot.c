@@ -41,7 +41,7 @@ static void eb_build(void)
 		sqlite3_stmt *st;
 		int has = 0;
 
-		ck_assert_int_eq(sqlite3_prepare_v2(eb_tdb.db, "SELECT 1 FROM pragma_table_info("
+		ck_assert_int_eq(sqlite3_prepare_v2(eb_tdb->db, "SELECT 1 FROM pragma_table_info("
 							      "'requests') WHERE name='t_send_ns'",
 						    -1, &st, NULL),
 				 SQLITE_OK);

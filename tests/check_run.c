@@ -122,6 +122,7 @@ START_TEST(end_to_end_definitions)
 		free(bk);
 	}
 	ck_assert(eb_test_q(h, "SELECT cpu_cores FROM runs") >= 1);
+	eb_test_metrics_registered(h);
 	sqlite3_close(h);
 
 	/* the report reads the database alone */

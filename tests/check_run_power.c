@@ -179,6 +179,7 @@ START_TEST(energy_from_constant_sensors)
 			    "json_type(backend_json, '$.device_state') FROM cells");
 	ck_assert_str_eq(s, "10 2 object");
 	free(s);
+	eb_test_metrics_registered(db3);
 	sqlite3_close(db3);
 
 	/* the card report's average power is the run's figure, not a mean of idle samples */

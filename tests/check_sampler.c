@@ -2,6 +2,7 @@
 /* ctest: labels=unit timeout=60 */
 #include "sensortest.h"
 
+#include "metric.h"
 #include "power.h"
 #include "sampler.h"
 
@@ -245,6 +246,18 @@ START_TEST(test_synthetic_trace)
 	ck_assert_int_eq(m->single, 1);
 	ck_assert_str_eq(m->unit, "MiB");
 	ck_assert_double_eq_tol(m->values[0], 2048, TOL);
+	/* every figure is a registered metric, stored in the registry's unit; a suffixed one
+	 * belongs to a family measured per sensor, a single one to a single-valued metric */
+	for (size_t i = 0; i < eb_power_cell_n_metrics(pc); i++) {
+		const struct eb_power_metric *pm = eb_power_cell_metric(pc, i);
+		const struct eb_metric *rm = eb_metric_find(pm->name);
+
+		ck_assert_msg(rm != NULL, "%s is not in the metric registry", pm->name);
+		ck_assert_msg(strcmp(rm->unit, pm->unit) == 0, "%s: unit %s, registry %s", pm->name,
+			      pm->unit, rm->unit);
+		ck_assert_msg(!pm->detail || (rm->flags & EB_METRIC_PER_SOURCE), "%s", pm->name);
+		ck_assert_msg(!pm->single == !(rm->flags & EB_METRIC_SINGLE), "%s", pm->name);
+	}
 	nw = eb_power_cell_n_warnings(pc);
 	found = 0;
 	for (size_t i = 0; i < nw; i++) {

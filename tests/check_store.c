@@ -1,6 +1,7 @@
 /* ctest: labels=unit timeout=60 */
 /* check_store.c: SQLite store round trip, migrations and refusal of foreign databases. */
 #include "store.h"
+#include "store_int.h" /* the raw connection, to check what was written */
 #include "eb_util.h"
 #include "testutil.h"
 
@@ -44,7 +45,7 @@ static double eb_q_real(struct eb_store *s, const char *sql)
 START_TEST(round_trip)
 {
 	char path[8192], uuid[64];
-	struct eb_store s;
+	struct eb_store *s;
 	struct eb_err err;
 	struct eb_run_info ri = { .uuid = "11111111-2222-4333-8444-555555555555",
 				  .name = "t",
@@ -70,51 +71,51 @@ START_TEST(round_trip)
 
 	ck_assert_msg(eb_store_open(&s, eb_db("rt.db", path, sizeof(path)), 0, &err) == 0, "%s",
 		      err.msg);
-	ck_assert_int_eq(eb_q_int(&s, "PRAGMA user_version"), EB_STORE_SCHEMA_VERSION);
-	ck_assert_int_eq(eb_store_run_add(&s, &ri, &run_id, &err), 0);
-	ck_assert_int_eq(eb_store_cell_ensure(&s, run_id, &cr, &cell_id, &err), 0);
-	ck_assert_int_eq(eb_store_cell_ensure(&s, run_id, &cr, &cell_id2, &err), 0);
+	ck_assert_int_eq(eb_q_int(s, "PRAGMA user_version"), EB_STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(eb_store_run_add(s, &ri, &run_id, &err), 0);
+	ck_assert_int_eq(eb_store_cell_ensure(s, run_id, &cr, &cell_id, &err), 0);
+	ck_assert_int_eq(eb_store_cell_ensure(s, run_id, &cr, &cell_id2, &err), 0);
 	ck_assert_int_eq(cell_id, cell_id2); /* same key, same cell */
-	ck_assert_int_eq(eb_store_cell_status(&s, cell_id, status, sizeof(status), &err), 0);
+	ck_assert_int_eq(eb_store_cell_status(s, cell_id, status, sizeof(status), &err), 0);
 	ck_assert_str_eq(status, "pending");
-	ck_assert_int_eq(eb_store_request_add(&s, cell_id, &rr, &err), 0);
+	ck_assert_int_eq(eb_store_request_add(s, cell_id, &rr, &err), 0);
 	ck_assert_int_eq(eb_stats_summarize(xs, 3, &sum), 0);
-	ck_assert_int_eq(eb_store_metric_add(&s, cell_id, "ttft_ms", "ms", &sum, &err), 0);
-	ck_assert_int_eq(eb_store_metric_value(&s, cell_id, "kv_bytes", "B", 4096, &err), 0);
-	ck_assert_int_eq(eb_store_cell_finish(&s, cell_id, "ok", NULL, "{}", NULL, 1.5, &err), 0);
+	ck_assert_int_eq(eb_store_metric_add(s, cell_id, "ttft_ms", "ms", &sum, &err), 0);
+	ck_assert_int_eq(eb_store_metric_value(s, cell_id, "kv_bytes", "B", 4096, &err), 0);
+	ck_assert_int_eq(eb_store_cell_finish(s, cell_id, "ok", NULL, "{}", NULL, 1.5, &err), 0);
 
-	ck_assert_int_eq(eb_q_int(&s, "SELECT n_out FROM requests"), 5);
-	ck_assert(isnan(eb_q_real(&s, "SELECT decode_tps FROM requests")));
-	ck_assert_double_eq(eb_q_real(&s, "SELECT prefill_tps FROM requests"), 8e6);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT count(*) FROM token_times"), 4);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT t_ns FROM token_times WHERE idx=3"), 7000);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT n_tokens FROM token_times WHERE idx=2"), 2);
-	ck_assert_double_eq(eb_q_real(&s, "SELECT median FROM metrics WHERE name='ttft_ms'"), 2);
-	ck_assert_double_eq(eb_q_real(&s, "SELECT stddev FROM metrics WHERE name='ttft_ms'"), 1);
-	ck_assert(isnan(eb_q_real(&s, "SELECT stddev FROM metrics WHERE name='kv_bytes'")));
-	ck_assert_double_eq(eb_q_real(&s, "SELECT mean FROM metrics WHERE name='kv_bytes'"), 4096);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT mem_bytes FROM runs"), -999); /* NULL */
-	ck_assert_int_eq(eb_store_cell_status(&s, cell_id, status, sizeof(status), &err), 0);
+	ck_assert_int_eq(eb_q_int(s, "SELECT n_out FROM requests"), 5);
+	ck_assert(isnan(eb_q_real(s, "SELECT decode_tps FROM requests")));
+	ck_assert_double_eq(eb_q_real(s, "SELECT prefill_tps FROM requests"), 8e6);
+	ck_assert_int_eq(eb_q_int(s, "SELECT count(*) FROM token_times"), 4);
+	ck_assert_int_eq(eb_q_int(s, "SELECT t_ns FROM token_times WHERE idx=3"), 7000);
+	ck_assert_int_eq(eb_q_int(s, "SELECT n_tokens FROM token_times WHERE idx=2"), 2);
+	ck_assert_double_eq(eb_q_real(s, "SELECT median FROM metrics WHERE name='ttft_ms'"), 2);
+	ck_assert_double_eq(eb_q_real(s, "SELECT stddev FROM metrics WHERE name='ttft_ms'"), 1);
+	ck_assert(isnan(eb_q_real(s, "SELECT stddev FROM metrics WHERE name='kv_bytes'")));
+	ck_assert_double_eq(eb_q_real(s, "SELECT mean FROM metrics WHERE name='kv_bytes'"), 4096);
+	ck_assert_int_eq(eb_q_int(s, "SELECT mem_bytes FROM runs"), -999); /* NULL */
+	ck_assert_int_eq(eb_store_cell_status(s, cell_id, status, sizeof(status), &err), 0);
 	ck_assert_str_eq(status, "ok");
 
 	/* resumable only while running or interrupted */
-	ck_assert_int_eq(eb_store_run_find_resumable(&s, "abc", &found, uuid, &err), 0);
+	ck_assert_int_eq(eb_store_run_find_resumable(s, "abc", &found, uuid, &err), 0);
 	ck_assert_int_eq(found, run_id);
 	ck_assert_str_eq(uuid, ri.uuid);
-	ck_assert_int_eq(eb_store_run_set_status(&s, run_id, "ok", &err), 0);
-	ck_assert_int_eq(eb_store_run_find_resumable(&s, "abc", &found, uuid, &err), EB_ENOENT);
+	ck_assert_int_eq(eb_store_run_set_status(s, run_id, "ok", &err), 0);
+	ck_assert_int_eq(eb_store_run_find_resumable(s, "abc", &found, uuid, &err), EB_ENOENT);
 
 	/* clearing a cell removes its requests (and their token times) */
-	ck_assert_int_eq(eb_store_cell_clear(&s, cell_id, &err), 0);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT count(*) FROM token_times"), 0);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT count(*) FROM metrics"), 0);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode='wal'"), 1);
-	eb_store_close(&s);
+	ck_assert_int_eq(eb_store_cell_clear(s, cell_id, &err), 0);
+	ck_assert_int_eq(eb_q_int(s, "SELECT count(*) FROM token_times"), 0);
+	ck_assert_int_eq(eb_q_int(s, "SELECT count(*) FROM metrics"), 0);
+	ck_assert_int_eq(eb_q_int(s, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode='wal'"), 1);
+	eb_store_close(s);
 
 	/* reopening read-only sees the same data */
 	ck_assert_int_eq(eb_store_open(&s, path, 1, &err), 0);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT count(*) FROM cells"), 1);
-	eb_store_close(&s);
+	ck_assert_int_eq(eb_q_int(s, "SELECT count(*) FROM cells"), 1);
+	eb_store_close(s);
 }
 END_TEST
 
@@ -130,15 +131,15 @@ static void eb_make_db(const char *path, const char *sql)
 START_TEST(migrations_and_refusals)
 {
 	char path[8192], want[9000];
-	struct eb_store s;
+	struct eb_store *s;
 	struct eb_err err;
 
 	/* an empty file migrates from version 0 */
 	eb_db("empty.db", path, sizeof(path));
 	eb_make_db(path, "PRAGMA user_version=0");
 	ck_assert_int_eq(eb_store_open(&s, path, 0, &err), 0);
-	ck_assert_int_eq(eb_q_int(&s, "SELECT count(*) FROM sqlite_master WHERE name='runs'"), 1);
-	eb_store_close(&s);
+	ck_assert_int_eq(eb_q_int(s, "SELECT count(*) FROM sqlite_master WHERE name='runs'"), 1);
+	eb_store_close(s);
 
 	/* a newer schema is refused, with both versions named */
 	snprintf(path + strlen(path) - 8, 16, "newer.db");

@@ -1,6 +1,7 @@
 /* gen_bigdb.c: writes a large result database (default 2 runs x 5,000 cells x 100 requests) for the report/compare benchmark. */
 #include "eb_util.h"
 #include "store.h"
+#include "store_int.h" /* the raw connection, for bulk inserts */
 #include "stats.h"
 
 #include <math.h>
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
 	long long ncells = 5000, nreq = 100, nruns = 2;
 	sqlite3_stmt *cst = NULL, *rst = NULL, *mst = NULL;
 	double *ttft, *pre, *dec, *e2e, *tpot;
-	struct eb_store s;
+	struct eb_store *s;
 	struct eb_err err;
 	int ret = 1;
 
@@ -98,23 +99,23 @@ int main(int argc, char **argv)
 	dec = eb_xcalloc((size_t)nreq, sizeof(double));
 	e2e = eb_xcalloc((size_t)nreq, sizeof(double));
 	tpot = eb_xcalloc((size_t)nreq, sizeof(double));
-	if (eb_store_begin(&s, &err) != 0)
+	if (eb_store_begin(s, &err) != 0)
 		goto out;
-	if (sqlite3_prepare_v2(s.db,
+	if (sqlite3_prepare_v2(s->db,
 			       "INSERT INTO cells(run_id,key,target,adapter,model,quant,device,workload,"
 			       "prompt_tokens,gen_tokens,status,finished_at,duration_s)"
 			       " VALUES(?,?,?,'llamacpp',?,?,'bench','latency',128,32,'ok',"
 			       "'2025-01-01T00:00:00Z',1.0)",
 			       -1, &cst, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s.db,
+	    sqlite3_prepare_v2(s->db,
 			       "INSERT INTO requests(cell_id,rep,warmup,n_prompt,n_out,n_chunks,ttft_ns,"
 			       "e2e_ns,decode_ns,prefill_tps,decode_tps) VALUES(?,?,0,128,32,32,?,?,?,?,?)",
 			       -1, &rst, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s.db,
+	    sqlite3_prepare_v2(s->db,
 			       "INSERT INTO metrics(cell_id,name,unit,n,mean,stddev,median,min,max,p90,"
 			       "p99,ci_lo,ci_hi,n_outliers) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &mst, NULL) != SQLITE_OK) {
-		fprintf(stderr, "gen_bigdb: %s\n", sqlite3_errmsg(s.db));
+		fprintf(stderr, "gen_bigdb: %s\n", sqlite3_errmsg(s->db));
 		goto out;
 	}
 	for (long long r = 0; r < nruns; r++) {
@@ -125,8 +126,8 @@ int main(int argc, char **argv)
 		int64_t run;
 
 		snprintf(uuid, sizeof(uuid), "00000000-0000-4000-8000-%012llx", r + 1);
-		if (eb_store_run_add(&s, &ri, &run, &err) != 0 ||
-		    eb_store_run_set_status(&s, run, "ok", &err) != 0) {
+		if (eb_store_run_add(s, &ri, &run, &err) != 0 ||
+		    eb_store_run_set_status(s, run, "ok", &err) != 0) {
 			fprintf(stderr, "gen_bigdb: %s\n", err.msg);
 			goto out;
 		}
@@ -145,9 +146,9 @@ int main(int argc, char **argv)
 			sqlite3_bind_text(cst, 3, target, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(cst, 4, model, -1, SQLITE_TRANSIENT);
 			sqlite3_bind_text(cst, 5, quant, -1, SQLITE_TRANSIENT);
-			if (eb_step(s.db, cst))
+			if (eb_step(s->db, cst))
 				goto out;
-			cell = sqlite3_last_insert_rowid(s.db);
+			cell = sqlite3_last_insert_rowid(s->db);
 			for (long long q = 0; q < nreq; q++) {
 				double t = eb_normal(200, 5), d = eb_normal(speed, speed * 0.02) * slow;
 				int64_t tns = (int64_t)(t * 1e6), dns = (int64_t)(31 / d * 1e9);
@@ -164,20 +165,20 @@ int main(int argc, char **argv)
 				sqlite3_bind_int64(rst, 5, dns);
 				sqlite3_bind_double(rst, 6, pre[q]);
 				sqlite3_bind_double(rst, 7, d);
-				if (eb_step(s.db, rst))
+				if (eb_step(s->db, rst))
 					goto out;
 			}
-			if (eb_metric(s.db, mst, cell, "ttft_ms", "ms", ttft, (size_t)nreq) ||
-			    eb_metric(s.db, mst, cell, "prefill_tps", "tok/s", pre, (size_t)nreq) ||
-			    eb_metric(s.db, mst, cell, "decode_tps", "tok/s", dec, (size_t)nreq) ||
-			    eb_metric(s.db, mst, cell, "tpot_ms", "ms", tpot, (size_t)nreq) ||
-			    eb_metric(s.db, mst, cell, "e2e_ms", "ms", e2e, (size_t)nreq) ||
-			    eb_metric(s.db, mst, cell, "peak_rss_mb", "MiB", (double[]){ 512 }, 1) ||
-			    eb_metric(s.db, mst, cell, "model_bytes", "B", (double[]){ 4e9 }, 1))
+			if (eb_metric(s->db, mst, cell, "ttft_ms", "ms", ttft, (size_t)nreq) ||
+			    eb_metric(s->db, mst, cell, "prefill_tps", "tok/s", pre, (size_t)nreq) ||
+			    eb_metric(s->db, mst, cell, "decode_tps", "tok/s", dec, (size_t)nreq) ||
+			    eb_metric(s->db, mst, cell, "tpot_ms", "ms", tpot, (size_t)nreq) ||
+			    eb_metric(s->db, mst, cell, "e2e_ms", "ms", e2e, (size_t)nreq) ||
+			    eb_metric(s->db, mst, cell, "peak_rss_mb", "MiB", (double[]){ 512 }, 1) ||
+			    eb_metric(s->db, mst, cell, "model_bytes", "B", (double[]){ 4e9 }, 1))
 				goto out;
 		}
 	}
-	if (eb_store_commit(&s, &err) != 0) {
+	if (eb_store_commit(s, &err) != 0) {
 		fprintf(stderr, "gen_bigdb: %s\n", err.msg);
 		goto out;
 	}
@@ -189,8 +190,8 @@ out:
 	sqlite3_finalize(rst);
 	sqlite3_finalize(mst);
 	if (ret)
-		eb_store_rollback(&s);
-	eb_store_close(&s);
+		eb_store_rollback(s);
+	eb_store_close(s);
 	free(ttft);
 	free(pre);
 	free(dec);

@@ -3,6 +3,7 @@
 #define EB_REPORTDB_H
 
 #include "store.h"
+#include "store_int.h" /* the raw connection, for fixtures the API has no call for */
 #include "stats.h"
 #include "testutil.h"
 
@@ -20,7 +21,7 @@ static const char eb_tdb_config[] __attribute__((unused)) =
 	"{\"quant\":\"q4_0\",\"file\":\"b.gguf\",\"scheme\":{\"weights\":\"q4_0 (4-bit, group 32)\","
 	"\"activations\":\"f32\",\"kv_cache\":\"f16\"}}]}]}";
 
-static struct eb_store eb_tdb __attribute__((unused));
+static struct eb_store *eb_tdb __attribute__((unused));
 
 static inline void eb_tdb_open(const char *path)
 {
@@ -31,7 +32,8 @@ static inline void eb_tdb_open(const char *path)
 
 static inline void eb_tdb_close(void)
 {
-	eb_store_close(&eb_tdb);
+	eb_store_close(eb_tdb);
+	eb_tdb = NULL;
 }
 
 static inline int64_t eb_tdb_run(const char *uuid, const char *name, const char *config_json)
@@ -47,8 +49,8 @@ static inline int64_t eb_tdb_run(const char *uuid, const char *name, const char 
 	struct eb_err err;
 	int64_t id;
 
-	ck_assert_msg(eb_store_run_add(&eb_tdb, &ri, &id, &err) == 0, "%s", err.msg);
-	ck_assert_msg(eb_store_run_set_status(&eb_tdb, id, "ok", &err) == 0, "%s", err.msg);
+	ck_assert_msg(eb_store_run_add(eb_tdb, &ri, &id, &err) == 0, "%s", err.msg);
+	ck_assert_msg(eb_store_run_set_status(eb_tdb, id, "ok", &err) == 0, "%s", err.msg);
 	return id;
 }
 
@@ -77,8 +79,8 @@ static inline int64_t eb_tdb_cell(int64_t run, const struct eb_tcell *tc)
 	cr.workload = "latency";
 	cr.prompt_tokens = tc->prompt;
 	cr.gen_tokens = tc->gen;
-	ck_assert_msg(eb_store_cell_ensure(&eb_tdb, run, &cr, &id, &err) == 0, "%s", err.msg);
-	ck_assert_msg(eb_store_cell_finish(&eb_tdb, id, tc->status ? tc->status : "ok", tc->error,
+	ck_assert_msg(eb_store_cell_ensure(eb_tdb, run, &cr, &id, &err) == 0, "%s", err.msg);
+	ck_assert_msg(eb_store_cell_finish(eb_tdb, id, tc->status ? tc->status : "ok", tc->error,
 					   NULL, NULL, 1.5, &err) == 0,
 		      "%s", err.msg);
 	return id;
@@ -91,7 +93,7 @@ static inline void eb_tdb_metric(int64_t cell, const char *name, const char *uni
 	struct eb_err err;
 
 	ck_assert_int_eq(eb_stats_summarize(x, n, &sum), 0);
-	ck_assert_msg(eb_store_metric_add(&eb_tdb, cell, name, unit, &sum, &err) == 0, "%s",
+	ck_assert_msg(eb_store_metric_add(eb_tdb, cell, name, unit, &sum, &err) == 0, "%s",
 		      err.msg);
 }
 
@@ -99,7 +101,7 @@ static inline void eb_tdb_value(int64_t cell, const char *name, const char *unit
 {
 	struct eb_err err;
 
-	ck_assert_msg(eb_store_metric_value(&eb_tdb, cell, name, unit, v, &err) == 0, "%s", err.msg);
+	ck_assert_msg(eb_store_metric_value(eb_tdb, cell, name, unit, v, &err) == 0, "%s", err.msg);
 }
 
 /*
@@ -128,7 +130,7 @@ static inline void eb_tdb_requests(int64_t cell, int prompt, int gen, const doub
 		rr.e2e_ns = rr.ttft_ns + rr.decode_ns;
 		rr.prefill_tps = prompt / (t * 1e-3);
 		rr.decode_tps = d;
-		ck_assert_msg(eb_store_request_add(&eb_tdb, cell, &rr, &err) == 0, "%s", err.msg);
+		ck_assert_msg(eb_store_request_add(eb_tdb, cell, &rr, &err) == 0, "%s", err.msg);
 		if (!warm) {
 			pre[i] = rr.prefill_tps;
 			e2e[i] = t + (gen - 1) / d * 1e3;
@@ -148,7 +150,7 @@ static inline void eb_tdb_power(int64_t cell, const char *sensor, const char *ra
 {
 	sqlite3_stmt *st;
 
-	ck_assert_int_eq(sqlite3_prepare_v2(eb_tdb.db,
+	ck_assert_int_eq(sqlite3_prepare_v2(eb_tdb->db,
 					    "INSERT INTO power_samples(cell_id,sensor,rail,t_ns,watts)"
 					    " VALUES(?,?,?,?,?)",
 					    -1, &st, NULL),
@@ -169,7 +171,7 @@ static inline void eb_tdb_exec(const char *sql)
 {
 	char *msg = NULL;
 
-	ck_assert_msg(sqlite3_exec(eb_tdb.db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql,
+	ck_assert_msg(sqlite3_exec(eb_tdb->db, sql, NULL, NULL, &msg) == SQLITE_OK, "%s: %s", sql,
 		      msg ? msg : "?");
 }
 

@@ -4,6 +4,7 @@
 #include "eb_build.h"
 #include "eb_proc.h"
 #include "eb_util.h"
+#include "metric.h"
 
 #include <math.h>
 #include <signal.h>
@@ -229,6 +230,43 @@ long long eb_test_q_int(sqlite3 *db, const char *sql)
 char *eb_test_q_str(sqlite3 *db, const char *sql)
 {
 	return eb_test_qs(db, "%s", sql);
+}
+
+void eb_test_metrics_registered(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT DISTINCT name, unit FROM metrics", -1, &st,
+					    NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *unit = (const char *)sqlite3_column_text(st, 1);
+		const struct eb_metric *m = eb_metric_find(name);
+
+		ck_assert_msg(m != NULL, "stored metric '%s' is not in the registry", name);
+		ck_assert_msg(strcmp(m->unit, unit ? unit : "") == 0,
+			      "%s is stored in '%s', the registry says '%s'", name, unit, m->unit);
+		ck_assert_msg(!(m->flags & EB_METRIC_ACCURACY), "%s", name);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (eb_test_q(db, "SELECT count(*) FROM sqlite_master WHERE name = 'accuracy'") > 0) {
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT DISTINCT metric FROM accuracy", -1, &st,
+						    NULL),
+				 SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(st, 0);
+			const struct eb_metric *m = eb_metric_find(name);
+
+			ck_assert_msg(m && (m->flags & EB_METRIC_ACCURACY),
+				      "accuracy figure '%s' is not a registered accuracy metric", name);
+			n++;
+		}
+		sqlite3_finalize(st);
+	}
+	ck_assert_msg(n > 0, "no metric stored at all");
 }
 
 double eb_test_vmrss_kb(int pid)

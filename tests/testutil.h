@@ -99,6 +99,13 @@ struct eb_test_tokens {
 };
 int eb_test_tokens_cb(void *ud, uint64_t t_ns, int n_tokens);
 
+/*
+ * Fails the test unless every metric in the database's metrics table is in the metric
+ * registry with the unit it is stored in, and every figure of its accuracy table (when it
+ * has one) is a registered accuracy metric: what a run stores is what the docs describe.
+ */
+void eb_test_metrics_registered(sqlite3 *db);
+
 /* VmRSS of a live process in kB, read from /proc/PID/status; fails the test if absent. */
 double eb_test_vmrss_kb(int pid);
 

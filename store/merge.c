@@ -1,5 +1,6 @@
 /* merge.c: attaches an input database and copies its runs into the output, one transaction each. */
 #include "merge.h"
+#include "store_int.h"
 
 #include "eb_util.h"
 
@@ -390,7 +391,7 @@ static int eb_probe(const char *path, int *version, int *has_runs, struct eb_err
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st;
-	int ret = 0;
+	int rc, ret = 0;
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		ret = eb_err_set(err, EB_EDB, "cannot open database '%s': %s", path,
@@ -408,10 +409,18 @@ static int eb_probe(const char *path, int *version, int *has_runs, struct eb_err
 	sqlite3_finalize(st);
 	*has_runs = 0;
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='runs'",
-			       -1, &st, NULL) == SQLITE_OK) {
-		*has_runs = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
+			       -1, &st, NULL) != SQLITE_OK) {
+		ret = eb_err_set(err, EB_EDB, "cannot read database '%s': %s", path,
+				 sqlite3_errmsg(db));
+		goto out;
 	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*has_runs = 1;
+	else if (rc != SQLITE_DONE)
+		ret = eb_err_set(err, EB_EDB, "cannot read database '%s': %s", path,
+				 sqlite3_errmsg(db));
+	sqlite3_finalize(st);
 out:
 	sqlite3_close(db);
 	return ret;

@@ -1,0 +1,22 @@
+/* store_int.h: the store's private parts, shared by the files of store/ (and by test fixtures). */
+#ifndef EB_STORE_INT_H
+#define EB_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/*
+ * The handle behind the opaque `struct eb_store`. Only store/ reads these fields; the
+ * other folders reach the database through store.h, reader.h and merge.h
+ * (scripts/check-layers.sh fails on a sqlite3 call or this header anywhere else).
+ */
+struct eb_store {
+	sqlite3 *db;
+	char *path;
+};
+
+/* EB_EDB with "WHAT 'PATH': the connection's last SQLite error". */
+int eb_store_dberr(struct eb_store *s, struct eb_err *err, const char *what);
+
+#endif
