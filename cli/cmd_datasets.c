@@ -1,6 +1,7 @@
 /* cmd_datasets.c: `edgebench datasets list | fetch | verify` over the dataset catalog. */
 #include "fetch.h"
 #include "cli.h"
+#include "protocol.h"
 #include "eb_util.h"
 
 #include <getopt.h>
@@ -132,6 +133,7 @@ static int eb_ds_select(int argc, char **argv, int from, const struct eb_dataset
 static int eb_ds_list(int argc, char **argv)
 {
 	struct eb_ds_opts o;
+	struct eb_buf protocols; /* the protocols reading a dataset, from the protocol table */
 	int rc = eb_ds_parse(argc, argv, &o, 0);
 
 	if (rc)
@@ -140,6 +142,7 @@ static int eb_ds_list(int argc, char **argv)
 		fputs(eb_datasets_usage, stderr);
 		return EB_EXIT_USAGE;
 	}
+	eb_buf_init(&protocols, 0);
 	printf("datasets directory: %s\n", o.dir);
 	for (const struct eb_dataset *d = eb_dataset_catalog; d->name; d++) {
 		char path[8192], rec[65];
@@ -158,10 +161,13 @@ static int eb_ds_list(int argc, char **argv)
 			printf("  sha256:    %s (recorded on first fetch)\n", rec);
 		else
 			printf("  sha256:    none published; recorded on first fetch\n");
-		printf("  protocols: %s\n", d->protocols);
+		eb_buf_reset(&protocols);
+		eb_acc_protocol_names(&protocols, ", ", ", ", d->name);
+		printf("  protocols: %s\n", protocols.buf);
 		for (size_t i = 0; d->urls[i]; i++)
 			printf("  %s %s\n", i ? "          " : "url:      ", d->urls[i]);
 	}
+	eb_buf_release(&protocols);
 	return EB_EXIT_OK;
 }
 

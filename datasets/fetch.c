@@ -30,15 +30,15 @@ static const char *const eb_urls_c4[] = {
 const struct eb_dataset eb_dataset_catalog[] = {
 	{ "hellaswag", "hellaswag_val.jsonl",
 	  "0aa3b88843990f3f10a97b9575c94d7b71fb2205240ba04ae4884d9e9c992588", eb_urls_hellaswag,
-	  "hellaswag", 16u << 20, "HellaSwag validation split, rowanz's JSONL (10,042 items)" },
+	  16u << 20, "HellaSwag validation split, rowanz's JSONL (10,042 items)" },
 	{ "wikitext2", "wikitext-2-raw-v1.zip",
 	  "ef7edb566e3e2b2d31b29c1fdb0c89a4cc683597484c3dc2517919c615435a11", eb_urls_wikitext2,
-	  "wikitext2-gptq, wikitext2-lmeval, wikitext2-llamacpp, kld", 8u << 20,
+	  8u << 20,
 	  "WikiText-2 raw (Salesforce); read as wikitext-2-raw/wiki.test.raw inside the zip" },
-	{ "c4", EB_C4_SHARD, NULL, eb_urls_c4, "c4-gptq, c4-new", 64u << 20,
+	{ "c4", EB_C4_SHARD, NULL, eb_urls_c4, 64u << 20,
 	  "C4 English validation shard 0 of 8 (allenai/c4); no published hash: recorded on "
 	  "first fetch" },
-	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },
+	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 
 const struct eb_dataset *eb_dataset_find(const char *name)
@@ -46,19 +46,6 @@ const struct eb_dataset *eb_dataset_find(const char *name)
 	for (const struct eb_dataset *d = eb_dataset_catalog; d->name; d++)
 		if (name && strcmp(d->name, name) == 0)
 			return d;
-	return NULL;
-}
-
-const struct eb_dataset *eb_dataset_for_protocol(const char *protocol)
-{
-	if (!protocol)
-		return NULL;
-	if (strcmp(protocol, "hellaswag") == 0)
-		return eb_dataset_find("hellaswag");
-	if (strncmp(protocol, "wikitext2", 9) == 0 || strcmp(protocol, "kld") == 0)
-		return eb_dataset_find("wikitext2");
-	if (strncmp(protocol, "c4", 2) == 0)
-		return eb_dataset_find("c4");
 	return NULL;
 }
 

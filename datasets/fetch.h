@@ -7,13 +7,16 @@
 
 #include "eb_err.h"
 
-/* One dataset edgebench knows how to fetch. Static storage. */
+/*
+ * One dataset edgebench knows how to fetch. Static storage. Which accuracy protocols
+ * read it is the protocol table's to say (harness/protocol.h names a dataset per
+ * protocol): datasets/ sits below harness/ and knows no protocol.
+ */
 struct eb_dataset {
 	const char *name;        /* "hellaswag", "wikitext2", "c4" */
 	const char *file;        /* its file name in the datasets directory */
 	const char *sha256;      /* the published hash, or NULL: recorded on first fetch */
 	const char *const *urls; /* canonical public URLs, tried in order; NULL-terminated */
-	const char *protocols;   /* the protocols that read it */
 	uint64_t max_bytes;      /* the published file's size, rounded up: a download past it
 				    is not this file and is stopped there */
 	const char *help;        /* one line */
@@ -24,9 +27,6 @@ extern const struct eb_dataset eb_dataset_catalog[];
 
 /* Looks a dataset up by name; NULL when unknown. */
 const struct eb_dataset *eb_dataset_find(const char *name);
-
-/* The dataset read by `protocol` when a task names no file; NULL for none. */
-const struct eb_dataset *eb_dataset_for_protocol(const char *protocol);
 
 /*
  * The datasets directory into buf: $EB_DATASETS_DIR, else $HOME/.cache/edgebench/datasets.

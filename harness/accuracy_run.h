@@ -1,4 +1,4 @@
-/* accuracy.h: the accuracy workload: a task's dataset and protocol through an adapter's loglik. */
+/* accuracy_run.h: the accuracy workload: a task through its protocol (protocol.h) and an adapter. */
 #ifndef EB_ACCURACY_RUN_H
 #define EB_ACCURACY_RUN_H
 

@@ -1,5 +1,6 @@
 /* config.c: config loading and validation, driven by one table of keys (eb_opt.h). */
 #include "config.h"
+#include "protocol.h"
 #include "sensor.h"
 #include "eb_opt.h"
 #include "eb_util.h"
@@ -126,12 +127,28 @@ static const struct eb_opt eb_k_latency[] = {
 	{ NULL },
 };
 
+/*
+ * The help of the task key "protocol": the names in the protocol table (protocol.c),
+ * written in by eb_protocol_help_fill before the schema is printed.
+ */
+static char eb_protocol_help[512];
+
+static void eb_protocol_help_fill(void)
+{
+	struct eb_buf b;
+
+	eb_buf_init(&b, 0);
+	eb_acc_protocol_names(&b, ", ", " or ", NULL);
+	eb_buf_addstr(&b, " (see Accuracy protocols); stored with every figure");
+	eb_strlcpy(eb_protocol_help, b.buf, sizeof(eb_protocol_help));
+	eb_buf_release(&b);
+}
+
 static const struct eb_opt eb_k_acc_task[] = {
 	{ .name = "task", .type = EB_OPT_STR, .flags = EB_OPT_REQUIRED | EB_OPT_NONEMPTY,
 	  .help = "task id, the last part of the cell key (target/model/quant/accuracy/TASK)" },
 	{ .name = "protocol", .type = EB_OPT_STR, .flags = EB_OPT_REQUIRED | EB_OPT_NONEMPTY,
-	  .help = "hellaswag, wikitext2-gptq, c4-gptq, c4-new, wikitext2-lmeval, "
-		  "wikitext2-llamacpp or kld (see Accuracy protocols); stored with every figure" },
+	  .help = eb_protocol_help },
 	{ .name = "file", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
 	  .def = EB_DEF_TEXT("the fetched dataset"),
 	  .help = "dataset file: .jsonl (hellaswag), wiki.test.raw, a .zip holding it, .json.gz "
@@ -191,24 +208,6 @@ static const struct eb_opt eb_k_workloads[] = {
 	  .help = "perplexity, HellaSwag and KL divergence under named protocols (needs an adapter "
 		  "that scores log-likelihoods; others store the cell as skipped)" },
 	{ NULL },
-};
-
-const char *const eb_acc_protocols[] = { "hellaswag",          "wikitext2-gptq", "c4-gptq",
-					 "c4-new",             "wikitext2-lmeval",
-					 "wikitext2-llamacpp", "kld",            NULL };
-
-/* The optional task keys each protocol reads; any other is an error for it. */
-static const struct {
-	const char *protocol;
-	const char *const keys[8];
-} eb_acc_keys[] = {
-	{ "hellaswag", { "file", "limit", "seqlen", "n_batch", "bos", NULL } },
-	{ "wikitext2-gptq", { "file", "member", "seqlen", "limit", "n_batch", NULL } },
-	{ "c4-gptq", { "file", "seqlen", "limit", "n_samples", "seed", "n_batch", NULL } },
-	{ "c4-new", { "file", "seqlen", "limit", "n_samples", "n_batch", NULL } },
-	{ "wikitext2-lmeval", { "file", "member", "seqlen", "limit", "n_batch", NULL } },
-	{ "wikitext2-llamacpp", { "file", "member", "n_ctx", "limit", "n_batch", NULL } },
-	{ "kld", { "file", "member", "n_ctx", "limit", "n_batch", NULL } },
 };
 
 static const struct eb_opt eb_k_rule[] = {
@@ -414,6 +413,26 @@ static void eb_config_relative(const char *config_path, char **file)
 	*file = eb_buf_detach(&b, NULL);
 }
 
+/* "unknown protocol": the nearest name in the protocol table, else all of them. */
+static void eb_verr_protocol(struct eb_opt_errors *v, const char *path, const char *name)
+{
+	const char *names[32], *s;
+	size_t nn = 0;
+	struct eb_buf b;
+
+	for (const struct eb_acc_protocol *p = eb_acc_protocols; p->name && nn < 32; p++)
+		names[nn++] = p->name;
+	s = eb_opt_suggest(name, names, nn);
+	if (s) {
+		eb_verr(v, path, 0, "unknown protocol \"%s\"; did you mean \"%s\"?", name, s);
+		return;
+	}
+	eb_buf_init(&b, 0);
+	eb_acc_protocol_names(&b, ", ", ", ", NULL);
+	eb_verr(v, path, 0, "unknown protocol \"%s\" (%s)", name, b.buf);
+	eb_buf_release(&b);
+}
+
 /* workloads.accuracy: protocols, keys that apply to them, defaults, the kld reference. */
 static void eb_config_accuracy(struct eb_config *c, struct eb_opt_errors *v, json_t *acc)
 {
@@ -441,6 +460,7 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_opt_errors *v, jso
 	}
 	json_array_foreach(tasks, i, it) {
 		struct eb_cfg_acc_task *t = &c->accuracy.tasks[i];
+		const struct eb_acc_protocol *proto;
 		const char *const *keys = NULL;
 		const char *key;
 		json_t *val;
@@ -457,26 +477,16 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_opt_errors *v, jso
 			    strcmp(t->task, c->accuracy.tasks[j].task) == 0)
 				eb_verr(v, path, 0, "duplicate task \"%s\"", t->task);
 		snprintf(path, sizeof(path), "workloads.accuracy.tasks[%zu].protocol", i);
-		for (size_t k = 0; t->protocol && k < sizeof(eb_acc_keys) / sizeof(eb_acc_keys[0]); k++)
-			if (strcmp(eb_acc_keys[k].protocol, t->protocol) == 0)
-				keys = eb_acc_keys[k].keys;
-		if (t->protocol && !keys) {
-			const char *s = eb_opt_suggest(t->protocol, eb_acc_protocols, 7);
-
-			if (s)
-				eb_verr(v, path, 0, "unknown protocol \"%s\"; did you mean \"%s\"?",
-					t->protocol, s);
-			else
-				eb_verr(v, path, 0,
-					"unknown protocol \"%s\" (hellaswag, wikitext2-gptq, c4-gptq, "
-					"c4-new, wikitext2-lmeval, wikitext2-llamacpp, kld)",
-					t->protocol);
+		proto = eb_acc_protocol_find(t->protocol);
+		if (!proto) {
+			eb_verr_protocol(v, path, t->protocol ? t->protocol : "");
 			continue;
 		}
+		keys = proto->keys;
 		json_object_foreach(it, key, val) {
 			int ok = strcmp(key, "task") == 0 || strcmp(key, "protocol") == 0;
 
-			for (size_t k = 0; keys && keys[k] && !ok; k++)
+			for (size_t k = 0; keys[k] && !ok; k++)
 				ok = strcmp(keys[k], key) == 0;
 			if (!ok) {
 				struct eb_buf b;
@@ -529,13 +539,14 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_opt_errors *v, jso
 			if (pv)
 				json_object_set_new(t->params, name, pv);
 		}
-		if (strcmp(t->protocol, "kld") == 0) {
+		if (proto->needs_reference) {
 			snprintf(path, sizeof(path), "workloads.accuracy.tasks[%zu].protocol", i);
 			want_ref = 1;
 			if (!c->accuracy.kld_reference)
 				eb_verr(v, path, 0,
-					"protocol kld needs workloads.accuracy.kld.reference (the quant "
-					"label of the reference variant)");
+					"protocol %s needs workloads.accuracy.kld.reference (the quant "
+					"label of the reference variant)",
+					proto->name);
 		}
 	}
 	if (c->accuracy.kld_reference) {
@@ -995,6 +1006,7 @@ static void eb_schema_rows(FILE *f, const struct eb_opt *keys, const char *prefi
 
 void eb_config_print_schema(FILE *f)
 {
+	eb_protocol_help_fill();
 	fprintf(f, "| key | type | required | default | meaning |\n|---|---|---|---|---|\n");
 	eb_schema_rows(f, eb_k_root, "");
 }

@@ -50,7 +50,7 @@ struct eb_cfg_latency {
 /* One accuracy task (workloads.accuracy.tasks[i]); see README "Accuracy protocols". */
 struct eb_cfg_acc_task {
 	char *task;          /* id, the last part of the cell key */
-	char *protocol;      /* one of eb_acc_protocols[] */
+	char *protocol;      /* a name in the protocol table (protocol.h) */
 	char *file;          /* dataset path (env expanded), or NULL: the fetched default */
 	char *member;        /* zip member, or NULL */
 	long long n_ctx;     /* wikitext2-llamacpp, kld: tokens per chunk */
@@ -63,9 +63,6 @@ struct eb_cfg_acc_task {
 	int separate;        /* hellaswag: no shared context (benchmarks only; not a key) */
 	json_t *params;      /* the resolved parameters (owned), stored with every figure */
 };
-
-/* The protocols, NULL-terminated. */
-extern const char *const eb_acc_protocols[];
 
 struct eb_cfg_accuracy {
 	int enabled;

@@ -1,5 +1,6 @@
 /* plan.c: config -> cells (see plan.h). */
 #include "plan.h"
+#include "protocol.h"
 #include "eb_util.h"
 
 #include <fnmatch.h>
@@ -103,11 +104,15 @@ static int eb_plan_count(const struct eb_config *cfg, size_t *out, struct eb_err
 /* Variant index of the kld reference in `md`, or -1. */
 static long eb_ref_variant(const struct eb_config *cfg, const struct eb_cfg_model *md)
 {
-	int has_kld = 0;
+	int has_ref = 0;
 
-	for (size_t i = 0; i < cfg->accuracy.n_tasks; i++)
-		has_kld |= strcmp(cfg->accuracy.tasks[i].protocol, "kld") == 0;
-	if (!has_kld || !cfg->accuracy.kld_reference)
+	for (size_t i = 0; i < cfg->accuracy.n_tasks; i++) {
+		const char *name = cfg->accuracy.tasks[i].protocol;
+		const struct eb_acc_protocol *p = eb_acc_protocol_find(name);
+
+		has_ref |= p && p->needs_reference;
+	}
+	if (!has_ref || !cfg->accuracy.kld_reference)
 		return -1;
 	for (size_t v = 0; v < md->n_variants; v++)
 		if (strcmp(md->variants[v].quant, cfg->accuracy.kld_reference) == 0)

@@ -8,6 +8,7 @@
 #include "power.h"
 #include "stats.h"
 #include "accuracy_run.h"
+#include "protocol.h"
 #include "eb_build.h"
 #include "eb_cleanup.h"
 #include "eb_clock.h"
@@ -210,21 +211,17 @@ static int eb_accuracy(const struct eb_config *cfg, const struct eb_cell *cell,
 static const char *eb_accuracy_skip(const struct eb_config *cfg, const struct eb_cell *cell,
 				    char *buf, size_t n)
 {
-	const struct eb_adapter_ops *ops = cell->target->ops;
+	const struct eb_acc_protocol *p;
+	struct eb_err e;
 
 	if (!cell->acc)
 		return NULL;
-	if (!(ops->caps & EB_CAP_LOGLIK)) {
-		snprintf(buf, n, "adapter '%s' cannot score log-likelihoods (no loglik capability)",
-			 ops->name);
+	p = eb_acc_protocol_find(cell->acc->protocol);
+	if (eb_acc_protocol_supported(p, cell->target->ops, &e) != 0) {
+		eb_strlcpy(buf, e.msg, n);
 		return buf;
 	}
-	if (strcmp(cell->acc->protocol, "kld") == 0 && !(ops->caps & EB_CAP_LOGITS)) {
-		snprintf(buf, n, "protocol kld needs full logits, which adapter '%s' does not return",
-			 ops->name);
-		return buf;
-	}
-	if (strcmp(cell->acc->protocol, "kld") == 0) {
+	if (p && p->needs_reference) {
 		for (size_t v = 0; v < cell->model->n_variants; v++)
 			if (strcmp(cell->model->variants[v].quant, cfg->accuracy.kld_reference) == 0)
 				return NULL;

@@ -27,81 +27,7 @@
 static char eb_dir[4096];
 static char eb_ppl_bin[4096]; /* llama-perplexity, once a test has found it */
 
-/* --- a fake scorer: byte tokens, log p(t) = -0.01 t ------------------------------- */
-
-static double eb_fake_sums[64];   /* per sequence: the sum it reported */
-static size_t eb_fake_max_len;    /* longest sequence it was given */
-static unsigned eb_fake_flags;    /* flags of the last request */
-static size_t eb_fake_rows;       /* rows it reported */
-
-static int eb_fake_tokenize(void *st, const char *text, int add_special, int32_t **out, size_t *n,
-			    struct eb_err *err)
-{
-	size_t len = strlen(text), k = 0;
-	int32_t *t = eb_xmalloc((len + 2) * sizeof(*t));
-
-	if (add_special)
-		t[k++] = 1; /* BOS */
-	for (size_t i = 0; i < len; i++)
-		t[k++] = (int32_t)(unsigned char)text[i] + 3;
-	*out = t;
-	*n = k;
-	return 0;
-}
-
-static int eb_fake_detokenize(void *st, const int32_t *t, size_t n, char **text, struct eb_err *err)
-{
-	return eb_err_set(err, EB_EUNSUPPORTED, "not needed");
-}
-
-static int eb_fake_loglik(void *st, const struct eb_loglik_req *req, struct eb_err *err)
-{
-	size_t seq[7], pos[7];
-	double lp[7];
-	size_t k = 0;
-
-	eb_fake_flags = req->flags;
-	eb_fake_max_len = 0;
-	eb_fake_rows = 0;
-	memset(eb_fake_sums, 0, sizeof(eb_fake_sums));
-	for (size_t s = 0; s < req->n_seqs; s++) {
-		const struct eb_loglik_seq *q = &req->seqs[s];
-
-		if (q->n_tokens > eb_fake_max_len)
-			eb_fake_max_len = q->n_tokens;
-		for (size_t p = q->first; p + 1 < q->n_tokens; p++) {
-			seq[k] = s;
-			pos[k] = p;
-			lp[k] = -0.01 * q->tokens[p + 1];
-			if (s < 64)
-				eb_fake_sums[s] += lp[k];
-			eb_fake_rows++;
-			/* blocks of 7 rows, to exercise the caller's bookkeeping */
-			if (++k == 7 || (s + 1 == req->n_seqs && p + 2 == q->n_tokens)) {
-				struct eb_loglik_rows r = { k, seq, pos, NULL, lp, 259, 0 };
-				int ret = req->on_rows(req->ud, &r, err);
-
-				k = 0;
-				if (ret)
-					return ret;
-			}
-		}
-	}
-	return 0;
-}
-
-static const struct eb_opt eb_fake_opts[] = { { NULL } };
-
-static const struct eb_adapter_ops eb_fake_ops = {
-	.name = "fake",
-	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK,
-	.options = eb_fake_opts,
-	.help = "byte tokens, log p(t) = -0.01 t",
-	.tokenize = eb_fake_tokenize,
-	.detokenize = eb_fake_detokenize,
-	.loglik = eb_fake_loglik,
-};
+/* --- the fake scorer of testutil.h: byte tokens, log p(t) = -0.01 t --------------- */
 
 static double eb_metric(const struct eb_acc_result *r, const char *name)
 {
@@ -133,7 +59,7 @@ static void eb_fake_run(struct eb_cfg_acc_task *t, struct eb_acc_result *res)
 
 	if (!t->params)
 		t->params = json_pack("{s:s}", "protocol", t->protocol);
-	ck_assert_msg(eb_acc_run(t, &eb_fake_ops, NULL, &env, res, &err) == 0, "%s", err.msg);
+	ck_assert_msg(eb_acc_run(t, &eb_test_fake_ops, NULL, &env, res, &err) == 0, "%s", err.msg);
 	json_decref(backend);
 	json_decref(t->params);
 	t->params = NULL;
@@ -158,10 +84,10 @@ START_TEST(hellaswag_fake_scorer_hand_computed)
 	t.file = (char *)eb_test_data("accuracy/hellaswag_fake.jsonl", path, sizeof(path));
 	t.seqlen = 2048;
 	eb_fake_run(&t, &res);
-	ck_assert_uint_eq(eb_fake_flags & EB_LOGLIK_SHARE, EB_LOGLIK_SHARE);
+	ck_assert_uint_eq(eb_test_fake.flags & EB_LOGLIK_SHARE, EB_LOGLIK_SHARE);
 	for (int i = 0; i < 12; i++)
-		ck_assert_msg(fabs(eb_fake_sums[i] - want[i]) < 1e-9, "sequence %d: %.6f, want %.6f",
-			      i, eb_fake_sums[i], want[i]);
+		ck_assert_msg(fabs(eb_test_fake.sums[i] - want[i]) < 1e-9,
+			      "sequence %d: %.6f, want %.6f", i, eb_test_fake.sums[i], want[i]);
 	ck_assert_double_eq_tol(eb_metric(&res, "acc"), 1.0 / 3, 1e-12);
 	ck_assert_double_eq_tol(eb_metric(&res, "acc_norm"), 2.0 / 3, 1e-12);
 	/* lm-eval's stderr: sqrt(p (1 - p) / (n - 1)) = sqrt(2/9 / 2) = 1/3 */
@@ -174,7 +100,7 @@ START_TEST(hellaswag_fake_scorer_hand_computed)
 	t.separate = 1;
 	t.limit = 2;
 	eb_fake_run(&t, &res);
-	ck_assert_uint_eq(eb_fake_flags & EB_LOGLIK_SHARE, 0);
+	ck_assert_uint_eq(eb_test_fake.flags & EB_LOGLIK_SHARE, 0);
 	ck_assert_double_eq_tol(eb_metric(&res, "acc"), 0.5, 1e-12);
 	ck_assert_double_eq_tol(eb_metric(&res, "acc_norm"), 0.5, 1e-12);
 	eb_acc_result_release(&res);
@@ -266,7 +192,7 @@ START_TEST(fake_scorer_windows_chunks_documents)
 		t.file = SAMPLES "/wiki.test.raw";
 		t.seqlen = (long long)L;
 		eb_fake_run(&t, &res);
-		ck_assert_uint_le(eb_fake_max_len, L + 1);
+		ck_assert_uint_le(eb_test_fake.max_len, L + 1);
 		ck_assert_double_eq_tol(eb_metric(&res, "word_perplexity"), exp(-ll / words), 1e-6);
 		ck_assert_double_eq_tol(eb_metric(&res, "byte_perplexity"), exp(-ll / bytes), 1e-9);
 		ck_assert_double_eq_tol(eb_metric(&res, "bits_per_byte"), -ll / bytes / log(2.0), 1e-9);

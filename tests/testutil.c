@@ -337,3 +337,93 @@ int eb_test_pgrp_gone(pid_t pgid)
 	}
 	return 0;
 }
+
+/* --- a fake scoring adapter ---------------------------------------------------------- */
+
+struct eb_test_fake eb_test_fake;
+
+static int eb_fake_tokenize(void *st, const char *text, int add_special, int32_t **out, size_t *n,
+			    struct eb_err *err)
+{
+	size_t len = strlen(text), k = 0;
+	int32_t *t = eb_xmalloc((len + 2) * sizeof(*t));
+
+	if (add_special)
+		t[k++] = 1; /* BOS */
+	for (size_t i = 0; i < len; i++)
+		t[k++] = (int32_t)(unsigned char)text[i] + 3;
+	*out = t;
+	*n = k;
+	return 0;
+}
+
+static int eb_fake_detokenize(void *st, const int32_t *t, size_t n, char **text, struct eb_err *err)
+{
+	return eb_err_set(err, EB_EUNSUPPORTED, "not needed");
+}
+
+static int eb_fake_loglik(void *st, const struct eb_loglik_req *req, struct eb_err *err)
+{
+	static float logits[EB_TEST_FAKE_VOCAB];
+	const float *rows[7];
+	size_t seq[7], pos[7];
+	double lp[7];
+	size_t k = 0;
+	int full = (req->flags & EB_LOGLIK_LOGITS) != 0;
+
+	for (size_t v = 0; v < EB_TEST_FAKE_VOCAB; v++)
+		logits[v] = -0.01f * (float)v;
+	eb_test_fake.flags = req->flags;
+	eb_test_fake.max_len = 0;
+	eb_test_fake.rows = 0;
+	memset(eb_test_fake.sums, 0, sizeof(eb_test_fake.sums));
+	for (size_t s = 0; s < req->n_seqs; s++) {
+		const struct eb_loglik_seq *q = &req->seqs[s];
+
+		if (q->n_tokens > eb_test_fake.max_len)
+			eb_test_fake.max_len = q->n_tokens;
+		for (size_t p = q->first; p + 1 < q->n_tokens; p++) {
+			seq[k] = s;
+			pos[k] = p;
+			lp[k] = -0.01 * q->tokens[p + 1];
+			rows[k] = logits;
+			if (s < 64)
+				eb_test_fake.sums[s] += lp[k];
+			eb_test_fake.rows++;
+			if (++k == 7 || (s + 1 == req->n_seqs && p + 2 == q->n_tokens)) {
+				struct eb_loglik_rows r = { k, seq, pos, full ? rows : NULL,
+							    full ? NULL : lp, EB_TEST_FAKE_VOCAB, 0 };
+				int ret = req->on_rows(req->ud, &r, err);
+
+				k = 0;
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
+static const struct eb_opt eb_fake_opts[] = { { NULL } };
+
+const struct eb_adapter_ops eb_test_fake_ops = {
+	.name = "fake",
+	.abi = EB_ADAPTER_ABI,
+	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK,
+	.options = eb_fake_opts,
+	.help = "byte tokens, log p(t) = -0.01 t",
+	.tokenize = eb_fake_tokenize,
+	.detokenize = eb_fake_detokenize,
+	.loglik = eb_fake_loglik,
+};
+
+const struct eb_adapter_ops eb_test_fake_logits_ops = {
+	.name = "fake-logits",
+	.abi = EB_ADAPTER_ABI,
+	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK | EB_CAP_LOGITS,
+	.options = eb_fake_opts,
+	.help = "byte tokens, log p(t) = -0.01 t, full logits",
+	.tokenize = eb_fake_tokenize,
+	.detokenize = eb_fake_detokenize,
+	.loglik = eb_fake_loglik,
+};

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "adapter.h"
+
 /* Path of a file under tests/data into buf; returns buf. */
 const char *eb_test_data(const char *rel, char *buf, size_t n);
 
@@ -109,5 +111,23 @@ void eb_test_metrics_registered(sqlite3 *db);
 
 /* VmRSS of a live process in kB, read from /proc/PID/status; fails the test if absent. */
 double eb_test_vmrss_kb(int pid);
+
+/*
+ * A fake scoring adapter for the accuracy runner: byte tokens (BOS 1, byte b as b + 3),
+ * log p(t) = -0.01 t, rows in blocks of 7 (to exercise the caller's bookkeeping), as
+ * log-probabilities, or with eb_test_fake_logits_ops as full logits (the same row of
+ * EB_TEST_FAKE_VOCAB entries, -0.01 v) when the request asks for them. eb_test_fake
+ * holds what the last loglik request saw.
+ */
+#define EB_TEST_FAKE_VOCAB 259
+struct eb_test_fake {
+	double sums[64]; /* per sequence: the sum of log p it reported */
+	size_t max_len;  /* longest sequence it was given */
+	unsigned flags;  /* flags of the request */
+	size_t rows;     /* rows it reported */
+};
+extern struct eb_test_fake eb_test_fake;
+extern const struct eb_adapter_ops eb_test_fake_ops;        /* loglik, tokenize */
+extern const struct eb_adapter_ops eb_test_fake_logits_ops; /* and full logits */
 
 #endif
