@@ -306,9 +306,6 @@ static int eb_rraw_add(void *arg, double v)
 	r->x[r->n++] = v;
 	return 0;
 }
-	r->x[r->n++] = v;
-	return 0;
-}
 
 int eb_rdata_raw(struct eb_store *s, int64_t cell_id, const char *what, double **x, size_t *n,
 		 struct eb_err *err)
