@@ -1,6 +1,7 @@
 /* cli_db.c: what the commands that read the database (list, report, plot, compare) share. */
 #include "rdata.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "reader.h"
 #include "store.h"
 
@@ -17,7 +18,7 @@ int eb_cli_open_db(const char *cmd, const char *db, struct eb_store **s)
 		fprintf(stderr, "edgebench %s: no database '%s'\n", cmd, db);
 		return -1;
 	}
-	if (eb_store_open(s, db, 1, &err) != 0) {
+	if (eb_db_check_readable(db, &err) != 0 || eb_store_open(s, db, 1, &err) != 0) {
 		fprintf(stderr, "edgebench %s: %s\n", cmd, err.msg);
 		return -1;
 	}

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char eb_merge_usage[] =
 	"usage: edgebench merge OUT.db IN.db...\n"
@@ -18,8 +19,8 @@ static const char eb_merge_usage[] =
 	"stays untouched (merging twice equals merging once); one that changed since\n"
 	"(e.g. finished after an earlier merge) is replaced whole. Each run is copied in\n"
 	"one transaction. Inputs whose schema version differs from this edgebench's are\n"
-	"refused before anything is merged. Exit codes: 0 merged; 2 usage or database\n"
-	"error.\n";
+	"refused before anything is merged; an OUT.db that this merge created is removed\n"
+	"when it fails. Exit codes: 0 merged; 2 usage or database error.\n";
 
 int eb_cmd_merge(int argc, char **argv)
 {
@@ -29,7 +30,7 @@ int eb_cmd_merge(int argc, char **argv)
 	};
 	struct eb_store *out = NULL;
 	struct eb_err err;
-	int c, ret = EB_EXIT_USAGE;
+	int c, created, ret = EB_EXIT_USAGE;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
@@ -44,14 +45,19 @@ int eb_cmd_merge(int argc, char **argv)
 		fputs(eb_merge_usage, stderr);
 		return EB_EXIT_USAGE;
 	}
-	if (eb_db_check_writable(argv[optind], &err) != 0 ||
-	    eb_store_open(&out, argv[optind], 0, &err) != 0) {
+	if (eb_db_check_writable(argv[optind], &err) != 0) {
 		fprintf(stderr, "edgebench merge: %s\n", err.msg);
 		return EB_EXIT_USAGE;
 	}
+	created = access(argv[optind], F_OK) != 0;
+	if (eb_store_open(&out, argv[optind], 0, &err) != 0) {
+		fprintf(stderr, "edgebench merge: %s\n", err.msg);
+		goto out;
+	}
 	/* refuse before merging anything when one input cannot be merged */
 	for (int i = optind + 1; i < argc; i++)
-		if (eb_merge_check(out, argv[i], &err) != 0) {
+		if (eb_db_check_readable(argv[i], &err) != 0 ||
+		    eb_merge_check(out, argv[i], &err) != 0) {
 			fprintf(stderr, "edgebench merge: %s\n", err.msg);
 			goto out;
 		}
@@ -69,5 +75,14 @@ int eb_cmd_merge(int argc, char **argv)
 	ret = EB_EXIT_OK;
 out:
 	eb_store_close(out);
+	/* a failed merge into a new OUT leaves nothing behind, not an empty database */
+	if (ret != EB_EXIT_OK && created)
+		for (int i = 0; i < 3; i++) {
+			char side[4200];
+
+			snprintf(side, sizeof(side), "%s%s", argv[optind],
+				 i == 0 ? "" : i == 1 ? "-wal" : "-shm");
+			unlink(side);
+		}
 	return ret;
 }

@@ -30,15 +30,15 @@ static const char *const eb_urls_c4[] = {
 const struct eb_dataset eb_dataset_catalog[] = {
 	{ "hellaswag", "hellaswag_val.jsonl",
 	  "0aa3b88843990f3f10a97b9575c94d7b71fb2205240ba04ae4884d9e9c992588", eb_urls_hellaswag,
-	  "hellaswag", "HellaSwag validation split, rowanz's JSONL (10,042 items)" },
+	  "hellaswag", 16u << 20, "HellaSwag validation split, rowanz's JSONL (10,042 items)" },
 	{ "wikitext2", "wikitext-2-raw-v1.zip",
 	  "ef7edb566e3e2b2d31b29c1fdb0c89a4cc683597484c3dc2517919c615435a11", eb_urls_wikitext2,
-	  "wikitext2-gptq, wikitext2-lmeval, wikitext2-llamacpp, kld",
+	  "wikitext2-gptq, wikitext2-lmeval, wikitext2-llamacpp, kld", 8u << 20,
 	  "WikiText-2 raw (Salesforce); read as wikitext-2-raw/wiki.test.raw inside the zip" },
-	{ "c4", EB_C4_SHARD, NULL, eb_urls_c4, "c4-gptq, c4-new",
+	{ "c4", EB_C4_SHARD, NULL, eb_urls_c4, "c4-gptq, c4-new", 64u << 20,
 	  "C4 English validation shard 0 of 8 (allenai/c4); no published hash: recorded on "
 	  "first fetch" },
-	{ NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, NULL, 0, NULL },
 };
 
 const struct eb_dataset *eb_dataset_find(const char *name)
@@ -183,6 +183,9 @@ struct eb_dl {
 	const char *part;
 	FILE *f;
 	uint64_t base;      /* bytes already in .part when the transfer started */
+	uint64_t written;   /* bytes this transfer wrote */
+	uint64_t max;       /* .part may not pass this many bytes; 0: no cap */
+	int too_big;
 	int open_failed;
 	int saved_errno;
 	uint64_t last_ns;
@@ -200,6 +203,7 @@ static size_t eb_dl_write(char *ptr, size_t size, size_t nmemb, void *ud)
 		curl_easy_getinfo(d->c, CURLINFO_RESPONSE_CODE, &code);
 		if (code != 206)
 			d->base = 0; /* the server sent the whole file: start over */
+		d->written = 0;
 		d->f = fopen(d->part, code == 206 ? "ab" : "wb");
 		if (!d->f) {
 			d->open_failed = 1;
@@ -207,6 +211,12 @@ static size_t eb_dl_write(char *ptr, size_t size, size_t nmemb, void *ud)
 			return 0;
 		}
 	}
+	/* stop at the cap, not at a full disk: an endless mirror sends forever */
+	if (d->max && d->base + d->written + n > d->max) {
+		d->too_big = 1;
+		return 0;
+	}
+	d->written += n;
 	if (fwrite(ptr, 1, n, d->f) != n) {
 		d->open_failed = 1;
 		d->saved_errno = errno;
@@ -239,8 +249,12 @@ static int eb_dl_once(struct eb_dl *d, long *http, struct eb_err *err)
 	int ret = 0;
 
 	d->base = stat(d->part, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+	if (d->max && d->base > d->max)
+		d->base = 0; /* a .part already past the cap is not a start: fetch it whole */
 	d->f = NULL;
 	d->open_failed = 0;
+	d->too_big = 0;
+	d->written = 0;
 	ret = eb_curl_new(&d->c, err);
 	if (ret)
 		return ret;
@@ -259,6 +273,8 @@ static int eb_dl_once(struct eb_dl *d, long *http, struct eb_err *err)
 	curl_easy_setopt(d->c, CURLOPT_XFERINFOFUNCTION, eb_dl_progress);
 	curl_easy_setopt(d->c, CURLOPT_XFERINFODATA, d);
 	curl_easy_setopt(d->c, CURLOPT_NOPROGRESS, 0L);
+	if (d->max)
+		curl_easy_setopt(d->c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(d->max - d->base));
 	if (d->base > 0) {
 		/* a plain Range header: a server that ignores it answers 200 and we restart */
 		snprintf(range, sizeof(range), "%llu-", (unsigned long long)d->base);
@@ -272,7 +288,14 @@ static int eb_dl_once(struct eb_dl *d, long *http, struct eb_err *err)
 		d->saved_errno = errno;
 	}
 	d->f = NULL;
-	if (d->open_failed)
+	if (rc == CURLE_FILESIZE_EXCEEDED)
+		d->too_big = 1; /* the server said its size up front */
+	if (d->too_big)
+		ret = eb_err_set(err, EB_EIO,
+				 "'%s' is larger than %llu bytes, the most this file can be; the "
+				 "download was removed",
+				 d->url, (unsigned long long)d->max);
+	else if (d->open_failed)
 		ret = eb_err_set(err, EB_EIO, "cannot write '%s': %s", d->part,
 				 strerror(d->saved_errno));
 	else if (rc != CURLE_OK)
@@ -297,7 +320,12 @@ int eb_fetch_url(const char *url, const char *path, const char *sha256, char got
 	d.url = url;
 	d.part = part;
 	d.o = o;
+	d.max = o ? o->max_bytes : 0;
 	ret = eb_dl_once(&d, &http, err);
+	if (d.too_big) {
+		unlink(part);
+		return ret;
+	}
 	if (ret && http == 416 && d.base > 0) {
 		/* nothing after our offset: .part may already be whole (checked below) */
 		eb_err_clear(err);
@@ -328,6 +356,7 @@ int eb_dataset_fetch(const struct eb_dataset *d, const char *dir, const struct e
 {
 	char dest[4096], want[65] = "", hex[65] = "";
 	const char *expect = d->sha256;
+	struct eb_fetch_opts capped = { 0 };
 	struct eb_err e2;
 	size_t n_urls = 0;
 	int ret;
@@ -359,6 +388,10 @@ int eb_dataset_fetch(const struct eb_dataset *d, const char *dir, const struct e
 				  "fetch again with --force",
 				  dest, hex, expect);
 	}
+	if (o)
+		capped = *o;
+	capped.max_bytes = d->max_bytes;
+	o = &capped;
 	ret = eb_err_set(err, EB_EINVAL, "dataset '%s' has no URL to fetch from", d->name);
 	if (o && o->n_mirrors) {
 		for (size_t i = 0; i < o->n_mirrors; i++) {

@@ -14,6 +14,8 @@ struct eb_dataset {
 	const char *sha256;      /* the published hash, or NULL: recorded on first fetch */
 	const char *const *urls; /* canonical public URLs, tried in order; NULL-terminated */
 	const char *protocols;   /* the protocols that read it */
+	uint64_t max_bytes;      /* the published file's size, rounded up: a download past it
+				    is not this file and is stopped there */
 	const char *help;        /* one line */
 };
 
@@ -57,6 +59,12 @@ struct eb_fetch_opts {
 	/* MAY be NULL: called about 5 times a second while downloading (total 0: unknown) */
 	void (*progress)(void *ud, const char *url, uint64_t done, uint64_t total);
 	void *progress_ud;
+	/*
+	 * The most bytes the file can have, 0: no cap. A transfer that would pass it (or
+	 * whose Content-Length does) is stopped there, the .part removed, and EB_EIO says
+	 * so. eb_dataset_fetch sets it from the catalog's max_bytes.
+	 */
+	uint64_t max_bytes;
 };
 
 /*

@@ -241,7 +241,8 @@ static const struct eb_opt eb_k_sensor[] = {
 static const struct eb_opt eb_k_power[] = {
 	{ .name = "interval_ms", .type = EB_OPT_INT, .def = EB_DEF_INT(50),
 	  .range = EB_RANGE(1, 60000),
-	  .help = "sampling interval of polled sensors" },
+	  .help = "sampling interval of polled sensors; a stream (meter, tegrastats) keeps "
+		  "one sample per interval, the mean of its readings" },
 	{ .name = "idle_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(5), .range = EB_RANGE(0, 3600),
 	  .help = "idle baseline measured before each cell (model loaded, nothing running); 0 = "
 		  "none" },
@@ -620,6 +621,29 @@ static void eb_config_id(struct eb_opt_errors *v, const char *path, const char *
 		eb_verr(v, path, 0, "\"%s\" may contain only letters, digits, '_', '.', '-'", id);
 }
 
+/*
+ * Headers are sent as written (they are stored with the config, so they hold no secret):
+ * a ${NAME} in one would go out literally, which is never what was meant.
+ */
+static void eb_config_headers(struct eb_opt_errors *v, const json_t *hdrs, size_t i)
+{
+	const char *name;
+	json_t *val;
+
+	json_object_foreach((json_t *)hdrs, name, val) {
+		const char *s = json_string_value(val);
+		char path[512];
+
+		if (!s || !strstr(s, "${"))
+			continue;
+		snprintf(path, sizeof(path), "targets[%zu].options.headers.%s", i, name);
+		eb_verr(v, path, 0,
+			"'%s' would be sent as written: ${NAME} is replaced only in the file and "
+			"directory paths marked so (give a key with api_key_env)",
+			s);
+	}
+}
+
 /* "targets": unique ids, known adapters, options valid against the adapter's table. */
 static void eb_config_targets(struct eb_config *c, struct eb_opt_errors *v)
 {
@@ -659,6 +683,7 @@ static void eb_config_targets(struct eb_config *c, struct eb_opt_errors *v)
 		snprintf(path, sizeof(path), "targets[%zu].options", i);
 		if (t->ops && json_is_object(opts))
 			eb_validate_opts(v, opts, t->ops, path);
+		eb_config_headers(v, json_object_get(opts, "headers"), i);
 	}
 }
 

@@ -3,6 +3,7 @@
 #include "eb_util.h"
 
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +28,35 @@ static int eb_model_on_target(const struct eb_cfg_model *m, const char *tid)
 	return 0;
 }
 
-/* Adds a cell unless --only drops it or its key is already there. */
-static void eb_plan_add(struct eb_plan *plan, size_t *alloc, struct eb_cell *c, const char *key,
-			const char *only)
+/*
+ * The keys already in the plan, as an open-addressing set of cell indices (0 = empty, else
+ * index + 1): a repeated prompt length is found in constant time, not by a scan of every
+ * cell so far, which made expansion quadratic (50k cells took seconds).
+ */
+struct eb_keyset {
+	size_t *slot;
+	size_t mask;
+};
+
+static uint64_t eb_key_hash(const char *s)
 {
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Adds a cell unless --only drops it or its key is already there. */
+static void eb_plan_add(struct eb_plan *plan, struct eb_keyset *ks, size_t *alloc,
+			struct eb_cell *c, const char *key, const char *only)
+{
+	size_t i;
+
 	if (only && fnmatch(only, key, 0) != 0)
 		return;
-	for (size_t k = 0; k < plan->n; k++)
-		if (strcmp(plan->cells[k].key, key) == 0)
+	for (i = eb_key_hash(key) & ks->mask; ks->slot[i]; i = (i + 1) & ks->mask)
+		if (strcmp(plan->cells[ks->slot[i] - 1].key, key) == 0)
 			return; /* a repeated prompt length */
 	c->key = eb_xstrdup(key);
 	if (plan->n == *alloc) {
@@ -42,6 +64,40 @@ static void eb_plan_add(struct eb_plan *plan, size_t *alloc, struct eb_cell *c, 
 		plan->cells = eb_xrealloc(plan->cells, *alloc * sizeof(*plan->cells));
 	}
 	plan->cells[plan->n++] = *c;
+	ks->slot[i] = plan->n;
+}
+
+/*
+ * How many cells `cfg` expands to before repeats, the matrix rules and --only are applied;
+ * 0 and a message naming the count and what multiplied it when that passes
+ * EB_PLAN_MAX_CELLS. Cheap (targets x models), so a config of a million cells is refused
+ * before any is built.
+ */
+static int eb_plan_count(const struct eb_config *cfg, size_t *out, struct eb_err *err)
+{
+	size_t points = (cfg->latency.enabled ? cfg->latency.n_prompt_tokens : 0) +
+			cfg->accuracy.n_tasks;
+	size_t variants = 0;
+	uint64_t n = 0;
+
+	for (size_t m = 0; m < cfg->n_models; m++)
+		variants += cfg->models[m].n_variants;
+	for (size_t t = 0; t < cfg->n_targets && n <= EB_PLAN_MAX_CELLS; t++)
+		for (size_t m = 0; m < cfg->n_models && n <= EB_PLAN_MAX_CELLS; m++)
+			if (eb_model_on_target(&cfg->models[m], cfg->targets[t].id))
+				n += (uint64_t)cfg->models[m].n_variants * points;
+	*out = (size_t)n;
+	if (n <= EB_PLAN_MAX_CELLS)
+		return 0;
+	/* stopped early above: say the full product, which is what the user multiplied */
+	n = (uint64_t)cfg->n_targets * variants * points;
+	return eb_err_set(err, EB_ECONFIG,
+			  "%s: too many cells: up to %llu cells (%zu targets x %zu variants of %zu "
+			  "models x (%zu latency.prompt_tokens + %zu accuracy.tasks)); the limit is "
+			  "%d: give models fewer targets or variants, or split the config",
+			  cfg->path, (unsigned long long)n, cfg->n_targets, variants, cfg->n_models,
+			  cfg->latency.enabled ? cfg->latency.n_prompt_tokens : 0,
+			  cfg->accuracy.n_tasks, EB_PLAN_MAX_CELLS);
 }
 
 /* Variant index of the kld reference in `md`, or -1. */
@@ -62,9 +118,17 @@ static long eb_ref_variant(const struct eb_config *cfg, const struct eb_cfg_mode
 int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
 		  struct eb_err *err)
 {
-	size_t alloc = 16;
+	struct eb_keyset ks = { 0 };
+	size_t alloc = 16, max, size = 16;
 
 	plan->n = 0;
+	plan->cells = NULL;
+	if (eb_plan_count(cfg, &max, err))
+		return EB_ECONFIG;
+	while (size < 2 * max)
+		size *= 2;
+	ks.slot = eb_xcalloc(size, sizeof(*ks.slot));
+	ks.mask = size - 1;
 	plan->cells = eb_xcalloc(alloc, sizeof(*plan->cells));
 	for (size_t t = 0; t < cfg->n_targets; t++) {
 		const struct eb_cfg_target *tg = &cfg->targets[t];
@@ -107,7 +171,7 @@ int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char 
 
 					snprintf(key, sizeof(key), "%s/%s/%s/latency/p%d-g%d", tg->id,
 						 md->id, var->quant, c.prompt_tokens, c.gen_tokens);
-					eb_plan_add(plan, &alloc, &c, key, only);
+					eb_plan_add(plan, &ks, &alloc, &c, key, only);
 				}
 				for (size_t a = 0; a < cfg->accuracy.n_tasks; a++) {
 					struct eb_cell c = {
@@ -122,11 +186,12 @@ int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char 
 
 					snprintf(key, sizeof(key), "%s/%s/%s/accuracy/%s", tg->id, md->id,
 						 var->quant, cfg->accuracy.tasks[a].task);
-					eb_plan_add(plan, &alloc, &c, key, only);
+					eb_plan_add(plan, &ks, &alloc, &c, key, only);
 				}
 			}
 		}
 	}
+	free(ks.slot);
 	if (plan->n == 0) {
 		eb_plan_release(plan);
 		return eb_err_set(err, EB_ECONFIG, "%s: no cells to run%s%s%s", cfg->path,

@@ -22,6 +22,13 @@ struct eb_cell {
 	const struct eb_cfg_acc_task *acc; /* accuracy: the task; NULL for latency */
 };
 
+/*
+ * The most cells a config may expand to, counted before repeated prompt lengths, the
+ * matrix rules and --only are applied (100,000 cells is weeks of benchmarking); more is
+ * EB_ECONFIG naming the count and its factors, before anything is built.
+ */
+#define EB_PLAN_MAX_CELLS 100000
+
 struct eb_plan {
 	struct eb_cell *cells;
 	size_t n;
@@ -33,7 +40,8 @@ struct eb_plan {
  * order), applying each model's target restriction and the matrix include/exclude rules.
  * With workloads.accuracy.kld.reference the reference variant of a model comes first, so
  * its kld cell has written the reference log-probabilities before the others need them.
- * `only` (NULL = all) is an fnmatch pattern on the key.
+ * `only` (NULL = all) is an fnmatch pattern on the key. Time and memory are linear in the
+ * number of cells; more than EB_PLAN_MAX_CELLS is refused.
  */
 int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
 		  struct eb_err *err);

@@ -108,6 +108,21 @@ int eb_trace_add(struct eb_trace *t, size_t rail, uint64_t t_ns, double value,
 
 /* --- sampler ------------------------------------------------------------------------ */
 
+/*
+ * A stream's readings of one rail within one interval, stored as one sample (their mean,
+ * stamped with the last one's time and energy) when the next interval's first reading
+ * arrives or the sampler stops: a meter printing as fast as it can costs one sample per
+ * interval_ms, not one per line.
+ */
+struct eb_acc {
+	int on;
+	size_t rail;
+	double sum;
+	size_t n;
+	uint64_t t_first, t_last;
+	uint64_t energy_uj;
+};
+
 struct eb_slot {
 	struct eb_sensor *sensor;
 	size_t tsensor;   /* index in the trace */
@@ -115,6 +130,7 @@ struct eb_slot {
 	int failed;
 	size_t cache[EB_SENSOR_READINGS_MAX]; /* trace rail of the i-th reading last time */
 	size_t n_cache;
+	struct eb_acc acc[EB_SENSOR_READINGS_MAX]; /* streams: the interval being averaged */
 };
 
 struct eb_sampler {
@@ -273,10 +289,45 @@ unsigned eb_sampler_interval_ms(const struct eb_sampler *s)
 	return s->o.interval_ms;
 }
 
-/* Stores one read's readings with stamp t. */
+/* Appends one sample; 0, or -1 once the trace is full (warned once). */
+static int eb_sampler_put(struct eb_sampler *s, size_t rail, uint64_t t, double value,
+			  uint64_t energy_uj)
+{
+	if (eb_trace_add(&s->trace, rail, t, value, energy_uj) != 0) {
+		if (!s->full_warned)
+			eb_sampler_warn(s,
+					"sample buffer full (%zu samples) at t=%.3f s: later samples "
+					"are dropped",
+					s->trace.n, (double)(t - s->t0) / 1e9);
+		s->full_warned = 1;
+		return -1;
+	}
+	s->st.samples++;
+	return 0;
+}
+
+/* Stores a stream's pending interval means; 0, or -1 once the trace is full. */
+static int eb_sampler_flush(struct eb_sampler *s, struct eb_slot *slot)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < EB_SENSOR_READINGS_MAX; i++) {
+		struct eb_acc *a = &slot->acc[i];
+
+		if (a->on && ret == 0)
+			ret = eb_sampler_put(s, a->rail, a->t_last, a->sum / (double)a->n,
+					     a->energy_uj);
+		a->on = 0;
+	}
+	return ret;
+}
+
+/* Stores one read's readings with stamp t (a stream's: into its interval's mean). */
 static void eb_sampler_store(struct eb_sampler *s, struct eb_slot *slot, uint64_t t,
 			     const struct eb_sensor_reading *r, size_t n)
 {
+	const uint64_t interval = (uint64_t)s->o.interval_ms * 1000000ull;
+
 	for (size_t i = 0; i < n; i++) {
 		size_t rail;
 
@@ -294,16 +345,25 @@ static void eb_sampler_store(struct eb_sampler *s, struct eb_slot *slot, uint64_
 					slot->n_cache = i + 1;
 			}
 		}
-		if (eb_trace_add(&s->trace, rail, t, r[i].value, r[i].energy_uj) != 0) {
-			if (!s->full_warned)
-				eb_sampler_warn(s,
-						"sample buffer full (%zu samples) at t=%.3f s: later "
-						"samples are dropped",
-						s->trace.n, (double)(t - s->t0) / 1e9);
-			s->full_warned = 1;
-			return;
+		if (slot->stream && i < EB_SENSOR_READINGS_MAX) {
+			struct eb_acc *a = &slot->acc[i];
+
+			if (a->on && (a->rail != rail || t - a->t_first >= interval)) {
+				if (eb_sampler_put(s, a->rail, a->t_last, a->sum / (double)a->n,
+						   a->energy_uj) != 0)
+					return;
+				a->on = 0;
+			}
+			if (!a->on)
+				*a = (struct eb_acc){ .on = 1, .rail = rail, .t_first = t };
+			a->sum += r[i].value;
+			a->n++;
+			a->t_last = t;
+			a->energy_uj = r[i].energy_uj;
+			continue;
 		}
-		s->st.samples++;
+		if (eb_sampler_put(s, rail, t, r[i].value, r[i].energy_uj) != 0)
+			return;
 	}
 }
 
@@ -466,6 +526,9 @@ void eb_sampler_stop(struct eb_sampler *s)
 	pthread_join(s->thread, NULL);
 	s->running = 0;
 	eb_sampler_drain_wake(s);
+	for (size_t i = 0; i < s->n_slots; i++)
+		if (s->slots[i].stream)
+			eb_sampler_flush(s, &s->slots[i]);
 }
 
 int eb_sampler_running(const struct eb_sampler *s)

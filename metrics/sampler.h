@@ -110,7 +110,9 @@ unsigned eb_sampler_interval_ms(const struct eb_sampler *s);
 /*
  * Starts the thread: drops stream records that queued up while stopped (they would be
  * stamped late), then reads polled sensors at once and every interval after, and streams as
- * their records arrive. Samples accumulate across start/stop until eb_sampler_clear.
+ * their records arrive; a stream keeps one sample per rail per interval, the mean of the
+ * interval's readings stamped with the last one's time (stored when the next interval
+ * starts or at stop). Samples accumulate across start/stop until eb_sampler_clear.
  * EB_EINVAL when already running; EB_EIO when the thread cannot start.
  */
 int eb_sampler_start(struct eb_sampler *s, struct eb_err *err);

@@ -1,4 +1,4 @@
-/* dbpath.c: the database path checks of `edgebench run` (see dbpath.h). */
+/* dbpath.c: the database path checks made before SQLite opens a path (see dbpath.h). */
 #include "dbpath.h"
 #include "eb_util.h"
 
@@ -60,5 +60,19 @@ int eb_db_check_writable(const char *path, struct eb_err *err)
 				  "database '%s': cannot create files in directory '%s' (SQLite keeps "
 				  "'%s-wal' and '%s-shm' beside the database): %s",
 				  path, dir, path, path, strerror(errno));
+	return 0;
+}
+
+int eb_db_check_readable(const char *path, struct eb_err *err)
+{
+	struct stat sb;
+
+	/* stat, not open: opening a FIFO for reading blocks until a writer comes */
+	if (stat(path, &sb) != 0)
+		return errno == ENOENT ? eb_err_set(err, EB_ENOENT, "no database '%s'", path)
+				       : eb_err_set(err, EB_EDB, "database '%s': %s", path,
+						    strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return eb_err_set(err, EB_EDB, "database '%s' is not a regular file", path);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* dbpath.h: checks, before any work starts, that a database path can be written. */
+/* dbpath.h: checks, before any work starts, that a database path can be written or read. */
 #ifndef EB_DBPATH_H
 #define EB_DBPATH_H
 
@@ -14,5 +14,13 @@
  * the path and the cause, e.g. "database 'r/x.db': directory 'r' does not exist".
  */
 int eb_db_check_writable(const char *path, struct eb_err *err);
+
+/*
+ * Whether `path` can be given to SQLite to read: it exists and is a regular file. A FIFO,
+ * device or directory is refused here, before SQLite opens it (opening a FIFO blocks
+ * until a writer comes, forever). Returns 0; EB_ENOENT "no database 'PATH'"; or EB_EDB
+ * "database 'PATH' is not a regular file".
+ */
+int eb_db_check_readable(const char *path, struct eb_err *err);
 
 #endif

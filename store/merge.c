@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A table of the schema and how its rows belong to a run. */
@@ -429,12 +430,18 @@ out:
 int eb_merge_check(struct eb_store *out, const char *in_path, struct eb_err *err)
 {
 	char rin[PATH_MAX], rout[PATH_MAX];
+	struct stat si, so;
 	int version = 0, has_runs = 0, ret;
 
 	if (access(in_path, F_OK) != 0)
 		return eb_err_set(err, EB_ENOENT, "no database '%s'", in_path);
 	if (realpath(in_path, rin) && realpath(out->path, rout) && strcmp(rin, rout) == 0)
 		return eb_err_set(err, EB_EINVAL, "'%s' is the output database", in_path);
+	/* a hard link spells the output differently: SQLite would wait on its own lock */
+	if (stat(in_path, &si) == 0 && stat(out->path, &so) == 0 && si.st_dev == so.st_dev &&
+	    si.st_ino == so.st_ino)
+		return eb_err_set(err, EB_EINVAL, "'%s' is the output database '%s' (the same file)",
+				  in_path, out->path);
 	ret = eb_probe(in_path, &version, &has_runs, err);
 	if (ret)
 		return ret;

@@ -140,7 +140,8 @@ int eb_store_open(struct eb_store **out, const char *path, int readonly, struct 
 				 path, ver, (int)EB_N_MIGRATIONS);
 		goto fail;
 	}
-	if (ver == 0 && !readonly) {
+	/* read-only too: "migrate it with run" would be untrue, run refuses it the same way */
+	if (ver == 0) {
 		sqlite3_stmt *st;
 		int ntables = 0, rc = SQLITE_ERROR;
 

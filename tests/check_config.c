@@ -307,6 +307,76 @@ START_TEST(sensor_options_every_problem)
 }
 END_TEST
 
+/*
+ * A config of `nt` targets, `nm` models of `nv` variants and prompt lengths 1..np (then 1
+ * again, a repeat the plan drops): nt * nm * nv * np cells from a few kilobytes.
+ */
+static void eb_big_cfg(char *path, size_t n, int nt, int nm, int nv, int np)
+{
+	struct eb_buf b;
+
+	eb_buf_init(&b, 0);
+	eb_buf_addstr(&b, "{ \"name\": \"big\", \"targets\": [");
+	for (int t = 0; t < nt; t++)
+		eb_buf_addf(&b, "%s{ \"id\": \"t%d\", \"adapter\": \"llamacpp\" }", t ? ", " : "",
+			    t);
+	eb_buf_addstr(&b, "], \"models\": [");
+	for (int m = 0; m < nm; m++) {
+		eb_buf_addf(&b, "%s{ \"id\": \"m%d\", \"variants\": [", m ? ", " : "", m);
+		for (int v = 0; v < nv; v++)
+			eb_buf_addf(&b, "%s{ \"quant\": \"q%d\", \"file\": \"f\" }", v ? ", " : "",
+				    v);
+		eb_buf_addstr(&b, "] }");
+	}
+	eb_buf_addstr(&b, "], \"workloads\": { \"latency\": { \"prompt_tokens\": [");
+	for (int p = 1; p <= np; p++)
+		eb_buf_addf(&b, "%d, ", p);
+	eb_buf_addstr(&b, "1], \"gen_tokens\": 4 } } }\n");
+	eb_write_tmp("big.json", b.buf, path, n);
+	eb_buf_release(&b);
+}
+
+/* 100,000 combinations (the cap) expand in well under the tcase's 10 s: the repeat check is
+ * linear. */
+START_TEST(plan_expansion_linear)
+{
+	char path[8192], *errors = NULL;
+	struct eb_config cfg;
+	struct eb_plan plan;
+	struct eb_err err;
+
+	eb_big_cfg(path, sizeof(path), 10, 10, 10, 99);
+	ck_assert_msg(eb_config_load(&cfg, path, &errors, &err) == 0, "%s", errors);
+	ck_assert_int_eq(eb_plan_build(&plan, &cfg, NULL, &err), 0);
+	ck_assert_uint_eq(plan.n, 99000);
+	ck_assert_str_eq(plan.cells[0].key, "t0/m0/q0/latency/p1-g4");
+	ck_assert_str_eq(plan.cells[98999].key, "t9/m9/q9/latency/p99-g4");
+	eb_plan_release(&plan);
+	eb_config_release(&cfg);
+}
+END_TEST
+
+/* A 10 KB config of a million cells is refused at once, naming the count and its factors. */
+START_TEST(plan_too_many_cells)
+{
+	char path[8192], *errors = NULL;
+	struct eb_config cfg;
+	struct eb_plan plan;
+	struct eb_err err;
+
+	eb_big_cfg(path, sizeof(path), 10, 10, 10, 1000);
+	ck_assert_msg(eb_config_load(&cfg, path, &errors, &err) == 0, "%s", errors);
+	ck_assert_int_eq(eb_plan_build(&plan, &cfg, NULL, &err), EB_ECONFIG);
+	ck_assert_msg(strstr(err.msg, "1001000 cells") && strstr(err.msg, "limit is 100000") &&
+			      strstr(err.msg, "10 targets") && strstr(err.msg, "100 variants") &&
+			      strstr(err.msg, "1001 latency.prompt_tokens"),
+		      "%s", err.msg);
+	/* the cap is on what the config expands to: --only does not lift it */
+	ck_assert_int_eq(eb_plan_build(&plan, &cfg, "t0/m0/*", &err), EB_ECONFIG);
+	eb_config_release(&cfg);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -318,6 +388,11 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, plan_expansion);
 	tcase_add_test(tc, defaults_from_the_table);
 	tcase_add_test(tc, sensor_options_every_problem);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("plan_bounds");
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, plan_expansion_linear);
+	tcase_add_test(tc, plan_too_many_cells);
 	suite_add_tcase(s, tc);
 	return s;
 }

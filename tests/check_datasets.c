@@ -382,7 +382,10 @@ END_TEST
 
 /* --- a loopback HTTP server ------------------------------------------------------ */
 
-enum eb_srv_mode { SRV_OK, SRV_CUT_ONCE, SRV_NO_RANGE };
+/* SRV_ENDLESS: 200 with no length, then `data` over and over until the client hangs up or
+ * EB_SRV_ENDLESS_MAX bytes have gone (bounded even when the client never stops). */
+enum eb_srv_mode { SRV_OK, SRV_CUT_ONCE, SRV_NO_RANGE, SRV_ENDLESS };
+#define EB_SRV_ENDLESS_MAX ((size_t)96 << 20)
 
 struct eb_srv_file {
 	const char *path; /* "/name" */
@@ -401,20 +404,23 @@ struct eb_srv {
 	int n_requests;
 	long long last_range; /* -1: no Range header */
 	int cut_done;
+	size_t endless_sent; /* bytes of body an SRV_ENDLESS answer got out */
 };
 
-static void eb_srv_send(int fd, const void *p, size_t n)
+/* Sends n bytes; how many went before the peer hung up. */
+static size_t eb_srv_send(int fd, const void *p, size_t n)
 {
 	const char *c = p;
+	size_t sent = 0;
 
-	while (n > 0) {
-		ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+	while (sent < n) {
+		ssize_t w = send(fd, c + sent, n - sent, MSG_NOSIGNAL);
 
 		if (w <= 0)
-			return;
-		c += w;
-		n -= (size_t)w;
+			break;
+		sent += (size_t)w;
 	}
+	return sent;
 }
 
 static void eb_srv_handle(struct eb_srv *s, int c)
@@ -449,6 +455,18 @@ static void eb_srv_handle(struct eb_srv *s, int c)
 		snprintf(hdr, sizeof(hdr),
 			 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 		eb_srv_send(c, hdr, strlen(hdr));
+		return;
+	}
+	if (f->mode == SRV_ENDLESS) {
+		snprintf(hdr, sizeof(hdr), "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+		eb_srv_send(c, hdr, strlen(hdr));
+		while (s->endless_sent < EB_SRV_ENDLESS_MAX && !s->stop) {
+			size_t w = eb_srv_send(c, f->data, f->len);
+
+			s->endless_sent += w;
+			if (w < f->len)
+				break;
+		}
 		return;
 	}
 	if (from > 0 && f->mode != SRV_NO_RANGE && (size_t)from <= f->len) {
@@ -697,6 +715,42 @@ START_TEST(fetch_cli_mirror_record_verify)
 }
 END_TEST
 
+/*
+ * An endless mirror: the download stops at the catalog's size for the dataset, fails
+ * saying so, and leaves no .part. Before, it wrote until the disk was full.
+ */
+START_TEST(fetch_endless_mirror_stops)
+{
+	static char chunk[64 << 10];
+	struct eb_srv_file files[] = { { "/hellaswag_val.jsonl", chunk, sizeof(chunk), SRV_ENDLESS } };
+	const struct eb_dataset *d = eb_dataset_find("hellaswag");
+	char mirror[128], path[8192], *out = NULL;
+	struct eb_srv s;
+
+	memset(chunk, 'x', sizeof(chunk));
+	ck_assert_uint_lt(d->max_bytes, EB_SRV_ENDLESS_MAX / 2);
+	eb_test_tmpdir("datasets-endless", eb_dir, sizeof(eb_dir));
+	eb_srv_start(&s, files, 1);
+	snprintf(mirror, sizeof(mirror), "http://127.0.0.1:%d/", s.port);
+	{
+		const char *argv[] = { "edgebench", "datasets", "fetch", "hellaswag", "--dir", eb_dir,
+				       "--mirror", mirror, NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 1);
+	}
+	eb_srv_stop(&s);
+	ck_assert_msg(strstr(out, "is larger than") && strstr(out, "the download was removed"), "%s",
+		      out);
+	free(out);
+	/* what was sent: the cap, plus what the socket buffers held when the client hung up */
+	ck_assert_msg(s.endless_sent < d->max_bytes + ((size_t)16 << 20), "sent %zu bytes",
+		      s.endless_sent);
+	snprintf(path, sizeof(path), "%s/hellaswag_val.jsonl.part", eb_dir);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/hellaswag_val.jsonl", eb_dir);
+	ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("datasets");
@@ -711,6 +765,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, c4_sample_and_malformed);
 	tcase_add_test(tc, fetch_good_corrupt_resume);
 	tcase_add_test(tc, fetch_cli_mirror_record_verify);
+	tcase_add_test(tc, fetch_endless_mirror_stops);
 	suite_add_tcase(s, tc);
 	return s;
 }

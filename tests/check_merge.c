@@ -4,6 +4,7 @@
 
 #include "eb_util.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char eb_dir[4096];
@@ -225,9 +226,7 @@ START_TEST(schema_mismatch_refused)
 		ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
 	}
 	free(out);
-	out = eb_dump(o);
-	ck_assert_ptr_nonnull(strstr(out, "0 runs\n0 cells\n"));
-	free(out);
+	ck_assert_int_ne(access(o, F_OK), 0); /* and the OUT.db it would have created is gone */
 
 	/* not an edgebench database; the output itself; a missing input */
 	{
@@ -255,6 +254,106 @@ START_TEST(schema_mismatch_refused)
 }
 END_TEST
 
+/* A FIFO (or any non-regular file) given as a database is refused before SQLite opens it,
+ * which would block forever waiting for a writer. */
+START_TEST(non_regular_database_refused)
+{
+	char a[4200], o[4200], fifo[4200], *out = NULL;
+
+	eb_test_tmpdir("merge-fifo", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/good.db", eb_dir);
+	snprintf(o, sizeof(o), "%s/lab.db", eb_dir);
+	snprintf(fifo, sizeof(fifo), "%s/pipe.db", eb_dir);
+	eb_device_db(a, "good", 1);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	{
+		const char *const cmds[][6] = {
+			{ "edgebench", "report", "--db", fifo, NULL },
+			{ "edgebench", "list", "--db", fifo, NULL },
+			{ "edgebench", "report", "--db", eb_dir, NULL },
+		};
+
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+			ck_assert_int_eq(eb_test_run(cmds[i], &out), 2);
+			ck_assert_msg(strstr(out, "is not a regular file") != NULL, "got: %s", out);
+			free(out);
+		}
+	}
+	ck_assert_int_eq(eb_merge(&out, o, a, fifo), 2);
+	ck_assert_msg(strstr(out, "is not a regular file") != NULL, "got: %s", out);
+	free(out);
+	ck_assert_int_eq(eb_merge(&out, fifo, a, NULL), 2);
+	ck_assert_msg(strstr(out, "is not a regular file") != NULL, "got: %s", out);
+	free(out);
+}
+END_TEST
+
+/* A merge refused before anything is merged leaves no OUT.db (nor -wal, -shm) behind. */
+START_TEST(refused_merge_leaves_no_file)
+{
+	char o[4200], side[4300], *out = NULL;
+
+	eb_test_tmpdir("merge-refused", eb_dir, sizeof(eb_dir));
+	snprintf(o, sizeof(o), "%s/new.db", eb_dir);
+	ck_assert_int_eq(eb_merge(&out, o, "/nonexistent.db", NULL), 2);
+	free(out);
+	ck_assert_msg(access(o, F_OK) != 0, "'%s' was left behind", o);
+	snprintf(side, sizeof(side), "%s-wal", o);
+	ck_assert_int_eq(access(side, F_OK), -1);
+	snprintf(side, sizeof(side), "%s-shm", o);
+	ck_assert_int_eq(access(side, F_OK), -1);
+}
+END_TEST
+
+/* A hard link of the output is the output: refused at once, naming both paths, instead of
+ * "database is locked" after the busy timeout. */
+START_TEST(hardlink_of_output_refused)
+{
+	char a[4200], o[4200], l[4200], *out = NULL;
+
+	eb_test_tmpdir("merge-link", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/good.db", eb_dir);
+	snprintf(o, sizeof(o), "%s/lab.db", eb_dir);
+	snprintf(l, sizeof(l), "%s/link.db", eb_dir);
+	eb_device_db(a, "good", 1);
+	ck_assert_int_eq(eb_merge(&out, o, a, NULL), 0);
+	free(out);
+	ck_assert_int_eq(link(o, l), 0);
+	ck_assert_int_eq(eb_merge(&out, o, l, NULL), 2);
+	{
+		char want[9000];
+
+		snprintf(want, sizeof(want), "'%s' is the output database '%s' (the same file)", l,
+			 o);
+		ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
+	}
+	free(out);
+}
+END_TEST
+
+/* `list` on a SQLite file that is not edgebench's says so, not "migrate it with run". */
+START_TEST(foreign_sqlite_named)
+{
+	char x[4200], *out = NULL;
+	sqlite3 *db;
+
+	eb_test_tmpdir("merge-foreign", eb_dir, sizeof(eb_dir));
+	snprintf(x, sizeof(x), "%s/other.db", eb_dir);
+	ck_assert_int_eq(sqlite3_open(x, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	{
+		const char *argv[] = { "edgebench", "list", "--db", x, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 2);
+	}
+	ck_assert_msg(strstr(out, "is a SQLite database but not edgebench's") != NULL &&
+			      strstr(out, "migrate") == NULL,
+		      "got: %s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("merge");
@@ -263,6 +362,13 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, merge_twice_equals_once);
 	tcase_add_test(tc, merge_replaces_a_changed_run);
 	tcase_add_test(tc, schema_mismatch_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("refusals");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, non_regular_database_refused);
+	tcase_add_test(tc, refused_merge_leaves_no_file);
+	tcase_add_test(tc, hardlink_of_output_refused);
+	tcase_add_test(tc, foreign_sqlite_named);
 	suite_add_tcase(s, tc);
 	return s;
 }

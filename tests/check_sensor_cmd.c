@@ -2,9 +2,11 @@
 /* ctest: labels=unit timeout=60 */
 #include "sensortest.h"
 
+#include "sampler.h"
 #include "sensor.h"
 
 #include <poll.h>
+#include <time.h>
 
 #define TOL 1e-9
 
@@ -110,6 +112,44 @@ START_TEST(test_unavailable)
 }
 END_TEST
 
+/*
+ * A meter printing as fast as it can (yes(1)): the sampler keeps at most one sample per
+ * interval_ms, the mean of the interval's readings. Before, it stored every line (1M
+ * samples in 9 s, growing with the cell).
+ */
+START_TEST(test_fast_meter_downsampled)
+{
+	struct eb_sampler_opts o = { .interval_ms = 50 };
+	struct eb_sampler *smp = NULL;
+	const struct eb_trace *t;
+	struct eb_sampler_stats st;
+	struct eb_err err;
+	struct timespec ts = { 0, 600000000 };
+	uint64_t t0, wall_ms;
+
+	ck_assert_int_eq(eb_sampler_new(&smp, &o, &err), 0);
+	ck_assert_msg(eb_sampler_add(smp, eb_st_open("cmd", "{\"argv\": [\"yes\", \"5\"]}", NULL, 50),
+				     &err) == 0,
+		      "%s", err.msg);
+	t0 = eb_clock_ns();
+	ck_assert_int_eq(eb_sampler_start(smp, &err), 0);
+	nanosleep(&ts, NULL);
+	eb_sampler_stop(smp);
+	wall_ms = (eb_clock_ns() - t0) / 1000000u;
+	t = eb_sampler_trace(smp);
+	eb_sampler_stats(smp, &st);
+	/* thousands of lines read, one sample per 50 ms kept (+1 for the interval cut by stop) */
+	ck_assert_uint_gt(st.records, 1000);
+	ck_assert_msg(t->n >= 1 && t->n <= wall_ms / 50 + 2, "%zu samples in %llu ms", t->n,
+		      (unsigned long long)wall_ms);
+	for (size_t i = 0; i < t->n; i++)
+		ck_assert_double_eq_tol(t->samples[i].value, 5.0, TOL);
+	for (size_t i = 1; i < t->n; i++)
+		ck_assert_uint_gt(t->samples[i].t_ns, t->samples[i - 1].t_ns);
+	eb_sampler_free(smp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sensor_cmd");
@@ -118,6 +158,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_regex_and_unit);
 	tcase_add_test(tc, test_plain_watts);
 	tcase_add_test(tc, test_unavailable);
+	tcase_add_test(tc, test_fast_meter_downsampled);
 	suite_add_tcase(s, tc);
 	return s;
 }
