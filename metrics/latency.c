@@ -24,7 +24,7 @@ int eb_latency_count_tokens(const int *n_tokens, size_t n)
 	return sum;
 }
 
-double eb_latency_ms(int64_t ns)
+double eb_latency_ms(double ns)
 {
 	return ns / 1e6;
 }
@@ -36,7 +36,7 @@ double eb_latency_tpot_ms(double decode_tps)
 
 double eb_latency_gap_ms(int64_t a, int64_t b)
 {
-	return eb_latency_ms(b - a);
+	return eb_latency_ms((double)(b - a));
 }
 
 size_t eb_latency_itl_ms(const uint64_t *t, size_t n, double *out)

@@ -29,8 +29,9 @@ void eb_latency_of(uint64_t t_send, const uint64_t *t, size_t n, int n_prompt, i
 /* Tokens carried by n chunks: the sum of the positive n_tokens[i] (0 when n == 0). */
 int eb_latency_count_tokens(const int *n_tokens, size_t n);
 
-/* A duration in ns as ms (ns / 1e6, the one conversion every stored ms figure uses). */
-double eb_latency_ms(int64_t ns);
+/* A duration in ns as ms (ns / 1e6, the one conversion every stored ms figure uses); a
+ * NAN (a value the database does not have) stays NAN. */
+double eb_latency_ms(double ns);
 
 /* TPOT in ms from a decode rate: 1000 / decode_tps; NAN unless the rate is finite and > 0. */
 double eb_latency_tpot_ms(double decode_tps);

@@ -91,8 +91,8 @@ static int eb_side_token(void *arg, const struct eb_store_token *t)
 /* One measured request's ttft_ms, e2e_ms, prefill_tps, decode_tps (NAN where it has none). */
 static int eb_side_request(void *arg, const struct eb_store_request *q)
 {
-	/* the times in ms as eb_latency_ms makes them (a NAN, no value, stays NAN) */
-	const double v[4] = { q->ttft_ns / 1e6, q->e2e_ns / 1e6, q->prefill_tps, q->decode_tps };
+	const double v[4] = { eb_latency_ms(q->ttft_ns), eb_latency_ms(q->e2e_ns), q->prefill_tps,
+			      q->decode_tps };
 	struct eb_raw *r = eb_side_raw(arg, q->cell_id);
 
 	if (!r)

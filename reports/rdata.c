@@ -297,7 +297,7 @@ static int eb_rraw_add(void *arg, double v)
 			return 0;
 		v = eb_latency_tpot_ms(v);
 	} else if (r->conv == EB_RAW_NS_TO_MS) {
-		v = eb_latency_ms((int64_t)v);
+		v = eb_latency_ms(v);
 	}
 	if (r->n == r->alloc) {
 		r->alloc = r->alloc ? 2 * r->alloc : 16;

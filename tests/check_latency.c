@@ -133,6 +133,7 @@ START_TEST(tpot_and_gaps)
 	ck_assert(isnan(eb_latency_tpot_ms(INFINITY)));
 	ck_assert(isnan(eb_latency_tpot_ms(NAN)));
 	ck_assert_double_eq_tol(eb_latency_ms(1500000), 1.5, TOL);
+	ck_assert(isnan(eb_latency_ms(NAN))); /* a NULL read from the database */
 	ck_assert_double_eq_tol(eb_latency_gap_ms(2000000, 4500000), 2.5, TOL);
 	ck_assert_double_eq(eb_latency_gap_ms(7, 7), 0);
 }
