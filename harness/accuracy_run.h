@@ -11,7 +11,7 @@
 #include "config.h"
 #include "eb_err.h"
 
-/* One figure of a task (names per protocol in README "Accuracy protocols"). */
+/* One figure of a task (names per protocol in docs/accuracy.md). */
 struct eb_acc_metric {
 	char *name;
 	double value;

@@ -47,7 +47,7 @@ struct eb_cfg_latency {
 	int distinct_prompts; /* each request its own text (no shared prefix) */
 };
 
-/* One accuracy task (workloads.accuracy.tasks[i]); see README "Accuracy protocols". */
+/* One accuracy task (workloads.accuracy.tasks[i]); see docs/accuracy.md. */
 struct eb_cfg_acc_task {
 	char *task;          /* id, the last part of the cell key */
 	char *protocol;      /* a name in the protocol table (protocol.h) */

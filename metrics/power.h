@@ -84,9 +84,9 @@ void eb_power_request_release(struct eb_power_request *r);
 
 /*
  * One metric over the cell's requests: values[0..n) (one per measured request), or a
- * single value (idle_w, mem_peak_mb) when `single`. Names: see README ("Power and
- * energy metrics"): totals ("energy_decode_j"), per sensor ("energy_decode_j:tegrastats")
- * and per rail ("energy_decode_j:tegrastats/VDD_GPU_SOC").
+ * single value (idle_w, mem_peak_mb) when `single`. Names: see docs/metrics.md and
+ * docs/methodology.md ("Power and energy"): totals ("energy_decode_j"), per sensor
+ * ("energy_decode_j:tegrastats") and per rail ("energy_decode_j:tegrastats/VDD_GPU_SOC").
  */
 struct eb_power_metric {
 	char name[128];

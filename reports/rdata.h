@@ -69,8 +69,8 @@ int eb_pat_match(const char *const *pats, const char *s);
 
 /*
  * Average power of a cell: its `power_avg_w` metric (the all-sensors total over the
- * measured requests, README "Power and energy metrics") with *n_samples its power samples
- * (or its requests when the samples were not stored). Without that metric (a database from
+ * measured requests, docs/methodology.md "Power and energy") with *n_samples its power
+ * samples (or its requests when the samples were not stored). Without that metric (a database from
  * elsewhere holding only samples): per (sensor, rail) the mean of the samples, then the
  * total rail (VDD_IN, POM_5V_IN, or a rail named "total", case insensitive) when the cell
  * has one, else the sum of its rails. *watts = NAN and *n_samples = 0 when the cell has
