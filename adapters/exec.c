@@ -73,6 +73,13 @@ static const struct eb_opt eb_exec_opts[] = {
  * so a program that prints without end holds no more than that many token times.
  */
 #define EB_EXEC_EVENTS_MARGIN 4096ull
+/*
+ * Bytes of stdout taken for one request; past it the program is ended and the request
+ * fails. In bytes mode one event is one read of up to a pipe's size, so the event cap
+ * alone lets a program that prints without end make edgebench read and scan hundreds of
+ * MB (`yes`: 4,104 reads of 64 KiB) before it stops; this cap stops it after 16 MiB.
+ */
+#define EB_EXEC_STDOUT_MAX (16ull << 20)
 
 enum { EB_EXEC_LINES, EB_EXEC_BYTES, EB_EXEC_NONE };
 
@@ -288,7 +295,9 @@ struct eb_exec_run {
 	int cb_stop;                 /* on_token asked to stop */
 	unsigned long long n_events; /* token events handed to on_token */
 	unsigned long long max_events;
-	int overrun;                 /* more than max_events: the program was stopped */
+	int overrun;                 /* the program was stopped: 1 more than max_events,
+					2 more than EB_EXEC_STDOUT_MAX bytes of stdout */
+	unsigned long long out_bytes; /* stdout bytes read */
 	struct eb_buf out_line, err_line;
 	/* bytes mode: reads [pend_base, pend_base + n_pend) wait for their lines to end */
 	struct eb_exec_pend *pend;
@@ -453,6 +462,11 @@ static void eb_exec_out_line(struct eb_exec_run *r, uint64_t t)
 static void eb_exec_stdout(struct eb_exec_run *r, const char *data, size_t n, size_t idx,
 			   uint64_t t)
 {
+	r->out_bytes += n;
+	if (r->out_bytes > EB_EXEC_STDOUT_MAX) {
+		r->overrun = 2;
+		return;
+	}
 	if (r->X->stream == EB_EXEC_BYTES) {
 		/* reads still waiting for their line to end become events at most */
 		if (r->n_pend >= r->max_events) {
@@ -740,6 +754,12 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 		eb_exec_tail(&r, &msg);
 		ret = eb_err_set(err, EB_ETIMEOUT, "exec: '%s' timed out after %g s and was killed%s",
 				 argv[0], X->timeout_ns / 1e9, msg.buf);
+		goto out;
+	}
+	if (r.overrun == 2) {
+		ret = eb_err_set(err, EB_EADAPTER,
+				 "exec: '%s' wrote more than %llu bytes to stdout for %d tokens; it "
+				 "was stopped", argv[0], EB_EXEC_STDOUT_MAX, req->n_predict);
 		goto out;
 	}
 	if (r.overrun) {

@@ -403,10 +403,13 @@ START_TEST(endless_output_is_cut_off)
 		      r.err.msg);
 	json_decref(opts);
 
+	/* bytes mode: one event a read of up to 64 KiB; the stdout byte cap ends it first */
 	opts = json_pack("{s:[s], s:s, s:f}", "argv", "yes", "stream", "bytes", "timeout_s", 20.0);
 	eb_run_exec(opts, "x", 4, NULL, &r);
 	ck_assert_msg(r.secs < 10.0, "took %.2f s", r.secs);
 	ck_assert_int_eq(r.rc, EB_EADAPTER);
+	ck_assert_msg(strstr(r.err.msg, "wrote more than 16777216 bytes to stdout for 4 tokens"),
+		      "%s", r.err.msg);
 	json_decref(opts);
 }
 END_TEST
