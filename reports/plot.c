@@ -950,6 +950,7 @@ struct eb_acc_panels {
 	char cur[512];
 	size_t npanel, npts;
 	size_t nrows, nmatch; /* rows of the selected cells; of those, rows of selected metrics */
+	struct eb_buf names;  /* the metrics drawn, ", "-separated, each once */
 };
 
 /* Ends the current panel: its data block and its plot command. */
@@ -960,6 +961,22 @@ static void eb_acc_close(struct eb_acc_panels *p)
 	eb_fig_datref_to(p->f, &p->panels);
 	eb_buf_addf(&p->panels, " index %zu using 1:2:3 with yerrorbars pt 7 ps 1.2\n",
 		    p->npanel - 1);
+}
+
+/* Whether a ", "-separated list holds the name. */
+static int eb_list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		const char *e = strstr(p, ", ");
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (len == n && memcmp(p, name, n) == 0)
+			return 1;
+		p += len + (e ? 2 : 0);
+	}
+	return 0;
 }
 
 static int eb_acc_point(void *arg, const struct eb_store_accuracy *a)
@@ -991,6 +1008,8 @@ static int eb_acc_point(void *arg, const struct eb_store_accuracy *a)
 		eb_buf_addstr(&p->panels, "\n");
 		eb_strlcpy(p->cur, name, sizeof(p->cur));
 		p->npanel++;
+		if (!eb_list_has(p->names.buf, a->metric))
+			eb_buf_addf(&p->names, "%s%s", p->names.len ? ", " : "", a->metric);
 	}
 	eb_buf_addf(&f->dat, "%.9g %.9g %.9g\n", x, y, se);
 	eb_cell_label(label, sizeof(label), c, p->vary, 0);
@@ -1036,6 +1055,7 @@ static int eb_plot_accuracy(struct eb_store *s, const struct eb_plot_opts *o,
 				  eb_store_path(s));
 	eb_vary_of(d, &vary);
 	eb_buf_init(&p.panels, 0);
+	eb_buf_init(&p.names, 0);
 	ret = eb_store_read_accuracy(s, o->sel.run_id, 0, eb_acc_point, &p, err);
 	if (ret)
 		goto out;
@@ -1057,8 +1077,8 @@ static int eb_plot_accuracy(struct eb_store *s, const struct eb_plot_opts *o,
 		ret = eb_err_set(err, EB_EINVAL,
 				 "%zu accuracy panels (one per task and metric), more than the %zu "
 				 "that stay legible in one figure; pick metrics with --metric PAT "
-				 "(e.g. --metric 'ppl,acc_norm')",
-				 p.npanel, max);
+				 "(e.g. --metric 'ppl,acc_norm') of: %s",
+				 p.npanel, max, p.names.buf);
 		goto out;
 	}
 	eb_acc_close(&p);
@@ -1074,6 +1094,7 @@ static int eb_plot_accuracy(struct eb_store *s, const struct eb_plot_opts *o,
 		eb_buf_addstr(&f->gp, "unset multiplot\n");
 out:
 	eb_buf_release(&p.panels);
+	eb_buf_release(&p.names);
 	return ret;
 }
 

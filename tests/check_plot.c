@@ -652,6 +652,24 @@ START_TEST(accuracy_panels)
 		ck_assert_uint_eq(eb_count(out, "src=\"data:image/svg+xml;base64,"), 2);
 		free(out);
 	}
+
+	/* the KLD rows of a second text: 33 panels, more than one figure holds legibly; refused,
+	 * naming the metrics to pick from */
+	eb_tdb_open(db);
+	eb_tdb_exec("INSERT INTO accuracy(cell_id,task,protocol,metric,value,stderr,n) SELECT"
+		    " cell_id,'c4',protocol,metric,value,stderr,n FROM accuracy WHERE protocol='kld'");
+	eb_tdb_close();
+	EB_PLOT_FAILS(2,
+		      "edgebench plot: 33 accuracy panels (one per task and metric), more than "
+		      "the 24 that stay legible in one figure; pick metrics with --metric PAT (e.g. "
+		      "--metric 'ppl,acc_norm') of: dp_max, dp_mean, dp_p99, dp_rms, kld_max, "
+		      "kld_mean, kld_median, kld_p90, kld_p95, kld_p99, ln_ppl_ratio, nll_base, "
+		      "ppl_base, ppl_ratio, top1_agree, acc, acc_norm, ppl\n",
+		      db, "accuracy", fig);
+	EB_PLOT_OK(db, "accuracy", fig, "--metric", "kld_mean,ppl");
+	script = eb_tdb_slurp(gp, NULL);
+	ck_assert_uint_eq(eb_count(script, "\nplot "), 3); /* c4 and wikitext2 kld_mean, ppl */
+	free(script);
 }
 END_TEST
 
