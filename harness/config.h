@@ -85,6 +85,23 @@ struct eb_cfg_rule {
 	char *target, *model, *quant; /* fnmatch(3) patterns; NULL matches anything */
 };
 
+/*
+ * A power or performance mode of the device (device.modes[i]), set by harness/modes.c
+ * before its group of cells. Each part is optional; at least one is given.
+ */
+struct eb_cfg_mode {
+	char *id;              /* the mode in cell keys ("KEY@ID") */
+	long long nvpmodel;    /* Jetson: `nvpmodel -m N`; -1: not part of the mode */
+	int jetson_clocks;     /* 1: `jetson_clocks`; 0: `jetson_clocks --restore`; -1: untouched */
+	double power_limit_w;  /* NVIDIA: `nvidia-smi -pl W`; NAN: untouched */
+	char *governor;        /* cpufreq scaling_governor of every CPU; NULL: untouched */
+	long long max_khz;     /* cpufreq scaling_max_freq of every CPU; 0: untouched */
+	const json_t *set;     /* argv array of a program that sets the mode, or NULL */
+	const json_t *restore; /* with `set`: argv array that restores the starting mode */
+	const json_t *verify;  /* {"argv","match"} or {"file","expect"}, or NULL (borrowed) */
+	double settle_s;       /* wait after setting, before the group's first cell */
+};
+
 /* A parsed, validated config. Strings are owned by it; release with eb_config_release. */
 struct eb_config {
 	char *path;
@@ -96,6 +113,8 @@ struct eb_config {
 	char *device_name;
 	json_t *device;      /* the "device" object or NULL (borrowed from root) */
 	double mem_bw_gbps;  /* device.profile.mem_bw_gbps, or 0 when not given */
+	struct eb_cfg_mode *modes; /* device.modes; n_modes == 0: the device as it is */
+	size_t n_modes;
 	struct eb_cfg_target *targets;
 	size_t n_targets;
 	struct eb_cfg_model *models;

@@ -14,6 +14,7 @@
 #include "eb_clock.h"
 #include "eb_util.h"
 #include "env.h"
+#include "modes.h"
 
 #include <math.h>
 #include <signal.h>
@@ -928,12 +929,20 @@ static int eb_cells_ensure(struct eb_store *s, const struct eb_config *cfg,
 
 		snprintf(params, sizeof(params),
 			 "{\"warmup\":%d,\"repetitions\":%d,\"seed\":%llu,\"temperature\":%g,"
-			 "\"prompts\":\"%s\"}",
+			 "\"prompts\":\"%s\"%s%s%s}",
 			 cfg->latency.warmup, cfg->latency.repetitions,
 			 (unsigned long long)cfg->latency.seed, cfg->latency.temperature,
-			 cfg->latency.distinct_prompts ? "distinct" : "same");
+			 cfg->latency.distinct_prompts ? "distinct" : "same",
+			 c->mode ? ",\"mode\":\"" : "", c->mode ? c->mode->id : "",
+			 c->mode ? "\"" : "");
 		if (c->acc) {
-			acc_params = json_dumps(c->acc->params, JSON_COMPACT | JSON_SORT_KEYS);
+			json_t *ap = json_deep_copy(c->acc->params);
+
+			/* the device mode beside the task's parameters: reports read it there */
+			if (c->mode)
+				json_object_set_new(ap, "mode", json_string(c->mode->id));
+			acc_params = json_dumps(ap, JSON_COMPACT | JSON_SORT_KEYS);
+			json_decref(ap);
 			row.params_json = acc_params;
 		}
 		ret = eb_store_cell_ensure(s, run_id, &row, &cell_ids[i], err);
@@ -1088,6 +1097,49 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 	return 0;
 }
 
+/*
+ * Sets the cell's device mode (once per group of cells: the current mode is not set
+ * again). 0 when the cell may run; 1 when the run is interrupted; -1 when the mode could
+ * not be set or read back: *c is then the cell, failed with the reason, not run, and so
+ * is every later cell of the group (the mode is not tried again for them).
+ */
+static int eb_cell_mode(struct eb_modes *modes, const struct eb_cell *cell,
+			const struct eb_cfg_mode **failed, char *why, size_t n, struct eb_cell_res *c)
+{
+	struct eb_err merr;
+	int rc;
+
+	if (!cell->mode)
+		return 0;
+	if (*failed != cell->mode) {
+		*failed = NULL;
+		rc = eb_modes_enter(modes, cell->mode, &eb_stop_int, &merr);
+		if (rc == EB_EINTR || eb_stop_flag)
+			return 1;
+		if (rc == 0)
+			return 0;
+		*failed = cell->mode;
+		eb_strlcpy(why, merr.msg, n);
+	}
+	memset(c, 0, sizeof(*c));
+	c->warnings = json_array();
+	c->peak_rss = -1;
+	c->backend = json_pack("{s:s}", "adapter", cell->target->ops->name);
+	c->error = eb_xstrdup(why);
+	return -1;
+}
+
+/* The starting modes back at the end of the run, whatever ended it; a failure is said. */
+static void eb_modes_end(struct eb_modes *modes)
+{
+	struct eb_err merr;
+
+	if (modes && eb_modes_restore(modes, &merr) != 0)
+		fprintf(stderr, "edgebench: cannot restore the device's starting mode: %s\n",
+			merr.msg);
+	eb_modes_free(modes);
+}
+
 /* Counts a stored cell's outcome and, unless quiet, says why it failed or was skipped. */
 static void eb_cell_outcome(const struct eb_cell *cell, const struct eb_cell_res *c,
 			    const struct eb_run_opts *o, const struct eb_progress *pg,
@@ -1116,6 +1168,9 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	struct eb_progress pg = { 0 };
 	struct eb_backend b = { 0 };
 	struct eb_signals sg;
+	struct eb_modes *modes = NULL;
+	const struct eb_cfg_mode *mode_failed = NULL;
+	char mode_why[1024] = "";
 	int64_t *cell_ids = NULL;
 	int ret;
 
@@ -1132,6 +1187,12 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	ret = eb_cells_ensure(s, cfg, plan, res->run_id, cell_ids, err);
 	if (ret)
 		goto out;
+	/* the starting modes are read, and kept with the run, before a cell changes them */
+	if (cfg->n_modes) {
+		ret = eb_modes_open(&modes, cfg, s, res->run_id, o->quiet, err);
+		if (ret)
+			goto out;
+	}
 	if (!o->quiet)
 		eb_power_preflight(cfg);
 	eb_signals_catch(&sg);
@@ -1151,8 +1212,11 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			res->n_resumed++;
 			continue;
 		}
-		if (eb_cell_run(cfg, cell, o, &b, &c, &secs, &pg)) {
+		secs = 0;
+		ret = eb_cell_mode(modes, cell, &mode_failed, mode_why, sizeof(mode_why), &c);
+		if (ret == 1 || (ret == 0 && eb_cell_run(cfg, cell, o, &b, &c, &secs, &pg))) {
 			res->interrupted = 1;
+			ret = 0;
 			break;
 		}
 		ret = eb_store_cell(s, cell_ids[i], cfg, cell, &c, secs, err);
@@ -1177,6 +1241,7 @@ out_sig:
 	eb_signals_restore(&sg);
 out:
 	eb_backend_close(&b);
+	eb_modes_end(modes);
 	free(cell_ids);
 	eb_store_close(s);
 	return ret;

@@ -341,6 +341,45 @@ int eb_store_run_set_status(struct eb_store *s, int64_t run_id, const char *stat
 	return eb_step_done(s, st, err);
 }
 
+int eb_store_run_fact_set(struct eb_store *s, int64_t run_id, const char *key, const char *json,
+			  struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = eb_prep(s,
+		      "UPDATE runs SET env_json=json_set(coalesce(env_json,'{}'),'$.'||?,json(?)) "
+		      "WHERE id=?",
+		      &st, err);
+	if (ret)
+		return ret;
+	eb_bind_text(st, 1, key);
+	eb_bind_text(st, 2, json);
+	sqlite3_bind_int64(st, 3, run_id);
+	return eb_step_done(s, st, err);
+}
+
+int eb_store_run_fact_get(struct eb_store *s, int64_t run_id, const char *key, char **json,
+			  struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	*json = NULL;
+	ret = eb_prep(s, "SELECT json_extract(env_json,'$.'||?) FROM runs WHERE id=?", &st, err);
+	if (ret)
+		return ret;
+	eb_bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*json = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = eb_store_dberr(s, err, "cannot read");
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int eb_store_run_find_resumable(struct eb_store *s, const char *sha, int64_t *run_id,
 				char uuid[64], struct eb_err *err)
 {

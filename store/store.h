@@ -49,6 +49,17 @@ int eb_store_run_set_status(struct eb_store *s, int64_t run_id, const char *stat
 int eb_store_run_find_resumable(struct eb_store *s, const char *config_sha256, int64_t *run_id,
 				char uuid[64], struct eb_err *err);
 
+/*
+ * A fact the run loop keeps with the run, under `key` of its env_json: `json` is a JSON
+ * text (the device's modes before the run, so a resumed run still restores them). _get
+ * sets *json to a malloc'd JSON text the caller frees, or NULL when the run has no such
+ * fact. Both return 0 or EB_EDB.
+ */
+int eb_store_run_fact_set(struct eb_store *s, int64_t run_id, const char *key, const char *json,
+			  struct eb_err *err);
+int eb_store_run_fact_get(struct eb_store *s, int64_t run_id, const char *key, char **json,
+			  struct eb_err *err);
+
 struct eb_cell_row {
 	const char *key, *target, *adapter, *model, *quant, *device, *workload;
 	int prompt_tokens, gen_tokens;

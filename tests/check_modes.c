@@ -1,0 +1,398 @@
+/* ctest: labels=integration timeout=180 */
+/* check_modes.c: device modes on fake nvpmodel/jetson_clocks/nvidia-smi and a fixture sysfs: set, verify, restore, interrupt, resume. */
+#include "eb_proc.h"
+#include "eb_util.h"
+#include "testutil.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char eb_dir[4096], eb_cfg[4200], eb_db[4200], eb_log[4200];
+
+static void eb_put(const char *path, const char *text)
+{
+	struct eb_err err;
+
+	ck_assert_msg(eb_write_file(path, text, strlen(text), &err) == 0, "%s", err.msg);
+}
+
+static char *eb_get(const char *path)
+{
+	struct eb_err err;
+	char *text = NULL;
+	size_t len;
+
+	ck_assert_msg(eb_read_file(path, 1 << 20, &text, &len, &err) == 0, "%s", err.msg);
+	return text;
+}
+
+/*
+ * A fresh directory with the fakes' state (nvpmodel mode 3, 250 W), a fixture sysfs tree
+ * of two CPUs (schedutil, 729600..2201600 kHz) and a config of two modes x two variants:
+ * maxn (nvpmodel 0, jetson_clocks) and 15w (nvpmodel 2, 100 W, powersave at 1200000 kHz).
+ * `reps` measured requests per cell. The fakes are first on PATH.
+ */
+static void eb_setup(const char *name, int reps)
+{
+	char p[4400], bin[4096], gen[4096], path[16384];
+	struct eb_err err;
+
+	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
+	snprintf(p, sizeof(p), "%s/state", eb_dir);
+	ck_assert_int_eq(eb_mkdirs(p, &err), 0);
+	snprintf(p, sizeof(p), "%s/state/nvpmodel", eb_dir);
+	eb_put(p, "3\n");
+	for (int c = 0; c < 2; c++) {
+		snprintf(p, sizeof(p), "%s/sys/sys/devices/system/cpu/cpu%d/cpufreq", eb_dir, c);
+		ck_assert_int_eq(eb_mkdirs(p, &err), 0);
+		snprintf(p, sizeof(p), "%s/sys/sys/devices/system/cpu/cpu%d/cpufreq/scaling_min_freq",
+			 eb_dir, c);
+		eb_put(p, "729600\n");
+		snprintf(p, sizeof(p), "%s/sys/sys/devices/system/cpu/cpu%d/cpufreq/scaling_max_freq",
+			 eb_dir, c);
+		eb_put(p, "2201600\n");
+		snprintf(p, sizeof(p), "%s/sys/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor",
+			 eb_dir, c);
+		eb_put(p, "schedutil\n");
+	}
+	eb_test_data("modes/bin", bin, sizeof(bin));
+	eb_test_data("modes/gen.sh", gen, sizeof(gen));
+	snprintf(path, sizeof(path), "%s:%s", bin, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+	setenv("PATH", path, 1);
+	snprintf(eb_log, sizeof(eb_log), "%s/log", eb_dir);
+	setenv("EB_MODES_LOG", eb_log, 1);
+	snprintf(p, sizeof(p), "%s/state", eb_dir);
+	setenv("EB_MODES_STATE", p, 1);
+	snprintf(p, sizeof(p), "%s/sys", eb_dir);
+	setenv("EB_MODES_SYSFS", p, 1);
+	snprintf(eb_db, sizeof(eb_db), "%s/o.db", eb_dir);
+	snprintf(eb_cfg, sizeof(eb_cfg), "%s/modes.json", eb_dir);
+	{
+		char text[8192];
+
+		snprintf(text, sizeof(text),
+			 "{ \"name\": \"modes\",\n"
+			 "  \"device\": { \"name\": \"orin\", \"modes\": [\n"
+			 "    { \"id\": \"maxn\", \"nvpmodel\": 0, \"jetson_clocks\": true, \"settle_s\": 0 },\n"
+			 "    { \"id\": \"15w\", \"nvpmodel\": 2, \"power_limit_w\": 100, \"settle_s\": 0,\n"
+			 "      \"cpufreq\": { \"governor\": \"powersave\", \"max_khz\": 1200000 } } ] },\n"
+			 "  \"power\": { \"sysfs_root\": \"%s/sys\" },\n"
+			 "  \"targets\": [ { \"id\": \"fake\", \"adapter\": \"exec\", \"options\": {\n"
+			 "    \"argv\": [\"%s\", \"{max_tokens}\"], \"stream\": \"bytes\", \"timeout_s\": 20 } } ],\n"
+			 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"a\", \"model_name\": \"a\" },\n"
+			 "                                              { \"quant\": \"b\", \"model_name\": \"b\" } ] } ],\n"
+			 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [8], \"gen_tokens\": 4,\n"
+			 "                                \"warmup\": 0, \"repetitions\": %d } } }\n",
+			 eb_dir, gen, reps);
+		eb_put(eb_cfg, text);
+	}
+}
+
+/* Runs `edgebench run` on the config (with --resume --quiet when `resume`); fails the test
+ * unless it exits `want`. Returns its output, which the caller frees. */
+static char *eb_run_expect(int want, int resume)
+{
+	const char *argv[] = { "edgebench", "run", eb_cfg, "--db", eb_db, NULL, NULL, NULL };
+	char *out = NULL;
+	int rc;
+
+	if (resume) {
+		argv[5] = "--resume";
+		argv[6] = "--quiet";
+	}
+	rc = eb_test_run(argv, &out);
+	ck_assert_msg(rc == want, "exit %d, not %d: %s", rc, want, out);
+	return out;
+}
+
+/* The cpufreq file of CPU c, trimmed, into buf. */
+static const char *eb_cpu(int c, const char *file, char *buf, size_t n)
+{
+	char p[4400], *t;
+
+	snprintf(p, sizeof(p), "%s/sys/sys/devices/system/cpu/cpu%d/cpufreq/%s", eb_dir, c, file);
+	t = eb_get(p);
+	t[strcspn(t, "\n")] = '\0';
+	eb_strlcpy(buf, t, n);
+	free(t);
+	return buf;
+}
+
+/* The device is as eb_setup left it: mode 3, 250 W, schedutil, 729600..2201600 kHz. */
+static void eb_assert_start_state(void)
+{
+	char p[4400], b[64], *t;
+
+	snprintf(p, sizeof(p), "%s/state/nvpmodel", eb_dir);
+	t = eb_get(p);
+	ck_assert_str_eq(t, "3\n");
+	free(t);
+	snprintf(p, sizeof(p), "%s/state/power_limit", eb_dir);
+	t = eb_get(p);
+	ck_assert_str_eq(t, "250.00\n");
+	free(t);
+	for (int c = 0; c < 2; c++) {
+		ck_assert_str_eq(eb_cpu(c, "scaling_governor", b, sizeof(b)), "schedutil");
+		ck_assert_str_eq(eb_cpu(c, "scaling_max_freq", b, sizeof(b)), "2201600");
+		ck_assert_str_eq(eb_cpu(c, "scaling_min_freq", b, sizeof(b)), "729600");
+	}
+}
+
+/* The fakes ran exactly `want`, and the device ended as it started. */
+static void eb_assert_log_then_start(const char *want)
+{
+	char *log = eb_get(eb_log);
+
+	ck_assert_str_eq(log, want);
+	free(log);
+	eb_assert_start_state();
+}
+
+/* What the fakes were run with, in order, from the full run of both modes. */
+static const char eb_full_log[] =
+	/* the starting state, read before any mode is set */
+	"nvpmodel -q\n"
+	"jetson_clocks --store\n"
+	"nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits\n"
+	/* maxn: set and read back */
+	"nvpmodel -m 0\n"
+	"nvpmodel -q\n"
+	"jetson_clocks \n"
+	/* 15w: jetson_clocks is not part of it, so it goes back first */
+	"jetson_clocks --restore\n"
+	"nvpmodel -m 2\n"
+	"nvpmodel -q\n"
+	"nvidia-smi -pl 100\n"
+	"nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits\n"
+	/* the end: the starting state back (cpufreq is written, not a program) */
+	"nvidia-smi -i 0 -pl 250\n"
+	"nvpmodel -m 3\n"
+	"nvpmodel -q\n"
+	"jetson_clocks --restore\n";
+
+START_TEST(two_modes_set_verified_restored_in_order)
+{
+	char *out = NULL;
+	sqlite3 *h;
+
+	eb_setup("modes-order", 2);
+	out = eb_run_expect(0, 0);
+	/* each program is named as it runs */
+	ck_assert_ptr_nonnull(strstr(out, "edgebench: mode '15w': nvidia-smi -pl 100\n"));
+	free(out);
+	eb_assert_log_then_start(eb_full_log);
+
+	h = eb_test_db_open(eb_db);
+	/* grouped by mode, in config order; the key and the parameters carry the mode */
+	{
+		char *keys = eb_test_qs(h, "SELECT group_concat(key, ' ') FROM (SELECT key FROM cells"
+					   " ORDER BY id)");
+
+		ck_assert_str_eq(keys, "fake/m/a/latency/p8-g4@maxn fake/m/b/latency/p8-g4@maxn "
+				       "fake/m/a/latency/p8-g4@15w fake/m/b/latency/p8-g4@15w");
+		free(keys);
+	}
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND "
+				      "json_extract(params_json,'$.mode')=substr(key,instr(key,'@')+1)"),
+			    4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests"), 8);
+	/* the starting state is kept with the run */
+	ck_assert_double_eq(eb_test_q(h, "SELECT json_extract(env_json,'$.modes_start.nvpmodel') "
+				      "FROM runs"), 3);
+	ck_assert_double_eq(eb_test_q(h, "SELECT json_extract(env_json,"
+				      "'$.modes_start.power_limit_w[0]') FROM runs"), 250);
+	sqlite3_close(h);
+}
+END_TEST
+
+/* A cpufreq mode with a read-back of its own (a file and its text) besides the preset's. */
+START_TEST(cpufreq_mode_with_file_verify)
+{
+	char *out = NULL, text[8192], gen[4096], b[64];
+
+	eb_setup("modes-cpufreq", 1);
+	eb_test_data("modes/gen.sh", gen, sizeof(gen));
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"cpufreq\",\n"
+		 "  \"device\": { \"name\": \"pc\", \"modes\": [\n"
+		 "    { \"id\": \"save\", \"cpufreq\": { \"governor\": \"powersave\" }, \"settle_s\": 0,\n"
+		 "      \"verify\": { \"file\": \"/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor\",\n"
+		 "                  \"expect\": \"powersave\" } } ] },\n"
+		 "  \"power\": { \"sysfs_root\": \"%s/sys\" },\n"
+		 "  \"targets\": [ { \"id\": \"fake\", \"adapter\": \"exec\", \"options\": {\n"
+		 "    \"argv\": [\"%s\", \"{max_tokens}\"], \"stream\": \"bytes\" } } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"a\", \"model_name\": \"a\" } ] } ],\n"
+		 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [8], \"gen_tokens\": 4,\n"
+		 "                                \"warmup\": 0, \"repetitions\": 1 } } }\n",
+		 eb_dir, gen);
+	eb_put(eb_cfg, text);
+	out = eb_run_expect(0, 0);
+	ck_assert_ptr_nonnull(strstr(out, "cpu1/cpufreq/scaling_governor <- powersave\n"));
+	ck_assert_ptr_nonnull(strstr(out, "cpu1/cpufreq/scaling_governor <- schedutil\n"));
+	free(out);
+	ck_assert_str_eq(eb_cpu(1, "scaling_governor", b, sizeof(b)), "schedutil");
+	ck_assert_str_eq(eb_cpu(1, "scaling_max_freq", b, sizeof(b)), "2201600");
+}
+END_TEST
+
+START_TEST(verify_mismatch_fails_the_group_and_restores)
+{
+	char *out = NULL, *log, *e;
+	sqlite3 *h;
+
+	eb_setup("modes-mismatch", 1);
+	setenv("EB_MODES_IGNORE", "2", 1); /* this board has no mode 2: it stays in maxn's 0 */
+	out = eb_run_expect(1, 0);
+	ck_assert_ptr_nonnull(strstr(out, "cell fake/m/b/latency/p8-g4@15w failed: mode '15w': "
+					  "'nvpmodel -q' reads back mode 0, not the 2 set\n"));
+	free(out);
+	h = eb_test_db_open(eb_db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND "
+				      "key LIKE '%%@maxn'"), 2);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='failed' AND "
+				      "key LIKE '%%@15w'"), 2);
+	/* the group's cells never ran */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests r JOIN cells c ON "
+				      "c.id=r.cell_id WHERE c.key LIKE '%%@15w'"), 0);
+	e = eb_test_qs(h, "SELECT group_concat(DISTINCT error) FROM cells WHERE status='failed'");
+	ck_assert_str_eq(e, "mode '15w': 'nvpmodel -q' reads back mode 0, not the 2 set");
+	free(e);
+	sqlite3_close(h);
+	/* the mode was tried once for the group, and the start came back all the same */
+	log = eb_get(eb_log);
+	ck_assert_ptr_null(strstr(strstr(log, "nvpmodel -m 2\n") + 1, "nvpmodel -m 2\n"));
+	ck_assert_ptr_nonnull(strstr(log, "nvpmodel -m 3\nnvpmodel -q\njetson_clocks --restore\n"));
+	free(log);
+	eb_assert_start_state();
+}
+END_TEST
+
+START_TEST(failing_cells_still_restore)
+{
+	char *out = NULL;
+
+	eb_setup("modes-cellfail", 1);
+	setenv("EB_MODES_FAIL_IN", "0", 1); /* gen.sh fails while nvpmodel is in mode 0 */
+	out = eb_run_expect(1, 0);
+	ck_assert_ptr_nonnull(strstr(out, "cell fake/m/a/latency/p8-g4@maxn failed"));
+	free(out);
+	eb_assert_log_then_start(eb_full_log);
+}
+END_TEST
+
+/* Starts `edgebench run` in the background and waits until the fakes' log shows `line`. */
+static void eb_start_until(struct eb_proc *p, const char *line)
+{
+	const char *argv[] = { EB_TEST_BIN, "run", eb_cfg, "--db", eb_db, "--quiet", NULL };
+	struct eb_err err;
+
+	ck_assert_msg(eb_proc_start(p, argv, NULL, EB_PROC_NULL_IN | EB_PROC_NULL_OUT, &err) == 0,
+		      "%s", err.msg);
+	for (int i = 0; i < 1200; i++) {
+		int st;
+
+		usleep(25000);
+		if (access(eb_log, F_OK) == 0) {
+			char *log = eb_get(eb_log);
+			int seen = strstr(log, line) != NULL;
+
+			free(log);
+			if (seen)
+				return;
+		}
+		ck_assert_msg(eb_proc_poll(p, &st) == 0, "edgebench ended early (%d)", st);
+	}
+	ck_abort_msg("the fakes never saw '%s'", line);
+}
+
+START_TEST(sigint_restores_the_starting_mode)
+{
+	struct eb_proc p;
+	sqlite3 *h;
+
+	eb_setup("modes-sigint", 20);
+	setenv("EB_MODES_SLOW", "0.2", 1); /* 20 requests of 0.2 s in each cell */
+	eb_start_until(&p, "jetson_clocks \n");
+	ck_assert_int_eq(eb_proc_kill(&p, SIGINT), 0);
+	ck_assert_int_eq(eb_proc_wait(&p), 3);
+	/* maxn was left at once for the starting state: 15w never set */
+	eb_assert_log_then_start("nvpmodel -q\n"
+			      "jetson_clocks --store\n"
+			      "nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits\n"
+			      "nvpmodel -m 0\n"
+			      "nvpmodel -q\n"
+			      "jetson_clocks \n"
+			      "nvidia-smi -i 0 -pl 250\n"
+			      "nvpmodel -m 3\n"
+			      "nvpmodel -q\n"
+			      "jetson_clocks --restore\n");
+	h = eb_test_db_open(eb_db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='interrupted'"), 1);
+	sqlite3_close(h);
+}
+END_TEST
+
+START_TEST(sigkill_then_resume_sets_and_restores)
+{
+	struct eb_proc p;
+	char *out = NULL, *log, *tail, *t, pth[4400];
+	size_t before;
+	sqlite3 *h;
+
+	eb_setup("modes-kill", 3);
+	setenv("EB_MODES_SLOW", "0.2", 1);
+	/* killed in the 15w group: the device is left at mode 2 and 100 W */
+	eb_start_until(&p, "nvidia-smi -pl 100\n");
+	ck_assert_int_eq(eb_proc_kill(&p, SIGKILL), 0);
+	ck_assert_int_eq(eb_proc_wait(&p), 128 + SIGKILL);
+	snprintf(pth, sizeof(pth), "%s/state/nvpmodel", eb_dir);
+	t = eb_get(pth);
+	ck_assert_str_eq(t, "2\n");
+	free(t);
+	log = eb_get(eb_log);
+	before = strlen(log);
+	free(log);
+
+	unsetenv("EB_MODES_SLOW");
+	out = eb_run_expect(0, 1);
+	free(out);
+	log = eb_get(eb_log);
+	tail = log + before;
+	/* the state read before the kill is the one restored: nothing is read or stored again,
+	 * the pending 15w cells get their mode set and verified, then the start comes back:
+	 * the full run's log from 15w on */
+	ck_assert_str_eq(tail, strstr(eb_full_log, "nvpmodel -m 2\n"));
+	free(log);
+	eb_assert_start_state();
+	h = eb_test_db_open(eb_db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='ok'"), 1);
+	sqlite3_close(h);
+}
+END_TEST
+
+static Suite *eb_suite(void)
+{
+	Suite *s = suite_create("modes");
+	TCase *tc = tcase_create("modes");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, two_modes_set_verified_restored_in_order);
+	tcase_add_test(tc, cpufreq_mode_with_file_verify);
+	tcase_add_test(tc, verify_mismatch_fails_the_group_and_restores);
+	tcase_add_test(tc, failing_cells_still_restore);
+	tcase_add_test(tc, sigint_restores_the_starting_mode);
+	tcase_add_test(tc, sigkill_then_resume_sets_and_restores);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return eb_test_main(eb_suite());
+}
