@@ -25,6 +25,8 @@ struct eb_rcell {
 	int prompt_tokens, gen_tokens;
 	struct eb_rmetric *m;
 	size_t nm;
+	char *mode; /* the device mode it ran in; "" when none was set */
+	int repeat; /* 1..N with `repeat`; -1 when the run repeats nothing */
 };
 
 /*
@@ -42,6 +44,8 @@ struct eb_rdata {
 	struct eb_rcell *cells;
 	size_t n;
 	size_t n_runs; /* distinct runs among the cells */
+	int has_modes;   /* a cell ran in a device mode: layouts show the mode */
+	int has_repeats; /* a cell is one of several repeats */
 };
 
 /* Loads the selected cells and their metrics. Returns 0 or EB_EDB (err says why). */

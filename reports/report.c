@@ -50,6 +50,10 @@ static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdat
 		eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
 		eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
 	}
+	if (d->has_modes)
+		eb_table_col(t, "mode", NULL, NULL, EB_TK_TEXT);
+	if (d->has_repeats)
+		eb_table_col(t, "repeat", NULL, NULL, EB_TK_INT);
 	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
 	for (size_t k = 0; k < nfig; k++) {
 		const char *unit, *label = eb_metric_label(eb_cell_figures[k], &unit);
@@ -72,6 +76,10 @@ static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdat
 			eb_table_set_int(t, r, col++, c->prompt_tokens);
 			eb_table_set_int(t, r, col++, c->gen_tokens);
 		}
+		if (d->has_modes)
+			eb_table_set_text(t, r, col++, c->mode[0] ? c->mode : NULL);
+		if (d->has_repeats)
+			eb_table_set_int(t, r, col++, c->repeat);
 		eb_table_set_text(t, r, col++, c->status);
 		for (size_t k = 0; k < nfig; k++)
 			eb_table_set_num(t, r, col++,
@@ -85,7 +93,8 @@ static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdat
 
 /* ---- long ------------------------------------------------------------------------ */
 
-static void eb_ident_cols(struct eb_table *t)
+/* A cell's identity columns; mode and repeat only when a cell of the data has one. */
+static void eb_ident_cols(struct eb_table *t, const struct eb_rdata *d)
 {
 	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
 	eb_table_col(t, "target", NULL, NULL, EB_TK_TEXT);
@@ -93,17 +102,28 @@ static void eb_ident_cols(struct eb_table *t)
 	eb_table_col(t, "quant", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
 	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
+	if (d->has_modes)
+		eb_table_col(t, "mode", NULL, NULL, EB_TK_TEXT);
+	if (d->has_repeats)
+		eb_table_col(t, "repeat", NULL, NULL, EB_TK_INT);
 }
 
-static size_t eb_ident_vals(struct eb_table *t, size_t r, const struct eb_rcell *c)
+static size_t eb_ident_vals(struct eb_table *t, size_t r, const struct eb_rcell *c,
+			    const struct eb_rdata *d)
 {
+	size_t col = 6;
+
 	eb_table_set_int(t, r, 0, c->run_id);
 	eb_table_set_text(t, r, 1, c->target);
 	eb_table_set_text(t, r, 2, c->model);
 	eb_table_set_text(t, r, 3, c->quant);
 	eb_table_set_int(t, r, 4, c->prompt_tokens);
 	eb_table_set_int(t, r, 5, c->gen_tokens);
-	return 6;
+	if (d->has_modes)
+		eb_table_set_text(t, r, col++, c->mode[0] ? c->mode : NULL);
+	if (d->has_repeats)
+		eb_table_set_int(t, r, col++, c->repeat);
+	return col;
 }
 
 static void eb_layout_long(const struct eb_report_opts *o, const struct eb_rdata *d,
@@ -113,7 +133,7 @@ static void eb_layout_long(const struct eb_report_opts *o, const struct eb_rdata
 					      "p90",  "p99",    "ci_lo",  "ci_hi" };
 
 	eb_table_init(t, NULL);
-	eb_ident_cols(t);
+	eb_ident_cols(t, d);
 	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "n", NULL, NULL, EB_TK_INT);
@@ -130,7 +150,7 @@ static void eb_layout_long(const struct eb_report_opts *o, const struct eb_rdata
 			if (!eb_pat_match(o->metric_pats, m->name))
 				continue;
 			r = eb_table_row(t);
-			col = eb_ident_vals(t, r, c);
+			col = eb_ident_vals(t, r, c, d);
 			eb_table_set_text(t, r, col++, m->name);
 			eb_table_set_text(t, r, col++, m->unit[0] ? m->unit : NULL);
 			eb_table_set_int(t, r, col++, m->n);
@@ -221,7 +241,7 @@ static void eb_layout_wide(const struct eb_report_opts *o, const struct eb_rdata
 	const char **names = eb_wide_metrics(o, d, &nm);
 
 	eb_table_init(t, NULL);
-	eb_ident_cols(t);
+	eb_ident_cols(t, d);
 	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
 	for (size_t k = 0; k < nm; k++) {
 		const char *unit = eb_metric_unit(d, names[k]);
@@ -244,7 +264,7 @@ static void eb_layout_wide(const struct eb_report_opts *o, const struct eb_rdata
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		const struct eb_rcell *c = &d->cells[i];
-		size_t r = eb_table_row(t), col = eb_ident_vals(t, r, c);
+		size_t r = eb_table_row(t), col = eb_ident_vals(t, r, c, d);
 
 		eb_table_set_text(t, r, col++, c->status);
 		for (size_t k = 0; k < nm; k++) {
@@ -277,6 +297,8 @@ static int eb_by_variant(const void *a, const void *b)
 		return r;
 	if ((r = strcmp(x->quant, y->quant)) != 0)
 		return r;
+	if ((r = strcmp(x->mode, y->mode)) != 0)
+		return r;
 	if (x->prompt_tokens != y->prompt_tokens)
 		return x->prompt_tokens < y->prompt_tokens ? -1 : 1;
 	if (x->gen_tokens != y->gen_tokens)
@@ -296,9 +318,11 @@ static const struct eb_rcell **eb_sorted_cells(const struct eb_rdata *d)
 	return v;
 }
 
-/* A variant of a card: its column and its cells (a slice of the sorted array). */
+/* A variant of a card: its column and its cells (a slice of the sorted array); a variant
+ * in each device mode is a column of its own. */
 struct eb_variant {
 	const char *quant;
+	const char *mode; /* "" when none */
 	const struct eb_rcell **cells;
 	size_t n;
 };
@@ -310,7 +334,9 @@ static int eb_by_full_first(const void *a, const void *b)
 
 	if (fx != fy)
 		return fy - fx;
-	return strcmp(x->quant, y->quant);
+	if (strcmp(x->quant, y->quant) != 0)
+		return strcmp(x->quant, y->quant);
+	return strcmp(x->mode, y->mode);
 }
 
 /* The variant's latest cell with that prompt length (any prompt length when p < 0). */
@@ -391,8 +417,14 @@ static void eb_card_columns(struct eb_table *t, struct eb_variant *var, size_t n
 	qsort(var, nv, sizeof(*var), eb_by_full_first);
 	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
-	for (size_t k = 0; k < nv; k++)
-		eb_table_col(t, var[k].quant, NULL, NULL, EB_TK_NUM);
+	for (size_t k = 0; k < nv; k++) {
+		char name[512];
+
+		/* quant@mode, as the cell keys end */
+		snprintf(name, sizeof(name), "%s%s%s", var[k].quant, var[k].mode[0] ? "@" : "",
+			 var[k].mode);
+		eb_table_col(t, name, NULL, NULL, EB_TK_NUM);
+	}
 }
 
 /* The prompt lengths of the model's cells, ascending and distinct (malloc'd, *np of them). */
@@ -638,9 +670,11 @@ static int eb_layout_card(struct eb_store *s, const struct eb_report_opts *o,
 		/* the model's group: cells with the same target and model */
 		while (j < d->n && strcmp(v[j]->target, v[i]->target) == 0 &&
 		       strcmp(v[j]->model, v[i]->model) == 0) {
-			if (nv == 0 || strcmp(var[nv - 1].quant, v[j]->quant) != 0) {
+			if (nv == 0 || strcmp(var[nv - 1].quant, v[j]->quant) != 0 ||
+			    strcmp(var[nv - 1].mode, v[j]->mode) != 0) {
 				var = eb_xrealloc(var, (nv + 1) * sizeof(*var));
 				var[nv].quant = v[j]->quant;
+				var[nv].mode = v[j]->mode;
 				var[nv].cells = &v[j];
 				var[nv].n = 0;
 				nv++;

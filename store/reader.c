@@ -117,6 +117,8 @@ static int eb_rd_cell(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)
 		.prompt_tokens = eb_col_count(st, 11),
 		.gen_tokens = eb_col_count(st, 12),
 		.duration_s = eb_col_real(st, 13),
+		.mode = eb_col_text(st, 14),
+		.repeat = eb_col_count(st, 15),
 	};
 
 	return fn.cell(arg, &c);
@@ -128,7 +130,10 @@ int eb_store_read_cells(struct eb_store *s, int64_t run_id,
 {
 	return eb_rd_query(s,
 			   "SELECT id, run_id, key, target, adapter, model, quant, device,"
-			   " workload, status, error, prompt_tokens, gen_tokens, duration_s"
+			   " workload, status, error, prompt_tokens, gen_tokens, duration_s,"
+			   " CASE WHEN json_valid(params_json) THEN json_extract(params_json, '$.mode')"
+			   " END, CASE WHEN json_valid(params_json) THEN json_extract(params_json,"
+			   " '$.repeat') END"
 			   " FROM cells WHERE (?1 = 0 OR run_id = ?1) ORDER BY run_id, id",
 			   run_id, 0, eb_rd_cell, (union eb_rd_fn){ .cell = fn }, arg, err);
 }

@@ -29,12 +29,16 @@ int eb_store_read_runs(struct eb_store *s, int64_t run_id,
 		       int (*fn)(void *arg, const struct eb_store_run *r), void *arg,
 		       struct eb_err *err);
 
-/* A cell: identity, how it ended (error NULL when none) and how long it took. */
+/* A cell: identity, how it ended (error NULL when none) and how long it took; the device
+ * mode it ran in (NULL: none set) and its repeat (1..N; -1 when the run repeats nothing),
+ * both from its params_json. */
 struct eb_store_cell {
 	int64_t id, run_id;
 	const char *key, *target, *adapter, *model, *quant, *device, *workload, *status, *error;
 	long long prompt_tokens, gen_tokens;
 	double duration_s;
+	const char *mode;
+	long long repeat;
 };
 
 /* Cells in (run_id, id) order. */

@@ -110,6 +110,12 @@ static char *eb_run_expect(int want, int resume)
 	return out;
 }
 
+static void eb_assert_starts(const char *s, const char *prefix)
+{
+	ck_assert_msg(strncmp(s, prefix, strlen(prefix)) == 0, "'%s' does not start with '%s'", s,
+		      prefix);
+}
+
 /* The cpufreq file of CPU c, trimmed, into buf. */
 static const char *eb_cpu(int c, const char *file, char *buf, size_t n)
 {
@@ -201,6 +207,31 @@ START_TEST(two_modes_set_verified_restored_in_order)
 				      "json_extract(params_json,'$.mode')=substr(key,instr(key,'@')+1)"),
 			    4);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests"), 8);
+	sqlite3_close(h);
+
+	/* reports show the mode: a column of the cells and long layouts, a card column per
+	 * variant and mode */
+	{
+		const char *cells[] = { "edgebench", "report", "--db", eb_db, "--format", "csv", NULL };
+		const char *card[] = { "edgebench", "report", "--db", eb_db, "--layout", "card",
+				       "--format", "csv", NULL };
+		const char *lng[] = { "edgebench", "report", "--db", eb_db, "--layout", "long",
+				      "--format", "csv", "--metric", "ttft_ms", NULL };
+
+		ck_assert_int_eq(eb_test_run(cells, &out), 0);
+		eb_assert_starts(out, "run,target,model,quant,mode,status,");
+		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,a,maxn,ok,"));
+		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,15w,ok,"));
+		free(out);
+		ck_assert_int_eq(eb_test_run(card, &out), 0);
+		eb_assert_starts(out, "metric,unit,a@15w,a@maxn,b@15w,b@maxn\n");
+		free(out);
+		ck_assert_int_eq(eb_test_run(lng, &out), 0);
+		eb_assert_starts(out, "run,target,model,quant,prompt_tokens,gen_tokens,mode,metric,");
+		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,8,4,15w,ttft_ms,ms,2,"));
+		free(out);
+	}
+	h = eb_test_db_open(eb_db);
 	/* the starting state is kept with the run */
 	ck_assert_double_eq(eb_test_q(h, "SELECT json_extract(env_json,'$.modes_start.nvpmodel') "
 				      "FROM runs"), 3);
