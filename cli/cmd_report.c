@@ -22,7 +22,8 @@ static const char eb_list_usage[] =
 static const char eb_report_usage[] =
 	"usage: edgebench report [--db PATH] [--run ID|latest|latest~N|all]\n"
 	"                        [--format table|csv|json|md|latex|html]\n"
-	"                        [--layout cells|long|wide|card|speedup] [--stat median|mean]\n"
+	"                        [--layout cells|long|wide|card|speedup|repeats]\n"
+	"                        [--stat median|mean]\n"
 	"                        [--target PAT] [--model PAT] [--quant PAT] [--metric PAT]\n"
 	"                        [--metrics a,b,c] [--baseline QUANT] [--wide] [--no-plots]\n"
 	"                        [--output FILE]\n"
@@ -41,6 +42,8 @@ static const char eb_report_usage[] =
 	"           schemes, accuracy, average power)\n"
 	"  speedup  per model and prompt length: --baseline variant vs each other variant,\n"
 	"           speedup = decode rate / baseline decode rate, TTFT ratio\n"
+	"  repeats  per cell run several times (config `repeat`) and metric: the mean of\n"
+	"           its repeats' medians (or means), its 95% interval, stddev, CV, min, max\n"
 	"--stat median (default) or mean: which summary stands for a metric.\n"
 	"--target, --model, --quant, --metric: fnmatch patterns, repeatable or comma-separated.\n"
 	"--metric picks the long layout's rows, the wide layout's columns (without --metrics)\n"
@@ -102,7 +105,8 @@ static int eb_parse_format(const char *s, enum eb_report_format *fmt)
 
 static int eb_parse_layout(const char *s, enum eb_report_layout *layout)
 {
-	static const char *const names[] = { "cells", "long", "wide", "card", "speedup" };
+	static const char *const names[] = { "cells", "long", "wide", "card", "speedup",
+					     "repeats" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -166,7 +170,7 @@ int eb_cmd_report(int argc, char **argv)
 		case O_LAYOUT:
 			if (eb_parse_layout(optarg, &o.layout)) {
 				fprintf(stderr, "edgebench report: unknown layout '%s' (cells, long, "
-						"wide, card, speedup)\n",
+						"wide, card, speedup, repeats)\n",
 					optarg);
 				goto out;
 			}

@@ -337,6 +337,15 @@ static const struct eb_opt eb_k_root[] = {
 		  "skipped with its reason as a warning" },
 	{ .name = "power", .type = EB_OPT_OBJ, .sub = eb_k_power,
 	  .help = "how the sensors are sampled" },
+	{ .name = "repeat", .type = EB_OPT_INT, .def = EB_DEF_INT(1), .range = EB_RANGE(1, 1000),
+	  .help = "run every cell this many times (keys end in #1..#N); report --layout repeats "
+		  "gives the run-to-run statistics" },
+	{ .name = "interleave", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
+	  .help = "with repeat: pass after pass over the plan (A, B, A, B) so drift does not fall "
+		  "on one variant; false: each cell's repeats back to back (A, A, B, B)" },
+	{ .name = "repeat_cooldown_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(0),
+	  .range = EB_RANGE(0, 86400),
+	  .help = "pause before each repeat after the first" },
 	{ NULL },
 };
 
@@ -958,6 +967,9 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 
 	c->name = eb_jstrdup(c->root, "name");
 	c->db = eb_jstrdup(c->root, "db");
+	c->repeat = (int)eb_opt_int(c->root, eb_k_root, "repeat");
+	c->interleave = eb_opt_bool(c->root, eb_k_root, "interleave");
+	c->repeat_cooldown_s = eb_opt_num(c->root, eb_k_root, "repeat_cooldown_s");
 	eb_config_sensors(c, v);
 	eb_config_power(c, v);
 	c->device = json_object_get(c->root, "device");

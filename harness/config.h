@@ -124,6 +124,9 @@ struct eb_config {
 	struct eb_cfg_power power;
 	struct eb_cfg_rule *include, *exclude;
 	size_t n_include, n_exclude;
+	int repeat;               /* runs of every cell (1: once, keys without #N) */
+	int interleave;           /* repeats pass after pass (else each cell's back to back) */
+	double repeat_cooldown_s; /* pause before each repeat after the first */
 };
 
 /*

@@ -89,19 +89,24 @@ static int eb_plan_count(const struct eb_config *cfg, size_t *out, struct eb_err
 				n += (uint64_t)cfg->models[m].n_variants * points;
 	if (cfg->n_modes)
 		n *= cfg->n_modes;
+	if (cfg->repeat > 1)
+		n *= (uint64_t)cfg->repeat;
 	*out = (size_t)n;
 	if (n <= EB_PLAN_MAX_CELLS)
 		return 0;
 	/* stopped early above: say the full product, which is what the user multiplied */
-	n = (uint64_t)cfg->n_targets * variants * points * (cfg->n_modes ? cfg->n_modes : 1);
+	n = (uint64_t)cfg->n_targets * variants * points * (cfg->n_modes ? cfg->n_modes : 1) *
+	    (uint64_t)(cfg->repeat > 1 ? cfg->repeat : 1);
 	return eb_err_set(err, EB_ECONFIG,
 			  "%s: too many cells: up to %llu cells (%zu targets x %zu variants of %zu "
-			  "models x (%zu latency.prompt_tokens + %zu accuracy.tasks)%s%.0zu%s); the "
-			  "limit is %d: give models fewer targets or variants, or split the config",
+			  "models x (%zu latency.prompt_tokens + %zu accuracy.tasks)%s%.0zu%s%s%.0d); "
+			  "the limit is %d: give models fewer targets or variants, or split the "
+			  "config",
 			  cfg->path, (unsigned long long)n, cfg->n_targets, variants, cfg->n_models,
 			  cfg->latency.enabled ? cfg->latency.n_prompt_tokens : 0,
 			  cfg->accuracy.n_tasks, cfg->n_modes ? " x " : "", cfg->n_modes,
-			  cfg->n_modes ? " device.modes" : "", EB_PLAN_MAX_CELLS);
+			  cfg->n_modes ? " device.modes" : "", cfg->repeat > 1 ? " x repeat " : "",
+			  cfg->repeat > 1 ? cfg->repeat : 0, EB_PLAN_MAX_CELLS);
 }
 
 /* Variant index of the kld reference in `md`, or -1. */
@@ -194,6 +199,35 @@ static void eb_plan_mode(struct eb_plan *plan, struct eb_keyset *ks, size_t *all
 	}
 }
 
+/*
+ * Each cell `repeat` times, keys ending in #1..#N: a cell's repeats back to back, or with
+ * `interleave` the whole plan over again; then --only, on the keys with their #N.
+ */
+static void eb_plan_repeat(struct eb_plan *plan, const struct eb_config *cfg, const char *only)
+{
+	size_t n = plan->n, R = (size_t)cfg->repeat, k = 0;
+	struct eb_cell *out = eb_xcalloc(n * R + 1, sizeof(*out));
+
+	for (size_t a = 0; a < (cfg->interleave ? R : n); a++)
+		for (size_t b = 0; b < (cfg->interleave ? n : R); b++) {
+			size_t i = cfg->interleave ? b : a, r = cfg->interleave ? a : b;
+			struct eb_cell c = plan->cells[i];
+			char key[1100];
+
+			snprintf(key, sizeof(key), "%s#%zu", c.key, r + 1);
+			if (only && fnmatch(only, key, 0) != 0)
+				continue;
+			c.key = eb_xstrdup(key);
+			c.repeat = (int)r + 1;
+			out[k++] = c;
+		}
+	for (size_t i = 0; i < n; i++)
+		free(plan->cells[i].key);
+	free(plan->cells);
+	plan->cells = out;
+	plan->n = k;
+}
+
 int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
 		  struct eb_err *err)
 {
@@ -210,7 +244,10 @@ int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char 
 	ks.mask = size - 1;
 	plan->cells = eb_xcalloc(alloc, sizeof(*plan->cells));
 	for (size_t mi = 0; mi < (cfg->n_modes ? cfg->n_modes : 1); mi++)
-		eb_plan_mode(plan, &ks, &alloc, cfg, cfg->n_modes ? &cfg->modes[mi] : NULL, only);
+		eb_plan_mode(plan, &ks, &alloc, cfg, cfg->n_modes ? &cfg->modes[mi] : NULL,
+			     cfg->repeat > 1 ? NULL : only);
+	if (cfg->repeat > 1)
+		eb_plan_repeat(plan, cfg, only);
 	free(ks.slot);
 	if (plan->n == 0) {
 		eb_plan_release(plan);

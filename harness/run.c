@@ -929,18 +929,20 @@ static int eb_cells_ensure(struct eb_store *s, const struct eb_config *cfg,
 
 		snprintf(params, sizeof(params),
 			 "{\"warmup\":%d,\"repetitions\":%d,\"seed\":%llu,\"temperature\":%g,"
-			 "\"prompts\":\"%s\"%s%s%s}",
+			 "\"prompts\":\"%s\"%s%s%s%s%.0d}",
 			 cfg->latency.warmup, cfg->latency.repetitions,
 			 (unsigned long long)cfg->latency.seed, cfg->latency.temperature,
 			 cfg->latency.distinct_prompts ? "distinct" : "same",
 			 c->mode ? ",\"mode\":\"" : "", c->mode ? c->mode->id : "",
-			 c->mode ? "\"" : "");
+			 c->mode ? "\"" : "", c->repeat ? ",\"repeat\":" : "", c->repeat);
 		if (c->acc) {
 			json_t *ap = json_deep_copy(c->acc->params);
 
 			/* the device mode beside the task's parameters: reports read it there */
 			if (c->mode)
 				json_object_set_new(ap, "mode", json_string(c->mode->id));
+			if (c->repeat)
+				json_object_set_new(ap, "repeat", json_integer(c->repeat));
 			acc_params = json_dumps(ap, JSON_COMPACT | JSON_SORT_KEYS);
 			json_decref(ap);
 			row.params_json = acc_params;
@@ -1171,6 +1173,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	struct eb_modes *modes = NULL;
 	const struct eb_cfg_mode *mode_failed = NULL;
 	char mode_why[1024] = "";
+	int prev_repeat = 0;
 	int64_t *cell_ids = NULL;
 	int ret;
 
@@ -1213,6 +1216,16 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			continue;
 		}
 		secs = 0;
+		/* a pause before each repeat after the first (cell by cell, or pass by pass) */
+		if (cell->repeat > 1 && cell->repeat != prev_repeat && cfg->repeat_cooldown_s > 0) {
+			eb_progress_draw(&pg, cell->key, "cool-down between repeats", 0, 0, 0);
+			eb_clock_sleep_ns((uint64_t)(cfg->repeat_cooldown_s * 1e9), &eb_stop_int);
+			if (eb_stop_flag) {
+				res->interrupted = 1;
+				break;
+			}
+		}
+		prev_repeat = cell->repeat;
 		ret = eb_cell_mode(modes, cell, &mode_failed, mode_why, sizeof(mode_why), &c);
 		if (ret == 1 || (ret == 0 && eb_cell_run(cfg, cell, o, &b, &c, &secs, &pg))) {
 			res->interrupted = 1;

@@ -1,5 +1,6 @@
 /* report.c: report layouts (cells, long, wide, card, speedup), the html page and the run list. */
 #include "report.h"
+#include "repeats.h"
 #include "plot.h"
 
 #include "metric.h"
@@ -94,7 +95,7 @@ static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdat
 /* ---- long ------------------------------------------------------------------------ */
 
 /* A cell's identity columns; mode and repeat only when a cell of the data has one. */
-static void eb_ident_cols(struct eb_table *t, const struct eb_rdata *d)
+void eb_ident_cols(struct eb_table *t, const struct eb_rdata *d)
 {
 	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
 	eb_table_col(t, "target", NULL, NULL, EB_TK_TEXT);
@@ -108,8 +109,8 @@ static void eb_ident_cols(struct eb_table *t, const struct eb_rdata *d)
 		eb_table_col(t, "repeat", NULL, NULL, EB_TK_INT);
 }
 
-static size_t eb_ident_vals(struct eb_table *t, size_t r, const struct eb_rcell *c,
-			    const struct eb_rdata *d)
+size_t eb_ident_vals(struct eb_table *t, size_t r, const struct eb_rcell *c,
+		     const struct eb_rdata *d)
 {
 	size_t col = 6;
 
@@ -843,7 +844,8 @@ static const char eb_html_head[] =
 	".meta{color:#555}\n"
 	"</style>\n</head>\n<body>\n<h1>edgebench report</h1>\n";
 
-static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup" };
+static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup",
+						"repeats" };
 
 static int eb_html_run(void *arg, const struct eb_store_run *run)
 {
@@ -986,6 +988,12 @@ int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, str
 		break;
 	case EB_LAYOUT_CARD:
 		ret = eb_layout_card(s, o, &d, &tabs, &ntabs, err);
+		break;
+	case EB_LAYOUT_REPEATS:
+		tabs = eb_xcalloc(1, sizeof(*tabs));
+		ntabs = 1;
+		eb_layout_repeats(&d, o->stat, o->metric_pats, eb_cell_figures,
+				  sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]), &tabs[0]);
 		break;
 	}
 	if (ret)

@@ -2,8 +2,10 @@
 /* check_modes.c: device modes on fake nvpmodel/jetson_clocks/nvidia-smi and a fixture sysfs: set, verify, restore, interrupt, resume. */
 #include "eb_proc.h"
 #include "eb_util.h"
+#include "stats.h"
 #include "testutil.h"
 
+#include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -407,6 +409,132 @@ START_TEST(sigkill_then_resume_sets_and_restores)
 }
 END_TEST
 
+/* Adds `extra` (JSON members, comma-led) to the config eb_setup wrote, before its last '}'. */
+static void eb_config_add(const char *extra)
+{
+	char *text = eb_get(eb_cfg), *end = strrchr(text, '}');
+	struct eb_buf b;
+
+	ck_assert_ptr_nonnull(end);
+	eb_buf_init(&b, 0);
+	eb_buf_add(&b, text, (size_t)(end - text));
+	eb_buf_addf(&b, "%s }\n", extra);
+	eb_put(eb_cfg, b.buf);
+	eb_buf_release(&b);
+	free(text);
+}
+
+/* The keys of the plan in run order, as `run --dry-run` lists them, space-separated. */
+static char *eb_plan_keys(void)
+{
+	const char *argv[] = { "edgebench", "run", eb_cfg, "--dry-run", NULL };
+	char *out = NULL, *p, *line;
+	struct eb_buf b;
+
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	eb_buf_init(&b, 0);
+	for (p = out; (line = strstr(p, "  fake/")) != NULL; p = line + 2) {
+		size_t n = strcspn(line + 2, " ");
+
+		eb_buf_addf(&b, "%s%.*s", b.len ? " " : "", (int)n, line + 2);
+	}
+	free(out);
+	return eb_buf_detach(&b, NULL);
+}
+
+START_TEST(repeats_back_to_back_or_interleaved)
+{
+	char *keys;
+
+	eb_setup("modes-order-repeat", 1);
+	eb_config_add(", \"repeat\": 2");
+	keys = eb_plan_keys();
+	ck_assert_str_eq(keys, "fake/m/a/latency/p8-g4@maxn#1 fake/m/a/latency/p8-g4@maxn#2 "
+			       "fake/m/b/latency/p8-g4@maxn#1 fake/m/b/latency/p8-g4@maxn#2 "
+			       "fake/m/a/latency/p8-g4@15w#1 fake/m/a/latency/p8-g4@15w#2 "
+			       "fake/m/b/latency/p8-g4@15w#1 fake/m/b/latency/p8-g4@15w#2");
+	free(keys);
+	eb_setup("modes-order-interleave", 1);
+	eb_config_add(", \"repeat\": 2, \"interleave\": true");
+	keys = eb_plan_keys();
+	ck_assert_str_eq(keys, "fake/m/a/latency/p8-g4@maxn#1 fake/m/b/latency/p8-g4@maxn#1 "
+			       "fake/m/a/latency/p8-g4@15w#1 fake/m/b/latency/p8-g4@15w#1 "
+			       "fake/m/a/latency/p8-g4@maxn#2 fake/m/b/latency/p8-g4@maxn#2 "
+			       "fake/m/a/latency/p8-g4@15w#2 fake/m/b/latency/p8-g4@15w#2");
+	free(keys);
+}
+END_TEST
+
+/* The value of csv column `col` (0-based) in the line of `csv` that starts with `prefix`. */
+static double eb_csv_field(const char *csv, const char *prefix, int col)
+{
+	const char *p = strstr(csv, prefix);
+	double v;
+
+	ck_assert_msg(p != NULL, "no line '%s' in %s", prefix, csv);
+	for (int i = 0; i < col; i++) {
+		p = strchr(p, ',');
+		ck_assert_ptr_nonnull(p);
+		p++;
+	}
+	ck_assert_int_eq(sscanf(p, "%lf", &v), 1);
+	return v;
+}
+
+START_TEST(two_modes_interleaved_repeats_and_their_statistics)
+{
+	char *out = NULL, *log, *p;
+	int n_set = 0;
+	double x[3], mean, sd, t;
+	sqlite3 *h;
+
+	eb_setup("modes-repeat", 3);
+	eb_config_add(", \"repeat\": 3, \"interleave\": true, \"repeat_cooldown_s\": 0.1");
+	out = eb_run_expect(0, 0);
+	free(out);
+	/* each mode set once per pass: three times each, and the start back once at the end */
+	log = eb_get(eb_log);
+	for (p = log; (p = strstr(p, "nvpmodel -m 0\n")) != NULL; p++)
+		n_set++;
+	ck_assert_int_eq(n_set, 3);
+	ck_assert_int_eq(strcmp(log + strlen(log) - strlen("nvpmodel -m 3\nnvpmodel -q\n"
+							   "jetson_clocks --restore\n"),
+				"nvpmodel -m 3\nnvpmodel -q\njetson_clocks --restore\n"), 0);
+	free(log);
+	eb_assert_start_state();
+
+	h = eb_test_db_open(eb_db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 12);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE json_extract("
+				      "params_json,'$.repeat')=3 AND key LIKE '%%#3'"), 4);
+	/* the per-repeat medians of b in 15w, from the metrics table */
+	for (int r = 0; r < 3; r++)
+		x[r] = eb_test_q(h, "SELECT m.median FROM metrics m JOIN cells c ON c.id=m.cell_id "
+				    "WHERE c.key='fake/m/b/latency/p8-g4@15w#%d' AND m.name='ttft_ms'",
+				 r + 1);
+	sqlite3_close(h);
+	mean = (x[0] + x[1] + x[2]) / 3;
+	sd = sqrt(((x[0] - mean) * (x[0] - mean) + (x[1] - mean) * (x[1] - mean) +
+		   (x[2] - mean) * (x[2] - mean)) / 2);
+	t = eb_stats_t975(2);
+	{
+		const char *argv[] = { "edgebench", "report", "--db", eb_db, "--layout", "repeats",
+				       "--format", "csv", NULL };
+		const char *row = "\n1,fake,m,b,8,4,15w,ttft_ms,ms,median,3,";
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		eb_assert_starts(out, "run,target,model,quant,prompt_tokens,gen_tokens,mode,metric,"
+				      "unit,per_repeat,repeats,mean,ci_lo,ci_hi,stddev,cv,min,max\n");
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 11), mean, 1e-9 * mean);
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 12), mean - t * sd / sqrt(3), 1e-9 * mean);
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 13), mean + t * sd / sqrt(3), 1e-9 * mean);
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 14), sd, 1e-9 * mean);
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 15), sd / mean, 1e-9);
+		free(out);
+	}
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("modes");
@@ -419,6 +547,8 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, failing_cells_still_restore);
 	tcase_add_test(tc, sigint_restores_the_starting_mode);
 	tcase_add_test(tc, sigkill_then_resume_sets_and_restores);
+	tcase_add_test(tc, repeats_back_to_back_or_interleaved);
+	tcase_add_test(tc, two_modes_interleaved_repeats_and_their_statistics);
 	suite_add_tcase(s, tc);
 	return s;
 }
