@@ -169,6 +169,18 @@ static const struct eb_opt eb_k_latency[] = {
 	{ .name = "temperature", .type = EB_OPT_NUM, .def = EB_DEF_NUM(0),
 	  .range = EB_RANGE(0, 100),
 	  .help = "0 = greedy" },
+	{ .name = "duration_s", .type = EB_OPT_NUM, .def = EB_DEF_TEXT("off"),
+	  .range = EB_RANGE(0.001, 86400),
+	  .help = "sustained cells: measured requests go on until this long after the first, "
+		  "repetitions being the least; per-window series, steady state, drift and "
+		  "throttling are stored (see Sustained cells)" },
+	{ .name = "window_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(10),
+	  .range = EB_RANGE(0.001, 86400),
+	  .help = "with duration_s: the length of each window of the series" },
+	{ .name = "steady_pct", .type = EB_OPT_NUM, .def = EB_DEF_NUM(5),
+	  .range = EB_RANGE(0.001, 100),
+	  .help = "with duration_s: steady once every later window's decode rate is within this "
+		  "% of their mean" },
 	{ .name = "prompts", .type = EB_OPT_ENUM, .flags = EB_OPT_NONEMPTY,
 	  .def = EB_DEF_STR("same"), .choices = eb_latency_prompts,
 	  .help = "same: every request sends one prompt; distinct: each request starts elsewhere "
@@ -931,6 +943,9 @@ static void eb_config_latency(struct eb_config *c, const json_t *lat)
 	c->latency.distinct_prompts =
 		strcmp(eb_opt_str(lat, eb_k_latency, "prompts"), "distinct") == 0;
 	c->latency.temperature = eb_opt_num(lat, eb_k_latency, "temperature");
+	c->latency.duration_s = eb_opt_num(lat, eb_k_latency, "duration_s"); /* 0: absent */
+	c->latency.window_s = eb_opt_num(lat, eb_k_latency, "window_s");
+	c->latency.steady_pct = eb_opt_num(lat, eb_k_latency, "steady_pct");
 }
 
 /* "matrix": the include and exclude rules, kept as given (NULL: any). */

@@ -45,6 +45,9 @@ struct eb_cfg_latency {
 	uint64_t seed;
 	double temperature;
 	int distinct_prompts; /* each request its own text (no shared prefix) */
+	double duration_s;    /* sustained: measured requests for this long; 0: off */
+	double window_s;      /* sustained: window of the series */
+	double steady_pct;    /* sustained: steady-state tolerance, % of the mean rate */
 };
 
 /* One accuracy task (workloads.accuracy.tasks[i]); see docs/accuracy.md. */

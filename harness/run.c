@@ -15,6 +15,7 @@
 #include "eb_util.h"
 #include "env.h"
 #include "modes.h"
+#include "sustain.h"
 
 #include <math.h>
 #include <signal.h>
@@ -77,6 +78,9 @@ struct eb_cell_res {
 	struct eb_power_run power; /* latency cells with sensors */
 	double model_bytes, kv_bytes_per_token, kv_bytes;
 	long long peak_rss;
+	int sustained;              /* a latency cell with duration_s */
+	struct eb_sustain sus;      /* its device snapshots */
+	struct eb_sustain_res sres; /* its windows and findings, once it ended */
 };
 
 static void eb_cell_res_release(struct eb_cell_res *c)
@@ -94,6 +98,10 @@ static void eb_cell_res_release(struct eb_cell_res *c)
 	free(c->error);
 	eb_acc_result_release(&c->acc);
 	eb_power_release(&c->power);
+	if (c->sustained)
+		eb_sustain_release(&c->sus);
+	if (c->sres.series)
+		json_decref(c->sres.series);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -528,12 +536,15 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 {
 	const struct eb_cfg_latency *L = &cfg->latency;
 	int total = L->warmup + L->repetitions;
+	size_t alloc = (size_t)total;
+	uint64_t deadline = 0;
 	int32_t *toks = NULL;
 	char *text = NULL;
 	int ret = 0;
 
-	c->reqs = eb_xcalloc((size_t)total, sizeof(*c->reqs));
-	for (int r = 0; r < total; r++) {
+	c->reqs = eb_xcalloc(alloc, sizeof(*c->reqs));
+	/* sustained: past the repetitions, requests go on until duration_s has passed */
+	for (int r = 0; r < total || (c->sustained && eb_clock_ns() < deadline); r++) {
 		/* "distinct": each request starts at another place in the text, so no two
 		 * share a prefix a server could reuse (hailo-ollama keeps KV state) */
 		size_t off = L->distinct_prompts ? (size_t)r * (size_t)cell->prompt_tokens : 0;
@@ -547,8 +558,21 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 			.ud = &tm,
 			.stop = &eb_stop_int,
 		};
-		struct eb_req_res *q = &c->reqs[c->n_reqs];
+		struct eb_req_res *q;
 		int warm = r < L->warmup;
+
+		if (c->n_reqs == alloc) {
+			c->reqs = eb_xrealloc(c->reqs, 2 * alloc * sizeof(*c->reqs));
+			memset(c->reqs + alloc, 0, alloc * sizeof(*c->reqs));
+			alloc *= 2;
+		}
+		q = &c->reqs[c->n_reqs];
+		if (c->sustained && r == L->warmup) {
+			uint64_t now = eb_clock_ns();
+
+			deadline = now + (uint64_t)(L->duration_s * 1e9);
+			eb_sustain_start(&c->sus, now);
+		}
 
 		if (r == 0 || L->distinct_prompts) {
 			ret = eb_request_prompt(ops, st, cell, r, off, &toks, &text, c, err);
@@ -572,6 +596,8 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		}
 		eb_request_record(q, cell, warm ? r : r - L->warmup, warm, &gr, &tm);
 		c->n_reqs++;
+		if (c->sustained && !warm)
+			eb_sustain_tick(&c->sus, eb_clock_ns());
 		if (q->row.n_out != cell->gen_tokens)
 			eb_warn(c, "request %d: %d tokens generated, %d asked", r, q->row.n_out,
 				cell->gen_tokens);
@@ -725,6 +751,66 @@ static int eb_store_latency(struct eb_store *s, int64_t cell_id, const struct eb
 	return ret;
 }
 
+/* A sustained cell's windows, steady state, drift and throttling: on the record and warned. */
+static void eb_sustain_cell_end(struct eb_cell_res *c)
+{
+	struct eb_sustain_req *rq = eb_xcalloc(c->n_reqs + 1, sizeof(*rq));
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_reqs; i++) {
+		const struct eb_request_row *r = &c->reqs[i].row;
+
+		if (r->warmup || r->e2e_ns < 0)
+			continue;
+		rq[n].t_end = c->reqs[i].t_send + (uint64_t)r->e2e_ns;
+		rq[n].decode_tps = r->decode_tps;
+		rq[n].ttft_ms = r->ttft_ns >= 0 ? eb_latency_ms(r->ttft_ns) : NAN;
+		n++;
+	}
+	eb_sustain_finish(&c->sus, rq, n, &c->sres, c->warnings);
+	json_object_set(c->backend, "sustained", c->sres.series);
+	free(rq);
+}
+
+/*
+ * A sustained cell's figures (metrics/metric.c, group "sustained"): the steady decode
+ * rate and TTFT over the requests that ended once the steady state began, its start,
+ * the drift, the throttle flag and the hottest zone.
+ */
+static int eb_store_sustained(struct eb_store *s, int64_t cell_id, struct eb_cell_res *c,
+			      struct eb_err *err)
+{
+	const struct eb_sustain_res *R = &c->sres;
+	double *dec = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	double *ttft = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	size_t nd = 0, nt = 0;
+	int ret = 0;
+
+	for (size_t i = 0; R->has_steady && i < c->n_reqs; i++) {
+		const struct eb_request_row *r = &c->reqs[i].row;
+
+		if (r->warmup || r->e2e_ns < 0 || c->reqs[i].t_send + (uint64_t)r->e2e_ns < R->steady_t0)
+			continue;
+		if (isfinite(r->decode_tps))
+			dec[nd++] = r->decode_tps;
+		if (r->ttft_ns >= 0)
+			ttft[nt++] = eb_latency_ms(r->ttft_ns);
+	}
+	eb_summarize_metric(s, cell_id, "decode_tps_steady", dec, nd, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "ttft_ms_steady", ttft, nt, c, err, &ret);
+	if (!ret && R->has_steady)
+		ret = eb_store_single(s, cell_id, "steady_start_s", R->steady_start_s, err);
+	if (!ret && isfinite(R->drift_pct))
+		ret = eb_store_single(s, cell_id, "decode_drift_pct", R->drift_pct, err);
+	if (!ret)
+		ret = eb_store_single(s, cell_id, "throttled", R->throttled, err);
+	if (!ret && isfinite(R->temp_max_c))
+		ret = eb_store_single(s, cell_id, "temp_max_c", R->temp_max_c, err);
+	free(dec);
+	free(ttft);
+	return ret;
+}
+
 /* The accuracy cell's figures, each with its task, protocol and parameters. */
 static int eb_store_accuracy(struct eb_store *s, int64_t cell_id, const struct eb_cell *cell,
 			     const struct eb_cell_res *c, struct eb_err *err)
@@ -764,6 +850,8 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_requests(s, cell_id, c, err);
 	if (!ret)
 		ret = eb_store_latency(s, cell_id, cfg, c, err);
+	if (!ret && c->sres.series)
+		ret = eb_store_sustained(s, cell_id, c, err);
 	if (!ret && c->power.smp && eb_sampler_t0(c->power.smp))
 		ret = eb_store_power(s, cell_id, cfg, c, err);
 	if (!ret && c->acc.n)
@@ -1040,9 +1128,16 @@ static int eb_cell_workload(const struct eb_config *cfg, const struct eb_cell *c
 		return eb_accuracy(cfg, cell, ops, st, db_path, c, pg, err);
 	json_object_set_new(c->backend, "device_state", eb_devstate_collect(cfg->power.sysfs_root));
 	rc = eb_power_cell_begin(cfg, cell, c, pg, err);
+	if (cfg->latency.duration_s > 0) {
+		c->sustained = 1;
+		eb_sustain_init(&c->sus, cfg->latency.window_s, cfg->latency.steady_pct,
+				cfg->power.sysfs_root);
+	}
 	if (!rc)
 		rc = eb_latency(cfg, cell, ops, st, c, pg, err);
 	eb_power_cell_end(c);
+	if (!rc && c->sustained)
+		eb_sustain_cell_end(c);
 	return rc;
 }
 

@@ -1,5 +1,5 @@
 /* ctest: labels=integration timeout=180 */
-/* check_modes.c: device modes on fake nvpmodel/jetson_clocks/nvidia-smi and a fixture sysfs: set, verify, restore, interrupt, resume. */
+/* check_modes.c: device modes (fake nvpmodel/jetson_clocks/nvidia-smi, fixture sysfs: set, verify, restore, interrupt, resume), repeats and sustained cells. */
 #include "eb_proc.h"
 #include "eb_util.h"
 #include "stats.h"
@@ -535,6 +535,115 @@ START_TEST(two_modes_interleaved_repeats_and_their_statistics)
 }
 END_TEST
 
+/*
+ * A sustained cell on slowing.sh: decode 33 tok/s falling to 12.5 over its first six
+ * requests, then steady; its thermal zone rising 5 C a request past a passive trip point
+ * at `trip_c`. Returns the database path in eb_db.
+ */
+static void eb_sustained_run(const char *name, int trip_c, double duration_s)
+{
+	char text[8192], prog[4096], p[4400];
+	struct eb_err err;
+	char *out;
+
+	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
+	eb_test_data("modes/slowing.sh", prog, sizeof(prog));
+	snprintf(p, sizeof(p), "%s/state", eb_dir);
+	ck_assert_int_eq(eb_mkdirs(p, &err), 0);
+	snprintf(p, sizeof(p), "%s/sys/sys/class/thermal/thermal_zone0", eb_dir);
+	ck_assert_int_eq(eb_mkdirs(p, &err), 0);
+	snprintf(p, sizeof(p), "%s/sys/sys/class/thermal/thermal_zone0/type", eb_dir);
+	eb_put(p, "cpu-thermal\n");
+	snprintf(p, sizeof(p), "%s/sys/sys/class/thermal/thermal_zone0/temp", eb_dir);
+	eb_put(p, "40000\n");
+	snprintf(p, sizeof(p), "%s/sys/sys/class/thermal/thermal_zone0/trip_point_0_type", eb_dir);
+	eb_put(p, "passive\n");
+	snprintf(p, sizeof(p), "%s/sys/sys/class/thermal/thermal_zone0/trip_point_0_temp", eb_dir);
+	snprintf(text, sizeof(text), "%d000\n", trip_c);
+	eb_put(p, text);
+	snprintf(eb_db, sizeof(eb_db), "%s/o.db", eb_dir);
+	snprintf(eb_cfg, sizeof(eb_cfg), "%s/sustained.json", eb_dir);
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"sustained\", \"power\": { \"sysfs_root\": \"%s/sys\" },\n"
+		 "  \"targets\": [ { \"id\": \"fake\", \"adapter\": \"exec\", \"options\": {\n"
+		 "    \"argv\": [\"%s\", \"{max_tokens}\"], \"stream\": \"bytes\",\n"
+		 "    \"tokens_regex\": \"^generated ([0-9]+) tokens\",\n"
+		 "    \"env\": { \"EB_SUSTAIN_STATE\": \"%s/state\", \"EB_SUSTAIN_SYSFS\": \"%s/sys\" } } } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"a\", \"model_name\": \"a\" } ] } ],\n"
+		 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [8], \"gen_tokens\": 5,\n"
+		 "    \"warmup\": 0, \"repetitions\": 1, \"duration_s\": %g, \"window_s\": 0.4,\n"
+		 "    \"steady_pct\": 5 } } }\n",
+		 eb_dir, prog, eb_dir, eb_dir, duration_s);
+	eb_put(eb_cfg, text);
+	out = eb_run_expect(0, 0);
+	free(out);
+}
+
+START_TEST(sustained_cell_drift_steady_state_and_throttle)
+{
+	double drift, first, last, steady, wins, n, t_end;
+	sqlite3 *h;
+	char *w;
+
+	eb_sustained_run("sustain-hot", 60, 3.2);
+	h = eb_test_db_open(eb_db);
+	/* requests went on past the one repetition until the 3.2 s were spent */
+	n = eb_test_q(h, "SELECT count(*) FROM requests WHERE warmup=0");
+	ck_assert_msg(n >= 8, "%g requests", n);
+	t_end = eb_test_q(h, "SELECT duration_s FROM cells");
+	ck_assert_msg(t_end >= 3.2, "the cell took %g s", t_end);
+	/* drift: the stored figure is the series' last window against its first, and the fake
+	 * slowed from 33 to 12.5 tok/s */
+	wins = eb_test_q(h, "SELECT json_array_length(backend_json,'$.sustained.windows') FROM cells");
+	ck_assert(wins >= 7);
+	first = eb_test_q(h, "SELECT json_extract(backend_json,'$.sustained.windows[0].decode_tps') "
+			     "FROM cells");
+	last = eb_test_q(h, "SELECT json_extract(backend_json,'$.sustained.windows[#-1].decode_tps') "
+			    "FROM cells");
+	drift = eb_test_q(h, "SELECT mean FROM metrics WHERE name='decode_drift_pct'");
+	ck_assert_double_eq_tol(drift, (last - first) / first * 100, 1e-9);
+	ck_assert_msg(drift < -30, "drift %g%%", drift);
+	/* steady once the fake stopped slowing (its sixth request, about 1.4 s in), and the
+	 * steady decode rate is the settled 12.5 tok/s less the sleeps' own overhead */
+	steady = eb_test_q(h, "SELECT mean FROM metrics WHERE name='steady_start_s'");
+	ck_assert_double_eq_tol(steady, 0.4 * eb_test_q(h, "SELECT json_extract(backend_json,"
+							   "'$.sustained.steady_window') FROM cells"),
+				1e-9);
+	ck_assert_msg(steady >= 0.8 && steady <= 2.4, "steady from %g s", steady);
+	ck_assert_msg(eb_test_q(h, "SELECT median FROM metrics WHERE name='decode_tps_steady'") > 10 &&
+		      eb_test_q(h, "SELECT median FROM metrics WHERE name='decode_tps_steady'") <= 12.5,
+		      "steady decode %g tok/s",
+		      eb_test_q(h, "SELECT median FROM metrics WHERE name='decode_tps_steady'"));
+	ck_assert(eb_test_q(h, "SELECT n FROM metrics WHERE name='ttft_ms_steady'") >= 3);
+	/* the zone passed its 60 C trip point: flagged once, with the reason as a warning */
+	ck_assert_double_eq(eb_test_q(h, "SELECT mean FROM metrics WHERE name='throttled'"), 1);
+	ck_assert(eb_test_q(h, "SELECT mean FROM metrics WHERE name='temp_max_c'") >= 65);
+	w = eb_test_qs(h, "SELECT warnings_json FROM cells");
+	ck_assert_ptr_nonnull(strstr(w, "sustained: throttled: thermal zone cpu-thermal reached "));
+	ck_assert_ptr_nonnull(strstr(w, "past its trip point 60 C\""));
+	ck_assert_ptr_null(strstr(strstr(w, "past its trip point") + 1, "past its trip point"));
+	ck_assert_ptr_nonnull(strstr(w, "sustained: the decode rate drifted -"));
+	free(w);
+	eb_test_metrics_registered(h);
+	sqlite3_close(h);
+}
+END_TEST
+
+START_TEST(sustained_cell_below_trip_point_not_throttled)
+{
+	sqlite3 *h;
+	char *w;
+
+	eb_sustained_run("sustain-cool", 150, 1.0);
+	h = eb_test_db_open(eb_db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT mean FROM metrics WHERE name='throttled'"), 0);
+	w = eb_test_qs(h, "SELECT warnings_json FROM cells");
+	ck_assert_ptr_null(strstr(w, "throttled"));
+	free(w);
+	sqlite3_close(h);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("modes");
@@ -549,6 +658,8 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, sigkill_then_resume_sets_and_restores);
 	tcase_add_test(tc, repeats_back_to_back_or_interleaved);
 	tcase_add_test(tc, two_modes_interleaved_repeats_and_their_statistics);
+	tcase_add_test(tc, sustained_cell_drift_steady_state_and_throttle);
+	tcase_add_test(tc, sustained_cell_below_trip_point_not_throttled);
 	suite_add_tcase(s, tc);
 	return s;
 }
