@@ -569,18 +569,20 @@ static int eb_pw_sample(void *arg, const struct eb_store_power *row)
 static int eb_pw_window(void *arg, const struct eb_store_send *q)
 {
 	struct eb_pw *w = arg;
-	int64_t send = q->t_send_ns, first = send + q->ttft_ns, last = send + q->e2e_ns;
+	int64_t send = q->t_send_ns, first, last;
 
-	if (!eb_selected(w->ids, w->nids, q->cell_id) || last < w->t0 || send > w->t1)
+	/* stored times may be anything: a window whose end does not fit 64 bits is left out */
+	if (!eb_selected(w->ids, w->nids, q->cell_id) || eb_ns_add(send, q->ttft_ns, &first) ||
+	    eb_ns_add(send, q->e2e_ns, &last) || last < w->t0 || send > w->t1)
 		return 0;
 	eb_buf_addf(&w->f->gp,
 		    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
 		    " fc rgb '#f28e2b' fs transparent solid 0.25 noborder\n",
-		    2 * w->nwin + 1, (send - w->t0) * 1e-9, (first - w->t0) * 1e-9);
+		    2 * w->nwin + 1, eb_ns_diff(send, w->t0) * 1e-9, eb_ns_diff(first, w->t0) * 1e-9);
 	eb_buf_addf(&w->f->gp,
 		    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
 		    " fc rgb '#4e79a7' fs transparent solid 0.15 noborder\n",
-		    2 * w->nwin + 2, (first - w->t0) * 1e-9, (last - w->t0) * 1e-9);
+		    2 * w->nwin + 2, eb_ns_diff(first, w->t0) * 1e-9, eb_ns_diff(last, w->t0) * 1e-9);
 	w->nwin++;
 	return 0;
 }
@@ -624,7 +626,7 @@ static int eb_plot_power(struct eb_store *s, const struct eb_plot_opts *o, const
 			if (cell != -1 && w.ps[i].cell != cell)
 				eb_buf_addstr(&f->dat, "\n"); /* a gap between cells */
 			cell = w.ps[i].cell;
-			eb_buf_addf(&f->dat, "%.6f", (w.ps[i].t - w.t0) * 1e-9);
+			eb_buf_addf(&f->dat, "%.6f", eb_ns_diff(w.ps[i].t, w.t0) * 1e-9);
 			eb_dat_num(&f->dat, w.ps[i].w);
 			eb_buf_addstr(&f->dat, "\n");
 		}

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -650,6 +651,132 @@ START_TEST(hostile_names_escaped)
 }
 END_TEST
 
+/* --- text from a merged database, cleaned at output (issue 15 item 17) --------------------- */
+
+static char *eb_report_wide(const char *db, const char *fmt, const char *layout)
+{
+	const char *argv[] = { "edgebench", "report", "--db", db, "--format", fmt, "--layout",
+			       layout, "--wide", "--no-plots", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	return out;
+}
+
+/*
+ * A database holding what edgebench itself no longer stores (a merged one may): an error
+ * with invalid UTF-8 and a terminal sequence, names a spreadsheet would run as formulas, and
+ * a negative figure. json keeps the error's text (was null); csv neutralises the formulas
+ * with a leading ' but leaves the number a number; list prints no ESC, BEL or invalid byte.
+ */
+START_TEST(merged_text_cleaned_at_output)
+{
+	static const double ttft[] = { 10, 11, 12 }, dec[] = { 50, 51, 52 };
+	static const char err_raw[] = "bad \xff\xfe byte \x1b]0;PWNED\x07 end";
+	static const char err_clean[] = "bad \xef\xbf\xbd\xef\xbf\xbd byte \\x1b]0;PWNED\\x07 end";
+	char db[4300], *out;
+	json_t *j, *row;
+	json_error_t jerr;
+	int64_t run, cell;
+
+	eb_test_tmpdir("security-merged", eb_dir, sizeof(eb_dir));
+	snprintf(db, sizeof(db), "%s/merged.db", eb_dir);
+	eb_tdb_open(db);
+	run = eb_tdb_run("u-merged", "merged", eb_tdb_config);
+	eb_tdb_cell(run, &(struct eb_tcell){ "=HYPERLINK(\"http://x\",\"y\")", "+cmd", "@sum", 16, 4,
+					     "failed", err_raw });
+	cell = eb_tdb_cell(run, &(struct eb_tcell){ "cpu", "-tiny", "q4_0", 16, 4, "ok", NULL });
+	eb_tdb_requests(cell, 16, 4, ttft, dec, 3);
+	eb_tdb_value(cell, "kv_bytes", "B", -5.0);
+	eb_tdb_close();
+
+	/* json: the error's text, cleaned, not null */
+	out = eb_report_wide(db, "json", "cells");
+	j = json_loads(out, 0, &jerr);
+	ck_assert_msg(j, "%s: %s", jerr.text, out);
+	row = json_array_get(j, 0);
+	ck_assert_msg(json_is_string(json_object_get(row, "error")), "%s", out);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "error")), err_clean);
+	json_decref(j);
+	free(out);
+
+	/* csv: formulas are text, the error carries no control byte */
+	out = eb_report_wide(db, "csv", "cells");
+	eb_assert_has("csv", out, "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+cmd,'@sum,");
+	eb_assert_has("csv", out, "cpu,'-tiny,q4_0,");
+	eb_assert_has("csv", out, err_clean);
+	ck_assert(!eb_has_escape(out, strlen(out)));
+	ck_assert_ptr_null(strstr(out, "\xff"));
+	free(out);
+	/* a negative figure stays a number */
+	out = eb_report_wide(db, "csv", "long");
+	eb_assert_has("csv long", out, ",kv_bytes,B,1,-5,");
+	free(out);
+
+	/* list: one terminal-safe line per cell */
+	{
+		const char *argv[] = { "edgebench", "list", "--db", db, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	}
+	eb_assert_has("list", out, err_clean);
+	ck_assert(!eb_has_escape(out, strlen(out)));
+	free(out);
+}
+END_TEST
+
+/*
+ * Stored times at the ends of 64 bits (a merged database may hold them): the power figure
+ * takes sample times relative to the first one and shades each request from its send time
+ * to send + TTFT and send + E2E. The span is 2^64 - 3 ns, kept (it wrapped to -3 ns, a
+ * signed overflow UBSan reported); a window whose end does not fit 64 bits is left out
+ * (it was drawn at wrapped coordinates); the one that fits is drawn where it is.
+ */
+START_TEST(stored_times_at_int64_limits)
+{
+	static const double ttft[] = { 10, 11, 12 }, dec[] = { 50, 51, 52 }, w[] = { 5.0 };
+	char db[4300], fig[4400], dat[4400], gp[4400], *out = NULL, *data;
+	int64_t run, cell;
+	int rc;
+
+	eb_test_tmpdir("security-times", eb_dir, sizeof(eb_dir));
+	snprintf(db, sizeof(db), "%s/times.db", eb_dir);
+	eb_tdb_open(db);
+	run = eb_tdb_run("u-times", "times", eb_tdb_config);
+	cell = eb_tdb_cell(run, &(struct eb_tcell){ "cpu", "tiny", "f16", 16, 4, "ok", NULL });
+	eb_tdb_requests(cell, 16, 4, ttft, dec, 3);
+	eb_tdb_power(cell, "hwmon", "VDD_IN", INT64_MIN + 1, 0, w, 1);
+	eb_tdb_power(cell, "hwmon", "VDD_IN", INT64_MAX - 1, 0, w, 1);
+	/* rep 0 sent at 0 (its window fits), reps 1, 2 and the warm-up at the very end */
+	eb_tdb_exec("UPDATE requests SET t_send_ns = CASE WHEN rep = 0 AND warmup = 0 THEN 0"
+		    " ELSE 9223372036854775807 - 1000 END");
+	eb_tdb_close();
+	snprintf(fig, sizeof(fig), "%s/power.svg", eb_dir);
+	snprintf(dat, sizeof(dat), "%s/power.dat", eb_dir);
+	snprintf(gp, sizeof(gp), "%s/power.gp", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "plot", "--db", db, "--kind", "power", "--out",
+				       fig, NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	free(out);
+	data = eb_tdb_slurp(dat, NULL);
+	ck_assert_ptr_nonnull(data);
+	eb_assert_has("power.dat", data, "\n0.000000 5\n");
+	eb_assert_has("power.dat", data, "\n18446744073.709553 5\n");
+	free(data);
+	data = eb_tdb_slurp(gp, NULL);
+	ck_assert_ptr_nonnull(data);
+	eb_assert_has("power.gp", data, "set object 1 rect from 9223372036.854776, graph 0 to "
+					"9223372036.864777, graph 1");
+	ck_assert_msg(!strstr(data, "set object 3 "), "%s", data);
+	ck_assert_msg(!strstr(data, "rect from -"), "%s", data);
+	free(data);
+}
+END_TEST
+
 /* --- exec: argv, never a shell ------------------------------------------------------------ */
 
 /* Through `edgebench run`: shell syntax in the model name and in a literal argument reaches
@@ -935,6 +1062,8 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, reflected_key_in_no_stored_field);
 	tcase_add_test(tc, terminal_escapes_never_stored_or_printed);
 	tcase_add_test(tc, hostile_names_escaped);
+	tcase_add_test(tc, merged_text_cleaned_at_output);
+	tcase_add_test(tc, stored_times_at_int64_limits);
 	tcase_add_test(tc, exec_run_without_shell);
 	tcase_add_test(tc, tls_verified_unless_turned_off);
 	tcase_add_test(tc, redirect_off_http_refused);
