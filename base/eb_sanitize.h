@@ -56,6 +56,11 @@ void eb_san_redact_into(struct eb_buf *out, const char *s, size_t n, const struc
 /* The cleaned copy of the NUL-terminated `s` (NULL for NULL); the caller frees it. */
 char *eb_sanitize_str(const char *s, const struct eb_san *san);
 
+/* Text read back from a database (which a merge may have filled with any bytes) for
+ * output: eb_sanitize_str() with tabs and line feeds kept, no secrets, no bound; a plain
+ * copy when clean already. NULL for NULL; the caller frees it. */
+char *eb_sanitize_text(const char *s);
+
 /* Cleans the NUL-terminated `msg` in place (a buffer of `size` bytes, e.g. an
  * EB_ERR_MSG_MAX message), cutting the result to fit. */
 void eb_sanitize_msg(char *msg, size_t size, const struct eb_san *san);

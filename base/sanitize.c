@@ -176,6 +176,16 @@ char *eb_sanitize_str(const char *s, const struct eb_san *san)
 	return eb_buf_detach(&b, NULL);
 }
 
+char *eb_sanitize_text(const char *s)
+{
+	struct eb_san keep;
+
+	if (!s || eb_sanitize_is_clean(s, strlen(s), EB_SAN_KEEP_TAB | EB_SAN_KEEP_NL))
+		return eb_xstrdup(s);
+	eb_san_init(&keep, EB_SAN_KEEP_TAB | EB_SAN_KEEP_NL, 0);
+	return eb_sanitize_str(s, &keep);
+}
+
 void eb_sanitize_msg(char *msg, size_t size, const struct eb_san *san)
 {
 	struct eb_san cut;

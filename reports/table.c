@@ -11,28 +11,15 @@
 #include <string.h>
 
 /*
- * Text from the database as a table holds it: a database merged from elsewhere may carry any
- * bytes, so invalid UTF-8 becomes U+FFFD (else JSON would have to say null) and control
- * characters visible text (base/eb_sanitize.h); tabs and line feeds stay for each writer to
- * turn into what its format wants.
+ * Every text a table holds (title, column names, cells) goes through eb_sanitize_text: a
+ * database merged from elsewhere may carry any bytes, so invalid UTF-8 becomes U+FFFD (else
+ * JSON would have to say null) and control characters visible text; tabs and line feeds
+ * stay for each writer to turn into what its format wants.
  */
-static char *eb_table_text(const char *s)
-{
-	struct eb_san san;
-	char *out;
-
-	if (!s || eb_sanitize_is_clean(s, strlen(s), EB_SAN_KEEP_TAB | EB_SAN_KEEP_NL))
-		return eb_xstrdup(s);
-	eb_san_init(&san, EB_SAN_KEEP_TAB | EB_SAN_KEEP_NL, 0);
-	out = eb_sanitize_str(s, &san);
-	eb_san_release(&san);
-	return out;
-}
-
 void eb_table_init(struct eb_table *t, const char *title)
 {
 	memset(t, 0, sizeof(*t));
-	t->title = eb_table_text(title);
+	t->title = eb_sanitize_text(title);
 }
 
 void eb_table_release(struct eb_table *t)
@@ -57,9 +44,9 @@ void eb_table_col(struct eb_table *t, const char *name, const char *label, const
 
 	t->cols = eb_xrealloc(t->cols, (t->ncols + 1) * sizeof(*t->cols));
 	c = &t->cols[t->ncols++];
-	c->name = eb_table_text(name);
-	c->label = eb_table_text(label);
-	c->unit = unit && *unit ? eb_table_text(unit) : NULL;
+	c->name = eb_sanitize_text(name);
+	c->label = eb_sanitize_text(label);
+	c->unit = unit && *unit ? eb_sanitize_text(unit) : NULL;
 	c->kind = kind;
 }
 
@@ -95,7 +82,7 @@ void eb_table_set_text(struct eb_table *t, size_t row, size_t col, const char *s
 
 	v->kind = EB_TK_TEXT;
 	if (s) {
-		v->s = eb_table_text(s);
+		v->s = eb_sanitize_text(s);
 		v->null = 0;
 	}
 }
@@ -399,7 +386,7 @@ static json_t *eb_table_json_row(const struct eb_table *t, size_t r)
 			j = json_integer(v->i);
 		else
 			j = json_real(v->d);
-		/* text is valid UTF-8 (eb_table_text): json_string fails only without memory */
+		/* text is valid UTF-8 (eb_sanitize_text): json_string fails only without memory */
 		json_object_set_new(o, t->cols[c].name, j ? j : json_null());
 	}
 	return o;

@@ -688,6 +688,9 @@ START_TEST(merged_text_cleaned_at_output)
 	cell = eb_tdb_cell(run, &(struct eb_tcell){ "cpu", "-tiny", "q4_0", 16, 4, "ok", NULL });
 	eb_tdb_requests(cell, 16, 4, ttft, dec, 3);
 	eb_tdb_value(cell, "kv_bytes", "B", -5.0);
+	/* a second run in which that cell failed, for compare */
+	run = eb_tdb_run("u-merged-2", "merged", eb_tdb_config);
+	eb_tdb_cell(run, &(struct eb_tcell){ "cpu", "-tiny", "q4_0", 16, 4, "failed", err_raw });
 	eb_tdb_close();
 
 	/* json: the error's text, cleaned, not null */
@@ -722,6 +725,35 @@ START_TEST(merged_text_cleaned_at_output)
 	eb_assert_has("list", out, err_clean);
 	ck_assert(!eb_has_escape(out, strlen(out)));
 	free(out);
+
+	/* compare: json and JUnit keep the candidate's error as clean text */
+	{
+		char junit[4400];
+		const char *argv[] = { "edgebench", "compare", "1", "2", "--db", db, "--format",
+				       "json", "--junit", junit, NULL };
+		const char *e;
+
+		snprintf(junit, sizeof(junit), "%s/junit.xml", eb_dir);
+		eb_test_run(argv, &out);
+		j = json_loads(out, 0, &jerr);
+		ck_assert_msg(j, "%s: %s", jerr.text, out);
+		e = NULL;
+		for (size_t i = 0; i < json_array_size(json_object_get(j, "results")); i++) {
+			row = json_array_get(json_object_get(j, "results"), i);
+			if (json_string_value(json_object_get(row, "candidate_error")))
+				e = json_string_value(json_object_get(row, "candidate_error"));
+		}
+		ck_assert_msg(e, "%s", out);
+		ck_assert_str_eq(e, err_clean);
+		json_decref(j);
+		free(out);
+		out = eb_tdb_slurp(junit, NULL);
+		ck_assert_ptr_nonnull(out);
+		eb_assert_has("junit", out, err_clean);
+		ck_assert(!eb_has_escape(out, strlen(out)));
+		ck_assert_ptr_null(strstr(out, "\xff"));
+		free(out);
+	}
 }
 END_TEST
 
