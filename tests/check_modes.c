@@ -161,27 +161,29 @@ static void eb_assert_log_then_start(const char *want)
 	eb_assert_start_state();
 }
 
-/* What the fakes were run with, in order, from the full run of both modes. */
-static const char eb_full_log[] =
-	/* the starting state, read before any mode is set */
-	"nvpmodel -q\n"
-	"jetson_clocks --store\n"
+/* What the fakes are run with: the starting state read before any mode is set ... */
+#define EB_LOG_START                                                                     \
+	"nvpmodel -q\n"                                                                   \
+	"jetson_clocks --store\n"                                                         \
 	"nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits\n"
-	/* maxn: set and read back */
-	"nvpmodel -m 0\n"
-	"nvpmodel -q\n"
-	"jetson_clocks \n"
-	/* 15w: jetson_clocks is not part of it, so it goes back first */
+/* ... maxn set and read back ... */
+#define EB_LOG_MAXN "nvpmodel -m 0\nnvpmodel -q\njetson_clocks \n"
+/* ... 15w: jetson_clocks is not part of it, so it goes back first ... */
+#define EB_LOG_15W                                                                       \
+	"jetson_clocks --restore\n"                                                       \
+	"nvpmodel -m 2\n"                                                                 \
+	"nvpmodel -q\n"                                                                   \
+	"nvidia-smi -pl 100\n"                                                            \
+	"nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits\n"
+/* ... the end: the starting state back (cpufreq is written, not a program) */
+#define EB_LOG_END                                                                       \
+	"nvidia-smi -i 0 -pl 250\n"                                                       \
+	"nvpmodel -m 3\n"                                                                 \
+	"nvpmodel -q\n"                                                                   \
 	"jetson_clocks --restore\n"
-	"nvpmodel -m 2\n"
-	"nvpmodel -q\n"
-	"nvidia-smi -pl 100\n"
-	"nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits\n"
-	/* the end: the starting state back (cpufreq is written, not a program) */
-	"nvidia-smi -i 0 -pl 250\n"
-	"nvpmodel -m 3\n"
-	"nvpmodel -q\n"
-	"jetson_clocks --restore\n";
+
+/* The full run of both modes. */
+static const char eb_full_log[] = EB_LOG_START EB_LOG_MAXN EB_LOG_15W EB_LOG_END;
 
 START_TEST(two_modes_set_verified_restored_in_order)
 {
@@ -354,16 +356,7 @@ START_TEST(sigint_restores_the_starting_mode)
 	ck_assert_int_eq(eb_proc_kill(&p, SIGINT), 0);
 	ck_assert_int_eq(eb_proc_wait(&p), 3);
 	/* maxn was left at once for the starting state: 15w never set */
-	eb_assert_log_then_start("nvpmodel -q\n"
-			      "jetson_clocks --store\n"
-			      "nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits\n"
-			      "nvpmodel -m 0\n"
-			      "nvpmodel -q\n"
-			      "jetson_clocks \n"
-			      "nvidia-smi -i 0 -pl 250\n"
-			      "nvpmodel -m 3\n"
-			      "nvpmodel -q\n"
-			      "jetson_clocks --restore\n");
+	eb_assert_log_then_start(EB_LOG_START EB_LOG_MAXN EB_LOG_END);
 	h = eb_test_db_open(eb_db);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='interrupted'"), 1);
 	sqlite3_close(h);
@@ -535,19 +528,12 @@ START_TEST(two_modes_interleaved_repeats_and_their_statistics)
 }
 END_TEST
 
-/*
- * A sustained cell on slowing.sh: decode 33 tok/s falling to 12.5 over its first six
- * requests, then steady; its thermal zone rising 5 C a request past a passive trip point
- * at `trip_c`. Returns the database path in eb_db.
- */
-static void eb_sustained_run(const char *name, int trip_c, double duration_s)
+/* A thermal zone in eb_dir's fixture tree at 40 C with a passive trip point at trip_c. */
+static void eb_thermal_fixture(int trip_c)
 {
-	char text[8192], prog[4096], p[4400];
+	char p[4400], text[64];
 	struct eb_err err;
-	char *out;
 
-	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
-	eb_test_data("modes/slowing.sh", prog, sizeof(prog));
 	snprintf(p, sizeof(p), "%s/state", eb_dir);
 	ck_assert_int_eq(eb_mkdirs(p, &err), 0);
 	snprintf(p, sizeof(p), "%s/sys/sys/class/thermal/thermal_zone0", eb_dir);
@@ -561,22 +547,44 @@ static void eb_sustained_run(const char *name, int trip_c, double duration_s)
 	snprintf(p, sizeof(p), "%s/sys/sys/class/thermal/thermal_zone0/trip_point_0_temp", eb_dir);
 	snprintf(text, sizeof(text), "%d000\n", trip_c);
 	eb_put(p, text);
+}
+
+/*
+ * A config of sustained cells on slowing.sh (decode 33 tok/s falling to 12.5 over its
+ * first six requests, then steady; the fixture's zone rising 5 C a request): `device` and
+ * `extra` (comma-led root members) are spliced in; one variant, or two with `two`.
+ */
+static void eb_sustained_config(double duration_s, double window_s, const char *device,
+				const char *extra, int two)
+{
+	char text[8192], prog[4096];
+
+	eb_test_data("modes/slowing.sh", prog, sizeof(prog));
 	snprintf(eb_db, sizeof(eb_db), "%s/o.db", eb_dir);
 	snprintf(eb_cfg, sizeof(eb_cfg), "%s/sustained.json", eb_dir);
 	snprintf(text, sizeof(text),
-		 "{ \"name\": \"sustained\", \"power\": { \"sysfs_root\": \"%s/sys\" },\n"
+		 "{ \"name\": \"sustained\", \"power\": { \"sysfs_root\": \"%s/sys\" },%s\n"
 		 "  \"targets\": [ { \"id\": \"fake\", \"adapter\": \"exec\", \"options\": {\n"
 		 "    \"argv\": [\"%s\", \"{max_tokens}\"], \"stream\": \"bytes\",\n"
 		 "    \"tokens_regex\": \"^generated ([0-9]+) tokens\",\n"
 		 "    \"env\": { \"EB_SUSTAIN_STATE\": \"%s/state\", \"EB_SUSTAIN_SYSFS\": \"%s/sys\" } } } ],\n"
-		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"a\", \"model_name\": \"a\" } ] } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"a\", \"model_name\": \"a\" }%s ] } ],\n"
 		 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [8], \"gen_tokens\": 5,\n"
-		 "    \"warmup\": 0, \"repetitions\": 1, \"duration_s\": %g, \"window_s\": 0.4,\n"
-		 "    \"steady_pct\": 5 } } }\n",
-		 eb_dir, prog, eb_dir, eb_dir, duration_s);
+		 "    \"warmup\": 0, \"repetitions\": 1, \"duration_s\": %g, \"window_s\": %g,\n"
+		 "    \"steady_pct\": 5 } }%s }\n",
+		 eb_dir, device, prog, eb_dir, eb_dir,
+		 two ? ", { \"quant\": \"b\", \"model_name\": \"b\" }" : "", duration_s, window_s,
+		 extra);
 	eb_put(eb_cfg, text);
-	out = eb_run_expect(0, 0);
-	free(out);
+}
+
+/* One sustained cell in a fresh directory, its zone's trip point at trip_c; run, exit 0. */
+static void eb_sustained_run(const char *name, int trip_c, double duration_s)
+{
+	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
+	eb_thermal_fixture(trip_c);
+	eb_sustained_config(duration_s, 0.4, "", "", 0);
+	free(eb_run_expect(0, 0));
 }
 
 START_TEST(sustained_cell_drift_steady_state_and_throttle)
@@ -644,6 +652,62 @@ START_TEST(sustained_cell_below_trip_point_not_throttled)
 }
 END_TEST
 
+/*
+ * The issue's whole case: two modes x two variants, sustained cells, repeat 2 interleaved,
+ * on the fakes and fixtures: modes set per pass and restored in order, steady figures,
+ * drift and throttle flags stored, reports grouped by mode and repeat.
+ */
+START_TEST(two_modes_two_variants_sustained_repeated)
+{
+	char *out = NULL, *log;
+	sqlite3 *h;
+
+	eb_setup("modes-all", 1);
+	eb_thermal_fixture(60);
+	eb_sustained_config(1.6, 0.4,
+			    " \"device\": { \"name\": \"orin\", \"modes\": [\n"
+			    "    { \"id\": \"maxn\", \"nvpmodel\": 0, \"jetson_clocks\": true, \"settle_s\": 0 },\n"
+			    "    { \"id\": \"15w\", \"nvpmodel\": 2, \"power_limit_w\": 100, \"settle_s\": 0,\n"
+			    "      \"cpufreq\": { \"governor\": \"powersave\", \"max_khz\": 1200000 } } ] },",
+			    ", \"repeat\": 2, \"interleave\": true", 1);
+	free(eb_run_expect(0, 0));
+	log = eb_get(eb_log);
+	/* pass 2 enters maxn from 15w: its power limit (and cpufreq) back to the start first */
+	ck_assert_str_eq(log, EB_LOG_START EB_LOG_MAXN EB_LOG_15W "nvidia-smi -i 0 -pl 250\n"
+			      EB_LOG_MAXN EB_LOG_15W EB_LOG_END);
+	free(log);
+	eb_assert_start_state();
+
+	h = eb_test_db_open(eb_db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 8);
+	/* every cell ran its 1.6 s and stored drift and the throttle flag */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='throttled'"), 8);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name="
+				      "'decode_drift_pct'"), 8);
+	/* the zone passed its trip point during the first cell and stayed past it */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='throttled' AND "
+				      "mean=1"), 8);
+	/* the fake is steady after its sixth request: the later cells find a steady state */
+	ck_assert(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='decode_tps_steady'") >= 4);
+	eb_test_metrics_registered(h);
+	sqlite3_close(h);
+	{
+		const char *cells[] = { "edgebench", "report", "--db", eb_db, "--format", "csv", NULL };
+		const char *rep[] = { "edgebench", "report", "--db", eb_db, "--layout", "repeats",
+				      "--format", "csv", "--metric", "decode_tps", NULL };
+
+		ck_assert_int_eq(eb_test_run(cells, &out), 0);
+		eb_assert_starts(out, "run,target,model,quant,mode,repeat,status,");
+		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,15w,2,ok,"));
+		free(out);
+		ck_assert_int_eq(eb_test_run(rep, &out), 0);
+		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,a,8,5,15w,decode_tps,tok/s,median,2,"));
+		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,8,5,maxn,decode_tps,tok/s,median,2,"));
+		free(out);
+	}
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("modes");
@@ -660,6 +724,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, two_modes_interleaved_repeats_and_their_statistics);
 	tcase_add_test(tc, sustained_cell_drift_steady_state_and_throttle);
 	tcase_add_test(tc, sustained_cell_below_trip_point_not_throttled);
+	tcase_add_test(tc, two_modes_two_variants_sustained_repeated);
 	suite_add_tcase(s, tc);
 	return s;
 }
