@@ -373,9 +373,12 @@ START_TEST(sigkill_then_resume_sets_and_restores)
 	eb_setup("modes-kill", 3);
 	setenv("EB_MODES_SLOW", "0.2", 1);
 	/* killed in the 15w group: the device is left at mode 2 and 100 W */
-	eb_start_until(&p, "nvidia-smi -pl 100\n");
+	eb_start_until(&p, "nvidia-smi -pl 100\n"
+			   "nvidia-smi --query-gpu=power.limit --format=csv,noheader,nounits\n");
 	ck_assert_int_eq(eb_proc_kill(&p, SIGKILL), 0);
 	ck_assert_int_eq(eb_proc_wait(&p), 128 + SIGKILL);
+	/* a fake the killed process had started outlives it: let it finish its line */
+	usleep(300000);
 	snprintf(pth, sizeof(pth), "%s/state/nvpmodel", eb_dir);
 	t = eb_get(pth);
 	ck_assert_str_eq(t, "2\n");
