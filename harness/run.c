@@ -582,8 +582,10 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		rq.prompt_tokens = (ops->caps & EB_CAP_PROMPT_TOKENS) ? toks : NULL;
 		rq.n_prompt_tokens = toks ? (size_t)cell->prompt_tokens : 0;
 		rq.prompt_text = text;
-		eb_progress_draw(pg, cell->key, "request", warm ? r + 1 : r - L->warmup + 1,
-				 warm ? L->warmup : L->repetitions, warm);
+		/* past its repetitions a sustained cell counts on until its time is spent */
+		eb_progress_draw(pg, cell->key, c->sustained && !warm ? "sustained request" : "request",
+				 warm ? r + 1 : r - L->warmup + 1,
+				 warm ? L->warmup : r < total ? L->repetitions : r - L->warmup + 1, warm);
 		if (ops->reset && (ret = ops->reset(st, err)) != 0)
 			goto out;
 		ret = ops->generate(st, &rq, &gr, err);
