@@ -177,10 +177,10 @@ int eb_cmd_run(int argc, char **argv)
 	}
 	if (!o.quiet)
 		fprintf(stderr,
-			"edgebench: run %lld (%s): %zu cells: %zu ok, %zu failed, %zu skipped%s%s; "
-			"database %s\n",
+			"edgebench: run %lld (%s): %zu cells: %zu ok, %zu failed, %zu skipped, "
+			"%zu warnings%s%s; database %s\n",
 			(long long)res.run_id, res.uuid, plan.n, res.n_ok, res.n_failed, res.n_skipped,
-			res.n_resumed ? ", finished before resume: " : "",
+			res.n_warnings, res.n_resumed ? ", finished before resume: " : "",
 			res.n_resumed ? "yes" : "", o.db_path);
 	if (res.interrupted && !o.quiet)
 		fprintf(stderr, "edgebench: interrupted; finish with: edgebench run %s --resume%s%s\n",

@@ -295,7 +295,7 @@ START_TEST(generate_counts_and_timings)
 	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = prompt, .n_predict = 64, .seed = 3,
 				 .temperature = 0, .on_token = eb_test_tokens_cb, .ud = &tt };
-	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 	struct eb_err err;
 	double ttft, e2e, client_tps, server_tps, ratio, pred_ms;
 	int pred_n;
@@ -353,7 +353,7 @@ START_TEST(chat_endpoint_and_fields)
 	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = "Say something.", .n_predict = 8, .seed = 3,
 				 .on_token = eb_test_tokens_cb, .ud = &tt };
-	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 	struct eb_err err;
 	void *st;
 
@@ -389,7 +389,7 @@ START_TEST(server_killed_mid_stream)
 	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = "Once upon a time", .n_predict = 400, .seed = 3,
 				 .on_token = eb_test_tokens_cb, .ud = &tt };
-	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 	struct eb_err err;
 	char want[128];
 	void *st;
@@ -643,7 +643,7 @@ START_TEST(bad_answers_are_clear_errors)
 	st = eb_open(opts); /* /tokenize answers 404: no tokenizer, not an error */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct eb_gen_req rq = { .prompt_text = "x", .n_predict = 4 };
-		struct eb_gen_res res = { 0, -1, -1, NULL };
+		struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 		struct eb_err err;
 		char want[512];
 
