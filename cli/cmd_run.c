@@ -281,6 +281,8 @@ int eb_cmd_adapters(int argc, char **argv)
 		if (only && strcmp(only, a->name) != 0)
 			continue;
 		printf("%s: %s\n  available: %s\n", a->name, a->help, why ? why : "yes");
+		if (!why && a->version)
+			printf("  version: %s\n", a->version());
 		if (eb_adapter_check(a, &err) != 0)
 			printf("  BROKEN: %s\n", err.msg);
 		printf("  capabilities:%s%s%s%s%s%s\n  options:\n",

@@ -175,6 +175,85 @@ START_TEST(missing_model_fails_only_its_cell)
 }
 END_TEST
 
+/* Why this llama.cpp cannot show the no-GPU guard: it has a backend besides the CPU's
+ * (`edgebench version` lists them: "backends: CPU [...], CUDA [...]"). */
+static const char *eb_has_gpu_backend(void)
+{
+	static char why[512];
+	const char *argv[] = { "edgebench", "version", NULL };
+	char *out = NULL, *b, *nl;
+
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	b = strstr(out, "backends: ");
+	ck_assert_msg(b != NULL, "%s", out);
+	nl = strchr(b, '\n');
+	if (nl)
+		*nl = '\0';
+	if (strncmp(b, "backends: CPU [", 15) != 0 || strstr(b, "], ")) {
+		snprintf(why, sizeof(why), "llama.cpp has more than the CPU backend: %s", b);
+		free(out);
+		return why;
+	}
+	free(out);
+	return NULL;
+}
+
+/*
+ * A target that sets n_gpu_layers (-1, as the lab configs' GPU targets do) on a llama.cpp
+ * without a GPU backend: the cell fails with that reason instead of running on the CPU
+ * with status ok. Left unset, the cell runs and records where it ran.
+ */
+START_TEST(gpu_offload_asked_without_gpu_fails)
+{
+	char cfg[8192], db[8192], text[4096], *out = NULL, *e;
+	struct eb_err err;
+	sqlite3 *h;
+	int len;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
+	EB_TEST_SKIP_IF(eb_has_gpu_backend());
+	eb_test_tmpdir("run-gpu", eb_dir, sizeof(eb_dir));
+	len = snprintf(text, sizeof(text),
+		       "{ \"name\": \"gpu\",\n"
+		       "  \"targets\": [\n"
+		       "    { \"id\": \"gpu\", \"adapter\": \"llamacpp\",\n"
+		       "      \"options\": { \"threads\": 1, \"n_ctx\": 256, \"n_gpu_layers\": -1 } },\n"
+		       "    { \"id\": \"auto\", \"adapter\": \"llamacpp\",\n"
+		       "      \"options\": { \"threads\": 1, \"n_ctx\": 256 } } ],\n"
+		       "  \"models\": [ { \"id\": \"tiny\", \"variants\": [\n"
+		       "    { \"quant\": \"q4_0\", \"file\": \"%s/tiny-q4_0.gguf\" } ] } ],\n"
+		       "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 4,\n"
+		       "                                \"warmup\": 0, \"repetitions\": 1 } } }\n",
+		       eb_test_models_dir());
+	snprintf(cfg, sizeof(cfg), "%s/gpu.json", eb_dir);
+	ck_assert_msg(eb_write_file(cfg, text, (size_t)len, &err) == 0, "%s", err.msg);
+	snprintf(db, sizeof(db), "%s/gpu.db", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 1);
+		ck_assert_msg(strstr(out, "cell gpu/tiny/q4_0/latency/p16-g4 failed: llamacpp: "
+					  "n_gpu_layers is -1 but this llama.cpp"),
+			      "%s", out);
+		free(out);
+	}
+	h = eb_test_db_open(db);
+	e = eb_test_qs(h, "SELECT error FROM cells WHERE target='gpu' AND status='failed'");
+	ck_assert_msg(strstr(e, "has no GPU backend (backends: CPU [") &&
+			      strstr(e, "Set n_gpu_layers: 0 for the CPU"),
+		      "%s", e);
+	free(e);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests r JOIN cells c ON"
+				    " c.id=r.cell_id WHERE c.target='gpu'"), 0);
+	/* unset: it runs, and its record says no layer went to a GPU */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE target='auto' AND"
+				    " status='ok' AND json_extract(backend_json,"
+				    " '$.gpu_layers_offloaded')=0 AND json_extract(backend_json,"
+				    " '$.gpu_offload')=0"), 1);
+	sqlite3_close(h);
+}
+END_TEST
+
 /* Starts `edgebench run` in the background; waits until `ok_cells` cells are ok. */
 static void eb_start_and_wait(struct eb_proc *p, const char *cfg, const char *db, int ok_cells)
 {
@@ -356,6 +435,7 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, end_to_end_definitions);
 	tcase_add_test(tc, missing_model_fails_only_its_cell);
+	tcase_add_test(tc, gpu_offload_asked_without_gpu_fails);
 	tcase_add_test(tc, kill_and_resume);
 	tcase_add_test(tc, sigint_stops_after_request);
 	tcase_add_test(tc, quickstart_config);
