@@ -144,9 +144,14 @@ START_TEST(end_to_end_definitions)
 }
 END_TEST
 
+/*
+ * A missing model file is found before the first cell: run exits 2 naming the key, and
+ * nothing is stored. A file that is there but is no model fails only its own cell.
+ */
 START_TEST(missing_model_fails_only_its_cell)
 {
-	char cfg[8192], db[8192], v1[1024], vars[4096], *out = NULL;
+	char cfg[8192], db[8192], v1[1024], vars[4096], bad[4096], *out = NULL;
+	struct eb_err err;
 	sqlite3 *h;
 	char *e;
 
@@ -159,9 +164,28 @@ START_TEST(missing_model_fails_only_its_cell)
 	snprintf(db, sizeof(db), "%s/m.db", eb_dir);
 	{
 		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 2);
+		ck_assert_msg(strstr(out, "missing.json:6:71: models[0].variants[0].file") &&
+				      strstr(out, ": models[0].variants[0].file: cannot read model '") &&
+				      strstr(out, "no-such-model.gguf': No such file or directory") &&
+				      strstr(out, "nothing was run"),
+			      "%s", out);
+		free(out);
+	}
+	ck_assert_int_ne(access(db, F_OK), 0);
+
+	/* there, but not a model: only its cell fails */
+	snprintf(bad, sizeof(bad), "%s/not-a-model.gguf", eb_dir);
+	ck_assert_msg(eb_write_file(bad, "not a gguf\n", 11, &err) == 0, "%s", err.msg);
+	snprintf(vars, sizeof(vars), "{ \"quant\": \"f16\", \"file\": \"%s\" }, %s", bad,
+		 eb_variant("q4_0", v1, sizeof(v1)));
+	eb_config("missing", vars, "16", 4, 2, cfg, sizeof(cfg));
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
 		ck_assert_int_eq(eb_test_run(argv, &out), 1);
-		ck_assert_ptr_nonnull(strstr(out, "cell cpu/tiny/f16/latency/p16-g4 failed: cannot open "
-						  "model"));
+		ck_assert_msg(strstr(out, "cell cpu/tiny/f16/latency/p16-g4 failed: llamacpp: cannot "
+					  "load model"),
+			      "%s", out);
 		free(out);
 	}
 	h = eb_test_db_open(db);
@@ -169,7 +193,7 @@ START_TEST(missing_model_fails_only_its_cell)
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND quant='q4_0'"), 1);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='failed'"), 1);
 	e = eb_test_qs(h, "SELECT error FROM cells WHERE status='failed'");
-	ck_assert_ptr_nonnull(strstr(e, "no-such-model.gguf': No such file or directory"));
+	ck_assert_msg(strstr(e, "not-a-model.gguf"), "%s", e);
 	free(e);
 	sqlite3_close(h);
 }
