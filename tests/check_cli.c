@@ -155,7 +155,7 @@ START_TEST(validate_checks_what_exists)
 	};
 	char path[4096], dir[4096], db[8192], *out = NULL;
 
-	eb_test_data("config/missing_things/config.json", path, sizeof(path));
+	eb_test_data("preflight/config.json", path, sizeof(path));
 	eb_test_tmpdir("cli-missing", dir, sizeof(dir));
 	setenv("EB_DATASETS_DIR", dir, 1); /* empty: nothing fetched */
 	{
