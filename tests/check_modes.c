@@ -284,7 +284,7 @@ START_TEST(verify_mismatch_fails_the_group_and_restores)
 	setenv("EB_MODES_IGNORE", "2", 1); /* this board has no mode 2: it stays in maxn's 0 */
 	out = eb_run_expect(1, 0);
 	ck_assert_ptr_nonnull(strstr(out, "cell fake/m/b/latency/p8-g4@15w failed: mode '15w': "
-					  "'nvpmodel -q' reads back mode 0, not the 2 set\n"));
+					  "'nvpmodel -q' reads back mode 0, not the 2 set"));
 	free(out);
 	h = eb_test_db_open(eb_db);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND "
