@@ -872,6 +872,25 @@ static void eb_sustain_cell_end(struct eb_cell_res *c)
 		n++;
 	}
 	eb_sustain_finish(&c->sus, rq, n, &c->sres, c->warnings);
+	/* each window's mean power (all sensors' total) when the cell sampled power */
+	if (c->power.smp && eb_sampler_t0(c->power.smp)) {
+		const struct eb_trace *t = eb_sampler_trace(c->power.smp);
+		json_t *w;
+		size_t i;
+
+		json_array_foreach(json_object_get(c->sres.series, "windows"), i, w) {
+			uint64_t a = c->sus.t0 + (uint64_t)((double)i * c->sus.window_s * 1e9);
+			uint64_t b = a + (uint64_t)(c->sus.window_s * 1e9);
+			struct eb_power_idle pw;
+			struct eb_err perr;
+
+			if (eb_power_idle(t, a, b, &pw, &perr) != 0)
+				continue;
+			if (isfinite(pw.total_w))
+				json_object_set_new(w, "power_w", json_real(pw.total_w));
+			eb_power_idle_release(&pw);
+		}
+	}
 	json_object_set(c->backend, "sustained", c->sres.series);
 	free(rq);
 }

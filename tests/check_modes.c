@@ -566,7 +566,7 @@ static void eb_sustained_config(double duration_s, double window_s, double stead
 	snprintf(eb_db, sizeof(eb_db), "%s/o.db", eb_dir);
 	snprintf(eb_cfg, sizeof(eb_cfg), "%s/sustained.json", eb_dir);
 	snprintf(text, sizeof(text),
-		 "{ \"name\": \"sustained\", \"power\": { \"sysfs_root\": \"%s/sys\" },%s\n"
+		 "{ \"name\": \"sustained\", \"power\": { \"sysfs_root\": \"%s/sys\", \"idle_s\": 0 },%s\n"
 		 "  \"targets\": [ { \"id\": \"fake\", \"adapter\": \"exec\", \"options\": {\n"
 		 "    \"argv\": [\"%s\", \"{max_tokens}\"], \"stream\": \"bytes\",\n"
 		 "    \"tokens_regex\": \"^generated ([0-9]+) tokens\",\n"
@@ -586,7 +586,14 @@ static void eb_sustained_run(const char *name, int trip_c, double duration_s)
 {
 	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
 	eb_thermal_fixture(trip_c);
-	eb_sustained_config(duration_s, 0.4, 5, "", "", 0);
+	char meter[4096], sensors[4400];
+
+	/* a meter reading 7.5 W throughout: each window's power is that */
+	eb_test_data("bin/fake-meter", meter, sizeof(meter));
+	snprintf(sensors, sizeof(sensors),
+		 " \"sensors\": [ { \"kind\": \"cmd\", \"options\": { \"argv\": [\"%s\", "
+		 "\"--interval\", \"20\", \"--loop\", \"7.5\"] } } ],", meter);
+	eb_sustained_config(duration_s, 0.4, 5, sensors, "", 0);
 	free(eb_run_expect(0, 0));
 }
 
@@ -635,6 +642,10 @@ START_TEST(sustained_cell_drift_steady_state_and_throttle)
 	ck_assert_ptr_null(strstr(strstr(w, "past its trip point") + 1, "past its trip point"));
 	ck_assert_ptr_nonnull(strstr(w, "sustained: the decode rate drifted -"));
 	free(w);
+	/* the meter's 7.5 W in every window */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells, json_each(backend_json,"
+				      "'$.sustained.windows') w WHERE json_extract(w.value,'$.power_w')"
+				      "=7.5"), wins);
 	eb_test_metrics_registered(h);
 	sqlite3_close(h);
 }
