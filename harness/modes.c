@@ -1,5 +1,6 @@
 /* modes.c: device modes: the starting state read and kept with the run, each mode set, read back and undone (see modes.h). */
 #include "modes.h"
+#include "eb_cleanup.h"
 #include "eb_clock.h"
 #include "eb_proc.h"
 #include "eb_regex.h"
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The parts a mode may change, in the order they are set and restored. */
 enum {
@@ -20,6 +22,13 @@ enum {
 	EB_PART_CPUFREQ = 1 << 3,
 	EB_PART_SET = 1 << 4,
 };
+
+/*
+ * Cleanup slots (eb_cleanup.h holds 32 for the whole process) the restore may take: the
+ * programs first, then cpufreq files while slots remain; the run's own exit path restores
+ * everything in any case.
+ */
+#define EB_MODES_CLEANUP_MAX 12
 
 /* Output kept from a mode program: nvpmodel -q and nvidia-smi print a few lines. */
 #define EB_MODES_OUT_MAX (64u << 10)
@@ -32,6 +41,12 @@ struct eb_modes {
 	const struct eb_cfg_mode *cur; /* the mode set and verified, or NULL */
 	const struct eb_cfg_mode *last; /* the mode last set, even in part (a failed one) */
 	int touched;      /* a mode may have been set: by this process or the one resumed */
+	/* the restore, registered with eb_cleanup while a mode may be set (signal paths) */
+	int slots[EB_MODES_CLEANUP_MAX];
+	size_t n_slots;
+	char **own;       /* strings and argv vectors the registered entries point into */
+	size_t n_own;
+	int armed;
 };
 
 static unsigned eb_mode_parts(const struct eb_cfg_mode *m)
@@ -543,6 +558,143 @@ static int eb_part_restore(struct eb_modes *m, unsigned part, const struct eb_cf
 	return 0;
 }
 
+/* --- the restore as a safety net for signals ---------------------------------------- */
+
+/* A string the registered entries point into, owned by m until disarm. */
+static char *eb_own(struct eb_modes *m, char *p)
+{
+	m->own = eb_xrealloc(m->own, (m->n_own + 1) * sizeof(*m->own));
+	m->own[m->n_own++] = p;
+	return p;
+}
+
+/* prog as an absolute path (a handler cannot search PATH), or NULL when not found. */
+static char *eb_which(const char *prog)
+{
+	const char *path = getenv("PATH"), *p;
+	char buf[4096];
+
+	if (strchr(prog, '/'))
+		return prog[0] == '/' ? eb_xstrdup(prog) : NULL;
+	for (p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+
+		if (len && snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, p, prog) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0)
+			return eb_xstrdup(buf);
+		p += len + (p[len] == ':');
+	}
+	return NULL;
+}
+
+/* Registers argv[0..n) (argv[0] a program name) to run at a fatal signal or exit. */
+static void eb_arm_exec(struct eb_modes *m, const char *const *argv, size_t n)
+{
+	char *prog = eb_which(argv[0]);
+	const char **v;
+	int slot;
+
+	if (!prog || m->n_slots == EB_MODES_CLEANUP_MAX) {
+		free(prog);
+		return;
+	}
+	v = eb_xcalloc(n + 1, sizeof(*v));
+	v[0] = eb_own(m, prog);
+	for (size_t i = 1; i < n; i++)
+		v[i] = eb_own(m, eb_xstrdup(argv[i]));
+	eb_own(m, (char *)v);
+	slot = eb_cleanup_exec(v);
+	if (slot >= 0)
+		m->slots[m->n_slots++] = slot;
+}
+
+static void eb_arm_write(struct eb_modes *m, const char *dir, const char *file, const char *val)
+{
+	char path[4096];
+	int slot;
+
+	if (m->n_slots == EB_MODES_CLEANUP_MAX ||
+	    snprintf(path, sizeof(path), "%s%s/%s", m->root, dir, file) >= (int)sizeof(path))
+		return;
+	slot = eb_cleanup_write(path, val);
+	if (slot >= 0)
+		m->slots[m->n_slots++] = slot;
+}
+
+/* Forgets the registered restore: done, or no longer needed. */
+static void eb_modes_disarm(struct eb_modes *m)
+{
+	for (size_t i = 0; i < m->n_slots; i++)
+		eb_cleanup_forget(m->slots[i]);
+	m->n_slots = 0;
+	for (size_t i = 0; i < m->n_own; i++)
+		free(m->own[i]);
+	free(m->own);
+	m->own = NULL;
+	m->n_own = 0;
+	m->armed = 0;
+}
+
+/*
+ * The restore of eb_modes_restore registered with eb_cleanup (same order; programs before
+ * files, which may run out of slots), so a signal that ends the process at once, or an
+ * exit() elsewhere, still puts the device back.
+ */
+static void eb_modes_arm(struct eb_modes *m)
+{
+	const json_t *st = m->start, *it;
+	unsigned parts = 0;
+	char num[64], gpu[32];
+	size_t i;
+
+	if (m->armed)
+		return;
+	m->armed = 1;
+	for (i = 0; i < m->cfg->n_modes; i++) {
+		const struct eb_cfg_mode *md = &m->cfg->modes[i];
+		const char **v;
+		int seen = 0;
+
+		parts |= eb_mode_parts(md);
+		for (size_t j = 0; j < i && md->restore; j++)
+			seen |= m->cfg->modes[j].restore &&
+				json_equal((json_t *)m->cfg->modes[j].restore, (json_t *)md->restore);
+		if (!md->restore || seen)
+			continue;
+		v = eb_json_argv(md->restore);
+		eb_arm_exec(m, v, json_array_size(md->restore));
+		free(v);
+	}
+	json_array_foreach(json_object_get(st, "power_limit_w"), i, it) {
+		const char *argv[] = { "nvidia-smi", "-i", gpu, "-pl", num };
+
+		snprintf(gpu, sizeof(gpu), "%zu", i);
+		snprintf(num, sizeof(num), "%.17g", json_real_value(it));
+		eb_arm_exec(m, argv, 5);
+	}
+	if (json_is_integer(json_object_get(st, "nvpmodel"))) {
+		const char *argv[] = { "nvpmodel", "-m", num };
+
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)json_integer_value(json_object_get(st, "nvpmodel")));
+		eb_arm_exec(m, argv, 3);
+	}
+	if (json_is_true(json_object_get(st, "jetson_clocks_stored"))) {
+		const char *argv[] = { "jetson_clocks", "--restore" };
+
+		eb_arm_exec(m, argv, 2);
+	}
+	json_array_foreach(json_object_get(st, "cpufreq"), i, it) {
+		const char *dir = json_string_value(json_object_get(it, "dir"));
+
+		snprintf(num, sizeof(num), "%lld",
+			 (long long)json_integer_value(json_object_get(it, "max_khz")));
+		eb_arm_write(m, dir, "scaling_max_freq", num);
+		eb_arm_write(m, dir, "scaling_governor",
+			     json_string_value(json_object_get(it, "governor")));
+	}
+}
+
 /* --- the switcher ------------------------------------------------------------------ */
 
 /* What every part any mode changes is now, into m->start. */
@@ -629,6 +781,8 @@ int eb_modes_open(struct eb_modes **out, const struct eb_config *cfg, struct eb_
 		if (!m->start)
 			ret = eb_err_set(err, EB_EDB, "run %lld: the stored %s is not JSON: %s",
 					 (long long)run_id, EB_MODES_FACT, je.text);
+		else
+			eb_modes_arm(m);
 	} else if (!ret) {
 		ret = eb_modes_read_start(m, parts, err);
 		if (!ret) {
@@ -668,6 +822,7 @@ int eb_modes_enter(struct eb_modes *m, const struct eb_cfg_mode *mode, volatile 
 	m->cur = NULL;
 	m->last = mode;
 	m->touched = 1;
+	eb_modes_arm(m);
 	for (size_t i = 0; i < 5 && !ret; i++)
 		if (want & order[i])
 			ret = eb_part_set(m, mode, order[i], err);
@@ -732,6 +887,7 @@ int eb_modes_restore(struct eb_modes *m, struct eb_err *err)
 	m->cur = NULL;
 	m->last = NULL;
 	m->touched = 0;
+	eb_modes_disarm(m);
 	return ret;
 }
 
@@ -739,6 +895,7 @@ void eb_modes_free(struct eb_modes *m)
 {
 	if (!m)
 		return;
+	eb_modes_disarm(m);
 	if (m->start)
 		json_decref(m->start);
 	free(m);

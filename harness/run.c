@@ -1589,6 +1589,10 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 out_sig:
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");
+	/* while a second signal still comes to the handler: it then runs the restore too
+	 * (eb_cleanup) instead of killing the process halfway through this one */
+	eb_modes_end(modes);
+	modes = NULL;
 	eb_signals_restore(&sg);
 out:
 	eb_backend_close(&b);
