@@ -642,7 +642,8 @@ static int64_t eb_run_sha(const char *uuid, const char *sha)
  * compare cannot pass when nothing was compared: two runs of unrelated configs (before:
  * "regressions 0 ... missing 3, new 4", exit 0, JUnit failures="0"), two devices, and a
  * --metric pattern that matches no figure (before: 0 metrics compared, exit 0). Each is
- * exit 2 with the reason, and the JUnit file holds one error.
+ * exit 2 with the reason, and the JUnit file holds one error. Two configs with cells in
+ * common are compared, the difference stated at the top.
  */
 START_TEST(nothing_compared_is_exit_2)
 {
@@ -657,6 +658,7 @@ START_TEST(nothing_compared_is_exit_2)
 		int64_t r1 = eb_run_sha("00000000-0000-4000-8000-0000000000f1", "aaaa");
 		int64_t r2 = eb_run_sha("00000000-0000-4000-8000-0000000000f2", "bbbb");
 		int64_t r3 = eb_run_sha("00000000-0000-4000-8000-0000000000f3", "aaaa");
+		int64_t r4 = eb_run_sha("00000000-0000-4000-8000-0000000000f4", "cccc");
 
 		for (int k = 0; k < 3; k++) {
 			char m[16];
@@ -667,6 +669,7 @@ START_TEST(nothing_compared_is_exit_2)
 			eb_dev_latency(r2, "orin", m, 1.0);
 			snprintf(m, sizeof(m), "k%d", k);
 			eb_dev_latency(r3, "hailo", m, 1.0);
+			eb_dev_latency(r4, "orin", m, 1.0);
 		}
 	}
 	eb_tdb_close();
@@ -683,6 +686,10 @@ START_TEST(nothing_compared_is_exit_2)
 	eb_expect(2, "nothing compared: the devices differ (baseline on 'orin', candidate on "
 		     "'hailo'): cells are matched by device and key",
 		  (const char *[]){ "edgebench", "compare", "--db", db, "1", "3", NULL });
+	/* another config with the same cells: compared, and said at the top */
+	eb_expect(0, "- **the configs differ**: config sha256 aaaa against cccc; only cells of "
+		     "the same device and key are compared\n- matched: 3 cells by device and key\n",
+		  (const char *[]){ "edgebench", "compare", "--db", db, "1", "4", NULL });
 	eb_expect(2, "nothing compared: --metric 'ppl' matched no metric of the 3 matched cells",
 		  (const char *[]){ "edgebench", "compare", "--db", db, "1", "1", "--metric", "ppl",
 				    NULL });
