@@ -40,7 +40,7 @@ struct eb_side {
 	const struct eb_cmp_side *side;
 	struct eb_rdata d;
 	struct eb_raw *raw;          /* per cell, like d.cells */
-	const struct eb_rcell **sel; /* the cells on the side's devices, by (device, key) */
+	const struct eb_rcell **sel; /* d's cells (those on the side's devices), by (device, key) */
 	size_t nsel;
 	char **devices; /* the distinct devices of sel, sorted */
 	size_t ndev;
@@ -197,7 +197,7 @@ static int eb_side_load(struct eb_side *sd, const struct eb_cmp_side *side, int 
 			struct eb_err *err)
 {
 	struct eb_store *s = side->s;
-	struct eb_rsel sel = { .run_id = side->run_id };
+	struct eb_rsel sel = { .run_id = side->run_id, .devices = side->device_pats };
 	struct eb_side_rd x = { .sd = sd, .prev_req = -1, .prev_idx = -1 };
 	int ret, has_acc = 0;
 
@@ -210,11 +210,8 @@ static int eb_side_load(struct eb_side *sd, const struct eb_cmp_side *side, int 
 	sd->sel = eb_xcalloc(sd->d.n + 1, sizeof(*sd->sel));
 	sd->devices = eb_xcalloc(sd->d.n + 1, sizeof(*sd->devices));
 	x.byid = eb_xcalloc(sd->d.n + 1, sizeof(*x.byid));
-	for (size_t i = 0; i < sd->d.n; i++) {
-		x.byid[i] = &sd->d.cells[i];
-		if (eb_pat_match(side->device_pats, sd->d.cells[i].device))
-			sd->sel[sd->nsel++] = &sd->d.cells[i];
-	}
+	for (size_t i = 0; i < sd->d.n; i++)
+		x.byid[i] = sd->sel[sd->nsel++] = &sd->d.cells[i];
 	qsort(sd->sel, sd->nsel, sizeof(*sd->sel), eb_by_device_key);
 	qsort(x.byid, sd->d.n, sizeof(*x.byid), eb_by_cell_id);
 	for (size_t i = 0; i < sd->nsel; i++)
@@ -1065,7 +1062,7 @@ static int eb_nothing_compared(const struct eb_side *B, const struct eb_side *C,
 						  "no cells%s",
 				  empty == B ? "baseline" : "candidate", (long long)empty->side->run_id,
 				  eb_store_path(empty->side->s),
-				  empty->d.n ? " on the devices asked for" : "");
+				  empty->side->device_pats ? " on the device asked for" : "");
 	if (!matched && B->ndev && C->ndev && eb_keys_meet(B, C))
 		return eb_err_set(err, EB_ENOENT, "nothing compared: the devices differ (baseline "
 						  "on '%s'%s, candidate on '%s'%s): cells are matched "
