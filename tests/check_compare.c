@@ -522,6 +522,7 @@ START_TEST(summary_counts_equal_sections)
 		{ "1", "2", "--threshold", "0.5%" }, /* regressions, missing, new */
 		{ "2", "1", "--threshold", "0.5%" }, /* improvements */
 		{ "1", "5", "--threshold", "5%" },   /* a cell that failed */
+		{ "5", "5", "--threshold", "5%" },   /* failed on both sides: unchanged */
 	};
 	char junit[4096];
 	size_t seen[6] = { 0 };
@@ -538,6 +539,10 @@ START_TEST(summary_counts_equal_sections)
 		ck_assert_msg(rc == 0 || rc == 1, "exit %d: %s", rc, out);
 		eb_check_counts(out, n);
 		ck_assert_int_eq(rc, n[0] + n[4] > 0);
+		if (c == 4)
+			ck_assert_msg(strstr(out, "| cpu/k2/q4\\_0/latency/p64-g16 | cell status | failed "
+						  "| failed: adapter crashed | | | | |\n"),
+				      "%s", out);
 		eb_check_junit(junit, n[0] + n[1] + n[2] + n[3] + n[4] + n[5], n[0] + n[4]);
 		for (int i = 0; i < 6; i++)
 			seen[i] += n[i];
