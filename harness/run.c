@@ -700,10 +700,15 @@ static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_c
 		const struct eb_request_row *r = &c->reqs[i].row;
 		uint64_t ts = c->reqs[i].t_send;
 		struct eb_err perr;
+		int n_first;
 
 		if (r->warmup || r->n_times == 0)
 			continue;
-		if (eb_power_cell_add(pc, ts, ts + r->t_ns[0], ts + r->t_ns[r->n_times - 1], r->n_out,
+		/* J/token divides decode energy by the tokens of the decode window: those after
+		 * the first chunk, which may carry k tokens (docs/metrics.md) */
+		n_first = r->n_tokens && r->n_tokens[0] > 0 ? r->n_tokens[0] : 1;
+		if (eb_power_cell_add(pc, ts, ts + r->t_ns[0], ts + r->t_ns[r->n_times - 1],
+				      r->n_out < 0 ? -1 : (long long)r->n_out - n_first,
 				      &perr) != 0)
 			eb_warn(c, "power: request %d: %s", r->rep, perr.msg);
 	}
