@@ -516,6 +516,8 @@ struct eb_req_guards {
 	int prompt_seen;       /* the last such count */
 	int n_chunks_unknown;  /* chunks are not tokens, and none said what it carried */
 	int chunk_tokens, chunk_chunks;
+	int n_adapter;         /* the adapter's own warning (server.warning), the first kept */
+	char adapter_warn[256];
 };
 
 /*
@@ -565,6 +567,10 @@ static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, 
 			}
 			g->cache_field = gr->cache_field;
 		}
+		const char *aw = json_string_value(json_object_get(gr->server, "warning"));
+
+		if (aw && *aw && g->n_adapter++ == 0)
+			snprintf(g->adapter_warn, sizeof(g->adapter_warn), "%s", aw);
 		if (gr->n_prompt >= 0 && gr->n_prompt != cell->prompt_tokens) {
 			g->n_prompt_ne++;
 			g->prompt_seen = gr->n_prompt;
@@ -619,6 +625,11 @@ static void eb_req_guards_warn(struct eb_cell_res *c, const struct eb_cell *cell
 			   "how many each carried: decode_tps counts one token in the first chunk, "
 			   "and itl_ms is per chunk, not per token",
 			g->n_chunks_unknown, g->n, g->chunk_tokens, g->chunk_chunks);
+	/* what the adapter saw go wrong in a request (a child that kept the output open, a
+	 * parser at its match limit) is stored with the request; the cell says it too */
+	if (g->n_adapter)
+		eb_warn(c, "%d of %d requests: %s: %s", g->n_adapter, g->n, cell->target->ops->name,
+			g->adapter_warn);
 }
 
 /* The latency workload: warm-up and measured requests, each recorded into c->reqs. */
@@ -729,10 +740,15 @@ static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_c
 		const struct eb_request_row *r = &c->reqs[i].row;
 		uint64_t ts = c->reqs[i].t_send;
 		struct eb_err perr;
+		int n_first;
 
 		if (r->warmup || r->n_times == 0)
 			continue;
-		if (eb_power_cell_add(pc, ts, ts + r->t_ns[0], ts + r->t_ns[r->n_times - 1], r->n_out,
+		/* J/token divides decode energy by the tokens of the decode window: those after
+		 * the first chunk, which may carry k tokens (docs/metrics.md) */
+		n_first = r->n_tokens && r->n_tokens[0] > 0 ? r->n_tokens[0] : 1;
+		if (eb_power_cell_add(pc, ts, ts + r->t_ns[0], ts + r->t_ns[r->n_times - 1],
+				      r->n_out < 0 ? -1 : (long long)r->n_out - n_first,
 				      &perr) != 0)
 			eb_warn(c, "power: request %d: %s", r->rep, perr.msg);
 	}

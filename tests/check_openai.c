@@ -708,7 +708,7 @@ END_TEST
  * chunks 40 ms apart. Returns the database, open. */
 static sqlite3 *eb_chunks_run(const char *fixture, const char *name)
 {
-	char dir[4096], cfg[8192], db[8192], *out = NULL;
+	char dir[4096], cfg[8192], db[8192], meter[4096], *out = NULL;
 	struct eb_mock m;
 	struct eb_buf b;
 	struct eb_err err;
@@ -716,6 +716,7 @@ static sqlite3 *eb_chunks_run(const char *fixture, const char *name)
 
 	eb_mock_start(&m, fixture);
 	eb_test_tmpdir(name, dir, sizeof(dir));
+	eb_test_data("bin/fake-meter", meter, sizeof(meter));
 	snprintf(cfg, sizeof(cfg), "%s/chunks.json", dir);
 	snprintf(db, sizeof(db), "%s/out.db", dir);
 	eb_buf_init(&b, 0);
@@ -726,8 +727,11 @@ static sqlite3 *eb_chunks_run(const char *fixture, const char *name)
 		    "  \"models\": [ { \"id\": \"k4\", \"variants\": [\n"
 		    "     { \"quant\": \"q\", \"model_name\": \"k4\" } ] } ],\n"
 		    "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 32,\n"
-		    "     \"warmup\": 0, \"repetitions\": 2 } } }\n",
-		    m.port);
+		    "     \"warmup\": 0, \"repetitions\": 2 } },\n"
+		    "  \"sensors\": [ { \"kind\": \"cmd\", \"options\": { \"name\": \"meter\",\n"
+		    "     \"unit\": \"W\", \"argv\": [\"%s\", \"--interval\", \"5\", \"--loop\", \"2.5\"] } } ],\n"
+		    "  \"power\": { \"interval_ms\": 5 } }\n",
+		    m.port, meter);
 	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
 	eb_buf_release(&b);
 	{
@@ -760,6 +764,11 @@ START_TEST(multi_token_chunks_decode_rate)
 		" ((SELECT max(t_ns) FROM token_times WHERE request_id=r.id) -"
 		"  (SELECT min(t_ns) FROM token_times WHERE request_id=r.id))) > 1e-9 * r.decode_tps"),
 		0);
+	/* J/token at a constant 2.5 W: decode energy over the same 28 tokens, not 31 */
+	ck_assert_double_eq_tol(eb_test_q(h, "SELECT mean FROM metrics WHERE name ="
+					      " 'j_per_token:meter/meter'"),
+				eb_test_q(h, "SELECT avg(2.5 * decode_ns / 1e9 / 28) FROM requests"),
+				1e-9);
 	w = eb_test_qs(h, "SELECT coalesce(warnings_json, '') FROM cells");
 	ck_assert_msg(!strstr(w, "chunks"), "%s", w);
 	free(w);
