@@ -11,7 +11,8 @@
 
 static const char eb_plot_usage[] =
 	"usage: edgebench plot [--db PATH] [--run ID|latest|latest~N|all]\n"
-	"                      --kind throughput|ttft-vs-prompt|power|accuracy|pareto\n"
+	"                      --kind throughput|ttft-vs-prompt|power|accuracy|pareto|\n"
+	"                             sustained\n"
 	"                      --out FILE.png|FILE.svg|FILE.pdf [--stat median|mean]\n"
 	"                      [--target PAT] [--model PAT] [--quant PAT] [--device PAT]\n"
 	"                      [--only KEY] [--metric PAT] [--size WxH] [--font NAME,SIZE]\n"
@@ -29,6 +30,8 @@ static const char eb_plot_usage[] =
 	"  accuracy        one panel per accuracy metric against model size (needs accuracy\n"
 	"                  results)\n"
 	"  pareto          decode TPS against J/token, with the Pareto frontier\n"
+	"  sustained       decode TPS over time, one line per sustained cell (the window\n"
+	"                  means of workloads.latency.duration_s cells)\n"
 	"--target, --model, --quant, --device and --only (a cell key) take fnmatch patterns,\n"
 	"repeatable or comma-separated; --metric picks the accuracy metrics by name.\n"
 	"--size: pixels for PNG and SVG (1200x700), inches or centimetres for PDF\n"
@@ -130,7 +133,7 @@ int eb_cmd_plot(int argc, char **argv)
 	}
 	if (eb_plot_kind_parse(kind, &o.kind) != 0) {
 		fprintf(stderr, "edgebench plot: unknown kind '%s' (throughput, ttft-vs-prompt, "
-				"power, accuracy, pareto)\n",
+				"power, accuracy, pareto, sustained)\n",
 			kind);
 		goto out;
 	}

@@ -139,6 +139,15 @@ int eb_store_read_cells(struct eb_store *s, int64_t run_id,
 			   run_id, 0, eb_rd_cell, (union eb_rd_fn){ .cell = fn }, arg, err);
 }
 
+int eb_store_cell_backend(struct eb_store *s, int64_t cell_id, const char *path, char **json,
+			  struct eb_err *err)
+{
+	return eb_store_json_text(s,
+				  "SELECT CASE WHEN json_valid(backend_json) THEN"
+				  " json_extract(backend_json, ?1) END FROM cells WHERE id = ?2",
+				  path, cell_id, json, err);
+}
+
 static int eb_rd_metric(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)
 {
 	struct eb_store_metric m = {

@@ -46,6 +46,14 @@ int eb_store_read_cells(struct eb_store *s, int64_t run_id,
 			int (*fn)(void *arg, const struct eb_store_cell *c), void *arg,
 			struct eb_err *err);
 
+/*
+ * A part of a cell's backend_json by JSON path ("$.sustained.windows") into *json, a
+ * malloc'd JSON text the caller frees, or NULL when the cell has no such part (or no
+ * valid backend_json). Returns 0 or EB_EDB.
+ */
+int eb_store_cell_backend(struct eb_store *s, int64_t cell_id, const char *path, char **json,
+			  struct eb_err *err);
+
 /* One row of the metrics table: a cell's summary of one metric. */
 struct eb_store_metric {
 	int64_t cell_id;

@@ -359,18 +359,18 @@ int eb_store_run_fact_set(struct eb_store *s, int64_t run_id, const char *key, c
 	return eb_step_done(s, st, err);
 }
 
-int eb_store_run_fact_get(struct eb_store *s, int64_t run_id, const char *key, char **json,
-			  struct eb_err *err)
+int eb_store_json_text(struct eb_store *s, const char *sql, const char *text, int64_t id,
+		       char **json, struct eb_err *err)
 {
 	sqlite3_stmt *st;
 	int ret, rc;
 
 	*json = NULL;
-	ret = eb_prep(s, "SELECT json_extract(env_json,'$.'||?) FROM runs WHERE id=?", &st, err);
+	ret = eb_prep(s, sql, &st, err);
 	if (ret)
 		return ret;
-	eb_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, run_id);
+	eb_bind_text(st, 1, text);
+	sqlite3_bind_int64(st, 2, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		*json = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
@@ -378,6 +378,13 @@ int eb_store_run_fact_get(struct eb_store *s, int64_t run_id, const char *key, c
 		ret = eb_store_dberr(s, err, "cannot read");
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int eb_store_run_fact_get(struct eb_store *s, int64_t run_id, const char *key, char **json,
+			  struct eb_err *err)
+{
+	return eb_store_json_text(s, "SELECT json_extract(env_json,'$.'||?1) FROM runs WHERE id=?2",
+				  key, run_id, json, err);
 }
 
 int eb_store_run_find_resumable(struct eb_store *s, const char *sha, int64_t *run_id,

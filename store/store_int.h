@@ -19,4 +19,11 @@ struct eb_store {
 /* EB_EDB with "WHAT 'PATH': the connection's last SQLite error". */
 int eb_store_dberr(struct eb_store *s, struct eb_err *err, const char *what);
 
+/*
+ * Runs `sql` (one text column; ?1 bound to `text`, ?2 to `id`) and sets *json to a
+ * malloc'd copy of the first row's value, or NULL for no row or NULL. 0 or EB_EDB.
+ */
+int eb_store_json_text(struct eb_store *s, const char *sql, const char *text, int64_t id,
+		       char **json, struct eb_err *err);
+
 #endif

@@ -762,6 +762,33 @@ START_TEST(two_modes_two_variants_sustained_repeated)
 		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,8,5,maxn,decode_tps,tok/s,median,2,"));
 		free(out);
 	}
+	/* the decode rate over time: a line per cell, its points the series' window means */
+	{
+		char fig[4400], dat[4400], *d, *p;
+		const char *argv[] = { "edgebench", "plot", "--db", eb_db, "--kind", "sustained",
+				       "--out", fig, NULL };
+		double t, v, want;
+		int blocks = 0;
+
+		snprintf(fig, sizeof(fig), "%s/sustained.svg", eb_dir);
+		snprintf(dat, sizeof(dat), "%s/sustained.dat", eb_dir);
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		free(out);
+		d = eb_get(dat);
+		for (p = d; (p = strstr(p, "# series ")) != NULL; p++)
+			blocks++;
+		ck_assert_int_eq(blocks, 8);
+		p = strstr(d, "# series 0: cell 1: t_s decode_tps\n");
+		ck_assert_ptr_nonnull(p);
+		ck_assert_int_eq(sscanf(strchr(p, '\n') + 1, "%lf %lf", &t, &v), 2);
+		h = eb_test_db_open(eb_db);
+		want = eb_test_q(h, "SELECT json_extract(backend_json,'$.sustained.windows[0]."
+				    "decode_tps') FROM cells WHERE id=1");
+		sqlite3_close(h);
+		ck_assert_double_eq_tol(t, 0.2, 1e-9); /* the middle of the first 0.4 s window */
+		ck_assert_double_eq_tol(v, want, 1e-8 * want);
+		free(d);
+	}
 }
 END_TEST
 
