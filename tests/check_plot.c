@@ -204,7 +204,7 @@ START_TEST(html_embeds_svg)
 	for (const char *p = out; (p = strstr(p, "src=\"data:image/svg+xml;base64,")) != NULL; p++)
 		n++;
 	ck_assert_int_eq(n, 5); /* throughput, ttft, power, pareto, accuracy */
-	ck_assert_ptr_nonnull(strstr(out, "<caption>tiny on cpu (median)</caption>"));
+	ck_assert_ptr_nonnull(strstr(out, "<caption>tiny on cpu, device test, run 1 (median)</caption>"));
 	ck_assert_ptr_nonnull(strstr(out, "average power"));
 	ck_assert_ptr_nonnull(strstr(out, "hellaswag acc_norm (hellaswag)"));
 	ck_assert_ptr_nonnull(strstr(out, "</html>\n"));
