@@ -40,14 +40,6 @@ enum eb_report_stat;
 int eb_cli_open_db(const char *cmd, const char *db, struct eb_store **s);
 /* --run REF (ID, latest, latest~N, all = 0) into *run_id: 0, or -1 after the error. */
 int eb_cli_resolve_run(const char *cmd, struct eb_store *s, const char *run, int64_t *run_id);
-/*
- * No --run: the run report and plot both default to (eb_rsel_latest_run: the latest run
- * with a cell that passes sel's patterns) into sel->run_id, 0 when no run has one. When
- * other devices' cells are left out, a note on stderr says so and how to see them.
- * 0, or -1 after the error.
- */
-struct eb_rsel;
-int eb_cli_default_run(const char *cmd, struct eb_store *s, struct eb_rsel *sel);
 /* --stat median|mean: 0, or -1 after the error. */
 int eb_cli_parse_stat(const char *cmd, const char *arg, enum eb_report_stat *stat);
 

@@ -39,23 +39,6 @@ int eb_cli_resolve_run(const char *cmd, struct eb_store *s, const char *run, int
 	return 0;
 }
 
-int eb_cli_default_run(const char *cmd, struct eb_store *s, struct eb_rsel *sel)
-{
-	struct eb_err err;
-	size_t others;
-
-	if (eb_rsel_latest_run(s, sel, &sel->run_id, &others, &err) != 0) {
-		fprintf(stderr, "edgebench %s: %s\n", cmd, err.msg);
-		return -1;
-	}
-	if (others)
-		fprintf(stderr, "edgebench %s: note: run %lld only (the latest); %zu other device%s"
-				" in earlier runs: --device PAT for a device's latest run, --run all for"
-				" every run\n",
-			cmd, (long long)sel->run_id, others, others == 1 ? "" : "s");
-	return 0;
-}
-
 int eb_cli_parse_stat(const char *cmd, const char *arg, enum eb_report_stat *stat)
 {
 	if (strcmp(arg, "median") == 0) {

@@ -56,8 +56,8 @@ static const char eb_report_usage[] =
 	"the shortest text that reads back as the same number).\n"
 	"html is one self-contained page; it embeds SVG figures drawn by gnuplot unless\n"
 	"--no-plots. --output writes FILE (atomically) instead of standard output.\n"
-	"Default run: the latest run with a cell that passes --device, --target, --model\n"
-	"and --quant (as plot); --run all for every run.\n";
+	"Default run: each device's latest run (as plot), among the cells that pass\n"
+	"--device, --target, --model and --quant; --run all for every run.\n";
 
 int eb_cmd_list(int argc, char **argv)
 {
@@ -242,8 +242,9 @@ int eb_cmd_report(int argc, char **argv)
 	o.sel.models = (const char *const *)models.v;
 	o.sel.quants = (const char *const *)quants.v;
 	o.sel.devices = (const char *const *)devices.v;
-	if (run ? eb_cli_resolve_run("report", s, run, &o.sel.run_id)
-		: eb_cli_default_run("report", s, &o.sel))
+	/* no --run: each device's latest run (as plot) */
+	o.sel.latest_per_device = !run;
+	if (run && eb_cli_resolve_run("report", s, run, &o.sel.run_id))
 		goto out;
 	o.metric_pats = (const char *const *)mpats.v;
 	o.metrics = (const char *const *)metrics.v;

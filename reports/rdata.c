@@ -76,6 +76,7 @@ struct eb_rload {
 	size_t alloc;
 	int64_t last_run;
 	struct eb_rcell **byid; /* the cells by id, for the metrics */
+	struct eb_rlatest *latest; /* with sel->latest_per_device: each device's latest run */
 };
 
 int eb_rsel_match(const struct eb_rsel *sel, const struct eb_store_cell *c)
@@ -86,52 +87,41 @@ int eb_rsel_match(const struct eb_rsel *sel, const struct eb_store_cell *c)
 			eb_pat_match(sel->devices, c->device ? c->device : ""));
 }
 
-/* The runs and devices of the cells that pass a selection, for eb_rsel_latest_run. */
+/* Each device's latest run among the cells that pass a selection's patterns. */
 struct eb_rlatest {
 	const struct eb_rsel *sel;
-	int64_t run;
 	struct eb_strlist devs; /* each device once */
-	int64_t *dev_last;      /* per device, its latest run */
+	int64_t *last;          /* per device, its latest run */
 };
 
-static int eb_rlatest_cell(void *arg, const struct eb_store_cell *c)
+/* The device's index in l->devs, added when new. */
+static size_t eb_rlatest_dev(struct eb_rlatest *l, const char *dev)
 {
-	struct eb_rlatest *l = arg;
-	const char *dev = c->device ? c->device : "";
 	size_t i;
 
-	if (!eb_rsel_match(l->sel, c))
-		return 0;
-	if (c->run_id > l->run)
-		l->run = c->run_id;
 	for (i = 0; i < l->devs.n && strcmp(l->devs.v[i], dev) != 0; i++)
 		;
 	if (i == l->devs.n) {
 		l->devs.v = eb_xrealloc(l->devs.v, (l->devs.n + 2) * sizeof(*l->devs.v));
 		l->devs.v[l->devs.n++] = eb_xstrdup(dev);
 		l->devs.v[l->devs.n] = NULL;
-		l->dev_last = eb_xrealloc(l->dev_last, l->devs.n * sizeof(*l->dev_last));
-		l->dev_last[i] = 0;
+		l->last = eb_xrealloc(l->last, l->devs.n * sizeof(*l->last));
+		l->last[i] = 0;
 	}
-	if (c->run_id > l->dev_last[i])
-		l->dev_last[i] = c->run_id;
-	return 0;
+	return i;
 }
 
-int eb_rsel_latest_run(struct eb_store *s, const struct eb_rsel *sel, int64_t *run_id,
-		       size_t *n_other_devices, struct eb_err *err)
+static int eb_rlatest_cell(void *arg, const struct eb_store_cell *c)
 {
-	struct eb_rlatest l = { .sel = sel };
-	int ret = eb_store_read_cells(s, 0, eb_rlatest_cell, &l, err);
+	struct eb_rlatest *l = arg;
+	size_t i;
 
-	*run_id = ret ? 0 : l.run;
-	*n_other_devices = 0;
-	/* a device whose latest run is another one has no cell in the chosen run */
-	for (size_t i = 0; !ret && i < l.devs.n; i++)
-		*n_other_devices += l.dev_last[i] != l.run;
-	eb_strlist_release(&l.devs);
-	free(l.dev_last);
-	return ret;
+	if (!eb_rsel_match(l->sel, c))
+		return 0;
+	i = eb_rlatest_dev(l, c->device ? c->device : "");
+	if (c->run_id > l->last[i])
+		l->last[i] = c->run_id;
+	return 0;
 }
 
 void eb_rcell_warnings(struct eb_rcell *c, const char *wj)
@@ -167,6 +157,10 @@ static int eb_rload_cell(void *arg, const struct eb_store_cell *r)
 	struct eb_rcell *c;
 
 	if (!eb_rsel_match(sel, r))
+		return 0;
+	/* each device's latest run: a cell of an earlier run of its device is left out */
+	if (l->latest && r->run_id != l->latest->last[eb_rlatest_dev(l->latest,
+								     r->device ? r->device : "")])
 		return 0;
 	if (d->n == l->alloc) {
 		l->alloc = l->alloc ? 2 * l->alloc : 64;
@@ -282,7 +276,15 @@ int eb_rdata_load(struct eb_store *s, const struct eb_rsel *sel, struct eb_rdata
 	int64_t run_id = sel ? sel->run_id : 0;
 	int ret;
 
+	struct eb_rlatest latest = { .sel = sel };
+
 	memset(d, 0, sizeof(*d));
+	if (sel && sel->latest_per_device && !run_id) {
+		ret = eb_store_read_cells(s, 0, eb_rlatest_cell, &latest, err);
+		if (ret)
+			goto out;
+		l.latest = &latest;
+	}
 	ret = eb_store_read_cells(s, run_id, eb_rload_cell, &l, err);
 	if (ret || d->n == 0)
 		goto out;
@@ -311,6 +313,8 @@ int eb_rdata_load(struct eb_store *s, const struct eb_rsel *sel, struct eb_rdata
 			      eb_metric_by_name);
 out:
 	free(l.byid);
+	eb_strlist_release(&latest.devs);
+	free(latest.last);
 	if (ret)
 		eb_rdata_release(d);
 	return ret;

@@ -43,26 +43,21 @@ struct eb_rcell {
 };
 
 /*
- * Selection: run_id 0 = every run; each pattern list is NULL-terminated (NULL or empty =
- * everything) and a value is kept when it matches one fnmatch(3) pattern of the list.
+ * Selection: run_id 0 = every run, or with latest_per_device each device's latest run
+ * (the default of report and plot: a merged lab database shows every device's last
+ * night, one database of one device its last run); each pattern list is NULL-terminated
+ * (NULL or empty = everything) and a value is kept when it matches one fnmatch(3) pattern
+ * of the list. A device's latest run is the highest run id among the cells of that device
+ * that pass the patterns.
  */
 struct eb_rsel {
 	int64_t run_id;
+	int latest_per_device;
 	const char *const *targets, *const *models, *const *quants, *const *devices;
 };
 
-/* Whether the cell (as the reader gives it) passes the selection's patterns (not run_id). */
+/* Whether the cell (as the reader gives it) passes the selection's patterns (not runs). */
 int eb_rsel_match(const struct eb_rsel *sel, const struct eb_store_cell *c);
-
-/*
- * The runs `report` and `plot` show when no --run is given: the latest run (highest id)
- * with a cell that passes the selection's patterns, so `--device orin` picks the latest run
- * of that device. *run_id = 0 when no run has such a cell. *n_other_devices counts the
- * devices (among cells passing the patterns) that have no cell in that run: a merged lab
- * database then says what the default leaves out. Returns 0 or EB_EDB.
- */
-int eb_rsel_latest_run(struct eb_store *s, const struct eb_rsel *sel, int64_t *run_id,
-		       size_t *n_other_devices, struct eb_err *err);
 
 /* Cells in (run_id, id) order. Owned by the struct; eb_rdata_release frees everything.
  * acc_unreadable: the database has an accuracy table of a layout this build cannot read

@@ -1021,10 +1021,24 @@ static const char eb_html_head[] =
 
 static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup" };
 
+/* The runs table being filled and the report's cells (a run none of them is in is left
+ * out: the default shows each device's latest run, not every run). */
+struct eb_html_runs {
+	struct eb_table *t;
+	const struct eb_rdata *d;
+};
+
 static int eb_html_run(void *arg, const struct eb_store_run *run)
 {
-	struct eb_table *t = arg;
-	size_t r = eb_table_row(t);
+	struct eb_html_runs *h = arg;
+	struct eb_table *t = h->t;
+	size_t r, i;
+
+	for (i = 0; i < h->d->n && h->d->cells[i].run_id != run->id; i++)
+		;
+	if (i == h->d->n && h->d->n)
+		return 0;
+	r = eb_table_row(t);
 
 	eb_table_set_int(t, r, 0, run->id);
 	eb_table_set_text(t, r, 1, run->uuid);
@@ -1036,10 +1050,11 @@ static int eb_html_run(void *arg, const struct eb_store_run *run)
 }
 
 /* The runs the report covers: id, uuid, name, host, edgebench version, status. */
-static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE *out,
-			struct eb_err *err)
+static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o,
+			const struct eb_rdata *d, FILE *out, struct eb_err *err)
 {
 	struct eb_table t;
+	struct eb_html_runs h = { .t = &t, .d = d };
 	int ret;
 
 	eb_table_init(&t, "Runs");
@@ -1049,7 +1064,7 @@ static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE
 	eb_table_col(&t, "host", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(&t, "edgebench", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(&t, "status", NULL, NULL, EB_TK_TEXT);
-	ret = eb_store_read_runs(s, o->sel.run_id, eb_html_run, &t, err);
+	ret = eb_store_read_runs(s, o->sel.run_id, eb_html_run, &h, err);
 	if (!ret)
 		eb_table_write(&t, 1, EB_REPORT_HTML, out);
 	eb_table_release(&t);
@@ -1263,8 +1278,10 @@ int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, str
 			eb_layout_names[o->layout],
 			o->stat == EB_STAT_MEAN ? "mean (with its 95% interval)"
 						: "median (with p90)",
-			o->sel.run_id ? "one run" : "every run");
-		ret = eb_html_runs(s, o, out, err);
+			o->sel.run_id		      ? "one run"
+			: o->sel.latest_per_device ? "the latest run of each device"
+						   : "every run");
+		ret = eb_html_runs(s, o, &d, out, err);
 		if (ret)
 			goto out;
 		fputs("<h2>Results</h2>\n", out);
