@@ -138,6 +138,18 @@ static int eb_cells_has_figures(const struct eb_report_opts *o)
 	return 0;
 }
 
+/* Whether the accuracy table has a row of the accuracy cell: a figure --metric lets in,
+ * or, without --metric, its status when it has no figure. */
+static int eb_acc_cell_shown(const struct eb_report_opts *o, const struct eb_rcell *c)
+{
+	if (c->nacc == 0)
+		return !o->metric_pats || !o->metric_pats[0];
+	for (size_t k = 0; k < c->nacc; k++)
+		if (eb_pat_match(o->metric_pats, c->acc[k].metric))
+			return 1;
+	return 0;
+}
+
 /*
  * The accuracy table: a row per accuracy figure that --metric lets in (task, protocol,
  * metric, value, its standard error, the items or tokens scored and the task's limit,
@@ -168,7 +180,6 @@ static size_t eb_layout_accuracy(const struct eb_report_opts *o, const struct eb
 		eb_table_col(t, "error", NULL, NULL, EB_TK_TEXT);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct eb_rcell *c = &d->cells[i];
-		size_t shown = 0;
 
 		if (!eb_rcell_is_accuracy(c))
 			continue;
@@ -179,9 +190,8 @@ static size_t eb_layout_accuracy(const struct eb_report_opts *o, const struct eb
 
 			/* the figures --metric lets in; a cell without any: its status */
 			if (a ? !eb_pat_match(o->metric_pats, a->metric)
-			      : c->nacc > 0 || shown > 0 || (o->metric_pats && o->metric_pats[0]))
+			      : c->nacc > 0 || !eb_acc_cell_shown(o, c))
 				continue;
-			shown++;
 			r = eb_table_row(t);
 			col = eb_who_vals(t, r, c);
 			eb_table_set_text(t, r, col++, a ? a->task : NULL);
@@ -202,9 +212,11 @@ static size_t eb_layout_accuracy(const struct eb_report_opts *o, const struct eb
 	return ncells;
 }
 
-/* The warnings of the selected cells, one row each (the human formats' footnotes to the
- * warnings column). Returns how many. */
-static size_t eb_layout_warnings(const struct eb_rdata *d, struct eb_table *t)
+/* The warnings of the cells the other tables show (latency: whether that table is
+ * printed), one row each: the human formats' footnotes to the warnings column. Returns
+ * how many. */
+static size_t eb_layout_warnings(const struct eb_report_opts *o, const struct eb_rdata *d,
+				 int latency, struct eb_table *t)
 {
 	eb_table_init(t, "warnings");
 	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
@@ -212,6 +224,9 @@ static size_t eb_layout_warnings(const struct eb_rdata *d, struct eb_table *t)
 	eb_table_col(t, "warning", NULL, NULL, EB_TK_TEXT);
 	for (size_t i = 0; i < d->n; i++)
 		for (size_t k = 0; k < d->cells[i].nwarn; k++) {
+			if (eb_rcell_is_accuracy(&d->cells[i]) ? !eb_acc_cell_shown(o, &d->cells[i])
+							       : !latency)
+				break;
 			size_t r = eb_table_row(t);
 
 			eb_table_set_int(t, r, 0, d->cells[i].run_id);
@@ -1209,16 +1224,19 @@ static void eb_layout_cells_all(const struct eb_report_opts *o, const struct eb_
 {
 	struct eb_table acc, warn;
 	size_t n_acc = eb_layout_accuracy(o, d, &acc), n_lat = 0;
-	int with_acc = n_acc > 0 && acc.nrows > 0;
-	int with_warn = eb_layout_warnings(d, &warn) > 0 && eb_human(o->fmt);
+	int with_acc = n_acc > 0 && acc.nrows > 0, with_lat, with_warn;
 
 	for (size_t i = 0; i < d->n; i++)
 		n_lat += !eb_rcell_is_accuracy(&d->cells[i]);
-	*tabs = eb_xcalloc(3, sizeof(**tabs));
-	*ntabs = 0;
 	/* the latency table: unless the selection has only accuracy cells, or --metric lets
 	 * in no latency figure */
-	if ((n_lat > 0 || !with_acc) && eb_cells_has_figures(o))
+	with_lat = (n_lat > 0 || !with_acc) && eb_cells_has_figures(o);
+	with_warn = eb_human(o->fmt) && eb_layout_warnings(o, d, with_lat, &warn) > 0;
+	if (!eb_human(o->fmt))
+		eb_table_init(&warn, NULL);
+	*tabs = eb_xcalloc(3, sizeof(**tabs));
+	*ntabs = 0;
+	if (with_lat)
 		eb_layout_cells(o, d, &(*tabs)[(*ntabs)++],
 				with_acc || with_warn ? "latency" : NULL);
 	if (with_acc)

@@ -670,6 +670,12 @@ START_TEST(warnings_visible)
 	ck_assert_ptr_nonnull(strstr(out, "\"warning_text\": \"cool-down: still 71 C after 60 s | "
 					  "ttft_ms: 1 of 3 samples are outliers by MAD; kept\""));
 	free(out);
+	/* footnotes only for the cells the tables show */
+	rc = eb_lab_report((const char *[]){ "--run", "all", "--metric", "acc*", NULL }, &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "acc_norm"));
+	ck_assert_ptr_null(strstr(out, "cool-down"));
+	free(out);
 	list[3] = eb_lab_path;
 	rc = eb_test_run(list, &out);
 	ck_assert_msg(rc == 0, "%s", out);
