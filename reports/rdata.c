@@ -84,7 +84,8 @@ int eb_rsel_match(const struct eb_rsel *sel, const struct eb_store_cell *c)
 	return !sel || (eb_pat_match(sel->targets, c->target ? c->target : "") &&
 			eb_pat_match(sel->models, c->model ? c->model : "") &&
 			eb_pat_match(sel->quants, c->quant ? c->quant : "") &&
-			eb_pat_match(sel->devices, c->device ? c->device : ""));
+			eb_pat_match(sel->devices, c->device ? c->device : "") &&
+			eb_pat_match(sel->keys, c->key ? c->key : ""));
 }
 
 /* Each device's latest run among the cells that pass a selection's patterns. */

@@ -54,6 +54,7 @@ struct eb_rsel {
 	int64_t run_id;
 	int latest_per_device;
 	const char *const *targets, *const *models, *const *quants, *const *devices;
+	const char *const *keys; /* cell keys (plot --only) */
 };
 
 /* Whether the cell (as the reader gives it) passes the selection's patterns (not runs). */
