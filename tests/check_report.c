@@ -545,6 +545,27 @@ START_TEST(default_run)
 	ck_assert_ptr_nonnull(strstr(out, "rtx-night<"));
 	ck_assert_ptr_nonnull(strstr(out, "orin-night-2<"));
 	free(out);
+	/* plot defaults to the same runs */
+	{
+		char fig[4200], gp[4200], *text;
+		const char *argv[] = { "edgebench", "plot", "--db", eb_lab_path, "--kind",
+				       "throughput", "--out", fig, NULL };
+
+		snprintf(fig, sizeof(fig), "%s.svg", eb_lab_path);
+		snprintf(gp, sizeof(gp), "%s.gp", eb_lab_path);
+		rc = eb_test_run(argv, &out);
+		if (rc == 2 && strstr(out, "apt-get install gnuplot")) {
+			free(out);
+			EB_TEST_SKIP("plot: no gnuplot");
+		}
+		ck_assert_msg(rc == 0, "%s", out);
+		free(out);
+		text = eb_tdb_slurp(gp, NULL);
+		ck_assert_ptr_nonnull(text);
+		ck_assert_ptr_nonnull(strstr(text, "('run 2 rtx: f16' 0, 'run 2 rtx: q4_0' 1, "
+						   "'run 3 orin: f16' 2)"));
+		free(text);
+	}
 }
 END_TEST
 
