@@ -4,6 +4,7 @@
 
 #include "metric.h"
 
+#include "eb_sanitize.h"
 #include "eb_util.h"
 
 #include <errno.h>
@@ -1332,33 +1333,48 @@ struct eb_list {
 	struct eb_err *err;
 };
 
+/* A stored string as one terminal-safe line (a merged database may hold any bytes): a
+ * malloc'd copy with control characters visible and invalid UTF-8 replaced. */
+static char *eb_list_text(const char *s)
+{
+	return eb_sanitize_str(s ? s : "", NULL);
+}
+
 /* A cell's line, then each of its warnings on a line of its own. */
 static int eb_list_cell(void *arg, const struct eb_store_cell *c)
 {
 	struct eb_list *l = arg;
-	const char *e = c->error ? c->error : "";
+	char *e = eb_list_text(c->error), *key = eb_list_text(c->key), *st = eb_list_text(c->status);
 	struct eb_rcell w = { 0 };
 
 	eb_rcell_warnings(&w, c->warnings_json);
-	fprintf(l->out, "  %-8s %7.1fs  %s", c->status, isnan(c->duration_s) ? 0.0 : c->duration_s,
-		c->key);
+	fprintf(l->out, "  %-8s %7.1fs  %s", st, isnan(c->duration_s) ? 0.0 : c->duration_s, key);
 	if (w.nwarn)
 		fprintf(l->out, "  (%zu warning%s)", w.nwarn, w.nwarn == 1 ? "" : "s");
 	fprintf(l->out, "%s%s\n", *e ? "  " : "", e);
-	for (size_t k = 0; k < w.nwarn; k++)
-		fprintf(l->out, "    warning: %s\n", w.warnings[k]);
+	for (size_t k = 0; k < w.nwarn; k++) {
+		char *text = eb_list_text(w.warnings[k]);
+
+		fprintf(l->out, "    warning: %s\n", text);
+		free(text);
+	}
 	eb_rcell_warnings_release(&w);
+	free(e);
+	free(key);
+	free(st);
 	return 0;
 }
 
 static int eb_list_run(void *arg, const struct eb_store_run *r)
 {
 	struct eb_list *l = arg;
+	char *uuid = eb_list_text(r->uuid), *name = eb_list_text(r->name);
+	char *st = eb_list_text(r->status), *t0 = eb_list_text(r->started_at);
+	char *t1 = eb_list_text(r->finished_at ? r->finished_at : "-");
 
 	fprintf(l->out, "run %lld  %s  %s  started %s  finished %s  %s  cells %d (ok %d, failed %d, "
 			"skipped %d",
-		(long long)r->id, r->uuid, r->name, r->started_at,
-		r->finished_at ? r->finished_at : "-", r->status, r->n_cells, r->n_ok, r->n_failed,
+		(long long)r->id, uuid, name, t0, t1, st, r->n_cells, r->n_ok, r->n_failed,
 		r->n_skipped);
 	/* pending cells only in a run that did not finish them: the counts add up */
 	if (r->n_pending)
@@ -1367,6 +1383,11 @@ static int eb_list_run(void *arg, const struct eb_store_run *r)
 	if (r->n_warnings)
 		fprintf(l->out, " in %d cell%s", r->n_warned, r->n_warned == 1 ? "" : "s");
 	fputc('\n', l->out);
+	free(uuid);
+	free(name);
+	free(st);
+	free(t0);
+	free(t1);
 	return eb_store_read_cells(l->s, r->id, eb_list_cell, l, l->err);
 }
 
