@@ -223,16 +223,17 @@ START_TEST(two_modes_set_verified_restored_in_order)
 				      "--format", "csv", "--metric", "ttft_ms", NULL };
 
 		ck_assert_int_eq(eb_test_run(cells, &out), 0);
-		eb_assert_starts(out, "run,target,model,quant,mode,status,");
-		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,a,maxn,ok,"));
-		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,15w,ok,"));
+		eb_assert_starts(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,mode,status,");
+		ck_assert_ptr_nonnull(strstr(out, "\n1,orin,fake,m,a,8,4,maxn,ok,"));
+		ck_assert_ptr_nonnull(strstr(out, "\n1,orin,fake,m,b,8,4,15w,ok,"));
 		free(out);
 		ck_assert_int_eq(eb_test_run(card, &out), 0);
 		eb_assert_starts(out, "metric,unit,a@15w,a@maxn,b@15w,b@maxn\n");
 		free(out);
 		ck_assert_int_eq(eb_test_run(lng, &out), 0);
-		eb_assert_starts(out, "run,target,model,quant,prompt_tokens,gen_tokens,mode,metric,");
-		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,8,4,15w,ttft_ms,ms,2,"));
+		eb_assert_starts(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,mode,task,"
+				      "metric,");
+		ck_assert_ptr_nonnull(strstr(out, "\n1,orin,fake,m,b,8,4,15w,,ttft_ms,ms,2,"));
 		free(out);
 	}
 	h = eb_test_db_open(eb_db);
@@ -557,16 +558,17 @@ START_TEST(two_modes_interleaved_repeats_and_their_statistics)
 	{
 		const char *argv[] = { "edgebench", "report", "--db", eb_db, "--layout", "repeats",
 				       "--format", "csv", NULL };
-		const char *row = "\n1,fake,m,b,8,4,15w,ttft_ms,ms,median,3,";
+		const char *row = "\n1,orin,fake,m,b,8,4,15w,ttft_ms,ms,median,3,";
 
 		ck_assert_int_eq(eb_test_run(argv, &out), 0);
-		eb_assert_starts(out, "run,target,model,quant,prompt_tokens,gen_tokens,mode,metric,"
-				      "unit,per_repeat,repeats,mean,ci_lo,ci_hi,stddev,cv,min,max\n");
-		ck_assert_double_eq_tol(eb_csv_field(out, row, 11), mean, 1e-9 * mean);
-		ck_assert_double_eq_tol(eb_csv_field(out, row, 12), mean - t * sd / sqrt(3), 1e-9 * mean);
-		ck_assert_double_eq_tol(eb_csv_field(out, row, 13), mean + t * sd / sqrt(3), 1e-9 * mean);
-		ck_assert_double_eq_tol(eb_csv_field(out, row, 14), sd, 1e-9 * mean);
-		ck_assert_double_eq_tol(eb_csv_field(out, row, 15), sd / mean, 1e-9);
+		eb_assert_starts(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,mode,"
+				      "metric,unit,per_repeat,repeats,mean,ci_lo,ci_hi,stddev,cv,min,"
+				      "max\n");
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 12), mean, 1e-9 * mean);
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 13), mean - t * sd / sqrt(3), 1e-9 * mean);
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 14), mean + t * sd / sqrt(3), 1e-9 * mean);
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 15), sd, 1e-9 * mean);
+		ck_assert_double_eq_tol(eb_csv_field(out, row, 16), sd / mean, 1e-9);
 		free(out);
 	}
 }
@@ -754,12 +756,13 @@ START_TEST(two_modes_two_variants_sustained_repeated)
 				      "--format", "csv", "--metric", "decode_tps", NULL };
 
 		ck_assert_int_eq(eb_test_run(cells, &out), 0);
-		eb_assert_starts(out, "run,target,model,quant,mode,repeat,status,");
-		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,15w,2,ok,"));
+		eb_assert_starts(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,mode,repeat,"
+				      "status,");
+		ck_assert_ptr_nonnull(strstr(out, "\n1,orin,fake,m,b,8,5,15w,2,ok,"));
 		free(out);
 		ck_assert_int_eq(eb_test_run(rep, &out), 0);
-		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,a,8,5,15w,decode_tps,tok/s,median,2,"));
-		ck_assert_ptr_nonnull(strstr(out, "\n1,fake,m,b,8,5,maxn,decode_tps,tok/s,median,2,"));
+		ck_assert_ptr_nonnull(strstr(out, "\n1,orin,fake,m,a,8,5,15w,decode_tps,tok/s,median,2,"));
+		ck_assert_ptr_nonnull(strstr(out, "\n1,orin,fake,m,b,8,5,maxn,decode_tps,tok/s,median,2,"));
 		free(out);
 	}
 	/* the decode rate over time: a line per cell, its points the series' window means */
