@@ -130,7 +130,7 @@ START_TEST(end_to_end_definitions)
 		const char *argv[] = { "edgebench", "report", "--db", db, "--format", "csv", NULL };
 		ck_assert_int_eq(eb_test_run(argv, &out), 0);
 		static const char head[] = "run,device,target,model,quant,prompt_tokens,gen_tokens,"
-					   "status,ttft_ms,prefill_tps,decode_tps,e2e_ms,peak_rss_mb,"
+					   "status,requests,ttft_ms,prefill_tps,decode_tps,e2e_ms,peak_rss_mb,"
 					   "warnings,key\n1,test,cpu,tiny,q8_0,16,8,ok,";
 
 		ck_assert_msg(strncmp(out, head, strlen(head)) == 0, "%s", out);
