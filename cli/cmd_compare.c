@@ -1,6 +1,7 @@
 /* cmd_compare.c: `edgebench compare BASELINE CANDIDATE` — the regression verdict for CI. */
 #include "compare.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "eb_util.h"
 #include "store.h"
 
@@ -54,22 +55,23 @@ static int eb_is_ref(const char *s)
 	       eb_parse_ll(s, 1, (long long)1 << 62, &v) == 0;
 }
 
-/* Opens the database a run reference names and resolves the run. */
-static int eb_open_side(const char *arg, const char *db, struct eb_store **s, int64_t *run_id)
+/* Opens the database a run reference names (its path into `path`, 4096 bytes) and
+ * resolves the run. */
+static int eb_open_side(const char *arg, const char *db, struct eb_store **s, int64_t *run_id,
+			char *path)
 {
 	const char *colon = strrchr(arg, ':');
-	char path[4096];
 	const char *ref;
 	struct eb_err err;
 
 	if (colon && colon != arg && eb_is_ref(colon + 1)) {
-		snprintf(path, sizeof(path), "%.*s", (int)(colon - arg), arg);
+		snprintf(path, 4096, "%.*s", (int)(colon - arg), arg);
 		ref = colon + 1;
 	} else if (eb_is_ref(arg)) {
-		eb_strlcpy(path, db, sizeof(path));
+		eb_strlcpy(path, db, 4096);
 		ref = arg;
 	} else if (access(arg, F_OK) == 0) {
-		eb_strlcpy(path, arg, sizeof(path));
+		eb_strlcpy(path, arg, 4096);
 		ref = "latest";
 	} else {
 		fprintf(stderr, "edgebench compare: '%s' is not a run (ID, latest, latest~N, "
@@ -111,6 +113,7 @@ int eb_cmd_compare(int argc, char **argv)
 	struct eb_cmp_side base, cand;
 	struct eb_cmp_counts k;
 	struct eb_err err;
+	char paths[2][4096];
 	size_t npos = 0;
 	int c, ret = EB_EXIT_USAGE;
 
@@ -193,9 +196,17 @@ int eb_cmd_compare(int argc, char **argv)
 	}
 	o.per_metric = thr;
 	o.metric_pats = (const char *const *)mpats.v;
-	if (eb_open_side(pos[0], db, &sb, &base.run_id) ||
-	    eb_open_side(pos[1], db, &sc, &cand.run_id))
+	if (eb_open_side(pos[0], db, &sb, &base.run_id, paths[0]) ||
+	    eb_open_side(pos[1], db, &sc, &cand.run_id, paths[1]))
 		goto out;
+	{
+		const char *dbs[2] = { paths[0], paths[1] };
+
+		if (o.junit && eb_db_check_output(o.junit, dbs, 2, &err) != 0) {
+			fprintf(stderr, "edgebench compare: --junit %s\n", err.msg);
+			goto out;
+		}
+	}
 	base.s = sb;
 	cand.s = sc;
 	if (eb_compare(&base, &cand, &o, stdout, &k, &err) != 0) {

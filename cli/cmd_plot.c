@@ -1,6 +1,7 @@
 /* cmd_plot.c: `edgebench plot` — one figure from the database through gnuplot. */
 #include "plot.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "eb_util.h"
 #include "store.h"
 
@@ -26,6 +27,29 @@ static const char eb_plot_usage[] =
 	"  pareto          decode TPS against J/token, with the Pareto frontier\n"
 	"Default run: latest. Exit codes: 0 written; 1 nothing to draw (the message says\n"
 	"why); 2 usage, database or gnuplot error.\n";
+
+/* The figure and the FILE.gp and FILE.dat beside it must not be the database: -1 after the
+ * error when one is. */
+static int eb_plot_check_outputs(const char *out, const char *db)
+{
+	const char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+	size_t base = dot && (!slash || dot > slash) ? (size_t)(dot - out) : strlen(out);
+	struct eb_err err;
+
+	for (int i = 0; i < 3; i++) {
+		char path[4200];
+
+		if (i == 0)
+			eb_strlcpy(path, out, sizeof(path));
+		else
+			snprintf(path, sizeof(path), "%.*s.%s", (int)base, out, i == 1 ? "gp" : "dat");
+		if (eb_db_check_output(path, &db, 1, &err) != 0) {
+			fprintf(stderr, "edgebench plot: %s\n", err.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 int eb_cmd_plot(int argc, char **argv)
 {
@@ -100,6 +124,8 @@ int eb_cmd_plot(int argc, char **argv)
 			kind);
 		goto out;
 	}
+	if (eb_plot_check_outputs(o.out, db))
+		goto out;
 	if (eb_cli_open_db("plot", db, &s) || eb_cli_resolve_run("plot", s, run, &o.sel.run_id))
 		goto out;
 	o.sel.targets = (const char *const *)targets.v;
