@@ -615,7 +615,8 @@ int eb_merge_check(struct eb_store *out, const char *in_path, struct eb_err *err
 	ret = eb_probe(in_path, &version, &has_runs, err);
 	if (ret)
 		return ret;
-	if (version != EB_STORE_SCHEMA_VERSION)
+	/* a readable older schema lacks only tables merge never copies */
+	if (version < EB_STORE_SCHEMA_READABLE || version > EB_STORE_SCHEMA_VERSION)
 		return eb_err_set(err, EB_EINVAL,
 				  "refusing to merge '%s': its schema version is %d, '%s' has %d "
 				  "(this edgebench's); merge databases of the same schema version "

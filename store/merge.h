@@ -26,7 +26,7 @@ struct eb_merge_stats {
  * stats->kept, with a line on `log` (may be NULL) naming both states or the holder. Run
  * locks are never copied. Each run is one transaction: a failure leaves no part of that
  * run behind. Refuses (EB_EINVAL, nothing merged) an input whose PRAGMA user_version is not
- * EB_STORE_SCHEMA_VERSION, one that is not an edgebench database, one whose tables differ
+ * from EB_STORE_SCHEMA_READABLE to EB_STORE_SCHEMA_VERSION, one that is not an edgebench database, one whose tables differ
  * from the output's, one another process has open or whose -wal is not empty, and the
  * output itself. EB_ENOENT when in_path does not exist, EB_EDB for database errors.
  * `stats` is filled as far as it got.

@@ -177,7 +177,7 @@ int eb_store_open(struct eb_store **out, const char *path, int readonly, struct 
 		}
 	}
 	if (readonly) {
-		if (ver < (int)EB_N_MIGRATIONS) {
+		if (ver < EB_STORE_SCHEMA_READABLE) {
 			ret = eb_err_set(err, EB_EDB,
 					 "database '%s' has schema version %d, expected %d (open it "
 					 "once with `edgebench run` to migrate)",

@@ -10,6 +10,9 @@
 #include "eb_err.h"
 
 #define EB_STORE_SCHEMA_VERSION 4
+/* The oldest schema that readers (reports, list, compare) and merge's inputs take as it is:
+ * migration 4 only added run_locks, which only writers use. */
+#define EB_STORE_SCHEMA_READABLE 3
 
 /* An open database. Opaque: only store/ talks SQL; the others use this header, reader.h
  * (what reports read) and merge.h. */
@@ -18,7 +21,7 @@ struct eb_store;
 /*
  * Opens (creating if needed, unless readonly) and migrates the database to the current
  * schema: WAL, busy_timeout, foreign keys, and sets *s to the new handle (NULL on
- * failure). A database from a newer edgebench, or one that is not an edgebench database,
+ * failure). Read-only, a database of EB_STORE_SCHEMA_READABLE or later is taken as it is. A database from a newer edgebench, or one that is not an edgebench database,
  * fails with EB_EDB and says so. The caller closes the handle with eb_store_close.
  */
 int eb_store_open(struct eb_store **s, const char *path, int readonly, struct eb_err *err);

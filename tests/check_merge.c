@@ -628,6 +628,31 @@ START_TEST(merge_keeps_a_locked_run)
 }
 END_TEST
 
+/* A database of the schema before run_locks (3) is still read and merged as it is. */
+START_TEST(schema_3_still_read_and_merged)
+{
+	char a[4200], lab[4200], *out = NULL;
+
+	eb_test_tmpdir("merge-v3", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/v3.db", eb_dir);
+	snprintf(lab, sizeof(lab), "%s/lab.db", eb_dir);
+	eb_device_db(a, "old", 1);
+	eb_tdb_open(a);
+	eb_tdb_exec("DROP TABLE run_locks; PRAGMA user_version=3");
+	eb_tdb_close();
+	{
+		const char *argv[] = { "edgebench", "list", "--db", a, NULL };
+
+		ck_assert_int_eq(eb_cmd(&out, argv), 0);
+		ck_assert_msg(strstr(out, "old") != NULL, "got: %s", out);
+		free(out);
+	}
+	ck_assert_int_eq(eb_merge(&out, lab, a, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "1 run added, 0 replaced, 0 unchanged"));
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("merge");
@@ -647,6 +672,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, merge_never_goes_backwards);
 	tcase_add_test(tc, merge_refuses_open_or_unfolded_input);
 	tcase_add_test(tc, merge_keeps_a_locked_run);
+	tcase_add_test(tc, schema_3_still_read_and_merged);
 	suite_add_tcase(s, tc);
 	return s;
 }
