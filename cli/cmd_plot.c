@@ -13,18 +13,29 @@
 static const char eb_plot_usage[] =
 	"usage: edgebench plot [--db PATH] [--run ID|latest|latest~N|all]\n"
 	"                      --kind throughput|ttft-vs-prompt|power|accuracy|pareto\n"
-	"                      --out FILE.png|FILE.svg [--stat median|mean]\n"
-	"                      [--target PAT] [--model PAT] [--quant PAT]\n"
+	"                      --out FILE.png|FILE.svg|FILE.pdf [--stat median|mean]\n"
+	"                      [--target PAT] [--model PAT] [--quant PAT] [--device PAT]\n"
+	"                      [--only KEY] [--metric PAT] [--size WxH] [--font NAME,SIZE]\n"
 	"\n"
 	"Draws one figure with gnuplot (Debian: gnuplot-nox). FILE.gp (the script) and\n"
 	"FILE.dat (its data) are written beside the figure: edit and re-run them with\n"
-	"`gnuplot FILE.gp` from that directory. PNG uses pngcairo (png without cairo).\n"
+	"`gnuplot FILE.gp` from that directory. PNG uses pngcairo (png without cairo),\n"
+	"PDF pdfcairo. Labels name each cell's device.\n"
 	"  throughput      decode and prefill TPS per cell; bars p10..p90 of the requests\n"
 	"                  (median) or the 95% interval (mean)\n"
-	"  ttft-vs-prompt  TTFT against prompt length, one line per target/model/quant\n"
-	"  power           watts over time per rail, prefill and decode shaded\n"
-	"  accuracy        accuracy metrics against model size (needs accuracy results)\n"
+	"  ttft-vs-prompt  TTFT against prompt length, one line per device/target/model/\n"
+	"                  quant\n"
+	"  power           watts over time per rail, one panel per cell, prefill and decode\n"
+	"                  shaded\n"
+	"  accuracy        one panel per accuracy metric against model size (needs accuracy\n"
+	"                  results)\n"
 	"  pareto          decode TPS against J/token, with the Pareto frontier\n"
+	"--target, --model, --quant, --device and --only (a cell key) take fnmatch patterns,\n"
+	"repeatable or comma-separated; --metric picks the accuracy metrics by name.\n"
+	"--size: pixels for PNG and SVG (1200x700), inches or centimetres for PDF\n"
+	"(3.3x2.5in, 8.4x6cm); default 1200x700 pixels (PDF 8x4.667in), 400 pixels high\n"
+	"a row where panels take several rows. --font: a face and its size in points\n"
+	"('DejaVu Sans,8').\n"
 	"Default run: latest. Exit codes: 0 written; 1 nothing to draw (the message says\n"
 	"why); 2 usage, database or gnuplot error.\n";
 
@@ -53,7 +64,8 @@ static int eb_plot_check_outputs(const char *out, const char *db)
 
 int eb_cmd_plot(int argc, char **argv)
 {
-	enum { O_KIND = 256, O_OUT, O_STAT, O_TARGET, O_MODEL, O_QUANT };
+	enum { O_KIND = 256, O_OUT, O_STAT, O_TARGET, O_MODEL, O_QUANT, O_DEVICE, O_ONLY,
+	       O_METRIC, O_SIZE, O_FONT };
 	static const struct option lo[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "run", required_argument, NULL, 'r' },
@@ -63,11 +75,17 @@ int eb_cmd_plot(int argc, char **argv)
 		{ "target", required_argument, NULL, O_TARGET },
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "quant", required_argument, NULL, O_QUANT },
+		{ "device", required_argument, NULL, O_DEVICE },
+		{ "only", required_argument, NULL, O_ONLY },
+		{ "metric", required_argument, NULL, O_METRIC },
+		{ "size", required_argument, NULL, O_SIZE },
+		{ "font", required_argument, NULL, O_FONT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct eb_plot_opts o = { .stat = EB_STAT_MEDIAN };
-	struct eb_strlist targets = { 0 }, models = { 0 }, quants = { 0 };
+	struct eb_strlist targets = { 0 }, models = { 0 }, quants = { 0 }, devices = { 0 };
+	struct eb_strlist keys = { 0 }, metrics = { 0 };
 	const char *db = "edgebench.db", *run = "latest", *kind = NULL;
 	struct eb_store *s = NULL;
 	struct eb_err err;
@@ -102,6 +120,21 @@ int eb_cmd_plot(int argc, char **argv)
 		case O_QUANT:
 			eb_strlist_add_split(&quants, optarg);
 			break;
+		case O_DEVICE:
+			eb_strlist_add_split(&devices, optarg);
+			break;
+		case O_ONLY:
+			eb_strlist_add_split(&keys, optarg);
+			break;
+		case O_METRIC:
+			eb_strlist_add_split(&metrics, optarg);
+			break;
+		case O_SIZE:
+			o.size = optarg;
+			break;
+		case O_FONT:
+			o.font = optarg;
+			break;
 		case 'h':
 			fputs(eb_plot_usage, stdout);
 			ret = EB_EXIT_OK;
@@ -114,7 +147,8 @@ int eb_cmd_plot(int argc, char **argv)
 	if (optind != argc || !kind || !o.out) {
 		if (optind == argc)
 			fprintf(stderr, "edgebench plot: %s\n",
-				!kind ? "--kind is required" : "--out FILE.png|FILE.svg is required");
+				!kind ? "--kind is required"
+				      : "--out FILE.png|FILE.svg|FILE.pdf is required");
 		fputs(eb_plot_usage, stderr);
 		goto out;
 	}
@@ -124,6 +158,11 @@ int eb_cmd_plot(int argc, char **argv)
 			kind);
 		goto out;
 	}
+	if (metrics.n && o.kind != EB_PLOT_ACCURACY) {
+		fprintf(stderr, "edgebench plot: --metric picks accuracy metrics: it goes with "
+				"--kind accuracy\n");
+		goto out;
+	}
 	if (eb_plot_check_outputs(o.out, db))
 		goto out;
 	if (eb_cli_open_db("plot", db, &s) || eb_cli_resolve_run("plot", s, run, &o.sel.run_id))
@@ -131,6 +170,9 @@ int eb_cmd_plot(int argc, char **argv)
 	o.sel.targets = (const char *const *)targets.v;
 	o.sel.models = (const char *const *)models.v;
 	o.sel.quants = (const char *const *)quants.v;
+	o.sel.devices = (const char *const *)devices.v;
+	o.sel.keys = (const char *const *)keys.v;
+	o.metrics = (const char *const *)metrics.v;
 	o.log = stderr;
 	rc = eb_plot(s, &o, &err);
 	if (rc == EB_ENOENT) {
@@ -148,5 +190,8 @@ out:
 	eb_strlist_release(&targets);
 	eb_strlist_release(&models);
 	eb_strlist_release(&quants);
+	eb_strlist_release(&devices);
+	eb_strlist_release(&keys);
+	eb_strlist_release(&metrics);
 	return ret;
 }

@@ -33,12 +33,17 @@ const char *eb_plot_kind_name(enum eb_plot_kind kind)
 
 /* A figure being built: the gnuplot script and its data file, both in memory. */
 struct eb_fig {
-	struct eb_buf gp, dat;
+	struct eb_buf gp, dat; /* gp: the script after its terminal settings */
 	char *base;     /* out without its extension: base.gp, base.dat */
 	char *name;     /* base's last component (the script refers to files by it) */
 	char *dir;      /* absolute directory of the figure */
-	const char *ext; /* "png" or "svg" */
+	const char *ext; /* "png", "svg" or "pdf" */
 	char where[64];  /* "run 3" or "the selected runs" */
+	size_t rows, cols;   /* the panels' layout; 1 x 1 unless a kind says otherwise */
+	double w, h;         /* --size; 0 = grown with the panels */
+	char unit[3];        /* --size's unit: "" (pixels), "in" or "cm" */
+	char *font;          /* --font, or NULL */
+	int cairo;           /* png through pngcairo */
 };
 
 /* Appends s as a gnuplot single-quoted string ('' for a quote, no control characters). */
@@ -64,6 +69,17 @@ static void eb_dat_num(struct eb_buf *b, double v)
 		eb_buf_addstr(b, " ?");
 }
 
+/* Seconds from t0 to t, both in ns on one clock; far apart (a difference past int64) the
+ * difference of the two as doubles, never a wrapped one. */
+static double eb_secs_since(int64_t t, int64_t t0)
+{
+	int64_t d;
+
+	if (!__builtin_sub_overflow(t, t0, &d))
+		return (double)d / 1e9;
+	return ((double)t - (double)t0) / 1e9;
+}
+
 /* Where gnuplot is: o->gnuplot, $EB_GNUPLOT, or "gnuplot" searched in PATH. */
 static const char *eb_gnuplot_prog(const struct eb_plot_opts *o)
 {
@@ -74,20 +90,105 @@ static const char *eb_gnuplot_prog(const struct eb_plot_opts *o)
 	return p && *p ? p : "gnuplot";
 }
 
-/* Whether this gnuplot has the cairo PNG terminal (asked once per process). */
-static int eb_has_pngcairo(const char *prog)
+/* Whether this gnuplot lists the terminal in `set terminal` (asked once per program). */
+static int eb_gnuplot_has(const char *prog, const char *term)
 {
-	static int known = -1;
+	static char asked[PATH_MAX];
+	static int pngcairo, pdfcairo;
 	const char *argv[] = { prog, "-e", "set terminal", NULL };
 	struct eb_err err;
 	char *out = NULL;
 
-	if (known >= 0)
-		return known;
-	known = eb_proc_capture(argv, 1, 1 << 20, &out, &err) == 0 && out &&
-		strstr(out, "pngcairo") != NULL;
-	free(out);
-	return known;
+	if (strcmp(asked, prog) != 0) {
+		pngcairo = pdfcairo = 0;
+		if (eb_proc_capture(argv, 1, 1 << 20, &out, &err) == 0 && out) {
+			pngcairo = strstr(out, "pngcairo") != NULL;
+			pdfcairo = strstr(out, "pdfcairo") != NULL;
+		}
+		free(out);
+		eb_strlcpy(asked, prog, sizeof(asked));
+	}
+	return strcmp(term, "pdfcairo") == 0 ? pdfcairo : pngcairo;
+}
+
+/* A plain decimal number (digits and at most one point, no sign, exponent or hex) at the
+ * start of s: its value and where it ends, or NAN. */
+static double eb_decimal(const char *s, const char **end)
+{
+	size_t n = strspn(s, "0123456789.");
+	char buf[32];
+	const char *dot = memchr(s, '.', n);
+
+	*end = s + n;
+	if (n == 0 || n >= sizeof(buf) || (dot && memchr(dot + 1, '.', n - (size_t)(dot - s) - 1)) ||
+	    (n == 1 && *s == '.'))
+		return NAN;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return strtod(buf, NULL);
+}
+
+/* --size WxH for the figure's format: pixels for PNG and SVG, in or cm for PDF. */
+static int eb_fig_size(struct eb_fig *f, const char *s, struct eb_err *err)
+{
+	int pdf = strcmp(f->ext, "pdf") == 0;
+	const char *p, *unit;
+	double w, h, inch;
+
+	w = eb_decimal(s, &p);
+	h = NAN;
+	unit = p;
+	if (!isnan(w) && (*p == 'x' || *p == 'X'))
+		h = eb_decimal(p + 1, &unit);
+	if (isnan(w) || isnan(h) || (*unit && strcmp(unit, "px") != 0 && strcmp(unit, "in") != 0 &&
+				     strcmp(unit, "cm") != 0))
+		return eb_err_set(err, EB_EINVAL,
+				  "--size '%s': expected WIDTHxHEIGHT, in pixels for PNG and SVG "
+				  "(1200x700), in inches or centimetres for PDF (3.3x2.5in, 8.4x6cm)",
+				  s);
+	if (!(w > 0 && h > 0))
+		return eb_err_set(err, EB_EINVAL, "--size '%s': width and height must be above 0", s);
+	if (!*unit || strcmp(unit, "px") == 0) {
+		if (pdf)
+			return eb_err_set(err, EB_EINVAL,
+					  "--size '%s': a PDF's size takes a unit, in or cm (e.g. "
+					  "3.3x2.5in)",
+					  s);
+		if (w != floor(w) || h != floor(h) || w > 20000 || h > 20000)
+			return eb_err_set(err, EB_EINVAL,
+					  "--size '%s': pixels are whole numbers up to 20000", s);
+		f->unit[0] = '\0';
+	} else {
+		if (!pdf)
+			return eb_err_set(err, EB_EINVAL,
+					  "--size '%s': inches and centimetres are for PDF; PNG and "
+					  "SVG sizes are in pixels (e.g. 1200x700)",
+					  s);
+		inch = strcmp(unit, "cm") == 0 ? 2.54 : 1;
+		if (w / inch > 200 || h / inch > 200)
+			return eb_err_set(err, EB_EINVAL, "--size '%s': at most 200 inches a side", s);
+		eb_strlcpy(f->unit, unit, sizeof(f->unit));
+	}
+	f->w = w;
+	f->h = h;
+	return 0;
+}
+
+/* --font NAME,SIZE: a face gnuplot hands to its terminal and a size in points. */
+static int eb_fig_font(struct eb_fig *f, const char *s, struct eb_err *err)
+{
+	const char *comma = strrchr(s, ','), *end;
+	double pt;
+
+	if (!comma || comma == s)
+		return eb_err_set(err, EB_EINVAL,
+				  "--font '%s': expected NAME,SIZE (e.g. 'DejaVu Sans,8')", s);
+	pt = eb_decimal(comma + 1, &end);
+	if (isnan(pt) || *end || pt < 1 || pt > 100)
+		return eb_err_set(err, EB_EINVAL,
+				  "--font '%s': the size after the comma is in points, 1 to 100", s);
+	f->font = eb_xstrdup(s);
+	return 0;
 }
 
 static int eb_fig_init(struct eb_fig *f, const struct eb_plot_opts *o, const char *prog,
@@ -95,18 +196,34 @@ static int eb_fig_init(struct eb_fig *f, const struct eb_plot_opts *o, const cha
 {
 	const char *dot, *slash;
 	char dir[PATH_MAX], real[PATH_MAX];
+	int ret;
 
 	memset(f, 0, sizeof(*f));
 	eb_buf_init(&f->gp, 0);
 	eb_buf_init(&f->dat, 0);
+	f->rows = f->cols = 1;
 	dot = strrchr(o->out, '.');
 	slash = strrchr(o->out, '/');
-	if (!dot || (slash && dot < slash) || (strcmp(dot, ".png") != 0 && strcmp(dot, ".svg") != 0))
-		return eb_err_set(err, EB_EINVAL, "'%s': the figure must be a .png or .svg file",
-				  o->out);
+	if (!dot || (slash && dot < slash) ||
+	    (strcmp(dot, ".png") != 0 && strcmp(dot, ".svg") != 0 && strcmp(dot, ".pdf") != 0))
+		return eb_err_set(err, EB_EINVAL,
+				  "'%s': the figure must be a .png, .svg or .pdf file", o->out);
 	if (slash && slash + 1 == dot)
 		return eb_err_set(err, EB_EINVAL, "'%s': the figure needs a name", o->out);
 	f->ext = dot + 1;
+	if (o->size && (ret = eb_fig_size(f, o->size, err)) != 0)
+		return ret;
+	if (o->font && (ret = eb_fig_font(f, o->font, err)) != 0)
+		return ret;
+	/* a gnuplot without cairo cannot write PDF at all; one that is missing is reported
+	 * when it is run, once the script is written */
+	if (strcmp(f->ext, "pdf") == 0 && eb_proc_find_program(prog) &&
+	    !eb_gnuplot_has(prog, "pdfcairo"))
+		return eb_err_set(err, EB_EUNSUPPORTED,
+				  "gnuplot '%s' has no pdfcairo terminal, which PDF needs (Debian's "
+				  "gnuplot-nox has it); write .png or .svg instead",
+				  prog);
+	f->cairo = strcmp(f->ext, "png") == 0 && eb_gnuplot_has(prog, "pngcairo");
 	f->base = eb_xmalloc((size_t)(dot - o->out) + 1);
 	memcpy(f->base, o->out, (size_t)(dot - o->out));
 	f->base[dot - o->out] = '\0';
@@ -124,27 +241,54 @@ static int eb_fig_init(struct eb_fig *f, const struct eb_plot_opts *o, const cha
 		snprintf(f->where, sizeof(f->where), "run %lld", (long long)o->sel.run_id);
 	else
 		eb_strlcpy(f->where, "the selected runs", sizeof(f->where));
+	return 0;
+}
 
-	eb_buf_addf(&f->gp,
+/*
+ * The script's head: where it came from, the terminal at its size (--size, else 1200 x 700
+ * pixels, or 400 high a row of panels where they take several rows; a PDF 150 pixels an
+ * inch) and font, the output, and the settings every kind shares.
+ */
+static void eb_fig_head(const struct eb_fig *f, const struct eb_plot_opts *o, struct eb_buf *b)
+{
+	double w = f->w, h = f->h;
+	const char *unit = f->unit;
+	char fig[PATH_MAX];
+
+	eb_buf_addf(b,
 		    "# edgebench plot %s (%s), written by `edgebench plot`.\n"
 		    "# Edit and re-run from this directory: gnuplot %s.gp (data: %s.dat)\n",
 		    eb_plot_kind_name(o->kind), f->where, f->name, f->name);
-	if (strcmp(f->ext, "svg") == 0)
-		eb_buf_addstr(&f->gp, "set terminal svg size 1200,700 noenhanced font 'sans,11'"
-				      " background rgb 'white'\n");
-	else if (eb_has_pngcairo(prog))
-		eb_buf_addstr(&f->gp, "set terminal pngcairo size 1200,700 noenhanced font 'sans,10'\n");
-	else
-		eb_buf_addstr(&f->gp, "set terminal png size 1200,700 noenhanced\n");
-	{
-		char fig[PATH_MAX];
-
-		snprintf(fig, sizeof(fig), "%s.%s", f->name, f->ext);
-		eb_buf_addstr(&f->gp, "set output ");
-		eb_gp_str(&f->gp, fig);
+	if (w == 0) {
+		w = 1200;
+		h = f->rows > 1 ? 400.0 * (double)f->rows : 700;
+		if (strcmp(f->ext, "pdf") == 0) {
+			w /= 150;
+			h /= 150;
+			unit = "in";
+		}
 	}
-	eb_buf_addstr(&f->gp, "\nset datafile missing '?'\nset grid\nset key outside right top\n");
-	return 0;
+	if (strcmp(f->ext, "svg") == 0)
+		eb_buf_addf(b, "set terminal svg size %.0f,%.0f noenhanced font ", w, h);
+	else if (strcmp(f->ext, "pdf") == 0)
+		eb_buf_addf(b, "set terminal pdfcairo size %.6g%s,%.6g%s noenhanced font ", w, unit,
+			    h, unit);
+	else if (f->cairo)
+		eb_buf_addf(b, "set terminal pngcairo size %.0f,%.0f noenhanced font ", w, h);
+	else
+		eb_buf_addf(b, "set terminal png size %.0f,%.0f noenhanced%s", w, h,
+			    f->font ? " font " : "");
+	if (f->font)
+		eb_gp_str(b, f->font);
+	else if (strcmp(f->ext, "svg") == 0)
+		eb_buf_addstr(b, "'sans,11'");
+	else if (strcmp(f->ext, "pdf") == 0 || f->cairo)
+		eb_buf_addstr(b, "'sans,10'");
+	eb_buf_addstr(b, strcmp(f->ext, "svg") == 0 ? " background rgb 'white'\n" : "\n");
+	snprintf(fig, sizeof(fig), "%s.%s", f->name, f->ext);
+	eb_buf_addstr(b, "set output ");
+	eb_gp_str(b, fig);
+	eb_buf_addstr(b, "\nset datafile missing '?'\nset grid\nset key outside right top\n");
 }
 
 static void eb_fig_release(struct eb_fig *f)
@@ -154,6 +298,7 @@ static void eb_fig_release(struct eb_fig *f)
 	free(f->base);
 	free(f->name);
 	free(f->dir);
+	free(f->font);
 }
 
 /* Appends "'NAME.dat'" to a script buffer. */
@@ -176,7 +321,7 @@ static int eb_fig_run(struct eb_fig *f, const struct eb_plot_opts *o, const char
 {
 	char path[PATH_MAX], cd[PATH_MAX + 16], script[PATH_MAX];
 	const char *argv[5];
-	struct eb_buf cdb;
+	struct eb_buf cdb, head;
 	char *out = NULL;
 	int rc, ret;
 
@@ -185,7 +330,11 @@ static int eb_fig_run(struct eb_fig *f, const struct eb_plot_opts *o, const char
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s.gp", f->base);
-	ret = eb_write_file(path, f->gp.buf, f->gp.len, err);
+	eb_buf_init(&head, 0);
+	eb_fig_head(f, o, &head);
+	eb_buf_add(&head, f->gp.buf, f->gp.len);
+	ret = eb_write_file(path, head.buf, head.len, err);
+	eb_buf_release(&head);
 	if (ret)
 		return ret;
 	if (!eb_proc_find_program(prog))
@@ -225,7 +374,8 @@ static int eb_fig_run(struct eb_fig *f, const struct eb_plot_opts *o, const char
 
 /* ---- labels ---------------------------------------------------------------------- */
 
-/* Short labels: only the parts that differ between the cells (quant always). */
+/* Short labels: the device and quant always, the other parts where they differ between
+ * the cells. */
 struct eb_vary {
 	int run, target, model, prompt, gen;
 };
@@ -264,6 +414,8 @@ static void eb_cell_label(char *buf, size_t n, const struct eb_rcell *c, const s
 	eb_buf_init(&b, 0);
 	if (v->run)
 		eb_buf_addf(&b, "run %lld ", (long long)c->run_id);
+	if (*c->device)
+		eb_buf_addf(&b, "%s: ", c->device);
 	if (v->target)
 		eb_buf_addf(&b, "%s/", c->target);
 	if (v->model)
@@ -407,7 +559,8 @@ static int eb_plot_throughput(struct eb_store *s, const struct eb_plot_opts *o,
 
 static int eb_same_series(const struct eb_rcell *a, const struct eb_rcell *b, int by_gen)
 {
-	return a->run_id == b->run_id && strcmp(a->target, b->target) == 0 &&
+	return a->run_id == b->run_id && strcmp(a->device, b->device) == 0 &&
+	       strcmp(a->target, b->target) == 0 &&
 	       strcmp(a->model, b->model) == 0 && strcmp(a->quant, b->quant) == 0 &&
 	       (!by_gen || a->gen_tokens == b->gen_tokens);
 }
@@ -506,95 +659,205 @@ out:
 struct eb_psample {
 	int64_t t;
 	double w;
-	int64_t cell;
-	size_t series;
+	size_t cell;   /* index in the rdata */
+	size_t series; /* index in eb_pw.names */
+	size_t seq;    /* read order, to keep equal times in it */
 };
 
-static int eb_cmp_i64(const void *a, const void *b)
+/* A measured request's prefill (send to first token) and decode (to last token) window. */
+struct eb_pwin {
+	size_t cell;
+	int64_t send, first, last;
+};
+
+/* A selected cell's id and its index in the rdata. */
+struct eb_pcell {
+	int64_t id;
+	size_t i;
+};
+
+static int eb_pcell_cmp(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = ((const struct eb_pcell *)a)->id, y = ((const struct eb_pcell *)b)->id;
 
 	return x < y ? -1 : x > y;
 }
 
-static int eb_selected(const int64_t *ids, size_t n, int64_t id)
-{
-	return bsearch(&id, ids, n, sizeof(*ids), eb_cmp_i64) != NULL;
-}
-
-/* What eb_plot_power's reads fill: the samples of the selected cells, one series per
- * sensor and rail, and the request windows shaded behind them. */
+/* What eb_plot_power's reads fill: the samples of the selected cells, named series (one per
+ * sensor and rail) and the request windows shaded behind them. */
 struct eb_pw {
-	const int64_t *ids; /* the selected cells, sorted */
-	size_t nids;
+	const struct eb_pcell *cells; /* the selected cells, by id */
+	size_t ncells;
 	struct eb_psample *ps;
 	size_t nps, aps;
 	char **names;
-	size_t nser;
-	int64_t t0, t1;
-	struct eb_fig *f;
-	size_t nwin;
+	size_t nnames;
+	struct eb_pwin *win;
+	size_t nwin, awin;
 };
+
+/* The rdata index of a selected cell, or (size_t)-1. */
+static size_t eb_pw_cell(const struct eb_pw *w, int64_t id)
+{
+	struct eb_pcell key = { .id = id };
+	const struct eb_pcell *hit = bsearch(&key, w->cells, w->ncells, sizeof(key), eb_pcell_cmp);
+
+	return hit ? hit->i : (size_t)-1;
+}
 
 static int eb_pw_sample(void *arg, const struct eb_store_power *row)
 {
 	struct eb_pw *w = arg;
+	size_t cell = eb_pw_cell(w, row->cell_id), k;
 	char name[512];
 	struct eb_psample *p;
 
-	if (!eb_selected(w->ids, w->nids, row->cell_id))
+	if (cell == (size_t)-1)
 		return 0;
 	snprintf(name, sizeof(name), "%s %s", row->sensor, row->rail);
-	if (w->nser == 0 || strcmp(w->names[w->nser - 1], name) != 0) {
-		w->names = eb_xrealloc(w->names, (w->nser + 1) * sizeof(*w->names));
-		w->names[w->nser++] = eb_xstrdup(name);
+	for (k = w->nnames; k > 0 && strcmp(w->names[k - 1], name) != 0; k--)
+		;
+	if (k == 0) {
+		w->names = eb_xrealloc(w->names, (w->nnames + 1) * sizeof(*w->names));
+		w->names[w->nnames++] = eb_xstrdup(name);
+		k = w->nnames;
 	}
 	if (w->nps == w->aps) {
 		w->aps = w->aps ? 2 * w->aps : 1024;
 		w->ps = eb_xrealloc(w->ps, w->aps * sizeof(*w->ps));
 	}
-	p = &w->ps[w->nps++];
-	p->cell = row->cell_id;
+	p = &w->ps[w->nps];
+	p->cell = cell;
 	p->t = row->t_ns;
 	p->w = row->watts;
-	p->series = w->nser - 1;
-	if (p->t < w->t0)
-		w->t0 = p->t;
-	if (p->t > w->t1)
-		w->t1 = p->t;
+	p->series = k - 1;
+	p->seq = w->nps++;
 	return 0;
 }
 
-/* A measured request's prefill (send to first token) and decode (to last token) windows. */
+/* Cell, then series (sensor and rail, in the order read), then time. */
+static int eb_psample_cmp(const void *a, const void *b)
+{
+	const struct eb_psample *x = a, *y = b;
+
+	if (x->cell != y->cell)
+		return x->cell < y->cell ? -1 : 1;
+	if (x->series != y->series)
+		return x->series < y->series ? -1 : 1;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A measured request's windows; one whose first or last token would lie past the end of
+ * the int64 clock is no time on it, and is left out. */
 static int eb_pw_window(void *arg, const struct eb_store_send *q)
 {
 	struct eb_pw *w = arg;
-	int64_t send = q->t_send_ns, first = send + q->ttft_ns, last = send + q->e2e_ns;
+	size_t cell = eb_pw_cell(w, q->cell_id);
+	int64_t first, last;
 
-	if (!eb_selected(w->ids, w->nids, q->cell_id) || last < w->t0 || send > w->t1)
+	if (cell == (size_t)-1 || __builtin_add_overflow(q->t_send_ns, q->ttft_ns, &first) ||
+	    __builtin_add_overflow(q->t_send_ns, q->e2e_ns, &last))
 		return 0;
-	eb_buf_addf(&w->f->gp,
-		    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
-		    " fc rgb '#f28e2b' fs transparent solid 0.25 noborder\n",
-		    2 * w->nwin + 1, (send - w->t0) * 1e-9, (first - w->t0) * 1e-9);
-	eb_buf_addf(&w->f->gp,
-		    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
-		    " fc rgb '#4e79a7' fs transparent solid 0.15 noborder\n",
-		    2 * w->nwin + 2, (first - w->t0) * 1e-9, (last - w->t0) * 1e-9);
-	w->nwin++;
+	if (w->nwin == w->awin) {
+		w->awin = w->awin ? 2 * w->awin : 256;
+		w->win = eb_xrealloc(w->win, w->awin * sizeof(*w->win));
+	}
+	w->win[w->nwin++] = (struct eb_pwin){ cell, q->t_send_ns, first, last };
 	return 0;
 }
 
+/*
+ * One panel: the cell's series as blocks of f->dat (from *block on), on a time axis from its
+ * first sample, with its requests' windows shaded behind them. *shaded counts the windows.
+ */
+static void eb_pw_panel(const struct eb_pw *w, const struct eb_rcell *c, const struct eb_vary *v,
+			const struct eb_psample *ps, size_t n, int alone, struct eb_fig *f,
+			size_t *block, size_t *shaded)
+{
+	int64_t t0 = ps[0].t, t1 = ps[0].t;
+	size_t cell = ps[0].cell, nobj = 0;
+	struct eb_buf title;
+
+	for (size_t i = 1; i < n; i++) {
+		if (ps[i].t < t0)
+			t0 = ps[i].t;
+		if (ps[i].t > t1)
+			t1 = ps[i].t;
+	}
+	/* the panel names its cell: device and key (and run, where runs differ) */
+	eb_buf_init(&title, 0);
+	eb_buf_addstr(&title, alone ? "Power over time (" : "");
+	if (v->run)
+		eb_buf_addf(&title, "run %lld ", (long long)c->run_id);
+	if (*c->device)
+		eb_buf_addf(&title, "%s: ", c->device);
+	eb_buf_addstr(&title, c->key);
+	eb_buf_addstr(&title, alone ? ")" : "");
+	eb_buf_addstr(&f->gp, alone ? "set title " : "unset object\nset title ");
+	eb_gp_str(&f->gp, title.buf);
+	eb_buf_addstr(&f->gp, "\n");
+	for (size_t k = 0; k < w->nwin; k++) {
+		const struct eb_pwin *q = &w->win[k];
+
+		if (q->cell != cell || q->last < t0 || q->send > t1)
+			continue;
+		eb_buf_addf(&f->gp,
+			    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
+			    " fc rgb '#f28e2b' fs transparent solid 0.25 noborder\n",
+			    2 * nobj + 1, eb_secs_since(q->send, t0), eb_secs_since(q->first, t0));
+		eb_buf_addf(&f->gp,
+			    "set object %zu rect from %.6f, graph 0 to %.6f, graph 1 behind"
+			    " fc rgb '#4e79a7' fs transparent solid 0.15 noborder\n",
+			    2 * nobj + 2, eb_secs_since(q->first, t0), eb_secs_since(q->last, t0));
+		nobj++;
+	}
+	*shaded += nobj;
+	/* one block per series, each whole: gnuplot's `index` picks it, and a blank line
+	 * inside one would cut its line into stretches */
+	for (size_t i = 0, nser = 0; i < n; nser++) {
+		size_t series = ps[i].series;
+		char name[512];
+
+		eb_buf_addf(&f->dat, "# %s %s (t [s] since the cell's first sample, W)\n", c->key,
+			    w->names[series]);
+		for (; i < n && ps[i].series == series; i++) {
+			eb_buf_addf(&f->dat, "%.6f", eb_secs_since(ps[i].t, t0));
+			eb_dat_num(&f->dat, ps[i].w);
+			eb_buf_addstr(&f->dat, "\n");
+		}
+		eb_buf_addstr(&f->dat, "\n\n");
+		eb_buf_addstr(&f->gp, nser ? ", \\\n  " : "plot ");
+		eb_fig_datref(f);
+		eb_buf_addf(&f->gp, " index %zu using 1:2 with lines lw 1.5 title ", (*block)++);
+		eb_strlcpy(name, w->names[series], sizeof(name));
+		eb_shorten(name);
+		eb_gp_str(&f->gp, name);
+	}
+	if (nobj)
+		eb_buf_addstr(&f->gp, ", \\\n  keyentry with boxes fc rgb '#f28e2b' fs transparent solid"
+				      " 0.25 noborder title 'prefill', \\\n  keyentry with boxes fc"
+				      " rgb '#4e79a7' fs transparent solid 0.15 noborder title 'decode'");
+	eb_buf_addstr(&f->gp, "\n");
+	eb_buf_release(&title);
+}
+
+/* Watts over time: one panel per cell, each on its own time axis (cells measured at
+ * once, or merged from several boards, would otherwise overlap on one). */
 static int eb_plot_power(struct eb_store *s, const struct eb_plot_opts *o, const struct eb_rdata *d,
 			 struct eb_fig *f, struct eb_err *err)
 {
-	int64_t *ids = eb_xmalloc((d->n + 1) * sizeof(*ids));
-	struct eb_pw w = { .ids = ids, .nids = d->n, .t0 = INT64_MAX, .t1 = INT64_MIN, .f = f };
+	struct eb_pcell *cells = eb_xmalloc((d->n + 1) * sizeof(*cells));
+	struct eb_pw w = { .cells = cells, .ncells = d->n };
+	size_t max = o->max_panels ? o->max_panels : EB_PLOT_MAX_PANELS;
+	size_t npanel = 0, block = 0, shaded = 0;
+	struct eb_vary vary;
 	int ret;
 
 	for (size_t i = 0; i < d->n; i++)
-		ids[i] = d->cells[i].id;
-	qsort(ids, d->n, sizeof(*ids), eb_cmp_i64);
+		cells[i] = (struct eb_pcell){ d->cells[i].id, i };
+	qsort(cells, d->n, sizeof(*cells), eb_pcell_cmp);
 	ret = eb_store_read_power(s, o->sel.run_id, eb_pw_sample, &w, err);
 	if (ret)
 		goto out;
@@ -602,55 +865,49 @@ static int eb_plot_power(struct eb_store *s, const struct eb_plot_opts *o, const
 		ret = eb_err_set(err, EB_ENOENT, "no power samples in %s", f->where);
 		goto out;
 	}
-	eb_buf_addf(&f->gp, "set title 'Power over time (%s)'\nset xlabel 'time [s]'\n"
-			    "set ylabel 'power [W]'\nset yrange [0:*]\n",
-		    f->where);
+	qsort(w.ps, w.nps, sizeof(*w.ps), eb_psample_cmp);
+	for (size_t i = 0; i < w.nps; i++)
+		npanel += i == 0 || w.ps[i].cell != w.ps[i - 1].cell;
+	if (npanel > max) {
+		ret = eb_err_set(err, EB_EINVAL,
+				 "%zu cells with power samples in %s: one panel each, more than the "
+				 "%zu that stay legible in one figure; pick cells with --only KEY "
+				 "(a pattern, e.g. --only '*/q4_0/*')",
+				 npanel, f->where, max);
+		goto out;
+	}
 
 	/* prefill and decode windows of the measured requests need each request's send time
 	 * on the samples' clock (requests.t_send_ns, where the schema has it) */
 	ret = eb_store_read_sends(s, o->sel.run_id, eb_pw_window, &w, err);
 	if (ret)
 		goto out;
-	if (w.nwin == 0 && o->log)
+
+	eb_vary_of(d, &vary);
+	f->rows = npanel;
+	eb_buf_addstr(&f->gp, "set xlabel 'time [s]'\nset ylabel 'power [W]'\nset yrange [0:*]\n");
+	if (npanel > 1)
+		eb_buf_addf(&f->gp, "set multiplot layout %zu,1 title 'Power over time (%s)'\n",
+			    npanel, f->where);
+	for (size_t i = 0, j; i < w.nps; i = j) {
+		for (j = i + 1; j < w.nps && w.ps[j].cell == w.ps[i].cell; j++)
+			;
+		eb_pw_panel(&w, &d->cells[w.ps[i].cell], &vary, &w.ps[i], j - i, npanel == 1, f,
+			    &block, &shaded);
+	}
+	if (npanel > 1)
+		eb_buf_addstr(&f->gp, "unset multiplot\n");
+	if (shaded == 0 && o->log)
 		fprintf(o->log, "edgebench plot: note: no request send times on the sensors' clock"
 				" in %s: prefill and decode windows are not shaded\n",
 			f->where);
-
-	for (size_t k = 0, i = 0; k < w.nser; k++) {
-		int64_t cell = -1;
-
-		eb_buf_addf(&f->dat, "# %s (t [s] since the first sample, W)\n", w.names[k]);
-		for (; i < w.nps && w.ps[i].series == k; i++) {
-			if (cell != -1 && w.ps[i].cell != cell)
-				eb_buf_addstr(&f->dat, "\n"); /* a gap between cells */
-			cell = w.ps[i].cell;
-			eb_buf_addf(&f->dat, "%.6f", (w.ps[i].t - w.t0) * 1e-9);
-			eb_dat_num(&f->dat, w.ps[i].w);
-			eb_buf_addstr(&f->dat, "\n");
-		}
-		eb_buf_addstr(&f->dat, "\n\n");
-		eb_buf_addstr(&f->gp, k ? ", \\\n  " : "plot ");
-		eb_fig_datref(f);
-		eb_buf_addf(&f->gp, " index %zu using 1:2 with lines lw 1.5 title ", k);
-		{
-			char title[512];
-
-			eb_strlcpy(title, w.names[k], sizeof(title));
-			eb_shorten(title);
-			eb_gp_str(&f->gp, title);
-		}
-	}
-	if (w.nwin)
-		eb_buf_addstr(&f->gp, ", \\\n  keyentry with boxes fc rgb '#f28e2b' fs transparent solid"
-				      " 0.25 noborder title 'prefill', \\\n  keyentry with boxes fc"
-				      " rgb '#4e79a7' fs transparent solid 0.15 noborder title 'decode'");
-	eb_buf_addstr(&f->gp, "\n");
 out:
-	for (size_t k = 0; k < w.nser; k++)
+	for (size_t k = 0; k < w.nnames; k++)
 		free(w.names[k]);
 	free(w.names);
 	free(w.ps);
-	free(ids);
+	free(w.win);
+	free(cells);
 	return ret;
 }
 
@@ -665,7 +922,8 @@ static double eb_model_bytes(const struct eb_rdata *d, const struct eb_rcell *c)
 	for (size_t i = 0; i < d->n; i++) {
 		const struct eb_rcell *o = &d->cells[i];
 
-		if (o->run_id == c->run_id && strcmp(o->target, c->target) == 0 &&
+		if (o->run_id == c->run_id && strcmp(o->device, c->device) == 0 &&
+		    strcmp(o->target, c->target) == 0 &&
 		    strcmp(o->model, c->model) == 0 && strcmp(o->quant, c->quant) == 0 &&
 		    (m = eb_rcell_metric(o, "model_bytes")) != NULL)
 			return m->median;
@@ -686,11 +944,40 @@ static const struct eb_rcell *eb_cell_by(const struct eb_rdata *d, int64_t id)
 struct eb_acc_panels {
 	const struct eb_rdata *d;
 	const struct eb_vary *vary;
+	const char *const *metrics; /* --metric patterns */
 	struct eb_fig *f;
 	struct eb_buf panels;
 	char cur[512];
-	size_t npanel, npts, nrows;
+	size_t npanel, npts;
+	size_t nrows, nmatch; /* rows of the selected cells; of those, rows of selected metrics */
+	struct eb_buf names;  /* the metrics drawn, ", "-separated, each once */
 };
+
+/* Ends the current panel: its data block and its plot command. */
+static void eb_acc_close(struct eb_acc_panels *p)
+{
+	eb_buf_addstr(&p->f->dat, "\n\n");
+	eb_buf_addstr(&p->panels, "plot ");
+	eb_fig_datref_to(p->f, &p->panels);
+	eb_buf_addf(&p->panels, " index %zu using 1:2:3 with yerrorbars pt 7 ps 1.2\n",
+		    p->npanel - 1);
+}
+
+/* Whether a ", "-separated list holds the name. */
+static int eb_list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		const char *e = strstr(p, ", ");
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		if (len == n && memcmp(p, name, n) == 0)
+			return 1;
+		p += len + (e ? 2 : 0);
+	}
+	return 0;
+}
 
 static int eb_acc_point(void *arg, const struct eb_store_accuracy *a)
 {
@@ -704,18 +991,16 @@ static int eb_acc_point(void *arg, const struct eb_store_accuracy *a)
 	if (!c || isnan(a->value))
 		return 0;
 	p->nrows++;
+	if (!eb_pat_match(p->metrics, a->metric))
+		return 0;
+	p->nmatch++;
 	x = eb_model_bytes(p->d, c) / 1048576.0;
 	if (!isfinite(x))
 		return 0;
 	snprintf(name, sizeof(name), "%s %s", a->task, a->metric);
 	if (strcmp(name, p->cur) != 0) {
-		if (p->npanel) {
-			eb_buf_addstr(&f->dat, "\n\n");
-			eb_buf_addstr(&p->panels, "plot ");
-			eb_fig_datref_to(f, &p->panels);
-			eb_buf_addf(&p->panels, " index %zu using 1:2:3 with yerrorbars pt 7"
-						" ps 1.2\n", p->npanel - 1);
-		}
+		if (p->npanel)
+			eb_acc_close(p);
 		eb_buf_addstr(&p->panels, "unset label\nset title ");
 		eb_gp_str(&p->panels, name);
 		eb_buf_addstr(&p->panels, "\nset ylabel ");
@@ -723,6 +1008,8 @@ static int eb_acc_point(void *arg, const struct eb_store_accuracy *a)
 		eb_buf_addstr(&p->panels, "\n");
 		eb_strlcpy(p->cur, name, sizeof(p->cur));
 		p->npanel++;
+		if (!eb_list_has(p->names.buf, a->metric))
+			eb_buf_addf(&p->names, "%s%s", p->names.len ? ", " : "", a->metric);
 	}
 	eb_buf_addf(&f->dat, "%.9g %.9g %.9g\n", x, y, se);
 	eb_cell_label(label, sizeof(label), c, p->vary, 0);
@@ -733,11 +1020,29 @@ static int eb_acc_point(void *arg, const struct eb_store_accuracy *a)
 	return 0;
 }
 
+/* The patterns as given, comma-separated: "ppl,acc*". */
+static void eb_pats_str(char *buf, size_t n, const char *const *pats)
+{
+	struct eb_buf b;
+
+	eb_buf_init(&b, 0);
+	for (size_t i = 0; pats && pats[i]; i++)
+		eb_buf_addf(&b, "%s%s", i ? "," : "", pats[i]);
+	eb_strlcpy(buf, b.buf ? b.buf : "", n);
+	eb_buf_release(&b);
+}
+
+/*
+ * One panel per task and metric (--metric picks them by metric name), two a row, each as
+ * large as a figure of its own would be legible at (eb_fig_head grows the figure).
+ */
 static int eb_plot_accuracy(struct eb_store *s, const struct eb_plot_opts *o,
 			    const struct eb_rdata *d, struct eb_fig *f, struct eb_err *err)
 {
 	struct eb_vary vary;
-	struct eb_acc_panels p = { .d = d, .vary = &vary, .f = f };
+	struct eb_acc_panels p = { .d = d, .vary = &vary, .metrics = o->metrics, .f = f };
+	size_t max = o->max_panels ? o->max_panels : EB_PLOT_MAX_PANELS;
+	char pats[256];
 	int has, ret;
 
 	ret = eb_store_has_table(s, "accuracy", &has, err);
@@ -750,29 +1055,46 @@ static int eb_plot_accuracy(struct eb_store *s, const struct eb_plot_opts *o,
 				  eb_store_path(s));
 	eb_vary_of(d, &vary);
 	eb_buf_init(&p.panels, 0);
+	eb_buf_init(&p.names, 0);
 	ret = eb_store_read_accuracy(s, o->sel.run_id, 0, eb_acc_point, &p, err);
 	if (ret)
 		goto out;
 	if (p.npts == 0) {
-		ret = eb_err_set(err, EB_ENOENT,
-				 p.nrows ? "no accuracy results with a model size (model_bytes) in %s"
-					 : "no accuracy results in %s (they come from the accuracy "
-					   "workload)",
-				 f->where);
+		eb_pats_str(pats, sizeof(pats), o->metrics);
+		if (p.nrows && !p.nmatch)
+			ret = eb_err_set(err, EB_ENOENT, "no accuracy metric in %s matches --metric '%s'",
+					 f->where, pats);
+		else
+			ret = eb_err_set(err, EB_ENOENT,
+					 p.nrows ? "no accuracy results with a model size "
+						   "(model_bytes) in %s"
+						 : "no accuracy results in %s (they come from the "
+						   "accuracy workload)",
+					 f->where);
 		goto out;
 	}
-	eb_buf_addstr(&p.panels, "plot ");
-	eb_fig_datref_to(f, &p.panels);
-	eb_buf_addf(&p.panels, " index %zu using 1:2:3 with yerrorbars pt 7 ps 1.2\n",
-		    p.npanel - 1);
-	eb_buf_addf(&f->gp, "set xlabel 'model size [MiB]'\nunset key\n"
-			    "set offsets graph 0.1, graph 0.2, graph 0.1, graph 0.1\n"
-			    "set multiplot layout %zu,%zu title 'Accuracy against model size'\n",
-		    (p.npanel + 1) / 2, p.npanel > 1 ? (size_t)2 : (size_t)1);
+	if (p.npanel > max) {
+		ret = eb_err_set(err, EB_EINVAL,
+				 "%zu accuracy panels (one per task and metric), more than the %zu "
+				 "that stay legible in one figure; pick metrics with --metric PAT "
+				 "(e.g. --metric 'ppl,acc_norm') of: %s",
+				 p.npanel, max, p.names.buf);
+		goto out;
+	}
+	eb_acc_close(&p);
+	f->cols = p.npanel > 1 ? 2 : 1;
+	f->rows = (p.npanel + f->cols - 1) / f->cols;
+	eb_buf_addstr(&f->gp, "set xlabel 'model size [MiB]'\nunset key\n"
+			      "set offsets graph 0.1, graph 0.2, graph 0.1, graph 0.1\n");
+	if (p.npanel > 1)
+		eb_buf_addf(&f->gp, "set multiplot layout %zu,%zu title 'Accuracy against model size'\n",
+			    f->rows, f->cols);
 	eb_buf_addstr(&f->gp, p.panels.buf);
-	eb_buf_addstr(&f->gp, "unset multiplot\n");
+	if (p.npanel > 1)
+		eb_buf_addstr(&f->gp, "unset multiplot\n");
 out:
 	eb_buf_release(&p.panels);
+	eb_buf_release(&p.names);
 	return ret;
 }
 
@@ -887,6 +1209,13 @@ int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err
 	if (ret) {
 		eb_fig_release(&f);
 		return ret;
+	}
+	if (d.n == 0 && o->sel.keys && o->sel.keys[0]) {
+		char pats[256];
+
+		eb_pats_str(pats, sizeof(pats), o->sel.keys);
+		ret = eb_err_set(err, EB_ENOENT, "no cell in %s matches --only '%s'", f.where, pats);
+		goto out;
 	}
 	if (d.n == 0 && o->kind != EB_PLOT_ACCURACY) {
 		ret = eb_err_set(err, EB_ENOENT, "no cells in %s match the selection", f.where);

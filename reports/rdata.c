@@ -87,7 +87,9 @@ static int eb_rload_cell(void *arg, const struct eb_store_cell *r)
 
 	if (sel && (!eb_pat_match(sel->targets, r->target ? r->target : "") ||
 		    !eb_pat_match(sel->models, r->model ? r->model : "") ||
-		    !eb_pat_match(sel->quants, r->quant ? r->quant : "")))
+		    !eb_pat_match(sel->quants, r->quant ? r->quant : "") ||
+		    !eb_pat_match(sel->devices, r->device ? r->device : "") ||
+		    !eb_pat_match(sel->keys, r->key ? r->key : "")))
 		return 0;
 	if (d->n == l->alloc) {
 		l->alloc = l->alloc ? 2 * l->alloc : 64;

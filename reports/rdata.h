@@ -33,7 +33,8 @@ struct eb_rcell {
  */
 struct eb_rsel {
 	int64_t run_id;
-	const char *const *targets, *const *models, *const *quants;
+	const char *const *targets, *const *models, *const *quants, *const *devices;
+	const char *const *keys; /* cell keys (plot --only) */
 };
 
 /* Cells in (run_id, id) order. Owned by the struct; eb_rdata_release frees everything. */

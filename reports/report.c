@@ -866,8 +866,9 @@ static void eb_html_figures(struct eb_store *s, const struct eb_report_opts *o, 
 		return;
 	}
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		/* a figure of more panels than fit legibly in the page is left out, with a note */
 		struct eb_plot_opts po = { .kind = kinds[k], .sel = o->sel, .stat = o->stat,
-					   .gnuplot = o->gnuplot, .log = NULL };
+					   .gnuplot = o->gnuplot, .log = NULL, .max_panels = 8 };
 		const char *ext[] = { "svg", "gp", "dat" };
 		char path[PATH_MAX];
 		struct eb_err err;
@@ -897,6 +898,12 @@ static void eb_html_figures(struct eb_store *s, const struct eb_report_opts *o, 
 			fputs("</p>\n", out);
 			if (o->log)
 				fprintf(o->log, "edgebench report: note: %s\n", err.msg);
+		} else if (ret == EB_EINVAL) {
+			fputs("<p class=\"meta\">Figure left out (", out);
+			eb_esc_html(out, captions[k]);
+			fputs("): ", out);
+			eb_esc_html(out, err.msg);
+			fputs("</p>\n", out);
 		} else if (ret != EB_ENOENT && o->log) {
 			fprintf(o->log, "edgebench report: note: figure '%s' left out: %s\n",
 				eb_plot_kind_name(kinds[k]), err.msg);
