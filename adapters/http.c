@@ -3,6 +3,7 @@
 
 #include "eb_clock.h"
 #include "eb_curl.h"
+#include "eb_sanitize.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -189,55 +190,41 @@ static const char *eb_http_key(const struct eb_http *h)
 	return NULL;
 }
 
-/*
- * `data` into `out` with every copy of `key` as "[api key]", and so a start of it (4 bytes
- * or more) that ends the data, as where a quote was cut short.
- */
-static void eb_http_redact_into(const char *key, struct eb_buf *out, const char *data, size_t n)
+/* `data` into `out` with the key redacted (eb_san_redact_into). */
+static void eb_http_redact_into(const struct eb_http *h, struct eb_buf *out, const char *data,
+				size_t n)
 {
-	size_t klen = strlen(key), i = 0, from = 0;
+	struct eb_san san;
 
-	while (i < n) {
-		size_t m = n - i < klen ? n - i : klen;
-
-		if ((m == klen || m >= 4) && memcmp(data + i, key, m) == 0) {
-			eb_buf_add(out, data + from, i - from);
-			eb_buf_addstr(out, "[api key]");
-			i += m;
-			from = i;
-		} else {
-			i++;
-		}
-	}
-	eb_buf_add(out, data + from, n - from);
+	eb_san_init(&san, 0, 0);
+	eb_san_secret(&san, eb_http_key(h));
+	eb_san_redact_into(out, data, n, &san);
+	eb_san_release(&san);
 }
 
 void eb_http_redact(const struct eb_http *h, char *msg)
 {
-	const char *key = eb_http_key(h);
 	struct eb_buf b;
 
-	if (!key)
+	if (!eb_http_key(h))
 		return;
 	eb_buf_init(&b, 0);
-	eb_http_redact_into(key, &b, msg, strlen(msg));
-	eb_strlcpy(msg, b.buf ? b.buf : "", EB_ERR_MSG_MAX);
-	explicit_bzero(b.buf, b.len);
+	eb_http_redact_into(h, &b, msg, strlen(msg));
+	eb_strlcpy(msg, b.buf, EB_ERR_MSG_MAX);
 	eb_buf_release(&b);
 }
 
 void eb_http_quote(const struct eb_http *h, struct eb_buf *b, const char *data, size_t n,
 		   size_t max)
 {
-	const char *key = eb_http_key(h);
 	struct eb_buf clean;
 
-	if (!key) {
+	if (!eb_http_key(h)) {
 		eb_http_excerpt(b, data, n, max);
 		return;
 	}
 	eb_buf_init(&clean, 0);
-	eb_http_redact_into(key, &clean, data, n);
+	eb_http_redact_into(h, &clean, data, n);
 	eb_http_excerpt(b, clean.buf, clean.len, max);
 	explicit_bzero(clean.buf, clean.len);
 	eb_buf_release(&clean);

@@ -223,8 +223,8 @@ int eb_http_json_req(struct eb_http *h, const struct eb_http_req *rq, json_t **o
 
 /*
  * Replaces every copy of the API key (the api_key_env value) in `msg`, an EB_ERR_MSG_MAX
- * buffer, with "[api key]", and so a start of the key (4 bytes or more) that ends it: for
- * messages that quote what a server sent back, which may echo the request's Authorization
+ * buffer, with "[REDACTED]", and so a start of the key (4 bytes or more) that ends it
+ * (eb_san_redact_into): for messages that quote what a server sent back, which may echo the request's Authorization
  * header. eb_http_request() and eb_http_json() apply it to their own messages; adapters
  * apply it to messages they build from response bytes.
  */

@@ -64,6 +64,15 @@ int eb_parse_double(const char *s, double *out);
  */
 int eb_double_to_ll(double x, long long *out);
 
+/*
+ * Arithmetic on stored times (ns), which a database merged from elsewhere may hold at any
+ * value: b - a as a double, exact when the difference fits 64 bits, else computed in
+ * double (never a signed overflow); a + b into *out, or EB_EINVAL (out untouched) when it
+ * would overflow.
+ */
+double eb_ns_diff(int64_t b, int64_t a);
+int eb_ns_add(int64_t a, int64_t b, int64_t *out);
+
 /* Levenshtein distance, for "did you mean" suggestions. */
 size_t eb_edit_distance(const char *a, const char *b);
 

@@ -362,6 +362,25 @@ int eb_parse_ll(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+double eb_ns_diff(int64_t b, int64_t a)
+{
+	int64_t d;
+
+	if (__builtin_sub_overflow(b, a, &d))
+		return (double)b - (double)a;
+	return (double)d;
+}
+
+int eb_ns_add(int64_t a, int64_t b, int64_t *out)
+{
+	int64_t s;
+
+	if (__builtin_add_overflow(a, b, &s))
+		return EB_EINVAL;
+	*out = s;
+	return 0;
+}
+
 int eb_double_to_ll(double x, long long *out)
 {
 	/* [-2^63, 2^63): both bounds are exact doubles; NaN fails both tests */

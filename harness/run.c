@@ -12,6 +12,7 @@
 #include "eb_build.h"
 #include "eb_cleanup.h"
 #include "eb_clock.h"
+#include "eb_sanitize.h"
 #include "eb_util.h"
 #include "env.h"
 
@@ -62,7 +63,8 @@ struct eb_req_res {
 	uint64_t t_send; /* harness clock */
 	uint64_t *t_rel;
 	int *ntok;
-	char *server_json;
+	json_t *server;    /* the adapter's figures, as it gave them */
+	char *server_json; /* `server` cleaned, as stored */
 };
 
 struct eb_cell_res {
@@ -84,6 +86,8 @@ static void eb_cell_res_release(struct eb_cell_res *c)
 		free(c->reqs[i].t_rel);
 		free(c->reqs[i].ntok);
 		free(c->reqs[i].server_json);
+		if (c->reqs[i].server)
+			json_decref(c->reqs[i].server);
 	}
 	free(c->reqs);
 	if (c->backend)
@@ -513,11 +517,7 @@ static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, 
 	q->row.t_ns = q->t_rel;
 	q->row.n_tokens = q->ntok;
 	q->row.n_times = tm->len;
-	if (gr->server) {
-		q->server_json = json_dumps(gr->server, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(gr->server);
-	}
-	q->row.server_json = q->server_json;
+	q->server = gr->server;
 }
 
 /* The latency workload: warm-up and measured requests, each recorded into c->reqs. */
@@ -747,14 +747,76 @@ static int eb_store_accuracy(struct eb_store *s, int64_t cell_id, const struct e
 	return ret;
 }
 
+/* Warnings are printed one to a line: a line feed in one becomes visible text too. */
+static void eb_cell_sanitize_warnings(struct eb_cell_res *c, const struct eb_san *san)
+{
+	struct eb_san line = *san;
+	json_t *j;
+
+	line.flags &= ~(unsigned)EB_SAN_KEEP_NL;
+	j = eb_sanitize_json(c->warnings, &line);
+	json_decref(c->warnings);
+	c->warnings = j;
+}
+
+/*
+ * The boundary: every string a peer (server, program, meter) put into the cell's results,
+ * cleaned once before it is stored or printed (base/eb_sanitize.h): the backend record, each
+ * request's server figures, the warnings and the error. What follows sees only the clean
+ * copies.
+ */
+static void eb_cell_sanitize(struct eb_cell_res *c, const struct eb_san *san)
+{
+	struct eb_san line = *san;
+	json_t *j;
+	char *e;
+
+	for (size_t i = 0; i < c->n_reqs; i++) {
+		struct eb_req_res *q = &c->reqs[i];
+
+		if (!q->server || q->server_json)
+			continue;
+		j = eb_sanitize_json(q->server, san);
+		q->server_json = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		q->row.server_json = q->server_json;
+		json_decref(j);
+	}
+	if (c->backend) {
+		j = eb_sanitize_json(c->backend, san);
+		json_decref(c->backend);
+		c->backend = j;
+	}
+	/* the error is printed on one line */
+	line.flags &= ~(unsigned)EB_SAN_KEEP_NL;
+	if (c->error) {
+		e = eb_sanitize_str(c->error, &line);
+		free(c->error);
+		c->error = e;
+	}
+}
+
+/* The secrets of the run: each target's API key (the value of its api_key_env). */
+static void eb_run_secrets(const struct eb_config *cfg, struct eb_san *san)
+{
+	eb_san_init(san, EB_SAN_KEEP_TAB | EB_SAN_KEEP_NL, 0);
+	for (size_t i = 0; i < cfg->n_targets; i++) {
+		const char *env = json_string_value(json_object_get(cfg->targets[i].options,
+								     "api_key_env"));
+
+		if (env)
+			eb_san_secret(san, getenv(env));
+	}
+}
+
 /* Everything the cell produced, replacing what a previous attempt left, in one transaction. */
 static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
 			 const struct eb_cell *cell, struct eb_cell_res *c, double secs,
-			 struct eb_err *err)
+			 const struct eb_san *san, struct eb_err *err)
 {
 	char *backend = NULL, *warnings = NULL;
 	int ret;
 
+	eb_cell_sanitize(c, san);
 	ret = eb_store_begin(s, err);
 	if (ret)
 		return ret;
@@ -767,10 +829,12 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_power(s, cell_id, cfg, c, err);
 	if (!ret && c->acc.n)
 		ret = eb_store_accuracy(s, cell_id, cell, c, err);
-	if (c->backend)
-		backend = json_dumps(c->backend, JSON_COMPACT | JSON_SORT_KEYS);
+	/* after eb_store_power, which may warn */
+	eb_cell_sanitize_warnings(c, san);
 	if (json_array_size(c->warnings))
 		warnings = json_dumps(c->warnings, JSON_COMPACT);
+	if (c->backend)
+		backend = json_dumps(c->backend, JSON_COMPACT | JSON_SORT_KEYS);
 	if (!ret)
 		ret = eb_store_cell_finish(s, cell_id,
 					   c->skipped ? "skipped" : c->error ? "failed" : "ok",
@@ -1168,10 +1232,12 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	struct eb_progress pg = { 0 };
 	struct eb_backend b = { 0 };
 	struct eb_signals sg;
+	struct eb_san san;
 	int64_t *cell_ids = NULL;
 	int ret;
 
 	memset(res, 0, sizeof(*res));
+	eb_run_secrets(cfg, &san);
 	eb_stop_flag = 0;
 	eb_stop_int = 0;
 	/* from the start: a signal before the first cell still ends in a stored, interrupted
@@ -1209,7 +1275,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			res->interrupted = 1;
 			break;
 		}
-		ret = eb_store_cell(s, cell_ids[i], cfg, cell, &c, secs, err);
+		ret = eb_store_cell(s, cell_ids[i], cfg, cell, &c, secs, &san, err);
 		if (!ret)
 			eb_cell_outcome(cell, &c, o, &pg, res);
 		eb_cell_res_release(&c);
@@ -1232,6 +1298,7 @@ out:
 	eb_backend_close(&b);
 	free(cell_ids);
 	eb_store_close(s);
+	eb_san_release(&san);
 	eb_signals_restore(&sg);
 	return ret;
 }

@@ -1,6 +1,8 @@
 /* latency.c: TTFT, E2E, decode time, rates, TPOT, ITL and MBU of a request (see latency.h). */
 #include "latency.h"
 
+#include "eb_util.h"
+
 #include <math.h>
 
 void eb_latency_of(uint64_t t_send, const uint64_t *t, size_t n, int n_prompt, int n_out,
@@ -36,7 +38,7 @@ double eb_latency_tpot_ms(double decode_tps)
 
 double eb_latency_gap_ms(int64_t a, int64_t b)
 {
-	return eb_latency_ms((double)(b - a));
+	return eb_latency_ms(eb_ns_diff(b, a)); /* stored times may be anything */
 }
 
 size_t eb_latency_itl_ms(const uint64_t *t, size_t n, double *out)

@@ -1,8 +1,8 @@
 /* sensor_cmd.c: an external meter program (USB or bench power meter) printing one reading a line. */
 #include "sensor_impl.h"
+#include "eb_regex.h"
 
 #include <errno.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +16,9 @@ static const struct eb_opt eb_cmd_options[] = {
 	{ .name = "unit", .type = EB_OPT_ENUM, .def = EB_DEF_STR("W"), .choices = eb_cmd_units,
 	  .help = "unit of the printed numbers" },
 	{ .name = "regex", .type = EB_OPT_STR,
-	  .help = "POSIX extended regex picking the number out of a line (its first group, else "
-		  "the whole match); default: the whole line is the number. Lines that do not "
-		  "match are skipped" },
+	  .help = "regex picking the number out of a line (PCRE2, which takes POSIX extended "
+		  "regexes; bounded work per line): its first group, else the whole match; "
+		  "default: the whole line is the number. Lines that do not match are skipped" },
 	{ .name = "rail", .type = EB_OPT_STR, .def = EB_DEF_STR("meter"),
 	  .help = "rail name stored with the readings" },
 	{ .name = "total", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
@@ -34,12 +34,13 @@ struct eb_cmd {
 	size_t argc;
 	double scale;
 	int have_re;
-	regex_t re;
+	struct eb_regex re;
 	char rail[EB_SENSOR_RAIL_MAX + 1];
 	const char *source;
 	unsigned flags;
 	double window_ms;
 	size_t n_readings, n_skipped;
+	size_t n_limited; /* of n_skipped: the regex gave up at its work limit */
 };
 
 static const char *eb_cmd_unavailable(const struct eb_sensor_args *a, char *buf, size_t n)
@@ -61,17 +62,14 @@ static const char *eb_cmd_unavailable(const struct eb_sensor_args *a, char *buf,
 		return buf;
 	}
 	if (re) {
-		regex_t r;
-		int rc = regcomp(&r, re, REG_EXTENDED);
+		struct eb_regex r;
+		char msg[256];
 
-		if (rc != 0) {
-			char msg[256];
-
-			regerror(rc, &r, msg, sizeof(msg));
+		if (eb_regex_compile(&r, re, msg, sizeof(msg)) != 0) {
 			snprintf(buf, n, "bad regex '%s': %s", re, msg);
 			return buf;
 		}
-		regfree(&r);
+		eb_regex_release(&r);
 	}
 	return NULL;
 }
@@ -84,7 +82,7 @@ static void eb_cmd_close(void *state)
 		return;
 	eb_linesrc_close(&st->src);
 	if (st->have_re)
-		regfree(&st->re);
+		eb_regex_release(&st->re);
 	for (size_t i = 0; i < st->argc; i++)
 		free(st->argv[i]);
 	free(st->argv);
@@ -120,12 +118,9 @@ static int eb_cmd_open(const struct eb_sensor_args *a, void **state, struct eb_e
 		st->source = "meter (W)";
 	}
 	if (re) {
-		int rc = regcomp(&st->re, re, REG_EXTENDED);
+		char msg[256];
 
-		if (rc != 0) {
-			char msg[256];
-
-			regerror(rc, &st->re, msg, sizeof(msg));
+		if (eb_regex_compile(&st->re, re, msg, sizeof(msg)) != 0) {
 			ret = eb_err_set(err, EB_ECONFIG, "bad regex '%s': %s", re, msg);
 			goto out;
 		}
@@ -162,17 +157,13 @@ static int eb_cmd_parse(struct eb_cmd *st, const char *line, double *v)
 	size_t len = strlen(line);
 
 	if (st->have_re) {
-		regmatch_t m[2];
+		/* bounded: a meter's line cannot make a backtracking pattern run for minutes */
+		int rc = eb_regex_match(&st->re, line, &s, &len);
 
-		if (regexec(&st->re, line, 2, m, 0) != 0)
+		if (rc < 0)
+			st->n_limited++;
+		if (rc != 1)
 			return -1;
-		if (m[1].rm_so >= 0) {
-			s = line + m[1].rm_so;
-			len = (size_t)(m[1].rm_eo - m[1].rm_so);
-		} else {
-			s = line + m[0].rm_so;
-			len = (size_t)(m[0].rm_eo - m[0].rm_so);
-		}
 	}
 	while (len && (*s == ' ' || *s == '\t')) {
 		s++;
@@ -232,6 +223,8 @@ static int eb_cmd_describe(void *state, json_t *out, struct eb_err *err)
 					"is stamped when it arrives"));
 	json_object_set_new(out, "readings", json_integer((json_int_t)st->n_readings));
 	json_object_set_new(out, "skipped_lines", json_integer((json_int_t)st->n_skipped));
+	if (st->n_limited)
+		json_object_set_new(out, "regex_limit_lines", json_integer((json_int_t)st->n_limited));
 	json_object_set_new(out, "rails", eb_readings_json(&r, 1));
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include "compare.h"
 #include "table.h"
 
+#include "eb_sanitize.h"
 #include "eb_util.h"
 #include "latency.h"
 #include "metric.h"
@@ -335,13 +336,17 @@ static void eb_fmt_p(char *buf, size_t n, const struct eb_result *r)
 }
 
 /* Markdown-escaped text (keys and names come from configs). */
-static void eb_md(FILE *f, const char *s)
+/* Text from a database (a merged one may hold any bytes) cleaned first: eb_sanitize_text. */
+static void eb_md(FILE *f, const char *text)
 {
-	for (; *s; s++) {
+	char *clean = eb_sanitize_text(text);
+
+	for (const char *s = clean ? clean : ""; *s; s++) {
 		if (strchr("\\`*_[]|<>#~$&", *s))
 			fputc('\\', f);
 		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
 	}
+	free(clean);
 }
 
 static void eb_md_side(FILE *out, const char *what, const struct eb_side *sd)
@@ -518,8 +523,10 @@ static json_t *eb_jnum(double v)
 
 static json_t *eb_jstr(const char *s)
 {
-	json_t *j = s ? json_string(s) : NULL;
+	char *clean = eb_sanitize_text(s); /* valid UTF-8, so json_string takes it */
+	json_t *j = clean ? json_string(clean) : NULL;
 
+	free(clean);
 	return j ? j : json_null();
 }
 
@@ -621,9 +628,11 @@ static void eb_write_json(FILE *out, const struct eb_side *B, const struct eb_si
 }
 
 /* XML text or attribute value: markup escaped, characters XML 1.0 forbids replaced. */
-static void eb_xml(struct eb_buf *b, const char *s)
+static void eb_xml(struct eb_buf *b, const char *text)
 {
-	for (; *s; s++) {
+	char *clean = eb_sanitize_text(text); /* XML is UTF-8 here: no invalid byte may pass */
+
+	for (const char *s = clean ? clean : ""; *s; s++) {
 		switch (*s) {
 		case '&':
 			eb_buf_addstr(b, "&amp;");
@@ -653,6 +662,7 @@ static void eb_xml(struct eb_buf *b, const char *s)
 				eb_buf_add(b, s, 1);
 		}
 	}
+	free(clean);
 }
 
 static int eb_write_junit(const char *path, const struct eb_side *B, const struct eb_side *C,

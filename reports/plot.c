@@ -70,14 +70,10 @@ static void eb_dat_num(struct eb_buf *b, double v)
 }
 
 /* Seconds from t0 to t, both in ns on one clock; far apart (a difference past int64) the
- * difference of the two as doubles, never a wrapped one. */
+ * difference of the two as doubles, never a wrapped one (eb_ns_diff). */
 static double eb_secs_since(int64_t t, int64_t t0)
 {
-	int64_t d;
-
-	if (!__builtin_sub_overflow(t, t0, &d))
-		return (double)d / 1e9;
-	return ((double)t - (double)t0) / 1e9;
+	return eb_ns_diff(t, t0) / 1e9;
 }
 
 /* Where gnuplot is: o->gnuplot, $EB_GNUPLOT, or "gnuplot" searched in PATH. */

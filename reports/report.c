@@ -4,6 +4,7 @@
 
 #include "metric.h"
 
+#include "eb_sanitize.h"
 #include "eb_util.h"
 
 #include <errno.h>
@@ -989,23 +990,40 @@ struct eb_list {
 	struct eb_err *err;
 };
 
+/* A stored string as one terminal-safe line (a merged database may hold any bytes): a
+ * malloc'd copy with control characters visible and invalid UTF-8 replaced. */
+static char *eb_list_text(const char *s)
+{
+	return eb_sanitize_str(s ? s : "", NULL);
+}
+
 static int eb_list_cell(void *arg, const struct eb_store_cell *c)
 {
 	struct eb_list *l = arg;
-	const char *e = c->error ? c->error : "";
+	char *e = eb_list_text(c->error), *key = eb_list_text(c->key), *st = eb_list_text(c->status);
 
-	fprintf(l->out, "  %-8s %7.1fs  %s%s%s\n", c->status,
-		isnan(c->duration_s) ? 0.0 : c->duration_s, c->key, *e ? "  " : "", e);
+	fprintf(l->out, "  %-8s %7.1fs  %s%s%s\n", st,
+		isnan(c->duration_s) ? 0.0 : c->duration_s, key, *e ? "  " : "", e);
+	free(e);
+	free(key);
+	free(st);
 	return 0;
 }
 
 static int eb_list_run(void *arg, const struct eb_store_run *r)
 {
 	struct eb_list *l = arg;
+	char *uuid = eb_list_text(r->uuid), *name = eb_list_text(r->name);
+	char *st = eb_list_text(r->status), *t0 = eb_list_text(r->started_at);
+	char *t1 = eb_list_text(r->finished_at ? r->finished_at : "-");
 
 	fprintf(l->out, "run %lld  %s  %s  started %s  finished %s  %s  cells %d (ok %d, failed %d)\n",
-		(long long)r->id, r->uuid, r->name, r->started_at,
-		r->finished_at ? r->finished_at : "-", r->status, r->n_cells, r->n_ok, r->n_failed);
+		(long long)r->id, uuid, name, t0, t1, st, r->n_cells, r->n_ok, r->n_failed);
+	free(uuid);
+	free(name);
+	free(st);
+	free(t0);
+	free(t1);
 	return eb_store_read_cells(l->s, r->id, eb_list_cell, l, l->err);
 }
 

@@ -2,6 +2,7 @@
 #include "table.h"
 #include "rdata.h"
 
+#include "eb_sanitize.h"
 #include "eb_util.h"
 
 #include <jansson.h>
@@ -9,10 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Every text a table holds (title, column names, cells) goes through eb_sanitize_text: a
+ * database merged from elsewhere may carry any bytes, so invalid UTF-8 becomes U+FFFD (else
+ * JSON would have to say null) and control characters visible text; tabs and line feeds
+ * stay for each writer to turn into what its format wants.
+ */
 void eb_table_init(struct eb_table *t, const char *title)
 {
 	memset(t, 0, sizeof(*t));
-	t->title = eb_xstrdup(title);
+	t->title = eb_sanitize_text(title);
 }
 
 void eb_table_release(struct eb_table *t)
@@ -37,9 +44,9 @@ void eb_table_col(struct eb_table *t, const char *name, const char *label, const
 
 	t->cols = eb_xrealloc(t->cols, (t->ncols + 1) * sizeof(*t->cols));
 	c = &t->cols[t->ncols++];
-	c->name = eb_xstrdup(name);
-	c->label = eb_xstrdup(label);
-	c->unit = unit && *unit ? eb_xstrdup(unit) : NULL;
+	c->name = eb_sanitize_text(name);
+	c->label = eb_sanitize_text(label);
+	c->unit = unit && *unit ? eb_sanitize_text(unit) : NULL;
 	c->kind = kind;
 }
 
@@ -75,7 +82,7 @@ void eb_table_set_text(struct eb_table *t, size_t row, size_t col, const char *s
 
 	v->kind = EB_TK_TEXT;
 	if (s) {
-		v->s = eb_xstrdup(s);
+		v->s = eb_sanitize_text(s);
 		v->null = 0;
 	}
 }
@@ -216,14 +223,25 @@ void eb_esc_md(FILE *f, const char *s)
 	}
 }
 
-/* RFC 4180: quoted when it has a comma, quote or line break; quotes doubled. */
+/*
+ * RFC 4180: quoted when it has a comma, quote or line break; quotes doubled. Text that a
+ * spreadsheet would take for a formula (a first character of = + - @, tab or CR) gets a
+ * leading ' so it is shown as text and never run (=HYPERLINK(...) from a merged database);
+ * numbers are not written through here, so a negative number stays a number.
+ */
 void eb_esc_csv(FILE *f, const char *s)
 {
+	int formula = *s && strchr("=+-@\t\r", *s) != NULL;
+
 	if (!strpbrk(s, ",\"\r\n")) {
+		if (formula)
+			fputc('\'', f);
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
+	if (formula)
+		fputc('\'', f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
@@ -368,7 +386,7 @@ static json_t *eb_table_json_row(const struct eb_table *t, size_t r)
 			j = json_integer(v->i);
 		else
 			j = json_real(v->d);
-		/* json_string is NULL for invalid UTF-8: keep the row, say null */
+		/* text is valid UTF-8 (eb_sanitize_text): json_string fails only without memory */
 		json_object_set_new(o, t->cols[c].name, j ? j : json_null());
 	}
 	return o;

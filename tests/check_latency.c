@@ -1,9 +1,11 @@
 /* ctest: labels=unit timeout=30 */
 /* check_latency.c: TTFT, E2E, rates, TPOT, ITL and MBU of a request on synthetic token times, figures computed by hand. */
 #include "latency.h"
+#include "eb_util.h"
 #include "testutil.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #define MS 1000000ull           /* ns */
@@ -140,6 +142,24 @@ START_TEST(tpot_and_gaps)
 END_TEST
 
 /* MBU: 75 tok/s x (1e9 B + 1e5 B/token x (100 + 4 / 2) tokens) / 100 GB/s = 0.75765. */
+/* Stored times (a merged database) may sit at the ends of 64 bits: a gap across them is the
+ * true one, in double, not a signed overflow; a sum that cannot be held is refused. */
+START_TEST(gaps_of_stored_times_at_int64_limits)
+{
+	int64_t s = 0;
+
+	ck_assert_double_eq(eb_latency_gap_ms(INT64_MIN, INT64_MAX), 18446744073709.551615);
+	ck_assert_double_eq(eb_latency_gap_ms(INT64_MAX, INT64_MIN), -18446744073709.551615);
+	ck_assert_double_eq(eb_latency_gap_ms(INT64_MAX - 3000000, INT64_MAX), 3.0);
+	ck_assert_double_eq(eb_ns_diff(INT64_MAX, INT64_MAX - 7), 7.0);
+	ck_assert_int_eq(eb_ns_add(INT64_MAX - 10, 11, &s), EB_EINVAL);
+	ck_assert_int_eq(s, 0);
+	ck_assert_int_eq(eb_ns_add(INT64_MIN + 10, -11, &s), EB_EINVAL);
+	ck_assert_int_eq(eb_ns_add(INT64_MAX - 10, 10, &s), 0);
+	ck_assert_int_eq(s, INT64_MAX);
+}
+END_TEST
+
 START_TEST(mbu)
 {
 	ck_assert_double_eq_tol(eb_latency_mbu(75, 100, 4, 1e9, 1e5, 100), 0.75765, TOL);
@@ -162,6 +182,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, equal_timestamps);
 	tcase_add_test(tc, multi_token_chunks);
 	tcase_add_test(tc, tpot_and_gaps);
+	tcase_add_test(tc, gaps_of_stored_times_at_int64_limits);
 	tcase_add_test(tc, mbu);
 	suite_add_tcase(s, tc);
 	return s;

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,7 +248,7 @@ START_TEST(echoed_key_is_redacted)
 	ck_assert_str_eq(m.last_auth, want);
 	snprintf(want, sizeof(want),
 		 "openai: HTTP 401 from http://127.0.0.1:%d/v1/completions: {\"error\":\"invalid "
-		 "credentials: Authorization: Bearer [api key]\"}",
+		 "credentials: Authorization: Bearer [REDACTED]\"}",
 		 m.port);
 	ck_assert_msg(strstr(out, want), "%s", out);
 	ck_assert(!eb_has(out, strlen(out), eb_secret));
@@ -270,6 +271,275 @@ START_TEST(echoed_key_is_redacted)
 }
 END_TEST
 
+/* --- every string from a peer, cleaned at the boundary (issue 15 items 15, 16) ----------- */
+
+/* What the reflecting server puts in every field: the request's Authorization value (the key
+ * with "Bearer "), then a terminal title, a bell and a screen clear, JSON-escaped. */
+static void eb_reflect_payload(struct eb_mock *m, char *buf, size_t n)
+{
+	pthread_mutex_lock(&m->mu);
+	snprintf(buf, n, "%s \\u001b]0;PWNED\\u0007\\u001b[2J", m->last_auth);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/*
+ * A server that reflects the Authorization header into every field it returns: model
+ * lists, owned_by, build info, n_ctx, Ollama's family and quantization, finish and done
+ * reasons, timings (keys too), and for the model "bad" a stream error (SSE and NDJSON).
+ */
+static int eb_reflect_handle(struct eb_mock *m, int fd, const char *path, const char *body,
+			     size_t len)
+{
+	static const char sse_hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+				      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+	static const char nd_hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+				     "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+	int bad = strstr(body, "\"model\":\"bad\"") != NULL;
+	char a[512], out[4096];
+
+	(void)len;
+	eb_reflect_payload(m, a, sizeof(a));
+	if (strcmp(path, "/v1/models") == 0) {
+		snprintf(out, sizeof(out),
+			 "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"owned_by\":\"%s\","
+			 "\"meta\":{\"ftype\":\"%s\",\"n_params\":\"%s\"}}]}", a, a, a, a);
+		eb_mock_respond(fd, "200 OK", "application/json", out);
+	} else if (strcmp(path, "/props") == 0) {
+		snprintf(out, sizeof(out),
+			 "{\"build_info\":\"%s\",\"total_slots\":\"%s\","
+			 "\"default_generation_settings\":{\"n_ctx\":\"%s\"}}", a, a, a);
+		eb_mock_respond(fd, "200 OK", "application/json", out);
+	} else if (strcmp(path, "/api/version") == 0) {
+		snprintf(out, sizeof(out), "{\"version\":\"%s\"}", a);
+		eb_mock_respond(fd, "200 OK", "application/json", out);
+	} else if (strcmp(path, "/api/show") == 0) {
+		snprintf(out, sizeof(out),
+			 "{\"details\":{\"format\":\"%s\",\"family\":\"%s\",\"parameter_size\":\"%s\","
+			 "\"quantization_level\":\"%s\"}}", a, a, a, a);
+		eb_mock_respond(fd, "200 OK", "application/json", out);
+	} else if (strcmp(path, "/v1/completions") == 0) {
+		eb_mock_send_all(fd, sse_hdr, sizeof(sse_hdr) - 1);
+		if (bad) {
+			snprintf(out, sizeof(out),
+				 "data: {\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"code\":500}}\n\n",
+				 a, a);
+			eb_mock_send_chunk(fd, out, strlen(out));
+		} else {
+			for (int i = 0; i < 4; i++) {
+				snprintf(out, sizeof(out), "data: {\"choices\":[{\"text\":\" x\","
+					 "\"finish_reason\":null}],\"model\":\"%s\"}\n\n", a);
+				eb_mock_send_chunk(fd, out, strlen(out));
+			}
+			snprintf(out, sizeof(out),
+				 "data: {\"choices\":[{\"text\":\"\",\"finish_reason\":\"%s\"}],"
+				 "\"usage\":{\"completion_tokens\":4,\"prompt_tokens\":16},"
+				 "\"timings\":{\"%s\":\"%s\",\"predicted_n\":4}}\n\ndata: [DONE]\n\n",
+				 a, a, a);
+			eb_mock_send_chunk(fd, out, strlen(out));
+		}
+		eb_mock_send_all(fd, "0\r\n\r\n", 5);
+	} else if (strcmp(path, "/api/generate") == 0) {
+		eb_mock_send_all(fd, nd_hdr, sizeof(nd_hdr) - 1);
+		if (bad) {
+			snprintf(out, sizeof(out), "{\"error\":\"%s\"}\n", a);
+			eb_mock_send_chunk(fd, out, strlen(out));
+		} else {
+			for (int i = 0; i < 4; i++) {
+				snprintf(out, sizeof(out),
+					 "{\"model\":\"%s\",\"response\":\" x\",\"done\":false}\n", a);
+				eb_mock_send_chunk(fd, out, strlen(out));
+			}
+			snprintf(out, sizeof(out),
+				 "{\"model\":\"%s\",\"response\":\"\",\"done\":true,\"done_reason\":\"%s\","
+				 "\"prompt_eval_count\":16,\"eval_count\":4,\"eval_duration\":4000000}\n",
+				 a, a);
+			eb_mock_send_chunk(fd, out, strlen(out));
+		}
+		eb_mock_send_all(fd, "0\r\n\r\n", 5);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* A run against the reflecting servers (openai and ollama, a good and a bad model each) and
+ * an exec program whose stderr carries the same escapes and a byte that is not UTF-8. */
+static void eb_reflect_run(const char *name, char *db, size_t n, char **out)
+{
+	struct eb_mock oai, oll;
+	char cfg[4200], want[300];
+	json_t *j;
+	char *text;
+	int rc;
+
+	setenv("EB_TEST_SECRET_KEY", eb_secret, 1);
+	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
+	eb_mock_start(&oai, "streams/llama-server-v1-completions.sse");
+	eb_mock_start(&oll, "streams/ollama-generate.ndjson");
+	oai.handle = oll.handle = eb_reflect_handle;
+	j = json_pack("{s:s, s:[{s:s, s:s, s:{s:s, s:s, s:s}}, {s:s, s:s, s:{s:s, s:s}},"
+		      " {s:s, s:s, s:{s:[s,s,s]}}],"
+		      " s:[{s:s, s:[{s:s, s:s}, {s:s, s:s}]}], s:{s:{s:[i], s:i, s:i, s:i}}}",
+		      "name", "reflect", "targets",
+		      "id", "oai", "adapter", "openai", "options", "base_url",
+		      (snprintf(cfg, sizeof(cfg), "http://127.0.0.1:%d", oai.port), cfg),
+		      "api_key_env", "EB_TEST_SECRET_KEY", "tokenize", "off",
+		      "id", "oll", "adapter", "ollama", "options", "base_url",
+		      (snprintf(want, sizeof(want), "http://127.0.0.1:%d", oll.port), want),
+		      "api_key_env", "EB_TEST_SECRET_KEY",
+		      "id", "prog", "adapter", "exec", "options", "argv", "/bin/sh", "-c",
+		      "printf 'oops \\033]0;PWNED\\007\\033[2J \\377\\n' >&2; exit 1",
+		      "models", "id", "m", "variants", "quant", "good", "model_name", "good",
+		      "quant", "bad", "model_name", "bad", "workloads", "latency", "prompt_tokens",
+		      16, "gen_tokens", 4, "warmup", 0, "repetitions", 1);
+	ck_assert_ptr_nonnull(j);
+	text = json_dumps(j, JSON_INDENT(2));
+	json_decref(j);
+	eb_write_config("reflect.json", text, cfg, sizeof(cfg));
+	free(text);
+	snprintf(db, n, "%s/reflect.db", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+
+		rc = eb_test_run(argv, out);
+	}
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, *out); /* the bad models and exec failed */
+	snprintf(want, sizeof(want), "Bearer %s", eb_secret);
+	ck_assert_str_eq(oai.last_auth, want);
+	ck_assert_str_eq(oll.last_auth, want);
+	eb_mock_stop(&oai);
+	eb_mock_stop(&oll);
+}
+
+/* Counts the rows of every column of every table of `db` whose text holds `needle`. */
+static long long eb_db_hits(const char *db, const char *needle)
+{
+	sqlite3 *h = eb_test_db_open(db);
+	sqlite3_stmt *tabs, *cols, *q;
+	long long hits = 0, ncols = 0;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(h, "SELECT name FROM sqlite_master WHERE type='table'",
+					    -1, &tabs, NULL), SQLITE_OK);
+	while (sqlite3_step(tabs) == SQLITE_ROW) {
+		char *sql = sqlite3_mprintf("SELECT name FROM pragma_table_info(%Q)",
+					    (const char *)sqlite3_column_text(tabs, 0));
+
+		ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &cols, NULL), SQLITE_OK);
+		sqlite3_free(sql);
+		while (sqlite3_step(cols) == SQLITE_ROW) {
+			sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\" WHERE instr(CAST(\"%w\" AS BLOB),"
+					      " CAST(?1 AS BLOB)) > 0",
+					      (const char *)sqlite3_column_text(tabs, 0),
+					      (const char *)sqlite3_column_text(cols, 0));
+			ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK);
+			sqlite3_free(sql);
+			sqlite3_bind_text(q, 1, needle, -1, SQLITE_STATIC);
+			ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+			hits += sqlite3_column_int64(q, 0);
+			sqlite3_finalize(q);
+			ncols++;
+		}
+		sqlite3_finalize(cols);
+	}
+	sqlite3_finalize(tabs);
+	sqlite3_close(h);
+	ck_assert_int_gt(ncols, 50); /* the whole schema was searched */
+	return hits;
+}
+
+/* Item 15: the reflected key is stored nowhere (every table, every column, the file's bytes)
+ * while the fields that carried it are stored, with [REDACTED] in its place. */
+START_TEST(reflected_key_in_no_stored_field)
+{
+	char db[4300], *out = NULL, *v;
+	struct eb_err err;
+	char *data = NULL;
+	size_t len;
+	sqlite3 *h;
+
+	eb_reflect_run("security-reflect", db, sizeof(db), &out);
+	ck_assert_msg(!eb_has(out, strlen(out), eb_secret), "run printed the key: %s", out);
+	free(out);
+	ck_assert_int_eq(eb_db_hits(db, eb_secret), 0);
+	ck_assert_int_eq(eb_db_hits(db, "sk-edgebench"), 0); /* nor a start of it */
+	ck_assert_msg(eb_read_file(db, 64u << 20, &data, &len, &err) == 0, "%s", err.msg);
+	ck_assert(!eb_has(data, len, eb_secret));
+	free(data);
+	h = eb_test_db_open(db);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells WHERE status='ok'"), 2);
+	/* the fields are there, the key is not */
+	v = eb_test_qs(h, "SELECT json_extract(backend_json, '$.owned_by') FROM cells"
+			  " WHERE target = 'oai' AND status = 'ok'");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "Bearer [REDACTED] \\x1b]0;PWNED\\x07\\x1b[2J");
+	free(v);
+	v = eb_test_qs(h, "SELECT json_extract(backend_json, '$.family') FROM cells"
+			  " WHERE target = 'oll' AND status = 'ok'");
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(v, "Bearer [REDACTED] \\x1b]0;PWNED\\x07\\x1b[2J");
+	free(v);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM requests WHERE"
+					  " json_extract(server_json, '$.finish_reason') LIKE"
+					  " 'Bearer [REDACTED]%'"), 1);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM requests WHERE"
+					  " json_extract(server_json, '$.done_reason') LIKE"
+					  " 'Bearer [REDACTED]%'"), 1);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells WHERE status = 'failed'"
+					  " AND error LIKE '%Bearer [REDACTED] %'"), 2);
+	sqlite3_close(h);
+}
+END_TEST
+
+/* Whether n bytes of `s` hold an ESC or a BEL byte. */
+static int eb_has_escape(const char *s, size_t n)
+{
+	return memchr(s, 0x1b, n) != NULL || memchr(s, 0x07, n) != NULL;
+}
+
+/* Item 16: stream errors (SSE, NDJSON) and an exec stderr tail carrying a terminal title
+ * sequence: nothing stored, and nothing run, list or csv print, holds an ESC or BEL byte. */
+START_TEST(terminal_escapes_never_stored_or_printed)
+{
+	static const char *const show[][7] = {
+		{ "list", NULL },
+		{ "report", "--format", "csv", "--wide", NULL },
+	};
+	char db[4300], *out = NULL, *e;
+	sqlite3 *h;
+
+	eb_reflect_run("security-escapes", db, sizeof(db), &out);
+	ck_assert_msg(!eb_has_escape(out, strlen(out)), "run printed an escape: %s", out);
+	ck_assert_msg(strstr(out, "oops \\x1b]0;PWNED\\x07\\x1b[2J \xef\xbf\xbd"), "%s", out);
+	free(out);
+	ck_assert_int_eq(eb_db_hits(db, "\x1b"), 0);
+	ck_assert_int_eq(eb_db_hits(db, "\x07"), 0);
+	ck_assert_int_eq(eb_db_hits(db, "\xff"), 0);
+	h = eb_test_db_open(db);
+	e = eb_test_qs(h, "SELECT error FROM cells WHERE target = 'prog' LIMIT 1");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_msg(strstr(e, "stderr: oops \\x1b]0;PWNED\\x07\\x1b[2J \xef\xbf\xbd"), "%s", e);
+	free(e);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells WHERE status = 'failed'"
+					  " AND error LIKE '%\\x1b]0;PWNED\\x07\\x1b[2J%'"), 4);
+	sqlite3_close(h);
+	for (size_t i = 0; i < sizeof(show) / sizeof(show[0]); i++) {
+		const char *argv[12] = { "edgebench" };
+		size_t k = 1;
+
+		for (size_t a = 0; show[i][a]; a++)
+			argv[k++] = show[i][a];
+		argv[k++] = "--db";
+		argv[k++] = db;
+		argv[k] = NULL;
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		ck_assert_msg(!eb_has_escape(out, strlen(out)), "%s printed an escape: %s",
+			      show[i][0], out);
+		ck_assert_msg(strstr(out, "PWNED"), "%s: %s", show[i][0], out);
+		free(out);
+	}
+}
+END_TEST
+
 /* The redaction itself: copies anywhere, a copy cut by the quote's limit, a cut-off start. */
 START_TEST(redaction_of_quotes)
 {
@@ -287,15 +557,15 @@ START_TEST(redaction_of_quotes)
 	/* two copies and a start of one at the end */
 	eb_buf_addf(&in, "A%sB%s|%.10s", eb_secret, eb_secret, eb_secret);
 	eb_http_quote(&h, &b, in.buf, in.len, 200);
-	ck_assert_str_eq(b.buf, "A[api key]B[api key]|[api key]");
+	ck_assert_str_eq(b.buf, "A[REDACTED]B[REDACTED]|[REDACTED]");
 	/* a copy that the 200-byte limit would cut in two */
-	memset(pad, 'x', 190);
-	pad[190] = '\0';
+	memset(pad, 'x', 189);
+	pad[189] = '\0';
 	eb_buf_reset(&in);
 	eb_buf_reset(&b);
 	eb_buf_addf(&in, "%s%s}", pad, eb_secret);
 	eb_http_quote(&h, &b, in.buf, in.len, 200);
-	snprintf(want, sizeof(want), "%s[api key]}", pad);
+	snprintf(want, sizeof(want), "%s[REDACTED]}", pad);
 	ck_assert_str_eq(b.buf, want);
 	eb_buf_reset(&in);
 	eb_buf_reset(&b);
@@ -305,7 +575,7 @@ START_TEST(redaction_of_quotes)
 	/* a message that ends inside a copy */
 	snprintf(msg, sizeof(msg), "t: HTTP 401: 'Authorization: Bearer %.12s", eb_secret);
 	eb_http_redact(&h, msg);
-	ck_assert_str_eq(msg, "t: HTTP 401: 'Authorization: Bearer [api key]");
+	ck_assert_str_eq(msg, "t: HTTP 401: 'Authorization: Bearer [REDACTED]");
 	eb_buf_release(&b);
 	eb_buf_release(&in);
 	eb_http_release(&h);
@@ -378,6 +648,164 @@ START_TEST(hostile_names_escaped)
 				   "&gt;&amp;amp;%_</td><td>q#{1}~^[2]&quot;</td>");
 	ck_assert_ptr_null(strstr(out, "<script"));
 	free(out);
+}
+END_TEST
+
+/* --- text from a merged database, cleaned at output (issue 15 item 17) --------------------- */
+
+static char *eb_report_wide(const char *db, const char *fmt, const char *layout)
+{
+	const char *argv[] = { "edgebench", "report", "--db", db, "--format", fmt, "--layout",
+			       layout, "--wide", "--no-plots", NULL };
+	char *out = NULL;
+
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	return out;
+}
+
+/*
+ * A database holding what edgebench itself no longer stores (a merged one may): an error
+ * with invalid UTF-8 and a terminal sequence, names a spreadsheet would run as formulas, and
+ * a negative figure. json keeps the error's text (was null); csv neutralises the formulas
+ * with a leading ' but leaves the number a number; list prints no ESC, BEL or invalid byte.
+ */
+START_TEST(merged_text_cleaned_at_output)
+{
+	static const double ttft[] = { 10, 11, 12 }, dec[] = { 50, 51, 52 };
+	static const char err_raw[] = "bad \xff\xfe byte \x1b]0;PWNED\x07 end";
+	static const char err_clean[] = "bad \xef\xbf\xbd\xef\xbf\xbd byte \\x1b]0;PWNED\\x07 end";
+	char db[4300], *out;
+	json_t *j, *row;
+	json_error_t jerr;
+	int64_t run, cell;
+
+	eb_test_tmpdir("security-merged", eb_dir, sizeof(eb_dir));
+	snprintf(db, sizeof(db), "%s/merged.db", eb_dir);
+	eb_tdb_open(db);
+	run = eb_tdb_run("u-merged", "merged", eb_tdb_config);
+	eb_tdb_cell(run, &(struct eb_tcell){ "=HYPERLINK(\"http://x\",\"y\")", "+cmd", "@sum", 16, 4,
+					     "failed", err_raw });
+	cell = eb_tdb_cell(run, &(struct eb_tcell){ "cpu", "-tiny", "q4_0", 16, 4, "ok", NULL });
+	eb_tdb_requests(cell, 16, 4, ttft, dec, 3);
+	eb_tdb_value(cell, "kv_bytes", "B", -5.0);
+	/* a second run in which that cell failed, for compare */
+	run = eb_tdb_run("u-merged-2", "merged", eb_tdb_config);
+	eb_tdb_cell(run, &(struct eb_tcell){ "cpu", "-tiny", "q4_0", 16, 4, "failed", err_raw });
+	eb_tdb_close();
+
+	/* json: the error's text, cleaned, not null */
+	out = eb_report_wide(db, "json", "cells");
+	j = json_loads(out, 0, &jerr);
+	ck_assert_msg(j, "%s: %s", jerr.text, out);
+	row = json_array_get(j, 0);
+	ck_assert_msg(json_is_string(json_object_get(row, "error")), "%s", out);
+	ck_assert_str_eq(json_string_value(json_object_get(row, "error")), err_clean);
+	json_decref(j);
+	free(out);
+
+	/* csv: formulas are text, the error carries no control byte */
+	out = eb_report_wide(db, "csv", "cells");
+	eb_assert_has("csv", out, "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'+cmd,'@sum,");
+	eb_assert_has("csv", out, "cpu,'-tiny,q4_0,");
+	eb_assert_has("csv", out, err_clean);
+	ck_assert(!eb_has_escape(out, strlen(out)));
+	ck_assert_ptr_null(strstr(out, "\xff"));
+	free(out);
+	/* a negative figure stays a number */
+	out = eb_report_wide(db, "csv", "long");
+	eb_assert_has("csv long", out, ",kv_bytes,B,1,-5,");
+	free(out);
+
+	/* list: one terminal-safe line per cell */
+	{
+		const char *argv[] = { "edgebench", "list", "--db", db, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	}
+	eb_assert_has("list", out, err_clean);
+	ck_assert(!eb_has_escape(out, strlen(out)));
+	free(out);
+
+	/* compare: json and JUnit keep the candidate's error as clean text */
+	{
+		char junit[4400];
+		const char *argv[] = { "edgebench", "compare", "1", "2", "--db", db, "--format",
+				       "json", "--junit", junit, NULL };
+		const char *e;
+
+		snprintf(junit, sizeof(junit), "%s/junit.xml", eb_dir);
+		eb_test_run(argv, &out);
+		j = json_loads(out, 0, &jerr);
+		ck_assert_msg(j, "%s: %s", jerr.text, out);
+		e = NULL;
+		for (size_t i = 0; i < json_array_size(json_object_get(j, "results")); i++) {
+			row = json_array_get(json_object_get(j, "results"), i);
+			if (json_string_value(json_object_get(row, "candidate_error")))
+				e = json_string_value(json_object_get(row, "candidate_error"));
+		}
+		ck_assert_msg(e, "%s", out);
+		ck_assert_str_eq(e, err_clean);
+		json_decref(j);
+		free(out);
+		out = eb_tdb_slurp(junit, NULL);
+		ck_assert_ptr_nonnull(out);
+		eb_assert_has("junit", out, err_clean);
+		ck_assert(!eb_has_escape(out, strlen(out)));
+		ck_assert_ptr_null(strstr(out, "\xff"));
+		free(out);
+	}
+}
+END_TEST
+
+/*
+ * Stored times at the ends of 64 bits (a merged database may hold them): the power figure
+ * takes sample times relative to the first one and shades each request from its send time
+ * to send + TTFT and send + E2E. The span is 2^64 - 3 ns, kept (it wrapped to -3 ns, a
+ * signed overflow UBSan reported); a window whose end does not fit 64 bits is left out
+ * (it was drawn at wrapped coordinates); the one that fits is drawn where it is.
+ */
+START_TEST(stored_times_at_int64_limits)
+{
+	static const double ttft[] = { 10, 11, 12 }, dec[] = { 50, 51, 52 }, w[] = { 5.0 };
+	char db[4300], fig[4400], dat[4400], gp[4400], *out = NULL, *data;
+	int64_t run, cell;
+	int rc;
+
+	eb_test_tmpdir("security-times", eb_dir, sizeof(eb_dir));
+	snprintf(db, sizeof(db), "%s/times.db", eb_dir);
+	eb_tdb_open(db);
+	run = eb_tdb_run("u-times", "times", eb_tdb_config);
+	cell = eb_tdb_cell(run, &(struct eb_tcell){ "cpu", "tiny", "f16", 16, 4, "ok", NULL });
+	eb_tdb_requests(cell, 16, 4, ttft, dec, 3);
+	eb_tdb_power(cell, "hwmon", "VDD_IN", INT64_MIN + 1, 0, w, 1);
+	eb_tdb_power(cell, "hwmon", "VDD_IN", INT64_MAX - 1, 0, w, 1);
+	/* rep 0 sent at 0 (its window fits), reps 1, 2 and the warm-up at the very end */
+	eb_tdb_exec("UPDATE requests SET t_send_ns = CASE WHEN rep = 0 AND warmup = 0 THEN 0"
+		    " ELSE 9223372036854775807 - 1000 END");
+	eb_tdb_close();
+	snprintf(fig, sizeof(fig), "%s/power.svg", eb_dir);
+	snprintf(dat, sizeof(dat), "%s/power.dat", eb_dir);
+	snprintf(gp, sizeof(gp), "%s/power.gp", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "plot", "--db", db, "--kind", "power", "--out",
+				       fig, NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	free(out);
+	data = eb_tdb_slurp(dat, NULL);
+	ck_assert_ptr_nonnull(data);
+	eb_assert_has("power.dat", data, "\n0.000000 5\n");
+	eb_assert_has("power.dat", data, "\n18446744073.709553 5\n");
+	free(data);
+	data = eb_tdb_slurp(gp, NULL);
+	ck_assert_ptr_nonnull(data);
+	eb_assert_has("power.gp", data, "set object 1 rect from 9223372036.854776, graph 0 to "
+					"9223372036.864777, graph 1");
+	ck_assert_msg(!strstr(data, "set object 3 "), "%s", data);
+	ck_assert_msg(!strstr(data, "rect from -"), "%s", data);
+	free(data);
 }
 END_TEST
 
@@ -663,7 +1091,11 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, api_key_never_stored_or_printed);
 	tcase_add_test(tc, echoed_key_is_redacted);
 	tcase_add_test(tc, redaction_of_quotes);
+	tcase_add_test(tc, reflected_key_in_no_stored_field);
+	tcase_add_test(tc, terminal_escapes_never_stored_or_printed);
 	tcase_add_test(tc, hostile_names_escaped);
+	tcase_add_test(tc, merged_text_cleaned_at_output);
+	tcase_add_test(tc, stored_times_at_int64_limits);
 	tcase_add_test(tc, exec_run_without_shell);
 	tcase_add_test(tc, tls_verified_unless_turned_off);
 	tcase_add_test(tc, redirect_off_http_refused);

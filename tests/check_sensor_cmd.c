@@ -65,6 +65,36 @@ START_TEST(test_regex_and_unit)
 }
 END_TEST
 
+/*
+ * A meter line that makes a backtracking regex exponential (the backreferences of issue 15
+ * item 8): glibc's matcher ran past a minute on 28 characters; the bounded matcher gives up,
+ * the line is skipped and counted, and the next line's reading arrives.
+ */
+START_TEST(test_regex_bounded)
+{
+	struct eb_sensor_reading r;
+	struct eb_sensor *s;
+	struct eb_err err;
+	uint64_t t;
+	json_t *d = json_object();
+
+	eb_st_fake_path();
+	s = eb_st_open("cmd",
+		       "{\"argv\": [\"fake-meter\", \"--interval\", \"10\", "
+		       "\"1.0aaaaaaaaaaaaaaaaaaaaaaaaaaaaxb\", \"2.5aaaab\"], "
+		       "\"regex\": \"^([0-9.]+)(a|a)*\\\\2(a|a)*\\\\3b$\"}",
+		       NULL, 100);
+	ck_assert_int_eq(next_reading(s, &r, &t, &err), 0);
+	ck_assert_double_eq_tol(r.value, 2.5, TOL);
+	ck_assert_int_eq(eb_sensor_describe(s, d, &err), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "readings")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "skipped_lines")), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(d, "regex_limit_lines")), 1);
+	json_decref(d);
+	eb_sensor_close(s);
+}
+END_TEST
+
 START_TEST(test_plain_watts)
 {
 	struct eb_sensor_reading r;
@@ -156,6 +186,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("cmd");
 
 	tcase_add_test(tc, test_regex_and_unit);
+	tcase_add_test(tc, test_regex_bounded);
 	tcase_add_test(tc, test_plain_watts);
 	tcase_add_test(tc, test_unavailable);
 	tcase_add_test(tc, test_fast_meter_downsampled);
