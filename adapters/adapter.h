@@ -39,7 +39,8 @@ struct eb_adapter_args {
 /*
  * Called by the adapter for every token or chunk as it reaches the harness, with
  * `t_ns` from eb_clock_ns() taken right then and `n_tokens` the tokens it carried
- * (0 when the backend does not say). Returning non-zero asks the adapter to stop.
+ * (-1 when the backend does not say; stored as unknown). Returning non-zero asks the
+ * adapter to stop.
  */
 typedef int (*eb_token_cb)(void *ud, uint64_t t_ns, int n_tokens);
 
@@ -56,12 +57,24 @@ struct eb_gen_req {
 	volatile int *stop;           /* set asynchronously to abandon the request */
 };
 
+/* What a result's token times are worth (struct eb_gen_res.flags). */
+enum {
+	/* the output came through a buffer: the times are when it was flushed (all tokens in
+	 * one read, or the first within a millisecond of the output's end), not when each
+	 * token was made, so TTFT and ITL are not measured */
+	EB_GEN_BUFFERED = 1 << 0,
+};
+
 /* What the adapter reports back. The harness takes its own timestamps. */
 struct eb_gen_res {
 	uint64_t t_send_ns;   /* taken by the adapter just before submitting */
 	int n_prompt;         /* prompt tokens as the engine counted them, -1 unknown */
 	int n_out;            /* generated tokens as the engine counted them, -1 unknown */
 	json_t *server;       /* backend's own timings/counters (owned by caller), or NULL */
+	int n_cached;         /* prompt tokens the server took from its prompt cache instead
+				 of evaluating them (its own count), -1 unknown */
+	unsigned flags;       /* EB_GEN_* */
+	const char *cache_field; /* the server field n_cached came from (static), or NULL */
 };
 
 /*

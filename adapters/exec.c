@@ -306,6 +306,10 @@ struct eb_exec_run {
 	long long line_first;        /* global index of the read that began the open stdout
 					line, -1 when it is empty */
 	uint64_t t_last_read;        /* when the last stdout read arrived */
+	uint64_t t_first_event;      /* when the first token event arrived */
+	uint64_t t_prev_event;
+	unsigned long long n_event_times; /* distinct arrival times among the events */
+	uint64_t t_eof;              /* when stdout ended, 0 before */
 	char tail[EB_EXEC_TAIL][EB_EXEC_TAIL_LINE];
 	size_t n_tail;               /* stderr lines seen (the ring holds the last 5) */
 	struct eb_buf warn;          /* what the result should say went wrong, or empty */
@@ -317,10 +321,36 @@ static void eb_exec_emit(struct eb_exec_run *r, uint64_t t)
 		r->overrun = 1;
 		return;
 	}
+	if (r->n_events == 1)
+		r->t_first_event = t;
+	if (r->n_events == 1 || t != r->t_prev_event)
+		r->n_event_times++;
+	r->t_prev_event = t;
 	if (r->cb_stop || !r->req->on_token)
 		return;
-	if (r->req->on_token(r->req->ud, t, 0))
+	/* a line or a read is not a token: how many it carried is unknown */
+	if (r->req->on_token(r->req->ud, t, -1))
 		r->cb_stop = 1;
+}
+
+/* Below this between the first token event and the end of stdout, the tokens were not
+ * seen as they were made: a block buffer was flushed when the program exited. */
+#define EB_EXEC_FLUSH_NS 1000000ull
+
+/*
+ * Whether the token times are buffer flushes rather than token arrivals: more than one
+ * token asked and all tokens arrived in one read (one event, or several at one instant),
+ * or the first within EB_EXEC_FLUSH_NS of the end of stdout (a block-buffered program
+ * writes everything as it exits; so does one that never ends its line in lines mode).
+ */
+static int eb_exec_buffered(const struct eb_exec_run *r, int n_predict)
+{
+	if (r->n_events == 0 || n_predict <= 1 || r->n_out == 1 || r->n_out == 0)
+		return 0;
+	if (r->n_event_times == 1)
+		return 1;
+	return r->t_eof && r->t_eof >= r->t_first_event &&
+	       r->t_eof - r->t_first_event < EB_EXEC_FLUSH_NS;
 }
 
 /* Stores a captured figure: a number when the text is one, else the text. */
@@ -634,6 +664,9 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 		       EB_EXEC_EVENTS_MARGIN;
 	res->n_prompt = -1;
 	res->n_out = -1;
+	res->n_cached = -1;
+	res->flags = 0;
+	res->cache_field = NULL;
 
 	if (X->needs_file) {
 		ret = eb_exec_prompt_file(req, prompt_file, sizeof(prompt_file), err);
@@ -712,6 +745,7 @@ static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb
 			} else if (n > 0) {
 				eb_exec_stderr(&r, buf, (size_t)n);
 			} else if (is_out) {
+				r.t_eof = t;
 				/* end of stdout: an unfinished last line ends here */
 				if (r.line_first >= 0)
 					eb_exec_out_line(&r, r.t_last_read);
@@ -789,6 +823,10 @@ done:
 		json_object_set_new(r.server, "warning", json_string(r.warn.buf));
 	if (r.n_out >= 0)
 		res->n_out = (int)r.n_out;
+	if (eb_exec_buffered(&r, req->n_predict)) {
+		res->flags |= EB_GEN_BUFFERED;
+		json_object_set_new(r.server, "buffered", json_true());
+	}
 	res->server = r.server;
 	r.server = NULL;
 out:

@@ -63,10 +63,20 @@ static const struct eb_opt eb_llamacpp_opts[] = {
 static char eb_llama_log[8192];
 static size_t eb_llama_log_len;
 static int eb_llama_log_echo;
+/* what the last model load said it offloaded ("offloaded N/M layers to GPU"); -1 when it
+ * said nothing (llama.cpp says it only when it can offload at all) */
+static int eb_llama_offloaded = -1, eb_llama_offloadable = -1;
 
 static void eb_llama_log_cb(enum ggml_log_level level, const char *text, void *ud)
 {
 	size_t n = strlen(text);
+	const char *off = strstr(text, "offloaded ");
+	int a, b;
+
+	if (off && sscanf(off, "offloaded %d/%d layers to GPU", &a, &b) == 2) {
+		eb_llama_offloaded = a;
+		eb_llama_offloadable = b;
+	}
 
 	if (eb_llama_log_echo)
 		fputs(text, stderr);
@@ -107,6 +117,7 @@ struct eb_llamacpp {
 	int n_ctx;
 	int n_batch;
 	enum ggml_type type_k, type_v;
+	int offloaded, offloadable; /* layers on a GPU as the load reported them, or -1 */
 	const json_t *opts;
 	struct llama_context_params cp; /* to re-create ctx after scoring freed it */
 	/* the scoring context of the last loglik call, kept while its shape fits; only one
@@ -148,6 +159,70 @@ static void eb_llamacpp_close(void *state)
 	free(L);
 }
 
+/* Whether a registered device is a GPU (discrete or integrated) llama.cpp can offload to. */
+static int eb_llama_has_gpu(void)
+{
+	for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+		enum ggml_backend_dev_type t = ggml_backend_dev_type(ggml_backend_dev_get(i));
+
+		if (t == GGML_BACKEND_DEVICE_TYPE_GPU || t == GGML_BACKEND_DEVICE_TYPE_IGPU)
+			return 1;
+	}
+	return 0;
+}
+
+/* The compiled backends and their devices: "CPU [CPU: Intel Xeon], CUDA [CUDA0: ...]". */
+static void eb_llama_backends(char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t r = 0; r < ggml_backend_reg_count() && len < n; r++) {
+		ggml_backend_reg_t reg = ggml_backend_reg_get(r);
+
+		len += (size_t)snprintf(buf + len, n - len, "%s%s [", r ? ", " : "",
+					ggml_backend_reg_name(reg));
+		for (size_t d = 0; d < ggml_backend_reg_dev_count(reg) && len < n; d++) {
+			ggml_backend_dev_t dev = ggml_backend_reg_dev_get(reg, d);
+
+			len += (size_t)snprintf(buf + len, n - len, "%s%s: %s", d ? "; " : "",
+						ggml_backend_dev_name(dev),
+						ggml_backend_dev_description(dev));
+		}
+		if (len < n)
+			len += (size_t)snprintf(buf + len, n - len, "]");
+	}
+}
+
+/*
+ * A target that asks for offload explicitly (n_gpu_layers set, not 0) gets it or fails:
+ * before the load when this llama.cpp has no GPU backend, after it when no layer went to
+ * a GPU. Unset, the model runs wherever llama.cpp puts it and describe() records where.
+ */
+static int eb_llama_offload_check(const struct eb_adapter_args *a, const struct eb_llamacpp *L,
+				  int loaded, struct eb_err *err)
+{
+	const json_t *v = json_object_get(a->options, "n_gpu_layers");
+	long long want = json_integer_value(v);
+	char backends[512];
+
+	if (!json_is_integer(v) || want == 0)
+		return 0;
+	eb_llama_backends(backends, sizeof(backends));
+	if (!loaded && (!llama_supports_gpu_offload() || !eb_llama_has_gpu()))
+		return eb_err_set(err, EB_EUNSUPPORTED,
+				  "llamacpp: n_gpu_layers is %lld but this llama.cpp (%s) has no "
+				  "GPU backend (backends: %s); the model would run on the CPU. "
+				  "Set n_gpu_layers: 0 for the CPU, or leave it unset to run "
+				  "wherever llama.cpp can", want, llama_version(), backends);
+	if (loaded && L->offloaded == 0)
+		return eb_err_set(err, EB_EADAPTER,
+				  "llamacpp: n_gpu_layers is %lld but llama.cpp offloaded 0 of %d "
+				  "layers of '%s' to a GPU (backends: %s)", want, L->offloadable,
+				  a->model_file, backends);
+	return 0;
+}
+
 static int eb_llamacpp_open(const struct eb_adapter_args *a, void **state, struct eb_err *err)
 {
 	static int backend_ready;
@@ -172,9 +247,14 @@ static int eb_llamacpp_open(const struct eb_adapter_args *a, void **state, struc
 	}
 	eb_llama_log_len = 0;
 	eb_llama_log[0] = '\0';
+	eb_llama_offloaded = eb_llama_offloadable = -1;
 
 	L = eb_xcalloc(1, sizeof(*L));
 	L->opts = a->options;
+	ret = eb_llama_offload_check(a, L, 0, err);
+	if (ret)
+		goto fail;
+	ret = EB_EADAPTER;
 	mp.n_gpu_layers = (int32_t)eb_opt_int(a->options, T, "n_gpu_layers");
 	mp.load_mode = eb_opt_bool(a->options, T, "mmap") ? LLAMA_LOAD_MODE_MMAP
 							       : LLAMA_LOAD_MODE_NONE;
@@ -184,6 +264,12 @@ static int eb_llamacpp_open(const struct eb_adapter_args *a, void **state, struc
 				 a->model_file, eb_llama_log_tail());
 		goto fail;
 	}
+	L->offloaded = llama_supports_gpu_offload() ? eb_llama_offloaded : 0;
+	L->offloadable = eb_llama_offloadable;
+	ret = eb_llama_offload_check(a, L, 1, err);
+	if (ret)
+		goto fail;
+	ret = EB_EADAPTER;
 	L->vocab = llama_model_get_vocab(L->model);
 	L->n_vocab = llama_vocab_n_tokens(L->vocab);
 	L->eog = eb_xcalloc((size_t)L->n_vocab, 1);
@@ -807,6 +893,17 @@ static int eb_llamacpp_describe(void *state, json_t *out, struct eb_err *err)
 						      (json_int_t)total_b));
 	}
 	json_object_set_new(out, "devices", devs);
+	/* where the weights went: layers offloaded to a GPU as the load reported them (0
+	 * without a GPU backend), and the devices llama.cpp had */
+	{
+		char backends[512];
+
+		eb_llama_backends(backends, sizeof(backends));
+		json_object_set_new(out, "backends", json_string(backends));
+		json_object_set_new(out, "gpu_offload", json_boolean(llama_supports_gpu_offload()));
+		if (L->offloaded >= 0)
+			json_object_set_new(out, "gpu_layers_offloaded", json_integer(L->offloaded));
+	}
 	json_object_set_new(out, "model_type", json_string(desc));
 	json_object_set_new(out, "model_ftype", json_string(llama_ftype_name(llama_model_ftype(L->model))));
 	json_object_set_new(out, "n_params", json_integer((json_int_t)llama_model_n_params(L->model)));
@@ -846,9 +943,12 @@ static const char *eb_llamacpp_unavailable(void)
 
 static const char *eb_llamacpp_version(void)
 {
-	static char v[64];
+	static char v[768];
+	char backends[640];
 
-	snprintf(v, sizeof(v), "llama.cpp %s", llama_version());
+	eb_llama_backends(backends, sizeof(backends));
+	snprintf(v, sizeof(v), "llama.cpp %s (commit %s); backends: %s", llama_version(),
+		 EB_LLAMA_COMMIT, backends);
 	return v;
 }
 

@@ -164,6 +164,9 @@ static int eb_oai_chunk(struct eb_oai_stream *s, const json_t *root, struct eb_e
 			sum->prompt_tokens = v;
 		if (eb_oai_get_ll(usage, "completion_tokens", &v))
 			sum->completion_tokens = v;
+		if (eb_oai_get_ll(json_object_get(usage, "prompt_tokens_details"), "cached_tokens",
+				  &v))
+			sum->cached_tokens = v;
 	}
 
 	timings = json_object_get(root, "timings");
@@ -246,6 +249,7 @@ void eb_oai_stream_init(struct eb_oai_stream *s, size_t max_event_bytes, eb_oai_
 	s->ud = ud;
 	s->last_predicted_n = 0;
 	s->sum.prompt_tokens = -1;
+	s->sum.cached_tokens = -1;
 	s->sum.completion_tokens = -1;
 }
 

@@ -50,6 +50,9 @@ struct eb_oai_summary {
 	   tokens_predicted); the last value seen wins; -1 when never sent */
 	long long prompt_tokens;
 	long long completion_tokens;
+	/* usage.prompt_tokens_details.cached_tokens (vLLM, OpenAI): prompt tokens the server
+	   took from its prefix cache; -1 when never sent */
+	long long cached_tokens;
 	/*
 	 * 1 when completion_tokens is known and differs from n_content_chunks: chunks are
 	 * not tokens, so per-chunk timestamps are not per-token ones.

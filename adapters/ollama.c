@@ -108,7 +108,8 @@ static int eb_ollama_on_chunk(void *ud, const struct eb_ollama_chunk *chunk, str
 
 	if (ret)
 		return ret;
-	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, 0)) {
+	/* a chunk does not say how many tokens it carried (-1: stored as unknown) */
+	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, -1)) {
 		g->hs.stopped = 1;
 		return EB_EINTR;
 	}
@@ -164,7 +165,8 @@ static json_t *eb_ollama_body(const struct eb_ollama *S, const struct eb_gen_req
 	return b;
 }
 
-/* Final-chunk statistics as sent (ns, counts); a statistic the server left out is absent. */
+/* Final-chunk statistics as sent (ns, counts), 0 included (zero is a value); a statistic
+ * the server left out is absent. */
 static json_t *eb_ollama_server_json(const struct eb_ollama *S, const struct eb_ollama_summary *m)
 {
 	json_t *o = json_object();
@@ -181,7 +183,7 @@ static json_t *eb_ollama_server_json(const struct eb_ollama *S, const struct eb_
 	};
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (f[i].v > 0)
+		if (f[i].v >= 0)
 			json_object_set_new(o, f[i].key, json_integer(f[i].v));
 	if (m->done_reason[0])
 		json_object_set_new(o, "done_reason", json_string(m->done_reason));
@@ -219,6 +221,9 @@ static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct 
 	hq.t_send_ns = &res->t_send_ns;
 	res->n_prompt = -1;
 	res->n_out = -1;
+	res->n_cached = -1;
+	res->flags = 0;
+	res->cache_field = NULL;
 
 	ret = eb_http_request(&S->http, &hq, &hr, err);
 	if (ret) {

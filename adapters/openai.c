@@ -347,7 +347,9 @@ static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct
 
 	if (ret)
 		return ret;
-	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, chunk->n_tokens)) {
+	/* the parser's 0 is "the server did not say": unknown (-1) to the harness */
+	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece,
+						 chunk->n_tokens > 0 ? chunk->n_tokens : -1)) {
 		g->hs.stopped = 1;
 		return EB_EINTR;
 	}
@@ -400,6 +402,8 @@ static json_t *eb_openai_server_json(const struct eb_oai_summary *sum)
 		json_object_set_new(o, "prompt_tokens", json_integer(sum->prompt_tokens));
 	if (sum->completion_tokens >= 0)
 		json_object_set_new(o, "completion_tokens", json_integer(sum->completion_tokens));
+	if (sum->cached_tokens >= 0)
+		json_object_set_new(o, "cached_tokens", json_integer(sum->cached_tokens));
 	if (sum->finish_reason[0])
 		json_object_set_new(o, "finish_reason", json_string(sum->finish_reason));
 	json_object_set_new(o, "n_content_chunks", json_integer((json_int_t)sum->n_content_chunks));
@@ -445,6 +449,9 @@ static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct 
 	hq.t_send_ns = &res->t_send_ns;
 	res->n_prompt = -1;
 	res->n_out = -1;
+	res->n_cached = -1;
+	res->flags = 0;
+	res->cache_field = NULL;
 
 	ret = eb_http_request(&S->http, &hq, &hr, err);
 	if (ret) {
@@ -479,7 +486,18 @@ static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct 
 	if (sum->prompt_tokens >= 0)
 		res->n_prompt = (int)sum->prompt_tokens;
 	else if (eb_openai_timing(sum->timings, "prompt_n") >= 0)
-		res->n_prompt = (int)eb_openai_timing(sum->timings, "prompt_n");
+		res->n_prompt = (int)eb_openai_timing(sum->timings, "prompt_n") +
+				(int)(eb_openai_timing(sum->timings, "cache_n") > 0
+					      ? eb_openai_timing(sum->timings, "cache_n")
+					      : 0);
+	/* the server's own word on prompt tokens it did not evaluate (its cache) */
+	if (eb_openai_timing(sum->timings, "cache_n") >= 0) {
+		res->n_cached = (int)eb_openai_timing(sum->timings, "cache_n");
+		res->cache_field = "timings.cache_n";
+	} else if (sum->cached_tokens >= 0) {
+		res->n_cached = (int)sum->cached_tokens;
+		res->cache_field = "usage.prompt_tokens_details.cached_tokens";
+	}
 	res->server = eb_openai_server_json(sum);
 out:
 	if (ret) /* the messages above quote the server, which may echo the key */

@@ -4,6 +4,7 @@
 #include "dbpath.h"
 #include "eb_util.h"
 #include "plan.h"
+#include "preflight.h"
 #include "run.h"
 #include "store.h"
 
@@ -30,6 +31,27 @@ static int eb_load(const char *cmd, const char *path, struct eb_config *cfg)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * What the plan's cells need on this machine (harness/preflight.h); problems printed one
+ * per line, each at its key. Returns 0, or -1 when something is missing.
+ */
+static int eb_check_exists(const char *cmd, const struct eb_config *cfg,
+			   const struct eb_plan *plan)
+{
+	struct eb_err err;
+	char *errors = NULL;
+
+	if (eb_preflight(cfg, plan, &errors, &err) == 0)
+		return 0;
+	fprintf(stderr, "%s", errors ? errors : err.msg);
+	if (!errors || !errors[0] || errors[strlen(errors) - 1] != '\n')
+		fputc('\n', stderr);
+	fprintf(stderr, "edgebench %s: '%s' needs what is not here%s\n", cmd, cfg->path,
+		strcmp(cmd, "run") == 0 ? "; nothing was run" : "");
+	free(errors);
+	return -1;
 }
 
 /* The sensors latency cells sample, and how (validate's last lines). */
@@ -79,7 +101,10 @@ static const char eb_run_usage[] =
 	"\n"
 	"Runs every cell of CONFIG (targets x models x variants x prompt lengths, and\n"
 	"accuracy tasks) and stores every request, token time, summary and accuracy\n"
-	"figure in SQLite.\n"
+	"figure in SQLite. First it checks, as validate does, that the model files,\n"
+	"datasets, exec programs and CA files its cells need are here. As each cell\n"
+	"finishes its warnings are printed; into a log (stderr not a terminal) one line\n"
+	"per cell: key, status, headline figures and warnings count.\n"
 	"\n"
 	"  --db PATH        database file (default: the config's \"db\", else " EB_DEFAULT_DB ")\n"
 	"  --only PATTERN   run only cells whose key matches this fnmatch pattern,\n"
@@ -91,7 +116,7 @@ static const char eb_run_usage[] =
 	"                   refused while another process runs it (its pid and host named)\n"
 	"  --force-unlock   with --resume: take over a run locked by a process of another\n"
 	"                   host (one of this host is checked, and a dead one's lock taken)\n"
-	"  --quiet          no progress and no per-cell messages on stderr\n"
+	"  --quiet          no progress, per-cell lines or warnings on stderr\n"
 	"\n"
 	"exit codes: 0 every cell ok; 1 a cell failed (stored with its error); 2 usage,\n"
 	"config or database error (nothing run; or the database could not be left one\n"
@@ -165,6 +190,12 @@ int eb_cmd_run(int argc, char **argv)
 		eb_config_release(&cfg);
 		return EB_EXIT_OK;
 	}
+	/* a missing model found now, not when its cell comes up hours into the run */
+	if (eb_check_exists("run", &cfg, &plan)) {
+		eb_plan_release(&plan);
+		eb_config_release(&cfg);
+		return EB_EXIT_USAGE;
+	}
 	o.db_path = db ? db : cfg.db ? cfg.db : EB_DEFAULT_DB;
 	o.progress = !o.quiet && isatty(2);
 	for (size_t i = 0; i < cfg.n_targets && !o.quiet; i++)
@@ -191,10 +222,10 @@ int eb_cmd_run(int argc, char **argv)
 	}
 	if (!o.quiet)
 		fprintf(stderr,
-			"edgebench: run %lld (%s): %zu cells: %zu ok, %zu failed, %zu skipped%s%s; "
-			"database %s\n",
+			"edgebench: run %lld (%s): %zu cells: %zu ok, %zu failed, %zu skipped, "
+			"%zu warnings%s%s; database %s\n",
 			(long long)res.run_id, res.uuid, plan.n, res.n_ok, res.n_failed, res.n_skipped,
-			res.n_resumed ? ", finished before resume: " : "",
+			res.n_warnings, res.n_resumed ? ", finished before resume: " : "",
 			res.n_resumed ? "yes" : "", o.db_path);
 	if (res.interrupted && !o.quiet)
 		fprintf(stderr, "edgebench: interrupted; finish with: edgebench run %s --resume%s%s\n",
@@ -210,7 +241,9 @@ static const char eb_validate_usage[] =
 	"usage: edgebench validate CONFIG [--only PATTERN]\n"
 	"       edgebench validate --schema\n"
 	"\n"
-	"Checks CONFIG and prints the cells it expands to, or every error as\n"
+	"Checks CONFIG, and that what its cells need exists here (model files unless\n"
+	"\"synth\" makes them, dataset files and fetched datasets, exec programs on\n"
+	"PATH, readable CA files), and prints the cells it expands to, or every error as\n"
 	"file:line:column: key.path: message. --schema prints every config key (markdown).\n"
 	"exit codes: 0 valid; 2 invalid\n";
 
@@ -256,6 +289,11 @@ int eb_cmd_validate(int argc, char **argv)
 		eb_config_release(&cfg);
 		return EB_EXIT_USAGE;
 	}
+	if (eb_check_exists("validate", &cfg, &plan)) {
+		eb_plan_release(&plan);
+		eb_config_release(&cfg);
+		return EB_EXIT_USAGE;
+	}
 	printf("%s: valid; %zu cells\n", argv[optind], plan.n);
 	eb_print_cells(stdout, &plan);
 	eb_print_power(stdout, &cfg);
@@ -295,6 +333,8 @@ int eb_cmd_adapters(int argc, char **argv)
 		if (only && strcmp(only, a->name) != 0)
 			continue;
 		printf("%s: %s\n  available: %s\n", a->name, a->help, why ? why : "yes");
+		if (!why && a->version)
+			printf("  version: %s\n", a->version());
 		if (eb_adapter_check(a, &err) != 0)
 			printf("  BROKEN: %s\n", err.msg);
 		printf("  capabilities:%s%s%s%s%s%s\n  options:\n",

@@ -78,6 +78,7 @@ struct eb_cell_res {
 	struct eb_power_run power; /* latency cells with sensors */
 	double model_bytes, kv_bytes_per_token, kv_bytes;
 	long long peak_rss;
+	double med_ttft, med_decode, med_e2e; /* medians as stored, NAN when not stored */
 };
 
 static void eb_cell_res_release(struct eb_cell_res *c)
@@ -442,6 +443,14 @@ static void eb_summarize_store(struct eb_store *s, int64_t cell_id, const char *
 	*ret = eb_store_metric_add(s, cell_id, name, unit, &sum, err);
 }
 
+/* The median of x[0..n) as eb_stats_summarize gives it; NAN when n == 0. */
+static double eb_median_of(const double *x, size_t n)
+{
+	struct eb_summary sum;
+
+	return n && eb_stats_summarize(x, n, &sum) == 0 ? sum.median : NAN;
+}
+
 /* A single-valued metric of the run loop's own, in the registry's unit. */
 static int eb_store_single(struct eb_store *s, int64_t cell_id, const char *name, double value,
 			   struct eb_err *err)
@@ -487,23 +496,77 @@ static int eb_request_prompt(const struct eb_adapter_ops *ops, void *st,
 	return 0;
 }
 
+/* What the measured requests of a cell said about their own figures, for its warnings. */
+struct eb_req_guards {
+	int n;                 /* measured requests */
+	int n_buffered;        /* token times were buffer flushes (EB_GEN_BUFFERED) */
+	int n_cached;          /* the server reused cached prompt tokens */
+	int cached_max, cached_of;
+	const char *cache_field;
+	int n_prompt_ne;       /* the server counted another prompt length than configured */
+	int prompt_seen;       /* the last such count */
+	int n_chunks_unknown;  /* chunks are not tokens, and none said what it carried */
+	int chunk_tokens, chunk_chunks;
+};
+
 /*
  * One generated request into q: its figures (metrics/latency.h) from the token times, the
- * times relative to its send, the server's own figures. Takes tm->n and gr->server; frees
- * tm->t.
+ * times relative to its send, the server's own figures; a figure its guards find
+ * unmeasured (docs/methodology.md) is withheld (-1 / NAN, stored as NULL) and counted in
+ * g. Takes tm->n and gr->server; frees tm->t.
  */
 static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, int rep,
-			      int warm, struct eb_gen_res *gr, struct eb_times *tm)
+			      int warm, struct eb_gen_res *gr, struct eb_times *tm,
+			      struct eb_req_guards *g)
 {
 	struct eb_latency lat;
+	int n_counted = eb_latency_count_tokens(tm->n, tm->len);
+	int n_first = tm->len && tm->n[0] > 0 ? tm->n[0] : 1;
+	int buffered = (gr->flags & EB_GEN_BUFFERED) != 0;
 
 	q->t_send = gr->t_send_ns;
 	q->row.rep = rep;
 	q->row.warmup = warm;
 	q->row.n_prompt = gr->n_prompt >= 0 ? gr->n_prompt : cell->prompt_tokens;
 	q->row.n_chunks = (int)tm->len;
-	q->row.n_out = gr->n_out >= 0 ? gr->n_out : eb_latency_count_tokens(tm->n, tm->len);
-	eb_latency_of(gr->t_send_ns, tm->t, tm->len, q->row.n_prompt, q->row.n_out, &lat);
+	/* -1 (stored as NULL) when neither the engine nor any chunk says: never 0 */
+	q->row.n_out = gr->n_out >= 0 ? gr->n_out : n_counted;
+	eb_latency_of(gr->t_send_ns, tm->t, tm->len, q->row.n_prompt, q->row.n_out, n_first,
+		      &lat);
+	if (buffered) {
+		/* E2E ends at the last output, which a flush does not move; the rest does */
+		lat.ttft_ns = -1;
+		lat.decode_ns = -1;
+		lat.prefill_tps = NAN;
+		lat.decode_tps = NAN;
+	}
+	if (gr->n_cached > 0) {
+		/* the server skipped part of the prompt: TTFT is not the prompt's prefill */
+		lat.ttft_ns = -1;
+		lat.prefill_tps = NAN;
+	}
+	if (!warm) {
+		g->n++;
+		g->n_buffered += buffered;
+		if (gr->n_cached > 0) {
+			g->n_cached++;
+			if (gr->n_cached > g->cached_max) {
+				g->cached_max = gr->n_cached;
+				g->cached_of = gr->n_prompt;
+			}
+			g->cache_field = gr->cache_field;
+		}
+		if (gr->n_prompt >= 0 && gr->n_prompt != cell->prompt_tokens) {
+			g->n_prompt_ne++;
+			g->prompt_seen = gr->n_prompt;
+		}
+		if (!buffered && n_counted < 0 && q->row.n_out >= 0 && q->row.n_out != (int)tm->len &&
+		    tm->len > 1) {
+			g->n_chunks_unknown++;
+			g->chunk_tokens = q->row.n_out;
+			g->chunk_chunks = (int)tm->len;
+		}
+	}
 	q->row.ttft_ns = lat.ttft_ns;
 	q->row.e2e_ns = lat.e2e_ns;
 	q->row.decode_ns = lat.decode_ns;
@@ -516,8 +579,37 @@ static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, 
 	free(tm->t);
 	q->row.t_ns = q->t_rel;
 	q->row.n_tokens = q->ntok;
-	q->row.n_times = tm->len;
+	/* a buffered request's times are when its buffer was flushed: not stored, so no
+	 * ITL or per-request window is computed from them */
+	q->row.n_times = buffered ? 0 : tm->len;
 	q->server = gr->server;
+}
+
+/* The cell's warnings for what its guards found in the measured requests. */
+static void eb_req_guards_warn(struct eb_cell_res *c, const struct eb_cell *cell,
+			       const struct eb_req_guards *g)
+{
+	if (g->n_buffered)
+		eb_warn(c, "%d of %d requests: the output came through a buffer (all tokens in one "
+			   "read, or the first within 1 ms of the output's end): ttft_ms, "
+			   "prefill_tps, decode_tps and itl_ms withheld; make the program "
+			   "line-buffer its output (stdbuf -oL, PYTHONUNBUFFERED=1, fflush)",
+			g->n_buffered, g->n);
+	if (g->n_cached)
+		eb_warn(c, "%d of %d requests: the server reused up to %d of %d prompt tokens from "
+			   "its prompt cache (%s): ttft_ms and prefill_tps withheld",
+			g->n_cached, g->n, g->cached_max, g->cached_of,
+			g->cache_field ? g->cache_field : "its own count");
+	if (g->n_prompt_ne)
+		eb_warn(c, "%d of %d requests: the server counted %d prompt tokens, %d configured "
+			   "(a chat template or another tokenizer); prefill_tps and the stored "
+			   "n_prompt use the server's count",
+			g->n_prompt_ne, g->n, g->prompt_seen, cell->prompt_tokens);
+	if (g->n_chunks_unknown)
+		eb_warn(c, "%d of %d requests: %d tokens came in %d chunks and the server did not say "
+			   "how many each carried: decode_tps counts one token in the first chunk, "
+			   "and itl_ms is per chunk, not per token",
+			g->n_chunks_unknown, g->n, g->chunk_tokens, g->chunk_chunks);
 }
 
 /* The latency workload: warm-up and measured requests, each recorded into c->reqs. */
@@ -529,15 +621,17 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 	int total = L->warmup + L->repetitions;
 	int32_t *toks = NULL;
 	char *text = NULL;
+	struct eb_req_guards g;
 	int ret = 0;
 
+	memset(&g, 0, sizeof(g));
 	c->reqs = eb_xcalloc((size_t)total, sizeof(*c->reqs));
 	for (int r = 0; r < total; r++) {
 		/* "distinct": each request starts at another place in the text, so no two
 		 * share a prefix a server could reuse (hailo-ollama keeps KV state) */
 		size_t off = L->distinct_prompts ? (size_t)r * (size_t)cell->prompt_tokens : 0;
 		struct eb_times tm = { 0 };
-		struct eb_gen_res gr = { 0, -1, -1, NULL };
+		struct eb_gen_res gr = { 0, -1, -1, NULL, -1, 0, NULL };
 		struct eb_gen_req rq = {
 			.n_predict = cell->gen_tokens,
 			.seed = L->seed,
@@ -569,9 +663,9 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 				json_decref(gr.server);
 			goto out;
 		}
-		eb_request_record(q, cell, warm ? r : r - L->warmup, warm, &gr, &tm);
+		eb_request_record(q, cell, warm ? r : r - L->warmup, warm, &gr, &tm, &g);
 		c->n_reqs++;
-		if (q->row.n_out != cell->gen_tokens)
+		if (q->row.n_out >= 0 && q->row.n_out != cell->gen_tokens)
 			eb_warn(c, "request %d: %d tokens generated, %d asked", r, q->row.n_out,
 				cell->gen_tokens);
 		if (eb_stop_flag) {
@@ -580,6 +674,7 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		}
 	}
 out:
+	eb_req_guards_warn(c, cell, &g);
 	free(toks);
 	free(text);
 	return ret;
@@ -605,10 +700,15 @@ static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_c
 		const struct eb_request_row *r = &c->reqs[i].row;
 		uint64_t ts = c->reqs[i].t_send;
 		struct eb_err perr;
+		int n_first;
 
 		if (r->warmup || r->n_times == 0)
 			continue;
-		if (eb_power_cell_add(pc, ts, ts + r->t_ns[0], ts + r->t_ns[r->n_times - 1], r->n_out,
+		/* J/token divides decode energy by the tokens of the decode window: those after
+		 * the first chunk, which may carry k tokens (docs/metrics.md) */
+		n_first = r->n_tokens && r->n_tokens[0] > 0 ? r->n_tokens[0] : 1;
+		if (eb_power_cell_add(pc, ts, ts + r->t_ns[0], ts + r->t_ns[r->n_times - 1],
+				      r->n_out < 0 ? -1 : (long long)r->n_out - n_first,
 				      &perr) != 0)
 			eb_warn(c, "power: request %d: %s", r->rep, perr.msg);
 	}
@@ -666,7 +766,7 @@ static int eb_store_requests(struct eb_store *s, int64_t cell_id, struct eb_cell
 static int eb_store_latency(struct eb_store *s, int64_t cell_id, const struct eb_config *cfg,
 			    struct eb_cell_res *c, struct eb_err *err)
 {
-	size_t n = 0, n_mbu = 0, ngaps = 0;
+	size_t n_ttft = 0, n_pre = 0, n_dec = 0, n_e2e = 0, n_mbu = 0, ngaps = 0;
 	double *ttft, *pre, *dec, *tpot, *e2e, *mbu, *gaps;
 	int ret = 0;
 
@@ -681,33 +781,40 @@ static int eb_store_latency(struct eb_store *s, int64_t cell_id, const struct eb
 	mbu = eb_xcalloc(c->n_reqs + 1, sizeof(double));
 	gaps = eb_xcalloc(ngaps + 1, sizeof(double));
 	ngaps = 0;
+	/* each figure over the requests that define it: a withheld one (a guard's, stored
+	 * NULL) leaves the others of its request standing */
 	for (size_t i = 0; i < c->n_reqs; i++) {
 		const struct eb_request_row *r = &c->reqs[i].row;
 		double m;
 
-		if (r->warmup || r->ttft_ns < 0)
+		if (r->warmup)
 			continue;
-		ttft[n] = eb_latency_ms(r->ttft_ns);
-		pre[n] = r->prefill_tps;
-		dec[n] = r->decode_tps;
-		tpot[n] = eb_latency_tpot_ms(r->decode_tps);
-		e2e[n] = eb_latency_ms(r->e2e_ns);
+		if (r->ttft_ns >= 0)
+			ttft[n_ttft++] = eb_latency_ms(r->ttft_ns);
+		if (isfinite(r->prefill_tps))
+			pre[n_pre++] = r->prefill_tps;
+		if (isfinite(r->decode_tps)) {
+			dec[n_dec] = r->decode_tps;
+			tpot[n_dec++] = eb_latency_tpot_ms(r->decode_tps);
+		}
+		if (r->e2e_ns >= 0)
+			e2e[n_e2e++] = eb_latency_ms(r->e2e_ns);
 		m = eb_latency_mbu(r->decode_tps, r->n_prompt, r->n_out, c->model_bytes,
 				   c->kv_bytes_per_token, cfg->mem_bw_gbps);
 		if (isfinite(m))
 			mbu[n_mbu++] = m;
-		n++;
 		ngaps += eb_latency_itl_ms(r->t_ns, r->n_times, gaps + ngaps);
 	}
-	eb_summarize_metric(s, cell_id, "ttft_ms", ttft, n, c, err, &ret);
-	eb_summarize_metric(s, cell_id, "prefill_tps", pre, n, c, err, &ret);
-	if (n && isfinite(dec[0])) {
-		eb_summarize_metric(s, cell_id, "decode_tps", dec, n, c, err, &ret);
-		eb_summarize_metric(s, cell_id, "tpot_ms", tpot, n, c, err, &ret);
-	}
-	eb_summarize_metric(s, cell_id, "e2e_ms", e2e, n, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "ttft_ms", ttft, n_ttft, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "prefill_tps", pre, n_pre, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "decode_tps", dec, n_dec, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "tpot_ms", tpot, n_dec, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "e2e_ms", e2e, n_e2e, c, err, &ret);
 	eb_summarize_metric(s, cell_id, "itl_ms", gaps, ngaps, c, err, &ret);
 	eb_summarize_metric(s, cell_id, "mbu", mbu, n_mbu, c, err, &ret);
+	c->med_ttft = eb_median_of(ttft, n_ttft);
+	c->med_decode = eb_median_of(dec, n_dec);
+	c->med_e2e = eb_median_of(e2e, n_e2e);
 	if (!ret && c->peak_rss >= 0)
 		ret = eb_store_single(s, cell_id, "peak_rss_mb", c->peak_rss / 1048576.0, err);
 	if (!ret && c->model_bytes > 0)
@@ -1169,6 +1276,7 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 	memset(c, 0, sizeof(*c));
 	c->warnings = json_array();
 	c->peak_rss = -1;
+	c->med_ttft = c->med_decode = c->med_e2e = NAN;
 	eb_err_clear(&cerr);
 	/* the previous model is released before the peak-RSS reset: the figure is this cell's */
 	if (b->st && !eb_cell_same_model(b->cell, cell))
@@ -1204,25 +1312,78 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 	return 0;
 }
 
-/* Counts a stored cell's outcome and, unless quiet, says why it failed or was skipped. */
+/* The cell's headline figures for its log line: the latency medians it stored, or each
+ * accuracy figure with its standard error and what it was computed over. */
+static void eb_cell_headline(const struct eb_cell *cell, const struct eb_cell_res *c,
+			     struct eb_buf *b)
+{
+	const struct {
+		const char *name;
+		double v;
+	} lat[] = {
+		{ "ttft_ms", c->med_ttft },
+		{ "decode_tps", c->med_decode },
+		{ "e2e_ms", c->med_e2e },
+	};
+
+	for (size_t i = 0; i < c->acc.n; i++) {
+		const struct eb_acc_metric *m = &c->acc.m[i];
+
+		eb_buf_addf(b, "%s%s %s %.6g", b->len ? ", " : "", cell->acc->task, m->name,
+			    m->value);
+		if (isfinite(m->se))
+			eb_buf_addf(b, " ± %.6g", m->se);
+		if (m->n >= 0)
+			eb_buf_addf(b, " (n %lld)", m->n);
+	}
+	for (size_t i = 0; !cell->acc && i < sizeof(lat) / sizeof(lat[0]); i++)
+		if (isfinite(lat[i].v))
+			eb_buf_addf(b, "%s%s median %.6g", b->len ? ", " : "", lat[i].name,
+				    lat[i].v);
+	if (!b->len)
+		eb_buf_addstr(b, "no figures");
+}
+
+/*
+ * Counts a stored cell's outcome and its warnings and, unless quiet, says how it ended:
+ * into a log (stderr not a terminal) one line per cell with its headline figures and
+ * warnings count, on a terminal why it failed or was skipped; then each warning.
+ */
 static void eb_cell_outcome(const struct eb_cell *cell, const struct eb_cell_res *c,
 			    const struct eb_run_opts *o, const struct eb_progress *pg,
 			    struct eb_run_result *res)
 {
-	if (!c->skipped && !c->error) {
-		res->n_ok++;
-		return;
-	}
+	size_t n_warn = json_array_size(c->warnings), i;
+	const char *status = c->skipped ? "skipped" : c->error ? "failed" : "ok";
+	json_t *w;
+
 	if (c->skipped)
 		res->n_skipped++;
-	else
+	else if (c->error)
 		res->n_failed++;
+	else
+		res->n_ok++;
+	res->n_warnings += n_warn;
 	if (o->quiet)
 		return;
 	if (pg->on)
 		fprintf(stderr, "\r\033[K");
-	fprintf(stderr, "edgebench: cell %s %s: %s\n", cell->key,
-		c->skipped ? "skipped" : "failed", c->error);
+	if (!pg->on) {
+		struct eb_buf b;
+
+		eb_buf_init(&b, 0);
+		if (c->error)
+			eb_buf_addstr(&b, c->error);
+		else
+			eb_cell_headline(cell, c, &b);
+		fprintf(stderr, "edgebench: cell %s %s: %s; warnings %zu\n", cell->key, status,
+			b.buf, n_warn);
+		eb_buf_release(&b);
+	} else if (c->error) {
+		fprintf(stderr, "edgebench: cell %s %s: %s\n", cell->key, status, c->error);
+	}
+	json_array_foreach(c->warnings, i, w)
+		fprintf(stderr, "edgebench: cell %s warning: %s\n", cell->key, json_string_value(w));
 }
 
 int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct eb_run_opts *o,

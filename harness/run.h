@@ -19,6 +19,7 @@ struct eb_run_result {
 	int64_t run_id;
 	char uuid[64];
 	size_t n_ok, n_failed, n_skipped, n_resumed; /* n_resumed: already finished before */
+	size_t n_warnings; /* warnings stored with the cells this session finished */
 	int interrupted;
 	int checkpoint_failed; /* every cell stored, but the database's -wal holds results */
 };

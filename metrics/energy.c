@@ -264,9 +264,9 @@ double eb_energy_net_j(double joules, double idle_w, double duration_s)
 	return joules - idle_w * duration_s;
 }
 
-double eb_energy_j_per_token(double decode_j, long long n_out)
+double eb_energy_j_per_token(double decode_j, long long n_decode)
 {
-	if (n_out <= 1)
+	if (n_decode <= 0)
 		return NAN;
-	return decode_j / (double)(n_out - 1);
+	return decode_j / (double)n_decode;
 }

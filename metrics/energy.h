@@ -75,9 +75,10 @@ int eb_energy_integrate_counter(const uint64_t *t_ns, const uint64_t *counter_uj
 double eb_energy_net_j(double joules, double idle_w, double duration_s);
 
 /*
- * Decode energy per token: decode_j / (n_out - 1), J/token (the first token belongs to
- * prefill, so n_out tokens span n_out - 1 decode steps). NAN when n_out <= 1.
+ * Decode energy per token: decode_j / n_decode, J/token. n_decode counts the tokens that
+ * arrived after the first chunk (the first chunk belongs to prefill: one token, or k when a
+ * server sends k per chunk). NAN when n_decode <= 0 (unknown, or one chunk).
  */
-double eb_energy_j_per_token(double decode_j, long long n_out);
+double eb_energy_j_per_token(double decode_j, long long n_decode);
 
 #endif

@@ -6,24 +6,31 @@
 #include <math.h>
 
 void eb_latency_of(uint64_t t_send, const uint64_t *t, size_t n, int n_prompt, int n_out,
-		   struct eb_latency *out)
+		   int n_first, struct eb_latency *out)
 {
+	if (n_first < 1)
+		n_first = 1;
 	out->ttft_ns = n ? (int64_t)(t[0] - t_send) : -1;
 	out->e2e_ns = n ? (int64_t)(t[n - 1] - t_send) : -1;
 	out->decode_ns = n > 1 ? (int64_t)(t[n - 1] - t[0]) : -1;
 	out->prefill_tps = out->ttft_ns > 0 ? n_prompt / (out->ttft_ns * 1e-9) : NAN;
-	/* the first token ends prefill: n_out - 1 tokens are decoded after it */
-	out->decode_tps = out->decode_ns > 0 && n_out > 1 ? (n_out - 1) / (out->decode_ns * 1e-9)
-							  : NAN;
+	/* the first chunk ends prefill: the n_out - n_first tokens after it are decoded in
+	 * the window; counting the first chunk's own tokens inside it would inflate the rate */
+	out->decode_tps = out->decode_ns > 0 && n_out > n_first
+				  ? (n_out - n_first) / (out->decode_ns * 1e-9)
+				  : NAN;
 }
 
 int eb_latency_count_tokens(const int *n_tokens, size_t n)
 {
-	int sum = 0;
+	int sum = 0, known = 0;
 
 	for (size_t i = 0; i < n; i++)
-		sum += n_tokens[i] > 0 ? n_tokens[i] : 0;
-	return sum;
+		if (n_tokens[i] > 0) {
+			sum += n_tokens[i];
+			known = 1;
+		}
+	return known || n == 0 ? sum : -1;
 }
 
 double eb_latency_ms(double ns)

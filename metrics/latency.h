@@ -15,18 +15,24 @@ struct eb_latency {
 	int64_t e2e_ns;    /* t[n-1] - t_send; -1 without chunks */
 	int64_t decode_ns; /* t[n-1] - t[0]; -1 with fewer than two chunks */
 	double prefill_tps; /* n_prompt / TTFT; NAN when TTFT is not > 0 */
-	double decode_tps;  /* (n_out - 1) / decode time; NAN unless decode time > 0, n_out > 1 */
+	double decode_tps;  /* (n_out - n_first) / decode time; NAN unless decode time > 0 and
+			       n_out > n_first */
 };
 
 /*
  * The figures of a request sent at t_send whose chunks arrived at t[0..n) (ascending, same
  * clock), with n_prompt prompt tokens and n_out generated tokens as the engine counts them
- * (eb_latency_count_tokens when it gives none). t may be NULL when n == 0.
+ * (eb_latency_count_tokens when it gives none), and n_first the tokens the first chunk
+ * carried: they arrived with it, so the decode window, which starts at t[0], holds the
+ * other n_out - n_first (n_first <= 0, unknown, counts as 1). t may be NULL when n == 0.
  */
 void eb_latency_of(uint64_t t_send, const uint64_t *t, size_t n, int n_prompt, int n_out,
-		   struct eb_latency *out);
+		   int n_first, struct eb_latency *out);
 
-/* Tokens carried by n chunks: the sum of the positive n_tokens[i] (0 when n == 0). */
+/*
+ * Tokens carried by n chunks: the sum of the positive n_tokens[i]; 0 when n == 0, -1
+ * (unknown, never 0) when no chunk says how many it carried (every n_tokens[i] <= 0).
+ */
 int eb_latency_count_tokens(const int *n_tokens, size_t n);
 
 /* A duration in ns as ms (ns / 1e6, the one conversion every stored ms figure uses); a

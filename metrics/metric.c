@@ -44,13 +44,14 @@ const struct eb_metric eb_metrics[] = {
 	{ "decode_tps", "tok/s", EB_DIR_HIGHER, 0, "latency", "decode",
 	  "generated tokens per second after the first",
 	  "per measured request: n_out and the arrival of its first and last chunks",
-	  "(n_out - 1) / (t_last - t_first), n_out as the engine counts it; undefined for a "
-	  "request of one token or one chunk (then the cell stores no decode_tps or tpot_ms)" },
+	  "(n_out - n_first) / (t_last - t_first), n_out as the engine counts it, n_first the "
+	  "tokens of the first chunk (1 when it does not say); undefined for a request of one "
+	  "chunk or of unknown n_out (then the cell stores no decode_tps or tpot_ms)" },
 	{ "tpot_ms", "ms", EB_DIR_LOWER, 0, "latency", "TPOT",
 	  "time per output token after the first",
 	  "per measured request: its decode_tps",
-	  "1000 / decode_tps = (t_last - t_first) / (n_out - 1): the first token belongs to "
-	  "TTFT, not to TPOT" },
+	  "1000 / decode_tps = (t_last - t_first) / (n_out - n_first): the first chunk's "
+	  "tokens belong to TTFT, not to TPOT" },
 	{ "itl_ms", "ms", EB_DIR_LOWER, 0, "latency", "ITL",
 	  "inter-token latency: the gaps between consecutive chunks",
 	  "token_times of every measured request (one time per chunk)",
@@ -100,8 +101,8 @@ const struct eb_metric eb_metrics[] = {
 	  "energy of the request window [t_send, t_last]", eb_energy_samples,
 	  "as energy_prefill_j, over the whole request" },
 	{ "j_per_token", "J/token", EB_DIR_LOWER, EB_METRIC_PER_SOURCE, "power", NULL,
-	  "energy per generated token after the first", eb_energy_samples,
-	  "energy_decode_j / (n_out - 1)" },
+	  "energy per generated token after the first chunk", eb_energy_samples,
+	  "energy_decode_j / (n_out - n_first), n_first the first chunk's tokens" },
 	{ "power_avg_w", "W", EB_DIR_LOWER, EB_METRIC_PER_SOURCE, "power", NULL,
 	  "average power over the request", eb_energy_samples,
 	  "energy_request_j / the covered time of the request window; the card report's "
@@ -123,7 +124,7 @@ const struct eb_metric eb_metrics[] = {
 	  "request energy above the idle baseline", eb_energy_samples, eb_net_def },
 	{ "j_per_token_net", "J/token", EB_DIR_LOWER, EB_METRIC_PER_SOURCE, "power", NULL,
 	  "energy per generated token above the idle baseline", eb_energy_samples,
-	  "energy_decode_net_j / (n_out - 1)" },
+	  "energy_decode_net_j / (n_out - n_first)" },
 	{ "power_avg_net_w", "W", EB_DIR_LOWER, EB_METRIC_PER_SOURCE, "power", NULL,
 	  "average power above the idle baseline", eb_energy_samples, "power_avg_w - idle_w" },
 	{ "idle_w", "W", EB_DIR_NONE, EB_METRIC_SINGLE | EB_METRIC_PER_SOURCE, "power", NULL,

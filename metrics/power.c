@@ -215,14 +215,14 @@ static double eb_idle_at(const double *arr, size_t n, size_t i)
 	return arr && i < n ? arr[i] : NAN;
 }
 
-static void eb_per_token(struct eb_power_figures *f, long long n_out)
+static void eb_per_token(struct eb_power_figures *f, long long n_decode)
 {
-	f->j_per_token = eb_energy_j_per_token(f->decode.joules, n_out);
-	f->j_per_token_net = eb_energy_j_per_token(f->decode.net_j, n_out);
+	f->j_per_token = eb_energy_j_per_token(f->decode.joules, n_decode);
+	f->j_per_token_net = eb_energy_j_per_token(f->decode.net_j, n_decode);
 }
 
 static int eb_request_view(const struct eb_view *v, const struct eb_power_idle *idle,
-			   uint64_t t_send, uint64_t t_first, uint64_t t_last, long long n_out,
+			   uint64_t t_send, uint64_t t_first, uint64_t t_last, long long n_decode,
 			   struct eb_power_request *out, struct eb_err *err)
 {
 	const struct eb_trace *tr = v->tr;
@@ -267,7 +267,7 @@ static int eb_request_view(const struct eb_view *v, const struct eb_power_idle *
 			if (ret)
 				goto out;
 		}
-		eb_per_token(f, n_out);
+		eb_per_token(f, n_decode);
 	}
 	for (size_t s = 0; s < tr->n_sensors; s++) {
 		struct eb_power_figures *f = &out->sensors[s];
@@ -296,7 +296,7 @@ static int eb_request_view(const struct eb_view *v, const struct eb_power_idle *
 				eb_sum_peak(v, s, w0[k], w1[k], ws[k]);
 			f->summed = 1;
 			f->idle_w = idle ? eb_idle_at(idle->sensor_w, idle->n_sensors, s) : NAN;
-			eb_per_token(f, n_out);
+			eb_per_token(f, n_decode);
 		}
 		if (!tr->sensors[s].in_total)
 			continue;
@@ -314,18 +314,18 @@ static int eb_request_view(const struct eb_view *v, const struct eb_power_idle *
 	}
 	if (out->n_total) {
 		out->total.idle_w = idle ? idle->total_w : NAN;
-		eb_per_token(&out->total, n_out);
+		eb_per_token(&out->total, n_decode);
 	}
 out:
 	return ret;
 }
 
 int eb_power_request(const struct eb_trace *t, const struct eb_power_idle *idle,
-		     uint64_t t_send, uint64_t t_first, uint64_t t_last, long long n_out,
+		     uint64_t t_send, uint64_t t_first, uint64_t t_last, long long n_decode,
 		     struct eb_power_request *out, struct eb_err *err)
 {
 	struct eb_view *v = eb_view_new(t);
-	int ret = eb_request_view(v, idle, t_send, t_first, t_last, n_out, out, err);
+	int ret = eb_request_view(v, idle, t_send, t_first, t_last, n_decode, out, err);
 
 	eb_view_free(v);
 	return ret;
@@ -534,7 +534,7 @@ int eb_power_cell_new(struct eb_power_cell **out, const struct eb_trace *t,
 }
 
 int eb_power_cell_add(struct eb_power_cell *pc, uint64_t t_send, uint64_t t_first,
-		      uint64_t t_last, long long n_out, struct eb_err *err)
+		      uint64_t t_last, long long n_decode, struct eb_err *err)
 {
 	const struct eb_trace *t = pc->tr;
 	struct eb_power_request rq;
@@ -542,7 +542,7 @@ int eb_power_cell_add(struct eb_power_cell *pc, uint64_t t_send, uint64_t t_firs
 	int ret;
 
 	ret = eb_request_view(pc->view, pc->have_idle ? &pc->idle : NULL, t_send, t_first, t_last,
-			      n_out, &rq, err);
+			      n_decode, &rq, err);
 	if (ret) {
 		eb_power_request_release(&rq);
 		return ret;

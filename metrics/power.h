@@ -36,8 +36,8 @@ struct eb_power_window {
 struct eb_power_figures {
 	struct eb_power_window prefill, decode, request;
 	double idle_w;          /* the baseline subtracted; NAN without one */
-	double j_per_token;     /* decode.joules / (n_out - 1); NAN when n_out <= 1 */
-	double j_per_token_net; /* decode.net_j / (n_out - 1) */
+	double j_per_token;     /* decode.joules / n_decode; NAN when n_decode <= 0 */
+	double j_per_token_net; /* decode.net_j / n_decode */
 	int summed;             /* a sum of rails or sensors (see above) */
 };
 
@@ -72,11 +72,11 @@ struct eb_power_request {
 
 /*
  * Energy of one request: windows from its token times (t_send <= t_first <= t_last) and
- * n_out (generated tokens, for J/token). idle may be NULL (net figures NAN). *out is filled
+ * n_decode (tokens after the first chunk, for J/token; < 0 unknown). idle may be NULL (net figures NAN). *out is filled
  * (eb_power_request_release). EB_EINVAL for windows out of order or a bad trace.
  */
 int eb_power_request(const struct eb_trace *t, const struct eb_power_idle *idle,
-		     uint64_t t_send, uint64_t t_first, uint64_t t_last, long long n_out,
+		     uint64_t t_send, uint64_t t_first, uint64_t t_last, long long n_decode,
 		     struct eb_power_request *out, struct eb_err *err);
 void eb_power_request_release(struct eb_power_request *r);
 
@@ -109,7 +109,7 @@ int eb_power_cell_new(struct eb_power_cell **out, const struct eb_trace *t,
 
 /* Adds one measured (non-warm-up) request; errors as eb_power_request. */
 int eb_power_cell_add(struct eb_power_cell *pc, uint64_t t_send, uint64_t t_first,
-		      uint64_t t_last, long long n_out, struct eb_err *err);
+		      uint64_t t_last, long long n_decode, struct eb_err *err);
 
 /* The metrics so far; pointers stay valid until the next add or free. */
 size_t eb_power_cell_n_metrics(const struct eb_power_cell *pc);

@@ -134,6 +134,64 @@ START_TEST(validate_and_dry_run)
 END_TEST
 
 /*
+ * A config that loads but whose cells need what is not here: validate names each missing
+ * model file (the variant with "synth" is made, so not missing), dataset file, unfetched
+ * dataset, exec program and CA file at its key, exit 2; run refuses the same before its
+ * first cell and creates no database.
+ */
+START_TEST(validate_checks_what_exists)
+{
+	static const char *const want[] = {
+		"config.json:12:36: models[0].variants[0].file: cannot read model "
+		"'/nonexistent/m-q4_0.gguf': No such file or directory (no \"synth\" to make it)\n",
+		"config.json:20:61: workloads.accuracy.tasks[0].file: task 'hella': cannot read "
+		"dataset '",
+		"config.json:21:39: workloads.accuracy.tasks[1].protocol: task 'wiki': dataset "
+		"'wikitext2' is not fetched (no '",
+		"config.json:6:29: targets[1].options.argv[0]: program 'no-such-vendor-app' is not "
+		"on PATH\n",
+		"config.json:8:69: targets[2].options.ca_file: cannot read CA file "
+		"'/nonexistent/ca.pem': No such file or directory\n",
+	};
+	char path[4096], dir[4096], db[8192], *out = NULL;
+
+	eb_test_data("preflight/config.json", path, sizeof(path));
+	eb_test_tmpdir("cli-missing", dir, sizeof(dir));
+	setenv("EB_DATASETS_DIR", dir, 1); /* empty: nothing fetched */
+	{
+		const char *argv[] = { "edgebench", "validate", path, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 2);
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			ck_assert_msg(strstr(out, want[i]), "no '%s' in:\n%s", want[i], out);
+		ck_assert_msg(!strstr(out, "m-f16.gguf"), "%s", out);
+		ck_assert_msg(strstr(out, "needs what is not here\n"), "%s", out);
+		ck_assert_msg(!strstr(out, "valid;"), "%s", out);
+		free(out);
+	}
+	snprintf(db, sizeof(db), "%s/never.db", dir);
+	{
+		const char *argv[] = { "edgebench", "run", path, "--db", db, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 2);
+		ck_assert_msg(strstr(out, want[0]) && strstr(out, "nothing was run"), "%s", out);
+		free(out);
+	}
+	ck_assert_int_ne(access(db, F_OK), 0);
+	/* --only the cells whose needs are here: valid */
+	{
+		const char *argv[] = { "edgebench", "validate", path, "--only", "cpu/m/f16/latency/*",
+				       NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		ck_assert_msg(strstr(out, "valid; 1 cells"), "%s", out);
+		free(out);
+	}
+	unsetenv("EB_DATASETS_DIR");
+}
+END_TEST
+
+/*
  * docs/configuration.md's key table is exactly `edgebench validate --schema`, and the page
  * names every adapter, sensor kind and option of their tables.
  */
@@ -411,6 +469,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, help_everywhere);
 	tcase_add_test(tc, usage_errors_exit_2);
 	tcase_add_test(tc, validate_and_dry_run);
+	tcase_add_test(tc, validate_checks_what_exists);
 	tcase_add_test(tc, config_reference_documents_every_key);
 	tcase_add_test(tc, metrics_doc_generated);
 	tcase_add_test(tc, metrics_command);

@@ -93,6 +93,7 @@ START_TEST(bytes_stream_and_figures)
 	ck_assert_msg(r.rc == 0, "%s", r.err.msg);
 	/* five tokens printed 50 ms apart; the figures, count and JSON lines are not tokens */
 	ck_assert_int_eq(r.tt.n, 5);
+	ck_assert_uint_eq(r.res.flags & EB_GEN_BUFFERED, 0);
 	for (int i = 1; i < r.tt.n; i++) {
 		double gap = (r.tt.t[i] - r.tt.t[i - 1]) / 1e6;
 
@@ -127,6 +128,8 @@ START_TEST(lines_and_none_modes)
 	ck_assert_msg(r.rc == 0, "%s", r.err.msg);
 	ck_assert_int_eq(r.tt.n, 1);
 	ck_assert_int_eq(r.res.n_out, 5);
+	/* one event for five tokens: its time is not the first token's */
+	ck_assert_uint_eq(r.res.flags & EB_GEN_BUFFERED, EB_GEN_BUFFERED);
 	json_decref(r.res.server);
 	json_decref(opts);
 
@@ -301,7 +304,7 @@ START_TEST(bad_options_fail_open)
 	/* a program that does not exist fails the request with its name */
 	{
 		struct eb_gen_req rq = { .prompt_text = "x", .n_predict = 2 };
-		struct eb_gen_res res = { 0, -1, -1, NULL };
+		struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 
 		o = json_pack("{s:[s]}", "argv", "/nonexistent/drpai_app");
 		a.options = o;
@@ -476,6 +479,108 @@ START_TEST(through_the_run_loop)
 }
 END_TEST
 
+/*
+ * One exec cell through `edgebench run` into dir/NAME.db: fake_vendor.py printing 32 tokens
+ * 10 ms apart in MODE, no tokens_regex. Returns the database, open; *out gets run's output
+ * (caller frees).
+ */
+static sqlite3 *eb_vendor_run(const char *dir, const char *name, const char *mode,
+			      const char *stream, char **out)
+{
+	char script[4096], cfg[8192], db[8192];
+	struct eb_buf b;
+	struct eb_err err;
+	int rc;
+
+	eb_test_data("exec/fake_vendor.py", script, sizeof(script));
+	snprintf(cfg, sizeof(cfg), "%s/%s.json", dir, name);
+	snprintf(db, sizeof(db), "%s/%s.db", dir, name);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"%s\",\n"
+		    "  \"targets\": [ { \"id\": \"vendor\", \"adapter\": \"exec\", \"options\": {\n"
+		    "     \"argv\": [\"python3\", \"%s\", \"{max_tokens}\", \"%s\"],\n"
+		    "     \"stream\": \"%s\", \"timeout_s\": 30 } } ],\n"
+		    "  \"models\": [ { \"id\": \"m\", \"variants\": [\n"
+		    "     { \"quant\": \"int4\", \"model_name\": \"m-int4\" } ] } ],\n"
+		    "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 32,\n"
+		    "     \"warmup\": 1, \"repetitions\": 2 } } }\n",
+		    name, script, mode, stream);
+	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_buf_release(&b);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+
+		rc = eb_test_run(argv, out);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, *out);
+	return eb_test_db_open(db);
+}
+
+/*
+ * A vendor program writing through a full block buffer (stdio and Python on a pipe by default): all 32
+ * tokens reach edgebench in one read at exit. TTFT, prefill, decode and ITL are withheld
+ * (NULL) with a warning that says how to line-buffer; E2E stands. The same program
+ * unbuffered gets every figure. Without tokens_regex the token count is unknown (NULL),
+ * never 0, and so is each event's.
+ */
+START_TEST(block_buffered_output_is_caught)
+{
+	char dir[4096], *out = NULL, *w;
+	sqlite3 *h;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_python());
+	eb_test_tmpdir("exec-buffered", dir, sizeof(dir));
+	h = eb_vendor_run(dir, "buffered", "block", "lines", &out);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 1);
+	w = eb_test_qs(h, "SELECT warnings_json FROM cells");
+	ck_assert_msg(strstr(w, "came through a buffer") && strstr(w, "stdbuf -oL") &&
+			      strstr(w, "PYTHONUNBUFFERED=1"),
+		      "%s", w);
+	/* run prints it as the cell finishes */
+	ck_assert_msg(strstr(out, "came through a buffer"), "%s", out);
+	free(w);
+	free(out);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE warmup=0"), 2);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE ttft_ns IS NOT NULL OR"
+				    " prefill_tps IS NOT NULL OR decode_tps IS NOT NULL"), 0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE e2e_ns > 300e6"), 3);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name IN"
+				    " ('ttft_ms','prefill_tps','decode_tps','tpot_ms','itl_ms')"), 0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='e2e_ms'"), 1);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE n_out IS NOT NULL"), 0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM token_times"), 0);
+	sqlite3_close(h);
+
+	/* line-buffered, as the warning advises: 32 events 10 ms apart, every figure */
+	h = eb_vendor_run(dir, "unbuffered", "lines", "lines", &out);
+	free(out);
+	w = eb_test_qs(h, "SELECT coalesce(warnings_json, '') FROM cells");
+	ck_assert_msg(!strstr(w, "buffer"), "%s", w);
+	free(w);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE NOT"
+				    " (ttft_ns > 0 AND ttft_ns < e2e_ns - 200e6)"), 0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name IN"
+				    " ('ttft_ms','itl_ms','e2e_ms')"), 3);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM token_times"), 3 * 32);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM token_times WHERE n_tokens IS NOT NULL"),
+			    0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE n_out IS NOT NULL"), 0);
+	sqlite3_close(h);
+
+	/* stream lines, a program that flushes every token but never ends its line: the only
+	 * event is the end of the output */
+	h = eb_vendor_run(dir, "nonl", "nonl", "lines", &out);
+	free(out);
+	w = eb_test_qs(h, "SELECT warnings_json FROM cells");
+	ck_assert_msg(strstr(w, "came through a buffer"), "%s", w);
+	free(w);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE ttft_ns IS NOT NULL"), 0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM metrics WHERE name='ttft_ms'"), 0);
+	sqlite3_close(h);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("exec");
@@ -490,6 +595,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, stop_kills_the_program);
 	tcase_add_test(tc, bad_options_fail_open);
 	tcase_add_test(tc, through_the_run_loop);
+	tcase_add_test(tc, block_buffered_output_is_caught);
 	tcase_add_test(tc, background_child_does_not_hold_the_wait);
 	tcase_add_test(tc, parser_regex_is_bounded);
 	tcase_add_test(tc, endless_output_is_cut_off);

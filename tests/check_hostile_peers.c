@@ -343,7 +343,7 @@ START_TEST(endless_streams_stop_past_gen_tokens)
 		struct eb_count cnt = { 0 };
 		struct eb_gen_req rq = { .prompt_text = "x", .n_predict = 4, .on_token = eb_count_cb,
 					 .ud = &cnt };
-		struct eb_gen_res res = { 0, -1, -1, NULL };
+		struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 		struct eb_err err;
 		char url[64];
 		json_t *opts;

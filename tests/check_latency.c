@@ -19,7 +19,7 @@ START_TEST(four_tokens)
 	struct eb_latency l;
 	double gaps[3];
 
-	eb_latency_of(T0, t, 4, 100, 4, &l);
+	eb_latency_of(T0, t, 4, 100, 4, 1, &l);
 	ck_assert_int_eq(l.ttft_ns, 50000000);
 	ck_assert_int_eq(l.e2e_ns, 90000000);
 	ck_assert_int_eq(l.decode_ns, 40000000);
@@ -45,7 +45,7 @@ START_TEST(one_token)
 	struct eb_latency l;
 	double gaps[1] = { -7 };
 
-	eb_latency_of(T0, t, 1, 64, 1, &l);
+	eb_latency_of(T0, t, 1, 64, 1, 1, &l);
 	ck_assert_int_eq(l.ttft_ns, 20000000);
 	ck_assert_int_eq(l.e2e_ns, 20000000);
 	ck_assert_int_eq(l.decode_ns, -1);
@@ -62,7 +62,7 @@ START_TEST(no_tokens)
 {
 	struct eb_latency l;
 
-	eb_latency_of(T0, NULL, 0, 64, 0, &l);
+	eb_latency_of(T0, NULL, 0, 64, 0, 1, &l);
 	ck_assert_int_eq(l.ttft_ns, -1);
 	ck_assert_int_eq(l.e2e_ns, -1);
 	ck_assert_int_eq(l.decode_ns, -1);
@@ -71,7 +71,7 @@ START_TEST(no_tokens)
 	ck_assert_uint_eq(eb_latency_itl_ms(NULL, 0, NULL), 0);
 	ck_assert_int_eq(eb_latency_count_tokens(NULL, 0), 0);
 	/* an engine that says it generated tokens but sent no chunk defines no rate either */
-	eb_latency_of(T0, NULL, 0, 64, 8, &l);
+	eb_latency_of(T0, NULL, 0, 64, 8, 1, &l);
 	ck_assert(isnan(l.decode_tps));
 }
 END_TEST
@@ -85,7 +85,7 @@ START_TEST(equal_timestamps)
 	struct eb_latency l;
 	double gaps[2];
 
-	eb_latency_of(T0, t, 3, 16, 3, &l);
+	eb_latency_of(T0, t, 3, 16, 3, 1, &l);
 	ck_assert_int_eq(l.ttft_ns, 0);
 	ck_assert_int_eq(l.e2e_ns, 0);
 	ck_assert_int_eq(l.decode_ns, 0);
@@ -95,7 +95,7 @@ START_TEST(equal_timestamps)
 	ck_assert_double_eq(gaps[0], 0);
 	ck_assert_double_eq(gaps[1], 0);
 	/* the first token after 5 ms, the rest with it */
-	eb_latency_of(T0, u, 3, 16, 3, &l);
+	eb_latency_of(T0, u, 3, 16, 3, 1, &l);
 	ck_assert_int_eq(l.ttft_ns, 5000000);
 	ck_assert_double_eq_tol(l.prefill_tps, 3200, TOL);
 	ck_assert_int_eq(l.decode_ns, 0);
@@ -115,14 +115,42 @@ START_TEST(multi_token_chunks)
 
 	ck_assert_int_eq(eb_latency_count_tokens(n, 3), 8);
 	ck_assert_int_eq(eb_latency_count_tokens(unknown, 4), 7);
-	eb_latency_of(T0, t, 3, 10, eb_latency_count_tokens(n, 3), &l);
+	eb_latency_of(T0, t, 3, 10, eb_latency_count_tokens(n, 3), 1, &l);
 	ck_assert_double_eq_tol(l.decode_tps, 140, TOL); /* 7 tokens / 0.050 s */
 	ck_assert_double_eq_tol(eb_latency_tpot_ms(l.decode_tps), 50.0 / 7, TOL);
 	ck_assert_uint_eq(eb_latency_itl_ms(t, 3, gaps), 2);
 	ck_assert_double_eq_tol(gaps[0], 20, TOL);
 	ck_assert_double_eq_tol(gaps[1], 30, TOL);
+	/* no chunk says what it carried: the count is unknown (-1), never 0 */
+	{
+		const int none[] = { -1, -1, -1 };
+
+		ck_assert_int_eq(eb_latency_count_tokens(none, 3), -1);
+	}
 	/* five tokens in one chunk: no decode window, so no rate */
-	eb_latency_of(T0, t, 1, 10, 5, &l);
+	eb_latency_of(T0, t, 1, 10, 5, 1, &l);
+	ck_assert(isnan(l.decode_tps));
+}
+END_TEST
+
+/* Four tokens in every chunk (8 chunks, 32 tokens, 10 ms apart): the first chunk's 4 tokens
+ * arrive with TTFT, so the window from t[0] to t[7] decodes 28 tokens, not 31 (which would
+ * read 10.7% fast). */
+START_TEST(first_chunk_tokens_outside_decode_window)
+{
+	uint64_t t[8];
+	struct eb_latency l;
+
+	for (int i = 0; i < 8; i++)
+		t[i] = T0 + (uint64_t)(100 + 10 * i) * MS;
+	eb_latency_of(T0, t, 8, 64, 32, 4, &l);
+	ck_assert_int_eq(l.decode_ns, 70000000);
+	ck_assert_double_eq_tol(l.decode_tps, 400, TOL); /* 28 tokens / 0.070 s */
+	/* the old count, one token in the first chunk, is what the issue measured */
+	eb_latency_of(T0, t, 8, 64, 32, 1, &l);
+	ck_assert_double_eq_tol(l.decode_tps, 31 / 0.070, TOL);
+	/* a first chunk with every token leaves nothing to decode */
+	eb_latency_of(T0, t, 8, 64, 4, 4, &l);
 	ck_assert(isnan(l.decode_tps));
 }
 END_TEST
@@ -181,6 +209,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, no_tokens);
 	tcase_add_test(tc, equal_timestamps);
 	tcase_add_test(tc, multi_token_chunks);
+	tcase_add_test(tc, first_chunk_tokens_outside_decode_window);
 	tcase_add_test(tc, tpot_and_gaps);
 	tcase_add_test(tc, gaps_of_stored_times_at_int64_limits);
 	tcase_add_test(tc, mbu);

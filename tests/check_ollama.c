@@ -153,7 +153,7 @@ START_TEST(ollama_stream_timing_and_stats)
 		json_t *opts, *o;
 		struct eb_adapter_args a = { .model_name = "llama3.2" };
 		struct eb_gen_req rq = { .prompt_text = "hi", .n_predict = 12, .seed = 7 };
-		struct eb_gen_res res = { 0, -1, -1, NULL };
+		struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 		struct eb_err err;
 		void *st = NULL;
 
@@ -448,6 +448,24 @@ START_TEST(errors_stored_by_the_run_loop)
 }
 END_TEST
 
+/* A model already loaded: the final chunk's load_duration is 0, which is a value and is
+ * stored, not dropped as if the server had left it out. */
+START_TEST(zero_statistics_are_stored)
+{
+	struct eb_mock m;
+	struct eb_gen1 g;
+
+	eb_mock_start(&m, "streams/ollama-generate-loaded.ndjson");
+	eb_gen(m.port, "ollama", "llama3.2", json_pack("{s:i}", "num_ctx", 4096), &g);
+	ck_assert_msg(g.rc == 0, "%s", g.err.msg);
+	ck_assert_int_eq(eb_int(g.res.server, "load_duration"), 0);
+	ck_assert_int_eq(eb_int(g.res.server, "total_duration"), 182242375);
+	ck_assert_int_eq(g.tt.n, 2);
+	eb_gen1_release(&g);
+	eb_mock_stop(&m);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("ollama");
@@ -455,6 +473,7 @@ static Suite *eb_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, ollama_stream_timing_and_stats);
+	tcase_add_test(tc, zero_statistics_are_stored);
 	tcase_add_test(tc, hailo_stream_timing_and_stats);
 	tcase_add_test(tc, errors_are_clear);
 	tcase_add_test(tc, through_the_run_loop);

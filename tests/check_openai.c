@@ -295,7 +295,7 @@ START_TEST(generate_counts_and_timings)
 	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = prompt, .n_predict = 64, .seed = 3,
 				 .temperature = 0, .on_token = eb_test_tokens_cb, .ud = &tt };
-	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 	struct eb_err err;
 	double ttft, e2e, client_tps, server_tps, ratio, pred_ms;
 	int pred_n;
@@ -353,7 +353,7 @@ START_TEST(chat_endpoint_and_fields)
 	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = "Say something.", .n_predict = 8, .seed = 3,
 				 .on_token = eb_test_tokens_cb, .ud = &tt };
-	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 	struct eb_err err;
 	void *st;
 
@@ -389,7 +389,7 @@ START_TEST(server_killed_mid_stream)
 	struct eb_test_tokens tt = { .n = 0 };
 	struct eb_gen_req rq = { .prompt_text = "Once upon a time", .n_predict = 400, .seed = 3,
 				 .on_token = eb_test_tokens_cb, .ud = &tt };
-	struct eb_gen_res res = { 0, -1, -1, NULL };
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 	struct eb_err err;
 	char want[128];
 	void *st;
@@ -544,6 +544,91 @@ START_TEST(through_the_run_loop)
 END_TEST
 
 /*
+ * The same prompt sent again with cache_prompt on (no_cache_prompt: false): llama-server
+ * reuses its cached prefix and says so (timings.cache_n). Prefill figures of those
+ * requests are withheld (NULL) with a warning naming the field; decode figures stand.
+ * The chat endpoint: the server counts the chat template's tokens too, so the prompt is
+ * longer than configured: a warning with both counts, the server's stored per request.
+ */
+START_TEST(prompt_cache_and_chat_count_are_caught)
+{
+	char dir[4096], cfg[8192], db[8192], *out = NULL, *w;
+	struct eb_buf b;
+	struct eb_err err;
+	sqlite3 *s;
+	int rc;
+
+	eb_test_tmpdir("openai-guards", dir, sizeof(dir));
+	snprintf(cfg, sizeof(cfg), "%s/guards.json", dir);
+	snprintf(db, sizeof(db), "%s/out.db", dir);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"openai-guards\",\n"
+		    "  \"targets\": [\n"
+		    "    { \"id\": \"cached\", \"adapter\": \"openai\", \"options\": {\n"
+		    "       \"base_url\": \"http://127.0.0.1:%d\", \"no_cache_prompt\": false } },\n"
+		    "    { \"id\": \"chat\", \"adapter\": \"openai\", \"options\": {\n"
+		    "       \"base_url\": \"http://127.0.0.1:%d\", \"endpoint\": \"chat\" } } ],\n"
+		    "  \"models\": [ { \"id\": \"tiny\", \"variants\": [\n"
+		    "     { \"quant\": \"q8_0\", \"model_name\": \"tiny\" } ] } ],\n"
+		    "  \"workloads\": { \"latency\": { \"prompt_tokens\": [64], \"gen_tokens\": 8,\n"
+		    "     \"warmup\": 1, \"repetitions\": 2 } } }\n",
+		    eb_shared_port, eb_shared_port);
+	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_buf_release(&b);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	s = eb_test_db_open(db);
+	/* cache: the measured requests follow one with the same prompt; each says it reused
+	 * most of it, and none keeps a TTFT or prefill rate */
+	ck_assert_double_eq(eb_test_q(s, "SELECT count(*) FROM requests r JOIN cells c ON"
+				    " c.id=r.cell_id WHERE c.target='cached' AND r.warmup=0 AND"
+				    " json_extract(r.server_json, '$.timings.cache_n') > 0"), 2);
+	ck_assert_double_eq(eb_test_q(s, "SELECT count(*) FROM requests r JOIN cells c ON"
+				    " c.id=r.cell_id WHERE c.target='cached' AND r.warmup=0 AND"
+				    " (r.ttft_ns IS NOT NULL OR r.prefill_tps IS NOT NULL)"), 0);
+	ck_assert_double_eq(eb_test_q(s, "SELECT count(*) FROM metrics m JOIN cells c ON"
+				    " c.id=m.cell_id WHERE c.target='cached' AND"
+				    " m.name IN ('ttft_ms','prefill_tps')"), 0);
+	ck_assert_double_eq(eb_test_q(s, "SELECT count(*) FROM metrics m JOIN cells c ON"
+				    " c.id=m.cell_id WHERE c.target='cached' AND"
+				    " m.name IN ('decode_tps','e2e_ms','itl_ms')"), 3);
+	w = eb_test_qs(s, "SELECT warnings_json FROM cells WHERE target='cached'");
+	ck_assert_msg(strstr(w, "prompt cache (timings.cache_n)") &&
+			      strstr(w, "ttft_ms and prefill_tps withheld"),
+		      "%s", w);
+	free(w);
+	ck_assert_msg(strstr(out, "edgebench: cell cached/tiny/q8_0/latency/p64-g8 warning: 2 of 2 "
+				  "requests: the server reused"),
+		      "%s", out);
+	/* chat: both counts in the warning; the server's count stored and behind prefill_tps */
+	{
+		char want[160];
+		long long n = (long long)eb_test_q(s, "SELECT min(r.n_prompt) FROM requests r JOIN"
+						   " cells c ON c.id=r.cell_id WHERE c.target='chat'");
+
+		ck_assert_int_gt(n, 64);
+		ck_assert_double_eq(eb_test_q(s, "SELECT max(r.n_prompt) FROM requests r JOIN cells c"
+					    " ON c.id=r.cell_id WHERE c.target='chat'"), (double)n);
+		ck_assert_double_eq(eb_test_q(s, "SELECT count(*) FROM requests r JOIN cells c ON"
+					    " c.id=r.cell_id WHERE c.target='chat' AND"
+					    " abs(r.prefill_tps - r.n_prompt * 1e9 / r.ttft_ns) >"
+					    " 1e-9 * r.prefill_tps"), 0);
+		w = eb_test_qs(s, "SELECT warnings_json FROM cells WHERE target='chat'");
+		snprintf(want, sizeof(want), "the server counted %lld prompt tokens, 64 configured", n);
+		ck_assert_msg(strstr(w, want), "%s", w);
+		free(w);
+	}
+	free(out);
+	sqlite3_close(s);
+}
+END_TEST
+
+/*
  * llama-server has no echoed prompt log-probs (it answers echo + logprobs with the
  * generated token's only): its accuracy cells are stored as skipped with that reason,
  * before any dataset is read, and the latency cell of the same run is measured.
@@ -619,6 +704,88 @@ START_TEST(accuracy_skipped_without_prompt_logprobs)
 END_TEST
 
 /* Against a stand-in server: answers that are not event streams, and HTTP errors. */
+/* `edgebench run` of one openai cell against the mock replaying `fixture`: 32 tokens in 8
+ * chunks 40 ms apart. Returns the database, open. */
+static sqlite3 *eb_chunks_run(const char *fixture, const char *name)
+{
+	char dir[4096], cfg[8192], db[8192], meter[4096], *out = NULL;
+	struct eb_mock m;
+	struct eb_buf b;
+	struct eb_err err;
+	int rc;
+
+	eb_mock_start(&m, fixture);
+	eb_test_tmpdir(name, dir, sizeof(dir));
+	eb_test_data("bin/fake-meter", meter, sizeof(meter));
+	snprintf(cfg, sizeof(cfg), "%s/chunks.json", dir);
+	snprintf(db, sizeof(db), "%s/out.db", dir);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"chunks\",\n"
+		    "  \"targets\": [ { \"id\": \"k4\", \"adapter\": \"openai\", \"options\": {\n"
+		    "     \"base_url\": \"http://127.0.0.1:%d\", \"tokenize\": \"off\" } } ],\n"
+		    "  \"models\": [ { \"id\": \"k4\", \"variants\": [\n"
+		    "     { \"quant\": \"q\", \"model_name\": \"k4\" } ] } ],\n"
+		    "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 32,\n"
+		    "     \"warmup\": 0, \"repetitions\": 2 } },\n"
+		    "  \"sensors\": [ { \"kind\": \"cmd\", \"options\": { \"name\": \"meter\",\n"
+		    "     \"unit\": \"W\", \"argv\": [\"%s\", \"--interval\", \"5\", \"--loop\", \"2.5\"] } } ],\n"
+		    "  \"power\": { \"interval_ms\": 5 } }\n",
+		    m.port, meter);
+	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_buf_release(&b);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	eb_mock_stop(&m);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	free(out);
+	return eb_test_db_open(db);
+}
+
+/*
+ * Four tokens in every chunk (k = 4 of 32), the count in each chunk's logprobs: the first
+ * chunk's 4 tokens came with TTFT, so the stored decode rate is 28 tokens over the window
+ * from the first chunk to the last, as the stored token times give it (counting 31 read
+ * 10.7% fast). Without per-chunk counts the rate cannot be right: a warning says so.
+ */
+START_TEST(multi_token_chunks_decode_rate)
+{
+	sqlite3 *h = eb_chunks_run("streams/openai-completions-4-per-chunk.sse", "openai-k4");
+	char *w;
+
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests WHERE n_out=32 AND"
+				    " n_chunks=8"), 2);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM token_times WHERE n_tokens=4"), 16);
+	ck_assert_double_eq(eb_test_q(h,
+		"SELECT count(*) FROM requests r WHERE abs(r.decode_tps - 28 * 1e9 /"
+		" ((SELECT max(t_ns) FROM token_times WHERE request_id=r.id) -"
+		"  (SELECT min(t_ns) FROM token_times WHERE request_id=r.id))) > 1e-9 * r.decode_tps"),
+		0);
+	/* J/token at a constant 2.5 W: decode energy over the same 28 tokens, not 31 */
+	ck_assert_double_eq_tol(eb_test_q(h, "SELECT mean FROM metrics WHERE name ="
+					      " 'j_per_token:meter/meter'"),
+				eb_test_q(h, "SELECT avg(2.5 * decode_ns / 1e9 / 28) FROM requests"),
+				1e-9);
+	w = eb_test_qs(h, "SELECT coalesce(warnings_json, '') FROM cells");
+	ck_assert_msg(!strstr(w, "chunks"), "%s", w);
+	free(w);
+	sqlite3_close(h);
+
+	h = eb_chunks_run("streams/openai-completions-4-per-chunk-uncounted.sse", "openai-k4u");
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM token_times WHERE n_tokens IS NULL"),
+			    16);
+	w = eb_test_qs(h, "SELECT warnings_json FROM cells");
+	ck_assert_msg(strstr(w, "2 of 2 requests: 32 tokens came in 8 chunks and the server did "
+				"not say how many each carried"),
+		      "%s", w);
+	free(w);
+	sqlite3_close(h);
+}
+END_TEST
+
 START_TEST(bad_answers_are_clear_errors)
 {
 	/* the message is pre + "http://127.0.0.1:PORT/v1/completions" + post */
@@ -643,7 +810,7 @@ START_TEST(bad_answers_are_clear_errors)
 	st = eb_open(opts); /* /tokenize answers 404: no tokenizer, not an error */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct eb_gen_req rq = { .prompt_text = "x", .n_predict = 4 };
-		struct eb_gen_res res = { 0, -1, -1, NULL };
+		struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 		struct eb_err err;
 		char want[512];
 
@@ -677,11 +844,13 @@ static Suite *eb_suite(void)
 		tcase_add_test(tc, chat_endpoint_and_fields);
 		tcase_add_test(tc, server_killed_mid_stream);
 		tcase_add_test(tc, through_the_run_loop);
+		tcase_add_test(tc, prompt_cache_and_chat_count_are_caught);
 		tcase_add_test(tc, accuracy_skipped_without_prompt_logprobs);
 		suite_add_tcase(s, tc);
 	}
 	tc = tcase_create("stand-in server");
 	tcase_add_test(tc, bad_answers_are_clear_errors);
+	tcase_add_test(tc, multi_token_chunks_decode_rate);
 	suite_add_tcase(s, tc);
 	return s;
 }

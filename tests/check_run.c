@@ -144,9 +144,14 @@ START_TEST(end_to_end_definitions)
 }
 END_TEST
 
+/*
+ * A missing model file is found before the first cell: run exits 2 naming the key, and
+ * nothing is stored. A file that is there but is no model fails only its own cell.
+ */
 START_TEST(missing_model_fails_only_its_cell)
 {
-	char cfg[8192], db[8192], v1[1024], vars[4096], *out = NULL;
+	char cfg[8192], db[8192], v1[1024], vars[4096], bad[4096], *out = NULL;
+	struct eb_err err;
 	sqlite3 *h;
 	char *e;
 
@@ -159,9 +164,28 @@ START_TEST(missing_model_fails_only_its_cell)
 	snprintf(db, sizeof(db), "%s/m.db", eb_dir);
 	{
 		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+		ck_assert_int_eq(eb_test_run(argv, &out), 2);
+		ck_assert_msg(strstr(out, "missing.json:6:71: models[0].variants[0].file") &&
+				      strstr(out, ": models[0].variants[0].file: cannot read model '") &&
+				      strstr(out, "no-such-model.gguf': No such file or directory") &&
+				      strstr(out, "nothing was run"),
+			      "%s", out);
+		free(out);
+	}
+	ck_assert_int_ne(access(db, F_OK), 0);
+
+	/* there, but not a model: only its cell fails */
+	snprintf(bad, sizeof(bad), "%s/not-a-model.gguf", eb_dir);
+	ck_assert_msg(eb_write_file(bad, "not a gguf\n", 11, &err) == 0, "%s", err.msg);
+	snprintf(vars, sizeof(vars), "{ \"quant\": \"f16\", \"file\": \"%s\" }, %s", bad,
+		 eb_variant("q4_0", v1, sizeof(v1)));
+	eb_config("missing", vars, "16", 4, 2, cfg, sizeof(cfg));
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
 		ck_assert_int_eq(eb_test_run(argv, &out), 1);
-		ck_assert_ptr_nonnull(strstr(out, "cell cpu/tiny/f16/latency/p16-g4 failed: cannot open "
-						  "model"));
+		ck_assert_msg(strstr(out, "cell cpu/tiny/f16/latency/p16-g4 failed: llamacpp: cannot "
+					  "load model"),
+			      "%s", out);
 		free(out);
 	}
 	h = eb_test_db_open(db);
@@ -169,8 +193,87 @@ START_TEST(missing_model_fails_only_its_cell)
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND quant='q4_0'"), 1);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM runs WHERE status='failed'"), 1);
 	e = eb_test_qs(h, "SELECT error FROM cells WHERE status='failed'");
-	ck_assert_ptr_nonnull(strstr(e, "no-such-model.gguf': No such file or directory"));
+	ck_assert_msg(strstr(e, "not-a-model.gguf"), "%s", e);
 	free(e);
+	sqlite3_close(h);
+}
+END_TEST
+
+/* Why this llama.cpp cannot show the no-GPU guard: it has a backend besides the CPU's
+ * (`edgebench version` lists them: "backends: CPU [...], CUDA [...]"). */
+static const char *eb_has_gpu_backend(void)
+{
+	static char why[512];
+	const char *argv[] = { "edgebench", "version", NULL };
+	char *out = NULL, *b, *nl;
+
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	b = strstr(out, "backends: ");
+	ck_assert_msg(b != NULL, "%s", out);
+	nl = strchr(b, '\n');
+	if (nl)
+		*nl = '\0';
+	if (strncmp(b, "backends: CPU [", 15) != 0 || strstr(b, "], ")) {
+		snprintf(why, sizeof(why), "llama.cpp has more than the CPU backend: %s", b);
+		free(out);
+		return why;
+	}
+	free(out);
+	return NULL;
+}
+
+/*
+ * A target that sets n_gpu_layers (-1, as the lab configs' GPU targets do) on a llama.cpp
+ * without a GPU backend: the cell fails with that reason instead of running on the CPU
+ * with status ok. Left unset, the cell runs and records where it ran.
+ */
+START_TEST(gpu_offload_asked_without_gpu_fails)
+{
+	char cfg[8192], db[8192], text[4096], *out = NULL, *e;
+	struct eb_err err;
+	sqlite3 *h;
+	int len;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
+	EB_TEST_SKIP_IF(eb_has_gpu_backend());
+	eb_test_tmpdir("run-gpu", eb_dir, sizeof(eb_dir));
+	len = snprintf(text, sizeof(text),
+		       "{ \"name\": \"gpu\",\n"
+		       "  \"targets\": [\n"
+		       "    { \"id\": \"gpu\", \"adapter\": \"llamacpp\",\n"
+		       "      \"options\": { \"threads\": 1, \"n_ctx\": 256, \"n_gpu_layers\": -1 } },\n"
+		       "    { \"id\": \"auto\", \"adapter\": \"llamacpp\",\n"
+		       "      \"options\": { \"threads\": 1, \"n_ctx\": 256 } } ],\n"
+		       "  \"models\": [ { \"id\": \"tiny\", \"variants\": [\n"
+		       "    { \"quant\": \"q4_0\", \"file\": \"%s/tiny-q4_0.gguf\" } ] } ],\n"
+		       "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 4,\n"
+		       "                                \"warmup\": 0, \"repetitions\": 1 } } }\n",
+		       eb_test_models_dir());
+	snprintf(cfg, sizeof(cfg), "%s/gpu.json", eb_dir);
+	ck_assert_msg(eb_write_file(cfg, text, (size_t)len, &err) == 0, "%s", err.msg);
+	snprintf(db, sizeof(db), "%s/gpu.db", eb_dir);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 1);
+		ck_assert_msg(strstr(out, "cell gpu/tiny/q4_0/latency/p16-g4 failed: llamacpp: "
+					  "n_gpu_layers is -1 but this llama.cpp"),
+			      "%s", out);
+		free(out);
+	}
+	h = eb_test_db_open(db);
+	e = eb_test_qs(h, "SELECT error FROM cells WHERE target='gpu' AND status='failed'");
+	ck_assert_msg(strstr(e, "has no GPU backend (backends: CPU [") &&
+			      strstr(e, "Set n_gpu_layers: 0 for the CPU"),
+		      "%s", e);
+	free(e);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM requests r JOIN cells c ON"
+				    " c.id=r.cell_id WHERE c.target='gpu'"), 0);
+	/* unset: it runs, and its record says no layer went to a GPU */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE target='auto' AND"
+				    " status='ok' AND json_extract(backend_json,"
+				    " '$.gpu_layers_offloaded')=0 AND json_extract(backend_json,"
+				    " '$.gpu_offload')=0"), 1);
 	sqlite3_close(h);
 }
 END_TEST
@@ -356,6 +459,7 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, end_to_end_definitions);
 	tcase_add_test(tc, missing_model_fails_only_its_cell);
+	tcase_add_test(tc, gpu_offload_asked_without_gpu_fails);
 	tcase_add_test(tc, kill_and_resume);
 	tcase_add_test(tc, sigint_stops_after_request);
 	tcase_add_test(tc, quickstart_config);

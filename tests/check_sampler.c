@@ -100,7 +100,7 @@ START_TEST(test_constant_power_exact_energy)
 	ck_assert_double_eq_tol(idle.rail_w[b], 6, TOL);
 	ck_assert_double_eq_tol(idle.sensor_w[0], 11, TOL);
 	ck_assert_double_eq_tol(idle.total_w, 11, TOL);
-	ck_assert_int_eq(eb_power_request(t, &idle, ts, tf, tl, 33, &rq, &err), 0);
+	ck_assert_int_eq(eb_power_request(t, &idle, ts, tf, tl, 32, &rq, &err), 0);
 	ck_assert_double_eq_tol(rq.rails[a].prefill.joules, 5 * pre, TOL);
 	ck_assert_double_eq_tol(rq.rails[a].decode.joules, 5 * dec, TOL);
 	ck_assert_double_eq_tol(rq.rails[b].prefill.joules, 6 * pre, TOL);
@@ -185,7 +185,7 @@ START_TEST(test_synthetic_trace)
 	ck_assert_double_eq_tol(idle.total_w, 12, TOL);
 	ck_assert(isnan(idle.rail_w[2])); /* memory */
 
-	ck_assert_int_eq(eb_power_request(&t, &idle, SEC + SEC / 2, 2 * SEC, 4 * SEC, 5, &rq, &err),
+	ck_assert_int_eq(eb_power_request(&t, &idle, SEC + SEC / 2, 2 * SEC, 4 * SEC, 4, &rq, &err),
 			 0);
 	/* board: VDD_IN is the total; prefill 10 W x 0.5 s; decode 20 W x 2 s (the step is a
 	 * zero-width edge at 1.0 s) */
@@ -215,14 +215,14 @@ START_TEST(test_synthetic_trace)
 	eb_power_request_release(&rq);
 
 	/* out of order */
-	ck_assert_int_eq(eb_power_request(&t, NULL, 2 * SEC, SEC, 3 * SEC, 5, &rq, &err),
+	ck_assert_int_eq(eb_power_request(&t, NULL, 2 * SEC, SEC, 3 * SEC, 4, &rq, &err),
 			 EB_EINVAL);
 	eb_power_request_release(&rq);
 
 	/* a cell of two requests, one running past the end of the samples (at 4 s) */
 	ck_assert_int_eq(eb_power_cell_new(&pc, &t, &idle, &err), 0);
-	ck_assert_int_eq(eb_power_cell_add(pc, SEC + SEC / 2, 2 * SEC, 4 * SEC, 5, &err), 0);
-	ck_assert_int_eq(eb_power_cell_add(pc, 3 * SEC, 3 * SEC + SEC / 2, 5 * SEC, 5, &err), 0);
+	ck_assert_int_eq(eb_power_cell_add(pc, SEC + SEC / 2, 2 * SEC, 4 * SEC, 4, &err), 0);
+	ck_assert_int_eq(eb_power_cell_add(pc, 3 * SEC, 3 * SEC + SEC / 2, 5 * SEC, 4, &err), 0);
 	m = metric(pc, "energy_decode_j");
 	ck_assert_str_eq(m->unit, "J");
 	ck_assert_uint_eq(m->n, 2);
@@ -321,7 +321,7 @@ START_TEST(test_sensor_disappears)
 	span(t, b, &bfirst, &blast);
 	ck_assert_uint_gt(blast, t_del + 50 * MS);
 	/* energy over a window before the loss is still exact */
-	ck_assert_int_eq(eb_power_request(t, NULL, first + 2 * MS, first + 20 * MS, last, 3, &rq,
+	ck_assert_int_eq(eb_power_request(t, NULL, first + 2 * MS, first + 20 * MS, last, 2, &rq,
 					  &err),
 			 0);
 	ck_assert_double_eq_tol(rq.rails[a].decode.joules, 5 * (double)(last - first - 20 * MS) / 1e9,
@@ -329,7 +329,7 @@ START_TEST(test_sensor_disappears)
 	ck_assert_double_eq_tol(rq.rails[a].decode.coverage, 1, TOL);
 	eb_power_request_release(&rq);
 	/* and one past it says how much was covered */
-	ck_assert_int_eq(eb_power_request(t, NULL, first, last, blast, 3, &rq, &err), 0);
+	ck_assert_int_eq(eb_power_request(t, NULL, first, last, blast, 2, &rq, &err), 0);
 	ck_assert_double_eq_tol(rq.rails[a].decode.coverage, 0, TOL);
 	ck_assert_double_eq_tol(rq.rails[b].decode.coverage, 1, TOL);
 	eb_power_request_release(&rq);
@@ -375,7 +375,7 @@ START_TEST(test_stream_beside_polled)
 	n = span(t, vin, &first, &last);
 	ck_assert_uint_ge(n, 5);
 	/* only tegrastats is in the total; VDD_IN is 5.704 W throughout */
-	ck_assert_int_eq(eb_power_request(t, NULL, first, first + (last - first) / 3, last, 9, &rq,
+	ck_assert_int_eq(eb_power_request(t, NULL, first, first + (last - first) / 3, last, 8, &rq,
 					  &err),
 			 0);
 	ck_assert_uint_eq(rq.n_total, 1);
