@@ -507,6 +507,8 @@ struct eb_req_guards {
 	int prompt_seen;       /* the last such count */
 	int n_chunks_unknown;  /* chunks are not tokens, and none said what it carried */
 	int chunk_tokens, chunk_chunks;
+	int n_adapter;         /* the adapter's own warning (server.warning), the first kept */
+	char adapter_warn[256];
 };
 
 /*
@@ -556,6 +558,10 @@ static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, 
 			}
 			g->cache_field = gr->cache_field;
 		}
+		const char *aw = json_string_value(json_object_get(gr->server, "warning"));
+
+		if (aw && *aw && g->n_adapter++ == 0)
+			snprintf(g->adapter_warn, sizeof(g->adapter_warn), "%s", aw);
 		if (gr->n_prompt >= 0 && gr->n_prompt != cell->prompt_tokens) {
 			g->n_prompt_ne++;
 			g->prompt_seen = gr->n_prompt;
@@ -610,6 +616,11 @@ static void eb_req_guards_warn(struct eb_cell_res *c, const struct eb_cell *cell
 			   "how many each carried: decode_tps counts one token in the first chunk, "
 			   "and itl_ms is per chunk, not per token",
 			g->n_chunks_unknown, g->n, g->chunk_tokens, g->chunk_chunks);
+	/* what the adapter saw go wrong in a request (a child that kept the output open, a
+	 * parser at its match limit) is stored with the request; the cell says it too */
+	if (g->n_adapter)
+		eb_warn(c, "%d of %d requests: %s: %s", g->n_adapter, g->n, cell->target->ops->name,
+			g->adapter_warn);
 }
 
 /* The latency workload: warm-up and measured requests, each recorded into c->reqs. */

@@ -480,32 +480,31 @@ START_TEST(through_the_run_loop)
 END_TEST
 
 /*
- * One exec cell through `edgebench run` into dir/NAME.db: fake_vendor.py printing 32 tokens
- * 10 ms apart in MODE, no tokens_regex. Returns the database, open; *out gets run's output
- * (caller frees).
+ * One exec cell through `edgebench run` into dir/NAME.db: ARGV (a JSON array) as the
+ * program, no tokens_regex. Returns the database, open; *out gets run's output (caller
+ * frees).
  */
-static sqlite3 *eb_vendor_run(const char *dir, const char *name, const char *mode,
-			      const char *stream, char **out)
+static sqlite3 *eb_exec_cell_run(const char *dir, const char *name, const char *argv_json,
+				 const char *stream, char **out)
 {
-	char script[4096], cfg[8192], db[8192];
+	char cfg[8192], db[8192];
 	struct eb_buf b;
 	struct eb_err err;
 	int rc;
 
-	eb_test_data("exec/fake_vendor.py", script, sizeof(script));
 	snprintf(cfg, sizeof(cfg), "%s/%s.json", dir, name);
 	snprintf(db, sizeof(db), "%s/%s.db", dir, name);
 	eb_buf_init(&b, 0);
 	eb_buf_addf(&b,
 		    "{ \"name\": \"%s\",\n"
 		    "  \"targets\": [ { \"id\": \"vendor\", \"adapter\": \"exec\", \"options\": {\n"
-		    "     \"argv\": [\"python3\", \"%s\", \"{max_tokens}\", \"%s\"],\n"
+		    "     \"argv\": %s,\n"
 		    "     \"stream\": \"%s\", \"timeout_s\": 30 } } ],\n"
 		    "  \"models\": [ { \"id\": \"m\", \"variants\": [\n"
 		    "     { \"quant\": \"int4\", \"model_name\": \"m-int4\" } ] } ],\n"
 		    "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16], \"gen_tokens\": 32,\n"
 		    "     \"warmup\": 1, \"repetitions\": 2 } } }\n",
-		    name, script, mode, stream);
+		    name, argv_json, stream);
 	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
 	eb_buf_release(&b);
 	{
@@ -516,6 +515,43 @@ static sqlite3 *eb_vendor_run(const char *dir, const char *name, const char *mod
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, *out);
 	return eb_test_db_open(db);
 }
+
+/* fake_vendor.py printing 32 tokens 10 ms apart in MODE, through eb_exec_cell_run. */
+static sqlite3 *eb_vendor_run(const char *dir, const char *name, const char *mode,
+			      const char *stream, char **out)
+{
+	char script[4096], argv[8192];
+
+	eb_test_data("exec/fake_vendor.py", script, sizeof(script));
+	snprintf(argv, sizeof(argv), "[\"python3\", \"%s\", \"{max_tokens}\", \"%s\"]", script,
+		 mode);
+	return eb_exec_cell_run(dir, name, argv, stream, out);
+}
+
+/*
+ * The adapter's own warning for a request (here: a child kept stdout open after the
+ * program exited) reaches the cell's warnings and run's output, not only the request's
+ * server_json.
+ */
+START_TEST(adapter_warning_reaches_the_cell)
+{
+	char dir[4096], *out = NULL, *w;
+	sqlite3 *h;
+
+	eb_test_tmpdir("exec-adapter-warn", dir, sizeof(dir));
+	h = eb_exec_cell_run(dir, "bg",
+			     "[\"/bin/sh\", \"-c\", \"sleep 30 & echo tok; exit 0\"]", "lines",
+			     &out);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 1);
+	w = eb_test_qs(h, "SELECT warnings_json FROM cells");
+	ck_assert_msg(strstr(w, "2 of 2 requests: exec: ") && strstr(w, "kept stdout or stderr open"),
+		      "%s", w);
+	ck_assert_msg(strstr(out, "kept stdout or stderr open"), "%s", out);
+	free(w);
+	free(out);
+	sqlite3_close(h);
+}
+END_TEST
 
 /*
  * A vendor program writing through a full block buffer (stdio and Python on a pipe by default): all 32
@@ -597,6 +633,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, through_the_run_loop);
 	tcase_add_test(tc, block_buffered_output_is_caught);
 	tcase_add_test(tc, background_child_does_not_hold_the_wait);
+	tcase_add_test(tc, adapter_warning_reaches_the_cell);
 	tcase_add_test(tc, parser_regex_is_bounded);
 	tcase_add_test(tc, endless_output_is_cut_off);
 	suite_add_tcase(s, tc);
