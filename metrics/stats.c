@@ -34,25 +34,129 @@ double eb_stats_quantile_sorted(const double *sorted, size_t n, double q)
 	return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
 }
 
-/* t(0.975, df) for df 1..30, then selected larger df; beyond, the normal 1.959964. */
+/*
+ * ln B(a, 1/2) - ln sqrt(pi) = ln Gamma(a) - ln Gamma(a + 1/2). Past a = 50 the two lgamma
+ * values are large and nearly equal, so their difference would lose digits (at a = 5e5
+ * about 1e-9 of them); there Stirling's series is taken for the difference itself.
+ */
+static double eb_lgamma_half_ratio(double a)
+{
+	double a2 = a + 0.5, r;
+
+	if (a < 50)
+		return lgamma(a) - lgamma(a2);
+	/* (a - 1/2) ln a - a - (a ln a2 - a2), then 1/(12x) - 1/(360x^3) + 1/(1260x^5) */
+	r = -0.5 * log(a) - a * log1p(0.5 / a) + 0.5;
+	r += (1.0 / a - 1.0 / a2) / 12.0;
+	r -= (1.0 / (a * a * a) - 1.0 / (a2 * a2 * a2)) / 360.0;
+	r += (1.0 / pow(a, 5) - 1.0 / pow(a2, 5)) / 1260.0;
+	return r;
+}
+
+/* The continued fraction of the incomplete beta function (modified Lentz), which
+ * converges for x < (a + 1) / (a + b + 2). */
+static double eb_betacf(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double c = 1, d = 1 - (a + b) * x / (a + 1), h;
+
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1 / d;
+	h = d;
+	for (int m = 1; m <= 100000; m++) {
+		double m2 = 2.0 * m, aa, del;
+
+		aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+		d = 1 + aa * d;
+		d = fabs(d) < tiny ? tiny : d;
+		c = 1 + aa / c;
+		c = fabs(c) < tiny ? tiny : c;
+		d = 1 / d;
+		h *= d * c;
+		aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+		d = 1 + aa * d;
+		d = fabs(d) < tiny ? tiny : d;
+		c = 1 + aa / c;
+		c = fabs(c) < tiny ? tiny : c;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < 1e-16)
+			break;
+	}
+	return h;
+}
+
+/*
+ * The upper tail P(T > t) of Student's t with df degrees of freedom, t >= 0:
+ * I_x(df/2, 1/2) / 2 with x = df / (df + t^2), the regularized incomplete beta function.
+ * Logarithms are taken as log1p of t^2/df so that x near 1 (large df) keeps its digits.
+ */
+static double eb_t_tail(double t, double df)
+{
+	double a = df / 2, b = 0.5, u = t * t / df;
+	double lnx = -log1p(u), ln1x = log(u) - log1p(u), x = 1 / (1 + u), front;
+
+	if (t <= 0)
+		return 0.5;
+	/* ln(x^a (1-x)^b / B(a, b)), B(a, 1/2) = sqrt(pi) Gamma(a) / Gamma(a + 1/2) */
+	front = exp(a * lnx + b * ln1x - eb_lgamma_half_ratio(a) - 0.5 * log(M_PI));
+	if (x < (a + 1) / (a + b + 2))
+		return front * eb_betacf(a, b, x) / a / 2;
+	return (1 - front * eb_betacf(b, a, 1 - x) / b) / 2;
+}
+
+/* The density of Student's t at t. */
+static double eb_t_pdf(double t, double df)
+{
+	double a = df / 2;
+
+	return exp(-eb_lgamma_half_ratio(a) - (a + 0.5) * log1p(t * t / df)) /
+	       sqrt(df * M_PI);
+}
+
+double eb_stats_t_quantile(double p, double df)
+{
+	double q, t, lo = 0, hi = INFINITY;
+
+	if (!(df > 0) || !(p > 0 && p < 1))
+		return NAN;
+	if (p == 0.5)
+		return 0;
+	if (p < 0.5)
+		return -eb_stats_t_quantile(1 - p, df);
+	q = 1 - p;
+	if (df == 1) /* Cauchy: exact in closed form */
+		return tan(M_PI * (p - 0.5));
+	/* start at the normal quantile's first correction, then Newton on the tail,
+	 * kept inside the bracket [lo, hi] that every step narrows */
+	t = 1.959964 * (1 + 1 / df) * (q < 0.05 ? 1 : 0.5);
+	for (int i = 0; i < 200; i++) {
+		double g = eb_t_tail(t, df) - q, step, next;
+
+		if (g > 0)
+			lo = t;
+		else if (g < 0)
+			hi = t;
+		else
+			break;
+		step = g / eb_t_pdf(t, df);
+		next = t + step;
+		if (!(next > lo && next < hi))
+			next = isinf(hi) ? 2 * t + 1 : (lo + hi) / 2;
+		if (fabs(next - t) <= 4e-16 * fabs(next)) {
+			t = next;
+			break;
+		}
+		t = next;
+	}
+	return t;
+}
+
 double eb_stats_t975(size_t df)
 {
-	static const double t[31] = { NAN,    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469,
-				      2.3646, 2.3060,  2.2622, 2.2281, 2.2010, 2.1788, 2.1604,
-				      2.1448, 2.1314,  2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-				      2.0796, 2.0739,  2.0687, 2.0639, 2.0595, 2.0555, 2.0518,
-				      2.0484, 2.0452,  2.0423 };
-	if (df == 0)
-		return NAN;
-	if (df <= 30)
-		return t[df];
-	if (df <= 40)
-		return 2.0423 + (2.0211 - 2.0423) * (double)(df - 30) / 10.0;
-	if (df <= 60)
-		return 2.0211 + (2.0003 - 2.0211) * (double)(df - 40) / 20.0;
-	if (df <= 120)
-		return 2.0003 + (1.9799 - 2.0003) * (double)(df - 60) / 60.0;
-	return 1.959964 + 2.4 / (double)df; /* within 1e-3 of the exact value past 120 */
+	return df == 0 ? NAN : eb_stats_t_quantile(0.975, (double)df);
 }
 
 size_t eb_stats_outliers_mad(const double *x, size_t n, double thresh, int *flags)

@@ -30,7 +30,14 @@ double eb_stats_quantile_sorted(const double *sorted, size_t n, double q);
  */
 size_t eb_stats_outliers_mad(const double *x, size_t n, double thresh, int *flags);
 
-/* Two-sided 95% Student t quantile t(0.975, df); df >= 1. */
+/*
+ * The Student t quantile t(p, df) for 0 < p < 1 and any df > 0, to full double precision:
+ * the tail I_x(df/2, 1/2) / 2 (regularized incomplete beta, continued fraction) inverted
+ * by Newton's method inside a shrinking bracket. NAN for p or df out of range.
+ */
+double eb_stats_t_quantile(double p, double df);
+
+/* Two-sided 95% Student t quantile t(0.975, df) (eb_stats_t_quantile); NAN for df 0. */
 double eb_stats_t975(size_t df);
 
 /*

@@ -4,6 +4,7 @@
 
 #include "eb_util.h"
 
+#include <fnmatch.h>
 #include <math.h>
 #include <string.h>
 
@@ -437,21 +438,113 @@ int eb_store_run_resolve(struct eb_store *s, const char *ref, int64_t *run_id,
 	return ret;
 }
 
-int eb_store_run_config(struct eb_store *s, int64_t run_id, char **json, struct eb_err *err)
+/* Whether the run has a cell whose device (NULL reads as "") matches the pattern: *has. */
+static int eb_run_on_device(struct eb_store *s, int64_t run_id, const char *pat, int *has,
+			    struct eb_err *err)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	*json = NULL;
-	if (sqlite3_prepare_v2(s->db, "SELECT config_json FROM runs WHERE id = ?", -1, &st,
-			       NULL) != SQLITE_OK)
+	*has = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT coalesce(device, '') FROM cells "
+				      "WHERE run_id = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return eb_store_dberr(s, err, "cannot read");
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fnmatch(pat, eb_col_text(st, 0), 0) == 0)
+			*has = 1;
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : eb_store_dberr(s, err, "cannot read");
+}
+
+int eb_store_run_resolve_device(struct eb_store *s, const char *ref, const char *device,
+				int64_t *run_id, struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	long long back = 0, seen = 0;
+	int ret, rc, has;
+
+	if (!device)
+		return eb_store_run_resolve(s, ref, run_id, err);
+	if (strcmp(ref, "latest") != 0 && strncmp(ref, "latest~", 7) != 0) {
+		ret = eb_store_run_resolve(s, ref, run_id, err);
+		if (!ret)
+			ret = eb_run_on_device(s, *run_id, device, &has, err);
+		if (!ret && !has)
+			ret = eb_err_set(err, EB_ENOENT, "run %lld in '%s' has no cell on a device "
+							 "matching '%s'",
+					 (long long)*run_id, s->path, device);
+		return ret;
+	}
+	if (ref[6] == '~' && eb_parse_ll(ref + 7, 0, 1000000000, &back) != 0)
+		return eb_err_set(err, EB_EINVAL, "'%s': expected latest~N with N >= 0", ref);
+	/* runs newest first, each counted once when one of its cells ran on the device */
+	if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT run_id, coalesce(device, '') FROM cells "
+				      "ORDER BY run_id DESC",
+			       -1, &st, NULL) != SQLITE_OK)
+		return eb_store_dberr(s, err, "cannot read");
+	ret = EB_ENOENT;
+	{
+		int64_t last = 0;
+
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(st, 0);
+
+			if (id == last || fnmatch(device, eb_col_text(st, 1), 0) != 0)
+				continue;
+			last = id;
+			if (seen++ == back) {
+				*run_id = id;
+				ret = 0;
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	if (ret && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return eb_store_dberr(s, err, "cannot read");
+	if (ret && seen == 0)
+		return eb_err_set(err, EB_ENOENT, "no run in '%s' has a cell on a device matching "
+						  "'%s'",
+				  s->path, device);
+	if (ret)
+		return eb_err_set(err, EB_ENOENT, "'%s': '%s' has %lld run%s on a device matching "
+						  "'%s'",
+				  ref, s->path, seen, seen == 1 ? "" : "s", device);
+	return 0;
+}
+
+/* A text column of the run's row (`column` is one of ours, never input): *text malloc'd,
+ * NULL when the run or the value is absent. */
+static int eb_run_text(struct eb_store *s, int64_t run_id, const char *column, char **text,
+		       struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	char sql[96];
+	int rc;
+
+	*text = NULL;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM runs WHERE id = ?", column);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return eb_store_dberr(s, err, "cannot read");
 	sqlite3_bind_int64(st, 1, run_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
-		*json = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
+		*text = eb_xstrdup(eb_col_text(st, 0));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return eb_store_dberr(s, err, "cannot read");
 	return 0;
+}
+
+int eb_store_run_config_sha256(struct eb_store *s, int64_t run_id, char **sha,
+			       struct eb_err *err)
+{
+	return eb_run_text(s, run_id, "config_sha256", sha, err);
+}
+
+int eb_store_run_config(struct eb_store *s, int64_t run_id, char **json, struct eb_err *err)
+{
+	return eb_run_text(s, run_id, "config_json", json, err);
 }

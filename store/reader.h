@@ -163,6 +163,21 @@ int eb_store_has_table(struct eb_store *s, const char *name, int *has, struct eb
 int eb_store_run_resolve(struct eb_store *s, const char *ref, int64_t *run_id,
 			 struct eb_err *err);
 
+/*
+ * eb_store_run_resolve among the runs with a cell whose device matches the fnmatch(3)
+ * pattern `device` (a NULL device column reads as ""): "latest~N" is then the N-th run
+ * before the latest run of that device, and a run id must have such a cell. A NULL
+ * `device` is eb_store_run_resolve itself. Errors as eb_store_run_resolve's, the device
+ * named in err.
+ */
+int eb_store_run_resolve_device(struct eb_store *s, const char *ref, const char *device,
+				int64_t *run_id, struct eb_err *err);
+
+/* The sha256 of the config the run was started with: *sha is malloc'd (caller frees),
+ * NULL when the run is absent. Returns 0 or EB_EDB. */
+int eb_store_run_config_sha256(struct eb_store *s, int64_t run_id, char **sha,
+			       struct eb_err *err);
+
 /* The config JSON the run was started with: *json is malloc'd (caller frees), NULL when
  * the run or its config is absent. Returns 0 or EB_EDB. */
 int eb_store_run_config(struct eb_store *s, int64_t run_id, char **json, struct eb_err *err);
