@@ -2,6 +2,7 @@
 #include "rdata.h"
 #include "report.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "eb_util.h"
 #include "store.h"
 
@@ -238,6 +239,10 @@ int eb_cmd_report(int argc, char **argv)
 	if (metrics.n && o.layout != EB_LAYOUT_WIDE) {
 		fprintf(stderr, "edgebench report: --metrics goes with --layout wide "
 				"(use --metric PAT to filter the others)\n");
+		goto out;
+	}
+	if (output && eb_db_check_output(output, &db, 1, &err) != 0) {
+		fprintf(stderr, "edgebench report: --output %s\n", err.msg);
 		goto out;
 	}
 	if (eb_cli_open_db("report", db, &s))

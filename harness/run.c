@@ -1118,10 +1118,22 @@ static int eb_ensure_model(const struct eb_cfg_variant *v, int quiet, struct eb_
 	return eb_synth_model(&so, err);
 }
 
+static volatile sig_atomic_t eb_signals_seen;
+
+/*
+ * SIGINT, SIGTERM and SIGHUP alike. The first asks the run to stop: the request in flight
+ * hears the adapters' stop flag, finished cells are stored, the run is marked interrupted
+ * and its database checkpointed (exit 3). The second does the same and, for whatever does
+ * not hear that flag, kills the registered children (exec's process groups) and removes
+ * temporary files at once; edgebench still stores, marks and checkpoints before it exits.
+ * A third ends the process on the spot (the database stays sound, the run resumable).
+ */
 static void eb_on_signal(int sig)
 {
-	if (eb_stop_flag) {
+	eb_signals_seen++;
+	if (eb_signals_seen >= 2)
 		eb_cleanup_run(); /* exec's program groups and prompt files */
+	if (eb_signals_seen >= 3) {
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -1129,12 +1141,14 @@ static void eb_on_signal(int sig)
 	eb_run_request_stop();
 }
 
-/* The signal dispositions eb_run replaces while its cells run. */
+/* The signal dispositions eb_run replaces while it runs. */
+static const int eb_caught[] = { SIGINT, SIGTERM, SIGHUP };
+#define EB_N_CAUGHT (sizeof(eb_caught) / sizeof(eb_caught[0]))
+
 struct eb_signals {
-	struct sigaction old_int, old_term;
+	struct sigaction old[EB_N_CAUGHT];
 };
 
-/* SIGINT and SIGTERM ask the run to stop after the current request (a second one kills). */
 static void eb_signals_catch(struct eb_signals *sg)
 {
 	struct sigaction sa;
@@ -1142,31 +1156,39 @@ static void eb_signals_catch(struct eb_signals *sg)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = eb_on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &sg->old_int);
-	sigaction(SIGTERM, &sa, &sg->old_term);
+	eb_signals_seen = 0;
+	for (size_t i = 0; i < EB_N_CAUGHT; i++)
+		sigaction(eb_caught[i], &sa, &sg->old[i]);
 }
 
 static void eb_signals_restore(const struct eb_signals *sg)
 {
-	sigaction(SIGINT, &sg->old_int, NULL);
-	sigaction(SIGTERM, &sg->old_term, NULL);
+	for (size_t i = 0; i < EB_N_CAUGHT; i++)
+		sigaction(eb_caught[i], &sg->old[i], NULL);
 }
 
 /* --- the run ----------------------------------------------------------------------- */
 
-/* The run's record: the resumable run of this config again, or a new one with its host. */
+/* The run's record, locked for this process: the resumable run of this config again, or a
+ * new one with its host. One transaction, so no other process sees it unlocked. */
 static int eb_run_begin(struct eb_store *s, const struct eb_config *cfg,
 			const struct eb_run_opts *o, struct eb_run_result *res, struct eb_err *err)
 {
 	json_t *env;
 	char *env_json;
+	int64_t run_id = 0;
 	int ret;
 
-	if (o->resume) {
-		ret = eb_store_run_find_resumable(s, cfg->sha256, &res->run_id, res->uuid, err);
-		if (!ret)
-			ret = eb_store_run_set_status(s, res->run_id, "running", err);
+	ret = eb_store_begin(s, err);
+	if (ret)
 		return ret;
+	if (o->resume) {
+		ret = eb_store_run_find_resumable(s, cfg->sha256, &run_id, res->uuid, err);
+		if (!ret)
+			ret = eb_store_run_lock(s, run_id, o->force_unlock, err);
+		if (!ret)
+			ret = eb_store_run_set_status(s, run_id, "running", err);
+		goto out;
 	}
 	env = eb_env_collect();
 	env_json = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1190,10 +1212,40 @@ static int eb_run_begin(struct eb_store *s, const struct eb_config *cfg,
 		};
 
 		eb_uuid4(res->uuid);
-		ret = eb_store_run_add(s, &ri, &res->run_id, err);
+		ret = eb_store_run_add(s, &ri, &run_id, err);
 	}
 	free(env_json);
 	json_decref(env);
+	if (!ret)
+		ret = eb_store_run_lock(s, run_id, 0, err);
+out:
+	if (!ret)
+		ret = eb_store_commit(s, err);
+	if (ret) {
+		eb_store_rollback(s);
+		return ret;
+	}
+	res->run_id = run_id;
+	return 0;
+}
+
+/* The run's final status and its lock released, in one transaction. */
+static int eb_run_end(struct eb_store *s, const struct eb_run_result *res, struct eb_err *err)
+{
+	int ret = eb_store_begin(s, err);
+
+	if (!ret)
+		ret = eb_store_run_set_status(s, res->run_id,
+					      res->interrupted ? "interrupted"
+					      : res->n_failed  ? "failed"
+							       : "ok",
+					      err);
+	if (!ret)
+		ret = eb_store_run_unlock(s, res->run_id, err);
+	if (!ret)
+		ret = eb_store_commit(s, err);
+	if (ret)
+		eb_store_rollback(s);
 	return ret;
 }
 
@@ -1577,9 +1629,12 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	eb_run_secrets(cfg, &san);
 	eb_stop_flag = 0;
 	eb_stop_int = 0;
+	/* from the start: a signal before the first cell still ends in a stored, interrupted
+	 * run and a checkpointed database */
+	eb_signals_catch(&sg);
 	ret = eb_store_open(&s, o->db_path, 0, err);
 	if (ret)
-		return ret;
+		goto out;
 	ret = eb_run_begin(s, cfg, o, res, err);
 	if (ret)
 		goto out;
@@ -1595,7 +1650,6 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	}
 	if (!o->quiet)
 		eb_power_preflight(cfg);
-	eb_signals_catch(&sg);
 	pg.on = o->progress;
 	pg.n = plan->n;
 	for (size_t i = 0; i < plan->n && !eb_stop_flag; i++) {
@@ -1607,7 +1661,7 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 		pg.i = i;
 		ret = eb_store_cell_status(s, cell_ids[i], status, sizeof(status), err);
 		if (ret)
-			goto out_sig;
+			goto out;
 		if (strcmp(status, "pending") != 0) {
 			res->n_resumed++;
 			continue;
@@ -1634,30 +1688,26 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			eb_cell_outcome(cell, &c, o, &pg, res);
 		eb_cell_res_release(&c);
 		if (ret)
-			goto out_sig;
+			goto out;
 		pg.secs_done += secs;
 		pg.n_done_timed++;
 	}
 	if (eb_stop_flag)
 		res->interrupted = 1;
-	ret = eb_store_run_set_status(s, res->run_id,
-				      res->interrupted ? "interrupted"
-				      : res->n_failed  ? "failed"
-						       : "ok",
-				      err);
-out_sig:
+	ret = eb_run_end(s, res, err);
+	/* the database is one file when edgebench exits: a copy of it alone holds every cell */
+	if (!ret) {
+		ret = eb_store_checkpoint(s, err);
+		res->checkpoint_failed = ret != 0;
+	}
+out:
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");
-	/* while a second signal still comes to the handler: it then runs the restore too
-	 * (eb_cleanup) instead of killing the process halfway through this one */
-	eb_modes_end(modes);
-	modes = NULL;
-	eb_signals_restore(&sg);
-out:
 	eb_backend_close(&b);
 	eb_modes_end(modes);
 	free(cell_ids);
 	eb_store_close(s);
 	eb_san_release(&san);
+	eb_signals_restore(&sg);
 	return ret;
 }
