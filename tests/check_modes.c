@@ -1,5 +1,6 @@
 /* ctest: labels=integration timeout=180 */
 /* check_modes.c: device modes (fake nvpmodel/jetson_clocks/nvidia-smi, fixture sysfs: set, verify, restore, interrupt, resume), repeats and sustained cells. */
+#include "eb_clock.h"
 #include "eb_proc.h"
 #include "eb_util.h"
 #include "stats.h"
@@ -304,6 +305,49 @@ START_TEST(verify_mismatch_fails_the_group_and_restores)
 	ck_assert_ptr_null(strstr(strstr(log, "nvpmodel -m 2\n") + 1, "nvpmodel -m 2\n"));
 	ck_assert_ptr_nonnull(strstr(log, "nvpmodel -m 3\nnvpmodel -q\njetson_clocks --restore\n"));
 	free(log);
+	eb_assert_start_state();
+}
+END_TEST
+
+/*
+ * A mode program that never returns (nvpmodel hung setting 15w): past
+ * device.mode_timeout_s its group is stopped, the mode's cells fail saying so, the run
+ * goes on and restores the start.
+ */
+START_TEST(hung_mode_program_is_stopped)
+{
+	char *out = NULL, *cfg, *e;
+	sqlite3 *h;
+	uint64_t t0;
+
+	eb_setup("modes-hung", 1);
+	cfg = eb_get(eb_cfg);
+	{
+		const char *at = strstr(cfg, "\"name\": \"orin\",");
+		char text[8192];
+
+		ck_assert_ptr_nonnull(at);
+		snprintf(text, sizeof(text), "%.*s\"name\": \"orin\", \"mode_timeout_s\": 1,%s",
+			 (int)(at - cfg), cfg, at + strlen("\"name\": \"orin\","));
+		eb_put(eb_cfg, text);
+	}
+	free(cfg);
+	setenv("EB_MODES_HANG", "2", 1);
+	t0 = eb_clock_ns();
+	out = eb_run_expect(1, 0);
+	unsetenv("EB_MODES_HANG");
+	ck_assert_msg((eb_clock_ns() - t0) / 1e9 < 60, "took %.1f s: %s", (eb_clock_ns() - t0) / 1e9,
+		      out);
+	free(out);
+	h = eb_test_db_open(eb_db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND "
+				      "key LIKE '%%@maxn'"), 2);
+	e = eb_test_qs(h, "SELECT group_concat(DISTINCT error) FROM cells WHERE status='failed'");
+	ck_assert_msg(strstr(e, "mode '15w': cannot run 'nvpmodel -m 2': 'nvpmodel' did not "
+				"finish in 1 s"),
+		      "%s", e);
+	free(e);
+	sqlite3_close(h);
 	eb_assert_start_state();
 }
 END_TEST
@@ -806,6 +850,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, cpufreq_mode_with_file_verify);
 	tcase_add_test(tc, verify_mismatch_fails_the_group_and_restores);
 	tcase_add_test(tc, failing_cells_still_restore);
+	tcase_add_test(tc, hung_mode_program_is_stopped);
 	tcase_add_test(tc, sigint_restores_the_starting_mode);
 	tcase_add_test(tc, second_sigint_still_restores);
 	tcase_add_test(tc, sigkill_then_resume_sets_and_restores);
