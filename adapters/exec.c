@@ -465,7 +465,8 @@ static void eb_exec_flush(struct eb_exec_run *r, size_t upto)
 			eb_exec_emit(r, r->pend[k].t);
 		k++;
 	}
-	memmove(r->pend, r->pend + k, (r->n_pend - k) * sizeof(*r->pend));
+	if (k && k < r->n_pend)
+		memmove(r->pend, r->pend + k, (r->n_pend - k) * sizeof(*r->pend));
 	r->n_pend -= k;
 	r->pend_base += k;
 }
