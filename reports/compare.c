@@ -1305,7 +1305,7 @@ struct eb_join {
 
 /*
  * The cells of two matched units joined by key. Per request (`by_repeat` 0) each pair is
- * compared as today; by repeat only a repeat that changed status gives a result here.
+ * compared as before; by repeat only a repeat that is not ok on a side gives a result here.
  */
 static void eb_join_keys(const struct eb_cmp_opts *o, const struct eb_side *B,
 			 const struct eb_side *C, const struct eb_unit *bu, const struct eb_unit *cu,
@@ -1329,9 +1329,10 @@ static void eb_join_keys(const struct eb_cmp_opts *o, const struct eb_side *B,
 		} else if (by_repeat) {
 			int bok = strcmp(x[a]->status, "ok") == 0, cok = strcmp(y[b]->status, "ok") == 0;
 
-			if (bok != cok)
+			/* as eb_compare_pair: failed on both sides is shown, under Unchanged */
+			if (!bok || !cok)
 				eb_result_add(&j->res, &j->nres, &j->ares, x[a], y[b])->v =
-					bok ? EB_V_REGRESSION : EB_V_IMPROVEMENT;
+					bok ? EB_V_REGRESSION : cok ? EB_V_IMPROVEMENT : EB_V_UNCHANGED;
 			a++;
 			b++;
 		} else {

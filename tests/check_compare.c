@@ -965,9 +965,10 @@ END_TEST
 
 /* A run whose cell "cpu/tiny/q4_0/latency/p64-g16" ran nrep times (keys "#1".."#N",
  * params_json "repeat"): repeat r's 10 requests decode at N(med[r], 0.2) tok/s, TTFT
- * N(50, 0.2) ms: tight within a repeat, whatever the spread across repeats. */
+ * N(50, 0.2) ms: tight within a repeat, whatever the spread across repeats. Repeat
+ * `failed` (1..N; 0 none) failed. */
 static int64_t eb_rep_run(const char *uuid, uint64_t seed, const double *med, int nrep,
-			  double dec[][10])
+			  int failed, double dec[][10])
 {
 	int64_t run = eb_tdb_run(uuid, "rep", NULL);
 
@@ -992,8 +993,12 @@ static int64_t eb_rep_run(const char *uuid, uint64_t seed, const double *med, in
 		cr.gen_tokens = 16;
 		cr.params_json = params;
 		ck_assert_msg(eb_store_cell_ensure(eb_tdb, run, &cr, &cell, &err) == 0, "%s", err.msg);
-		ck_assert_msg(eb_store_cell_finish(eb_tdb, cell, "ok", NULL, NULL, NULL, 1.5, &err) == 0,
+		ck_assert_msg(eb_store_cell_finish(eb_tdb, cell, r + 1 == failed ? "failed" : "ok",
+						   r + 1 == failed ? "adapter crashed" : NULL, NULL,
+						   NULL, 1.5, &err) == 0,
 			      "%s", err.msg);
+		if (r + 1 == failed)
+			continue;
 		for (int i = 0; i < 10; i++) {
 			ttft[i] = eb_normal(50, 0.2);
 			dec[r][i] = eb_normal(med[r], 0.2);
@@ -1026,7 +1031,8 @@ static char *eb_rep_cmp(const char **argv, const char *a, const char *b, int wan
 START_TEST(repeats_as_unit)
 {
 	/* run 1 and 2: repeats spread 80..120 tok/s, the candidate's each 10 lower (-10%);
-	 * run 3 and 4: repeats within 2%, the candidate's all 20% lower; run 5: one repeat */
+	 * run 3 and 4: repeats within 2%, the candidate's all 20% lower; run 5: one repeat;
+	 * run 6: run 3 again with its third repeat failed */
 	static const double noisy_b[3] = { 100, 120, 80 }, noisy_c[3] = { 90, 110, 70 };
 	static const double tight_b[3] = { 100, 102, 98 }, tight_c[3] = { 80, 82, 78 };
 	static const double single[1] = { 90 };
@@ -1043,11 +1049,12 @@ START_TEST(repeats_as_unit)
 	snprintf(eb_db_path, sizeof(eb_db_path), "%s/rep.db", eb_dir);
 	snprintf(junit, sizeof(junit), "%s/junit-rep.xml", eb_dir);
 	eb_tdb_open(eb_db_path);
-	eb_rep_run("00000000-0000-4000-8000-0000000000a1", 11, noisy_b, 3, db);
-	eb_rep_run("00000000-0000-4000-8000-0000000000a2", 12, noisy_c, 3, dc);
-	eb_rep_run("00000000-0000-4000-8000-0000000000a3", 13, tight_b, 3, tmp);
-	eb_rep_run("00000000-0000-4000-8000-0000000000a4", 14, tight_c, 3, tmp);
-	eb_rep_run("00000000-0000-4000-8000-0000000000a5", 15, single, 1, tmp);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a1", 11, noisy_b, 3, 0, db);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a2", 12, noisy_c, 3, 0, dc);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a3", 13, tight_b, 3, 0, tmp);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a4", 14, tight_c, 3, 0, tmp);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a5", 15, single, 1, 0, tmp);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a6", 16, tight_b, 3, 3, tmp);
 	eb_tdb_close();
 
 	/* request by request each repeat's -10% is plainly significant ... */
@@ -1144,6 +1151,18 @@ START_TEST(repeats_as_unit)
 		      out);
 	eb_check_counts(out, n);
 	ck_assert_uint_eq(n[4], 2); /* #2 and #3 */
+	free(out);
+
+	/* a repeat that failed: its own status row; the figures over the 2 ok repeats */
+	out = eb_rep_cmp(argv, "3", "6", 1);
+	ck_assert_msg(strstr(out, "- unit: repeat for 1 matched cell "), "%s", out);
+	ck_assert_msg(strstr(out, "| cpu/tiny/q4\\_0/latency/p64-g16\\#3 | cell status | ok | "
+				  "failed: adapter crashed |"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, " | 3/2 repeats |\n"), "%s", out);
+	eb_check_counts(out, n);
+	ck_assert_uint_eq(n[0], 1);
+	eb_check_junit(junit, n[0] + n[1] + n[2] + n[3] + n[4] + n[5], 1);
 	free(out);
 }
 END_TEST
