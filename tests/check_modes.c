@@ -762,18 +762,23 @@ END_TEST
  */
 START_TEST(two_modes_two_variants_sustained_repeated)
 {
-	char *out = NULL, *log;
+	char *out = NULL, *log, meter[4096], device[8192];
 	sqlite3 *h;
 
 	eb_setup("modes-all", 1);
 	eb_thermal_fixture(60);
+	/* a meter at 7.5 W: energy per token for the figure against mode */
+	eb_test_data("bin/fake-meter", meter, sizeof(meter));
+	snprintf(device, sizeof(device),
+		 " \"device\": { \"name\": \"orin\", \"modes\": [\n"
+		 "    { \"id\": \"maxn\", \"nvpmodel\": 0, \"jetson_clocks\": true, \"settle_s\": 0 },\n"
+		 "    { \"id\": \"15w\", \"nvpmodel\": 2, \"power_limit_w\": 100, \"settle_s\": 0,\n"
+		 "      \"cpufreq\": { \"governor\": \"powersave\", \"max_khz\": 1200000 } } ] },\n"
+		 " \"sensors\": [ { \"kind\": \"cmd\", \"options\": { \"argv\": [\"%s\", "
+		 "\"--interval\", \"20\", \"--loop\", \"7.5\"] } } ],",
+		 meter);
 	/* 10%, as in sustained_cell_drift_steady_state_and_throttle: a busy machine */
-	eb_sustained_config(2.0, 0.4, 10,
-			    " \"device\": { \"name\": \"orin\", \"modes\": [\n"
-			    "    { \"id\": \"maxn\", \"nvpmodel\": 0, \"jetson_clocks\": true, \"settle_s\": 0 },\n"
-			    "    { \"id\": \"15w\", \"nvpmodel\": 2, \"power_limit_w\": 100, \"settle_s\": 0,\n"
-			    "      \"cpufreq\": { \"governor\": \"powersave\", \"max_khz\": 1200000 } } ] },",
-			    ", \"repeat\": 2, \"interleave\": true", 1);
+	eb_sustained_config(2.0, 0.4, 10, device, ", \"repeat\": 2, \"interleave\": true", 1);
 	free(eb_run_expect(0, 0));
 	log = eb_get(eb_log);
 	/* pass 2 enters maxn from 15w: its power limit (and cpufreq) back to the start first */
@@ -835,6 +840,55 @@ START_TEST(two_modes_two_variants_sustained_repeated)
 		sqlite3_close(h);
 		ck_assert_double_eq_tol(t, 0.2, 1e-9); /* the middle of the first 0.4 s window */
 		ck_assert_double_eq_tol(v, want, 1e-8 * want);
+		free(d);
+	}	/* against the mode: a block per variant, a row per mode in the order set, the decode
+	 * rate the mean of the two repeats' medians */
+	{
+		char fig[4400], dat[4400], gp[4400], *d, *g, *p;
+		const char *argv[] = { "edgebench", "plot", "--db", eb_db, "--kind", "modes",
+				       "--out", fig, NULL };
+		static const char *const quants[] = { "a", "b" }, *const modes[] = { "maxn", "15w" };
+
+		snprintf(fig, sizeof(fig), "%s/modes.svg", eb_dir);
+		snprintf(dat, sizeof(dat), "%s/modes.dat", eb_dir);
+		snprintf(gp, sizeof(gp), "%s/modes.gp", eb_dir);
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		free(out);
+		g = eb_get(gp);
+		ck_assert_ptr_nonnull(strstr(g, "set xtics ('maxn' 0, '15w' 1)"));
+		free(g);
+		d = eb_get(dat);
+		h = eb_test_db_open(eb_db);
+		p = d;
+		for (int q = 0; q < 2; q++) {
+			char head[128];
+
+			snprintf(head, sizeof(head), "# series %d: mode_index decode_tps tokens_per_j\n",
+				 q);
+			p = strstr(p, head);
+			ck_assert_msg(p != NULL, "%s", d);
+			p = strchr(p, '\n') + 1;
+			for (int m = 0; m < 2; m++) {
+				double want, v, tpj;
+				int idx;
+
+				ck_assert_int_eq(sscanf(p, "%d %lf %lf", &idx, &v, &tpj), 3);
+				ck_assert_int_eq(idx, m);
+				want = eb_test_q(h, "SELECT avg(m.median) FROM metrics m JOIN cells c ON "
+						    "c.id=m.cell_id WHERE m.name='decode_tps' AND "
+						    "c.quant='%s' AND c.key LIKE '%%@%s#%%'",
+						 quants[q], modes[m]);
+				ck_assert_double_eq_tol(v, want, 1e-8 * want);
+				want = eb_test_q(h, "SELECT avg(1.0 / m.median) FROM metrics m JOIN cells c "
+						    "ON c.id=m.cell_id WHERE m.name='j_per_token' AND "
+						    "c.quant='%s' AND c.key LIKE '%%@%s#%%'",
+						 quants[q], modes[m]);
+				ck_assert_msg(want > 0, "no j_per_token stored");
+				ck_assert_double_eq_tol(tpj, want, 1e-8 * want);
+				p = strchr(p, '\n') + 1;
+			}
+		}
+		sqlite3_close(h);
 		free(d);
 	}
 }
