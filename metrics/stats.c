@@ -290,3 +290,46 @@ double eb_stats_mwu(const double *x, size_t nx, const double *y, size_t ny, doub
 	free(a);
 	return p;
 }
+
+/* Sample mean and variance (n - 1) of x[0..n). */
+static void eb_mean_var(const double *x, size_t n, double *mean, double *var)
+{
+	double m = 0, ss = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m += x[i];
+	m /= (double)n;
+	for (size_t i = 0; i < n; i++)
+		ss += (x[i] - m) * (x[i] - m);
+	*mean = m;
+	*var = ss / (double)(n - 1);
+}
+
+double eb_stats_welch(const double *x, size_t nx, const double *y, size_t ny, double *t,
+		      double *df)
+{
+	double mx, vx, my, vy, ax, ay, se, tt, d, p;
+
+	if (t)
+		*t = NAN;
+	if (df)
+		*df = NAN;
+	if (nx < 2 || ny < 2)
+		return NAN;
+	eb_mean_var(x, nx, &mx, &vx);
+	eb_mean_var(y, ny, &my, &vy);
+	ax = vx / (double)nx;
+	ay = vy / (double)ny;
+	se = sqrt(ax + ay);
+	if (!(se > 0)) /* no spread on either side: the means alone decide */
+		return mx == my ? 1.0 : 0.0;
+	tt = (my - mx) / se;
+	d = (ax + ay) * (ax + ay) /
+	    (ax * ax / (double)(nx - 1) + ay * ay / (double)(ny - 1));
+	p = 2 * eb_t_tail(fabs(tt), d);
+	if (t)
+		*t = tt;
+	if (df)
+		*df = d;
+	return p > 1 ? 1 : p;
+}

@@ -51,4 +51,14 @@ double eb_stats_t975(size_t df);
  */
 double eb_stats_mwu(const double *x, size_t nx, const double *y, size_t ny, double *u);
 
+/*
+ * Welch's two-sided t-test of x[0..nx) against y[0..ny) (nx, ny >= 2, no NAN): t = (mean y -
+ * mean x) / sqrt(vx/nx + vy/ny) with the sample variances, df by Welch-Satterthwaite, p = 2
+ * P(T_df > |t|) (scipy.stats.ttest_ind with equal_var=False). With both variances 0, p is 1
+ * for equal means and 0 otherwise. NAN for nx or ny under 2. *t and *df (may be NULL) get
+ * the statistic and the degrees of freedom.
+ */
+double eb_stats_welch(const double *x, size_t nx, const double *y, size_t ny, double *t,
+		      double *df);
+
 #endif

@@ -328,21 +328,22 @@ static enum eb_verdict eb_section_of(enum eb_verdict v)
 	return eb_unjudged(v) ? EB_V_UNCHANGED : v;
 }
 
-/* How a change was tested: threshold alone, Mann-Whitney U on per-request samples, or z
- * on two stored standard errors. */
-enum eb_test { EB_TEST_NONE, EB_TEST_MWU, EB_TEST_Z };
+/* How a change was tested: threshold alone, Mann-Whitney U on per-request samples, z on
+ * two stored standard errors, or Welch's t on the repeats' figures. */
+enum eb_test { EB_TEST_NONE, EB_TEST_MWU, EB_TEST_Z, EB_TEST_WELCH };
 
-static const char *const eb_test_names[] = { "threshold", "mann-whitney-u", "z" };
+static const char *const eb_test_names[] = { "threshold", "mann-whitney-u", "z", "welch-t" };
 
 struct eb_result {
 	const struct eb_rcell *b, *c;
+	const char *key; /* the cell's key; a repeated cell's without its "#N" */
 	const char *metric; /* NULL for a cell-level result (cell status) */
 	const char *per_request; /* itl_ms: "median" or "p90" of each request's gaps; else NULL */
 	const char *task;   /* accuracy figures: the task; else NULL */
 	enum eb_verdict v;
 	enum eb_test test;
 	double bv, cv, change, p, thr, seb, sec;
-	size_t nb, nc; /* samples of the Mann-Whitney test */
+	size_t nb, nc; /* samples of the Mann-Whitney test; repeats of the Welch test */
 	int underpowered; /* even the largest possible difference would not reach alpha */
 };
 
@@ -483,6 +484,32 @@ static void eb_judge_acc(const struct eb_cmp_opts *o, const struct eb_acc *ab,
 	eb_decide(o, res);
 }
 
+/*
+ * One figure of a repeated cell with the repeat as the unit: x and y hold each ok repeat's
+ * figure (its median), the figures are their means (as report --layout repeats shows) and
+ * Welch's t-test judges them: 3 repeats against 3 leave Mann-Whitney U (its normal approximation) no p
+ * under 0.08.
+ */
+static void eb_judge_repeats(const struct eb_cmp_opts *o, const double *x, size_t nx,
+			     const double *y, size_t ny, struct eb_result *res)
+{
+	double sx = 0, sy = 0;
+
+	for (size_t i = 0; i < nx; i++)
+		sx += x[i];
+	for (size_t i = 0; i < ny; i++)
+		sy += y[i];
+	res->bv = nx ? sx / (double)nx : NAN;
+	res->cv = ny ? sy / (double)ny : NAN;
+	res->nb = nx;
+	res->nc = ny;
+	if (nx >= 2 && ny >= 2) {
+		res->test = EB_TEST_WELCH;
+		res->p = eb_stats_welch(x, nx, y, ny, NULL, NULL);
+	}
+	eb_decide(o, res);
+}
+
 /* ---- writers --------------------------------------------------------------------- */
 
 /* What the writers share: both sides, the results and the cells only one side has. */
@@ -495,6 +522,8 @@ struct eb_cmp_out {
 	size_t nmiss, nadd;
 	const struct eb_cmp_counts *k;
 	int configs_differ, devices_differ;
+	size_t nrep;      /* matched cells compared with the repeat as the unit */
+	size_t nfallback; /* repeated cells compared request by request: see eb_compare */
 };
 
 static void eb_fmt_change(char *buf, size_t n, double change)
@@ -601,7 +630,7 @@ static void eb_md_results(FILE *out, const struct eb_cmp_out *w, const char *tit
 		if (eb_section_of(r->v) != v)
 			continue;
 		fputs("| ", out);
-		eb_md(out, (r->c ? r->c : r->b)->key);
+		eb_md(out, r->key);
 		fputs(" | ", out);
 		if (!r->metric) {
 			fputs("cell status | ", out);
@@ -628,6 +657,8 @@ static void eb_md_results(FILE *out, const struct eb_cmp_out *w, const char *tit
 		fprintf(out, " | %s | %s | %s | %g%% | %s | ", b, c, ch, r->thr, p);
 		if (r->test == EB_TEST_MWU)
 			fprintf(out, "%zu/%zu |\n", r->nb, r->nc);
+		else if (r->test == EB_TEST_WELCH)
+			fprintf(out, "%zu/%zu repeats |\n", r->nb, r->nc);
 		else
 			fputs("- |\n", out);
 	}
@@ -683,6 +714,16 @@ static void eb_write_md(FILE *out, const struct eb_cmp_out *w)
 		     "accuracy figures by z = difference / sqrt(stderr\\_b^2 + stderr\\_c^2), "
 		     "two-sided; figures without either use the threshold alone\n",
 		o->alpha);
+	if (w->nrep)
+		fprintf(out, "- unit: repeat for %zu matched cell%s (each repeat's median one sample, "
+			     "the figures the means over the ok repeats, Welch's two-sided t-test; n "
+			     "shows the repeats per side)\n",
+			w->nrep, w->nrep == 1 ? "" : "s");
+	if (w->nfallback)
+		fprintf(out, "- unit: request for %zu repeated cell%s (repeats on one side only, or "
+			     "fewer than 2 ok repeats per side): compared repeat by repeat on the "
+			     "per-request samples\n",
+			w->nfallback, w->nfallback == 1 ? "" : "s");
 	fprintf(out, "- a regression needs both: a change past the threshold in the worse "
 		     "direction and p < %g\n",
 		o->alpha);
@@ -772,7 +813,7 @@ static json_t *eb_json_result(const struct eb_result *r)
 	const struct eb_rcell *cell = r->c ? r->c : r->b;
 	json_t *e = json_object();
 
-	json_object_set_new(e, "key", eb_jstr(cell->key));
+	json_object_set_new(e, "key", eb_jstr(r->key));
 	json_object_set_new(e, "device", eb_jstr(cell->device));
 	json_object_set_new(e, "metric", eb_jstr(r->metric ? r->metric : "cell status"));
 	json_object_set_new(e, "verdict", json_string(eb_verdict_names[r->v]));
@@ -796,6 +837,8 @@ static json_t *eb_json_result(const struct eb_result *r)
 		json_object_set_new(e, "n_candidate", json_integer((json_int_t)r->nc));
 		if (r->underpowered)
 			json_object_set_new(e, "underpowered", json_true());
+		if (r->test == EB_TEST_WELCH)
+			json_object_set_new(e, "unit", json_string("repeat"));
 	} else {
 		json_object_set_new(e, "baseline_status", eb_jstr(r->b->status));
 		json_object_set_new(e, "candidate_status", eb_jstr(r->c->status));
@@ -830,6 +873,14 @@ static void eb_write_json(FILE *out, const struct eb_cmp_out *w)
 							 "gap"));
 	json_object_set_new(test, "accuracy", json_string("z = difference / sqrt(stderr_b^2 + "
 							  "stderr_c^2), two-sided"));
+	if (w->nrep || w->nfallback) {
+		json_object_set_new(test, "repeats",
+				    json_string("each ok repeat's median one sample, the figures "
+						"their means, Welch's two-sided t-test"));
+		json_object_set_new(test, "cells_by_repeat", json_integer((json_int_t)w->nrep));
+		json_object_set_new(test, "repeated_cells_by_request",
+				    json_integer((json_int_t)w->nfallback));
+	}
 	eb_json_kv(out, "test", test, &first);
 	eb_json_kv(out, "threshold_pct", json_real(o->threshold_pct), &first);
 	for (size_t i = 0; i < o->n_per_metric; i++)
@@ -940,6 +991,14 @@ static int eb_write_junit(const char *path, const struct eb_cmp_out *w, struct e
 			"normal approximation, alpha %g\"/>\n"
 			"      <property name=\"threshold_pct\" value=\"%g\"/>\n",
 		    w->o->alpha, w->o->threshold_pct);
+	if (w->nrep)
+		eb_buf_addf(&b, "      <property name=\"unit\" value=\"repeat for %zu matched cell%s, "
+				"Welch's two-sided t-test\"/>\n",
+			    w->nrep, w->nrep == 1 ? "" : "s");
+	if (w->nfallback)
+		eb_buf_addf(&b, "      <property name=\"repeat_fallback\" value=\"%zu repeated "
+				"cell%s compared request by request\"/>\n",
+			    w->nfallback, w->nfallback == 1 ? "" : "s");
 	if (w->configs_differ)
 		eb_buf_addstr(&b, "      <property name=\"configs_differ\" value=\"true\"/>\n");
 	if (w->devices_differ)
@@ -951,7 +1010,7 @@ static int eb_write_junit(const char *path, const struct eb_cmp_out *w, struct e
 
 		eb_result_name(name, sizeof(name), r);
 		eb_buf_addstr(&b, "    <testcase classname=\"");
-		eb_xml(&b, (r->c ? r->c : r->b)->key);
+		eb_xml(&b, r->key);
 		eb_buf_addstr(&b, "\" name=\"");
 		eb_xml(&b, name);
 		if (r->v != EB_V_REGRESSION) {
@@ -974,6 +1033,8 @@ static int eb_write_junit(const char *path, const struct eb_cmp_out *w, struct e
 			eb_buf_addf(&b, ", change %s, threshold %g%%, p %s", ch, r->thr, p);
 			if (r->test == EB_TEST_MWU)
 				eb_buf_addf(&b, " (n %zu/%zu)", r->nb, r->nc);
+			else if (r->test == EB_TEST_WELCH)
+				eb_buf_addf(&b, " (unit repeat, n %zu/%zu repeats)", r->nb, r->nc);
 		} else {
 			eb_buf_addstr(&b, "cell ");
 			eb_xml(&b, r->c->status);
@@ -1036,6 +1097,7 @@ static struct eb_result *eb_result_add(struct eb_result **res, size_t *n, size_t
 	memset(r, 0, sizeof(*r));
 	r->b = b;
 	r->c = c;
+	r->key = (c ? c : b)->key;
 	r->p = NAN;
 	r->seb = r->sec = NAN;
 	return r;
@@ -1137,13 +1199,253 @@ static void eb_compare_pair(const struct eb_cmp_opts *o, const struct eb_side *B
 	}
 }
 
+/*
+ * A cell as compare matches it: a cell that is not repeated, or every repeat of one
+ * (keys "BASE#1".."BASE#N"), by (device, base key); the mode is part of the key.
+ */
+struct eb_unit {
+	const struct eb_rcell **c; /* the cells, by repeat */
+	size_t n;
+	char *base; /* the key without "#N" */
+	int repeated;
+};
+
+/* The key without the "#N" a repeat carries. */
+static char *eb_base_key(const struct eb_rcell *c)
+{
+	const char *h = strrchr(c->key, '#');
+	size_t n = h ? (size_t)(h - c->key) : 0;
+	char *base;
+
+	if (c->repeat <= 0 || !h || !h[1] || strspn(h + 1, "0123456789") != strlen(h + 1))
+		return eb_xstrdup(c->key);
+	base = eb_xmalloc(n + 1);
+	memcpy(base, c->key, n);
+	base[n] = '\0';
+	return base;
+}
+
+static int eb_unit_cmp(const struct eb_unit *x, const struct eb_unit *y)
+{
+	int c = strcmp(x->c[0]->device, y->c[0]->device);
+
+	return c ? c : strcmp(x->base, y->base);
+}
+
+/* Units of one cell each, ordered by (device, base key), cells that are not repeated
+ * first, then by repeat: a repeated cell's repeats come together. */
+static int eb_by_unit_repeat(const void *a, const void *b)
+{
+	const struct eb_unit *x = a, *y = b;
+	int c = eb_unit_cmp(x, y);
+
+	if (c)
+		return c;
+	if (x->repeated != y->repeated)
+		return x->repeated - y->repeated;
+	return (x->c[0]->repeat > y->c[0]->repeat) - (x->c[0]->repeat < y->c[0]->repeat);
+}
+
+/* The side's selected cells as units, sorted by (device, base key); *n gets their number. */
+static struct eb_unit *eb_side_units(const struct eb_side *sd, size_t *n)
+{
+	struct eb_unit *one = eb_xcalloc(sd->nsel + 1, sizeof(*one));
+	struct eb_unit *u = eb_xcalloc(sd->nsel + 1, sizeof(*u));
+	size_t k = 0;
+
+	for (size_t i = 0; i < sd->nsel; i++) {
+		one[i].c = &sd->sel[i];
+		one[i].n = 1;
+		one[i].base = eb_base_key(sd->sel[i]);
+		one[i].repeated = sd->sel[i]->repeat > 0;
+	}
+	qsort(one, sd->nsel, sizeof(*one), eb_by_unit_repeat);
+	for (size_t i = 0; i < sd->nsel; i++) {
+		if (k && one[i].repeated && u[k - 1].repeated && eb_unit_cmp(&u[k - 1], &one[i]) == 0) {
+			u[k - 1].c = eb_xrealloc(u[k - 1].c, (u[k - 1].n + 1) * sizeof(*u[k - 1].c));
+			u[k - 1].c[u[k - 1].n++] = one[i].c[0];
+			free(one[i].base);
+			continue;
+		}
+		u[k] = one[i];
+		u[k].c = eb_xmalloc(sizeof(*u[k].c));
+		u[k].c[0] = one[i].c[0];
+		k++;
+	}
+	free(one);
+	*n = k;
+	return u;
+}
+
+static void eb_units_free(struct eb_unit *u, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(u[i].c);
+		free(u[i].base);
+	}
+	free(u);
+}
+
+static size_t eb_unit_ok(const struct eb_unit *u)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < u->n; i++)
+		n += strcmp(u->c[i]->status, "ok") == 0;
+	return n;
+}
+
+/* What a join appends to: results, the cells one side lacks, the counts. */
+struct eb_join {
+	struct eb_result *res;
+	size_t nres, ares;
+	const struct eb_rcell **missing, **added;
+	size_t nmiss, nadd;
+};
+
+/*
+ * The cells of two matched units joined by key. Per request (`by_repeat` 0) each pair is
+ * compared as before; by repeat only a repeat that is not ok on a side gives a result here.
+ */
+static void eb_join_keys(const struct eb_cmp_opts *o, const struct eb_side *B,
+			 const struct eb_side *C, const struct eb_unit *bu, const struct eb_unit *cu,
+			 int by_repeat, struct eb_join *j, struct eb_cmp_counts *k)
+{
+	const struct eb_rcell **x = eb_xcalloc(bu->n + 1, sizeof(*x));
+	const struct eb_rcell **y = eb_xcalloc(cu->n + 1, sizeof(*y));
+	size_t a = 0, b = 0;
+
+	memcpy(x, bu->c, bu->n * sizeof(*x));
+	memcpy(y, cu->c, cu->n * sizeof(*y));
+	qsort(x, bu->n, sizeof(*x), eb_by_key);
+	qsort(y, cu->n, sizeof(*y), eb_by_key);
+	while (a < bu->n || b < cu->n) {
+		int cmp = a == bu->n ? 1 : b == cu->n ? -1 : strcmp(x[a]->key, y[b]->key);
+
+		if (cmp < 0) {
+			j->missing[j->nmiss++] = x[a++];
+		} else if (cmp > 0) {
+			j->added[j->nadd++] = y[b++];
+		} else if (by_repeat) {
+			int bok = strcmp(x[a]->status, "ok") == 0, cok = strcmp(y[b]->status, "ok") == 0;
+
+			/* as eb_compare_pair: failed on both sides is shown, under Unchanged */
+			if (!bok || !cok)
+				eb_result_add(&j->res, &j->nres, &j->ares, x[a], y[b])->v =
+					bok ? EB_V_REGRESSION : cok ? EB_V_IMPROVEMENT : EB_V_UNCHANGED;
+			a++;
+			b++;
+		} else {
+			k->matched++;
+			eb_compare_pair(o, B, C, x[a++], y[b++], &j->res, &j->nres, &j->ares);
+		}
+	}
+	free(x);
+	free(y);
+}
+
+/* Each ok repeat's figure of a metric (its median, else its mean) into x; how many. */
+static size_t eb_unit_figs(const struct eb_unit *u, const char *metric, double *x)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < u->n; i++) {
+		const struct eb_rmetric *m = eb_rcell_metric(u->c[i], metric);
+		double v = m ? eb_center(m) : NAN;
+
+		if (strcmp(u->c[i]->status, "ok") == 0 && isfinite(v))
+			x[n++] = v;
+	}
+	return n;
+}
+
+/* Each ok repeat's value of an accuracy figure into x; how many. */
+static size_t eb_unit_acc(const struct eb_side *sd, const struct eb_unit *u, const char *task,
+			  const char *metric, double *x)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < u->n; i++) {
+		const struct eb_raw *r = &sd->raw[u->c[i] - sd->d.cells];
+
+		if (strcmp(u->c[i]->status, "ok") != 0)
+			continue;
+		for (size_t a = 0; a < r->nacc; a++)
+			if (strcmp(r->acc[a].task, task) == 0 && strcmp(r->acc[a].metric, metric) == 0 &&
+			    isfinite(r->acc[a].value)) {
+				x[n++] = r->acc[a].value;
+				break;
+			}
+	}
+	return n;
+}
+
+/* Two repeated cells with the repeat as the unit: every metric and accuracy figure of the
+ * baseline's first ok repeat that both sides have. */
+static void eb_compare_repeats(const struct eb_cmp_opts *o, const struct eb_side *B,
+			       const struct eb_side *C, const struct eb_unit *bu,
+			       const struct eb_unit *cu, struct eb_join *j)
+{
+	const struct eb_rcell *first = NULL, *cfirst = NULL;
+	double *x = eb_xcalloc(bu->n + 1, sizeof(double)), *y = eb_xcalloc(cu->n + 1, sizeof(double));
+
+	for (size_t i = 0; i < bu->n && !first; i++)
+		if (strcmp(bu->c[i]->status, "ok") == 0)
+			first = bu->c[i];
+	for (size_t i = 0; i < cu->n && !cfirst; i++)
+		if (strcmp(cu->c[i]->status, "ok") == 0)
+			cfirst = cu->c[i];
+	for (size_t q = 0; q < first->nm; q++) {
+		const char *name = first->m[q].name;
+		size_t nx, ny;
+		struct eb_result *r;
+
+		if (!eb_pat_match(o->metric_pats, name))
+			continue;
+		nx = eb_unit_figs(bu, name, x);
+		ny = eb_unit_figs(cu, name, y);
+		if (!ny)
+			continue;
+		r = eb_result_add(&j->res, &j->nres, &j->ares, first, cfirst);
+		r->key = bu->base;
+		r->metric = name;
+		eb_judge_repeats(o, x, nx, y, ny, r);
+	}
+	{
+		const struct eb_raw *rf = &B->raw[first - B->d.cells];
+
+		for (size_t a = 0; a < rf->nacc; a++) {
+			const struct eb_acc *ab = &rf->acc[a];
+			size_t nx, ny;
+			struct eb_result *r;
+
+			if (!eb_pat_match(o->metric_pats, ab->metric))
+				continue;
+			nx = eb_unit_acc(B, bu, ab->task, ab->metric, x);
+			ny = eb_unit_acc(C, cu, ab->task, ab->metric, y);
+			if (!ny)
+				continue;
+			r = eb_result_add(&j->res, &j->nres, &j->ares, first, cfirst);
+			r->key = bu->base;
+			r->metric = ab->metric;
+			r->task = ab->task;
+			eb_judge_repeats(o, x, nx, y, ny, r);
+		}
+	}
+	free(x);
+	free(y);
+}
+
 int eb_compare(const struct eb_cmp_side *base, const struct eb_cmp_side *cand,
 	       const struct eb_cmp_opts *o, FILE *out, struct eb_cmp_counts *k, struct eb_err *err)
 {
 	struct eb_side B, C;
 	struct eb_result *res = NULL;
 	const struct eb_rcell **missing = NULL, **added = NULL;
-	size_t nres = 0, ares = 0, nmiss = 0, nadd = 0, i = 0, j = 0, judged = 0;
+	size_t nres = 0, nmiss = 0, nadd = 0, i = 0, j = 0, judged = 0, nbu = 0, ncu = 0;
+	size_t nrep = 0, nfallback = 0;
+	struct eb_unit *bu = NULL, *cu = NULL;
+	struct eb_join jn = { 0 };
 	struct eb_cmp_out w;
 	int ret;
 
@@ -1159,21 +1461,47 @@ int eb_compare(const struct eb_cmp_side *base, const struct eb_cmp_side *cand,
 		eb_side_release(&C);
 		return ret;
 	}
-	missing = eb_xcalloc(B.nsel + 1, sizeof(*missing));
-	added = eb_xcalloc(C.nsel + 1, sizeof(*added));
-	/* merge-join on (device, key) */
-	while (i < B.nsel || j < C.nsel) {
-		int cmp = i == B.nsel ? 1 : j == C.nsel ? -1 : eb_cell_cmp(B.sel[i], C.sel[j]);
+	jn.missing = eb_xcalloc(B.nsel + 1, sizeof(*jn.missing));
+	jn.added = eb_xcalloc(C.nsel + 1, sizeof(*jn.added));
+	bu = eb_side_units(&B, &nbu);
+	cu = eb_side_units(&C, &ncu);
+	/*
+	 * merge-join on (device, base key): two repeated cells with 2 ok repeats or more on
+	 * each side are compared with the repeat as the unit, so a verdict weighs run-to-run
+	 * variation; anything else, repeat by repeat (same key) on the per-request samples
+	 */
+	while (i < nbu || j < ncu) {
+		int cmp = i == nbu ? 1 : j == ncu ? -1 : eb_unit_cmp(&bu[i], &cu[j]);
 
 		if (cmp < 0) {
-			missing[nmiss++] = B.sel[i++];
+			for (size_t q = 0; q < bu[i].n; q++)
+				jn.missing[jn.nmiss++] = bu[i].c[q];
+			i++;
 		} else if (cmp > 0) {
-			added[nadd++] = C.sel[j++];
-		} else {
+			for (size_t q = 0; q < cu[j].n; q++)
+				jn.added[jn.nadd++] = cu[j].c[q];
+			j++;
+		} else if (bu[i].repeated && cu[j].repeated && eb_unit_ok(&bu[i]) >= 2 &&
+			   eb_unit_ok(&cu[j]) >= 2) {
 			k->matched++;
-			eb_compare_pair(o, &B, &C, B.sel[i++], C.sel[j++], &res, &nres, &ares);
+			nrep++;
+			eb_join_keys(o, &B, &C, &bu[i], &cu[j], 1, &jn, k);
+			eb_compare_repeats(o, &B, &C, &bu[i], &cu[j], &jn);
+			i++;
+			j++;
+		} else {
+			nfallback += bu[i].repeated || cu[j].repeated;
+			eb_join_keys(o, &B, &C, &bu[i], &cu[j], 0, &jn, k);
+			i++;
+			j++;
 		}
 	}
+	res = jn.res;
+	nres = jn.nres;
+	missing = jn.missing;
+	added = jn.added;
+	nmiss = jn.nmiss;
+	nadd = jn.nadd;
 	for (size_t q = 0; q < nres; q++) {
 		switch (eb_section_of(res[q].v)) {
 		case EB_V_REGRESSION:
@@ -1211,6 +1539,8 @@ int eb_compare(const struct eb_cmp_side *base, const struct eb_cmp_side *cand,
 	w = (struct eb_cmp_out){ .B = &B, .C = &C, .o = o, .res = res, .nres = nres,
 				 .missing = missing, .added = added, .nmiss = nmiss, .nadd = nadd,
 				 .k = k };
+	w.nrep = nrep;
+	w.nfallback = nfallback;
 	w.configs_differ = B.sha && C.sha && strcmp(B.sha, C.sha) != 0;
 	w.devices_differ = B.ndev != C.ndev;
 	for (size_t q = 0; !w.devices_differ && q < B.ndev; q++)
@@ -1225,6 +1555,8 @@ out:
 	free(res);
 	free(missing);
 	free(added);
+	eb_units_free(bu, nbu);
+	eb_units_free(cu, ncu);
 	eb_side_release(&B);
 	eb_side_release(&C);
 	return ret;

@@ -961,6 +961,212 @@ START_TEST(itl_per_request)
 }
 END_TEST
 
+/* ---- repeated runs: the repeat as the unit ------------------------------------- */
+
+/* A run whose cell "cpu/tiny/q4_0/latency/p64-g16" ran nrep times (keys "#1".."#N",
+ * params_json "repeat"): repeat r's 10 requests decode at N(med[r], 0.2) tok/s, TTFT
+ * N(50, 0.2) ms: tight within a repeat, whatever the spread across repeats. Repeat
+ * `failed` (1..N; 0 none) failed. */
+static int64_t eb_rep_run(const char *uuid, uint64_t seed, const double *med, int nrep,
+			  int failed, double dec[][10])
+{
+	int64_t run = eb_tdb_run(uuid, "rep", NULL);
+
+	eb_rng = seed;
+	for (int r = 0; r < nrep; r++) {
+		char key[128], params[64];
+		struct eb_cell_row cr = { 0 };
+		struct eb_err err;
+		double ttft[10];
+		int64_t cell;
+
+		snprintf(key, sizeof(key), "cpu/tiny/q4_0/latency/p64-g16#%d", r + 1);
+		snprintf(params, sizeof(params), "{\"repeat\":%d}", r + 1);
+		cr.key = key;
+		cr.target = "cpu";
+		cr.adapter = "llamacpp";
+		cr.model = "tiny";
+		cr.quant = "q4_0";
+		cr.device = "test";
+		cr.workload = "latency";
+		cr.prompt_tokens = 64;
+		cr.gen_tokens = 16;
+		cr.params_json = params;
+		ck_assert_msg(eb_store_cell_ensure(eb_tdb, run, &cr, &cell, &err) == 0, "%s", err.msg);
+		ck_assert_msg(eb_store_cell_finish(eb_tdb, cell, r + 1 == failed ? "failed" : "ok",
+						   r + 1 == failed ? "adapter crashed" : NULL, NULL,
+						   NULL, 1.5, &err) == 0,
+			      "%s", err.msg);
+		if (r + 1 == failed)
+			continue;
+		for (int i = 0; i < 10; i++) {
+			ttft[i] = eb_normal(50, 0.2);
+			dec[r][i] = eb_normal(med[r], 0.2);
+		}
+		eb_tdb_requests(cell, 64, 16, ttft, dec[r], 10);
+	}
+	return run;
+}
+
+static int eb_cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* compare A B (argv[4], argv[5]) with argv's other arguments; asserts the exit code. */
+static char *eb_rep_cmp(const char **argv, const char *a, const char *b, int want)
+{
+	char *out = NULL;
+	int rc;
+
+	argv[4] = a;
+	argv[5] = b;
+	rc = eb_test_run(argv, &out);
+	ck_assert_msg(rc == want, "exit %d: %s", rc, out);
+	return out;
+}
+
+START_TEST(repeats_as_unit)
+{
+	/* run 1 and 2: repeats spread 80..120 tok/s, the candidate's each 10 lower (-10%);
+	 * run 3 and 4: repeats within 2%, the candidate's all 20% lower; run 5: one repeat;
+	 * run 6: run 3 again with its third repeat failed */
+	static const double noisy_b[3] = { 100, 120, 80 }, noisy_c[3] = { 90, 110, 70 };
+	static const double tight_b[3] = { 100, 102, 98 }, tight_c[3] = { 80, 82, 78 };
+	static const double single[1] = { 90 };
+	double db[3][10], dc[3][10], tmp[3][10];
+	char junit[4096], *out = NULL, *xml;
+	const char *argv[] = { "edgebench", "compare", "--db", eb_db_path, "1", "2", "--junit",
+			       junit, NULL, NULL };
+	size_t n[6];
+	json_t *root, *res;
+	json_error_t jerr;
+	int rc, seen = 0;
+
+	eb_test_tmpdir("compare-rep", eb_dir, sizeof(eb_dir));
+	snprintf(eb_db_path, sizeof(eb_db_path), "%s/rep.db", eb_dir);
+	snprintf(junit, sizeof(junit), "%s/junit-rep.xml", eb_dir);
+	eb_tdb_open(eb_db_path);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a1", 11, noisy_b, 3, 0, db);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a2", 12, noisy_c, 3, 0, dc);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a3", 13, tight_b, 3, 0, tmp);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a4", 14, tight_c, 3, 0, tmp);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a5", 15, single, 1, 0, tmp);
+	eb_rep_run("00000000-0000-4000-8000-0000000000a6", 16, tight_b, 3, 3, tmp);
+	eb_tdb_close();
+
+	/* request by request each repeat's -10% is plainly significant ... */
+	for (int r = 0; r < 3; r++)
+		ck_assert_double_lt(eb_stats_mwu(db[r], 10, dc[r], 10, NULL), 0.05);
+	/* ... but the repeats themselves vary more than the change */
+	out = eb_rep_cmp(argv, "1", "2", 0);
+	ck_assert_msg(strstr(out, "**Verdict: no regression**"), "%s", out);
+	ck_assert_msg(strstr(out, "- unit: repeat for 1 matched cell "), "%s", out);
+	ck_assert_msg(strstr(out, "- matched: 1 cell by device and key"), "%s", out);
+	ck_assert_msg(strstr(out, "| cpu/tiny/q4\\_0/latency/p64-g16 | decode\\_tps | "), "%s", out);
+	ck_assert_msg(strstr(out, " | 3/3 repeats |\n"), "%s", out);
+	ck_assert_ptr_null(strstr(out, "p64-g16#"));
+	eb_check_counts(out, n);
+	ck_assert_uint_eq(n[0], 0);
+	ck_assert_uint_ge(n[2], 1); /* decode_tps: past the threshold, not significant */
+	ck_assert_uint_eq(n[4] + n[5], 0);
+	eb_check_junit(junit, n[0] + n[1] + n[2] + n[3] + n[4] + n[5], 0);
+	xml = eb_tdb_slurp(junit, NULL);
+	ck_assert_msg(strstr(xml, "<property name=\"unit\" value=\"repeat for 1 matched cell"), "%s",
+		      xml);
+	free(xml);
+	free(out);
+
+	/* json (10 significant digits): the figures are the means of the repeats' medians,
+	 * Welch's t judges them */
+	{
+		const char *ja[] = { "edgebench", "compare", "--db", eb_db_path, "1", "2",
+				     "--format", "json", NULL };
+
+		rc = eb_test_run(ja, &out);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	root = json_loads(out, 0, &jerr);
+	ck_assert_msg(root, "%s: %s", jerr.text, out);
+	json_array_foreach(json_object_get(root, "results"), rc, res)
+	{
+		double want_b = 0, want_c = 0, mb[3], mc[3];
+
+		if (strcmp(json_string_value(json_object_get(res, "metric")), "decode_tps") != 0)
+			continue;
+		for (int r = 0; r < 3; r++) {
+			qsort(db[r], 10, sizeof(double), eb_cmp_dbl);
+			qsort(dc[r], 10, sizeof(double), eb_cmp_dbl);
+			mb[r] = eb_stats_quantile_sorted(db[r], 10, 0.5);
+			mc[r] = eb_stats_quantile_sorted(dc[r], 10, 0.5);
+			want_b += mb[r] / 3;
+			want_c += mc[r] / 3;
+		}
+		ck_assert_str_eq(json_string_value(json_object_get(res, "unit")), "repeat");
+		ck_assert_str_eq(json_string_value(json_object_get(res, "test")), "welch-t");
+		ck_assert_str_eq(json_string_value(json_object_get(res, "key")),
+				 "cpu/tiny/q4_0/latency/p64-g16");
+		ck_assert_str_eq(json_string_value(json_object_get(res, "verdict")),
+				 "not significant");
+		ck_assert_int_eq(json_integer_value(json_object_get(res, "n_baseline")), 3);
+		ck_assert_int_eq(json_integer_value(json_object_get(res, "n_candidate")), 3);
+		ck_assert_double_eq_tol(json_real_value(json_object_get(res, "baseline")), want_b,
+					1e-6);
+		ck_assert_double_eq_tol(json_real_value(json_object_get(res, "candidate")), want_c,
+					1e-6);
+		ck_assert_double_eq_tol(json_real_value(json_object_get(res, "p")),
+					eb_stats_welch(mb, 3, mc, 3, NULL, NULL), 1e-9);
+		ck_assert_double_gt(json_real_value(json_object_get(res, "p")), 0.05);
+		seen++;
+	}
+	ck_assert_int_eq(seen, 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(root, "test"),
+							    "cells_by_repeat")),
+			 1);
+	json_decref(root);
+	free(out);
+
+	/* a shift across every repeat: a regression at the repeat level (decode_tps -20%, and
+	 * e2e_ms with it) */
+	out = eb_rep_cmp(argv, "3", "4", 1);
+	ck_assert_msg(strstr(out, "**Verdict: 2 regressions**"), "%s", out);
+	ck_assert_msg(strstr(out, "- unit: repeat for 1 matched cell "), "%s", out);
+	eb_check_counts(out, n);
+	ck_assert_uint_eq(n[0], 2);
+	eb_check_junit(junit, n[0] + n[1] + n[2] + n[3] + n[4] + n[5], 2);
+	xml = eb_tdb_slurp(junit, NULL);
+	ck_assert_msg(strstr(xml, "name=\"decode_tps\">\n      <failure type=\"regression\""),
+		      "%s", xml);
+	ck_assert_msg(strstr(xml, "(unit repeat, n 3/3 repeats)</failure>"), "%s", xml);
+	free(xml);
+	free(out);
+
+	/* one repeat on a side: repeat by repeat on the requests, and said */
+	out = eb_rep_cmp(argv, "1", "5", 1);
+	ck_assert_msg(strstr(out, "- unit: request for 1 repeated cell "), "%s", out);
+	ck_assert_ptr_null(strstr(out, "- unit: repeat"));
+	ck_assert_msg(strstr(out, "| cpu/tiny/q4\\_0/latency/p64-g16\\#1 | decode\\_tps | "), "%s",
+		      out);
+	eb_check_counts(out, n);
+	ck_assert_uint_eq(n[4], 2); /* #2 and #3 */
+	free(out);
+
+	/* a repeat that failed: its own status row; the figures over the 2 ok repeats */
+	out = eb_rep_cmp(argv, "3", "6", 1);
+	ck_assert_msg(strstr(out, "- unit: repeat for 1 matched cell "), "%s", out);
+	ck_assert_msg(strstr(out, "| cpu/tiny/q4\\_0/latency/p64-g16\\#3 | cell status | ok | "
+				  "failed: adapter crashed |"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, " | 3/2 repeats |\n"), "%s", out);
+	eb_check_counts(out, n);
+	ck_assert_uint_eq(n[0], 1);
+	eb_check_junit(junit, n[0] + n[1] + n[2] + n[3] + n[4] + n[5], 1);
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("compare");
@@ -975,6 +1181,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, devices_matched);
 	tcase_add_test(tc, accuracy_judged);
 	tcase_add_test(tc, itl_per_request);
+	tcase_add_test(tc, repeats_as_unit);
 	suite_add_tcase(s, tc);
 	return s;
 }

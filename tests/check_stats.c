@@ -255,6 +255,31 @@ START_TEST(mwu_ties_pairwise)
 }
 END_TEST
 
+/* Welch's t against closed forms: with one side's variance 0, df = n - 1 = 2, where
+ * P(T > t) = (1 - t / sqrt(t^2 + 2)) / 2. */
+START_TEST(welch_closed_form)
+{
+	const double x[3] = { 1, 2, 3 }, y[3] = { 5, 5, 5 }, z[3] = { 7, 7, 7 };
+	double t, df;
+
+	/* mean 2, variance 1 against 5, 0: t = 3 / sqrt(1/3) = sqrt(27), p = 1 - sqrt(27/29) */
+	ck_assert_double_eq_tol(eb_stats_welch(x, 3, y, 3, &t, &df), 1 - sqrt(27.0 / 29.0), 1e-12);
+	ck_assert_double_eq_tol(t, sqrt(27.0), 1e-12);
+	ck_assert_double_eq_tol(df, 2.0, 1e-12);
+	/* symmetric in the sides but for the sign of t */
+	ck_assert_double_eq_tol(eb_stats_welch(y, 3, x, 3, &t, NULL), 1 - sqrt(27.0 / 29.0), 1e-12);
+	ck_assert_double_eq_tol(t, -sqrt(27.0), 1e-12);
+	/* equal means: p 1 */
+	ck_assert_double_eq_tol(eb_stats_welch(x, 3, x, 3, &t, NULL), 1.0, 1e-12);
+	/* no spread on either side: the means alone decide */
+	ck_assert_double_eq(eb_stats_welch(y, 3, y, 3, NULL, NULL), 1.0);
+	ck_assert_double_eq(eb_stats_welch(y, 3, z, 3, NULL, NULL), 0.0);
+	/* fewer than 2 on a side: no test */
+	ck_assert(isnan(eb_stats_welch(x, 1, y, 3, &t, &df)));
+	ck_assert(isnan(t) && isnan(df));
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -268,6 +293,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, t_quantiles);
 	tcase_add_test(tc, mwu_pvalues);
 	tcase_add_test(tc, mwu_ties_pairwise);
+	tcase_add_test(tc, welch_closed_form);
 	suite_add_tcase(s, tc);
 	return s;
 }
