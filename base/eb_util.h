@@ -65,6 +65,15 @@ int eb_parse_double(const char *s, double *out);
 int eb_double_to_ll(double x, long long *out);
 
 /*
+ * The shortest decimal text of x that reads back (strtod) as the same double: %.17g
+ * narrowed to the fewest significant digits that still round-trip, so 88.773546 prints
+ * as 88.773546, not 88.773545999999996. "nan", "inf" or "-inf" for those; buf holds
+ * EB_NUM_SHORTEST_MAX bytes. Returns buf.
+ */
+enum { EB_NUM_SHORTEST_MAX = 32 };
+char *eb_fmt_shortest(char *buf, double x);
+
+/*
  * Arithmetic on stored times (ns), which a database merged from elsewhere may hold at any
  * value: b - a as a double, exact when the difference fits 64 bits, else computed in
  * double (never a signed overflow); a + b into *out, or EB_EINVAL (out untouched) when it

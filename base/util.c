@@ -405,6 +405,34 @@ int eb_parse_double(const char *s, double *out)
 	return 0;
 }
 
+char *eb_fmt_shortest(char *buf, double x)
+{
+	if (!isfinite(x)) {
+		snprintf(buf, EB_NUM_SHORTEST_MAX, "%s", isnan(x) ? "nan" : x < 0 ? "-inf" : "inf");
+		return buf;
+	}
+	/* the fewest significant digits that read back as x (17 always do), written in the
+	 * notation %.17g would use: fixed from 1e-4 up to 1e17, so 120 is "120", not "1.2e+02" */
+	for (int prec = 1; prec <= 17; prec++) {
+		const char *e;
+		long ex;
+
+		snprintf(buf, EB_NUM_SHORTEST_MAX, "%.*e", prec - 1, x);
+		if (strtod(buf, NULL) != x)
+			continue;
+		e = strchr(buf, 'e');
+		ex = e ? strtol(e + 1, NULL, 10) : 0;
+		if (ex >= -4 && ex < 17)
+			snprintf(buf, EB_NUM_SHORTEST_MAX, "%.*g", prec > ex + 1 ? prec : (int)ex + 1, x);
+		else
+			snprintf(buf, EB_NUM_SHORTEST_MAX, "%.*g", prec, x);
+		if (strtod(buf, NULL) == x)
+			return buf;
+	}
+	snprintf(buf, EB_NUM_SHORTEST_MAX, "%.17g", x);
+	return buf;
+}
+
 size_t eb_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

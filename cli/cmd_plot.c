@@ -35,8 +35,9 @@ static const char eb_plot_usage[] =
 	"(3.3x2.5in, 8.4x6cm); default 1200x700 pixels (PDF 8x4.667in), 400 pixels high\n"
 	"a row where panels take several rows. --font: a face and its size in points\n"
 	"('DejaVu Sans,8').\n"
-	"Default run: latest. Exit codes: 0 written; 1 nothing to draw (the message says\n"
-	"why); 2 usage, database or gnuplot error.\n";
+	"Default run: each device's latest run (as report), among the selected cells.\n"
+	"Exit codes: 0 written; 1 nothing to draw (the message says why); 2 usage,\n"
+	"database or gnuplot error.\n";
 
 int eb_cmd_plot(int argc, char **argv)
 {
@@ -62,7 +63,7 @@ int eb_cmd_plot(int argc, char **argv)
 	struct eb_plot_opts o = { .stat = EB_STAT_MEDIAN };
 	struct eb_strlist targets = { 0 }, models = { 0 }, quants = { 0 }, devices = { 0 };
 	struct eb_strlist keys = { 0 }, metrics = { 0 };
-	const char *db = "edgebench.db", *run = "latest", *kind = NULL;
+	const char *db = "edgebench.db", *run = NULL, *kind = NULL;
 	struct eb_store *s = NULL;
 	struct eb_err err;
 	int c, rc, ret = EB_EXIT_USAGE;
@@ -139,7 +140,11 @@ int eb_cmd_plot(int argc, char **argv)
 				"--kind accuracy\n");
 		goto out;
 	}
-	if (eb_cli_open_db("plot", db, &s) || eb_cli_resolve_run("plot", s, run, &o.sel.run_id))
+	if (eb_cli_open_db("plot", db, &s))
+		goto out;
+	/* no --run: each device's latest run, the rule report follows too */
+	o.sel.latest_per_device = !run;
+	if (run && eb_cli_resolve_run("plot", s, run, &o.sel.run_id))
 		goto out;
 	o.sel.targets = (const char *const *)targets.v;
 	o.sel.models = (const char *const *)models.v;

@@ -16,40 +16,48 @@
 static const char eb_list_usage[] =
 	"usage: edgebench list [--db PATH]\n"
 	"\n"
-	"Lists the runs in the database (id, uuid, name, times, status, cell counts) and\n"
-	"each run's cells with status, duration and error.\n";
+	"Lists the runs in the database (id, uuid, name, times, status, cell counts: ok,\n"
+	"failed, skipped and, for an unfinished run, pending; warnings and in how many\n"
+	"cells) and each run's cells with status, duration, warnings count and error, each\n"
+	"warning on a line of its own.\n";
 
 static const char eb_report_usage[] =
 	"usage: edgebench report [--db PATH] [--run ID|latest|latest~N|all]\n"
 	"                        [--format table|csv|json|md|latex|html]\n"
 	"                        [--layout cells|long|wide|card|speedup] [--stat median|mean]\n"
-	"                        [--target PAT] [--model PAT] [--quant PAT] [--metric PAT]\n"
-	"                        [--metrics a,b,c] [--baseline QUANT] [--wide] [--no-plots]\n"
-	"                        [--output FILE]\n"
+	"                        [--device PAT] [--target PAT] [--model PAT] [--quant PAT]\n"
+	"                        [--metric PAT] [--metrics a,b,c] [--baseline QUANT] [--wide]\n"
+	"                        [--no-plots] [--output FILE]\n"
 	"\n"
 	"Tables from the database alone. Layouts:\n"
-	"  cells    one row per cell (default): run, target, model, quant, status, ttft_ms,\n"
-	"           prefill_tps, decode_tps, e2e_ms, peak_rss_mb; the table, md, latex and\n"
-	"           html also show prompt_tokens and gen_tokens; --wide adds them (and key,\n"
-	"           error) to csv and json\n"
-	"  long     one row per cell and metric with every stored summary field\n"
+	"  cells    one row per inference cell (default): run, device, target, model, quant,\n"
+	"           prompt_tokens, gen_tokens, status, ttft_ms, prefill_tps, decode_tps,\n"
+	"           e2e_ms, peak_rss_mb, warnings (csv and json: and key; --wide adds key,\n"
+	"           error and, in csv and json, warning_text); then, when the selection has\n"
+	"           accuracy cells, the accuracy table (task, protocol, metric, value,\n"
+	"           stderr, n scored, limit) and, in the human formats, the warnings\n"
+	"  long     one row per cell and metric with every stored summary field, accuracy\n"
+	"           figures included\n"
 	"  wide     one row per cell, a column per --metrics name (default: the cells\n"
 	"           layout's five, or every metric matching --metric), plus its p90\n"
 	"           (median) or 95% interval (mean)\n"
-	"  card     per model: metric rows x variants, full precision first (TTFT per prompt\n"
-	"           length, decode and prefill rates, KV cache, memory, quantization\n"
-	"           schemes, accuracy, average power)\n"
-	"  speedup  per model and prompt length: --baseline variant vs each other variant,\n"
-	"           speedup = decode rate / baseline decode rate, TTFT ratio\n"
+	"  card     per run, device and model: metric rows x variants, full precision first\n"
+	"           (TTFT per prompt length, decode and prefill rates, KV cache, memory of\n"
+	"           the inference cells, quantization schemes, accuracy, average power)\n"
+	"  speedup  per run, device, model and prompt length: --baseline variant vs each\n"
+	"           other variant, speedup = decode rate / baseline decode rate, TTFT ratio\n"
 	"--stat median (default) or mean: which summary stands for a metric.\n"
-	"--target, --model, --quant, --metric: fnmatch patterns, repeatable or comma-separated.\n"
-	"--metric picks the long layout's rows, the wide layout's columns (without --metrics)\n"
-	"and the card's rows (ttft_ms, decode_tps, prefill_tps, kv_bytes, peak_rss_mb,\n"
-	"model_bytes, scheme, accuracy, power).\n"
-	"Figures: 4 significant digits, integers from 1000 up (csv and json: full precision).\n"
+	"--device, --target, --model, --quant, --metric: fnmatch patterns, repeatable or\n"
+	"comma-separated. --metric picks the cells layout's figures and accuracy rows, the\n"
+	"long layout's rows, the wide layout's columns (without --metrics) and the card's\n"
+	"rows (ttft_ms, decode_tps, prefill_tps, kv_bytes, peak_rss_mb, model_bytes, scheme,\n"
+	"accuracy, power, or an accuracy metric); a pattern that matches nothing is an error.\n"
+	"Figures: 4 significant digits, integers from 1000 up (csv and json: full precision,\n"
+	"the shortest text that reads back as the same number).\n"
 	"html is one self-contained page; it embeds SVG figures drawn by gnuplot unless\n"
 	"--no-plots. --output writes FILE (atomically) instead of standard output.\n"
-	"Default run: all.\n";
+	"Default run: each device's latest run (as plot), among the cells that pass\n"
+	"--device, --target, --model and --quant; --run all for every run.\n";
 
 int eb_cmd_list(int argc, char **argv)
 {
@@ -115,13 +123,14 @@ static int eb_parse_layout(const char *s, enum eb_report_layout *layout)
 int eb_cmd_report(int argc, char **argv)
 {
 	enum { O_LAYOUT = 256, O_STAT, O_TARGET, O_MODEL, O_QUANT, O_METRIC, O_METRICS, O_BASE,
-	       O_NOPLOTS };
+	       O_NOPLOTS, O_DEVICE };
 	static const struct option lo[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "run", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "layout", required_argument, NULL, O_LAYOUT },
 		{ "stat", required_argument, NULL, O_STAT },
+		{ "device", required_argument, NULL, O_DEVICE },
 		{ "target", required_argument, NULL, O_TARGET },
 		{ "model", required_argument, NULL, O_MODEL },
 		{ "quant", required_argument, NULL, O_QUANT },
@@ -137,8 +146,8 @@ int eb_cmd_report(int argc, char **argv)
 	struct eb_report_opts o = { .fmt = EB_REPORT_TABLE, .layout = EB_LAYOUT_CELLS,
 				    .stat = EB_STAT_MEDIAN, .plots = 1 };
 	struct eb_strlist targets = { 0 }, models = { 0 }, quants = { 0 }, mpats = { 0 },
-			  metrics = { 0 };
-	const char *db = EB_DEFAULT_DB, *run = "all", *output = NULL;
+			  metrics = { 0 }, devices = { 0 };
+	const char *db = EB_DEFAULT_DB, *run = NULL, *output = NULL;
 	struct eb_store *s = NULL;
 	struct eb_err err;
 	char *text = NULL;
@@ -174,6 +183,9 @@ int eb_cmd_report(int argc, char **argv)
 		case O_STAT:
 			if (eb_cli_parse_stat("report", optarg, &o.stat))
 				goto out;
+			break;
+		case O_DEVICE:
+			eb_strlist_add_split(&devices, optarg);
 			break;
 		case O_TARGET:
 			eb_strlist_add_split(&targets, optarg);
@@ -226,11 +238,14 @@ int eb_cmd_report(int argc, char **argv)
 	}
 	if (eb_cli_open_db("report", db, &s))
 		goto out;
-	if (eb_cli_resolve_run("report", s, run, &o.sel.run_id))
-		goto out;
 	o.sel.targets = (const char *const *)targets.v;
 	o.sel.models = (const char *const *)models.v;
 	o.sel.quants = (const char *const *)quants.v;
+	o.sel.devices = (const char *const *)devices.v;
+	/* no --run: each device's latest run (as plot) */
+	o.sel.latest_per_device = !run;
+	if (run && eb_cli_resolve_run("report", s, run, &o.sel.run_id))
+		goto out;
 	o.metric_pats = (const char *const *)mpats.v;
 	o.metrics = (const char *const *)metrics.v;
 	o.log = stderr;
@@ -261,5 +276,6 @@ out:
 	eb_strlist_release(&quants);
 	eb_strlist_release(&mpats);
 	eb_strlist_release(&metrics);
+	eb_strlist_release(&devices);
 	return ret;
 }

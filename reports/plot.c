@@ -235,6 +235,8 @@ static int eb_fig_init(struct eb_fig *f, const struct eb_plot_opts *o, const cha
 	f->dir = eb_xstrdup(real);
 	if (o->sel.run_id)
 		snprintf(f->where, sizeof(f->where), "run %lld", (long long)o->sel.run_id);
+	else if (o->sel.latest_per_device)
+		eb_strlcpy(f->where, "the latest run of each device", sizeof(f->where));
 	else
 		eb_strlcpy(f->where, "the selected runs", sizeof(f->where));
 	return 0;

@@ -76,7 +76,79 @@ struct eb_rload {
 	size_t alloc;
 	int64_t last_run;
 	struct eb_rcell **byid; /* the cells by id, for the metrics */
+	struct eb_rlatest *latest; /* with sel->latest_per_device: each device's latest run */
 };
+
+int eb_rsel_match(const struct eb_rsel *sel, const struct eb_store_cell *c)
+{
+	return !sel || (eb_pat_match(sel->targets, c->target ? c->target : "") &&
+			eb_pat_match(sel->models, c->model ? c->model : "") &&
+			eb_pat_match(sel->quants, c->quant ? c->quant : "") &&
+			eb_pat_match(sel->devices, c->device ? c->device : "") &&
+			eb_pat_match(sel->keys, c->key ? c->key : ""));
+}
+
+/* Each device's latest run among the cells that pass a selection's patterns. */
+struct eb_rlatest {
+	const struct eb_rsel *sel;
+	struct eb_strlist devs; /* each device once */
+	int64_t *last;          /* per device, its latest run */
+};
+
+/* The device's index in l->devs, added when new. */
+static size_t eb_rlatest_dev(struct eb_rlatest *l, const char *dev)
+{
+	size_t i;
+
+	for (i = 0; i < l->devs.n && strcmp(l->devs.v[i], dev) != 0; i++)
+		;
+	if (i == l->devs.n) {
+		l->devs.v = eb_xrealloc(l->devs.v, (l->devs.n + 2) * sizeof(*l->devs.v));
+		l->devs.v[l->devs.n++] = eb_xstrdup(dev);
+		l->devs.v[l->devs.n] = NULL;
+		l->last = eb_xrealloc(l->last, l->devs.n * sizeof(*l->last));
+		l->last[i] = 0;
+	}
+	return i;
+}
+
+static int eb_rlatest_cell(void *arg, const struct eb_store_cell *c)
+{
+	struct eb_rlatest *l = arg;
+	size_t i;
+
+	if (!eb_rsel_match(l->sel, c))
+		return 0;
+	i = eb_rlatest_dev(l, c->device ? c->device : "");
+	if (c->run_id > l->last[i])
+		l->last[i] = c->run_id;
+	return 0;
+}
+
+void eb_rcell_warnings(struct eb_rcell *c, const char *wj)
+{
+	json_t *a, *it;
+	size_t i;
+
+	if (!wj || !*wj)
+		return;
+	a = json_loads(wj, JSON_DECODE_ANY, NULL);
+	if (!json_is_array(a)) {
+		c->warnings = eb_xcalloc(1, sizeof(*c->warnings));
+		c->warnings[c->nwarn++] = eb_xstrdup(wj);
+		json_decref(a);
+		return;
+	}
+	c->warnings = eb_xcalloc(json_array_size(a) + 1, sizeof(*c->warnings));
+	json_array_foreach(a, i, it) {
+		const char *t = json_string_value(it);
+		char *dump = t ? NULL : json_dumps(it, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		c->warnings[c->nwarn++] = eb_xstrdup(t ? t : dump ? dump : "");
+		free(dump);
+	}
+	json_decref(a);
+}
 
 static int eb_rload_cell(void *arg, const struct eb_store_cell *r)
 {
@@ -85,11 +157,11 @@ static int eb_rload_cell(void *arg, const struct eb_store_cell *r)
 	struct eb_rdata *d = l->d;
 	struct eb_rcell *c;
 
-	if (sel && (!eb_pat_match(sel->targets, r->target ? r->target : "") ||
-		    !eb_pat_match(sel->models, r->model ? r->model : "") ||
-		    !eb_pat_match(sel->quants, r->quant ? r->quant : "") ||
-		    !eb_pat_match(sel->devices, r->device ? r->device : "") ||
-		    !eb_pat_match(sel->keys, r->key ? r->key : "")))
+	if (!eb_rsel_match(sel, r))
+		return 0;
+	/* each device's latest run: a cell of an earlier run of its device is left out */
+	if (l->latest && r->run_id != l->latest->last[eb_rlatest_dev(l->latest,
+								     r->device ? r->device : "")])
 		return 0;
 	if (d->n == l->alloc) {
 		l->alloc = l->alloc ? 2 * l->alloc : 64;
@@ -110,24 +182,30 @@ static int eb_rload_cell(void *arg, const struct eb_store_cell *r)
 	c->error = r->error ? eb_xstrdup(r->error) : NULL;
 	c->prompt_tokens = (int)r->prompt_tokens;
 	c->gen_tokens = (int)r->gen_tokens;
+	eb_rcell_warnings(c, r->warnings_json);
 	if (c->run_id != l->last_run)
 		d->n_runs++;
 	l->last_run = c->run_id;
 	return 0;
 }
 
-static int eb_rload_metric(void *arg, const struct eb_store_metric *r)
+/* The loaded cell of that id through the by-id index; NULL for one the selection dropped. */
+static struct eb_rcell *eb_rload_find(struct eb_rload *l, int64_t cell_id)
 {
-	struct eb_rload *l = arg;
-	struct eb_rcell key = { .id = r->cell_id };
+	struct eb_rcell key = { .id = cell_id };
 	struct eb_rcell *kp = &key, **hit;
-	struct eb_rcell *c;
-	struct eb_rmetric *m;
 
 	hit = bsearch(&kp, l->byid, l->d->n, sizeof(*l->byid), eb_cell_by_id);
-	if (!hit)
+	return hit ? *hit : NULL;
+}
+
+static int eb_rload_metric(void *arg, const struct eb_store_metric *r)
+{
+	struct eb_rcell *c = eb_rload_find(arg, r->cell_id);
+	struct eb_rmetric *m;
+
+	if (!c)
 		return 0; /* a cell the selection dropped */
-	c = *hit;
 	c->m = eb_xrealloc(c->m, (c->nm + 1) * sizeof(*c->m));
 	m = &c->m[c->nm++];
 	m->name = eb_str0(r->name);
@@ -146,14 +224,68 @@ static int eb_rload_metric(void *arg, const struct eb_store_metric *r)
 	return 0;
 }
 
+static void eb_racc_release(struct eb_rcell *c)
+{
+	for (size_t k = 0; k < c->nacc; k++) {
+		free(c->acc[k].task);
+		free(c->acc[k].protocol);
+		free(c->acc[k].metric);
+	}
+	free(c->acc);
+	c->acc = NULL;
+	c->nacc = 0;
+}
+
+/* The task's `limit` in the stored protocol parameters; -1 when absent (all scored). */
+static long long eb_params_limit(const char *pj)
+{
+	json_t *root = pj ? json_loads(pj, 0, NULL) : NULL;
+	json_t *lim = json_object_get(root, "limit");
+	long long v = json_is_integer(lim) && json_integer_value(lim) > 0
+			      ? (long long)json_integer_value(lim)
+			      : -1;
+
+	json_decref(root);
+	return v;
+}
+
+static int eb_rload_acc(void *arg, const struct eb_store_accuracy *r)
+{
+	struct eb_rcell *c = eb_rload_find(arg, r->cell_id);
+	struct eb_racc *a;
+
+	if (!c)
+		return 0;
+	c->acc = eb_xrealloc(c->acc, (c->nacc + 1) * sizeof(*c->acc));
+	a = &c->acc[c->nacc++];
+	a->task = eb_str0(r->task);
+	a->protocol = eb_str0(r->protocol);
+	a->metric = eb_str0(r->metric);
+	a->value = r->value;
+	a->stderr_ = r->stderr_;
+	a->n = r->n;
+	a->limit = eb_params_limit(r->params_json);
+	return 0;
+}
+
 int eb_rdata_load(struct eb_store *s, const struct eb_rsel *sel, struct eb_rdata *d,
 		  struct eb_err *err)
 {
+	struct eb_err aerr;
+	int has_acc;
 	struct eb_rload l = { .sel = sel, .d = d, .last_run = -1 };
 	int64_t run_id = sel ? sel->run_id : 0;
 	int ret;
 
+	struct eb_rlatest latest = { .sel = sel };
+
 	memset(d, 0, sizeof(*d));
+	if (sel && sel->latest_per_device && !run_id) {
+		ret = eb_store_read_cells(s, 0, eb_rlatest_cell, &latest, err);
+		if (ret)
+			goto out;
+		l.latest = &latest;
+	}
 	ret = eb_store_read_cells(s, run_id, eb_rload_cell, &l, err);
 	if (ret || d->n == 0)
 		goto out;
@@ -166,15 +298,36 @@ int eb_rdata_load(struct eb_store *s, const struct eb_rsel *sel, struct eb_rdata
 	ret = eb_store_read_metrics(s, run_id, eb_rload_metric, &l, err);
 	if (ret)
 		goto out;
+	/* accuracy figures: a table of another layout (a database from elsewhere) is noted,
+	 * not fatal, as the figures it holds cannot be told apart */
+	ret = eb_store_has_table(s, "accuracy", &has_acc, err);
+	if (ret)
+		goto out;
+	if (has_acc && eb_store_read_accuracy(s, run_id, 0, eb_rload_acc, &l, &aerr) != 0) {
+		d->acc_unreadable = 1;
+		for (size_t i = 0; i < d->n; i++)
+			eb_racc_release(&d->cells[i]);
+	}
 	for (size_t i = 0; i < d->n; i++)
 		if (d->cells[i].nm > 1)
 			qsort(d->cells[i].m, d->cells[i].nm, sizeof(*d->cells[i].m),
 			      eb_metric_by_name);
 out:
 	free(l.byid);
+	eb_strlist_release(&latest.devs);
+	free(latest.last);
 	if (ret)
 		eb_rdata_release(d);
 	return ret;
+}
+
+void eb_rcell_warnings_release(struct eb_rcell *c)
+{
+	for (size_t k = 0; k < c->nwarn; k++)
+		free(c->warnings[k]);
+	free(c->warnings);
+	c->warnings = NULL;
+	c->nwarn = 0;
 }
 
 void eb_rdata_release(struct eb_rdata *d)
@@ -196,9 +349,16 @@ void eb_rdata_release(struct eb_rdata *d)
 			free(c->m[k].unit);
 		}
 		free(c->m);
+		eb_racc_release(c);
+		eb_rcell_warnings_release(c);
 	}
 	free(d->cells);
 	memset(d, 0, sizeof(*d));
+}
+
+int eb_rcell_is_accuracy(const struct eb_rcell *c)
+{
+	return strcmp(c->workload, "accuracy") == 0;
 }
 
 const struct eb_rmetric *eb_rcell_metric(const struct eb_rcell *c, const char *name)
@@ -216,6 +376,14 @@ const struct eb_rmetric *eb_rcell_metric(const struct eb_rcell *c, const char *n
 		else
 			hi = mid;
 	}
+	return NULL;
+}
+
+const struct eb_racc *eb_rcell_acc(const struct eb_rcell *c, const char *metric)
+{
+	for (size_t k = 0; k < c->nacc; k++)
+		if (strcmp(c->acc[k].metric, metric) == 0)
+			return &c->acc[k];
 	return NULL;
 }
 

@@ -17,31 +17,57 @@ struct eb_rmetric {
 	double mean, stddev, median, min, max, p90, p99, ci_lo, ci_hi;
 };
 
-/* One cell with its metrics (sorted by name). Strings are never NULL ("" for NULL),
- * except error, which is NULL when the cell has none; lengths are -1 when NULL. */
+/* One row of the accuracy table: a figure with its standard error (NAN when NULL), how
+ * many items or tokens it scored (n, -1 when NULL) and the task's `limit` (-1 when the
+ * whole dataset was scored). protocol is "" when NULL. */
+struct eb_racc {
+	char *task, *protocol, *metric;
+	double value, stderr_;
+	long long n, limit;
+};
+
+/* One cell with its metrics (sorted by name), its accuracy figures (in the database's
+ * order: task, metric) and its warnings (the strings of warnings_json). Strings are never
+ * NULL ("" for NULL), except error, which is NULL when the cell has none; lengths are -1
+ * when NULL. */
 struct eb_rcell {
 	int64_t id, run_id;
 	char *key, *target, *adapter, *model, *quant, *device, *workload, *status, *error;
 	int prompt_tokens, gen_tokens;
 	struct eb_rmetric *m;
 	size_t nm;
+	struct eb_racc *acc;
+	size_t nacc;
+	char **warnings;
+	size_t nwarn;
 };
 
 /*
- * Selection: run_id 0 = every run; each pattern list is NULL-terminated (NULL or empty =
- * everything) and a value is kept when it matches one fnmatch(3) pattern of the list.
+ * Selection: run_id 0 = every run, or with latest_per_device each device's latest run
+ * (the default of report and plot: a merged lab database shows every device's last
+ * night, one database of one device its last run); each pattern list is NULL-terminated
+ * (NULL or empty = everything) and a value is kept when it matches one fnmatch(3) pattern
+ * of the list. A device's latest run is the highest run id among the cells of that device
+ * that pass the patterns.
  */
 struct eb_rsel {
 	int64_t run_id;
+	int latest_per_device;
 	const char *const *targets, *const *models, *const *quants, *const *devices;
 	const char *const *keys; /* cell keys (plot --only) */
 };
 
-/* Cells in (run_id, id) order. Owned by the struct; eb_rdata_release frees everything. */
+/* Whether the cell (as the reader gives it) passes the selection's patterns (not runs). */
+int eb_rsel_match(const struct eb_rsel *sel, const struct eb_store_cell *c);
+
+/* Cells in (run_id, id) order. Owned by the struct; eb_rdata_release frees everything.
+ * acc_unreadable: the database has an accuracy table of a layout this build cannot read
+ * (a database from elsewhere); the cells then have no accuracy figures. */
 struct eb_rdata {
 	struct eb_rcell *cells;
 	size_t n;
 	size_t n_runs; /* distinct runs among the cells */
+	int acc_unreadable;
 };
 
 /* Loads the selected cells and their metrics. Returns 0 or EB_EDB (err says why). */
@@ -49,8 +75,22 @@ int eb_rdata_load(struct eb_store *s, const struct eb_rsel *sel, struct eb_rdata
 		  struct eb_err *err);
 void eb_rdata_release(struct eb_rdata *d);
 
+/*
+ * Fills c->warnings and c->nwarn from a cells.warnings_json (NULL or "" = none): each
+ * string of the array; anything else (a database from elsewhere) as one warning, its text
+ * as stored, so that nothing is dropped. eb_rcell_warnings_release frees them.
+ */
+void eb_rcell_warnings(struct eb_rcell *c, const char *warnings_json);
+void eb_rcell_warnings_release(struct eb_rcell *c);
+
+/* Whether a cell measured accuracy (workload "accuracy") rather than inference. */
+int eb_rcell_is_accuracy(const struct eb_rcell *c);
+
 /* The cell's metric of that name, or NULL. */
 const struct eb_rmetric *eb_rcell_metric(const struct eb_rcell *c, const char *name);
+
+/* The cell's accuracy figure of that metric name (the first, by task), or NULL. */
+const struct eb_racc *eb_rcell_acc(const struct eb_rcell *c, const char *metric);
 
 /* The metric's median or mean (NAN when m is NULL or the field is NULL). */
 double eb_rmetric_stat(const struct eb_rmetric *m, enum eb_report_stat stat);

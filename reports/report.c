@@ -8,6 +8,7 @@
 #include "eb_util.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -36,115 +37,283 @@ static const char *eb_stat_name(enum eb_report_stat stat)
 static const char *const eb_cell_figures[] = { "ttft_ms", "prefill_tps", "decode_tps", "e2e_ms",
 					       "peak_rss_mb" };
 
-static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdata *d,
-			    struct eb_table *t)
+/* The identity every layout starts its rows with: run, device, target, model, quant. */
+static void eb_who_cols(struct eb_table *t)
 {
-	int lengths = o->wide || eb_human(o->fmt);
-	size_t nfig = sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]);
-
-	eb_table_init(t, NULL);
 	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
+	eb_table_col(t, "device", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "target", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "model", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "quant", NULL, NULL, EB_TK_TEXT);
-	if (lengths) {
-		eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
-		eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
-	}
+}
+
+static size_t eb_who_vals(struct eb_table *t, size_t r, const struct eb_rcell *c)
+{
+	eb_table_set_int(t, r, 0, c->run_id);
+	eb_table_set_text(t, r, 1, c->device);
+	eb_table_set_text(t, r, 2, c->target);
+	eb_table_set_text(t, r, 3, c->model);
+	eb_table_set_text(t, r, 4, c->quant);
+	return 5;
+}
+
+/* The cell's warnings joined by " | " (csv and json with --wide). */
+static void eb_warning_text(struct eb_table *t, size_t r, size_t col, const struct eb_rcell *c)
+{
+	struct eb_buf b;
+
+	if (!c->nwarn)
+		return;
+	eb_buf_init(&b, 0);
+	for (size_t k = 0; k < c->nwarn; k++)
+		eb_buf_addf(&b, "%s%s", k ? " | " : "", c->warnings[k]);
+	eb_table_set_text(t, r, col, b.buf);
+	eb_buf_release(&b);
+}
+
+/*
+ * The cells layout's latency table: the inference cells (accuracy cells have a table of
+ * their own), one row each. Every format has the identity, the lengths, status, the
+ * figures --metric lets in and the warnings count; csv and json add the key (rows of one
+ * table told apart without --wide); --wide adds the key, the error and (csv, json) the
+ * warnings' text.
+ */
+static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdata *d,
+			    struct eb_table *t, const char *title)
+{
+	int key = o->wide || !eb_human(o->fmt);
+	size_t nfig = sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]);
+
+	eb_table_init(t, title);
+	eb_who_cols(t);
+	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
+	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
 	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
 	for (size_t k = 0; k < nfig; k++) {
 		const char *unit, *label = eb_metric_label(eb_cell_figures[k], &unit);
 
-		eb_table_col(t, eb_cell_figures[k], label, unit, EB_TK_NUM);
+		if (eb_pat_match(o->metric_pats, eb_cell_figures[k]))
+			eb_table_col(t, eb_cell_figures[k], label, unit, EB_TK_NUM);
 	}
-	if (o->wide) {
+	eb_table_col(t, "warnings", NULL, NULL, EB_TK_INT);
+	if (key)
 		eb_table_col(t, "key", NULL, NULL, EB_TK_TEXT);
+	if (o->wide) {
 		eb_table_col(t, "error", NULL, NULL, EB_TK_TEXT);
+		if (!eb_human(o->fmt))
+			eb_table_col(t, "warning_text", NULL, NULL, EB_TK_TEXT);
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		const struct eb_rcell *c = &d->cells[i];
-		size_t r = eb_table_row(t), col = 0;
+		size_t r, col;
 
-		eb_table_set_int(t, r, col++, c->run_id);
-		eb_table_set_text(t, r, col++, c->target);
-		eb_table_set_text(t, r, col++, c->model);
-		eb_table_set_text(t, r, col++, c->quant);
-		if (lengths) {
-			eb_table_set_int(t, r, col++, c->prompt_tokens);
-			eb_table_set_int(t, r, col++, c->gen_tokens);
-		}
+		if (eb_rcell_is_accuracy(c))
+			continue;
+		r = eb_table_row(t);
+		col = eb_who_vals(t, r, c);
+		eb_table_set_int(t, r, col++, c->prompt_tokens);
+		eb_table_set_int(t, r, col++, c->gen_tokens);
 		eb_table_set_text(t, r, col++, c->status);
 		for (size_t k = 0; k < nfig; k++)
-			eb_table_set_num(t, r, col++,
-					 eb_rmetric_stat(eb_rcell_metric(c, eb_cell_figures[k]), o->stat));
-		if (o->wide) {
+			if (eb_pat_match(o->metric_pats, eb_cell_figures[k]))
+				eb_table_set_num(t, r, col++,
+						 eb_rmetric_stat(eb_rcell_metric(c, eb_cell_figures[k]),
+								 o->stat));
+		eb_table_set_int(t, r, col++, (long long)c->nwarn);
+		if (key)
 			eb_table_set_text(t, r, col++, c->key);
+		if (o->wide) {
 			eb_table_set_text(t, r, col++, c->error);
+			if (!eb_human(o->fmt))
+				eb_warning_text(t, r, col++, c);
 		}
 	}
+}
+
+/* Whether the cells layout has figure columns (--metric may leave it none). */
+static int eb_cells_has_figures(const struct eb_report_opts *o)
+{
+	for (size_t k = 0; k < sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]); k++)
+		if (eb_pat_match(o->metric_pats, eb_cell_figures[k]))
+			return 1;
+	return 0;
+}
+
+/* Whether the accuracy table has a row of the accuracy cell: a figure --metric lets in,
+ * or, without --metric, its status when it has no figure. */
+static int eb_acc_cell_shown(const struct eb_report_opts *o, const struct eb_rcell *c)
+{
+	if (c->nacc == 0)
+		return !o->metric_pats || !o->metric_pats[0];
+	for (size_t k = 0; k < c->nacc; k++)
+		if (eb_pat_match(o->metric_pats, c->acc[k].metric))
+			return 1;
+	return 0;
+}
+
+/*
+ * The accuracy table: a row per accuracy figure that --metric lets in (task, protocol,
+ * metric, value, its standard error, the items or tokens scored and the task's limit,
+ * empty when the whole dataset was scored); an accuracy cell without figures (failed,
+ * skipped, pending) has one row with its status. Returns how many accuracy cells the
+ * selection has.
+ */
+static size_t eb_layout_accuracy(const struct eb_report_opts *o, const struct eb_rdata *d,
+				 struct eb_table *t)
+{
+	int key = o->wide || !eb_human(o->fmt);
+	size_t ncells = 0;
+
+	eb_table_init(t, "accuracy");
+	eb_who_cols(t);
+	eb_table_col(t, "task", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "protocol", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "value", NULL, NULL, EB_TK_NUM);
+	eb_table_col(t, "stderr", NULL, NULL, EB_TK_NUM);
+	eb_table_col(t, "n", "scored", NULL, EB_TK_INT);
+	eb_table_col(t, "limit", NULL, NULL, EB_TK_INT);
+	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "warnings", NULL, NULL, EB_TK_INT);
+	if (key)
+		eb_table_col(t, "key", NULL, NULL, EB_TK_TEXT);
+	if (o->wide)
+		eb_table_col(t, "error", NULL, NULL, EB_TK_TEXT);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct eb_rcell *c = &d->cells[i];
+
+		if (!eb_rcell_is_accuracy(c))
+			continue;
+		ncells++;
+		for (size_t k = 0; k <= c->nacc; k++) {
+			const struct eb_racc *a = k < c->nacc ? &c->acc[k] : NULL;
+			size_t r, col;
+
+			/* the figures --metric lets in; a cell without any: its status */
+			if (a ? !eb_pat_match(o->metric_pats, a->metric)
+			      : c->nacc > 0 || !eb_acc_cell_shown(o, c))
+				continue;
+			r = eb_table_row(t);
+			col = eb_who_vals(t, r, c);
+			eb_table_set_text(t, r, col++, a ? a->task : NULL);
+			eb_table_set_text(t, r, col++, a && a->protocol[0] ? a->protocol : NULL);
+			eb_table_set_text(t, r, col++, a ? a->metric : NULL);
+			eb_table_set_num(t, r, col++, a ? a->value : NAN);
+			eb_table_set_num(t, r, col++, a ? a->stderr_ : NAN);
+			eb_table_set_int(t, r, col++, a ? a->n : -1);
+			eb_table_set_int(t, r, col++, a ? a->limit : -1);
+			eb_table_set_text(t, r, col++, c->status);
+			eb_table_set_int(t, r, col++, (long long)c->nwarn);
+			if (key)
+				eb_table_set_text(t, r, col++, c->key);
+			if (o->wide)
+				eb_table_set_text(t, r, col++, c->error);
+		}
+	}
+	return ncells;
+}
+
+/* The warnings of the cells the other tables show (latency: whether that table is
+ * printed), one row each: the human formats' footnotes to the warnings column. Returns
+ * how many. */
+static size_t eb_layout_warnings(const struct eb_report_opts *o, const struct eb_rdata *d,
+				 int latency, struct eb_table *t)
+{
+	eb_table_init(t, "warnings");
+	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
+	eb_table_col(t, "key", NULL, NULL, EB_TK_TEXT);
+	eb_table_col(t, "warning", NULL, NULL, EB_TK_TEXT);
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t k = 0; k < d->cells[i].nwarn; k++) {
+			if (eb_rcell_is_accuracy(&d->cells[i]) ? !eb_acc_cell_shown(o, &d->cells[i])
+							       : !latency)
+				break;
+			size_t r = eb_table_row(t);
+
+			eb_table_set_int(t, r, 0, d->cells[i].run_id);
+			eb_table_set_text(t, r, 1, d->cells[i].key);
+			eb_table_set_text(t, r, 2, d->cells[i].warnings[k]);
+		}
+	return t->nrows;
 }
 
 /* ---- long ------------------------------------------------------------------------ */
 
 static void eb_ident_cols(struct eb_table *t)
 {
-	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
-	eb_table_col(t, "target", NULL, NULL, EB_TK_TEXT);
-	eb_table_col(t, "model", NULL, NULL, EB_TK_TEXT);
-	eb_table_col(t, "quant", NULL, NULL, EB_TK_TEXT);
+	eb_who_cols(t);
 	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
 	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
 }
 
 static size_t eb_ident_vals(struct eb_table *t, size_t r, const struct eb_rcell *c)
 {
-	eb_table_set_int(t, r, 0, c->run_id);
-	eb_table_set_text(t, r, 1, c->target);
-	eb_table_set_text(t, r, 2, c->model);
-	eb_table_set_text(t, r, 3, c->quant);
-	eb_table_set_int(t, r, 4, c->prompt_tokens);
-	eb_table_set_int(t, r, 5, c->gen_tokens);
-	return 6;
+	size_t col = eb_who_vals(t, r, c);
+
+	eb_table_set_int(t, r, col++, c->prompt_tokens);
+	eb_table_set_int(t, r, col++, c->gen_tokens);
+	return col;
 }
 
+/* The long layout's summary fields, mean to ci_hi. */
+enum { EB_LONG_NF = 9 };
+
+static void eb_long_row(struct eb_table *t, const struct eb_rcell *c, const char *task,
+			const char *name, const char *unit, long long n, const double *f,
+			long long n_outliers, double stderr_)
+{
+	size_t r = eb_table_row(t), col = eb_ident_vals(t, r, c);
+
+	eb_table_set_text(t, r, col++, task);
+	eb_table_set_text(t, r, col++, name);
+	eb_table_set_text(t, r, col++, unit[0] ? unit : NULL);
+	eb_table_set_int(t, r, col++, n);
+	for (size_t k = 0; k < EB_LONG_NF; k++)
+		eb_table_set_num(t, r, col++, f[k]);
+	eb_table_set_int(t, r, col++, n_outliers);
+	eb_table_set_num(t, r, col++, stderr_);
+}
+
+/*
+ * One row per cell x metric: the metrics table's summaries, then the cell's accuracy
+ * figures (task set; mean and median hold the figure, n what it scored, stderr its
+ * standard error; the fields an accuracy figure does not have are empty).
+ */
 static void eb_layout_long(const struct eb_report_opts *o, const struct eb_rdata *d,
 			   struct eb_table *t)
 {
-	static const char *const fields[] = { "mean", "stddev", "median", "min", "max",
-					      "p90",  "p99",    "ci_lo",  "ci_hi" };
+	static const char *const fields[EB_LONG_NF] = { "mean", "stddev", "median", "min", "max",
+							"p90",  "p99",    "ci_lo",  "ci_hi" };
 
 	eb_table_init(t, NULL);
 	eb_ident_cols(t);
+	eb_table_col(t, "task", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "n", NULL, NULL, EB_TK_INT);
 	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
 		eb_table_col(t, fields[k], NULL, NULL, EB_TK_NUM);
 	eb_table_col(t, "n_outliers", NULL, NULL, EB_TK_INT);
+	eb_table_col(t, "stderr", NULL, NULL, EB_TK_NUM);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct eb_rcell *c = &d->cells[i];
 
 		for (size_t k = 0; k < c->nm; k++) {
 			const struct eb_rmetric *m = &c->m[k];
-			size_t r, col;
+			const double f[EB_LONG_NF] = { m->mean, m->stddev, m->median, m->min, m->max,
+						       m->p90,  m->p99,    m->ci_lo,  m->ci_hi };
 
-			if (!eb_pat_match(o->metric_pats, m->name))
-				continue;
-			r = eb_table_row(t);
-			col = eb_ident_vals(t, r, c);
-			eb_table_set_text(t, r, col++, m->name);
-			eb_table_set_text(t, r, col++, m->unit[0] ? m->unit : NULL);
-			eb_table_set_int(t, r, col++, m->n);
-			eb_table_set_num(t, r, col++, m->mean);
-			eb_table_set_num(t, r, col++, m->stddev);
-			eb_table_set_num(t, r, col++, m->median);
-			eb_table_set_num(t, r, col++, m->min);
-			eb_table_set_num(t, r, col++, m->max);
-			eb_table_set_num(t, r, col++, m->p90);
-			eb_table_set_num(t, r, col++, m->p99);
-			eb_table_set_num(t, r, col++, m->ci_lo);
-			eb_table_set_num(t, r, col++, m->ci_hi);
-			eb_table_set_int(t, r, col++, m->n_outliers);
+			if (eb_pat_match(o->metric_pats, m->name))
+				eb_long_row(t, c, NULL, m->name, m->unit, m->n, f, m->n_outliers, NAN);
+		}
+		for (size_t k = 0; k < c->nacc; k++) {
+			const struct eb_racc *a = &c->acc[k];
+			/* the figure as the mean and the median, as a single-valued metric has it */
+			const double f[EB_LONG_NF] = { a->value, NAN, a->value, NAN, NAN,
+						       NAN,      NAN, NAN,      NAN };
+
+			if (eb_pat_match(o->metric_pats, a->metric))
+				eb_long_row(t, c, a->task, a->metric, "", a->n, f, -1, a->stderr_);
 		}
 	}
 }
@@ -173,8 +342,9 @@ static const char **eb_wide_metrics(const struct eb_report_opts *o, const struct
 			names[i] = o->metrics[i];
 	} else if (o->metric_pats && o->metric_pats[0]) {
 		for (size_t i = 0; i < d->n; i++)
-			for (size_t k = 0; k < d->cells[i].nm; k++) {
-				const char *m = d->cells[i].m[k].name;
+			for (size_t k = 0; k < d->cells[i].nm + d->cells[i].nacc; k++) {
+				const struct eb_rcell *c = &d->cells[i];
+				const char *m = k < c->nm ? c->m[k].name : c->acc[k - c->nm].metric;
 				size_t j;
 
 				if (!eb_pat_match(o->metric_pats, m))
@@ -250,8 +420,10 @@ static void eb_layout_wide(const struct eb_report_opts *o, const struct eb_rdata
 		eb_table_set_text(t, r, col++, c->status);
 		for (size_t k = 0; k < nm; k++) {
 			const struct eb_rmetric *m = eb_rcell_metric(c, names[k]);
+			const struct eb_racc *a = m ? NULL : eb_rcell_acc(c, names[k]);
 
-			eb_table_set_num(t, r, col++, eb_rmetric_stat(m, o->stat));
+			/* an accuracy figure is one value: no p90 or interval of its own */
+			eb_table_set_num(t, r, col++, a ? a->value : eb_rmetric_stat(m, o->stat));
 			if (o->stat == EB_STAT_MEDIAN) {
 				eb_table_set_num(t, r, col++, m ? m->p90 : NAN);
 			} else {
@@ -265,13 +437,18 @@ static void eb_layout_wide(const struct eb_report_opts *o, const struct eb_rdata
 
 /* ---- card ------------------------------------------------------------------------ */
 
-/* Orders cells by target, model, quant, prompt, gen, then run and id (latest last). */
+/* Orders cells by run, device, target, model, quant, prompt, gen, then id (latest last):
+ * a card never mixes runs or devices. */
 static int eb_by_variant(const void *a, const void *b)
 {
 	const struct eb_rcell *x = *(const struct eb_rcell *const *)a;
 	const struct eb_rcell *y = *(const struct eb_rcell *const *)b;
 	int r;
 
+	if (x->run_id != y->run_id)
+		return x->run_id < y->run_id ? -1 : 1;
+	if ((r = strcmp(x->device, y->device)) != 0)
+		return r;
 	if ((r = strcmp(x->target, y->target)) != 0)
 		return r;
 	if ((r = strcmp(x->model, y->model)) != 0)
@@ -282,8 +459,6 @@ static int eb_by_variant(const void *a, const void *b)
 		return x->prompt_tokens < y->prompt_tokens ? -1 : 1;
 	if (x->gen_tokens != y->gen_tokens)
 		return x->gen_tokens < y->gen_tokens ? -1 : 1;
-	if (x->run_id != y->run_id)
-		return x->run_id < y->run_id ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -331,17 +506,49 @@ static const struct eb_rcell *eb_variant_cell(const struct eb_variant *v, int p,
 	return best;
 }
 
-/* Largest value of a single-valued metric over the variant's cells (NAN if none). */
+/* Largest value of a single-valued metric over the variant's inference cells (NAN if
+ * none): an accuracy cell loads the model in its own way (a kld cell holds two sets of
+ * logits), so its memory is not the variant's. */
 static double eb_variant_max(const struct eb_variant *v, const char *metric)
 {
 	double best = NAN;
 
 	for (size_t i = 0; i < v->n; i++) {
-		const struct eb_rmetric *m = eb_rcell_metric(v->cells[i], metric);
-		double x = m ? (isfinite(m->max) ? m->max : m->median) : NAN;
+		const struct eb_rmetric *m;
+		double x;
 
+		if (eb_rcell_is_accuracy(v->cells[i]))
+			continue;
+		m = eb_rcell_metric(v->cells[i], metric);
+		x = m ? (isfinite(m->max) ? m->max : m->median) : NAN;
 		if (isfinite(x) && (!isfinite(best) || x > best))
 			best = x;
+	}
+	return best;
+}
+
+/* The server's peak RSS as a proc sensor measured it (mem_peak_mb:SENSOR/rss) over the
+ * variant's inference cells, NAN when none did; *sensor names the sensor. */
+static double eb_variant_server_rss(const struct eb_variant *v, const char **sensor)
+{
+	double best = NAN;
+
+	for (size_t i = 0; i < v->n; i++) {
+		const struct eb_rcell *c = v->cells[i];
+
+		if (eb_rcell_is_accuracy(c))
+			continue;
+		for (size_t k = 0; k < c->nm; k++) {
+			const struct eb_rmetric *m = &c->m[k];
+			double x = isfinite(m->max) ? m->max : m->median;
+
+			if (fnmatch("mem_peak_mb:*/rss", m->name, 0) != 0 || !isfinite(x))
+				continue;
+			if (!isfinite(best) || x > best) {
+				best = x;
+				*sensor = m->name + strlen("mem_peak_mb:");
+			}
+		}
 	}
 	return best;
 }
@@ -354,26 +561,18 @@ static int eb_cmp_int(const void *a, const void *b)
 }
 
 /* The card's accuracy rows: one per "task metric (protocol)", a column per variant. */
-struct eb_card_acc {
-	struct eb_table *t;
-	size_t first; /* the first accuracy row */
-	size_t col;   /* the variant's column */
-};
-
-static int eb_card_acc_row(void *arg, const struct eb_store_accuracy *a)
+/* An accuracy row of the card ("task metric (protocol)"): the row, found or appended
+ * after `first`, the card's first accuracy row. */
+static size_t eb_card_acc_row(struct eb_table *t, size_t first, const struct eb_racc *a)
 {
-	struct eb_card_acc *x = arg;
-	struct eb_table *t = x->t;
 	struct eb_buf name;
 	size_t r;
 
-	if (isnan(a->value))
-		return 0;
 	eb_buf_init(&name, 0);
 	eb_buf_addf(&name, "%s %s", a->task, a->metric);
-	if (a->protocol)
+	if (a->protocol[0])
 		eb_buf_addf(&name, " (%s)", a->protocol);
-	for (r = x->first; r < t->nrows; r++)
+	for (r = first; r < t->nrows; r++)
 		if (strcmp(t->vals[r * t->ncols].s, name.buf) == 0)
 			break;
 	if (r == t->nrows) {
@@ -381,9 +580,8 @@ static int eb_card_acc_row(void *arg, const struct eb_store_accuracy *a)
 		eb_table_set_text(t, r, 0, name.buf);
 		eb_table_set_text(t, r, 1, NULL);
 	}
-	eb_table_set_num(t, r, x->col, a->value);
 	eb_buf_release(&name);
-	return 0;
+	return r;
 }
 
 /* The card's columns: metric, unit, then one per variant, full precision first. */
@@ -468,7 +666,9 @@ static void eb_card_rates(struct eb_table *t, const struct eb_report_opts *o,
 	}
 }
 
-/* Memory: KV cache, peak RSS and model size, each where some variant has it. */
+/* Memory: KV cache, peak RSS and model size, each where some variant's inference cells
+ * have it. Peak RSS is the server's when a proc sensor measured it (a server target:
+ * edgebench's own RSS says nothing of the model), else edgebench's; the label says which. */
 static void eb_card_memory(struct eb_table *t, const struct eb_report_opts *o,
 			   const struct eb_variant *var, size_t nv)
 {
@@ -483,20 +683,36 @@ static void eb_card_memory(struct eb_table *t, const struct eb_report_opts *o,
 	};
 
 	for (size_t q = 0; q < sizeof(mem) / sizeof(mem[0]); q++) {
-		size_t r, any = 0;
+		int rss = strcmp(mem[q].metric, "peak_rss_mb") == 0;
+		const char *sensor = NULL;
+		char label[256];
+		size_t r, any = 0, server = 0;
 
 		if (!eb_pat_match(o->metric_pats, mem[q].metric))
 			continue;
-		for (size_t k = 0; k < nv; k++)
+		for (size_t k = 0; k < nv; k++) {
 			any += isfinite(eb_variant_max(&var[k], mem[q].metric));
-		if (!any)
+			server += rss && isfinite(eb_variant_server_rss(&var[k], &sensor));
+		}
+		if (!any && !server)
 			continue;
 		r = eb_table_row(t);
-		eb_table_set_text(t, r, 0, eb_metric_label_of(mem[q].metric));
+		if (server)
+			snprintf(label, sizeof(label), "%s, server process (proc sensor %.*s)",
+				 eb_metric_label_of(mem[q].metric),
+				 (int)(strrchr(sensor, '/') - sensor), sensor);
+		else if (rss)
+			snprintf(label, sizeof(label), "%s, edgebench process",
+				 eb_metric_label_of(mem[q].metric));
+		else
+			snprintf(label, sizeof(label), "%s", eb_metric_label_of(mem[q].metric));
+		eb_table_set_text(t, r, 0, label);
 		eb_table_set_text(t, r, 1, "MiB");
 		for (size_t k = 0; k < nv; k++)
 			eb_table_set_num(t, r, 2 + k,
-					 eb_variant_max(&var[k], mem[q].metric) * mem[q].scale);
+					 server ? eb_variant_server_rss(&var[k], &sensor)
+						: eb_variant_max(&var[k], mem[q].metric) *
+							  mem[q].scale);
 	}
 }
 
@@ -534,30 +750,23 @@ static int eb_card_scheme(struct eb_store *s, struct eb_table *t, const struct e
 	return ret;
 }
 
-/* Accuracy rows, when the database has the table (a later schema adds it); a table of
- * another layout is noted in the log and left out. */
-static int eb_card_accuracy(struct eb_store *s, const struct eb_report_opts *o,
-			    struct eb_table *t, const struct eb_variant *var, size_t nv,
-			    struct eb_err *err)
+/* Accuracy rows, a row per task and metric that --metric lets in ("accuracy" lets in
+ * every one), a column per variant. */
+static void eb_card_accuracy(const struct eb_report_opts *o, struct eb_table *t,
+			     const struct eb_variant *var, size_t nv)
 {
-	struct eb_card_acc a = { .t = t, .first = t->nrows };
-	struct eb_err aerr;
-	int has, bad = 0;
-	int ret = eb_store_has_table(s, "accuracy", &has, err);
+	size_t first = t->nrows;
+	int all = eb_pat_match(o->metric_pats, "accuracy");
 
-	if (ret || !has)
-		return ret;
-	for (size_t k = 0; k < nv && !bad; k++)
-		for (size_t i = 0; i < var[k].n && !bad; i++) {
-			a.col = 2 + k;
-			bad = eb_store_read_accuracy(s, 0, var[k].cells[i]->id, eb_card_acc_row, &a,
-						     &aerr);
-		}
-	if (bad && o->log)
-		fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
-				" unexpected layout; accuracy rows left out\n",
-			eb_store_path(s));
-	return 0;
+	for (size_t k = 0; k < nv; k++)
+		for (size_t i = 0; i < var[k].n; i++)
+			for (size_t q = 0; q < var[k].cells[i]->nacc; q++) {
+				const struct eb_racc *a = &var[k].cells[i]->acc[q];
+
+				if (isnan(a->value) || (!all && !eb_pat_match(o->metric_pats, a->metric)))
+					continue;
+				eb_table_set_num(t, eb_card_acc_row(t, first, a), 2 + k, a->value);
+			}
 }
 
 /* Average power over each variant's power samples (cells weighted by their samples). */
@@ -615,8 +824,8 @@ static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
 	eb_card_memory(t, o, var, nv);
 	if (eb_pat_match(mp, "scheme"))
 		ret = eb_card_scheme(s, t, var, nv, err);
-	if (!ret && eb_pat_match(mp, "accuracy"))
-		ret = eb_card_accuracy(s, o, t, var, nv, err);
+	if (!ret)
+		eb_card_accuracy(o, t, var, nv);
 	if (!ret && eb_pat_match(mp, "power"))
 		ret = eb_card_power(s, t, var, nv, err);
 	free(plen);
@@ -636,8 +845,11 @@ static int eb_layout_card(struct eb_store *s, const struct eb_report_opts *o,
 		struct eb_table *t;
 		char title[512];
 
-		/* the model's group: cells with the same target and model */
-		while (j < d->n && strcmp(v[j]->target, v[i]->target) == 0 &&
+		/* the model's group: cells of one run and device with the same target and
+		 * model (two devices or two runs are two cards, never one) */
+		while (j < d->n && v[j]->run_id == v[i]->run_id &&
+		       strcmp(v[j]->device, v[i]->device) == 0 &&
+		       strcmp(v[j]->target, v[i]->target) == 0 &&
 		       strcmp(v[j]->model, v[i]->model) == 0) {
 			if (nv == 0 || strcmp(var[nv - 1].quant, v[j]->quant) != 0) {
 				var = eb_xrealloc(var, (nv + 1) * sizeof(*var));
@@ -651,8 +863,9 @@ static int eb_layout_card(struct eb_store *s, const struct eb_report_opts *o,
 		}
 		*tabs = eb_xrealloc(*tabs, (*ntabs + 1) * sizeof(**tabs));
 		t = &(*tabs)[(*ntabs)++];
-		snprintf(title, sizeof(title), "%s on %s (%s)", v[i]->model, v[i]->target,
-			 eb_stat_name(o->stat));
+		snprintf(title, sizeof(title), "%s on %s, device %s, run %lld (%s)", v[i]->model,
+			 v[i]->target, v[i]->device[0] ? v[i]->device : "-",
+			 (long long)v[i]->run_id, eb_stat_name(o->stat));
 		eb_table_init(t, title);
 		ret = eb_card_one(s, o, var, nv, t, err);
 		free(var);
@@ -664,19 +877,26 @@ static int eb_layout_card(struct eb_store *s, const struct eb_report_opts *o,
 
 /* ---- speedup --------------------------------------------------------------------- */
 
+/* A speedup group: one run and device, target, model and lengths (a baseline is never
+ * looked up in another run or on another device). */
 static int eb_same_group(const struct eb_rcell *a, const struct eb_rcell *b)
 {
-	return strcmp(a->target, b->target) == 0 && strcmp(a->model, b->model) == 0 &&
+	return a->run_id == b->run_id && strcmp(a->device, b->device) == 0 &&
+	       strcmp(a->target, b->target) == 0 && strcmp(a->model, b->model) == 0 &&
 	       a->prompt_tokens == b->prompt_tokens && a->gen_tokens == b->gen_tokens;
 }
 
-/* Orders by target, model, prompt, gen, then quant, run and id (latest last). */
+/* Orders by run, device, target, model, prompt, gen, then quant and id (latest last). */
 static int eb_by_group(const void *a, const void *b)
 {
 	const struct eb_rcell *x = *(const struct eb_rcell *const *)a;
 	const struct eb_rcell *y = *(const struct eb_rcell *const *)b;
 	int r;
 
+	if (x->run_id != y->run_id)
+		return x->run_id < y->run_id ? -1 : 1;
+	if ((r = strcmp(x->device, y->device)) != 0)
+		return r;
 	if ((r = strcmp(x->target, y->target)) != 0)
 		return r;
 	if ((r = strcmp(x->model, y->model)) != 0)
@@ -687,8 +907,6 @@ static int eb_by_group(const void *a, const void *b)
 		return x->gen_tokens < y->gen_tokens ? -1 : 1;
 	if ((r = strcmp(x->quant, y->quant)) != 0)
 		return r;
-	if (x->run_id != y->run_id)
-		return x->run_id < y->run_id ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -709,12 +927,17 @@ static int eb_layout_speedup(const struct eb_report_opts *o, const struct eb_rda
 			     struct eb_table *t, struct eb_err *err)
 {
 	const struct eb_rcell **v = eb_xcalloc(d->n + 1, sizeof(*v));
-	size_t found = 0;
+	size_t found = 0, n = 0;
 
+	/* inference cells only: an accuracy cell has no rate to compare (it made a row of
+	 * dashes) */
 	for (size_t i = 0; i < d->n; i++)
-		v[i] = &d->cells[i];
-	qsort(v, d->n, sizeof(*v), eb_by_group);
+		if (!eb_rcell_is_accuracy(&d->cells[i]))
+			v[n++] = &d->cells[i];
+	qsort(v, n, sizeof(*v), eb_by_group);
 	eb_table_init(t, NULL);
+	eb_table_col(t, "run", NULL, NULL, EB_TK_INT);
+	eb_table_col(t, "device", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "target", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "model", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
@@ -725,13 +948,13 @@ static int eb_layout_speedup(const struct eb_report_opts *o, const struct eb_rda
 	eb_table_col(t, "speedup", "speedup (decode)", NULL, EB_TK_NUM);
 	eb_speedup_cols(t, "ttft_ms");
 	eb_table_col(t, "ttft_ratio", "TTFT ratio", NULL, EB_TK_NUM);
-	for (size_t i = 0; i < d->n;) {
+	for (size_t i = 0; i < n;) {
 		const struct eb_rcell *base = NULL;
 		size_t j = i;
 
-		while (j < d->n && eb_same_group(v[i], v[j])) {
+		while (j < n && eb_same_group(v[i], v[j])) {
 			if (strcmp(v[j]->quant, o->baseline) == 0)
-				base = v[j]; /* the latest run's wins */
+				base = v[j]; /* the group's latest cell wins */
 			j++;
 		}
 		if (base) {
@@ -750,18 +973,20 @@ static int eb_layout_speedup(const struct eb_report_opts *o, const struct eb_rda
 				cd = eb_rmetric_stat(eb_rcell_metric(c, "decode_tps"), o->stat);
 				ct = eb_rmetric_stat(eb_rcell_metric(c, "ttft_ms"), o->stat);
 				r = eb_table_row(t);
-				eb_table_set_text(t, r, 0, c->target);
-				eb_table_set_text(t, r, 1, c->model);
-				eb_table_set_int(t, r, 2, c->prompt_tokens);
-				eb_table_set_int(t, r, 3, c->gen_tokens);
-				eb_table_set_text(t, r, 4, o->baseline);
-				eb_table_set_text(t, r, 5, c->quant);
-				eb_table_set_num(t, r, 6, bd);
-				eb_table_set_num(t, r, 7, cd);
-				eb_table_set_num(t, r, 8, bd > 0 ? cd / bd : NAN);
-				eb_table_set_num(t, r, 9, bt);
-				eb_table_set_num(t, r, 10, ct);
-				eb_table_set_num(t, r, 11, bt > 0 ? ct / bt : NAN);
+				eb_table_set_int(t, r, 0, c->run_id);
+				eb_table_set_text(t, r, 1, c->device);
+				eb_table_set_text(t, r, 2, c->target);
+				eb_table_set_text(t, r, 3, c->model);
+				eb_table_set_int(t, r, 4, c->prompt_tokens);
+				eb_table_set_int(t, r, 5, c->gen_tokens);
+				eb_table_set_text(t, r, 6, o->baseline);
+				eb_table_set_text(t, r, 7, c->quant);
+				eb_table_set_num(t, r, 8, bd);
+				eb_table_set_num(t, r, 9, cd);
+				eb_table_set_num(t, r, 10, bd > 0 ? cd / bd : NAN);
+				eb_table_set_num(t, r, 11, bt);
+				eb_table_set_num(t, r, 12, ct);
+				eb_table_set_num(t, r, 13, bt > 0 ? ct / bt : NAN);
 			}
 		}
 		i = j;
@@ -812,10 +1037,24 @@ static const char eb_html_head[] =
 
 static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup" };
 
+/* The runs table being filled and the report's cells (a run none of them is in is left
+ * out: the default shows each device's latest run, not every run). */
+struct eb_html_runs {
+	struct eb_table *t;
+	const struct eb_rdata *d;
+};
+
 static int eb_html_run(void *arg, const struct eb_store_run *run)
 {
-	struct eb_table *t = arg;
-	size_t r = eb_table_row(t);
+	struct eb_html_runs *h = arg;
+	struct eb_table *t = h->t;
+	size_t r, i;
+
+	for (i = 0; i < h->d->n && h->d->cells[i].run_id != run->id; i++)
+		;
+	if (i == h->d->n && h->d->n)
+		return 0;
+	r = eb_table_row(t);
 
 	eb_table_set_int(t, r, 0, run->id);
 	eb_table_set_text(t, r, 1, run->uuid);
@@ -827,10 +1066,11 @@ static int eb_html_run(void *arg, const struct eb_store_run *run)
 }
 
 /* The runs the report covers: id, uuid, name, host, edgebench version, status. */
-static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE *out,
-			struct eb_err *err)
+static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o,
+			const struct eb_rdata *d, FILE *out, struct eb_err *err)
 {
 	struct eb_table t;
+	struct eb_html_runs h = { .t = &t, .d = d };
 	int ret;
 
 	eb_table_init(&t, "Runs");
@@ -840,7 +1080,7 @@ static int eb_html_runs(struct eb_store *s, const struct eb_report_opts *o, FILE
 	eb_table_col(&t, "host", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(&t, "edgebench", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(&t, "status", NULL, NULL, EB_TK_TEXT);
-	ret = eb_store_read_runs(s, o->sel.run_id, eb_html_run, &t, err);
+	ret = eb_store_read_runs(s, o->sel.run_id, eb_html_run, &h, err);
 	if (!ret)
 		eb_table_write(&t, 1, EB_REPORT_HTML, out);
 	eb_table_release(&t);
@@ -923,6 +1163,100 @@ static void eb_html_figures(struct eb_store *s, const struct eb_report_opts *o, 
 
 /* ---- entry points ---------------------------------------------------------------- */
 
+/* The names the layout can show a row or column for, the accuracy metrics of the
+ * selection included: what --metric and --metrics are checked against. */
+static void eb_layout_names_of(const struct eb_report_opts *o, const struct eb_rdata *d,
+			       struct eb_strlist *names)
+{
+	static const char *const card[] = { "ttft_ms", "decode_tps",  "prefill_tps", "kv_bytes",
+					    "peak_rss_mb", "model_bytes", "scheme",
+					    "accuracy", "power" };
+	if (o->layout == EB_LAYOUT_CELLS)
+		for (size_t k = 0; k < sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]); k++)
+			eb_strlist_add_split(names, eb_cell_figures[k]);
+	if (o->layout == EB_LAYOUT_CARD)
+		for (size_t k = 0; k < sizeof(card) / sizeof(card[0]); k++)
+			eb_strlist_add_split(names, card[k]);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct eb_rcell *c = &d->cells[i];
+
+		if (o->layout == EB_LAYOUT_LONG || o->layout == EB_LAYOUT_WIDE)
+			for (size_t k = 0; k < c->nm; k++)
+				eb_strlist_add_split(names, c->m[k].name);
+		for (size_t k = 0; k < c->nacc; k++)
+			eb_strlist_add_split(names, c->acc[k].metric);
+	}
+}
+
+/*
+ * Each --metric pattern (and --metrics name) must match something the layout shows: a
+ * pattern that matches nothing would print an empty table and look like an answer.
+ * EB_ENOENT naming the first such pattern.
+ */
+static int eb_check_metric_pats(const struct eb_report_opts *o, const struct eb_rdata *d,
+				struct eb_err *err)
+{
+	const char *const *lists[2] = { o->metric_pats, o->metrics };
+	struct eb_strlist names = { 0 };
+	int ret = 0;
+
+	if (o->layout == EB_LAYOUT_SPEEDUP)
+		return 0;
+	eb_layout_names_of(o, d, &names);
+	for (size_t l = 0; l < 2 && !ret; l++)
+		for (size_t i = 0; lists[l] && lists[l][i] && !ret; i++) {
+			const char *one[] = { lists[l][i], NULL };
+			size_t k;
+
+			for (k = 0; k < names.n && !eb_pat_match(one, names.v[k]); k++)
+				;
+			if (k < names.n)
+				continue;
+			ret = eb_err_set(err, EB_ENOENT,
+					 "--%s '%s' matches no metric the %s layout shows for the "
+					 "selected cells%s",
+					 l ? "metrics" : "metric", lists[l][i],
+					 eb_layout_names[o->layout],
+					 o->layout == EB_LAYOUT_CELLS || o->layout == EB_LAYOUT_CARD
+						 ? " (--layout long shows every stored metric)"
+						 : "");
+		}
+	eb_strlist_release(&names);
+	return ret;
+}
+
+/* The cells layout: the latency table, the accuracy table when the selection has
+ * accuracy cells, and (human formats) the warnings as footnotes. */
+static void eb_layout_cells_all(const struct eb_report_opts *o, const struct eb_rdata *d,
+				struct eb_table **tabs, size_t *ntabs)
+{
+	struct eb_table acc, warn;
+	size_t n_acc = eb_layout_accuracy(o, d, &acc), n_lat = 0;
+	int with_acc = n_acc > 0 && acc.nrows > 0, with_lat, with_warn;
+
+	for (size_t i = 0; i < d->n; i++)
+		n_lat += !eb_rcell_is_accuracy(&d->cells[i]);
+	/* the latency table: unless the selection has only accuracy cells, or --metric lets
+	 * in no latency figure */
+	with_lat = (n_lat > 0 || !with_acc) && eb_cells_has_figures(o);
+	with_warn = eb_human(o->fmt) && eb_layout_warnings(o, d, with_lat, &warn) > 0;
+	if (!eb_human(o->fmt))
+		eb_table_init(&warn, NULL);
+	*tabs = eb_xcalloc(3, sizeof(**tabs));
+	*ntabs = 0;
+	if (with_lat)
+		eb_layout_cells(o, d, &(*tabs)[(*ntabs)++],
+				with_acc || with_warn ? "latency" : NULL);
+	if (with_acc)
+		(*tabs)[(*ntabs)++] = acc;
+	else
+		eb_table_release(&acc);
+	if (with_warn)
+		(*tabs)[(*ntabs)++] = warn;
+	else
+		eb_table_release(&warn);
+}
+
 int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, struct eb_err *err)
 {
 	struct eb_table *tabs = NULL;
@@ -935,16 +1269,23 @@ int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, str
 	ret = eb_rdata_load(s, &o->sel, &d, err);
 	if (ret)
 		return ret;
+	if (d.acc_unreadable && o->log)
+		fprintf(o->log, "edgebench report: note: the accuracy table of '%s' has an"
+				" unexpected layout; accuracy figures left out\n",
+			eb_store_path(s));
+	ret = eb_check_metric_pats(o, &d, err);
+	if (ret)
+		goto out;
 	switch (o->layout) {
 	case EB_LAYOUT_CELLS:
+		eb_layout_cells_all(o, &d, &tabs, &ntabs);
+		break;
 	case EB_LAYOUT_LONG:
 	case EB_LAYOUT_WIDE:
 	case EB_LAYOUT_SPEEDUP:
 		tabs = eb_xcalloc(1, sizeof(*tabs));
 		ntabs = 1;
-		if (o->layout == EB_LAYOUT_CELLS)
-			eb_layout_cells(o, &d, &tabs[0]);
-		else if (o->layout == EB_LAYOUT_LONG)
+		if (o->layout == EB_LAYOUT_LONG)
 			eb_layout_long(o, &d, &tabs[0]);
 		else if (o->layout == EB_LAYOUT_WIDE)
 			eb_layout_wide(o, &d, &tabs[0]);
@@ -963,8 +1304,10 @@ int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, str
 			eb_layout_names[o->layout],
 			o->stat == EB_STAT_MEAN ? "mean (with its 95% interval)"
 						: "median (with p90)",
-			o->sel.run_id ? "one run" : "every run");
-		ret = eb_html_runs(s, o, out, err);
+			o->sel.run_id		      ? "one run"
+			: o->sel.latest_per_device ? "the latest run of each device"
+						   : "every run");
+		ret = eb_html_runs(s, o, &d, out, err);
 		if (ret)
 			goto out;
 		fputs("<h2>Results</h2>\n", out);
@@ -997,13 +1340,25 @@ static char *eb_list_text(const char *s)
 	return eb_sanitize_str(s ? s : "", NULL);
 }
 
+/* A cell's line, then each of its warnings on a line of its own. */
 static int eb_list_cell(void *arg, const struct eb_store_cell *c)
 {
 	struct eb_list *l = arg;
 	char *e = eb_list_text(c->error), *key = eb_list_text(c->key), *st = eb_list_text(c->status);
+	struct eb_rcell w = { 0 };
 
-	fprintf(l->out, "  %-8s %7.1fs  %s%s%s\n", st,
-		isnan(c->duration_s) ? 0.0 : c->duration_s, key, *e ? "  " : "", e);
+	eb_rcell_warnings(&w, c->warnings_json);
+	fprintf(l->out, "  %-8s %7.1fs  %s", st, isnan(c->duration_s) ? 0.0 : c->duration_s, key);
+	if (w.nwarn)
+		fprintf(l->out, "  (%zu warning%s)", w.nwarn, w.nwarn == 1 ? "" : "s");
+	fprintf(l->out, "%s%s\n", *e ? "  " : "", e);
+	for (size_t k = 0; k < w.nwarn; k++) {
+		char *text = eb_list_text(w.warnings[k]);
+
+		fprintf(l->out, "    warning: %s\n", text);
+		free(text);
+	}
+	eb_rcell_warnings_release(&w);
 	free(e);
 	free(key);
 	free(st);
@@ -1017,8 +1372,17 @@ static int eb_list_run(void *arg, const struct eb_store_run *r)
 	char *st = eb_list_text(r->status), *t0 = eb_list_text(r->started_at);
 	char *t1 = eb_list_text(r->finished_at ? r->finished_at : "-");
 
-	fprintf(l->out, "run %lld  %s  %s  started %s  finished %s  %s  cells %d (ok %d, failed %d)\n",
-		(long long)r->id, uuid, name, t0, t1, st, r->n_cells, r->n_ok, r->n_failed);
+	fprintf(l->out, "run %lld  %s  %s  started %s  finished %s  %s  cells %d (ok %d, failed %d, "
+			"skipped %d",
+		(long long)r->id, uuid, name, t0, t1, st, r->n_cells, r->n_ok, r->n_failed,
+		r->n_skipped);
+	/* pending cells only in a run that did not finish them: the counts add up */
+	if (r->n_pending)
+		fprintf(l->out, ", pending %d", r->n_pending);
+	fprintf(l->out, ")  warnings %d", r->n_warnings);
+	if (r->n_warnings)
+		fprintf(l->out, " in %d cell%s", r->n_warned, r->n_warned == 1 ? "" : "s");
+	fputc('\n', l->out);
 	free(uuid);
 	free(name);
 	free(st);

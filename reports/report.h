@@ -10,7 +10,7 @@
 #include "table.h"
 
 enum eb_report_layout {
-	EB_LAYOUT_CELLS,   /* one row per cell, the ten documented columns (the default) */
+	EB_LAYOUT_CELLS,   /* latency, accuracy and warnings tables (the default) */
 	EB_LAYOUT_LONG,    /* one row per cell x metric with every stored summary field */
 	EB_LAYOUT_WIDE,    /* one row per cell, one column (plus p90 or CI) per chosen metric */
 	EB_LAYOUT_CARD,    /* metric rows x variants of one model, full precision first */
@@ -22,21 +22,24 @@ struct eb_report_opts {
 	enum eb_report_layout layout;
 	enum eb_report_stat stat;
 	struct eb_rsel sel;
-	const char *const *metric_pats; /* NULL-terminated fnmatch patterns: long, wide, card */
+	const char *const *metric_pats; /* NULL-terminated fnmatch patterns: cells, long, wide,
+					 * card (each must match something: EB_ENOENT) */
 	const char *const *metrics;     /* wide: the metric columns in order (NULL = default) */
 	const char *baseline;           /* speedup: the baseline quant (required there) */
-	int wide;                       /* cells: add key and error (and the lengths to csv/json) */
+	int wide;                       /* cells: add key, error (and warning_text to csv/json) */
 	int plots;                      /* html: embed SVG figures drawn by gnuplot */
 	const char *gnuplot;            /* html plots: the program (NULL = default, see plot.h) */
 	FILE *log;                      /* notes (plots left out and why); NULL = none */
 };
 
 /*
- * Writes the report. The cells layout keeps the original output: run, target, model,
- * quant, status, ttft_ms, prefill_tps, decode_tps, e2e_ms, peak_rss_mb (median, or mean
- * with EB_STAT_MEAN), plus prompt_tokens and gen_tokens in the human formats and with
- * `wide`, plus key and error with `wide`. Returns 0, EB_EDB, EB_EINVAL (an option the
- * layout needs is missing) or EB_ENOENT (the speedup baseline matches no cell).
+ * Writes the report. The cells layout: the latency table (run, device, target, model,
+ * quant, prompt_tokens, gen_tokens, status, ttft_ms, prefill_tps, decode_tps, e2e_ms,
+ * peak_rss_mb as median, or mean with EB_STAT_MEAN, warnings; key in csv and json; key
+ * and error with `wide`), the accuracy table when the selection has accuracy cells, and
+ * in the human formats the warnings (docs/reports.md). Returns 0, EB_EDB, EB_EINVAL (an
+ * option the layout needs is missing) or EB_ENOENT (the speedup baseline matches no
+ * cell, or a --metric pattern matches nothing the layout shows).
  */
 int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, struct eb_err *err);
 

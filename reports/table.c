@@ -331,6 +331,8 @@ static void eb_write_plain(const struct eb_table *t, FILE *out)
 
 static void eb_write_csv(const struct eb_table *t, FILE *out)
 {
+	char num[EB_NUM_SHORTEST_MAX];
+
 	for (size_t c = 0; c < t->ncols; c++) {
 		if (c)
 			fputc(',', out);
@@ -350,7 +352,7 @@ static void eb_write_csv(const struct eb_table *t, FILE *out)
 			else if (v->kind == EB_TK_INT)
 				fprintf(out, "%lld", v->i);
 			else
-				fprintf(out, "%.17g", v->d);
+				fputs(eb_fmt_shortest(num, v->d), out);
 		}
 		fputc('\n', out);
 	}
@@ -370,39 +372,51 @@ void eb_json_dump_at(FILE *f, json_t *j, int indent, int precision)
 	free(text);
 }
 
-static json_t *eb_table_json_row(const struct eb_table *t, size_t r)
+/* A real as jansson writes one (a ".0" keeps an integral value a real) but in its
+ * shortest round-trip text. */
+static const char *eb_json_real(char *buf, double x)
 {
-	json_t *o = json_object();
-
-	for (size_t c = 0; c < t->ncols; c++) {
-		const struct eb_tval *v = eb_tget(t, r, c);
-		json_t *j;
-
-		if (v->null)
-			j = json_null();
-		else if (v->kind == EB_TK_TEXT)
-			j = json_string(v->s);
-		else if (v->kind == EB_TK_INT)
-			j = json_integer(v->i);
-		else
-			j = json_real(v->d);
-		/* text is valid UTF-8 (eb_sanitize_text): json_string fails only without memory */
-		json_object_set_new(o, t->cols[c].name, j ? j : json_null());
-	}
-	return o;
+	eb_fmt_shortest(buf, x);
+	if (!strpbrk(buf, ".e"))
+		eb_strlcpy(buf + strlen(buf), ".0", 3);
+	return buf;
 }
 
-/* The rows as a JSON array laid out as jansson's JSON_INDENT(2) would at that depth, one
- * row in memory at a time. */
+/* A JSON string as jansson writes it; null for invalid UTF-8 (json_string refuses it). */
+static void eb_json_str(FILE *out, const char *s)
+{
+	json_t *j = json_string(s);
+
+	eb_json_dump_at(out, j ? j : json_null(), 0, 17);
+	json_decref(j);
+}
+
+/* The rows as a JSON array laid out as jansson's JSON_INDENT(2) would at that depth,
+ * written here rather than by jansson so that numbers take their shortest round-trip
+ * text (eb_fmt_shortest) where jansson writes %.17g. */
 static void eb_table_json_rows(const struct eb_table *t, FILE *out, int indent)
 {
+	char num[EB_NUM_SHORTEST_MAX];
+
 	fputc('[', out);
 	for (size_t r = 0; r < t->nrows; r++) {
-		json_t *o = eb_table_json_row(t, r);
+		fprintf(out, "%s\n%*s{", r ? "," : "", indent + 2, "");
+		for (size_t c = 0; c < t->ncols; c++) {
+			const struct eb_tval *v = eb_tget(t, r, c);
 
-		fprintf(out, "%s\n%*s", r ? "," : "", indent + 2, "");
-		eb_json_dump_at(out, o, indent + 2, 17);
-		json_decref(o);
+			fprintf(out, "%s\n%*s", c ? "," : "", indent + 4, "");
+			eb_json_str(out, t->cols[c].name);
+			fputs(": ", out);
+			if (v->null)
+				fputs("null", out);
+			else if (v->kind == EB_TK_TEXT)
+				eb_json_str(out, v->s);
+			else if (v->kind == EB_TK_INT)
+				fprintf(out, "%lld", v->i);
+			else
+				fputs(eb_json_real(num, v->d), out);
+		}
+		fprintf(out, "\n%*s}", indent + 2, "");
 	}
 	if (t->nrows)
 		fprintf(out, "\n%*s", indent, "");

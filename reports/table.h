@@ -52,7 +52,8 @@ void eb_table_set_int(struct eb_table *t, size_t row, size_t col, long long v); 
 void eb_table_set_num(struct eb_table *t, size_t row, size_t col, double v);      /* NAN = null */
 
 /*
- * Writes tables in a format. Numbers: csv/json at full precision (%.17g), the others by
+ * Writes tables in a format. Numbers: csv/json at full precision (the shortest text that
+ * reads back as the same double, eb_fmt_shortest), the others by
  * eb_fmt_num (4 significant digits, integers from 1000 up). Several tables: one after the
  * other with a blank line between (table, csv, md), one table environment each (latex);
  * json writes an array of rows for one untitled table, else an array of

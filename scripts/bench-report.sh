@@ -37,10 +37,11 @@ bench() {
   fi
   printf '%-40s %6d ms  %s\n' "$name" "$took" "$verdict"
 }
-bench "report (table, 10,000 cells)" 0 "$eb" report --db "$db"
-bench "report --format csv" 0 "$eb" report --db "$db" --format csv
-bench "report --layout long --format json" 0 "$eb" report --db "$db" --layout long --format json
-bench "report --layout card --format md" 0 "$eb" report --db "$db" --layout card --format md
+# --run all: every cell of both runs (the default is each device's latest run)
+bench "report (table, 10,000 cells)" 0 "$eb" report --db "$db" --run all
+bench "report --format csv" 0 "$eb" report --db "$db" --run all --format csv
+bench "report --layout long --format json" 0 "$eb" report --db "$db" --run all --layout long --format json
+bench "report --layout card --format md" 0 "$eb" report --db "$db" --run all --layout card --format md
 bench "compare 1 2 (1,000,000 requests)" 1 "$eb" compare --db "$db" 1 2 --junit "${out}.xml"
 grep -E '^regressions' "$out" || true
 bench "compare 1 2 --format json" 1 "$eb" compare --db "$db" 1 2 --format json

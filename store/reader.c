@@ -83,6 +83,10 @@ static int eb_rd_run(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)
 		.n_cells = sqlite3_column_int(st, 8),
 		.n_ok = sqlite3_column_int(st, 9),
 		.n_failed = sqlite3_column_int(st, 10),
+		.n_skipped = sqlite3_column_int(st, 11),
+		.n_pending = sqlite3_column_int(st, 12),
+		.n_warnings = sqlite3_column_int(st, 13),
+		.n_warned = sqlite3_column_int(st, 14),
 	};
 
 	return fn.run(arg, &r);
@@ -97,7 +101,16 @@ int eb_store_read_runs(struct eb_store *s, int64_t run_id,
 			   " finished_at,"
 			   " (SELECT count(*) FROM cells WHERE run_id=runs.id),"
 			   " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='ok'),"
-			   " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='failed')"
+			   " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='failed'),"
+			   " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='skipped'),"
+			   " (SELECT count(*) FROM cells WHERE run_id=runs.id AND status='pending'),"
+			   /* a warnings_json that is not a JSON array counts as one warning */
+			   " (SELECT coalesce(sum(CASE WHEN json_valid(warnings_json) AND"
+			   "  json_type(warnings_json) = 'array' THEN json_array_length(warnings_json)"
+			   "  ELSE 1 END), 0) FROM cells WHERE run_id=runs.id AND warnings_json IS NOT"
+			   "  NULL AND warnings_json NOT IN ('', '[]')),"
+			   " (SELECT count(*) FROM cells WHERE run_id=runs.id AND warnings_json IS NOT"
+			   "  NULL AND warnings_json NOT IN ('', '[]'))"
 			   " FROM runs WHERE (?1 = 0 OR id = ?1) ORDER BY id",
 			   run_id, 0, eb_rd_run, (union eb_rd_fn){ .run = fn }, arg, err);
 }
@@ -119,6 +132,7 @@ static int eb_rd_cell(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)
 		.prompt_tokens = eb_col_count(st, 11),
 		.gen_tokens = eb_col_count(st, 12),
 		.duration_s = eb_col_real(st, 13),
+		.warnings_json = eb_col_text(st, 14),
 	};
 
 	return fn.cell(arg, &c);
@@ -130,8 +144,8 @@ int eb_store_read_cells(struct eb_store *s, int64_t run_id,
 {
 	return eb_rd_query(s,
 			   "SELECT id, run_id, key, target, adapter, model, quant, device,"
-			   " workload, status, error, prompt_tokens, gen_tokens, duration_s"
-			   " FROM cells WHERE (?1 = 0 OR run_id = ?1) ORDER BY run_id, id",
+			   " workload, status, error, prompt_tokens, gen_tokens, duration_s,"
+			   " warnings_json FROM cells WHERE (?1 = 0 OR run_id = ?1) ORDER BY run_id, id",
 			   run_id, 0, eb_rd_cell, (union eb_rd_fn){ .cell = fn }, arg, err);
 }
 
@@ -376,6 +390,8 @@ static int eb_rd_accuracy(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)
 		.metric = eb_col_text(st, 3),
 		.value = eb_col_real(st, 4),
 		.stderr_ = eb_col_real(st, 5),
+		.n = eb_col_count(st, 6),
+		.params_json = eb_col_text(st, 7),
 	};
 
 	return fn.accuracy(arg, &a);
@@ -386,8 +402,8 @@ int eb_store_read_accuracy(struct eb_store *s, int64_t run_id, int64_t cell_id,
 			   struct eb_err *err)
 {
 	return eb_rd_query(s,
-			   "SELECT a.cell_id, a.task, a.protocol, a.metric, a.value, a.stderr"
-			   " FROM accuracy a JOIN cells c ON c.id = a.cell_id"
+			   "SELECT a.cell_id, a.task, a.protocol, a.metric, a.value, a.stderr,"
+			   " a.n, a.params_json FROM accuracy a JOIN cells c ON c.id = a.cell_id"
 			   " WHERE (?1 = 0 OR c.run_id = ?1) AND (?2 = 0 OR a.cell_id = ?2)"
 			   " ORDER BY a.task, a.metric, a.cell_id",
 			   run_id, cell_id, eb_rd_accuracy, (union eb_rd_fn){ .accuracy = fn }, arg,

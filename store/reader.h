@@ -17,11 +17,13 @@
  * "cannot read 'PATH': why" in err.
  */
 
-/* A run with how many cells it has, and how many of them are ok or failed. */
+/* A run with how many cells it has, how many of them are ok, failed, skipped or still
+ * pending (the four add up to n_cells), and the warnings its cells carry: n_warnings in
+ * all, in n_warned cells. */
 struct eb_store_run {
 	int64_t id;
 	const char *uuid, *name, *host, *version, *status, *started_at, *finished_at;
-	int n_cells, n_ok, n_failed;
+	int n_cells, n_ok, n_failed, n_skipped, n_pending, n_warnings, n_warned;
 };
 
 /* Runs in id order. */
@@ -29,10 +31,12 @@ int eb_store_read_runs(struct eb_store *s, int64_t run_id,
 		       int (*fn)(void *arg, const struct eb_store_run *r), void *arg,
 		       struct eb_err *err);
 
-/* A cell: identity, how it ended (error NULL when none) and how long it took. */
+/* A cell: identity, how it ended (error NULL when none; warnings_json, a JSON array of
+ * strings, NULL when none) and how long it took. */
 struct eb_store_cell {
 	int64_t id, run_id;
 	const char *key, *target, *adapter, *model, *quant, *device, *workload, *status, *error;
+	const char *warnings_json;
 	long long prompt_tokens, gen_tokens;
 	double duration_s;
 };
@@ -135,11 +139,15 @@ int eb_store_read_rails(struct eb_store *s, int64_t cell_id,
 int eb_store_cell_power_avg(struct eb_store *s, int64_t cell_id, int *found, double *mean,
 			    long long *n, long long *n_samples, struct eb_err *err);
 
-/* An accuracy figure; protocol may be NULL in a table made elsewhere. */
+/* An accuracy figure with how many items or tokens it scored (n, -1 when NULL) and the
+ * protocol's parameters (params_json, NULL when none); protocol may be NULL in a table
+ * made elsewhere. */
 struct eb_store_accuracy {
 	int64_t cell_id;
 	const char *task, *protocol, *metric;
 	double value, stderr_;
+	long long n;
+	const char *params_json;
 };
 
 /*

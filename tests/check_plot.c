@@ -141,18 +141,23 @@ START_TEST(nothing_to_draw)
 	snprintf(fig, sizeof(fig), "%s/none.png", eb_dir);
 	rc = eb_plot(eb_bare_path, "power", fig, &out);
 	ck_assert_int_eq(rc, 1);
-	ck_assert_msg(strstr(out, "edgebench plot: no power samples in run 1") != NULL, "%s", out);
+	/* the default runs: each device's latest */
+	ck_assert_msg(strstr(out, "edgebench plot: no power samples in the latest run of each "
+				  "device") != NULL,
+		      "%s", out);
 	free(out);
 	rc = eb_plot(eb_bare_path, "pareto", fig, &out);
 	ck_assert_int_eq(rc, 1);
-	ck_assert_msg(strstr(out, "no power samples in run 1: the pareto plot needs J/token") != NULL,
+	ck_assert_msg(strstr(out, "no power samples in the latest run of each device: the pareto "
+			     "plot needs J/token") != NULL,
 		      "%s", out);
 	free(out);
 	rc = eb_plot(eb_bare_path, "accuracy", fig, &out);
 	ck_assert_int_eq(rc, 1);
 	/* which of the two depends on the schema: the accuracy table came with version 2 */
 	ck_assert_msg(strstr(out, "edgebench plot: no accuracy table in") != NULL ||
-			      strstr(out, "edgebench plot: no accuracy results in run 1") != NULL,
+			      strstr(out, "edgebench plot: no accuracy results in the latest run of "
+				     "each device") != NULL,
 		      "%s", out);
 	free(out);
 	rc = eb_plot(eb_bare_path, "throughput", "/nonexistent-dir/x.png", &out);
@@ -213,7 +218,7 @@ START_TEST(html_embeds_svg)
 	for (const char *p = out; (p = strstr(p, "src=\"data:image/svg+xml;base64,")) != NULL; p++)
 		n++;
 	ck_assert_int_eq(n, 5); /* throughput, ttft, power, pareto, accuracy */
-	ck_assert_ptr_nonnull(strstr(out, "<caption>tiny on cpu (median)</caption>"));
+	ck_assert_ptr_nonnull(strstr(out, "<caption>tiny on cpu, device test, run 1 (median)</caption>"));
 	ck_assert_ptr_nonnull(strstr(out, "average power"));
 	ck_assert_ptr_nonnull(strstr(out, "hellaswag acc_norm (hellaswag)"));
 	ck_assert_ptr_nonnull(strstr(out, "</html>\n"));
@@ -496,7 +501,8 @@ START_TEST(power_per_cell)
 	ck_assert_uint_eq(eb_count(script, "\nplot "), 1);
 	ck_assert_msg(strstr(script, "q4_0") && !strstr(script, "f16/latency"), "%s", script);
 	free(script);
-	EB_PLOT_FAILS(1, "edgebench plot: no cell in run 1 matches --only 'cpu/tiny/q2_k/*'",
+	EB_PLOT_FAILS(1, "edgebench plot: no cell in the latest run of each device matches --only "
+		      "'cpu/tiny/q2_k/*'",
 		      db, "power", fig, "--only", "cpu/tiny/q2_k/*");
 }
 END_TEST
@@ -634,7 +640,7 @@ START_TEST(accuracy_panels)
 	ck_assert_msg(strstr(script, "'hellaswag acc'") && strstr(script, "'hellaswag acc_norm'"),
 		      "%s", script);
 	free(script);
-	EB_PLOT_FAILS(1, "no accuracy metric in run 1 matches --metric 'bleu'",
+	EB_PLOT_FAILS(1, "no accuracy metric in the latest run of each device matches --metric 'bleu'",
 		      db, "accuracy", fig, "--metric", "bleu");
 
 	/* the html page embeds figures it can show legibly: not 18 accuracy panels */

@@ -275,10 +275,14 @@ START_TEST(selection_and_errors)
 
 		rc = eb_test_run(argv, &out);
 		ck_assert_int_eq(rc, 0);
-		ck_assert_str_eq(out, "run,target,model,quant,status,ttft_ms,prefill_tps,decode_tps,"
-				      "e2e_ms,peak_rss_mb\n"
-				      "1,cpu,tiny,q4_0,ok,6.5,2461.5384615384614,92,82.58695652173914,120\n"
-				      "1,cpu,tiny,q4_0,ok,19,3368.4210526315792,90,96.923076923076934,125\n");
+		/* device, lengths and key tell the rows apart; each figure in its shortest
+		 * text that reads back as the same double (not 96.923076923076934) */
+		ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,status,"
+				      "ttft_ms,prefill_tps,decode_tps,e2e_ms,peak_rss_mb,warnings,key\n"
+				      "1,test,cpu,tiny,q4_0,16,8,ok,6.5,2461.5384615384614,92,"
+				      "82.58695652173914,120,0,cpu/tiny/q4_0/latency/p16-g8\n"
+				      "1,test,cpu,tiny,q4_0,64,8,ok,19,3368.421052631579,90,"
+				      "96.92307692307693,125,0,cpu/tiny/q4_0/latency/p64-g8\n");
 		free(out);
 	}
 	{
@@ -330,10 +334,423 @@ START_TEST(selection_and_errors)
 
 		rc = eb_test_run(argv, &out);
 		ck_assert_int_eq(rc, 0);
-		ck_assert_str_eq(out, "tiny on cpu (median)\n"
+		ck_assert_str_eq(out, "tiny on cpu, device test, run 1 (median)\n"
 				      "metric                          unit  f16     q4_0 \n"
 				      "hellaswag acc_norm (hellaswag)  -     0.6606  0.643\n");
 		free(out);
+	}
+}
+END_TEST
+
+
+/* ---- a lab database: two runs on two devices, accuracy cells, warnings ------------- */
+
+static char eb_lab_path[4096];
+
+/* A latency cell of the lab database on `device` with three equal requests. */
+static int64_t eb_lab_cell(int64_t run, const char *device, const char *quant, double ttft,
+			   double dec)
+{
+	const double t[3] = { ttft, ttft, ttft }, d[3] = { dec, dec, dec };
+	struct eb_tcell tc = { "cpu", "tiny", quant, 16, 8, "ok", NULL };
+	int64_t cell = eb_tdb_cell(run, &tc);
+	char sql[256];
+
+	eb_tdb_requests(cell, 16, 8, t, d, 3);
+	snprintf(sql, sizeof(sql), "UPDATE cells SET device='%s' WHERE id=%lld", device,
+		 (long long)cell);
+	eb_tdb_exec(sql);
+	return cell;
+}
+
+/* An accuracy cell: perplexity on 4 chunks (limit 4) and HellaSwag on 8 items. */
+static int64_t eb_lab_acc_cell(int64_t run, const char *device, const char *quant,
+			       const char *task, double v, double se, long long n)
+{
+	struct eb_tcell tc = { "cpu", "tiny", quant, 0, 0, "ok", NULL };
+	int64_t cell = eb_tdb_cell(run, &tc);
+	int ppl = strcmp(task, "wikitext2") == 0;
+	struct eb_accuracy_row r = { .task = task,
+				     .protocol = ppl ? "wikitext2-llamacpp" : "hellaswag",
+				     .metric = ppl ? "ppl" : "acc_norm",
+				     .value = v,
+				     .stderr_ = se,
+				     .n = n,
+				     .params_json = ppl ? "{\"n_ctx\":256,\"limit\":4,\"task\":\"wikitext2\"}"
+							: "{\"task\":\"hellaswag\",\"n_items\":8}" };
+	struct eb_err err;
+	char sql[512];
+
+	ck_assert_msg(eb_store_accuracy_add(eb_tdb, cell, &r, &err) == 0, "%s", err.msg);
+	/* a kld-like cell holds more memory than inference: it must not reach the card */
+	eb_tdb_value(cell, "peak_rss_mb", "MiB", 484.6);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE cells SET device='%s', workload='accuracy', prompt_tokens=NULL,"
+		 " gen_tokens=NULL, key='cpu/tiny/%s/accuracy/%s' WHERE id=%lld",
+		 device, quant, task, (long long)cell);
+	eb_tdb_exec(sql);
+	return cell;
+}
+
+/*
+ * Run 1 on device "orin": f16 and q4_0 latency cells (a server's RSS measured by a proc
+ * sensor named "server"), perplexity and HellaSwag cells. Run 2 on device "rtx": f16 and
+ * q4_0 latency cells (q4_0 with two warnings) and a skipped cell. Decode rates: orin 50 and
+ * 100 (speedup 2), rtx 200 and 300 (speedup 1.5); pairing across devices would give 0.5.
+ * Run 3 on "orin" again, f16 alone (decode 55): orin's latest run.
+ */
+static const char *eb_lab_db(void)
+{
+	char dir[4096];
+	int64_t run1, run2, c;
+
+	eb_test_tmpdir("report-lab", dir, sizeof(dir));
+	snprintf(eb_lab_path, sizeof(eb_lab_path), "%s/lab.db", dir);
+	eb_tdb_open(eb_lab_path);
+	run1 = eb_tdb_run("00000000-0000-4000-8000-0000000000a1", "orin-night", eb_tdb_config);
+	c = eb_lab_cell(run1, "orin", "f16", 20, 50);
+	eb_tdb_value(c, "peak_rss_mb", "MiB", 16);
+	eb_tdb_value(c, "mem_peak_mb:server/rss", "MiB", 120.5);
+	c = eb_lab_cell(run1, "orin", "q4_0", 10, 100);
+	eb_tdb_value(c, "peak_rss_mb", "MiB", 16);
+	eb_tdb_value(c, "mem_peak_mb:server/rss", "MiB", 64.25);
+	eb_lab_acc_cell(run1, "orin", "f16", "wikitext2", 12.5, 0.75, 1020);
+	eb_lab_acc_cell(run1, "orin", "q4_0", "wikitext2", 13.25, 0.8, 1020);
+	eb_lab_acc_cell(run1, "orin", "q4_0", "hellaswag", 0.625, 0.18298126367185199, 8);
+	run2 = eb_tdb_run("00000000-0000-4000-8000-0000000000a2", "rtx-night", eb_tdb_config);
+	eb_lab_cell(run2, "rtx", "f16", 8, 200);
+	c = eb_lab_cell(run2, "rtx", "q4_0", 4, 300);
+	{
+		char sql[512];
+
+		snprintf(sql, sizeof(sql),
+			 "UPDATE cells SET warnings_json='[\"cool-down: still 71 C after 60 s\","
+			 "\"ttft_ms: 1 of 3 samples are outliers by MAD; kept\"]' WHERE id=%lld",
+			 (long long)c);
+		eb_tdb_exec(sql);
+	}
+	{
+		struct eb_tcell tc = { "cpu", "tiny", "q8_0", 16, 8, "skipped", "no file 'c.gguf'" };
+
+		c = eb_tdb_cell(run2, &tc);
+		eb_tdb_exec("UPDATE cells SET device='rtx' WHERE status='skipped'");
+	}
+	eb_lab_cell(eb_tdb_run("00000000-0000-4000-8000-0000000000a3", "orin-night-2",
+			       eb_tdb_config),
+		    "orin", "f16", 19, 55);
+	eb_tdb_close();
+	return eb_lab_path;
+}
+
+/* `edgebench report --db LAB args...`: stdout+stderr into *out, the exit code back. */
+static int eb_lab_report(const char *const *args, char **out)
+{
+	const char *argv[32] = { "edgebench", "report", "--db", eb_lab_path };
+	size_t n = 4;
+
+	for (size_t i = 0; args[i]; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return eb_test_run(argv, out);
+}
+
+/* Two devices never meet in one speedup row or card; accuracy cells make no speedup row. */
+START_TEST(devices_kept_apart)
+{
+	char *out = NULL;
+	int rc;
+
+	eb_lab_db();
+	rc = eb_lab_report((const char *[]){ "--run", "all", "--layout", "speedup", "--baseline",
+					     "f16", "--format", "csv", NULL },
+			   &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_str_eq(out, "run,device,target,model,prompt_tokens,gen_tokens,baseline,quant,"
+			      "baseline_decode_tps,decode_tps,speedup,baseline_ttft_ms,ttft_ms,"
+			      "ttft_ratio\n"
+			      "1,orin,cpu,tiny,16,8,f16,q4_0,50,100,2,20,10,0.5\n"
+			      "2,rtx,cpu,tiny,16,8,f16,q4_0,200,300,1.5,8,4,0.5\n"
+			      "2,rtx,cpu,tiny,16,8,f16,q8_0,200,,,8,,\n");
+	free(out);
+
+	/* a card per run and device; memory from the inference cells only, the server's RSS
+	 * (proc sensor) rather than edgebench's own */
+	rc = eb_lab_report((const char *[]){ "--run", "all", "--layout", "card", "--metric",
+					     "decode_tps,peak_rss_mb,accuracy", NULL },
+			   &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_str_eq(out, "tiny on cpu, device orin, run 1 (median)\n"
+			      "metric                                         unit   f16    q4_0 \n"
+			      "decode rate, 16 input tokens                   tok/s     50    100\n"
+			      "peak RSS, server process (proc sensor server)  MiB    120.5  64.25\n"
+			      "wikitext2 ppl (wikitext2-llamacpp)             -       12.5  13.25\n"
+			      "hellaswag acc_norm (hellaswag)                 -          -  0.625\n"
+			      "\n"
+			      "tiny on cpu, device rtx, run 2 (median)\n"
+			      "metric                        unit   f16  q4_0  q8_0\n"
+			      "decode rate, 16 input tokens  tok/s  200   300     -\n"
+			      "\n"
+			      "tiny on cpu, device orin, run 3 (median)\n"
+			      "metric                        unit   f16\n"
+			      "decode rate, 16 input tokens  tok/s   55\n");
+	free(out);
+
+	/* --device picks a device's cells */
+	rc = eb_lab_report((const char *[]){ "--run", "all", "--device", "rtx", "--format", "csv",
+					     "--metric", "decode_tps", NULL },
+			   &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,status,"
+			      "decode_tps,warnings,key\n"
+			      "2,rtx,cpu,tiny,f16,16,8,ok,200,0,cpu/tiny/f16/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q4_0,16,8,ok,300,2,cpu/tiny/q4_0/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q8_0,16,8,skipped,,0,cpu/tiny/q8_0/latency/p16-g8\n");
+	free(out);
+}
+END_TEST
+
+/* report and plot default to each device's latest run (among the selected cells). */
+START_TEST(default_run)
+{
+	char *out = NULL;
+	int rc;
+
+	eb_lab_db();
+	rc = eb_lab_report((const char *[]){ "--format", "csv", "--metric", "decode_tps", NULL },
+			   &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,status,"
+			      "decode_tps,warnings,key\n"
+			      "2,rtx,cpu,tiny,f16,16,8,ok,200,0,cpu/tiny/f16/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q4_0,16,8,ok,300,2,cpu/tiny/q4_0/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q8_0,16,8,skipped,,0,cpu/tiny/q8_0/latency/p16-g8\n"
+			      "3,orin,cpu,tiny,f16,16,8,ok,55,0,cpu/tiny/f16/latency/p16-g8\n");
+	free(out);
+	/* the patterns choose first: orin's latest run with a q4_0 cell is run 1 */
+	rc = eb_lab_report((const char *[]){ "--format", "csv", "--quant", "q4_0", "--metric",
+					     "decode_tps", NULL },
+			   &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,status,"
+			      "decode_tps,warnings,key\n"
+			      "1,orin,cpu,tiny,q4_0,16,8,ok,100,0,cpu/tiny/q4_0/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q4_0,16,8,ok,300,2,cpu/tiny/q4_0/latency/p16-g8\n");
+	free(out);
+	/* the html page lists the runs it shows */
+	rc = eb_lab_report((const char *[]){ "--format", "html", "--no-plots", NULL }, &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "statistic: median (with p90); the latest run of each "
+					  "device</p>"));
+	ck_assert_ptr_null(strstr(out, "orin-night<"));
+	ck_assert_ptr_nonnull(strstr(out, "rtx-night<"));
+	ck_assert_ptr_nonnull(strstr(out, "orin-night-2<"));
+	free(out);
+	/* plot defaults to the same runs */
+	{
+		char fig[4200], gp[4200], *text;
+		const char *argv[] = { "edgebench", "plot", "--db", eb_lab_path, "--kind",
+				       "throughput", "--out", fig, NULL };
+
+		snprintf(fig, sizeof(fig), "%s.svg", eb_lab_path);
+		snprintf(gp, sizeof(gp), "%s.gp", eb_lab_path);
+		rc = eb_test_run(argv, &out);
+		if (rc == 2 && strstr(out, "apt-get install gnuplot")) {
+			free(out);
+			EB_TEST_SKIP("plot: no gnuplot");
+		}
+		ck_assert_msg(rc == 0, "%s", out);
+		free(out);
+		text = eb_tdb_slurp(gp, NULL);
+		ck_assert_ptr_nonnull(text);
+		ck_assert_ptr_nonnull(strstr(text, "('run 2 rtx: f16' 0, 'run 2 rtx: q4_0' 1, "
+						   "'run 3 orin: f16' 2)"));
+		free(text);
+	}
+}
+END_TEST
+
+/* The default report shows the accuracy figures with stderr, what they scored and the
+ * limit; long and --metric include them; a pattern that matches nothing is an error. */
+START_TEST(accuracy_in_every_report)
+{
+	static const char *const fmts[] = { "table", "md", "latex", "html", NULL };
+	char *out = NULL;
+	int rc;
+
+	eb_lab_db();
+	rc = eb_lab_report((const char *[]){ "--run", "1", NULL }, &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_str_eq(out,
+		"latency\n"
+		"run  device  target  model  quant  prompt_tokens  gen_tokens  status  ttft_ms  prefill_tps  decode_tps  e2e_ms  peak_rss_mb  warnings\n"
+		"  1  orin    cpu     tiny   f16               16           8  ok           20          800          50     160           16         0\n"
+		"  1  orin    cpu     tiny   q4_0              16           8  ok           10         1600         100      80           16         0\n"
+		"\n"
+		"accuracy\n"
+		"run  device  target  model  quant  task       protocol            metric    value  stderr  n     limit  status  warnings\n"
+		"  1  orin    cpu     tiny   f16    wikitext2  wikitext2-llamacpp  ppl        12.5    0.75  1020      4  ok             0\n"
+		"  1  orin    cpu     tiny   q4_0   wikitext2  wikitext2-llamacpp  ppl       13.25     0.8  1020      4  ok             0\n"
+		"  1  orin    cpu     tiny   q4_0   hellaswag  hellaswag           acc_norm  0.625   0.183     8      -  ok             0\n");
+	free(out);
+	for (size_t i = 0; fmts[i]; i++) {
+		rc = eb_lab_report((const char *[]){ "--run", "1", "--format", fmts[i],
+						     "--no-plots", NULL },
+				   &out);
+		ck_assert_msg(rc == 0, "%s", out);
+		ck_assert_msg(strstr(out, "0.625") && strstr(out, "0.183") && strstr(out, "13.25"),
+			      "%s: %s", fmts[i], out);
+		free(out);
+	}
+	/* csv and json: full precision, the two tables titled in json */
+	rc = eb_lab_report((const char *[]){ "--run", "1", "--format", "csv", NULL }, &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\nrun,device,target,model,quant,task,protocol,metric,"
+					  "value,stderr,n,limit,status,warnings,key\n"
+					  "1,orin,cpu,tiny,f16,wikitext2,wikitext2-llamacpp,ppl,12.5,0.75,"
+					  "1020,4,ok,0,cpu/tiny/f16/accuracy/wikitext2\n"));
+	ck_assert_ptr_nonnull(strstr(out, ",acc_norm,0.625,0.182981263671852,8,,ok,0,"));
+	free(out);
+	rc = eb_lab_report((const char *[]){ "--run", "1", "--format", "json", NULL }, &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	{
+		json_error_t je;
+		json_t *root = json_loads(out, 0, &je), *acc;
+
+		ck_assert_msg(root != NULL, "%s: %s", je.text, out);
+		ck_assert_str_eq(json_string_value(json_object_get(json_array_get(root, 1), "title")),
+				 "accuracy");
+		acc = json_array_get(json_object_get(json_array_get(root, 1), "rows"), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(acc, "metric")), "acc_norm");
+		ck_assert_double_eq(json_real_value(json_object_get(acc, "stderr")),
+				    0.18298126367185199);
+		ck_assert_int_eq(json_integer_value(json_object_get(acc, "n")), 8);
+		json_decref(root);
+	}
+	free(out);
+
+	/* --metric 'ppl*': the perplexity rows, in the cells and the long layout */
+	rc = eb_lab_report((const char *[]){ "--run", "1", "--metric", "ppl*", "--format",
+					     "csv", NULL },
+			   &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_null(strstr(out, "acc_norm"));
+	ck_assert_ptr_null(strstr(out, "ttft_ms"));
+	ck_assert_ptr_nonnull(strstr(out, ",ppl,13.25,0.8,1020,4,"));
+	free(out);
+	rc = eb_lab_report((const char *[]){ "--run", "1", "--layout", "long", "--metric",
+					     "ppl*", "--format", "csv", NULL },
+			   &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,task,metric,"
+			      "unit,n,mean,stddev,median,min,max,p90,p99,ci_lo,ci_hi,n_outliers,"
+			      "stderr\n"
+			      "1,orin,cpu,tiny,f16,,,wikitext2,ppl,,1020,12.5,,12.5,,,,,,,,0.75\n"
+			      "1,orin,cpu,tiny,q4_0,,,wikitext2,ppl,,1020,13.25,,13.25,,,,,,,,0.8\n");
+	free(out);
+	/* a pattern that matches nothing: exit 2, the pattern named */
+	rc = eb_lab_report((const char *[]){ "--run", "1", "--layout", "long", "--metric",
+					     "ttft_ms,nosuch*", NULL },
+			   &out);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "--metric 'nosuch*' matches no metric the long layout "
+					  "shows for the selected cells"));
+	free(out);
+	rc = eb_lab_report((const char *[]){ "--metric", "itl_ms", NULL }, &out);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "--metric 'itl_ms' matches no metric the cells layout "
+					  "shows"));
+	free(out);
+}
+END_TEST
+
+/* Warnings reach the report (a count per cell, the text as footnotes) and list, whose
+ * counts include skipped cells. */
+START_TEST(warnings_visible)
+{
+	const char *list[] = { "edgebench", "list", "--db", NULL, NULL };
+	char *out = NULL;
+	int rc;
+
+	eb_lab_db();
+	rc = eb_lab_report((const char *[]){ "--metric", "decode_tps", NULL }, &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "  2  rtx     cpu     tiny   q4_0              16           8"
+					  "  ok              300         2\n"));
+	ck_assert_ptr_nonnull(strstr(out, "warnings\n"
+					  "run  key                           warning                           "
+					  "               \n"
+					  "  2  cpu/tiny/q4_0/latency/p16-g8  cool-down: still 71 C after 60 s  "
+					  "               \n"
+					  "  2  cpu/tiny/q4_0/latency/p16-g8  ttft_ms: 1 of 3 samples are "
+					  "outliers by MAD; kept\n"));
+	free(out);
+	rc = eb_lab_report((const char *[]){ "--metric", "decode_tps", "--format", "json", "--wide",
+					     NULL },
+			   &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"warning_text\": \"cool-down: still 71 C after 60 s | "
+					  "ttft_ms: 1 of 3 samples are outliers by MAD; kept\""));
+	free(out);
+	/* footnotes only for the cells the tables show */
+	rc = eb_lab_report((const char *[]){ "--run", "all", "--metric", "acc*", NULL }, &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "acc_norm"));
+	ck_assert_ptr_null(strstr(out, "cool-down"));
+	free(out);
+	list[3] = eb_lab_path;
+	rc = eb_test_run(list, &out);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "  ok  cells 5 (ok 5, failed 0, skipped 0)  warnings 0\n"));
+	ck_assert_ptr_nonnull(strstr(out, "  ok  cells 3 (ok 2, failed 0, skipped 1)  warnings 2 in "
+					  "1 cell\n"));
+	ck_assert_ptr_nonnull(strstr(out, "cpu/tiny/q4_0/latency/p16-g8  (2 warnings)\n"
+					  "    warning: cool-down: still 71 C after 60 s\n"
+					  "    warning: ttft_ms: 1 of 3 samples are outliers by MAD; kept\n"));
+	ck_assert_ptr_nonnull(strstr(out, "  skipped      1.5s  cpu/tiny/q8_0/latency/p16-g8  no file "
+					  "'c.gguf'\n"));
+	free(out);
+}
+END_TEST
+
+/* The shortest text that reads back as the same double, in %.17g's notation. */
+START_TEST(shortest_round_trip)
+{
+	static const struct {
+		double x;
+		const char *want;
+	} cases[] = {
+		{ 88.773546, "88.773546" }, /* %.17g: 88.773545999999996 */
+		{ 0.1, "0.1" },
+		{ 120, "120" },
+		{ 7.1, "7.1" },
+		{ -2.5e-7, "-2.5e-07" },
+		{ 1e20, "1e+20" },
+		{ 123456789012345678.0, "1.2345678901234568e+17" },
+		{ 0.0001, "0.0001" },
+		{ 0, "0" },
+		{ 96.923076923076934, "96.92307692307693" },
+		{ 1.0 / 3, "0.3333333333333333" },
+		{ 5e-324, "5e-324" }, /* %.17g: 4.9406564584124654e-324 */
+	};
+	char buf[EB_NUM_SHORTEST_MAX], full[64];
+	unsigned seed = 12345;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_str_eq(eb_fmt_shortest(buf, cases[i].x), cases[i].want);
+	/* random doubles: each reads back exactly and is never longer than %.17g */
+	for (int i = 0; i < 20000; i++) {
+		uint64_t bits = 0;
+		double x;
+
+		for (int k = 0; k < 4; k++)
+			bits = bits << 16 | (uint64_t)(rand_r(&seed) & 0xffff);
+		memcpy(&x, &bits, sizeof(x));
+		if (!isfinite(x))
+			continue;
+		eb_fmt_shortest(buf, x);
+		snprintf(full, sizeof(full), "%.17g", x);
+		ck_assert_msg(strtod(buf, NULL) == x, "%s does not read back as %s", buf, full);
+		ck_assert_msg(strlen(buf) <= strlen(full), "%s longer than %s", buf, full);
 	}
 }
 END_TEST
@@ -348,6 +765,11 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, hostile_names);
 	tcase_add_test(tc, escapers);
 	tcase_add_test(tc, selection_and_errors);
+	tcase_add_test(tc, devices_kept_apart);
+	tcase_add_test(tc, default_run);
+	tcase_add_test(tc, accuracy_in_every_report);
+	tcase_add_test(tc, warnings_visible);
+	tcase_add_test(tc, shortest_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
 }

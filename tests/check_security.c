@@ -655,8 +655,9 @@ END_TEST
 
 static char *eb_report_wide(const char *db, const char *fmt, const char *layout)
 {
-	const char *argv[] = { "edgebench", "report", "--db", db, "--format", fmt, "--layout",
-			       layout, "--wide", "--no-plots", NULL };
+	/* --run all: both runs (the default is each device's latest) */
+	const char *argv[] = { "edgebench", "report", "--db", db, "--run", "all", "--format", fmt,
+			       "--layout", layout, "--wide", "--no-plots", NULL };
 	char *out = NULL;
 
 	ck_assert_int_eq(eb_test_run(argv, &out), 0);
