@@ -104,14 +104,15 @@ START_TEST(records_sum_back_to_the_figures)
 		 "{ \"task\": \"gptq\", \"protocol\": \"wikitext2-gptq\", \"file\": \"%s\", \"seqlen\": 256, \"limit\": 3 },"
 		 "{ \"task\": \"lmeval\", \"protocol\": \"wikitext2-lmeval\", \"file\": \"%s\", \"seqlen\": 256, \"limit\": 2 },"
 		 "{ \"task\": \"c4new\", \"protocol\": \"c4-new\", \"file\": \"%s\", \"seqlen\": 64, \"limit\": 4 },"
+		 "{ \"task\": \"c4\", \"protocol\": \"c4-gptq\", \"file\": \"%s\", \"seqlen\": 64, \"n_samples\": 4 },"
 		 "{ \"task\": \"lcpp\", \"protocol\": \"wikitext2-llamacpp\", \"file\": \"%s\", \"n_ctx\": 128, \"limit\": 3 },"
 		 "{ \"task\": \"hs\", \"protocol\": \"hellaswag\", \"file\": \"%s\", \"limit\": 8 }",
 		 SAMPLES "/wikitext-2-raw-v1.zip", SAMPLES "/wikitext-2-raw-v1.zip",
-		 SAMPLES "/" EB_C4_SHARD, SAMPLES "/wiki.test.raw",
+		 SAMPLES "/" EB_C4_SHARD, SAMPLES "/" EB_C4_SHARD, SAMPLES "/wiki.test.raw",
 		 SAMPLES "/hellaswag_sample.jsonl");
 	eb_run("all", eb_variant("q4_0", v, sizeof(v)), tasks, "", db, sizeof(db));
 	h = eb_test_db_open(db);
-	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 5);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 6);
 	/* every record names its item, its prompt's hash and what that hashes */
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM acc_samples WHERE doc = '' OR "
 				    "length(prompt_sha256) <> 64 OR prompt_hash_of IS NULL"),
@@ -131,8 +132,8 @@ START_TEST(records_sum_back_to_the_figures)
 			    eb_fig(h, "hs", "acc", NULL));
 
 	/* windows: ppl = exp(mean over windows of nll / tokens), in window order */
-	for (int t = 0; t < 2; t++) {
-		const char *task = t == 0 ? "gptq" : "c4new";
+	for (int t = 0; t < 3; t++) {
+		const char *task = t == 0 ? "gptq" : t == 1 ? "c4new" : "c4";
 
 		fig = eb_fig(h, task, "ppl", &n);
 		k = eb_results(h, task, "%", "nll", "tokens", x, y, 4096);
