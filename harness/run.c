@@ -122,6 +122,10 @@ struct eb_progress {
 	uint64_t t_start;
 	size_t n_done_timed;
 	double secs_done;
+	/* hashes of the warnings printed so far: a warning every cell repeats (a sensor that
+	 * cannot run here) is printed once, then counted */
+	uint64_t warned[256];
+	size_t n_warned;
 };
 
 static void eb_progress_draw(struct eb_progress *p, const char *key, const char *what, int rep,
@@ -1305,6 +1309,19 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 	return 0;
 }
 
+/* Accuracy figures on a cell's log line (the rest are in the database and the reports). */
+#define EB_HEADLINE_ACC 4
+
+/* FNV-1a of a string: which warnings were printed already. */
+static uint64_t eb_hash_str(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 /* The cell's headline figures for its log line: the latency medians it stored, or each
  * accuracy figure with its standard error and what it was computed over. */
 static void eb_cell_headline(const struct eb_cell *cell, const struct eb_cell_res *c,
@@ -1319,16 +1336,26 @@ static void eb_cell_headline(const struct eb_cell *cell, const struct eb_cell_re
 		{ "e2e_ms", c->med_e2e },
 	};
 
-	for (size_t i = 0; i < c->acc.n; i++) {
-		const struct eb_acc_metric *m = &c->acc.m[i];
+	size_t shown = 0;
 
-		eb_buf_addf(b, "%s%s %s %.6g", b->len ? ", " : "", cell->acc->task, m->name,
-			    m->value);
-		if (isfinite(m->se))
-			eb_buf_addf(b, " ± %.6g", m->se);
-		if (m->n >= 0)
-			eb_buf_addf(b, " (n %lld)", m->n);
-	}
+	/* a protocol may store dozens of figures (kld: 34): the log line shows the first
+	 * EB_HEADLINE_ACC that have a standard error, then those without, and counts the rest */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < c->acc.n && shown < EB_HEADLINE_ACC; i++) {
+			const struct eb_acc_metric *m = &c->acc.m[i];
+
+			if (isfinite(m->se) != (pass == 0))
+				continue;
+			eb_buf_addf(b, "%s%s %s %.6g", b->len ? ", " : "", cell->acc->task,
+				    m->name, m->value);
+			if (isfinite(m->se))
+				eb_buf_addf(b, " ± %.6g", m->se);
+			if (m->n >= 0)
+				eb_buf_addf(b, " (n %lld)", m->n);
+			shown++;
+		}
+	if (shown < c->acc.n)
+		eb_buf_addf(b, " and %zu more (edgebench report)", c->acc.n - shown);
 	for (size_t i = 0; !cell->acc && i < sizeof(lat) / sizeof(lat[0]); i++)
 		if (isfinite(lat[i].v))
 			eb_buf_addf(b, "%s%s median %.6g", b->len ? ", " : "", lat[i].name,
@@ -1343,10 +1370,10 @@ static void eb_cell_headline(const struct eb_cell *cell, const struct eb_cell_re
  * warnings count, on a terminal why it failed or was skipped; then each warning.
  */
 static void eb_cell_outcome(const struct eb_cell *cell, const struct eb_cell_res *c,
-			    const struct eb_run_opts *o, const struct eb_progress *pg,
+			    const struct eb_run_opts *o, struct eb_progress *pg,
 			    struct eb_run_result *res)
 {
-	size_t n_warn = json_array_size(c->warnings), i;
+	size_t n_warn = json_array_size(c->warnings), i, n_same = 0;
 	const char *status = c->skipped ? "skipped" : c->error ? "failed" : "ok";
 	json_t *w;
 
@@ -1375,8 +1402,24 @@ static void eb_cell_outcome(const struct eb_cell *cell, const struct eb_cell_res
 	} else if (c->error) {
 		fprintf(stderr, "edgebench: cell %s %s: %s\n", cell->key, status, c->error);
 	}
-	json_array_foreach(c->warnings, i, w)
-		fprintf(stderr, "edgebench: cell %s warning: %s\n", cell->key, json_string_value(w));
+	json_array_foreach(c->warnings, i, w) {
+		const char *text = json_string_value(w);
+		uint64_t h = eb_hash_str(text);
+		size_t k;
+
+		for (k = 0; k < pg->n_warned && pg->warned[k] != h; k++)
+			;
+		if (k < pg->n_warned) {
+			n_same++;
+			continue;
+		}
+		if (pg->n_warned < sizeof(pg->warned) / sizeof(pg->warned[0]))
+			pg->warned[pg->n_warned++] = h;
+		fprintf(stderr, "edgebench: cell %s warning: %s\n", cell->key, text);
+	}
+	if (n_same)
+		fprintf(stderr, "edgebench: cell %s: %zu warning%s as printed for an earlier cell\n",
+			cell->key, n_same, n_same == 1 ? "" : "s");
 }
 
 int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct eb_run_opts *o,

@@ -37,6 +37,21 @@ static const char *eb_stat_name(enum eb_report_stat stat)
 static const char *const eb_cell_figures[] = { "ttft_ms", "prefill_tps", "decode_tps", "e2e_ms",
 					       "peak_rss_mb" };
 
+/* The measured requests of a latency cell: the most any of its figures rests on (E2E is
+ * never withheld); -1 (shown "-") for a cell that stored none. */
+static long long eb_rcell_requests(const struct eb_rcell *c)
+{
+	long long n = -1;
+
+	for (size_t k = 0; k < sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]); k++) {
+		const struct eb_rmetric *m = eb_rcell_metric(c, eb_cell_figures[k]);
+
+		if (m && m->n > n && strcmp(eb_cell_figures[k], "peak_rss_mb") != 0)
+			n = m->n;
+	}
+	return n;
+}
+
 /* The identity every layout starts its rows with: run, device, target, model, quant. */
 static void eb_who_cols(struct eb_table *t)
 {
@@ -89,6 +104,9 @@ static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdat
 	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
 	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
 	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
+	/* what each figure rests on: the measured requests (a figure a guard withheld for
+	 * some requests rests on fewer: --layout long gives each figure's own n) */
+	eb_table_col(t, "requests", "n", "req", EB_TK_INT);
 	for (size_t k = 0; k < nfig; k++) {
 		const char *unit, *label = eb_metric_label(eb_cell_figures[k], &unit);
 
@@ -114,6 +132,7 @@ static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdat
 		eb_table_set_int(t, r, col++, c->prompt_tokens);
 		eb_table_set_int(t, r, col++, c->gen_tokens);
 		eb_table_set_text(t, r, col++, c->status);
+		eb_table_set_int(t, r, col++, eb_rcell_requests(c));
 		for (size_t k = 0; k < nfig; k++)
 			if (eb_pat_match(o->metric_pats, eb_cell_figures[k]))
 				eb_table_set_num(t, r, col++,
@@ -1246,7 +1265,11 @@ static void eb_layout_cells_all(const struct eb_report_opts *o, const struct eb_
 	*ntabs = 0;
 	if (with_lat)
 		eb_layout_cells(o, d, &(*tabs)[(*ntabs)++],
-				with_acc || with_warn ? "latency" : NULL);
+				with_acc || with_warn || eb_human(o->fmt)
+					? (o->stat == EB_STAT_MEAN
+						   ? "latency: mean of each cell's measured requests"
+						   : "latency: median of each cell's measured requests")
+					: NULL);
 	if (with_acc)
 		(*tabs)[(*ntabs)++] = acc;
 	else

@@ -166,6 +166,10 @@ START_TEST(hostile_names)
 			const char *e = strchr(p, '\n');
 			int pipes = 0;
 
+			if (*p != '|') { /* the table's title and the blank line after it */
+				p = e ? e + 1 : p + strlen(p);
+				continue;
+			}
 			for (const char *q = p; q < (e ? e : p + strlen(p)); q++)
 				if (*q == '|' && (q == p || q[-1] != '\\'))
 					pipes++;
@@ -231,7 +235,7 @@ START_TEST(hostile_names)
 
 		for (const char *p = out; *p; p++)
 			lines += *p == '\n';
-		ck_assert_int_eq(lines, 7); /* header + 6 cells */
+		ck_assert_int_eq(lines, 8); /* title, header + 6 cells */
 	}
 	free(out);
 }
@@ -278,10 +282,10 @@ START_TEST(selection_and_errors)
 		/* device, lengths and key tell the rows apart; each figure in its shortest
 		 * text that reads back as the same double (not 96.923076923076934) */
 		ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,status,"
-				      "ttft_ms,prefill_tps,decode_tps,e2e_ms,peak_rss_mb,warnings,key\n"
-				      "1,test,cpu,tiny,q4_0,16,8,ok,6.5,2461.5384615384614,92,"
+				      "requests,ttft_ms,prefill_tps,decode_tps,e2e_ms,peak_rss_mb,warnings,key\n"
+				      "1,test,cpu,tiny,q4_0,16,8,ok,3,6.5,2461.5384615384614,92,"
 				      "82.58695652173914,120,0,cpu/tiny/q4_0/latency/p16-g8\n"
-				      "1,test,cpu,tiny,q4_0,64,8,ok,19,3368.421052631579,90,"
+				      "1,test,cpu,tiny,q4_0,64,8,ok,3,19,3368.421052631579,90,"
 				      "96.92307692307693,125,0,cpu/tiny/q4_0/latency/p64-g8\n");
 		free(out);
 	}
@@ -501,10 +505,10 @@ START_TEST(devices_kept_apart)
 			   &out);
 	ck_assert_msg(rc == 0, "%s", out);
 	ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,status,"
-			      "decode_tps,warnings,key\n"
-			      "2,rtx,cpu,tiny,f16,16,8,ok,200,0,cpu/tiny/f16/latency/p16-g8\n"
-			      "2,rtx,cpu,tiny,q4_0,16,8,ok,300,2,cpu/tiny/q4_0/latency/p16-g8\n"
-			      "2,rtx,cpu,tiny,q8_0,16,8,skipped,,0,cpu/tiny/q8_0/latency/p16-g8\n");
+			      "requests,decode_tps,warnings,key\n"
+			      "2,rtx,cpu,tiny,f16,16,8,ok,3,200,0,cpu/tiny/f16/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q4_0,16,8,ok,3,300,2,cpu/tiny/q4_0/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q8_0,16,8,skipped,,,0,cpu/tiny/q8_0/latency/p16-g8\n");
 	free(out);
 }
 END_TEST
@@ -520,11 +524,11 @@ START_TEST(default_run)
 			   &out);
 	ck_assert_msg(rc == 0, "%s", out);
 	ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,status,"
-			      "decode_tps,warnings,key\n"
-			      "2,rtx,cpu,tiny,f16,16,8,ok,200,0,cpu/tiny/f16/latency/p16-g8\n"
-			      "2,rtx,cpu,tiny,q4_0,16,8,ok,300,2,cpu/tiny/q4_0/latency/p16-g8\n"
-			      "2,rtx,cpu,tiny,q8_0,16,8,skipped,,0,cpu/tiny/q8_0/latency/p16-g8\n"
-			      "3,orin,cpu,tiny,f16,16,8,ok,55,0,cpu/tiny/f16/latency/p16-g8\n");
+			      "requests,decode_tps,warnings,key\n"
+			      "2,rtx,cpu,tiny,f16,16,8,ok,3,200,0,cpu/tiny/f16/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q4_0,16,8,ok,3,300,2,cpu/tiny/q4_0/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q8_0,16,8,skipped,,,0,cpu/tiny/q8_0/latency/p16-g8\n"
+			      "3,orin,cpu,tiny,f16,16,8,ok,3,55,0,cpu/tiny/f16/latency/p16-g8\n");
 	free(out);
 	/* the patterns choose first: orin's latest run with a q4_0 cell is run 1 */
 	rc = eb_lab_report((const char *[]){ "--format", "csv", "--quant", "q4_0", "--metric",
@@ -532,9 +536,9 @@ START_TEST(default_run)
 			   &out);
 	ck_assert_msg(rc == 0, "%s", out);
 	ck_assert_str_eq(out, "run,device,target,model,quant,prompt_tokens,gen_tokens,status,"
-			      "decode_tps,warnings,key\n"
-			      "1,orin,cpu,tiny,q4_0,16,8,ok,100,0,cpu/tiny/q4_0/latency/p16-g8\n"
-			      "2,rtx,cpu,tiny,q4_0,16,8,ok,300,2,cpu/tiny/q4_0/latency/p16-g8\n");
+			      "requests,decode_tps,warnings,key\n"
+			      "1,orin,cpu,tiny,q4_0,16,8,ok,3,100,0,cpu/tiny/q4_0/latency/p16-g8\n"
+			      "2,rtx,cpu,tiny,q4_0,16,8,ok,3,300,2,cpu/tiny/q4_0/latency/p16-g8\n");
 	free(out);
 	/* the html page lists the runs it shows */
 	rc = eb_lab_report((const char *[]){ "--format", "html", "--no-plots", NULL }, &out);
@@ -581,10 +585,10 @@ START_TEST(accuracy_in_every_report)
 	rc = eb_lab_report((const char *[]){ "--run", "1", NULL }, &out);
 	ck_assert_msg(rc == 0, "%s", out);
 	ck_assert_str_eq(out,
-		"latency\n"
-		"run  device  target  model  quant  prompt_tokens  gen_tokens  status  ttft_ms  prefill_tps  decode_tps  e2e_ms  peak_rss_mb  warnings\n"
-		"  1  orin    cpu     tiny   f16               16           8  ok           20          800          50     160           16         0\n"
-		"  1  orin    cpu     tiny   q4_0              16           8  ok           10         1600         100      80           16         0\n"
+		"latency: median of each cell's measured requests\n"
+		"run  device  target  model  quant  prompt_tokens  gen_tokens  status  requests  ttft_ms  prefill_tps  decode_tps  e2e_ms  peak_rss_mb  warnings\n"
+		"  1  orin    cpu     tiny   f16               16           8  ok             3       20          800          50     160           16         0\n"
+		"  1  orin    cpu     tiny   q4_0              16           8  ok             3       10         1600         100      80           16         0\n"
 		"\n"
 		"accuracy\n"
 		"run  device  target  model  quant  task       protocol            metric    value  stderr  n     limit  status  warnings\n"
@@ -675,7 +679,7 @@ START_TEST(warnings_visible)
 	rc = eb_lab_report((const char *[]){ "--metric", "decode_tps", NULL }, &out);
 	ck_assert_msg(rc == 0, "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "  2  rtx     cpu     tiny   q4_0              16           8"
-					  "  ok              300         2\n"));
+					  "  ok              3         300         2\n"));
 	ck_assert_ptr_nonnull(strstr(out, "warnings\n"
 					  "run  key                           warning                           "
 					  "               \n"

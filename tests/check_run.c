@@ -130,7 +130,7 @@ START_TEST(end_to_end_definitions)
 		const char *argv[] = { "edgebench", "report", "--db", db, "--format", "csv", NULL };
 		ck_assert_int_eq(eb_test_run(argv, &out), 0);
 		static const char head[] = "run,device,target,model,quant,prompt_tokens,gen_tokens,"
-					   "status,ttft_ms,prefill_tps,decode_tps,e2e_ms,peak_rss_mb,"
+					   "status,requests,ttft_ms,prefill_tps,decode_tps,e2e_ms,peak_rss_mb,"
 					   "warnings,key\n1,test,cpu,tiny,q8_0,16,8,ok,";
 
 		ck_assert_msg(strncmp(out, head, strlen(head)) == 0, "%s", out);
@@ -405,6 +405,51 @@ START_TEST(sigint_stops_after_request)
 END_TEST
 
 /* The README's quick start config itself, into a temporary database. */
+/*
+ * run's log lines (stderr not a terminal): a warning text is printed once in a run, then
+ * counted per cell; an accuracy cell's line shows at most 4 figures and counts the rest
+ * (the kld protocol stores 34).
+ */
+static void eb_log_lines_checked(const char *out)
+{
+	const char *p = out, *kld = NULL;
+	char *texts[512];
+	size_t n = 0;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n'), *end = nl ? nl : p + strlen(p);
+		const char *w = strstr(p, " warning: ");
+
+		if (strncmp(p, "edgebench: cell ", 16) == 0 && w && w < end && n < 512) {
+			texts[n] = strndup(w, (size_t)(end - w));
+			for (size_t k = 0; k < n; k++)
+				ck_assert_msg(strcmp(texts[k], texts[n]) != 0, "printed twice:%s\n%s",
+					      texts[n], out);
+			n++;
+		}
+		if (strncmp(p, "edgebench: cell cpu/small-synth/q4_0/accuracy/kld ok: ", 54) == 0)
+			kld = p;
+		p = nl ? nl + 1 : NULL;
+	}
+	for (size_t k = 0; k < n; k++)
+		free(texts[k]);
+	ck_assert_msg(kld, "%s", out);
+	{
+		const char *end = strchr(kld, '\n');
+		size_t figs = 0;
+
+		for (const char *q = strstr(kld, " (n "); q && q < end; q = strstr(q + 1, " (n "))
+			figs++;
+		ck_assert_msg(figs == 4, "%zu figures: %.*s", figs, (int)(end - kld), kld);
+		ck_assert_msg(strstr(kld, " and 30 more (edgebench report)") &&
+				      strstr(kld, " and 30 more (edgebench report)") < end,
+			      "%.*s", (int)(end - kld), kld);
+	}
+	/* where the sensors cannot run here, their warning was printed once, then counted */
+	if (strstr(out, "warning: power: sensor 'rapl' unavailable"))
+		ck_assert_msg(strstr(out, "warnings as printed for an earlier cell"), "%s", out);
+}
+
 START_TEST(quickstart_config)
 {
 	char db[8192], *out = NULL;
@@ -429,6 +474,7 @@ START_TEST(quickstart_config)
 		ck_assert_msg(strstr(out, "edgebench: power: no configured sensor can run here") &&
 				      strstr(out, "edgebench: power: sensor 'rapl' unavailable here: "),
 			      "%s", out);
+	eb_log_lines_checked(out);
 	free(out);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 10);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE workload='latency'"), 4);
