@@ -1,17 +1,24 @@
 /* cleanup.c: the registry of child groups and temporary files to undo at any exit (see eb_cleanup.h). */
 #include "eb_cleanup.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 enum { EB_SLOT_FREE, EB_SLOT_FILLING, EB_SLOT_READY };
 
 struct eb_cleanup_slot {
 	volatile sig_atomic_t state; /* a handler acts only on READY entries */
 	pid_t pgid;                  /* > 0: a process group */
-	char path[4096];             /* else a file */
+	const char *const *argv;     /* else, non-NULL: a program to run */
+	char path[4096];             /* else a file: unlinked, or with text[0], written */
+	char text[64];
 };
 
 static struct eb_cleanup_slot eb_slots[EB_CLEANUP_SLOTS];
@@ -47,9 +54,72 @@ int eb_cleanup_pgrp(pid_t pgid)
 	if (i < 0)
 		return -1;
 	eb_slots[i].pgid = pgid;
+	eb_slots[i].argv = NULL;
 	eb_slots[i].path[0] = '\0';
 	eb_slots[i].state = EB_SLOT_READY;
 	return i;
+}
+
+int eb_cleanup_exec(const char *const *argv)
+{
+	int i;
+
+	if (!argv || !argv[0] || argv[0][0] != '/')
+		return -1;
+	i = eb_cleanup_take();
+	if (i < 0)
+		return -1;
+	eb_slots[i].pgid = 0;
+	eb_slots[i].argv = argv;
+	eb_slots[i].path[0] = '\0';
+	eb_slots[i].state = EB_SLOT_READY;
+	return i;
+}
+
+int eb_cleanup_write(const char *path, const char *text)
+{
+	size_t len = strlen(path), tl = strlen(text);
+	int i;
+
+	if (len == 0 || len >= sizeof(eb_slots[0].path) || tl == 0 ||
+	    tl >= sizeof(eb_slots[0].text))
+		return -1;
+	i = eb_cleanup_take();
+	if (i < 0)
+		return -1;
+	eb_slots[i].pgid = 0;
+	eb_slots[i].argv = NULL;
+	memcpy(eb_slots[i].path, path, len + 1);
+	memcpy(eb_slots[i].text, text, tl + 1);
+	eb_slots[i].state = EB_SLOT_READY;
+	return i;
+}
+
+/* Runs argv (an absolute path) to its end: fork, execve, waitpid; nothing else. */
+static void eb_cleanup_spawn(const char *const *argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execve(argv[0], (char *const *)argv, environ);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+/* Writes text into path as a sysfs attribute is written: open, one write, close. */
+static void eb_cleanup_put(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) < 0) {
+		/* nothing more a handler can do */
+	}
+	close(fd);
 }
 
 int eb_cleanup_file(const char *path)
@@ -63,6 +133,8 @@ int eb_cleanup_file(const char *path)
 	if (i < 0)
 		return -1;
 	eb_slots[i].pgid = 0;
+	eb_slots[i].argv = NULL;
+	eb_slots[i].text[0] = '\0';
 	memcpy(eb_slots[i].path, path, len + 1);
 	eb_slots[i].state = EB_SLOT_READY;
 	return i;
@@ -82,6 +154,10 @@ void eb_cleanup_run(void)
 		eb_slots[i].state = EB_SLOT_FILLING; /* once, even if a signal lands here */
 		if (eb_slots[i].pgid > 0)
 			kill(-eb_slots[i].pgid, SIGKILL);
+		else if (eb_slots[i].argv)
+			eb_cleanup_spawn(eb_slots[i].argv);
+		else if (eb_slots[i].text[0])
+			eb_cleanup_put(eb_slots[i].path, eb_slots[i].text);
 		else
 			unlink(eb_slots[i].path);
 		eb_slots[i].state = EB_SLOT_FREE;

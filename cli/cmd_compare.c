@@ -1,6 +1,7 @@
 /* cmd_compare.c: `edgebench compare BASELINE CANDIDATE` — the regression verdict for CI. */
 #include "compare.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "eb_util.h"
 #include "store.h"
 
@@ -62,11 +63,12 @@ static int eb_is_ref(const char *s)
 
 /* Opens the database a run reference names and resolves the run: "REF", "FILE.db:REF" or
  * "FILE.db", each with an optional "@DEVICE" that overrides `device` (the --device
- * pattern, or NULL). The side's device pattern is stored in dev[0] (dev[1] NULL). */
+ * pattern, or NULL). The side's device pattern is stored in dev[0] (dev[1] NULL), the
+ * database's path in `path` (4096 bytes). */
 static int eb_open_side(const char *arg, const char *db, const char *device, struct eb_store **s,
-			int64_t *run_id, char **dev)
+			int64_t *run_id, char **dev, char *path)
 {
-	char ref_buf[4096], path[4096];
+	char ref_buf[4096];
 	const char *at = strrchr(arg, '@'), *colon, *ref;
 	struct eb_err err;
 
@@ -83,13 +85,13 @@ static int eb_open_side(const char *arg, const char *db, const char *device, str
 	}
 	colon = strrchr(ref_buf, ':');
 	if (colon && colon != ref_buf && eb_is_ref(colon + 1)) {
-		snprintf(path, sizeof(path), "%.*s", (int)(colon - ref_buf), ref_buf);
+		snprintf(path, 4096, "%.*s", (int)(colon - ref_buf), ref_buf);
 		ref = colon + 1;
 	} else if (eb_is_ref(ref_buf)) {
-		eb_strlcpy(path, db, sizeof(path));
+		eb_strlcpy(path, db, 4096);
 		ref = ref_buf;
 	} else if (access(ref_buf, F_OK) == 0) {
-		eb_strlcpy(path, ref_buf, sizeof(path));
+		eb_strlcpy(path, ref_buf, 4096);
 		ref = "latest";
 	} else {
 		fprintf(stderr, "edgebench compare: '%s' is not a run (ID, latest, latest~N, "
@@ -135,6 +137,7 @@ int eb_cmd_compare(int argc, char **argv)
 	struct eb_cmp_side base, cand;
 	struct eb_cmp_counts k;
 	struct eb_err err;
+	char paths[2][4096];
 	size_t npos = 0;
 	int c, ret = EB_EXIT_USAGE;
 
@@ -223,9 +226,17 @@ int eb_cmd_compare(int argc, char **argv)
 	}
 	o.per_metric = thr;
 	o.metric_pats = (const char *const *)mpats.v;
-	if (eb_open_side(pos[0], db, device, &sb, &base.run_id, bdev) ||
-	    eb_open_side(pos[1], db, device, &sc, &cand.run_id, cdev))
+	if (eb_open_side(pos[0], db, device, &sb, &base.run_id, bdev, paths[0]) ||
+	    eb_open_side(pos[1], db, device, &sc, &cand.run_id, cdev, paths[1]))
 		goto out;
+	{
+		const char *dbs[2] = { paths[0], paths[1] };
+
+		if (o.junit && eb_db_check_output(o.junit, dbs, 2, &err) != 0) {
+			fprintf(stderr, "edgebench compare: --junit %s\n", err.msg);
+			goto out;
+		}
+	}
 	base.s = sb;
 	cand.s = sc;
 	base.device_pats = bdev[0] ? (const char *const *)bdev : NULL;

@@ -1,6 +1,7 @@
 /* cmd_plot.c: `edgebench plot` — one figure from the database through gnuplot. */
 #include "plot.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "eb_util.h"
 #include "store.h"
 
@@ -11,7 +12,8 @@
 
 static const char eb_plot_usage[] =
 	"usage: edgebench plot [--db PATH] [--run ID|latest|latest~N|all]\n"
-	"                      --kind throughput|ttft-vs-prompt|power|accuracy|pareto\n"
+	"                      --kind throughput|ttft-vs-prompt|power|accuracy|pareto|\n"
+	"                             sustained\n"
 	"                      --out FILE.png|FILE.svg|FILE.pdf [--stat median|mean]\n"
 	"                      [--target PAT] [--model PAT] [--quant PAT] [--device PAT]\n"
 	"                      [--only KEY] [--metric PAT] [--size WxH] [--font NAME,SIZE]\n"
@@ -29,6 +31,8 @@ static const char eb_plot_usage[] =
 	"  accuracy        one panel per accuracy metric against model size (needs accuracy\n"
 	"                  results)\n"
 	"  pareto          decode TPS against J/token, with the Pareto frontier\n"
+	"  sustained       decode TPS over time, one line per sustained cell (the window\n"
+	"                  means of workloads.latency.duration_s cells)\n"
 	"--target, --model, --quant, --device and --only (a cell key) take fnmatch patterns,\n"
 	"repeatable or comma-separated; --metric picks the accuracy metrics by name.\n"
 	"--size: pixels for PNG and SVG (1200x700), inches or centimetres for PDF\n"
@@ -38,6 +42,29 @@ static const char eb_plot_usage[] =
 	"Default run: each device's latest run (as report), among the selected cells.\n"
 	"Exit codes: 0 written; 1 nothing to draw (the message says why); 2 usage,\n"
 	"database or gnuplot error.\n";
+
+/* The figure and the FILE.gp and FILE.dat beside it must not be the database: -1 after the
+ * error when one is. */
+static int eb_plot_check_outputs(const char *out, const char *db)
+{
+	const char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+	size_t base = dot && (!slash || dot > slash) ? (size_t)(dot - out) : strlen(out);
+	struct eb_err err;
+
+	for (int i = 0; i < 3; i++) {
+		char path[4200];
+
+		if (i == 0)
+			eb_strlcpy(path, out, sizeof(path));
+		else
+			snprintf(path, sizeof(path), "%.*s.%s", (int)base, out, i == 1 ? "gp" : "dat");
+		if (eb_db_check_output(path, &db, 1, &err) != 0) {
+			fprintf(stderr, "edgebench plot: %s\n", err.msg);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 int eb_cmd_plot(int argc, char **argv)
 {
@@ -131,7 +158,7 @@ int eb_cmd_plot(int argc, char **argv)
 	}
 	if (eb_plot_kind_parse(kind, &o.kind) != 0) {
 		fprintf(stderr, "edgebench plot: unknown kind '%s' (throughput, ttft-vs-prompt, "
-				"power, accuracy, pareto)\n",
+				"power, accuracy, pareto, sustained)\n",
 			kind);
 		goto out;
 	}
@@ -140,6 +167,8 @@ int eb_cmd_plot(int argc, char **argv)
 				"--kind accuracy\n");
 		goto out;
 	}
+	if (eb_plot_check_outputs(o.out, db))
+		goto out;
 	if (eb_cli_open_db("plot", db, &s))
 		goto out;
 	/* no --run: each device's latest run, the rule report follows too */

@@ -2,6 +2,7 @@
 #include "rdata.h"
 #include "report.h"
 #include "cli.h"
+#include "dbpath.h"
 #include "eb_util.h"
 #include "store.h"
 
@@ -24,7 +25,8 @@ static const char eb_list_usage[] =
 static const char eb_report_usage[] =
 	"usage: edgebench report [--db PATH] [--run ID|latest|latest~N|all]\n"
 	"                        [--format table|csv|json|md|latex|html]\n"
-	"                        [--layout cells|long|wide|card|speedup] [--stat median|mean]\n"
+	"                        [--layout cells|long|wide|card|speedup|repeats]\n"
+	"                        [--stat median|mean]\n"
 	"                        [--device PAT] [--target PAT] [--model PAT] [--quant PAT]\n"
 	"                        [--metric PAT] [--metrics a,b,c] [--baseline QUANT] [--wide]\n"
 	"                        [--no-plots] [--output FILE]\n"
@@ -46,6 +48,8 @@ static const char eb_report_usage[] =
 	"           the inference cells, quantization schemes, accuracy, average power)\n"
 	"  speedup  per run, device, model and prompt length: --baseline variant vs each\n"
 	"           other variant, speedup = decode rate / baseline decode rate, TTFT ratio\n"
+	"  repeats  per cell run several times (config `repeat`) and metric: the mean of\n"
+	"           its repeats' medians (or means), its 95% interval, stddev, CV, min, max\n"
 	"--stat median (default) or mean: which summary stands for a metric.\n"
 	"--device, --target, --model, --quant, --metric: fnmatch patterns, repeatable or\n"
 	"comma-separated. --metric picks the cells layout's figures and accuracy rows, the\n"
@@ -110,7 +114,8 @@ static int eb_parse_format(const char *s, enum eb_report_format *fmt)
 
 static int eb_parse_layout(const char *s, enum eb_report_layout *layout)
 {
-	static const char *const names[] = { "cells", "long", "wide", "card", "speedup" };
+	static const char *const names[] = { "cells", "long", "wide", "card", "speedup",
+					     "repeats" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -175,7 +180,7 @@ int eb_cmd_report(int argc, char **argv)
 		case O_LAYOUT:
 			if (eb_parse_layout(optarg, &o.layout)) {
 				fprintf(stderr, "edgebench report: unknown layout '%s' (cells, long, "
-						"wide, card, speedup)\n",
+						"wide, card, speedup, repeats)\n",
 					optarg);
 				goto out;
 			}
@@ -234,6 +239,10 @@ int eb_cmd_report(int argc, char **argv)
 	if (metrics.n && o.layout != EB_LAYOUT_WIDE) {
 		fprintf(stderr, "edgebench report: --metrics goes with --layout wide "
 				"(use --metric PAT to filter the others)\n");
+		goto out;
+	}
+	if (output && eb_db_check_output(output, &db, 1, &err) != 0) {
+		fprintf(stderr, "edgebench report: --output %s\n", err.msg);
 		goto out;
 	}
 	if (eb_cli_open_db("report", db, &s))

@@ -96,7 +96,8 @@ static void eb_print_cells(FILE *f, const struct eb_plan *plan)
 }
 
 static const char eb_run_usage[] =
-	"usage: edgebench run CONFIG [--db PATH] [--only PATTERN] [--dry-run] [--resume] [--quiet]\n"
+	"usage: edgebench run CONFIG [--db PATH] [--only PATTERN] [--dry-run] [--resume]\n"
+	"                     [--force-unlock] [--quiet]\n"
 	"\n"
 	"Runs every cell of CONFIG (targets x models x variants x prompt lengths, and\n"
 	"accuracy tasks) and stores every request, token time, summary and accuracy\n"
@@ -111,11 +112,16 @@ static const char eb_run_usage[] =
 	"                   target/model/quant/accuracy/TASK)\n"
 	"  --dry-run        print the cells and exit\n"
 	"  --resume         finish the latest interrupted run of this same config in the\n"
-	"                   database: finished cells (ok or failed) are not run again\n"
+	"                   database: finished cells (ok or failed) are not run again;\n"
+	"                   refused while another process runs it (its pid and host named)\n"
+	"  --force-unlock   with --resume: take over a run locked by a process of another\n"
+	"                   host (one of this host is checked, and a dead one's lock taken)\n"
 	"  --quiet          no progress, per-cell lines or warnings on stderr\n"
 	"\n"
 	"exit codes: 0 every cell ok; 1 a cell failed (stored with its error); 2 usage,\n"
-	"config or database error (nothing run); 3 interrupted (run --resume completes it)\n";
+	"config or database error (nothing run; or the database could not be left one\n"
+	"file: the message says where the results are); 3 interrupted by SIGINT, SIGTERM\n"
+	"or SIGHUP (finished cells stored; run --resume completes it)\n";
 
 int eb_cmd_run(int argc, char **argv)
 {
@@ -123,6 +129,7 @@ int eb_cmd_run(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },  { "only", required_argument, NULL, 'o' },
 		{ "dry-run", no_argument, NULL, 'n' },   { "resume", no_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },     { "help", no_argument, NULL, 'h' },
+		{ "force-unlock", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct eb_run_opts o = { 0 };
@@ -151,6 +158,9 @@ int eb_cmd_run(int argc, char **argv)
 		case 'q':
 			o.quiet = 1;
 			break;
+		case 'F':
+			o.force_unlock = 1;
+			break;
 		case 'h':
 			fputs(eb_run_usage, stdout);
 			return EB_EXIT_OK;
@@ -161,6 +171,10 @@ int eb_cmd_run(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		fputs(eb_run_usage, stderr);
+		return EB_EXIT_USAGE;
+	}
+	if (o.force_unlock && !o.resume) {
+		fprintf(stderr, "edgebench run: --force-unlock goes with --resume\n");
 		return EB_EXIT_USAGE;
 	}
 	if (eb_load("run", argv[optind], &cfg))
@@ -195,7 +209,7 @@ int eb_cmd_run(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "edgebench run: %s\n", err.msg);
 		/* the database failed mid-run (a full disk): what is stored stays, resumable */
-		if (res.run_id > 0)
+		if (res.run_id > 0 && !res.checkpoint_failed)
 			fprintf(stderr,
 				"edgebench run: run %lld stopped; every cell finished before this "
 				"error is stored (%zu in this session); once the database can be "

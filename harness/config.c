@@ -3,6 +3,7 @@
 #include "protocol.h"
 #include "sensor.h"
 #include "eb_opt.h"
+#include "eb_regex.h"
 #include "eb_util.h"
 #include "jsonpos.h"
 
@@ -27,11 +28,59 @@ static const struct eb_opt eb_k_profile[] = {
 	{ NULL },
 };
 
+static const struct eb_opt eb_k_cpufreq[] = {
+	{ .name = "governor", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
+	  .help = "scaling_governor written to every CPU (performance, powersave, schedutil, ...)" },
+	{ .name = "max_khz", .type = EB_OPT_INT, .range = EB_RANGE(1, 1000000000),
+	  .help = "scaling_max_freq written to every CPU, kHz" },
+	{ NULL },
+};
+
+static const struct eb_opt eb_k_verify[] = {
+	{ .name = "argv", .type = EB_OPT_ARR_STR, .flags = EB_OPT_NONEMPTY,
+	  .help = "program to run (argv, never a shell); its output must match `match`" },
+	{ .name = "match", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
+	  .help = "regex (PCRE2) one line of the program's output must match" },
+	{ .name = "file", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
+	  .help = "file to read back, under power.sysfs_root; must read `expect`" },
+	{ .name = "expect", .type = EB_OPT_STR,
+	  .help = "the file's expected text (surrounding white space ignored)" },
+	{ NULL },
+};
+
+static const struct eb_opt eb_k_mode[] = {
+	{ .name = "id", .type = EB_OPT_STR, .flags = EB_OPT_REQUIRED | EB_OPT_NONEMPTY,
+	  .help = "mode id ([A-Za-z0-9_.-]+), the end of each cell key (KEY@ID)" },
+	{ .name = "nvpmodel", .type = EB_OPT_INT, .range = EB_RANGE(0, 99),
+	  .help = "Jetson power mode: `nvpmodel -m N`, verified with `nvpmodel -q`" },
+	{ .name = "jetson_clocks", .type = EB_OPT_BOOL,
+	  .help = "Jetson: true runs `jetson_clocks` (verified: every CPU's minimum clock is its "
+		  "maximum), false `jetson_clocks --restore`" },
+	{ .name = "power_limit_w", .type = EB_OPT_NUM, .range = EB_RANGE(1, 100000),
+	  .help = "NVIDIA: `nvidia-smi -pl W`, verified with `nvidia-smi "
+		  "--query-gpu=power.limit`" },
+	{ .name = "cpufreq", .type = EB_OPT_OBJ, .sub = eb_k_cpufreq,
+	  .help = "Linux CPUs: cpufreq settings written under power.sysfs_root and read back" },
+	{ .name = "set", .type = EB_OPT_ARR_STR, .flags = EB_OPT_NONEMPTY,
+	  .help = "any other mode: the program that sets it (argv, never a shell)" },
+	{ .name = "verify", .type = EB_OPT_OBJ, .sub = eb_k_verify,
+	  .help = "read back after setting: `argv` and `match`, or `file` and `expect`; a "
+		  "mismatch fails the mode's cells" },
+	{ .name = "restore", .type = EB_OPT_ARR_STR, .flags = EB_OPT_NONEMPTY,
+	  .help = "with `set`: the program that restores the starting mode (run at the end, on "
+		  "failure and on interrupt)" },
+	{ .name = "settle_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(5), .range = EB_RANGE(0, 3600),
+	  .help = "wait after setting the mode, before its first cell" },
+	{ NULL },
+};
+
 static const struct eb_opt eb_k_device[] = {
 	{ .name = "name", .type = EB_OPT_STR, .flags = EB_OPT_REQUIRED | EB_OPT_NONEMPTY,
 	  .help = "device name stored with every cell" },
 	{ .name = "profile", .type = EB_OPT_OBJ, .sub = eb_k_profile,
 	  .help = "figures used for utilisation" },
+	{ .name = "modes", .type = EB_OPT_ARR_OBJ, .sub = eb_k_mode,
+	  .help = "power or performance modes: every cell runs once in each (see Power modes)" },
 	{ NULL },
 };
 
@@ -120,6 +169,18 @@ static const struct eb_opt eb_k_latency[] = {
 	{ .name = "temperature", .type = EB_OPT_NUM, .def = EB_DEF_NUM(0),
 	  .range = EB_RANGE(0, 100),
 	  .help = "0 = greedy" },
+	{ .name = "duration_s", .type = EB_OPT_NUM, .def = EB_DEF_TEXT("off"),
+	  .range = EB_RANGE(0.001, 86400),
+	  .help = "sustained cells: measured requests go on until this long after the first, "
+		  "repetitions being the least; per-window series, steady state, drift and "
+		  "throttling are stored (see Sustained cells)" },
+	{ .name = "window_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(10),
+	  .range = EB_RANGE(0.001, 86400),
+	  .help = "with duration_s: the length of each window of the series" },
+	{ .name = "steady_pct", .type = EB_OPT_NUM, .def = EB_DEF_NUM(5),
+	  .range = EB_RANGE(0.001, 100),
+	  .help = "with duration_s: steady once every later window's decode rate is within this "
+		  "% of their mean" },
 	{ .name = "prompts", .type = EB_OPT_ENUM, .flags = EB_OPT_NONEMPTY,
 	  .def = EB_DEF_STR("same"), .choices = eb_latency_prompts,
 	  .help = "same: every request sends one prompt; distinct: each request starts elsewhere "
@@ -288,6 +349,15 @@ static const struct eb_opt eb_k_root[] = {
 		  "skipped with its reason as a warning" },
 	{ .name = "power", .type = EB_OPT_OBJ, .sub = eb_k_power,
 	  .help = "how the sensors are sampled" },
+	{ .name = "repeat", .type = EB_OPT_INT, .def = EB_DEF_INT(1), .range = EB_RANGE(1, 1000),
+	  .help = "run every cell this many times (keys end in #1..#N); report --layout repeats "
+		  "gives the run-to-run statistics" },
+	{ .name = "interleave", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
+	  .help = "with repeat: pass after pass over the plan (A, B, A, B) so drift does not fall "
+		  "on one variant; false: each cell's repeats back to back (A, A, B, B)" },
+	{ .name = "repeat_cooldown_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(0),
+	  .range = EB_RANGE(0, 86400),
+	  .help = "pause before each repeat after the first" },
 	{ NULL },
 };
 
@@ -632,6 +702,84 @@ static void eb_config_id(struct eb_opt_errors *v, const char *path, const char *
 		eb_verr(v, path, 0, "\"%s\" may contain only letters, digits, '_', '.', '-'", id);
 }
 
+/* device.modes[i].verify: a program and what its output must match, or a file and its text. */
+static void eb_config_mode_verify(struct eb_opt_errors *v, const json_t *vf, size_t i)
+{
+	int has_argv = json_object_get(vf, "argv") != NULL;
+	int has_file = json_object_get(vf, "file") != NULL;
+	const char *match = json_string_value(json_object_get(vf, "match"));
+	char path[128], why[256];
+	struct eb_regex re;
+
+	snprintf(path, sizeof(path), "device.modes[%zu].verify", i);
+	if (has_argv == has_file)
+		eb_verr(v, path, 0, "give either \"argv\" and \"match\" or \"file\" and "
+				    "\"expect\"");
+	else if (has_argv && !match)
+		eb_verr(v, path, 0, "\"argv\" needs \"match\" (what its output must show)");
+	else if (has_file && !json_object_get(vf, "expect"))
+		eb_verr(v, path, 0, "\"file\" needs \"expect\" (the text it must hold)");
+	if (match) {
+		snprintf(path, sizeof(path), "device.modes[%zu].verify.match", i);
+		if (eb_regex_compile(&re, match, why, sizeof(why)) != 0)
+			eb_verr(v, path, 0, "invalid regex: %s", why);
+		else
+			eb_regex_release(&re);
+	}
+}
+
+/* device.modes: unique ids, each mode changing something, a restore for each `set`. */
+static void eb_config_modes(struct eb_config *c, struct eb_opt_errors *v)
+{
+	json_t *modes = json_object_get(c->device, "modes");
+	json_t *it;
+	size_t i;
+	char path[128];
+
+	c->n_modes = json_array_size(modes);
+	c->modes = eb_xcalloc(c->n_modes, sizeof(*c->modes));
+	json_array_foreach(modes, i, it) {
+		struct eb_cfg_mode *m = &c->modes[i];
+		const json_t *cf = json_object_get(it, "cpufreq");
+		const json_t *jc = json_object_get(it, "jetson_clocks");
+
+		m->id = eb_jstrdup(it, "id");
+		snprintf(path, sizeof(path), "device.modes[%zu].id", i);
+		eb_config_id(v, path, m->id);
+		for (size_t j = 0; j < i; j++)
+			if (m->id && c->modes[j].id && strcmp(m->id, c->modes[j].id) == 0)
+				eb_verr(v, path, 0, "duplicate mode id \"%s\"", m->id);
+		m->nvpmodel = eb_opt_given(it, "nvpmodel") ? eb_opt_int(it, eb_k_mode, "nvpmodel")
+							    : -1;
+		m->jetson_clocks = jc ? json_is_true(jc) : -1;
+		m->power_limit_w = eb_opt_given(it, "power_limit_w")
+					   ? eb_opt_num(it, eb_k_mode, "power_limit_w")
+					   : NAN;
+		m->governor = eb_jstrdup(cf, "governor");
+		m->max_khz = eb_opt_int(cf, eb_k_cpufreq, "max_khz");
+		m->set = json_object_get(it, "set");
+		m->restore = json_object_get(it, "restore");
+		m->verify = json_object_get(it, "verify");
+		m->settle_s = eb_opt_num(it, eb_k_mode, "settle_s");
+		snprintf(path, sizeof(path), "device.modes[%zu]", i);
+		if (cf && !m->governor && !m->max_khz)
+			eb_verr(v, path, 0, "\"cpufreq\" needs \"governor\" or \"max_khz\"");
+		if (m->nvpmodel < 0 && m->jetson_clocks < 0 && isnan(m->power_limit_w) && !cf &&
+		    !m->set)
+			eb_verr(v, path, 0, "a mode needs something to set: \"nvpmodel\", "
+					    "\"jetson_clocks\", \"power_limit_w\", \"cpufreq\" or "
+					    "\"set\"");
+		if (m->set && !m->restore)
+			eb_verr(v, path, 0, "\"set\" needs \"restore\" (how the starting mode comes "
+					    "back at the end)");
+		if (m->restore && !m->set)
+			eb_verr(v, path, 0, "\"restore\" goes with \"set\" (the presets restore "
+					    "what they read at the start)");
+		if (m->verify)
+			eb_config_mode_verify(v, m->verify, i);
+	}
+}
+
 /*
  * Headers are sent as written (they are stored with the config, so they hold no secret):
  * a ${NAME} in one would go out literally, which is never what was meant.
@@ -795,6 +943,9 @@ static void eb_config_latency(struct eb_config *c, const json_t *lat)
 	c->latency.distinct_prompts =
 		strcmp(eb_opt_str(lat, eb_k_latency, "prompts"), "distinct") == 0;
 	c->latency.temperature = eb_opt_num(lat, eb_k_latency, "temperature");
+	c->latency.duration_s = eb_opt_num(lat, eb_k_latency, "duration_s"); /* 0: absent */
+	c->latency.window_s = eb_opt_num(lat, eb_k_latency, "window_s");
+	c->latency.steady_pct = eb_opt_num(lat, eb_k_latency, "steady_pct");
 }
 
 /* "matrix": the include and exclude rules, kept as given (NULL: any). */
@@ -831,12 +982,16 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 
 	c->name = eb_jstrdup(c->root, "name");
 	c->db = eb_jstrdup(c->root, "db");
+	c->repeat = (int)eb_opt_int(c->root, eb_k_root, "repeat");
+	c->interleave = eb_opt_bool(c->root, eb_k_root, "interleave");
+	c->repeat_cooldown_s = eb_opt_num(c->root, eb_k_root, "repeat_cooldown_s");
 	eb_config_sensors(c, v);
 	eb_config_power(c, v);
 	c->device = json_object_get(c->root, "device");
 	c->device_name = c->device ? eb_jstrdup(c->device, "name") : eb_xstrdup("unnamed");
 	c->mem_bw_gbps = eb_opt_num(json_object_get(c->device, "profile"), eb_k_profile,
 				    "mem_bw_gbps");
+	eb_config_modes(c, v);
 	eb_config_targets(c, v);
 	eb_config_models(c, v);
 	if (acc)
@@ -969,6 +1124,11 @@ void eb_config_release(struct eb_config *c)
 	free(c->accuracy.tasks);
 	free(c->accuracy.kld_reference);
 	free(c->accuracy.kld_dir);
+	for (size_t i = 0; i < c->n_modes; i++) {
+		free(c->modes[i].id);
+		free(c->modes[i].governor);
+	}
+	free(c->modes);
 	free(c->power.cooldown_zone);
 	free(c->power.sysfs_root);
 	free(c->name);

@@ -45,6 +45,9 @@ struct eb_cfg_latency {
 	uint64_t seed;
 	double temperature;
 	int distinct_prompts; /* each request its own text (no shared prefix) */
+	double duration_s;    /* sustained: measured requests for this long; 0: off */
+	double window_s;      /* sustained: window of the series */
+	double steady_pct;    /* sustained: steady-state tolerance, % of the mean rate */
 };
 
 /* One accuracy task (workloads.accuracy.tasks[i]); see docs/accuracy.md. */
@@ -85,6 +88,23 @@ struct eb_cfg_rule {
 	char *target, *model, *quant; /* fnmatch(3) patterns; NULL matches anything */
 };
 
+/*
+ * A power or performance mode of the device (device.modes[i]), set by harness/modes.c
+ * before its group of cells. Each part is optional; at least one is given.
+ */
+struct eb_cfg_mode {
+	char *id;              /* the mode in cell keys ("KEY@ID") */
+	long long nvpmodel;    /* Jetson: `nvpmodel -m N`; -1: not part of the mode */
+	int jetson_clocks;     /* 1: `jetson_clocks`; 0: `jetson_clocks --restore`; -1: untouched */
+	double power_limit_w;  /* NVIDIA: `nvidia-smi -pl W`; NAN: untouched */
+	char *governor;        /* cpufreq scaling_governor of every CPU; NULL: untouched */
+	long long max_khz;     /* cpufreq scaling_max_freq of every CPU; 0: untouched */
+	const json_t *set;     /* argv array of a program that sets the mode, or NULL */
+	const json_t *restore; /* with `set`: argv array that restores the starting mode */
+	const json_t *verify;  /* {"argv","match"} or {"file","expect"}, or NULL (borrowed) */
+	double settle_s;       /* wait after setting, before the group's first cell */
+};
+
 /* A parsed, validated config. Strings are owned by it; release with eb_config_release. */
 struct eb_config {
 	char *path;
@@ -96,6 +116,8 @@ struct eb_config {
 	char *device_name;
 	json_t *device;      /* the "device" object or NULL (borrowed from root) */
 	double mem_bw_gbps;  /* device.profile.mem_bw_gbps, or 0 when not given */
+	struct eb_cfg_mode *modes; /* device.modes; n_modes == 0: the device as it is */
+	size_t n_modes;
 	struct eb_cfg_target *targets;
 	size_t n_targets;
 	struct eb_cfg_model *models;
@@ -105,6 +127,9 @@ struct eb_config {
 	struct eb_cfg_power power;
 	struct eb_cfg_rule *include, *exclude;
 	size_t n_include, n_exclude;
+	int repeat;               /* runs of every cell (1: once, keys without #N) */
+	int interleave;           /* repeats pass after pass (else each cell's back to back) */
+	double repeat_cooldown_s; /* pause before each repeat after the first */
 };
 
 /*

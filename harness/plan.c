@@ -87,18 +87,26 @@ static int eb_plan_count(const struct eb_config *cfg, size_t *out, struct eb_err
 		for (size_t m = 0; m < cfg->n_models && n <= EB_PLAN_MAX_CELLS; m++)
 			if (eb_model_on_target(&cfg->models[m], cfg->targets[t].id))
 				n += (uint64_t)cfg->models[m].n_variants * points;
+	if (cfg->n_modes)
+		n *= cfg->n_modes;
+	if (cfg->repeat > 1)
+		n *= (uint64_t)cfg->repeat;
 	*out = (size_t)n;
 	if (n <= EB_PLAN_MAX_CELLS)
 		return 0;
 	/* stopped early above: say the full product, which is what the user multiplied */
-	n = (uint64_t)cfg->n_targets * variants * points;
+	n = (uint64_t)cfg->n_targets * variants * points * (cfg->n_modes ? cfg->n_modes : 1) *
+	    (uint64_t)(cfg->repeat > 1 ? cfg->repeat : 1);
 	return eb_err_set(err, EB_ECONFIG,
 			  "%s: too many cells: up to %llu cells (%zu targets x %zu variants of %zu "
-			  "models x (%zu latency.prompt_tokens + %zu accuracy.tasks)); the limit is "
-			  "%d: give models fewer targets or variants, or split the config",
+			  "models x (%zu latency.prompt_tokens + %zu accuracy.tasks)%s%.0zu%s%s%.0d); "
+			  "the limit is %d: give models fewer targets or variants, or split the "
+			  "config",
 			  cfg->path, (unsigned long long)n, cfg->n_targets, variants, cfg->n_models,
 			  cfg->latency.enabled ? cfg->latency.n_prompt_tokens : 0,
-			  cfg->accuracy.n_tasks, EB_PLAN_MAX_CELLS);
+			  cfg->accuracy.n_tasks, cfg->n_modes ? " x " : "", cfg->n_modes,
+			  cfg->n_modes ? " device.modes" : "", cfg->repeat > 1 ? " x repeat " : "",
+			  cfg->repeat > 1 ? cfg->repeat : 0, EB_PLAN_MAX_CELLS);
 }
 
 /* Variant index of the kld reference in `md`, or -1. */
@@ -120,21 +128,10 @@ static long eb_ref_variant(const struct eb_config *cfg, const struct eb_cfg_mode
 	return -1;
 }
 
-int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
-		  struct eb_err *err)
+/* The cells of one device mode (NULL: none), in the order eb_plan_build documents. */
+static void eb_plan_mode(struct eb_plan *plan, struct eb_keyset *ks, size_t *alloc,
+			 const struct eb_config *cfg, const struct eb_cfg_mode *mode, const char *only)
 {
-	struct eb_keyset ks = { 0 };
-	size_t alloc = 16, max, size = 16;
-
-	plan->n = 0;
-	plan->cells = NULL;
-	if (eb_plan_count(cfg, &max, err))
-		return EB_ECONFIG;
-	while (size < 2 * max)
-		size *= 2;
-	ks.slot = eb_xcalloc(size, sizeof(*ks.slot));
-	ks.mask = size - 1;
-	plan->cells = eb_xcalloc(alloc, sizeof(*plan->cells));
 	for (size_t t = 0; t < cfg->n_targets; t++) {
 		const struct eb_cfg_target *tg = &cfg->targets[t];
 
@@ -172,11 +169,13 @@ int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char 
 						.workload = "latency",
 						.prompt_tokens = cfg->latency.prompt_tokens[p],
 						.gen_tokens = cfg->latency.gen_tokens,
+						.mode = mode,
 					};
 
-					snprintf(key, sizeof(key), "%s/%s/%s/latency/p%d-g%d", tg->id,
-						 md->id, var->quant, c.prompt_tokens, c.gen_tokens);
-					eb_plan_add(plan, &ks, &alloc, &c, key, only);
+					snprintf(key, sizeof(key), "%s/%s/%s/latency/p%d-g%d%s%s", tg->id,
+						 md->id, var->quant, c.prompt_tokens, c.gen_tokens,
+						 mode ? "@" : "", mode ? mode->id : "");
+					eb_plan_add(plan, ks, alloc, &c, key, only);
 				}
 				for (size_t a = 0; a < cfg->accuracy.n_tasks; a++) {
 					struct eb_cell c = {
@@ -187,15 +186,68 @@ int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char 
 						.prompt_tokens = -1,
 						.gen_tokens = -1,
 						.acc = &cfg->accuracy.tasks[a],
+						.mode = mode,
 					};
 
-					snprintf(key, sizeof(key), "%s/%s/%s/accuracy/%s", tg->id, md->id,
-						 var->quant, cfg->accuracy.tasks[a].task);
-					eb_plan_add(plan, &ks, &alloc, &c, key, only);
+					snprintf(key, sizeof(key), "%s/%s/%s/accuracy/%s%s%s", tg->id,
+						 md->id, var->quant, cfg->accuracy.tasks[a].task,
+						 mode ? "@" : "", mode ? mode->id : "");
+					eb_plan_add(plan, ks, alloc, &c, key, only);
 				}
 			}
 		}
 	}
+}
+
+/*
+ * Each cell `repeat` times, keys ending in #1..#N: a cell's repeats back to back, or with
+ * `interleave` the whole plan over again; then --only, on the keys with their #N.
+ */
+static void eb_plan_repeat(struct eb_plan *plan, const struct eb_config *cfg, const char *only)
+{
+	size_t n = plan->n, R = (size_t)cfg->repeat, k = 0;
+	struct eb_cell *out = eb_xcalloc(n * R + 1, sizeof(*out));
+
+	for (size_t a = 0; a < (cfg->interleave ? R : n); a++)
+		for (size_t b = 0; b < (cfg->interleave ? n : R); b++) {
+			size_t i = cfg->interleave ? b : a, r = cfg->interleave ? a : b;
+			struct eb_cell c = plan->cells[i];
+			char key[1100];
+
+			snprintf(key, sizeof(key), "%s#%zu", c.key, r + 1);
+			if (only && fnmatch(only, key, 0) != 0)
+				continue;
+			c.key = eb_xstrdup(key);
+			c.repeat = (int)r + 1;
+			out[k++] = c;
+		}
+	for (size_t i = 0; i < n; i++)
+		free(plan->cells[i].key);
+	free(plan->cells);
+	plan->cells = out;
+	plan->n = k;
+}
+
+int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
+		  struct eb_err *err)
+{
+	struct eb_keyset ks = { 0 };
+	size_t alloc = 16, max, size = 16;
+
+	plan->n = 0;
+	plan->cells = NULL;
+	if (eb_plan_count(cfg, &max, err))
+		return EB_ECONFIG;
+	while (size < 2 * max)
+		size *= 2;
+	ks.slot = eb_xcalloc(size, sizeof(*ks.slot));
+	ks.mask = size - 1;
+	plan->cells = eb_xcalloc(alloc, sizeof(*plan->cells));
+	for (size_t mi = 0; mi < (cfg->n_modes ? cfg->n_modes : 1); mi++)
+		eb_plan_mode(plan, &ks, &alloc, cfg, cfg->n_modes ? &cfg->modes[mi] : NULL,
+			     cfg->repeat > 1 ? NULL : only);
+	if (cfg->repeat > 1)
+		eb_plan_repeat(plan, cfg, only);
 	free(ks.slot);
 	if (plan->n == 0) {
 		eb_plan_release(plan);

@@ -9,7 +9,8 @@
 /*
  * One cell. Pointers borrow from the config and stay valid while it lives; `key` is
  * owned by the plan. The key is stable across runs of the same config:
- * "target/model/quant/latency/p<prompt>-g<gen>" or "target/model/quant/accuracy/<task>".
+ * "target/model/quant/latency/p<prompt>-g<gen>" or "target/model/quant/accuracy/<task>",
+ * followed by "@<mode>" when the device lists modes and "#<n>" when cells repeat.
  */
 struct eb_cell {
 	char *key;
@@ -20,6 +21,8 @@ struct eb_cell {
 	int prompt_tokens;    /* latency; -1 for accuracy cells */
 	int gen_tokens;       /* latency; -1 for accuracy cells */
 	const struct eb_cfg_acc_task *acc; /* accuracy: the task; NULL for latency */
+	const struct eb_cfg_mode *mode;    /* the device mode it runs in; NULL: none set */
+	int repeat;                        /* 1..N with `repeat` N > 1 (key ends in #N); else 0 */
 };
 
 /*
@@ -35,13 +38,16 @@ struct eb_plan {
 };
 
 /*
- * Expands `cfg` into cells in a stable order (targets, then models, variants, then the
+ * Expands `cfg` into cells in a stable order (device modes, then targets, models, variants,
+ * then the
  * variant's latency cells by prompt length and its accuracy cells by task, all in config
  * order), applying each model's target restriction and the matrix include/exclude rules.
  * With workloads.accuracy.kld.reference the reference variant of a model comes first, so
  * its kld cell has written the reference log-probabilities before the others need them.
- * `only` (NULL = all) is an fnmatch pattern on the key. Time and memory are linear in the
- * number of cells; more than EB_PLAN_MAX_CELLS is refused.
+ * With `repeat` N > 1 each cell comes N times: each cell's repeats back to back, or with
+ * `interleave` the whole plan N times over. `only` (NULL = all) is an fnmatch pattern on
+ * the key. Time and memory are linear in the number of cells; more than
+ * EB_PLAN_MAX_CELLS is refused.
  */
 int eb_plan_build(struct eb_plan *plan, const struct eb_config *cfg, const char *only,
 		  struct eb_err *err);

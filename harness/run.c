@@ -15,6 +15,8 @@
 #include "eb_sanitize.h"
 #include "eb_util.h"
 #include "env.h"
+#include "modes.h"
+#include "sustain.h"
 
 #include <math.h>
 #include <signal.h>
@@ -79,6 +81,9 @@ struct eb_cell_res {
 	double model_bytes, kv_bytes_per_token, kv_bytes;
 	long long peak_rss;
 	double med_ttft, med_decode, med_e2e; /* medians as stored, NAN when not stored */
+	int sustained;              /* a latency cell with duration_s */
+	struct eb_sustain sus;      /* its device snapshots */
+	struct eb_sustain_res sres; /* its windows and findings, once it ended */
 };
 
 static void eb_cell_res_release(struct eb_cell_res *c)
@@ -98,6 +103,10 @@ static void eb_cell_res_release(struct eb_cell_res *c)
 	free(c->error);
 	eb_acc_result_release(&c->acc);
 	eb_power_release(&c->power);
+	if (c->sustained)
+		eb_sustain_release(&c->sus);
+	if (c->sres.series)
+		json_decref(c->sres.series);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -634,14 +643,17 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 {
 	const struct eb_cfg_latency *L = &cfg->latency;
 	int total = L->warmup + L->repetitions;
+	size_t alloc = (size_t)total;
+	uint64_t deadline = 0;
 	int32_t *toks = NULL;
 	char *text = NULL;
 	struct eb_req_guards g;
 	int ret = 0;
 
 	memset(&g, 0, sizeof(g));
-	c->reqs = eb_xcalloc((size_t)total, sizeof(*c->reqs));
-	for (int r = 0; r < total; r++) {
+	c->reqs = eb_xcalloc(alloc, sizeof(*c->reqs));
+	/* sustained: past the repetitions, requests go on until duration_s has passed */
+	for (int r = 0; r < total || (c->sustained && eb_clock_ns() < deadline); r++) {
 		/* "distinct": each request starts at another place in the text, so no two
 		 * share a prefix a server could reuse (hailo-ollama keeps KV state) */
 		size_t off = L->distinct_prompts ? (size_t)r * (size_t)cell->prompt_tokens : 0;
@@ -655,8 +667,21 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 			.ud = &tm,
 			.stop = &eb_stop_int,
 		};
-		struct eb_req_res *q = &c->reqs[c->n_reqs];
+		struct eb_req_res *q;
 		int warm = r < L->warmup;
+
+		if (c->n_reqs == alloc) {
+			c->reqs = eb_xrealloc(c->reqs, 2 * alloc * sizeof(*c->reqs));
+			memset(c->reqs + alloc, 0, alloc * sizeof(*c->reqs));
+			alloc *= 2;
+		}
+		q = &c->reqs[c->n_reqs];
+		if (c->sustained && r == L->warmup) {
+			uint64_t now = eb_clock_ns();
+
+			deadline = now + (uint64_t)(L->duration_s * 1e9);
+			eb_sustain_start(&c->sus, now);
+		}
 
 		if (r == 0 || L->distinct_prompts) {
 			ret = eb_request_prompt(ops, st, cell, r, off, &toks, &text, c, err);
@@ -666,8 +691,10 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		rq.prompt_tokens = (ops->caps & EB_CAP_PROMPT_TOKENS) ? toks : NULL;
 		rq.n_prompt_tokens = toks ? (size_t)cell->prompt_tokens : 0;
 		rq.prompt_text = text;
-		eb_progress_draw(pg, cell->key, "request", warm ? r + 1 : r - L->warmup + 1,
-				 warm ? L->warmup : L->repetitions, warm);
+		/* past its repetitions a sustained cell counts on until its time is spent */
+		eb_progress_draw(pg, cell->key, c->sustained && !warm ? "sustained request" : "request",
+				 warm ? r + 1 : r - L->warmup + 1,
+				 warm ? L->warmup : r < total ? L->repetitions : r - L->warmup + 1, warm);
 		if (ops->reset && (ret = ops->reset(st, err)) != 0)
 			goto out;
 		ret = ops->generate(st, &rq, &gr, err);
@@ -680,6 +707,8 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		}
 		eb_request_record(q, cell, warm ? r : r - L->warmup, warm, &gr, &tm, &g);
 		c->n_reqs++;
+		if (c->sustained && !warm)
+			eb_sustain_tick(&c->sus, eb_clock_ns());
 		if (q->row.n_out >= 0 && q->row.n_out != cell->gen_tokens)
 			eb_warn(c, "request %d: %d tokens generated, %d asked", r, q->row.n_out,
 				cell->gen_tokens);
@@ -878,6 +907,85 @@ static int eb_store_acc_sample(struct eb_store *s, int64_t cell_id, const struct
 	return ret;
 }
 
+/* A sustained cell's windows, steady state, drift and throttling: on the record and warned. */
+static void eb_sustain_cell_end(struct eb_cell_res *c)
+{
+	struct eb_sustain_req *rq = eb_xcalloc(c->n_reqs + 1, sizeof(*rq));
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_reqs; i++) {
+		const struct eb_request_row *r = &c->reqs[i].row;
+
+		if (r->warmup || r->e2e_ns < 0)
+			continue;
+		rq[n].t_end = c->reqs[i].t_send + (uint64_t)r->e2e_ns;
+		rq[n].decode_tps = r->decode_tps;
+		rq[n].ttft_ms = r->ttft_ns >= 0 ? eb_latency_ms(r->ttft_ns) : NAN;
+		n++;
+	}
+	eb_sustain_finish(&c->sus, rq, n, &c->sres, c->warnings);
+	/* each window's mean power (all sensors' total) when the cell sampled power */
+	if (c->power.smp && eb_sampler_t0(c->power.smp)) {
+		const struct eb_trace *t = eb_sampler_trace(c->power.smp);
+		json_t *w;
+		size_t i;
+
+		json_array_foreach(json_object_get(c->sres.series, "windows"), i, w) {
+			uint64_t a = c->sus.t0 + (uint64_t)((double)i * c->sus.window_s * 1e9);
+			uint64_t b = a + (uint64_t)(c->sus.window_s * 1e9);
+			struct eb_power_idle pw;
+			struct eb_err perr;
+
+			if (eb_power_idle(t, a, b, &pw, &perr) != 0)
+				continue;
+			if (isfinite(pw.total_w))
+				json_object_set_new(w, "power_w", json_real(pw.total_w));
+			eb_power_idle_release(&pw);
+		}
+	}
+	json_object_set(c->backend, "sustained", c->sres.series);
+	free(rq);
+}
+
+/*
+ * A sustained cell's figures (metrics/metric.c, group "sustained"): the steady decode
+ * rate and TTFT over the requests that ended once the steady state began, its start,
+ * the drift, the throttle flag and the hottest zone.
+ */
+static int eb_store_sustained(struct eb_store *s, int64_t cell_id, struct eb_cell_res *c,
+			      struct eb_err *err)
+{
+	const struct eb_sustain_res *R = &c->sres;
+	double *dec = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	double *ttft = eb_xcalloc(c->n_reqs + 1, sizeof(double));
+	size_t nd = 0, nt = 0;
+	int ret = 0;
+
+	for (size_t i = 0; R->has_steady && i < c->n_reqs; i++) {
+		const struct eb_request_row *r = &c->reqs[i].row;
+
+		if (r->warmup || r->e2e_ns < 0 || c->reqs[i].t_send + (uint64_t)r->e2e_ns < R->steady_t0)
+			continue;
+		if (isfinite(r->decode_tps))
+			dec[nd++] = r->decode_tps;
+		if (r->ttft_ns >= 0)
+			ttft[nt++] = eb_latency_ms(r->ttft_ns);
+	}
+	eb_summarize_metric(s, cell_id, "decode_tps_steady", dec, nd, c, err, &ret);
+	eb_summarize_metric(s, cell_id, "ttft_ms_steady", ttft, nt, c, err, &ret);
+	if (!ret && R->has_steady)
+		ret = eb_store_single(s, cell_id, "steady_start_s", R->steady_start_s, err);
+	if (!ret && isfinite(R->drift_pct))
+		ret = eb_store_single(s, cell_id, "decode_drift_pct", R->drift_pct, err);
+	if (!ret)
+		ret = eb_store_single(s, cell_id, "throttled", R->throttled, err);
+	if (!ret && isfinite(R->temp_max_c))
+		ret = eb_store_single(s, cell_id, "temp_max_c", R->temp_max_c, err);
+	free(dec);
+	free(ttft);
+	return ret;
+}
+
 /* The accuracy cell's figures, each with its task, protocol and parameters. */
 static int eb_store_accuracy(struct eb_store *s, int64_t cell_id, const struct eb_cell *cell,
 			     const struct eb_cell_res *c, struct eb_err *err)
@@ -981,6 +1089,8 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_requests(s, cell_id, c, err);
 	if (!ret)
 		ret = eb_store_latency(s, cell_id, cfg, c, err);
+	if (!ret && c->sres.series)
+		ret = eb_store_sustained(s, cell_id, c, err);
 	if (!ret && c->power.smp && eb_sampler_t0(c->power.smp))
 		ret = eb_store_power(s, cell_id, cfg, c, err);
 	if (!ret && c->acc.n)
@@ -1042,10 +1152,22 @@ static int eb_ensure_model(const struct eb_cfg_variant *v, int quiet, struct eb_
 	return eb_synth_model(&so, err);
 }
 
+static volatile sig_atomic_t eb_signals_seen;
+
+/*
+ * SIGINT, SIGTERM and SIGHUP alike. The first asks the run to stop: the request in flight
+ * hears the adapters' stop flag, finished cells are stored, the run is marked interrupted
+ * and its database checkpointed (exit 3). The second does the same and, for whatever does
+ * not hear that flag, kills the registered children (exec's process groups) and removes
+ * temporary files at once; edgebench still stores, marks and checkpoints before it exits.
+ * A third ends the process on the spot (the database stays sound, the run resumable).
+ */
 static void eb_on_signal(int sig)
 {
-	if (eb_stop_flag) {
+	eb_signals_seen++;
+	if (eb_signals_seen >= 2)
 		eb_cleanup_run(); /* exec's program groups and prompt files */
+	if (eb_signals_seen >= 3) {
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
@@ -1053,12 +1175,14 @@ static void eb_on_signal(int sig)
 	eb_run_request_stop();
 }
 
-/* The signal dispositions eb_run replaces while its cells run. */
+/* The signal dispositions eb_run replaces while it runs. */
+static const int eb_caught[] = { SIGINT, SIGTERM, SIGHUP };
+#define EB_N_CAUGHT (sizeof(eb_caught) / sizeof(eb_caught[0]))
+
 struct eb_signals {
-	struct sigaction old_int, old_term;
+	struct sigaction old[EB_N_CAUGHT];
 };
 
-/* SIGINT and SIGTERM ask the run to stop after the current request (a second one kills). */
 static void eb_signals_catch(struct eb_signals *sg)
 {
 	struct sigaction sa;
@@ -1066,31 +1190,39 @@ static void eb_signals_catch(struct eb_signals *sg)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = eb_on_signal;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &sg->old_int);
-	sigaction(SIGTERM, &sa, &sg->old_term);
+	eb_signals_seen = 0;
+	for (size_t i = 0; i < EB_N_CAUGHT; i++)
+		sigaction(eb_caught[i], &sa, &sg->old[i]);
 }
 
 static void eb_signals_restore(const struct eb_signals *sg)
 {
-	sigaction(SIGINT, &sg->old_int, NULL);
-	sigaction(SIGTERM, &sg->old_term, NULL);
+	for (size_t i = 0; i < EB_N_CAUGHT; i++)
+		sigaction(eb_caught[i], &sg->old[i], NULL);
 }
 
 /* --- the run ----------------------------------------------------------------------- */
 
-/* The run's record: the resumable run of this config again, or a new one with its host. */
+/* The run's record, locked for this process: the resumable run of this config again, or a
+ * new one with its host. One transaction, so no other process sees it unlocked. */
 static int eb_run_begin(struct eb_store *s, const struct eb_config *cfg,
 			const struct eb_run_opts *o, struct eb_run_result *res, struct eb_err *err)
 {
 	json_t *env;
 	char *env_json;
+	int64_t run_id = 0;
 	int ret;
 
-	if (o->resume) {
-		ret = eb_store_run_find_resumable(s, cfg->sha256, &res->run_id, res->uuid, err);
-		if (!ret)
-			ret = eb_store_run_set_status(s, res->run_id, "running", err);
+	ret = eb_store_begin(s, err);
+	if (ret)
 		return ret;
+	if (o->resume) {
+		ret = eb_store_run_find_resumable(s, cfg->sha256, &run_id, res->uuid, err);
+		if (!ret)
+			ret = eb_store_run_lock(s, run_id, o->force_unlock, err);
+		if (!ret)
+			ret = eb_store_run_set_status(s, run_id, "running", err);
+		goto out;
 	}
 	env = eb_env_collect();
 	env_json = json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1114,10 +1246,40 @@ static int eb_run_begin(struct eb_store *s, const struct eb_config *cfg,
 		};
 
 		eb_uuid4(res->uuid);
-		ret = eb_store_run_add(s, &ri, &res->run_id, err);
+		ret = eb_store_run_add(s, &ri, &run_id, err);
 	}
 	free(env_json);
 	json_decref(env);
+	if (!ret)
+		ret = eb_store_run_lock(s, run_id, 0, err);
+out:
+	if (!ret)
+		ret = eb_store_commit(s, err);
+	if (ret) {
+		eb_store_rollback(s);
+		return ret;
+	}
+	res->run_id = run_id;
+	return 0;
+}
+
+/* The run's final status and its lock released, in one transaction. */
+static int eb_run_end(struct eb_store *s, const struct eb_run_result *res, struct eb_err *err)
+{
+	int ret = eb_store_begin(s, err);
+
+	if (!ret)
+		ret = eb_store_run_set_status(s, res->run_id,
+					      res->interrupted ? "interrupted"
+					      : res->n_failed  ? "failed"
+							       : "ok",
+					      err);
+	if (!ret)
+		ret = eb_store_run_unlock(s, res->run_id, err);
+	if (!ret)
+		ret = eb_store_commit(s, err);
+	if (ret)
+		eb_store_rollback(s);
 	return ret;
 }
 
@@ -1148,12 +1310,22 @@ static int eb_cells_ensure(struct eb_store *s, const struct eb_config *cfg,
 
 		snprintf(params, sizeof(params),
 			 "{\"warmup\":%d,\"repetitions\":%d,\"seed\":%llu,\"temperature\":%g,"
-			 "\"prompts\":\"%s\"}",
+			 "\"prompts\":\"%s\"%s%s%s%s%.0d}",
 			 cfg->latency.warmup, cfg->latency.repetitions,
 			 (unsigned long long)cfg->latency.seed, cfg->latency.temperature,
-			 cfg->latency.distinct_prompts ? "distinct" : "same");
+			 cfg->latency.distinct_prompts ? "distinct" : "same",
+			 c->mode ? ",\"mode\":\"" : "", c->mode ? c->mode->id : "",
+			 c->mode ? "\"" : "", c->repeat ? ",\"repeat\":" : "", c->repeat);
 		if (c->acc) {
-			acc_params = json_dumps(c->acc->params, JSON_COMPACT | JSON_SORT_KEYS);
+			json_t *ap = json_deep_copy(c->acc->params);
+
+			/* the device mode beside the task's parameters: reports read it there */
+			if (c->mode)
+				json_object_set_new(ap, "mode", json_string(c->mode->id));
+			if (c->repeat)
+				json_object_set_new(ap, "repeat", json_integer(c->repeat));
+			acc_params = json_dumps(ap, JSON_COMPACT | JSON_SORT_KEYS);
+			json_decref(ap);
 			row.params_json = acc_params;
 		}
 		ret = eb_store_cell_ensure(s, run_id, &row, &cell_ids[i], err);
@@ -1249,9 +1421,16 @@ static int eb_cell_workload(const struct eb_config *cfg, const struct eb_cell *c
 		return eb_accuracy(cfg, cell, ops, st, db_path, c, pg, err);
 	json_object_set_new(c->backend, "device_state", eb_devstate_collect(cfg->power.sysfs_root));
 	rc = eb_power_cell_begin(cfg, cell, c, pg, err);
+	if (cfg->latency.duration_s > 0) {
+		c->sustained = 1;
+		eb_sustain_init(&c->sus, cfg->latency.window_s, cfg->latency.steady_pct,
+				cfg->power.sysfs_root);
+	}
 	if (!rc)
 		rc = eb_latency(cfg, cell, ops, st, c, pg, err);
 	eb_power_cell_end(c);
+	if (!rc && c->sustained)
+		eb_sustain_cell_end(c);
 	return rc;
 }
 
@@ -1307,6 +1486,49 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 			eb_backend_close(b);
 	}
 	return 0;
+}
+
+/*
+ * Sets the cell's device mode (once per group of cells: the current mode is not set
+ * again). 0 when the cell may run; 1 when the run is interrupted; -1 when the mode could
+ * not be set or read back: *c is then the cell, failed with the reason, not run, and so
+ * is every later cell of the group (the mode is not tried again for them).
+ */
+static int eb_cell_mode(struct eb_modes *modes, const struct eb_cell *cell,
+			const struct eb_cfg_mode **failed, char *why, size_t n, struct eb_cell_res *c)
+{
+	struct eb_err merr;
+	int rc;
+
+	if (!cell->mode)
+		return 0;
+	if (*failed != cell->mode) {
+		*failed = NULL;
+		rc = eb_modes_enter(modes, cell->mode, &eb_stop_int, &merr);
+		if (rc == EB_EINTR || eb_stop_flag)
+			return 1;
+		if (rc == 0)
+			return 0;
+		*failed = cell->mode;
+		eb_strlcpy(why, merr.msg, n);
+	}
+	memset(c, 0, sizeof(*c));
+	c->warnings = json_array();
+	c->peak_rss = -1;
+	c->backend = json_pack("{s:s}", "adapter", cell->target->ops->name);
+	c->error = eb_xstrdup(why);
+	return -1;
+}
+
+/* The starting modes back at the end of the run, whatever ended it; a failure is said. */
+static void eb_modes_end(struct eb_modes *modes)
+{
+	struct eb_err merr;
+
+	if (modes && eb_modes_restore(modes, &merr) != 0)
+		fprintf(stderr, "edgebench: cannot restore the device's starting mode: %s\n",
+			merr.msg);
+	eb_modes_free(modes);
 }
 
 /* Accuracy figures on a cell's log line (the rest are in the database and the reports). */
@@ -1429,6 +1651,10 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	struct eb_progress pg = { 0 };
 	struct eb_backend b = { 0 };
 	struct eb_signals sg;
+	struct eb_modes *modes = NULL;
+	const struct eb_cfg_mode *mode_failed = NULL;
+	char mode_why[1024] = "";
+	int prev_repeat = 0;
 	struct eb_san san;
 	int64_t *cell_ids = NULL;
 	int ret;
@@ -1437,9 +1663,12 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	eb_run_secrets(cfg, &san);
 	eb_stop_flag = 0;
 	eb_stop_int = 0;
+	/* from the start: a signal before the first cell still ends in a stored, interrupted
+	 * run and a checkpointed database */
+	eb_signals_catch(&sg);
 	ret = eb_store_open(&s, o->db_path, 0, err);
 	if (ret)
-		return ret;
+		goto out;
 	ret = eb_run_begin(s, cfg, o, res, err);
 	if (ret)
 		goto out;
@@ -1447,9 +1676,14 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 	ret = eb_cells_ensure(s, cfg, plan, res->run_id, cell_ids, err);
 	if (ret)
 		goto out;
+	/* the starting modes are read, and kept with the run, before a cell changes them */
+	if (cfg->n_modes) {
+		ret = eb_modes_open(&modes, cfg, s, res->run_id, o->quiet, err);
+		if (ret)
+			goto out;
+	}
 	if (!o->quiet)
 		eb_power_preflight(cfg);
-	eb_signals_catch(&sg);
 	pg.on = o->progress;
 	pg.n = plan->n;
 	for (size_t i = 0; i < plan->n && !eb_stop_flag; i++) {
@@ -1461,13 +1695,26 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 		pg.i = i;
 		ret = eb_store_cell_status(s, cell_ids[i], status, sizeof(status), err);
 		if (ret)
-			goto out_sig;
+			goto out;
 		if (strcmp(status, "pending") != 0) {
 			res->n_resumed++;
 			continue;
 		}
-		if (eb_cell_run(cfg, cell, o, &b, &c, &secs, &pg)) {
+		secs = 0;
+		/* a pause before each repeat after the first (cell by cell, or pass by pass) */
+		if (cell->repeat > 1 && cell->repeat != prev_repeat && cfg->repeat_cooldown_s > 0) {
+			eb_progress_draw(&pg, cell->key, "cool-down between repeats", 0, 0, 0);
+			eb_clock_sleep_ns((uint64_t)(cfg->repeat_cooldown_s * 1e9), &eb_stop_int);
+			if (eb_stop_flag) {
+				res->interrupted = 1;
+				break;
+			}
+		}
+		prev_repeat = cell->repeat;
+		ret = eb_cell_mode(modes, cell, &mode_failed, mode_why, sizeof(mode_why), &c);
+		if (ret == 1 || (ret == 0 && eb_cell_run(cfg, cell, o, &b, &c, &secs, &pg))) {
 			res->interrupted = 1;
+			ret = 0;
 			break;
 		}
 		ret = eb_store_cell(s, cell_ids[i], cfg, cell, &c, secs, &san, err);
@@ -1475,25 +1722,26 @@ int eb_run(const struct eb_config *cfg, const struct eb_plan *plan, const struct
 			eb_cell_outcome(cell, &c, o, &pg, res);
 		eb_cell_res_release(&c);
 		if (ret)
-			goto out_sig;
+			goto out;
 		pg.secs_done += secs;
 		pg.n_done_timed++;
 	}
 	if (eb_stop_flag)
 		res->interrupted = 1;
-	ret = eb_store_run_set_status(s, res->run_id,
-				      res->interrupted ? "interrupted"
-				      : res->n_failed  ? "failed"
-						       : "ok",
-				      err);
-out_sig:
+	ret = eb_run_end(s, res, err);
+	/* the database is one file when edgebench exits: a copy of it alone holds every cell */
+	if (!ret) {
+		ret = eb_store_checkpoint(s, err);
+		res->checkpoint_failed = ret != 0;
+	}
+out:
 	if (pg.on)
 		fprintf(stderr, "\r\033[K");
-	eb_signals_restore(&sg);
-out:
 	eb_backend_close(&b);
+	eb_modes_end(modes);
 	free(cell_ids);
 	eb_store_close(s);
 	eb_san_release(&san);
+	eb_signals_restore(&sg);
 	return ret;
 }

@@ -121,13 +121,30 @@ static json_t *eb_ds_thermal(const char *root)
 	for (size_t i = 0; i < n; i++) {
 		const char *dir = g.gl_pathv[i];
 		char type[128] = "";
-		long long mc;
+		long long mc, trip = -1;
+		json_t *z;
 
 		if (eb_ds_ll(dir, "temp", &mc) != 0 || mc <= -256000)
 			continue;
 		eb_ds_read(dir, "type", type, sizeof(type));
-		json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "zone", strrchr(dir, '/') + 1,
-						   "type", type, "temp_c", (double)mc / 1000.0));
+		z = json_pack("{s:s, s:s, s:f}", "zone", strrchr(dir, '/') + 1, "type", type,
+			      "temp_c", (double)mc / 1000.0);
+		/* where the kernel starts throttling: its lowest passive (or hot) trip point */
+		for (int k = 0; k < 32; k++) {
+			char file[64], ttype[32];
+			long long tc;
+
+			snprintf(file, sizeof(file), "trip_point_%d_type", k);
+			if (eb_ds_read(dir, file, ttype, sizeof(ttype)) != 0)
+				break;
+			snprintf(file, sizeof(file), "trip_point_%d_temp", k);
+			if ((strcmp(ttype, "passive") == 0 || strcmp(ttype, "hot") == 0) &&
+			    eb_ds_ll(dir, file, &tc) == 0 && tc > 0 && (trip < 0 || tc < trip))
+				trip = tc;
+		}
+		if (trip > 0)
+			json_object_set_new(z, "trip_c", json_real((double)trip / 1000.0));
+		json_array_append_new(a, z);
 	}
 	if (n)
 		globfree(&g);

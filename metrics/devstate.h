@@ -10,7 +10,9 @@
  * Reads, under `root` ("" or NULL = the real /):
  *   "cpu": {"online", "governor" (when every policy agrees, else "governors" per cpu),
  *           "cpus": [{cpu, governor, cur_khz, min_khz, max_khz, hw_max_khz}]}
- *   "thermal": [{zone, type, temp_c}]           (zones reading -256 C or less are left out)
+ *   "thermal": [{zone, type, temp_c, trip_c}]   (zones reading -256 C or less are left out;
+ *              trip_c: the lowest passive or hot trip point, where throttling starts, when
+ *              the zone has one)
  *   "devfreq": [{device, governor, cur_hz, min_hz, max_hz}]   (Jetson GPU clocks live here)
  *   "jetson": {"model", "l4t", "nvpmodel": {id, name}, "jetson_clocks": "on"|"off"|"unknown",
  *              "jetson_clocks_basis"}   (only on a Jetson: nvpmodel, nv_tegra_release or a

@@ -89,6 +89,37 @@ const struct eb_metric eb_metrics[] = {
 	  "the highest sample of the rail inside the requests' windows; stored only per rail, "
 	  "as mem_peak_mb:SENSOR/RAIL" },
 
+	/* ---- sustained cells: over the windows of a cell with duration_s ---- */
+	{ "decode_tps_steady", "tok/s", EB_DIR_HIGHER, 0, "sustained", "steady decode",
+	  "decode rate once the cell reached its steady state",
+	  "per measured request that ended at or after the steady state's start: its decode_tps",
+	  "as decode_tps, over the steady part of the cell only; the steady state starts with "
+	  "the first window from which every later window's mean decode rate is within "
+	  "steady_pct % of their mean (3 windows at least); none: not stored" },
+	{ "ttft_ms_steady", "ms", EB_DIR_LOWER, 0, "sustained", "steady TTFT",
+	  "time to first token once the cell reached its steady state",
+	  "per measured request that ended at or after the steady state's start: its TTFT",
+	  "as ttft_ms, over the steady part of the cell only" },
+	{ "steady_start_s", "s", EB_DIR_NONE, EB_METRIC_SINGLE, "sustained", NULL,
+	  "when the steady state began", "the windows' mean decode rates",
+	  "the steady window's start after the first measured request; not judged: it "
+	  "describes the device" },
+	{ "decode_drift_pct", "%", EB_DIR_NONE, EB_METRIC_SINGLE, "sustained", NULL,
+	  "change of the decode rate over the cell",
+	  "the mean decode rate of the first and of the last window with one",
+	  "(last - first) / first x 100; negative: the cell slowed down (heat); not judged: "
+	  "compare the steady figures" },
+	{ "throttled", "", EB_DIR_NONE, EB_METRIC_SINGLE, "sustained", NULL,
+	  "whether the device throttled during the cell (1) or not (0)",
+	  "device-state snapshots: one when the measured requests start and one in each later "
+	  "window",
+	  "1 when a thermal zone read at or past its lowest passive or hot trip point, or a "
+	  "CPU's or devfreq device's maximum clock fell below its value at the start; the "
+	  "reasons are the cell's warnings" },
+	{ "temp_max_c", "C", EB_DIR_NONE, EB_METRIC_SINGLE, "sustained", NULL,
+	  "hottest thermal zone reading during the cell",
+	  "device-state snapshots, as for throttled", "the largest temp_c of any zone" },
+
 	/* ---- power and energy: per measured request from the sampler (metrics/power.c) ---- */
 	{ "energy_prefill_j", "J", EB_DIR_LOWER, EB_METRIC_PER_SOURCE, "power", NULL,
 	  "energy of the prefill window [t_send, t_first]", eb_energy_samples,
@@ -228,6 +259,9 @@ const struct eb_metric_group eb_metric_groups[] = {
 	  "Summaries over the measured (non-warm-up) requests of a cell: n, mean, stddev, "
 	  "median, min, max, p90, p99 and the 95% confidence interval of the mean." },
 	{ "memory", "Memory", "One value per cell (n = 1)." },
+	{ "sustained", "Sustained cells",
+	  "Only for latency cells with workloads.latency.duration_s; the window series itself is "
+	  "in the cell's backend_json under \"sustained\" (docs/methodology.md)." },
 	{ "power", "Power and energy",
 	  "Per measured request from the cell's sensor samples, summarized like latency. A name "
 	  "without suffix is the all-sensors total; with more than one sensor each figure is "

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static const char *const eb_kind_names[] = { "throughput", "ttft-vs-prompt", "power",
-					     "accuracy", "pareto" };
+					     "accuracy", "pareto", "sustained" };
 
 int eb_plot_kind_parse(const char *name, enum eb_plot_kind *kind)
 {
@@ -1191,6 +1191,80 @@ out:
 	return ret;
 }
 
+/*
+ * Decode rate over time: one line per sustained cell, a point per window of its series
+ * (backend_json "sustained", harness/sustain.c) at the window's middle.
+ */
+static int eb_plot_sustained(struct eb_store *s, const struct eb_plot_opts *o,
+			     const struct eb_rdata *d, struct eb_fig *f, struct eb_err *err)
+{
+	struct eb_vary vary;
+	struct eb_buf plot;
+	size_t nser = 0;
+	int ret = 0;
+
+	(void)o;
+	eb_vary_of(d, &vary);
+	eb_buf_init(&plot, 0);
+	for (size_t i = 0; i < d->n && !ret; i++) {
+		const struct eb_rcell *c = &d->cells[i];
+		char *text = NULL, label[512], full[600];
+		size_t k, written = 0;
+		struct eb_buf blk;
+		json_t *wins, *w;
+		double window_s;
+
+		ret = eb_store_cell_backend(s, c->id, "$.sustained", &text, err);
+		if (ret || !text)
+			continue;
+		wins = json_loads(text, 0, NULL);
+		free(text);
+		window_s = json_number_value(json_object_get(wins, "window_s"));
+		/* a block only for a cell with points: gnuplot's index counts blocks */
+		eb_buf_init(&blk, 0);
+		eb_buf_addf(&blk, "# series %zu: cell %lld: t_s decode_tps\n", nser,
+			    (long long)c->id);
+		json_array_foreach(json_object_get(wins, "windows"), k, w) {
+			const json_t *v = json_object_get(w, "decode_tps");
+
+			if (!json_is_number(v))
+				continue;
+			eb_dat_num(&blk, json_number_value(json_object_get(w, "t_s")) + window_s / 2);
+			eb_dat_num(&blk, json_number_value(v));
+			eb_buf_addstr(&blk, "\n");
+			written++;
+		}
+		json_decref(wins);
+		if (written)
+			eb_buf_addf(&f->dat, "%s\n\n", blk.buf);
+		eb_buf_release(&blk);
+		if (written == 0)
+			continue;
+		eb_cell_label(label, sizeof(label), c, &vary, 1);
+		snprintf(full, sizeof(full), "%s%s%s", label, *c->mode ? "@" : "", c->mode);
+		if (c->repeat > 0)
+			snprintf(full + strlen(full), sizeof(full) - strlen(full), "#%d", c->repeat);
+		eb_buf_addstr(&plot, nser ? ", \\\n  " : "plot ");
+		eb_fig_datref_to(f, &plot);
+		eb_buf_addf(&plot, " index %zu using 1:2 with linespoints lw 2 pt 7 title ", nser);
+		eb_gp_str(&plot, full);
+		nser++;
+	}
+	if (!ret && nser == 0)
+		ret = eb_err_set(err, EB_ENOENT, "no sustained cells (workloads.latency.duration_s) "
+						 "with a decode rate in %s", f->where);
+	if (!ret) {
+		eb_buf_addstr(&f->gp, "set title 'decode rate over time (window means)'\n"
+				      "set xlabel 'time since the first measured request [s]'\n");
+		eb_gp_ylabel(&f->gp, "decode_tps");
+		eb_buf_addstr(&f->gp, "set yrange [0:*]\n");
+		eb_buf_add(&f->gp, plot.buf, plot.len);
+		eb_buf_addstr(&f->gp, "\n");
+	}
+	eb_buf_release(&plot);
+	return ret;
+}
+
 int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err)
 {
 	const char *prog = eb_gnuplot_prog(o);
@@ -1234,6 +1308,9 @@ int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err
 		break;
 	case EB_PLOT_PARETO:
 		ret = eb_plot_pareto(s, o, &d, &f, err);
+		break;
+	case EB_PLOT_SUSTAINED:
+		ret = eb_plot_sustained(s, o, &d, &f, err);
 		break;
 	}
 	if (!ret)

@@ -14,6 +14,7 @@ enum eb_plot_kind {
 	EB_PLOT_ACCURACY,   /* accuracy metric against model bytes (needs the accuracy table),
 			     * one panel per task and metric */
 	EB_PLOT_PARETO,     /* decode TPS against J/token (needs energy or power samples) */
+	EB_PLOT_SUSTAINED,  /* decode TPS over time, one line per sustained cell (its windows) */
 };
 
 /* The most panels one figure holds by default: more would not stay legible (and a
@@ -49,7 +50,8 @@ struct eb_plot_opts {
  */
 int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err);
 
-/* "throughput", "ttft-vs-prompt", "power", "accuracy", "pareto"; 0 or EB_EINVAL. */
+/* "throughput", "ttft-vs-prompt", "power", "accuracy", "pareto", "sustained"; 0 or
+ * EB_EINVAL. */
 int eb_plot_kind_parse(const char *name, enum eb_plot_kind *kind);
 const char *eb_plot_kind_name(enum eb_plot_kind kind);
 

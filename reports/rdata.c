@@ -183,6 +183,10 @@ static int eb_rload_cell(void *arg, const struct eb_store_cell *r)
 	c->prompt_tokens = (int)r->prompt_tokens;
 	c->gen_tokens = (int)r->gen_tokens;
 	eb_rcell_warnings(c, r->warnings_json);
+	c->mode = eb_str0(r->mode);
+	c->repeat = (int)r->repeat;
+	d->has_modes |= c->mode[0] != '\0';
+	d->has_repeats |= c->repeat > 0;
 	if (c->run_id != l->last_run)
 		d->n_runs++;
 	l->last_run = c->run_id;
@@ -341,6 +345,7 @@ void eb_rdata_release(struct eb_rdata *d)
 		free(c->model);
 		free(c->quant);
 		free(c->device);
+		free(c->mode);
 		free(c->workload);
 		free(c->status);
 		free(c->error);

@@ -40,6 +40,8 @@ struct eb_rcell {
 	size_t nacc;
 	char **warnings;
 	size_t nwarn;
+	char *mode; /* the device mode it ran in; "" when none was set */
+	int repeat; /* 1..N with `repeat`; -1 when the run repeats nothing */
 };
 
 /*
@@ -68,6 +70,8 @@ struct eb_rdata {
 	size_t n;
 	size_t n_runs; /* distinct runs among the cells */
 	int acc_unreadable;
+	int has_modes;   /* a cell ran in a device mode: layouts show the mode */
+	int has_repeats; /* a cell is one of several repeats */
 };
 
 /* Loads the selected cells and their metrics. Returns 0 or EB_EDB (err says why). */

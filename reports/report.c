@@ -1,5 +1,6 @@
 /* report.c: report layouts (cells, long, wide, card, speedup), the html page and the run list. */
 #include "report.h"
+#include "repeats.h"
 #include "plot.h"
 
 #include "metric.h"
@@ -72,6 +73,26 @@ static size_t eb_who_vals(struct eb_table *t, size_t r, const struct eb_rcell *c
 	return 5;
 }
 
+/* The device mode and repeat columns, only when a selected cell ran in a mode or repeats:
+ * a report of a database without them is as it was. */
+static void eb_mode_cols(struct eb_table *t, const struct eb_rdata *d)
+{
+	if (d->has_modes)
+		eb_table_col(t, "mode", NULL, NULL, EB_TK_TEXT);
+	if (d->has_repeats)
+		eb_table_col(t, "repeat", NULL, NULL, EB_TK_INT);
+}
+
+static size_t eb_mode_vals(struct eb_table *t, size_t r, size_t col, const struct eb_rcell *c,
+			   const struct eb_rdata *d)
+{
+	if (d->has_modes)
+		eb_table_set_text(t, r, col++, c->mode[0] ? c->mode : NULL);
+	if (d->has_repeats)
+		eb_table_set_int(t, r, col++, c->repeat);
+	return col;
+}
+
 /* The cell's warnings joined by " | " (csv and json with --wide). */
 static void eb_warning_text(struct eb_table *t, size_t r, size_t col, const struct eb_rcell *c)
 {
@@ -103,6 +124,7 @@ static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdat
 	eb_who_cols(t);
 	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
 	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
+	eb_mode_cols(t, d);
 	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
 	/* what each figure rests on: the measured requests (a figure a guard withheld for
 	 * some requests rests on fewer: --layout long gives each figure's own n) */
@@ -131,6 +153,7 @@ static void eb_layout_cells(const struct eb_report_opts *o, const struct eb_rdat
 		col = eb_who_vals(t, r, c);
 		eb_table_set_int(t, r, col++, c->prompt_tokens);
 		eb_table_set_int(t, r, col++, c->gen_tokens);
+		col = eb_mode_vals(t, r, col, c, d);
 		eb_table_set_text(t, r, col++, c->status);
 		eb_table_set_int(t, r, col++, eb_rcell_requests(c));
 		for (size_t k = 0; k < nfig; k++)
@@ -258,30 +281,33 @@ static size_t eb_layout_warnings(const struct eb_report_opts *o, const struct eb
 
 /* ---- long ------------------------------------------------------------------------ */
 
-static void eb_ident_cols(struct eb_table *t)
+/* A cell's identity and lengths (repeats.h); mode and repeat when a cell of `d` has one. */
+void eb_ident_cols(struct eb_table *t, const struct eb_rdata *d)
 {
 	eb_who_cols(t);
 	eb_table_col(t, "prompt_tokens", "prompt", "tok", EB_TK_INT);
 	eb_table_col(t, "gen_tokens", "gen", "tok", EB_TK_INT);
+	eb_mode_cols(t, d);
 }
 
-static size_t eb_ident_vals(struct eb_table *t, size_t r, const struct eb_rcell *c)
+size_t eb_ident_vals(struct eb_table *t, size_t r, const struct eb_rcell *c,
+		     const struct eb_rdata *d)
 {
 	size_t col = eb_who_vals(t, r, c);
 
 	eb_table_set_int(t, r, col++, c->prompt_tokens);
 	eb_table_set_int(t, r, col++, c->gen_tokens);
-	return col;
+	return eb_mode_vals(t, r, col, c, d);
 }
 
 /* The long layout's summary fields, mean to ci_hi. */
 enum { EB_LONG_NF = 9 };
 
-static void eb_long_row(struct eb_table *t, const struct eb_rcell *c, const char *task,
-			const char *name, const char *unit, long long n, const double *f,
-			long long n_outliers, double stderr_)
+static void eb_long_row(struct eb_table *t, const struct eb_rdata *d, const struct eb_rcell *c,
+			const char *task, const char *name, const char *unit, long long n,
+			const double *f, long long n_outliers, double stderr_)
 {
-	size_t r = eb_table_row(t), col = eb_ident_vals(t, r, c);
+	size_t r = eb_table_row(t), col = eb_ident_vals(t, r, c, d);
 
 	eb_table_set_text(t, r, col++, task);
 	eb_table_set_text(t, r, col++, name);
@@ -305,7 +331,7 @@ static void eb_layout_long(const struct eb_report_opts *o, const struct eb_rdata
 							"p90",  "p99",    "ci_lo",  "ci_hi" };
 
 	eb_table_init(t, NULL);
-	eb_ident_cols(t);
+	eb_ident_cols(t, d);
 	eb_table_col(t, "task", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
@@ -323,7 +349,7 @@ static void eb_layout_long(const struct eb_report_opts *o, const struct eb_rdata
 						       m->p90,  m->p99,    m->ci_lo,  m->ci_hi };
 
 			if (eb_pat_match(o->metric_pats, m->name))
-				eb_long_row(t, c, NULL, m->name, m->unit, m->n, f, m->n_outliers, NAN);
+				eb_long_row(t, d, c, NULL, m->name, m->unit, m->n, f, m->n_outliers, NAN);
 		}
 		for (size_t k = 0; k < c->nacc; k++) {
 			const struct eb_racc *a = &c->acc[k];
@@ -332,7 +358,7 @@ static void eb_layout_long(const struct eb_report_opts *o, const struct eb_rdata
 						       NAN,      NAN, NAN,      NAN };
 
 			if (eb_pat_match(o->metric_pats, a->metric))
-				eb_long_row(t, c, a->task, a->metric, "", a->n, f, -1, a->stderr_);
+				eb_long_row(t, d, c, a->task, a->metric, "", a->n, f, -1, a->stderr_);
 		}
 	}
 }
@@ -411,7 +437,7 @@ static void eb_layout_wide(const struct eb_report_opts *o, const struct eb_rdata
 	const char **names = eb_wide_metrics(o, d, &nm);
 
 	eb_table_init(t, NULL);
-	eb_ident_cols(t);
+	eb_ident_cols(t, d);
 	eb_table_col(t, "status", NULL, NULL, EB_TK_TEXT);
 	for (size_t k = 0; k < nm; k++) {
 		const char *unit = eb_metric_unit(d, names[k]);
@@ -434,7 +460,7 @@ static void eb_layout_wide(const struct eb_report_opts *o, const struct eb_rdata
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		const struct eb_rcell *c = &d->cells[i];
-		size_t r = eb_table_row(t), col = eb_ident_vals(t, r, c);
+		size_t r = eb_table_row(t), col = eb_ident_vals(t, r, c, d);
 
 		eb_table_set_text(t, r, col++, c->status);
 		for (size_t k = 0; k < nm; k++) {
@@ -474,6 +500,8 @@ static int eb_by_variant(const void *a, const void *b)
 		return r;
 	if ((r = strcmp(x->quant, y->quant)) != 0)
 		return r;
+	if ((r = strcmp(x->mode, y->mode)) != 0)
+		return r;
 	if (x->prompt_tokens != y->prompt_tokens)
 		return x->prompt_tokens < y->prompt_tokens ? -1 : 1;
 	if (x->gen_tokens != y->gen_tokens)
@@ -494,6 +522,7 @@ static const struct eb_rcell **eb_sorted_cells(const struct eb_rdata *d)
 /* A variant of a card: its column and its cells (a slice of the sorted array). */
 struct eb_variant {
 	const char *quant;
+	const char *mode; /* a variant in each device mode is a column of its own; "" */
 	const struct eb_rcell **cells;
 	size_t n;
 };
@@ -505,7 +534,9 @@ static int eb_by_full_first(const void *a, const void *b)
 
 	if (fx != fy)
 		return fy - fx;
-	return strcmp(x->quant, y->quant);
+	if (strcmp(x->quant, y->quant) != 0)
+		return strcmp(x->quant, y->quant);
+	return strcmp(x->mode, y->mode);
 }
 
 /* The variant's latest cell with that prompt length (any prompt length when p < 0). */
@@ -609,8 +640,14 @@ static void eb_card_columns(struct eb_table *t, struct eb_variant *var, size_t n
 	qsort(var, nv, sizeof(*var), eb_by_full_first);
 	eb_table_col(t, "metric", NULL, NULL, EB_TK_TEXT);
 	eb_table_col(t, "unit", NULL, NULL, EB_TK_TEXT);
-	for (size_t k = 0; k < nv; k++)
-		eb_table_col(t, var[k].quant, NULL, NULL, EB_TK_NUM);
+	for (size_t k = 0; k < nv; k++) {
+		char name[512];
+
+		/* quant@mode, as the cell keys end */
+		snprintf(name, sizeof(name), "%s%s%s", var[k].quant, var[k].mode[0] ? "@" : "",
+			 var[k].mode);
+		eb_table_col(t, name, NULL, NULL, EB_TK_NUM);
+	}
 }
 
 /* The prompt lengths of the model's cells, ascending and distinct (malloc'd, *np of them). */
@@ -870,9 +907,11 @@ static int eb_layout_card(struct eb_store *s, const struct eb_report_opts *o,
 		       strcmp(v[j]->device, v[i]->device) == 0 &&
 		       strcmp(v[j]->target, v[i]->target) == 0 &&
 		       strcmp(v[j]->model, v[i]->model) == 0) {
-			if (nv == 0 || strcmp(var[nv - 1].quant, v[j]->quant) != 0) {
+			if (nv == 0 || strcmp(var[nv - 1].quant, v[j]->quant) != 0 ||
+			    strcmp(var[nv - 1].mode, v[j]->mode) != 0) {
 				var = eb_xrealloc(var, (nv + 1) * sizeof(*var));
 				var[nv].quant = v[j]->quant;
+				var[nv].mode = v[j]->mode;
 				var[nv].cells = &v[j];
 				var[nv].n = 0;
 				nv++;
@@ -1054,7 +1093,8 @@ static const char eb_html_head[] =
 	".meta{color:#555}\n"
 	"</style>\n</head>\n<body>\n<h1>edgebench report</h1>\n";
 
-static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup" };
+static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup",
+						"repeats" };
 
 /* The runs table being filled and the report's cells (a run none of them is in is left
  * out: the default shows each device's latest run, not every run). */
@@ -1199,7 +1239,9 @@ static void eb_layout_names_of(const struct eb_report_opts *o, const struct eb_r
 	for (size_t i = 0; i < d->n; i++) {
 		const struct eb_rcell *c = &d->cells[i];
 
-		if (o->layout == EB_LAYOUT_LONG || o->layout == EB_LAYOUT_WIDE)
+		/* repeats: any metric a repeated cell stored */
+		if (o->layout == EB_LAYOUT_LONG || o->layout == EB_LAYOUT_WIDE ||
+		    (o->layout == EB_LAYOUT_REPEATS && c->repeat > 0))
 			for (size_t k = 0; k < c->nm; k++)
 				eb_strlist_add_split(names, c->m[k].name);
 		for (size_t k = 0; k < c->nacc; k++)
@@ -1317,6 +1359,12 @@ int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, str
 		break;
 	case EB_LAYOUT_CARD:
 		ret = eb_layout_card(s, o, &d, &tabs, &ntabs, err);
+		break;
+	case EB_LAYOUT_REPEATS:
+		tabs = eb_xcalloc(1, sizeof(*tabs));
+		ntabs = 1;
+		eb_layout_repeats(&d, o->stat, o->metric_pats, eb_cell_figures,
+				  sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]), &tabs[0]);
 		break;
 	}
 	if (ret)

@@ -15,6 +15,7 @@ enum eb_report_layout {
 	EB_LAYOUT_WIDE,    /* one row per cell, one column (plus p90 or CI) per chosen metric */
 	EB_LAYOUT_CARD,    /* metric rows x variants of one model, full precision first */
 	EB_LAYOUT_SPEEDUP, /* per model and prompt length: baseline variant vs each other */
+	EB_LAYOUT_REPEATS, /* per repeated cell and metric: statistics over its repeats */
 };
 
 struct eb_report_opts {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kill-trials.sh N: N trials of SIGKILL in the middle of a 12-cell `edgebench run` on the
+# kill-trials.sh N [M]: N trials of SIGKILL in the middle of a 12-cell `edgebench run` on the
 # synthesized tiny models. Odd trials kill at a uniform random moment of the run (kill -9
 # from outside); even trials kill inside a uniform random write to the database files (an
 # LD_PRELOAD shim writes half of that write, then raises SIGKILL: a kill mid-commit or
@@ -9,6 +9,15 @@
 # (while the database was being closed), exit 2 saying there is nothing to resume; every
 # cell must be stored exactly once, ok, with all its requests and token times; cells
 # finished before the kill must not have run again.
+# Then M trials (default 0) of the exits edgebench handles, in turn: SIGHUP, two SIGTERMs,
+# two SIGINTs (each at a uniform random moment of the run, the second 5 ms after the
+# first), and a full disk while the log is folded into the database at the end (the shim
+# fails writes to the .db file past a uniform point of the second half of what a whole run
+# writes to it). After each: exit 3 (0 when the run had finished), or for the full disk
+# exit 2 with a message naming the -wal; the .db alone, copied right after the exit, must
+# pass PRAGMA integrity_check and hold every cell that finished (for the full disk: the
+# .db and its -wal together, and the .db alone after `edgebench merge DB` folds them), the
+# run must not be left `running` or locked, and `run --resume` must complete it.
 # Prints where the kills landed and the failures; exit 1 on any failure.
 #   EB_BUILD_DIR=build     where edgebench was built
 #   EB_TEST_MODELS=DIR     the tiny models (default BUILD/tests/models; synthesized if missing)
@@ -18,11 +27,13 @@
 #   EB_KILL_VERBOSE=1      one line per trial
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -ne 1 ] || ! [ "$1" -ge 1 ] 2>/dev/null; then
-  echo "usage: $0 N   (N >= 1 trials)" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || ! [ "$1" -ge 1 ] 2>/dev/null ||
+   ! [ "${2:-0}" -ge 0 ] 2>/dev/null; then
+  echo "usage: $0 N [M]   (N >= 1 SIGKILL trials, M >= 0 trials of handled exits)" >&2
   exit 2
 fi
 trials=$1
+strials=${2:-0}
 build=$(cd "${EB_BUILD_DIR:-build}" && pwd)
 bin=$build/edgebench
 models=${EB_TEST_MODELS:-$build/tests/models}
@@ -105,6 +116,11 @@ t1=$(date +%s.%N)
 rm -f "$work/db/cal.db"*
 span=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 read -r nwrites nbytes <"$work/count"
+# what a whole run writes to the .db file itself (its checkpoints), for the full-disk trials
+EB_FAULT_DIR=$work/db EB_FAULT_FILE=cal.db EB_FAULT_COUNT=$work/count LD_PRELOAD=$shim \
+  "$bin" run "$cfg" --db "$work/db/cal.db" --quiet
+rm -f "$work/db/cal.db"*
+read -r _ dbbytes <"$work/count"
 echo "kill-trials: a full run takes $span s and makes $nwrites writes ($nbytes bytes) to its database files" >&2
 
 declare -A n
@@ -233,6 +249,104 @@ for ((i = 1; i <= trials; i++)); do
   fi
 done
 
+# --- trials of the exits edgebench handles ----------------------------------------------
+declare -A sn
+for k in hup term2 int2 full exit3 exit0 early fullexit2 alone complete; do sn[$k]=0; done
+sfailures=0
+for ((i = 1; i <= strials; i++)); do
+  db=$work/db/s.db
+  rm -f "$db" "$db-wal" "$db-shm"
+  rm -rf "$work/look"
+  mkdir "$work/look"
+  why=""
+  case $((i % 4)) in
+    1) kind=hup sig=HUP n=1 ;;
+    2) kind=term2 sig=TERM n=2 ;;
+    3) kind=int2 sig=INT n=2 ;;
+    0) kind=full ;;
+  esac
+  sn[$kind]=$((sn[$kind] + 1))
+  if [ "$kind" = full ]; then
+    budget=$(awk -v x="$(rnd "$((i + 100000))" "$((dbbytes / 2))")" -v h="$((dbbytes / 2))" 'BEGIN { printf "%d", h + x }')
+    rc=0
+    EB_FAULT_DIR=$work/db EB_FAULT_FILE=s.db EB_FAULT_ENOSPC_BYTES=$budget LD_PRELOAD=$shim \
+      "$bin" run "$cfg" --db "$db" --quiet >"$work/run.log" 2>&1 || rc=$?
+    at="full disk past $budget of $dbbytes bytes to the .db"
+    if [ "$rc" -eq 2 ] && grep -qF "the latest results are in '$db-wal' beside it" "$work/run.log"; then
+      sn[fullexit2]=$((sn[fullexit2] + 1))
+      # the .db and its -wal together hold every cell
+      for f in "$db" "$db-wal"; do cp "$f" "$work/look/"; done
+      ic=$(q "$work/look/s.db" "PRAGMA integrity_check" 2>&1 || true)
+      got=$(q "$work/look/s.db" "SELECT count(*) FROM cells WHERE status='ok'" 2>&1 || true)
+      [ "$ic" = ok ] && [ "$got" = "$ncells" ] ||
+        why="the .db and its -wal together: integrity_check '$ic', $got ok cells of $ncells"
+      rm -f "$work/look/"*
+      "$bin" merge "$db" >"$work/merge.log" 2>&1 ||
+        why="${why:+$why; }merge DB exited $?: $(tail -c 300 "$work/merge.log")"
+      cp "$db" "$work/look/"
+    else
+      why="exit $rc: $(tail -c 300 "$work/run.log")"
+    fi
+  else
+    at=$(rnd "$((i + 100000))" "$span")
+    "$bin" run "$cfg" --db "$db" --quiet >"$work/run.log" 2>&1 &
+    pid=$!
+    sleep "$at"
+    kill -"$sig" "$pid" 2>/dev/null || true
+    if [ "$n" -eq 2 ]; then
+      sleep 0.005
+      kill -"$sig" "$pid" 2>/dev/null || true
+    fi
+    rc=0
+    wait "$pid" 2>/dev/null || rc=$?
+    # the .db alone, right after the exit
+    [ ! -f "$db" ] || cp "$db" "$work/look/"
+    at="SIG$sig x$n at $at s"
+    if [ "$rc" -eq 3 ]; then
+      sn[exit3]=$((sn[exit3] + 1))
+    elif [ "$rc" -eq 0 ]; then
+      sn[exit0]=$((sn[exit0] + 1))
+    elif [ "$rc" -gt 128 ] && [ ! -f "$db" ]; then
+      sn[early]=$((sn[early] + 1)) # before edgebench opened the database: nothing to lose
+    else
+      why="exit $rc: $(tail -c 300 "$work/run.log")"
+    fi
+  fi
+  if [ -f "$work/look/s.db" ]; then
+    [ ! -s "$db-wal" ] || why="${why:+$why; }a -wal of $(stat -c %s "$db-wal") bytes left beside the database"
+    look=$work/look/s.db
+    ic=$(q "$look" "PRAGMA integrity_check" 2>&1 || true)
+    st=$(q "$look" "SELECT group_concat(status) FROM runs" 2>&1 || true)
+    locks=$(q "$look" "SELECT count(*) FROM run_locks" 2>&1 || true)
+    # every cell the database says finished is in the .db alone, with all its requests
+    okc=$(q "$look" "SELECT count(*) FROM cells WHERE status='ok'" 2>&1 || true)
+    whole=$(q "$look" "SELECT count(*) FROM (SELECT cell_id FROM requests GROUP BY cell_id HAVING count(*)=$nreq)" 2>&1 || true)
+    okdb=$(q "$db" "SELECT count(*) FROM cells WHERE status='ok'" 2>&1 || true)
+    if [ "$ic" = ok ] && [ "$okc" = "$okdb" ] && [ "$okc" = "$whole" ] && [ "$locks" = 0 ] &&
+       [ "$st" != running ]; then
+      sn[alone]=$((sn[alone] + 1))
+    else
+      why="${why:+$why; }the .db alone: integrity_check '$ic', run '$st', locks $locks, ok cells $okc (complete $whole; with everything $okdb)"
+    fi
+    if [ "$st" = interrupted ]; then
+      "$bin" run "$cfg" --db "$db" --resume --quiet >"$work/resume.log" 2>&1 ||
+        why="${why:+$why; }run --resume exited $?: $(tail -c 300 "$work/resume.log")"
+    fi
+    got=$(q "$db" "SELECT (SELECT count(*) FROM runs WHERE status='ok') || ' ' || (SELECT count(*) FROM cells WHERE status='ok')
+      || ' ' || (SELECT count(*) FROM requests) || ' ' || (SELECT count(*) FROM run_locks)" 2>&1 || true)
+    want="1 $ncells $((ncells * nreq)) 0"
+    [ "$got" = "$want" ] || why="${why:+$why; }after resume: ok runs, ok cells, requests, locks = '$got', want '$want'"
+  fi
+  if [ -n "$why" ]; then
+    sfailures=$((sfailures + 1))
+    echo "signal trial $i ($at): FAIL: $why" >&2
+  else
+    sn[complete]=$((sn[complete] + 1))
+    [ "$verbose" != 1 ] || echo "signal trial $i: $at: exit $rc; ok" >&2
+  fi
+done
+failures=$((failures + sfailures))
+
 cat <<EOF
 kill-trials: $trials trials of SIGKILL during a $ncells-cell run ($span s, $nwrites database writes), seed $seed
   $n_time at a uniform moment of the run:
@@ -247,6 +361,15 @@ kill-trials: $trials trials of SIGKILL during a $ncells-cell run ($span s, $nwri
     other (WAL header, shared-memory index):             ${n[w-other]}
   integrity_check ok right after the kill:               ${n[integrity]}/$trials
   resumed to every cell stored exactly once:             ${n[complete]}/$trials
-  failures:                                              $failures
 EOF
+if [ "$strials" -gt 0 ]; then
+  cat <<EOF
+kill-trials: $strials trials of handled exits (the .db alone copied right after each)
+  SIGHUP / SIGTERM x2 / SIGINT x2 at a uniform moment:   ${sn[hup]} / ${sn[term2]} / ${sn[int2]} (exit 3: ${sn[exit3]}; finished first, exit 0: ${sn[exit0]}; before the database was opened: ${sn[early]})
+  full disk at the final checkpoint:                     ${sn[full]} (exit 2 naming the -wal: ${sn[fullexit2]}; a run writes $dbbytes bytes to the .db)
+  the .db alone sound, every finished cell, not running: ${sn[alone]}
+  resumed (or folded) to every cell stored once:         ${sn[complete]}/$strials
+EOF
+fi
+echo "  failures:                                              $failures"
 [ "$failures" -eq 0 ]

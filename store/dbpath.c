@@ -76,3 +76,31 @@ int eb_db_check_readable(const char *path, struct eb_err *err)
 		return eb_err_set(err, EB_EDB, "database '%s' is not a regular file", path);
 	return 0;
 }
+
+int eb_db_check_output(const char *out, const char *const *dbs, size_t n, struct eb_err *err)
+{
+	static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+	struct stat so, sd;
+
+	/* stat follows a symlink to what it names: the file that writing would change */
+	if (stat(out, &so) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(sides) / sizeof(sides[0]); k++) {
+			char path[4200];
+
+			snprintf(path, sizeof(path), "%s%s", dbs[i], sides[k]);
+			if (stat(path, &sd) != 0 || sd.st_dev != so.st_dev || sd.st_ino != so.st_ino)
+				continue;
+			if (k == 0)
+				return eb_err_set(err, EB_EINVAL,
+						  "refusing to write '%s': it is the database '%s' "
+						  "this command reads (the same file)",
+						  out, dbs[i]);
+			return eb_err_set(err, EB_EINVAL,
+					  "refusing to write '%s': it is '%s', the %s file SQLite "
+					  "keeps beside the database '%s' this command reads",
+					  out, path, sides[k] + 1, dbs[i]);
+		}
+	return 0;
+}

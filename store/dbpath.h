@@ -23,4 +23,14 @@ int eb_db_check_writable(const char *path, struct eb_err *err);
  */
 int eb_db_check_readable(const char *path, struct eb_err *err);
 
+/*
+ * Whether `out`, a file a command is about to write, is one of the `n` databases `dbs`
+ * it reads, or a side file SQLite keeps beside one (DB-wal, DB-shm, DB-journal): compared
+ * by device and inode, so any spelling (a symlink, a hard link, "./x.db") is caught. An
+ * `out` that does not exist yet is none of them. Returns 0, or EB_EINVAL "refusing to
+ * write 'OUT': it is the database 'DB' this command reads (the same file)"; nothing is
+ * written either way.
+ */
+int eb_db_check_output(const char *out, const char *const *dbs, size_t n, struct eb_err *err);
+
 #endif

@@ -4,6 +4,8 @@
 
 #include "eb_util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,10 @@
 #include <unistd.h>
 
 /* A table of the schema and how its rows belong to a run. */
-enum eb_link { EB_L_RUNS, EB_L_CELLS, EB_L_REQUESTS, EB_L_RUN_ID, EB_L_CELL_ID, EB_L_REQUEST_ID };
+enum eb_link {
+	EB_L_RUNS, EB_L_CELLS, EB_L_REQUESTS, EB_L_RUN_ID, EB_L_CELL_ID, EB_L_REQUEST_ID,
+	EB_L_NONE, /* not copied: run_locks names a process of the input's host */
+};
 
 struct eb_mtable {
 	char *name;
@@ -24,6 +29,7 @@ struct eb_mtable {
 struct eb_merge {
 	struct eb_store *out;
 	const char *in;
+	FILE *log;
 	struct eb_mtable *t;
 	size_t nt;
 	struct eb_err *err;
@@ -144,7 +150,9 @@ static int eb_mtables(struct eb_merge *m)
 		eb_buf_release(&b);
 		if (ret)
 			break;
-		if (strcmp(name, "runs") == 0)
+		if (strcmp(name, "run_locks") == 0)
+			t->link = EB_L_NONE;
+		else if (strcmp(name, "runs") == 0)
 			t->link = EB_L_RUNS;
 		else if (strcmp(name, "cells") == 0)
 			t->link = EB_L_CELLS;
@@ -267,6 +275,9 @@ static int eb_copy_table(struct eb_merge *m, const struct eb_mtable *t, const in
 		eb_ident(&sql, t->name);
 		eb_buf_addstr(&sql, " x WHERE x.run_id = ?1");
 		break;
+	case EB_L_NONE:
+		eb_buf_release(&sql);
+		return 0;
 	}
 	ret = eb_exec1(m, sql.buf, b, 4, NULL);
 	eb_buf_release(&sql);
@@ -302,13 +313,92 @@ static int eb_fingerprint(struct eb_merge *m, int in_src, int64_t run, char *buf
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : eb_mdberr(m, "cannot read");
 }
 
+/* How far a copy of a run got: finished cells (ok, failed, skipped), the others, the run's
+ * end time ("" while it has none) and status. */
+struct eb_run_state {
+	long long finished, unfinished;
+	char ended[64], status[32];
+};
+
+static int eb_run_progress(struct eb_merge *m, int in_src, int64_t run, struct eb_run_state *p)
+{
+	static const char *const sql[2] = {
+		"SELECT (SELECT count(*) FROM main.cells c WHERE c.run_id = r.id AND c.status IN"
+		" ('ok','failed','skipped')), (SELECT count(*) FROM main.cells c WHERE c.run_id = r.id"
+		" AND c.status NOT IN ('ok','failed','skipped')), coalesce(r.finished_at, ''), r.status"
+		" FROM main.runs r WHERE r.id = ?",
+		"SELECT (SELECT count(*) FROM src.cells c WHERE c.run_id = r.id AND c.status IN"
+		" ('ok','failed','skipped')), (SELECT count(*) FROM src.cells c WHERE c.run_id = r.id"
+		" AND c.status NOT IN ('ok','failed','skipped')), coalesce(r.finished_at, ''), r.status"
+		" FROM src.runs r WHERE r.id = ?",
+	};
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (sqlite3_prepare_v2(m->out->db, sql[in_src ? 1 : 0], -1, &st, NULL) != SQLITE_OK)
+		return eb_mdberr(m, "cannot read");
+	sqlite3_bind_int64(st, 1, run);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		p->finished = sqlite3_column_int64(st, 0);
+		p->unfinished = sqlite3_column_int64(st, 1);
+		eb_strlcpy(p->ended, (const char *)sqlite3_column_text(st, 2), sizeof(p->ended));
+		if (sqlite3_column_text(st, 3))
+			eb_strlcpy(p->status, (const char *)sqlite3_column_text(st, 3),
+				   sizeof(p->status));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : eb_mdberr(m, "cannot read");
+}
+
+/* "4 finished, ended T" or "1 finished, 3 pending, not ended (running)" */
+static void eb_run_state_text(const struct eb_run_state *p, char *buf, size_t n)
+{
+	char rest[64] = "";
+
+	if (p->unfinished)
+		snprintf(rest, sizeof(rest), ", %lld pending", p->unfinished);
+	if (p->ended[0])
+		snprintf(buf, n, "%lld finished%s, ended %s", p->finished, rest, p->ended);
+	else
+		snprintf(buf, n, "%lld finished%s, not ended (%s)", p->finished, rest, p->status);
+}
+
+/*
+ * Whether the input's copy of a run may replace the stored one: it has at least as many
+ * finished cells, or a later end time. A stale copy (a backup taken mid-run, an old CI
+ * artifact) never rolls the stored run back. 1: replace; 0: keep, with the line said.
+ */
+static int eb_may_replace(struct eb_merge *m, int64_t src_run, int64_t out_run, int *ret)
+{
+	struct eb_run_state pi, po;
+	char ti[160], to[160];
+
+	*ret = eb_run_progress(m, 1, src_run, &pi);
+	if (!*ret)
+		*ret = eb_run_progress(m, 0, out_run, &po);
+	if (*ret)
+		return 0;
+	if (pi.finished >= po.finished || (pi.ended[0] && strcmp(pi.ended, po.ended) > 0))
+		return 1;
+	eb_run_state_text(&pi, ti, sizeof(ti));
+	eb_run_state_text(&po, to, sizeof(to));
+	if (m->log)
+		fprintf(m->log,
+			"edgebench merge: '%s' run %lld: %s; input '%s': %s: not replaced (the "
+			"stored copy is further along; an older copy never replaces it)\n",
+			m->out->path, (long long)out_run, to, m->in, ti);
+	return 0;
+}
+
 /* Copies one input run in its own transaction. */
 static int eb_merge_run(struct eb_merge *m, int64_t src_run, const char *uuid,
 			struct eb_merge_stats *stats)
 {
 	sqlite3_stmt *st;
 	int64_t out_run = 0, b[4];
-	char fa[512], fb[512];
+	char fa[512], fb[512], who[512];
 	int rc, ret, found;
 
 	ret = eb_store_begin(m->out, m->err);
@@ -340,6 +430,27 @@ static int eb_merge_run(struct eb_merge *m, int64_t src_run, const char *uuid,
 			eb_store_rollback(m->out);
 			return 0;
 		}
+		/* a run another process is executing is its to write */
+		ret = eb_store_lock_held(m->out, "main", out_run, who, sizeof(who), m->err);
+		if (ret < 0)
+			goto fail;
+		if (ret == 1) {
+			if (m->log)
+				fprintf(m->log,
+					"edgebench merge: '%s' run %lld is being run by %s: not "
+					"replaced by the copy in '%s'\n",
+					m->out->path, (long long)out_run, who, m->in);
+			stats->kept++;
+			eb_store_rollback(m->out);
+			return 0;
+		}
+		if (!eb_may_replace(m, src_run, out_run, &ret)) {
+			if (ret)
+				goto fail;
+			stats->kept++;
+			eb_store_rollback(m->out);
+			return 0;
+		}
 		/* the stored copy is older (or otherwise different): replace it whole */
 		b[0] = out_run;
 		ret = eb_exec1(m, "DELETE FROM main.runs WHERE id = ?1", b, 1, NULL);
@@ -367,7 +478,8 @@ static int eb_merge_run(struct eb_merge *m, int64_t src_run, const char *uuid,
 	for (int pass = 0; !ret && pass < 4; pass++)
 		for (size_t i = 0; !ret && i < m->nt; i++) {
 			enum eb_link l = m->t[i].link;
-			int p = l == EB_L_RUNS ? 0 : l == EB_L_CELLS ? 1 : l == EB_L_REQUESTS ? 2 : 3;
+			int p = l == EB_L_RUNS ? 0 : l == EB_L_CELLS ? 1 : l == EB_L_REQUESTS ? 2
+				: l == EB_L_NONE ? -1 : 3;
 
 			if (p == pass)
 				ret = eb_copy_table(m, &m->t[i], b);
@@ -427,6 +539,61 @@ out:
 	return ret;
 }
 
+/*
+ * Whether another process has the database open: each SQLite connection in WAL mode holds
+ * a read lock on byte 128 of PATH-shm (the unix VFS's "dead man switch") while it is open.
+ * 0 when none does (or there is no -shm); else the pid of one that does.
+ */
+static long eb_shm_holder(const char *path)
+{
+	char shm[4200];
+	struct flock fl;
+	int fd;
+
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	fd = open(shm, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 128;
+	fl.l_len = 1;
+	if (fcntl(fd, F_GETLK, &fl) != 0)
+		fl.l_type = F_UNLCK;
+	close(fd);
+	return fl.l_type == F_UNLCK ? 0 : (long)(fl.l_pid > 0 ? fl.l_pid : -1);
+}
+
+/* An input is read as its .db alone: a log beside it that is in use, or that holds pages
+ * not yet folded in, would be a part of its results merge cannot vouch for. */
+static int eb_check_wal(const char *in_path, struct eb_err *err)
+{
+	char wal[4200];
+	struct stat sb;
+	long holder = eb_shm_holder(in_path);
+
+	if (holder > 0)
+		return eb_err_set(err, EB_EINVAL,
+				  "refusing to merge '%s': another process (pid %ld) has it open; "
+				  "merge it once that process has exited",
+				  in_path, holder);
+	if (holder < 0)
+		return eb_err_set(err, EB_EINVAL,
+				  "refusing to merge '%s': another process has it open; merge it "
+				  "once that process has exited",
+				  in_path);
+	snprintf(wal, sizeof(wal), "%s-wal", in_path);
+	if (stat(wal, &sb) == 0 && sb.st_size > 0)
+		return eb_err_set(err, EB_EINVAL,
+				  "refusing to merge '%s': its write-ahead log '%s' holds %lld bytes "
+				  "of results not yet in the database (a copy taken while edgebench "
+				  "ran, or a run that could not fold it in); with both files in place, "
+				  "fold them with `edgebench merge %s`, then merge again",
+				  in_path, wal, (long long)sb.st_size, in_path);
+	return 0;
+}
+
 int eb_merge_check(struct eb_store *out, const char *in_path, struct eb_err *err)
 {
 	char rin[PATH_MAX], rout[PATH_MAX];
@@ -442,10 +609,14 @@ int eb_merge_check(struct eb_store *out, const char *in_path, struct eb_err *err
 	    si.st_ino == so.st_ino)
 		return eb_err_set(err, EB_EINVAL, "'%s' is the output database '%s' (the same file)",
 				  in_path, out->path);
+	ret = eb_check_wal(in_path, err);
+	if (ret)
+		return ret;
 	ret = eb_probe(in_path, &version, &has_runs, err);
 	if (ret)
 		return ret;
-	if (version != EB_STORE_SCHEMA_VERSION)
+	/* a readable older schema lacks only tables merge never copies */
+	if (version < EB_STORE_SCHEMA_READABLE || version > EB_STORE_SCHEMA_VERSION)
 		return eb_err_set(err, EB_EINVAL,
 				  "refusing to merge '%s': its schema version is %d, '%s' has %d "
 				  "(this edgebench's); merge databases of the same schema version "
@@ -458,10 +629,10 @@ int eb_merge_check(struct eb_store *out, const char *in_path, struct eb_err *err
 	return 0;
 }
 
-int eb_merge_db(struct eb_store *out, const char *in_path, struct eb_merge_stats *stats,
-		struct eb_err *err)
+int eb_merge_db(struct eb_store *out, const char *in_path, FILE *log,
+		struct eb_merge_stats *stats, struct eb_err *err)
 {
-	struct eb_merge m = { .out = out, .in = in_path, .err = err };
+	struct eb_merge m = { .out = out, .in = in_path, .log = log, .err = err };
 	sqlite3_stmt *st = NULL;
 	int attached = 0, rc, ret;
 

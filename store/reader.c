@@ -133,6 +133,8 @@ static int eb_rd_cell(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)
 		.gen_tokens = eb_col_count(st, 12),
 		.duration_s = eb_col_real(st, 13),
 		.warnings_json = eb_col_text(st, 14),
+		.mode = eb_col_text(st, 15),
+		.repeat = eb_col_count(st, 16),
 	};
 
 	return fn.cell(arg, &c);
@@ -145,8 +147,21 @@ int eb_store_read_cells(struct eb_store *s, int64_t run_id,
 	return eb_rd_query(s,
 			   "SELECT id, run_id, key, target, adapter, model, quant, device,"
 			   " workload, status, error, prompt_tokens, gen_tokens, duration_s,"
-			   " warnings_json FROM cells WHERE (?1 = 0 OR run_id = ?1) ORDER BY run_id, id",
+			   " warnings_json,"
+			   " CASE WHEN json_valid(params_json) THEN json_extract(params_json, '$.mode')"
+			   " END, CASE WHEN json_valid(params_json) THEN json_extract(params_json,"
+			   " '$.repeat') END"
+			   " FROM cells WHERE (?1 = 0 OR run_id = ?1) ORDER BY run_id, id",
 			   run_id, 0, eb_rd_cell, (union eb_rd_fn){ .cell = fn }, arg, err);
+}
+
+int eb_store_cell_backend(struct eb_store *s, int64_t cell_id, const char *path, char **json,
+			  struct eb_err *err)
+{
+	return eb_store_json_text(s,
+				  "SELECT CASE WHEN json_valid(backend_json) THEN"
+				  " json_extract(backend_json, ?1) END FROM cells WHERE id = ?2",
+				  path, cell_id, json, err);
 }
 
 static int eb_rd_metric(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)

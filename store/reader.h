@@ -32,19 +32,30 @@ int eb_store_read_runs(struct eb_store *s, int64_t run_id,
 		       struct eb_err *err);
 
 /* A cell: identity, how it ended (error NULL when none; warnings_json, a JSON array of
- * strings, NULL when none) and how long it took. */
+ * strings, NULL when none) and how long it took; the device mode it ran in (NULL: none
+ * set) and its repeat (1..N; -1 when the run repeats nothing), both from its params_json. */
 struct eb_store_cell {
 	int64_t id, run_id;
 	const char *key, *target, *adapter, *model, *quant, *device, *workload, *status, *error;
 	const char *warnings_json;
 	long long prompt_tokens, gen_tokens;
 	double duration_s;
+	const char *mode;
+	long long repeat;
 };
 
 /* Cells in (run_id, id) order. */
 int eb_store_read_cells(struct eb_store *s, int64_t run_id,
 			int (*fn)(void *arg, const struct eb_store_cell *c), void *arg,
 			struct eb_err *err);
+
+/*
+ * A part of a cell's backend_json by JSON path ("$.sustained.windows") into *json, a
+ * malloc'd JSON text the caller frees, or NULL when the cell has no such part (or no
+ * valid backend_json). Returns 0 or EB_EDB.
+ */
+int eb_store_cell_backend(struct eb_store *s, int64_t cell_id, const char *path, char **json,
+			  struct eb_err *err);
 
 /* One row of the metrics table: a cell's summary of one metric. */
 struct eb_store_metric {

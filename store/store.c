@@ -3,11 +3,16 @@
 #include "eb_clock.h"
 #include "eb_util.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Migration i brings user_version from i to i + 1. Never edit one that has shipped. */
 static const char *const eb_migrations[] = {
@@ -73,7 +78,12 @@ static const char *const eb_migrations[] = {
 	"ALTER TABLE power_samples ADD COLUMN energy_uj INTEGER;"
 	"ALTER TABLE power_samples ADD COLUMN flags INTEGER;"
 	"ALTER TABLE requests ADD COLUMN t_send_ns INTEGER;",
-	/* 4: per-item records of accuracy cells (HellaSwag items, windows, chunks, pages) */
+	/* 4: the writer of a run being executed (store.h, eb_store_run_lock); never merged */
+	"CREATE TABLE run_locks("
+	" run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+	" pid INTEGER NOT NULL, host TEXT NOT NULL, boot_id TEXT, proc_start INTEGER,"
+	" since TEXT NOT NULL);",
+	/* 5: per-item records of accuracy cells (HellaSwag items, windows, chunks, pages) */
 	"CREATE TABLE acc_samples("
 	" cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
 	" idx INTEGER NOT NULL, task TEXT NOT NULL, protocol TEXT NOT NULL,"
@@ -174,7 +184,7 @@ int eb_store_open(struct eb_store **out, const char *path, int readonly, struct 
 		}
 	}
 	if (readonly) {
-		if (ver < (int)EB_N_MIGRATIONS) {
+		if (ver < EB_STORE_SCHEMA_READABLE) {
 			ret = eb_err_set(err, EB_EDB,
 					 "database '%s' has schema version %d, expected %d (open it "
 					 "once with `edgebench run` to migrate)",
@@ -202,6 +212,14 @@ int eb_store_open(struct eb_store **out, const char *path, int readonly, struct 
 	}
 	if (eb_exec(s, "PRAGMA foreign_keys=ON", err))
 		goto fail;
+	{
+		struct stat sb;
+
+		if (stat(path, &sb) == 0) {
+			s->dev = sb.st_dev;
+			s->ino = sb.st_ino;
+		}
+	}
 	*out = s;
 	return 0;
 fail:
@@ -215,6 +233,18 @@ void eb_store_close(struct eb_store *s)
 		return;
 	if (s->db)
 		sqlite3_close(s->db);
+	/* the database was moved and its log folded into it: the empty log and index SQLite
+	 * left under the old name belong to no database (unless one took the name since) */
+	if (s->moved && access(s->path, F_OK) != 0) {
+		char side[4200];
+		struct stat sb;
+
+		snprintf(side, sizeof(side), "%s-wal", s->path);
+		if (stat(side, &sb) == 0 && sb.st_size == 0)
+			unlink(side);
+		snprintf(side, sizeof(side), "%s-shm", s->path);
+		unlink(side);
+	}
 	free(s->path);
 	free(s);
 }
@@ -346,6 +376,52 @@ int eb_store_run_set_status(struct eb_store *s, int64_t run_id, const char *stat
 	eb_bind_text(st, 2, strcmp(status, "running") == 0 ? NULL : now);
 	sqlite3_bind_int64(st, 3, run_id);
 	return eb_step_done(s, st, err);
+}
+
+int eb_store_run_fact_set(struct eb_store *s, int64_t run_id, const char *key, const char *json,
+			  struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = eb_prep(s,
+		      "UPDATE runs SET env_json=json_set(coalesce(env_json,'{}'),'$.'||?,json(?)) "
+		      "WHERE id=?",
+		      &st, err);
+	if (ret)
+		return ret;
+	eb_bind_text(st, 1, key);
+	eb_bind_text(st, 2, json);
+	sqlite3_bind_int64(st, 3, run_id);
+	return eb_step_done(s, st, err);
+}
+
+int eb_store_json_text(struct eb_store *s, const char *sql, const char *text, int64_t id,
+		       char **json, struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	*json = NULL;
+	ret = eb_prep(s, sql, &st, err);
+	if (ret)
+		return ret;
+	eb_bind_text(st, 1, text);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*json = eb_xstrdup((const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = eb_store_dberr(s, err, "cannot read");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int eb_store_run_fact_get(struct eb_store *s, int64_t run_id, const char *key, char **json,
+			  struct eb_err *err)
+{
+	return eb_store_json_text(s, "SELECT json_extract(env_json,'$.'||?1) FROM runs WHERE id=?2",
+				  key, run_id, json, err);
 }
 
 int eb_store_run_find_resumable(struct eb_store *s, const char *sha, int64_t *run_id,
@@ -666,6 +742,249 @@ int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err)
 		ret = eb_step_done(s, st, err);
 		if (ret)
 			return ret;
+	}
+	return 0;
+}
+
+/* --- the run lock and the final checkpoint -------------------------------------------- */
+
+/* This boot's id (random per boot), or "" where the kernel has none. */
+static void eb_boot_id(char *buf, size_t n)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)n, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/* A process's start time in clock ticks since boot (/proc/PID/stat field 22); -1 when the
+ * process does not exist or cannot be read. */
+static long long eb_proc_start_ticks(long long pid)
+{
+	char path[64], line[1024];
+	const char *p;
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')'))) {
+		/* fields after the command: state is field 3, starttime field 22 */
+		int field = 2;
+
+		for (; *p && field < 22; p++)
+			if (*p == ' ')
+				field++;
+		if (field == 22 && sscanf(p, "%lld", &v) != 1)
+			v = -1;
+	}
+	fclose(f);
+	return v;
+}
+
+static void eb_hostname(char *buf, size_t n)
+{
+	if (gethostname(buf, n) != 0)
+		eb_strlcpy(buf, "?", n);
+	buf[n - 1] = '\0';
+}
+
+int eb_store_lock_held(struct eb_store *s, const char *schema, int64_t run_id, char *who,
+		       size_t n, struct eb_err *err)
+{
+	char sql[256], host[256], boot[64];
+	sqlite3_stmt *st;
+	int ret, rc;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT pid, host, boot_id, proc_start, since FROM %s.run_locks WHERE run_id=?",
+		 schema);
+	ret = eb_prep(s, sql, &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, run_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		long long pid = sqlite3_column_int64(st, 0), start = sqlite3_column_int64(st, 3);
+		const char *h = (const char *)sqlite3_column_text(st, 1);
+		const char *b = (const char *)sqlite3_column_text(st, 2);
+		const char *since = (const char *)sqlite3_column_text(st, 4);
+
+		eb_hostname(host, sizeof(host));
+		eb_boot_id(boot, sizeof(boot));
+		ret = 1;
+		if (h && strcmp(h, host) == 0) {
+			/* this host: an earlier boot, or a pid that is gone or now someone else's */
+			if (b && boot[0] && strcmp(b, boot) != 0)
+				ret = 0;
+			else if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+				ret = 0;
+			else if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
+				 eb_proc_start_ticks(pid) != start)
+				ret = 0;
+		}
+		if (ret)
+			snprintf(who, n, "pid %lld on host '%s' since %s", pid, h ? h : "?",
+				 since ? since : "?");
+	} else if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		ret = eb_store_dberr(s, err, "cannot read");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int eb_store_run_lock(struct eb_store *s, int64_t run_id, int force, struct eb_err *err)
+{
+	char host[256], boot[64], now[64], who[512];
+	long long me = (long long)getpid();
+	sqlite3_stmt *st;
+	int ret;
+
+	eb_hostname(host, sizeof(host));
+	ret = eb_store_lock_held(s, "main", run_id, who, sizeof(who), err);
+	if (ret < 0)
+		return ret;
+	if (ret == 1 && !force) {
+		char prefix[300];
+
+		snprintf(prefix, sizeof(prefix), "pid %lld on host '%s' ", me, host);
+		if (strncmp(who, prefix, strlen(prefix)) == 0)
+			return 0; /* this process holds it already */
+		snprintf(prefix, sizeof(prefix), "on host '%s' ", host);
+		if (strstr(who, prefix))
+			return eb_err_set(err, EB_EDB,
+					  "run %lld of '%s' is being run by %s: two processes would "
+					  "run the same cells at once (and share the device); wait "
+					  "for it to end, or stop it, then resume",
+					  (long long)run_id, s->path, who);
+		return eb_err_set(err, EB_EDB,
+				  "run %lld of '%s' is locked by %s, which cannot be checked from "
+				  "host '%s'; if that process has ended, take the run over with "
+				  "--force-unlock",
+				  (long long)run_id, s->path, who, host);
+	}
+	eb_boot_id(boot, sizeof(boot));
+	eb_now_iso(now, sizeof(now));
+	ret = eb_prep(s,
+		      "INSERT OR REPLACE INTO run_locks(run_id,pid,host,boot_id,proc_start,since)"
+		      " VALUES(?,?,?,?,?,?)",
+		      &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, me);
+	eb_bind_text(st, 3, host);
+	eb_bind_text(st, 4, boot[0] ? boot : NULL);
+	eb_bind_nonneg(st, 5, eb_proc_start_ticks(me));
+	eb_bind_text(st, 6, now);
+	return eb_step_done(s, st, err);
+}
+
+int eb_store_run_unlock(struct eb_store *s, int64_t run_id, struct eb_err *err)
+{
+	char host[256];
+	sqlite3_stmt *st;
+	int ret;
+
+	eb_hostname(host, sizeof(host));
+	ret = eb_prep(s, "DELETE FROM run_locks WHERE run_id=? AND pid=? AND host=?", &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, (long long)getpid());
+	eb_bind_text(st, 3, host);
+	return eb_step_done(s, st, err);
+}
+
+/* The name an open file of this process now has (found through /proc/self/fd): 1, or 2
+ * when it has no name left (removed), or 0 when it cannot be told. */
+static int eb_find_open_name(dev_t dev, ino_t ino, char *buf, size_t n)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (de = readdir(d))) {
+		char link[300];
+		struct stat sb;
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		if (stat(link, &sb) != 0 || sb.st_dev != dev || sb.st_ino != ino)
+			continue;
+		len = readlink(link, buf, n - 1);
+		if (len > 0) {
+			buf[len] = '\0';
+			found = sb.st_nlink == 0 ? 2 : 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+int eb_store_checkpoint(struct eb_store *s, struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	struct stat sb;
+	int rc, busy = 0;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return eb_store_dberr(s, err, "cannot checkpoint");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		busy = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW || busy) {
+		const char *why = rc != SQLITE_ROW ? sqlite3_errmsg(s->db)
+						   : "another process has the database open and "
+						     "reading";
+
+		return eb_err_set(err, EB_EDB,
+				  "database '%s': cannot fold its write-ahead log into it (%s): the "
+				  "latest results are in '%s-wal' beside it, not in '%s' alone; keep "
+				  "the two files together (never copy the .db alone) and, once there "
+				  "is room, fold them with `edgebench merge %s` (or `sqlite3 %s "
+				  "'PRAGMA wal_checkpoint(TRUNCATE)'`) with both files in place",
+				  s->path, why, s->path, s->path, s->path, s->path);
+	}
+	if (s->dev == 0 && s->ino == 0)
+		return 0;
+	if (stat(s->path, &sb) != 0 || sb.st_dev != s->dev || sb.st_ino != s->ino) {
+		char now[4096];
+		int found;
+
+		s->moved = 1;
+		found = eb_find_open_name(s->dev, s->ino, now, sizeof(now));
+		if (found == 2)
+			return eb_err_set(err, EB_EDB,
+					  "database '%s' was removed while edgebench wrote it: its "
+					  "results went with it",
+					  s->path);
+		if (found == 1)
+			return eb_err_set(err, EB_EDB,
+					  "database '%s' was renamed or removed while edgebench "
+					  "wrote it: every result is in the file it became, '%s'; "
+					  "'%s' does not hold them",
+					  s->path, now, s->path);
+		return eb_err_set(err, EB_EDB,
+				  "database '%s' was renamed or removed while edgebench wrote it: "
+				  "every result is in the file it became (wherever it was moved); "
+				  "'%s' does not hold them",
+				  s->path, s->path);
 	}
 	return 0;
 }

@@ -9,7 +9,11 @@
 #include "stats.h"
 #include "eb_err.h"
 
-#define EB_STORE_SCHEMA_VERSION 4
+#define EB_STORE_SCHEMA_VERSION 5
+/* The oldest schema that readers (reports, list, compare) and merge's inputs take as it is:
+ * migration 4 only added run_locks, which only writers use, and 5 acc_samples, which
+ * `samples` reads only where it exists. */
+#define EB_STORE_SCHEMA_READABLE 3
 
 /* An open database. Opaque: only store/ talks SQL; the others use this header, reader.h
  * (what reports read) and merge.h. */
@@ -18,7 +22,7 @@ struct eb_store;
 /*
  * Opens (creating if needed, unless readonly) and migrates the database to the current
  * schema: WAL, busy_timeout, foreign keys, and sets *s to the new handle (NULL on
- * failure). A database from a newer edgebench, or one that is not an edgebench database,
+ * failure). Read-only, a database of EB_STORE_SCHEMA_READABLE or later is taken as it is. A database from a newer edgebench, or one that is not an edgebench database,
  * fails with EB_EDB and says so. The caller closes the handle with eb_store_close.
  */
 int eb_store_open(struct eb_store **s, const char *path, int readonly, struct eb_err *err);
@@ -45,9 +49,45 @@ int eb_store_run_add(struct eb_store *s, const struct eb_run_info *ri, int64_t *
 /* status: running, ok, failed (a cell failed), interrupted. Sets finished_at unless running. */
 int eb_store_run_set_status(struct eb_store *s, int64_t run_id, const char *status,
 			    struct eb_err *err);
+/*
+ * The run's writer lock, taken inside the caller's transaction (eb_store_begin) together
+ * with what it guards: one process runs a run's cells at a time. The lock row names this
+ * process (pid, host, boot id and the process's start time, so a reused pid is not taken
+ * for it). A lock held by another live process of this host, or by any process of another
+ * host (which cannot be checked from here) unless `force`, fails with EB_EDB naming the
+ * holder's pid and host; a lock left by a process of this host that is gone (SIGKILL, a
+ * reboot) is taken over.
+ */
+int eb_store_run_lock(struct eb_store *s, int64_t run_id, int force, struct eb_err *err);
+/* Drops this process's lock of the run (a no-op when it holds none). */
+int eb_store_run_unlock(struct eb_store *s, int64_t run_id, struct eb_err *err);
+
+/*
+ * Folds the write-ahead log into the database file and truncates it (PRAGMA
+ * wal_checkpoint(TRUNCATE)): when the handle closes, the database is the one file PATH, and
+ * a copy of PATH alone holds every result. Failure (a full disk, another process reading
+ * that keeps the log in use) is EB_EDB with a message that says PATH-wal holds the latest
+ * results and how to fold them in. When PATH no longer names the file that was opened (it
+ * was renamed or removed while open), the log is folded into that file all the same and
+ * the call fails with EB_EDB saying where the results are (its new name, when this process
+ * can tell).
+ */
+int eb_store_checkpoint(struct eb_store *s, struct eb_err *err);
+
 /* Latest run with this config hash whose status is running or interrupted; EB_ENOENT if none. */
 int eb_store_run_find_resumable(struct eb_store *s, const char *config_sha256, int64_t *run_id,
 				char uuid[64], struct eb_err *err);
+
+/*
+ * A fact the run loop keeps with the run, under `key` of its env_json: `json` is a JSON
+ * text (the device's modes before the run, so a resumed run still restores them). _get
+ * sets *json to a malloc'd JSON text the caller frees, or NULL when the run has no such
+ * fact. Both return 0 or EB_EDB.
+ */
+int eb_store_run_fact_set(struct eb_store *s, int64_t run_id, const char *key, const char *json,
+			  struct eb_err *err);
+int eb_store_run_fact_get(struct eb_store *s, int64_t run_id, const char *key, char **json,
+			  struct eb_err *err);
 
 struct eb_cell_row {
 	const char *key, *target, *adapter, *model, *quant, *device, *workload;

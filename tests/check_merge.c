@@ -9,6 +9,18 @@
 
 static char eb_dir[4096];
 
+/* Copies a file byte for byte (a CI artifact step). */
+static void eb_copy_file(const char *from, const char *to)
+{
+	struct eb_err err;
+	size_t n;
+	char *text = eb_tdb_slurp(from, &n);
+
+	ck_assert_msg(text != NULL, "cannot read '%s'", from);
+	ck_assert_msg(eb_write_file(to, text, n, &err) == 0, "%s", err.msg);
+	free(text);
+}
+
 /* A device database: `nruns` runs with two cells each, requests with token times, metrics
  * and power samples; `tag` makes names and values differ between devices. */
 static void eb_device_db(const char *path, const char *tag, int nruns)
@@ -47,6 +59,19 @@ static void eb_device_db(const char *path, const char *tag, int nruns)
 			eb_tdb_power(cell, "hwmon", "VDD_IN", 1000 * r, 100, w, 4);
 		}
 	}
+	eb_tdb_close();
+}
+
+/* The device's run 1 goes on: one more ok cell (and `sql`, when not NULL, run after it). */
+static void eb_one_more_cell(const char *path, const char *sql)
+{
+	struct eb_tcell tc = { "orin", "m", "q8_0", 32, 8, "ok", NULL };
+	const double ttft[] = { 1, 2, 3 }, dec[] = { 4, 5, 6 };
+
+	eb_tdb_open(path);
+	eb_tdb_requests(eb_tdb_cell(1, &tc), 32, 8, ttft, dec, 3);
+	if (sql)
+		eb_tdb_exec(sql);
 	eb_tdb_close();
 }
 
@@ -172,15 +197,7 @@ START_TEST(merge_replaces_a_changed_run)
 	ck_assert_int_eq(eb_merge(&out, o, a, NULL), 0);
 	free(out);
 	/* the device run goes on: one more cell, then merged again */
-	eb_tdb_open(a);
-	{
-		struct eb_tcell tc = { "orin", "m", "q8_0", 32, 8, "ok", NULL };
-		const double ttft[] = { 1, 2, 3 }, dec[] = { 4, 5, 6 };
-		int64_t cell = eb_tdb_cell(1, &tc);
-
-		eb_tdb_requests(cell, 32, 8, ttft, dec, 3);
-	}
-	eb_tdb_close();
+	eb_one_more_cell(a, NULL);
 	rc = eb_merge(&out, o, a, NULL);
 	ck_assert_msg(rc == 0, "%s", out);
 	ck_assert_ptr_nonnull(strstr(out, "0 runs added, 1 replaced, 0 unchanged"));
@@ -323,8 +340,10 @@ START_TEST(hardlink_of_output_refused)
 	{
 		char want[9000];
 
-		snprintf(want, sizeof(want), "'%s' is the output database '%s' (the same file)", l,
-			 o);
+		snprintf(want, sizeof(want),
+			 "refusing to write '%s': it is the database '%s' this command reads (the "
+			 "same file)",
+			 o, l);
 		ck_assert_msg(strstr(out, want) != NULL, "got: %s", out);
 	}
 	free(out);
@@ -354,6 +373,294 @@ START_TEST(foreign_sqlite_named)
 }
 END_TEST
 
+/* Runs edgebench with argv (NULL-terminated); the exit code, output into *out. */
+static int eb_cmd(char **out, const char *const *argv)
+{
+	return eb_test_run(argv, out);
+}
+
+/*
+ * No output path may be an input: report --output, compare --junit, plot's figure (and
+ * the .gp and .dat beside it) and merge's OUT, spelled as the database itself, a symlink,
+ * a hard link or with "./", are refused with exit 2, and the database stays as it was.
+ */
+START_TEST(outputs_that_are_inputs_refused)
+{
+	char a[4200], sym[4200], hard[4200], dot[4200], fig[4200], svg[4200], *out = NULL;
+	char *before, *after;
+	size_t nb = 0, na = 0;
+
+	eb_test_tmpdir("merge-outputs", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/good.db", eb_dir);
+	snprintf(sym, sizeof(sym), "%s/sym.db", eb_dir);
+	snprintf(hard, sizeof(hard), "%s/hard.db", eb_dir);
+	snprintf(dot, sizeof(dot), "%s/./good.db", eb_dir);
+	eb_device_db(a, "good", 1);
+	ck_assert_int_eq(symlink(a, sym), 0);
+	ck_assert_int_eq(link(a, hard), 0);
+	before = eb_tdb_slurp(a, &nb);
+	{
+		const char *spell[] = { a, sym, hard, dot };
+		char ref[4300];
+
+		snprintf(ref, sizeof(ref), "%s:1", a);
+		for (size_t i = 0; i < sizeof(spell) / sizeof(spell[0]); i++) {
+			const char *const cmds[][12] = {
+				{ "edgebench", "report", "--db", a, "--output", spell[i], NULL },
+				{ "edgebench", "report", "--db", spell[i], "--format", "csv", "--output",
+				  a, NULL },
+				{ "edgebench", "compare", ref, ref, "--junit", spell[i], NULL },
+				{ "edgebench", "plot", "--db", a, "--kind", "throughput", "--out",
+				  spell[i], NULL },
+				{ "edgebench", "merge", spell[i], a, NULL },
+			};
+
+			for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+				ck_assert_msg(eb_cmd(&out, cmds[k]) == 2, "%s %s: %s", cmds[k][1],
+					      spell[i], out);
+				ck_assert_msg(strstr(out, "refusing to write '") &&
+						      strstr(out, "this command reads (the same file)"),
+					      "%s %s: %s", cmds[k][1], spell[i], out);
+				free(out);
+			}
+		}
+	}
+	/* the script and data files beside a figure count too */
+	snprintf(fig, sizeof(fig), "%s/fig.dat", eb_dir);
+	snprintf(svg, sizeof(svg), "%s/fig.svg", eb_dir);
+	ck_assert_int_eq(link(a, fig), 0);
+	{
+		const char *argv[] = { "edgebench", "plot", "--db", fig, "--kind", "throughput",
+				       "--out", svg, NULL };
+		char want[9000];
+
+		ck_assert_int_eq(eb_cmd(&out, argv), 2);
+		snprintf(want, sizeof(want),
+			 "edgebench plot: refusing to write '%s': it is the database '%s' this "
+			 "command reads (the same file)\n",
+			 fig, fig);
+		ck_assert_str_eq(out, want);
+		free(out);
+	}
+	after = eb_tdb_slurp(a, &na);
+	ck_assert_msg(na == nb && memcmp(before, after, nb) == 0, "'%s' changed", a);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* One run in its own database: `nok` ok cells and `npending` pending ones; a run with
+ * pending cells is still running (a copy taken mid-run). */
+static void eb_run_db(const char *path, const char *uuid, int nok, int npending)
+{
+	static const char *const quants[] = { "a", "b", "c", "d", "e", "f" };
+	int64_t run;
+
+	eb_tdb_open(path);
+	run = eb_tdb_run(uuid, "lab", NULL);
+	for (int c = 0; c < nok + npending; c++) {
+		struct eb_tcell tc = { "cpu", "m", quants[c], 32, 8, c < nok ? "ok" : "pending", NULL };
+		int64_t cell = eb_tdb_cell(run, &tc);
+
+		if (c < nok) {
+			const double ttft[] = { 10, 11, 12 }, dec[] = { 50, 51, 49 };
+
+			eb_tdb_requests(cell, 32, 8, ttft, dec, 3);
+		}
+	}
+	if (npending)
+		eb_tdb_exec("UPDATE cells SET finished_at=NULL, duration_s=NULL WHERE status='pending';"
+			    "UPDATE runs SET status='running', finished_at=NULL");
+	eb_tdb_close();
+}
+
+/*
+ * Merge never goes backwards: a backup taken mid-run (1 ok, 3 pending), merged after the
+ * finished database (4 ok), is refused with both states named and the lab keeps its 4 ok
+ * cells; in the other order the finished copy replaces the backup.
+ */
+START_TEST(merge_never_goes_backwards)
+{
+	char fin[4200], mid[4200], lab[4200], lab2[4200], want[9000], *out = NULL, *ended;
+	sqlite3 *h;
+
+	eb_test_tmpdir("merge-backwards", eb_dir, sizeof(eb_dir));
+	snprintf(fin, sizeof(fin), "%s/finished.db", eb_dir);
+	snprintf(mid, sizeof(mid), "%s/backup.db", eb_dir);
+	snprintf(lab, sizeof(lab), "%s/lab.db", eb_dir);
+	snprintf(lab2, sizeof(lab2), "%s/lab2.db", eb_dir);
+	eb_run_db(fin, "run-u1", 4, 0);
+	eb_run_db(mid, "run-u1", 1, 3);
+	h = eb_test_db_open(fin);
+	ended = eb_test_q_str(h, "SELECT finished_at FROM runs");
+	sqlite3_close(h);
+
+	ck_assert_int_eq(eb_merge(&out, lab, fin, NULL), 0);
+	free(out);
+	ck_assert_int_eq(eb_merge(&out, lab, mid, NULL), 2);
+	snprintf(want, sizeof(want),
+		 "edgebench merge: '%s' run 1: 4 finished, ended %s; input '%s': 1 finished, 3 "
+		 "pending, not ended (running): not replaced (the stored copy is further along; "
+		 "an older copy never replaces it)\n"
+		 "merged '%s' into '%s': 0 runs added, 0 replaced, 0 unchanged, 1 kept (not "
+		 "replaced)\n",
+		 lab, ended, mid, mid, lab);
+	ck_assert_str_eq(out, want);
+	free(out);
+	free(ended);
+	h = eb_test_db_open(lab);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM requests"), 16);
+	sqlite3_close(h);
+
+	/* forwards is fine */
+	ck_assert_int_eq(eb_merge(&out, lab2, mid, NULL), 0);
+	free(out);
+	ck_assert_int_eq(eb_merge(&out, lab2, fin, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "0 runs added, 1 replaced, 0 unchanged\n"));
+	free(out);
+	h = eb_test_db_open(lab2);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells WHERE status='ok'"), 4);
+	sqlite3_close(h);
+}
+END_TEST
+
+/*
+ * An input another process has open, or one whose -wal holds results not yet in the .db
+ * (copied beside it while edgebench ran), is refused by name; `edgebench merge IN.db`
+ * alone folds the log in, after which it merges with what the log held.
+ */
+START_TEST(merge_refuses_open_or_unfolded_input)
+{
+	char a[4200], b[4200], lab[4200], side[4300], side2[4300], want[9000], *out = NULL;
+	sqlite3 *h;
+
+	eb_test_tmpdir("merge-wal", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/device.db", eb_dir);
+	snprintf(b, sizeof(b), "%s/artifact.db", eb_dir);
+	snprintf(lab, sizeof(lab), "%s/lab.db", eb_dir);
+	eb_device_db(a, "dev", 1);
+	ck_assert_int_eq(sqlite3_open(a, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "PRAGMA wal_autocheckpoint=0; UPDATE runs SET name='late'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(eb_merge(&out, lab, a, NULL), 2);
+	snprintf(want, sizeof(want),
+		 "edgebench merge: refusing to merge '%s': another process (pid %d) has it open; "
+		 "merge it once that process has exited\n",
+		 a, (int)getpid());
+	ck_assert_str_eq(out, want);
+	free(out);
+	/* the artifact step copies the .db and its -wal while the run holds them */
+	eb_copy_file(a, b);
+	snprintf(side, sizeof(side), "%s-wal", a);
+	snprintf(side2, sizeof(side2), "%s-wal", b);
+	eb_copy_file(side, side2);
+	sqlite3_close(h);
+	ck_assert_int_eq(eb_merge(&out, lab, b, NULL), 2);
+	ck_assert_msg(strstr(out, "refusing to merge '") && strstr(out, "/artifact.db': its "
+				  "write-ahead log '") && strstr(out, "artifact.db-wal' holds ") &&
+			      strstr(out, "fold them with `edgebench merge "),
+		      "got: %s", out);
+	free(out);
+	{
+		const char *argv[] = { "edgebench", "merge", b, NULL };
+
+		ck_assert_int_eq(eb_cmd(&out, argv), 0);
+		free(out);
+	}
+	ck_assert_int_eq(access(side2, F_OK), -1);
+	ck_assert_int_eq(eb_merge(&out, lab, b, NULL), 0);
+	free(out);
+	h = eb_test_db_open(lab);
+	{
+		char *name = eb_test_q_str(h, "SELECT name FROM runs");
+
+		ck_assert_str_eq(name, "late");
+		free(name);
+	}
+	sqlite3_close(h);
+}
+END_TEST
+
+/*
+ * A run another process is running (its lock in OUT.db) is not replaced by merge, which
+ * names the holder; locks are never copied into OUT.db.
+ */
+START_TEST(merge_keeps_a_locked_run)
+{
+	char a[4200], lab[4200], lab2[4200], *out = NULL;
+	sqlite3 *h;
+
+	eb_test_tmpdir("merge-lock", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/orin.db", eb_dir);
+	snprintf(lab, sizeof(lab), "%s/lab.db", eb_dir);
+	snprintf(lab2, sizeof(lab2), "%s/lab2.db", eb_dir);
+	eb_device_db(a, "orin", 1);
+	ck_assert_int_eq(eb_merge(&out, lab, a, NULL), 0);
+	free(out);
+	eb_tdb_open(lab);
+	eb_tdb_exec("INSERT INTO run_locks VALUES(1, 4242, 'orin-7', NULL, NULL,"
+		    " '2026-01-02T03:04:05.000Z')");
+	eb_tdb_close();
+	eb_one_more_cell(a, "INSERT INTO run_locks VALUES(1, 4242, 'orin-7', NULL, NULL,"
+			    " '2026-01-02T03:04:05.000Z')");
+	ck_assert_int_eq(eb_merge(&out, lab, a, NULL), 2);
+	{
+		char want[9000];
+
+		snprintf(want, sizeof(want),
+			 "edgebench merge: '%s' run 1 is being run by pid 4242 on host 'orin-7' "
+			 "since 2026-01-02T03:04:05.000Z: not replaced by the copy in '%s'\n",
+			 lab, a);
+		ck_assert_msg(strncmp(out, want, strlen(want)) == 0, "got: %s", out);
+	}
+	free(out);
+	h = eb_test_db_open(lab);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells"), 2);
+	sqlite3_close(h);
+	ck_assert_int_eq(eb_merge(&out, lab2, a, NULL), 0);
+	free(out);
+	h = eb_test_db_open(lab2);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM cells"), 3);
+	ck_assert_int_eq(eb_test_q_int(h, "SELECT count(*) FROM run_locks"), 0);
+	sqlite3_close(h);
+}
+END_TEST
+
+/* A database of the schema before run_locks (3) is still read and merged as it is. */
+START_TEST(schema_3_still_read_and_merged)
+{
+	char a[4200], lab[4200], *out = NULL;
+
+	eb_test_tmpdir("merge-v3", eb_dir, sizeof(eb_dir));
+	snprintf(a, sizeof(a), "%s/v3.db", eb_dir);
+	snprintf(lab, sizeof(lab), "%s/lab.db", eb_dir);
+	eb_device_db(a, "old", 1);
+	eb_tdb_open(a);
+	eb_tdb_exec("DROP TABLE acc_samples; DROP TABLE run_locks; PRAGMA user_version=3");
+	eb_tdb_close();
+	{
+		const char *argv[] = { "edgebench", "list", "--db", a, NULL };
+
+		ck_assert_int_eq(eb_cmd(&out, argv), 0);
+		ck_assert_msg(strstr(out, "old") != NULL, "got: %s", out);
+		free(out);
+	}
+	/* samples reads the per-item records only where the table exists: none here */
+	{
+		const char *argv[] = { "edgebench", "samples", a, NULL };
+
+		ck_assert_int_eq(eb_cmd(&out, argv), 0);
+		ck_assert_str_eq(out, "");
+		free(out);
+	}
+	ck_assert_int_eq(eb_merge(&out, lab, a, NULL), 0);
+	ck_assert_ptr_nonnull(strstr(out, "1 run added, 0 replaced, 0 unchanged"));
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("merge");
@@ -369,6 +676,11 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, refused_merge_leaves_no_file);
 	tcase_add_test(tc, hardlink_of_output_refused);
 	tcase_add_test(tc, foreign_sqlite_named);
+	tcase_add_test(tc, outputs_that_are_inputs_refused);
+	tcase_add_test(tc, merge_never_goes_backwards);
+	tcase_add_test(tc, merge_refuses_open_or_unfolded_input);
+	tcase_add_test(tc, merge_keeps_a_locked_run);
+	tcase_add_test(tc, schema_3_still_read_and_merged);
 	suite_add_tcase(s, tc);
 	return s;
 }

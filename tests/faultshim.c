@@ -2,6 +2,8 @@
 /*
  * Only writes (write, pwrite, pwrite64, writev, pwritev) to files whose path starts with
  * EB_FAULT_DIR + "/" are touched; everything else goes straight to libc.
+ *   EB_FAULT_FILE=NAME        only the file EB_FAULT_DIR/NAME is touched (e.g. the .db
+ *                             and not its -wal: the writes of a checkpoint)
  *   EB_FAULT_ENOSPC_BYTES=N   past N bytes in all, writes fail with ENOSPC (the last one
  *                             that fits partly is a short write, as on a real disk)
  *   EB_FAULT_KILL_AT_WRITE=K  the K-th write (1-based) writes its first half, then the
@@ -33,6 +35,7 @@ static ssize_t (*eb_real_pwritev)(int, const struct iovec *, int, off_t);
 
 static char eb_dir[4096];
 static size_t eb_dir_len;
+static const char *eb_only;
 static long long eb_budget = -1, eb_kill_at = -1;
 static atomic_llong eb_bytes, eb_writes;
 
@@ -41,6 +44,7 @@ __attribute__((constructor)) static void eb_shim_init(void)
 	const char *d = getenv("EB_FAULT_DIR");
 	const char *b = getenv("EB_FAULT_ENOSPC_BYTES");
 	const char *k = getenv("EB_FAULT_KILL_AT_WRITE");
+	const char *f = getenv("EB_FAULT_FILE");
 
 	eb_real_write = dlsym(RTLD_NEXT, "write");
 	eb_real_pwrite = dlsym(RTLD_NEXT, "pwrite");
@@ -54,6 +58,8 @@ __attribute__((constructor)) static void eb_shim_init(void)
 		eb_budget = strtoll(b, NULL, 10);
 	if (k && *k)
 		eb_kill_at = strtoll(k, NULL, 10);
+	if (f && *f)
+		eb_only = f;
 }
 
 __attribute__((destructor)) static void eb_shim_fini(void)
@@ -87,7 +93,9 @@ static int eb_matches(int fd, char *buf, size_t n)
 	if (len <= (ssize_t)eb_dir_len)
 		return 0;
 	buf[len] = '\0';
-	return strncmp(buf, eb_dir, eb_dir_len) == 0 && buf[eb_dir_len] == '/';
+	if (strncmp(buf, eb_dir, eb_dir_len) != 0 || buf[eb_dir_len] != '/')
+		return 0;
+	return !eb_only || strcmp(buf + eb_dir_len + 1, eb_only) == 0;
 }
 
 /*
