@@ -74,6 +74,13 @@ int eb_proc_find_program(const char *prog);
  * malloc'd NUL-terminated string the caller frees (capped at max bytes). Returns the
  * exit code as eb_proc_wait does, or a negative EB_E* code with err filled.
  */
+/*
+ * eb_proc_capture with a time limit (0: none): a program still running, or whose output is
+ * still open, after timeout_ns is stopped (its process group: SIGTERM, then SIGKILL) and
+ * the result is EB_ETIMEOUT naming it.
+ */
+int eb_proc_capture_timed(const char *const *argv, int merge_err, size_t max,
+			  uint64_t timeout_ns, char **out, struct eb_err *err);
 int eb_proc_capture(const char *const *argv, int merge_err, size_t max, char **out,
 		    struct eb_err *err);
 

@@ -227,10 +227,20 @@ int eb_proc_find_program(const char *prog)
 int eb_proc_capture(const char *const *argv, int merge_err, size_t max, char **out,
 		    struct eb_err *err)
 {
+	return eb_proc_capture_timed(argv, merge_err, max, 0, out, err);
+}
+
+int eb_proc_capture_timed(const char *const *argv, int merge_err, size_t max,
+			  uint64_t timeout_ns, char **out, struct eb_err *err)
+{
 	struct eb_proc p;
 	struct eb_buf b;
+	/* with a limit the program leads its own group, so that the stop takes what it
+	 * started too; without one it stays in ours and hears the terminal's Ctrl-C */
 	unsigned flags = EB_PROC_PIPE_OUT | EB_PROC_NULL_IN |
+			 (timeout_ns ? EB_PROC_NEW_PGRP : 0) |
 			 (merge_err ? EB_PROC_PIPE_ERR : EB_PROC_NULL_ERR);
+	uint64_t deadline = timeout_ns ? eb_clock_ns() + timeout_ns : 0;
 	int ret;
 
 	ret = eb_proc_start(&p, argv, NULL, flags, err);
@@ -239,7 +249,7 @@ int eb_proc_capture(const char *const *argv, int merge_err, size_t max, char **o
 	eb_buf_init(&b, max);
 	for (;;) {
 		struct pollfd fds[2];
-		int nfds = 0;
+		int nfds = 0, wait_ms = -1;
 		char chunk[4096];
 
 		if (p.out_fd >= 0)
@@ -248,7 +258,23 @@ int eb_proc_capture(const char *const *argv, int merge_err, size_t max, char **o
 			fds[nfds++] = (struct pollfd){ .fd = p.err_fd, .events = POLLIN };
 		if (nfds == 0)
 			break;
-		if (poll(fds, (nfds_t)nfds, -1) < 0) {
+		if (deadline) {
+			uint64_t now = eb_clock_ns();
+			int st;
+
+			if (now >= deadline) {
+				/* the program (and what it started) is stopped, not waited for */
+				eb_proc_stop(&p, 500000000ull, &st);
+				eb_buf_release(&b);
+				return eb_err_set(err, EB_ETIMEOUT, "'%s' did not finish in %.0f s",
+						  argv[0], timeout_ns / 1e9);
+			}
+			wait_ms = (int)((deadline - now + 999999) / 1000000);
+		}
+		ret = poll(fds, (nfds_t)nfds, wait_ms);
+		if (ret == 0)
+			continue;
+		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
 			break;

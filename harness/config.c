@@ -81,6 +81,11 @@ static const struct eb_opt eb_k_device[] = {
 	  .help = "figures used for utilisation" },
 	{ .name = "modes", .type = EB_OPT_ARR_OBJ, .sub = eb_k_mode,
 	  .help = "power or performance modes: every cell runs once in each (see Power modes)" },
+	{ .name = "mode_timeout_s", .type = EB_OPT_NUM, .def = EB_DEF_NUM(60),
+	  .range = EB_RANGE(1, 3600),
+	  .help = "the longest a mode program (nvpmodel, jetson_clocks, nvidia-smi, set, "
+		  "verify, restore) may run; past it the program's group is stopped and the "
+		  "mode fails" },
 	{ NULL },
 };
 
@@ -738,6 +743,7 @@ static void eb_config_modes(struct eb_config *c, struct eb_opt_errors *v)
 
 	c->n_modes = json_array_size(modes);
 	c->modes = eb_xcalloc(c->n_modes, sizeof(*c->modes));
+	c->mode_timeout_s = eb_opt_num(c->device, eb_k_device, "mode_timeout_s");
 	json_array_foreach(modes, i, it) {
 		struct eb_cfg_mode *m = &c->modes[i];
 		const json_t *cf = json_object_get(it, "cpufreq");

@@ -118,6 +118,7 @@ struct eb_config {
 	double mem_bw_gbps;  /* device.profile.mem_bw_gbps, or 0 when not given */
 	struct eb_cfg_mode *modes; /* device.modes; n_modes == 0: the device as it is */
 	size_t n_modes;
+	double mode_timeout_s;     /* device.mode_timeout_s: the limit on each mode program */
 	struct eb_cfg_target *targets;
 	size_t n_targets;
 	struct eb_cfg_model *models;

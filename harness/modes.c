@@ -104,7 +104,8 @@ static int eb_modes_exec(struct eb_modes *m, const char *mode_id, const char *co
 	eb_argv_text(argv, cmd, sizeof(cmd));
 	if (!m->quiet)
 		fprintf(stderr, "edgebench: mode '%s': %s\n", mode_id, cmd);
-	rc = eb_proc_capture(argv, 1, EB_MODES_OUT_MAX, &text, &perr);
+	rc = eb_proc_capture_timed(argv, 1, EB_MODES_OUT_MAX,
+				   (uint64_t)(m->cfg->mode_timeout_s * 1e9), &text, &perr);
 	if (rc < 0)
 		return eb_err_set(err, EB_EIO, "mode '%s': cannot run '%s': %s", mode_id, cmd,
 				  perr.msg);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static const char *const eb_kind_names[] = { "throughput", "ttft-vs-prompt", "power",
-					     "accuracy", "pareto", "sustained" };
+					     "accuracy", "pareto", "sustained", "modes" };
 
 int eb_plot_kind_parse(const char *name, enum eb_plot_kind *kind)
 {
@@ -1110,11 +1110,39 @@ static int eb_by_j(const void *a, const void *b)
 	return x->j < y->j ? -1 : x->j > y->j ? 1 : (x->tps > y->tps ? -1 : x->tps < y->tps);
 }
 
-static int eb_plot_pareto(struct eb_store *s, const struct eb_plot_opts *o,
-			  const struct eb_rdata *d, struct eb_fig *f, struct eb_err *err)
+/*
+ * A cell's energy per decoded token: its stored J/token, else its average power over its
+ * decode rate (*est set; NAN without samples). tps is the cell's decode rate.
+ */
+static int eb_cell_j_per_token(struct eb_store *s, const struct eb_plot_opts *o,
+			       const struct eb_rcell *c, double tps, double *j, int *est,
+			       struct eb_err *err)
 {
 	static const char *const jnames[] = { "j_per_token", "decode_j_per_token",
 					      "energy_j_per_token" };
+
+	*j = NAN;
+	*est = 0;
+	for (size_t k = 0; k < sizeof(jnames) / sizeof(jnames[0]) && !isfinite(*j); k++)
+		*j = eb_rmetric_stat(eb_rcell_metric(c, jnames[k]), o->stat);
+	if (!isfinite(*j) && isfinite(tps) && tps > 0) {
+		double w;
+		long long ns;
+		int ret = eb_rdata_cell_power(s, c->id, &w, &ns, err);
+
+		if (ret)
+			return ret;
+		if (ns > 0 && isfinite(w)) {
+			*j = w / tps;
+			*est = 1;
+		}
+	}
+	return 0;
+}
+
+static int eb_plot_pareto(struct eb_store *s, const struct eb_plot_opts *o,
+			  const struct eb_rdata *d, struct eb_fig *f, struct eb_err *err)
+{
 	struct eb_ppt *pt = eb_xcalloc(d->n + 1, sizeof(*pt));
 	struct eb_vary vary;
 	size_t n = 0, nest = 0;
@@ -1125,24 +1153,15 @@ static int eb_plot_pareto(struct eb_store *s, const struct eb_plot_opts *o,
 	for (size_t i = 0; i < d->n; i++) {
 		const struct eb_rcell *c = &d->cells[i];
 		double tps = eb_rmetric_stat(eb_rcell_metric(c, "decode_tps"), o->stat);
-		double j = NAN;
+		double j;
+		int est;
 
 		if (!isfinite(tps) || tps <= 0)
 			continue;
-		for (size_t k = 0; k < sizeof(jnames) / sizeof(jnames[0]) && !isfinite(j); k++)
-			j = eb_rmetric_stat(eb_rcell_metric(c, jnames[k]), o->stat);
-		if (!isfinite(j)) {
-			double w;
-			long long ns;
-
-			ret = eb_rdata_cell_power(s, c->id, &w, &ns, err);
-			if (ret)
-				goto out;
-			if (ns > 0 && isfinite(w)) {
-				j = w / tps;
-				nest++;
-			}
-		}
+		ret = eb_cell_j_per_token(s, o, c, tps, &j, &est, err);
+		if (ret)
+			goto out;
+		nest += est;
 		if (!isfinite(j))
 			continue;
 		pt[n].j = j;
@@ -1265,6 +1284,129 @@ static int eb_plot_sustained(struct eb_store *s, const struct eb_plot_opts *o,
 	return ret;
 }
 
+/*
+ * Decode rate and tokens per joule against the device mode: one line per variant (the
+ * cell without its mode and repeat), a point per mode in the order the run set them;
+ * repeats of a cell in one mode are averaged (their statistic's mean).
+ */
+static int eb_plot_modes(struct eb_store *s, const struct eb_plot_opts *o,
+			 const struct eb_rdata *d, struct eb_fig *f, struct eb_err *err)
+{
+	const char **modes = eb_xcalloc(d->n + 1, sizeof(*modes));
+	const struct eb_rcell **series = eb_xcalloc(d->n + 1, sizeof(*series));
+	size_t nmode = 0, nser = 0, nest = 0, ntpj = 0;
+	struct eb_vary vary;
+	int ret = 0;
+
+	eb_vary_of(d, &vary);
+	/* modes and series in the order of the cells (the plan sets modes outermost) */
+	for (size_t i = 0; i < d->n; i++) {
+		const struct eb_rcell *c = &d->cells[i];
+		size_t k;
+
+		if (!*c->mode || eb_rcell_is_accuracy(c))
+			continue;
+		for (k = 0; k < nmode && strcmp(modes[k], c->mode) != 0; k++)
+			;
+		if (k == nmode)
+			modes[nmode++] = c->mode;
+		for (k = 0; k < nser; k++)
+			if (series[k]->run_id == c->run_id && strcmp(series[k]->device, c->device) == 0 &&
+			    strcmp(series[k]->target, c->target) == 0 &&
+			    strcmp(series[k]->model, c->model) == 0 &&
+			    strcmp(series[k]->quant, c->quant) == 0 &&
+			    series[k]->prompt_tokens == c->prompt_tokens &&
+			    series[k]->gen_tokens == c->gen_tokens)
+				break;
+		if (k == nser)
+			series[nser++] = c;
+	}
+	if (nmode == 0) {
+		ret = eb_err_set(err, EB_ENOENT, "no cells in %s ran in a device mode "
+						 "(device.modes)", f->where);
+		goto out;
+	}
+	eb_buf_addstr(&f->gp, "set xtics (");
+	for (size_t m = 0; m < nmode; m++) {
+		eb_buf_addstr(&f->gp, m ? ", " : "");
+		eb_gp_str(&f->gp, modes[m]);
+		eb_buf_addf(&f->gp, " %zu", m);
+	}
+	eb_buf_addf(&f->gp, ")\nset xrange [-0.5:%zu.5]\n", nmode - 1);
+	for (size_t k = 0; k < nser; k++) {
+		const struct eb_rcell *sc = series[k];
+
+		eb_buf_addf(&f->dat, "# series %zu: mode_index decode_tps tokens_per_j\n", k);
+		for (size_t m = 0; m < nmode; m++) {
+			double tps_sum = 0, tpj_sum = 0;
+			int tps_n = 0, tpj_n = 0;
+
+			for (size_t i = 0; i < d->n; i++) {
+				const struct eb_rcell *c = &d->cells[i];
+				double tps, j;
+				int est;
+
+				if (strcmp(c->mode, modes[m]) != 0 || c->run_id != sc->run_id ||
+				    strcmp(c->device, sc->device) != 0 ||
+				    strcmp(c->target, sc->target) != 0 ||
+				    strcmp(c->model, sc->model) != 0 ||
+				    strcmp(c->quant, sc->quant) != 0 ||
+				    c->prompt_tokens != sc->prompt_tokens ||
+				    c->gen_tokens != sc->gen_tokens || eb_rcell_is_accuracy(c))
+					continue;
+				tps = eb_rmetric_stat(eb_rcell_metric(c, "decode_tps"), o->stat);
+				if (isfinite(tps)) {
+					tps_sum += tps;
+					tps_n++;
+				}
+				ret = eb_cell_j_per_token(s, o, c, tps, &j, &est, err);
+				if (ret)
+					goto out;
+				if (isfinite(j) && j > 0) {
+					tpj_sum += 1 / j;
+					tpj_n++;
+					nest += est;
+					ntpj++;
+				}
+			}
+			eb_buf_addf(&f->dat, "%zu", m);
+			eb_dat_num(&f->dat, tps_n ? tps_sum / tps_n : NAN);
+			eb_dat_num(&f->dat, tpj_n ? tpj_sum / tpj_n : NAN);
+			eb_buf_addstr(&f->dat, "\n");
+		}
+		eb_buf_addstr(&f->dat, "\n\n");
+	}
+	/* without power samples or energy figures there is no tokens-per-joule panel */
+	eb_buf_addf(&f->gp, "set multiplot layout %d,1 title 'Device modes (%s of the requests of "
+			    "each cell, repeats averaged%s)'\n",
+		    ntpj ? 2 : 1, o->stat == EB_STAT_MEAN ? "mean" : "median",
+		    ntpj ? "" : "; no energy figures: no tokens per joule");
+	for (int panel = 0; panel < (ntpj ? 2 : 1); panel++) {
+		if (panel == 0)
+			eb_gp_ylabel(&f->gp, "decode_tps");
+		else
+			eb_buf_addf(&f->gp, "set ylabel 'tokens per joule [token/J]%s'\n",
+				    nest ? " (estimated: decode rate / average power)" : "");
+		eb_buf_addstr(&f->gp, "set yrange [0:*]\nplot ");
+		for (size_t k = 0; k < nser; k++) {
+			char label[512];
+
+			eb_cell_label(label, sizeof(label), series[k], &vary, 1);
+			eb_buf_addstr(&f->gp, k ? ", \\\n  " : "");
+			eb_fig_datref(f);
+			eb_buf_addf(&f->gp, " index %zu using 1:%d with linespoints lw 2 pt 7 title ",
+				    k, panel ? 3 : 2);
+			eb_gp_str(&f->gp, label);
+		}
+		eb_buf_addstr(&f->gp, "\n");
+	}
+	eb_buf_addstr(&f->gp, "unset multiplot\n");
+out:
+	free(modes);
+	free(series);
+	return ret;
+}
+
 int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err)
 {
 	const char *prog = eb_gnuplot_prog(o);
@@ -1311,6 +1453,9 @@ int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err
 		break;
 	case EB_PLOT_SUSTAINED:
 		ret = eb_plot_sustained(s, o, &d, &f, err);
+		break;
+	case EB_PLOT_MODES:
+		ret = eb_plot_modes(s, o, &d, &f, err);
 		break;
 	}
 	if (!ret)

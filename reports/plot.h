@@ -15,6 +15,7 @@ enum eb_plot_kind {
 			     * one panel per task and metric */
 	EB_PLOT_PARETO,     /* decode TPS against J/token (needs energy or power samples) */
 	EB_PLOT_SUSTAINED,  /* decode TPS over time, one line per sustained cell (its windows) */
+	EB_PLOT_MODES,      /* decode TPS and tokens/J against device mode, a line per variant */
 };
 
 /* The most panels one figure holds by default: more would not stay legible (and a
@@ -50,7 +51,7 @@ struct eb_plot_opts {
  */
 int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err);
 
-/* "throughput", "ttft-vs-prompt", "power", "accuracy", "pareto", "sustained"; 0 or
+/* "throughput", "ttft-vs-prompt", "power", "accuracy", "pareto", "sustained", "modes"; 0 or
  * EB_EINVAL. */
 int eb_plot_kind_parse(const char *name, enum eb_plot_kind *kind);
 const char *eb_plot_kind_name(enum eb_plot_kind kind);

@@ -389,11 +389,12 @@ static int eb_prompt_files_left(void)
 }
 
 /*
- * A second SIGINT while an exec program (its own process group) runs with a
- * {prompt_file}: edgebench dies of the signal, and neither the program's group nor the
- * temporary file outlives it.
+ * Two signals (SIGINT twice, SIGHUP twice, SIGTERM then SIGHUP) while an exec program (its
+ * own process group, ignoring SIGTERM) runs with a {prompt_file}: edgebench stores the run
+ * as interrupted and exits 3, and neither the program's group nor the temporary file
+ * outlives it.
  */
-START_TEST(exec_cleaned_after_second_signal)
+static void eb_exec_two_signals(const char *name, int sig1, int sig2)
 {
 	char cfg[4200], db[4200], pidf[4300], *log, *pid_s = NULL;
 	struct eb_proc p;
@@ -404,7 +405,7 @@ START_TEST(exec_cleaned_after_second_signal)
 	double took;
 	int st;
 
-	eb_test_tmpdir("hostile-exec-signal", eb_dir, sizeof(eb_dir));
+	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
 	snprintf(cfg, sizeof(cfg), "%s/c.json", eb_dir);
 	snprintf(db, sizeof(db), "%s/r.db", eb_dir);
 	snprintf(pidf, sizeof(pidf), "%s/pid", eb_dir);
@@ -433,15 +434,32 @@ START_TEST(exec_cleaned_after_second_signal)
 	ck_assert_int_eq(eb_parse_ll(pid_s, 2, 1LL << 31, &pid), 0);
 	free(pid_s);
 	ck_assert_int_eq(eb_prompt_files_left(), 1);
-	eb_proc_kill(&p, SIGINT);
+	eb_proc_kill(&p, sig1);
 	eb_clock_sleep_ns(100000000ull, NULL);
-	eb_proc_kill(&p, SIGINT);
+	eb_proc_kill(&p, sig2);
 	st = eb_wait_run(&p, 30, &took);
 	log = eb_log();
-	ck_assert_msg(st != -1, "edgebench still runs after two SIGINTs: %s", log);
+	ck_assert_msg(st != -1, "edgebench still runs after signals %d, %d: %s", sig1, sig2, log);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s: wait status %d: %s", name, st,
+		      log);
 	ck_assert_msg(eb_test_pgrp_gone((pid_t)pid), "the program's group %lld still runs", pid);
 	ck_assert_msg(eb_prompt_files_left() == 0, "the {prompt_file} was left in TMPDIR");
 	free(log);
+	{
+		sqlite3 *h = eb_test_db_open(db);
+		char *rs = eb_test_qs(h, "SELECT status FROM runs");
+
+		ck_assert_str_eq(rs, "interrupted");
+		free(rs);
+		sqlite3_close(h);
+	}
+}
+
+START_TEST(exec_cleaned_after_second_signal)
+{
+	eb_exec_two_signals("hostile-exec-sigint", SIGINT, SIGINT);
+	eb_exec_two_signals("hostile-exec-sighup", SIGHUP, SIGHUP);
+	eb_exec_two_signals("hostile-exec-sigterm-hup", SIGTERM, SIGHUP);
 }
 END_TEST
 

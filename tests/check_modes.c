@@ -1,5 +1,6 @@
 /* ctest: labels=integration timeout=180 */
 /* check_modes.c: device modes (fake nvpmodel/jetson_clocks/nvidia-smi, fixture sysfs: set, verify, restore, interrupt, resume), repeats and sustained cells. */
+#include "eb_clock.h"
 #include "eb_proc.h"
 #include "eb_util.h"
 #include "stats.h"
@@ -304,6 +305,49 @@ START_TEST(verify_mismatch_fails_the_group_and_restores)
 	ck_assert_ptr_null(strstr(strstr(log, "nvpmodel -m 2\n") + 1, "nvpmodel -m 2\n"));
 	ck_assert_ptr_nonnull(strstr(log, "nvpmodel -m 3\nnvpmodel -q\njetson_clocks --restore\n"));
 	free(log);
+	eb_assert_start_state();
+}
+END_TEST
+
+/*
+ * A mode program that never returns (nvpmodel hung setting 15w): past
+ * device.mode_timeout_s its group is stopped, the mode's cells fail saying so, the run
+ * goes on and restores the start.
+ */
+START_TEST(hung_mode_program_is_stopped)
+{
+	char *out = NULL, *cfg, *e;
+	sqlite3 *h;
+	uint64_t t0;
+
+	eb_setup("modes-hung", 1);
+	cfg = eb_get(eb_cfg);
+	{
+		const char *at = strstr(cfg, "\"name\": \"orin\",");
+		char text[8192];
+
+		ck_assert_ptr_nonnull(at);
+		snprintf(text, sizeof(text), "%.*s\"name\": \"orin\", \"mode_timeout_s\": 1,%s",
+			 (int)(at - cfg), cfg, at + strlen("\"name\": \"orin\","));
+		eb_put(eb_cfg, text);
+	}
+	free(cfg);
+	setenv("EB_MODES_HANG", "2", 1);
+	t0 = eb_clock_ns();
+	out = eb_run_expect(1, 0);
+	unsetenv("EB_MODES_HANG");
+	ck_assert_msg((eb_clock_ns() - t0) / 1e9 < 60, "took %.1f s: %s", (eb_clock_ns() - t0) / 1e9,
+		      out);
+	free(out);
+	h = eb_test_db_open(eb_db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok' AND "
+				      "key LIKE '%%@maxn'"), 2);
+	e = eb_test_qs(h, "SELECT group_concat(DISTINCT error) FROM cells WHERE status='failed'");
+	ck_assert_msg(strstr(e, "mode '15w': cannot run 'nvpmodel -m 2': 'nvpmodel' did not "
+				"finish in 1 s"),
+		      "%s", e);
+	free(e);
+	sqlite3_close(h);
 	eb_assert_start_state();
 }
 END_TEST
@@ -792,6 +836,49 @@ START_TEST(two_modes_two_variants_sustained_repeated)
 		ck_assert_double_eq_tol(t, 0.2, 1e-9); /* the middle of the first 0.4 s window */
 		ck_assert_double_eq_tol(v, want, 1e-8 * want);
 		free(d);
+	}	/* against the mode: a block per variant, a row per mode in the order set, the decode
+	 * rate the mean of the two repeats' medians */
+	{
+		char fig[4400], dat[4400], gp[4400], *d, *g, *p;
+		const char *argv[] = { "edgebench", "plot", "--db", eb_db, "--kind", "modes",
+				       "--out", fig, NULL };
+		static const char *const quants[] = { "a", "b" }, *const modes[] = { "maxn", "15w" };
+
+		snprintf(fig, sizeof(fig), "%s/modes.svg", eb_dir);
+		snprintf(dat, sizeof(dat), "%s/modes.dat", eb_dir);
+		snprintf(gp, sizeof(gp), "%s/modes.gp", eb_dir);
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+		free(out);
+		g = eb_get(gp);
+		ck_assert_ptr_nonnull(strstr(g, "set xtics ('maxn' 0, '15w' 1)"));
+		free(g);
+		d = eb_get(dat);
+		h = eb_test_db_open(eb_db);
+		p = d;
+		for (int q = 0; q < 2; q++) {
+			char head[128];
+
+			snprintf(head, sizeof(head), "# series %d: mode_index decode_tps tokens_per_j\n",
+				 q);
+			p = strstr(p, head);
+			ck_assert_msg(p != NULL, "%s", d);
+			p = strchr(p, '\n') + 1;
+			for (int m = 0; m < 2; m++) {
+				double want, v;
+				int idx;
+
+				ck_assert_int_eq(sscanf(p, "%d %lf", &idx, &v), 2);
+				ck_assert_int_eq(idx, m);
+				want = eb_test_q(h, "SELECT avg(m.median) FROM metrics m JOIN cells c ON "
+						    "c.id=m.cell_id WHERE m.name='decode_tps' AND "
+						    "c.quant='%s' AND c.key LIKE '%%@%s#%%'",
+						 quants[q], modes[m]);
+				ck_assert_double_eq_tol(v, want, 1e-8 * want);
+				p = strchr(p, '\n') + 1;
+			}
+		}
+		sqlite3_close(h);
+		free(d);
 	}
 }
 END_TEST
@@ -806,6 +893,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, cpufreq_mode_with_file_verify);
 	tcase_add_test(tc, verify_mismatch_fails_the_group_and_restores);
 	tcase_add_test(tc, failing_cells_still_restore);
+	tcase_add_test(tc, hung_mode_program_is_stopped);
 	tcase_add_test(tc, sigint_restores_the_starting_mode);
 	tcase_add_test(tc, second_sigint_still_restores);
 	tcase_add_test(tc, sigkill_then_resume_sets_and_restores);
