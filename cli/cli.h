@@ -26,6 +26,7 @@ int eb_cmd_datasets(int argc, char **argv);
 int eb_cmd_bench_perplexity(int argc, char **argv); /* cmd_bench_ppl.c */
 int eb_cmd_sensors(int argc, char **argv);
 int eb_cmd_metrics(int argc, char **argv); /* cmd_metrics.c */
+int eb_cmd_samples(int argc, char **argv); /* cmd_samples.c */
 
 /* True when argv has -h or --help (before a "--"). */
 int eb_cli_wants_help(int argc, char **argv);

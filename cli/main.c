@@ -21,6 +21,7 @@ static const struct eb_subcmd eb_subcmds[] = {
 	{ "report", eb_cmd_report, "tables (table, csv, json, md, latex, html) from the database" },
 	{ "plot", eb_cmd_plot, "figures through gnuplot (throughput, TTFT, power, accuracy, pareto)" },
 	{ "compare", eb_cmd_compare, "regression verdict between two runs (exit 1 on a regression)" },
+	{ "samples", eb_cmd_samples, "per-item accuracy records as JSON Lines (lm-eval's log_samples)" },
 	{ "merge", eb_cmd_merge, "merge per-device databases into one (idempotent, by run UUID)" },
 	{ "model", eb_cmd_model, "synthesize GGUF models (model synth, model shapes)" },
 	{ "adapters", eb_cmd_adapters, "list backends, their options and availability" },

@@ -71,9 +71,23 @@ struct eb_acc {
 	size_t n_clamped;  /* of them, the server's stand-in for -inf */
 	int unsupported;   /* an error came from a missing capability */
 	const char *unit, *metric;
+	json_t *samples;   /* per-item records (eb_acc_sample), handed to the result */
+	char (*item_hash)[65]; /* lmeval: sha256 of each page's text, for its record */
 	double running;
 	uint64_t last_ns;
 };
+
+/*
+ * Appends a per-item record to A->samples: item idx, the dataset item `doc`, the sha256
+ * of its prompt (hex) and what it hashes (`of`), and, when gold >= 0, the answer chosen,
+ * the gold one and whether they agree. Returns its "result" object for the protocol's
+ * per-item figures (borrowed: the record owns it).
+ */
+json_t *eb_acc_sample(struct eb_acc *A, size_t idx, const char *doc, const char *sha,
+		      const char *of, int answer, int gold);
+
+/* The sha256 (hex) of sequence s's token ids as scored (int32, host byte order). */
+void eb_acc_seq_sha256(const struct eb_acc *A, size_t s, char hex[65]);
 
 /* Appends one figure to res. */
 void eb_acc_put(struct eb_acc_result *r, const char *name, double value, double se, long long n);

@@ -25,6 +25,8 @@ void eb_acc_result_release(struct eb_acc_result *r)
 		json_decref(r->params);
 	if (r->warnings)
 		json_decref(r->warnings);
+	if (r->samples)
+		json_decref(r->samples);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -39,6 +41,34 @@ void eb_acc_put(struct eb_acc_result *r, const char *name, double value, double 
 	r->m[r->n].se = se;
 	r->m[r->n].n = n;
 	r->n++;
+}
+
+json_t *eb_acc_sample(struct eb_acc *A, size_t idx, const char *doc, const char *sha,
+		      const char *of, int answer, int gold)
+{
+	json_t *o = json_object(), *result = json_object();
+
+	if (!A->samples)
+		A->samples = json_array();
+	json_object_set_new(o, "idx", json_integer((json_int_t)idx));
+	json_object_set_new(o, "doc", json_string(doc));
+	json_object_set_new(o, "prompt_sha256", json_string(sha));
+	json_object_set_new(o, "prompt_hash_of", json_string(of));
+	if (gold >= 0) {
+		json_object_set_new(o, "answer", json_integer(answer));
+		json_object_set_new(o, "gold", json_integer(gold));
+		json_object_set_new(o, "correct", json_boolean(answer == gold));
+	}
+	json_object_set_new(o, "result", result);
+	json_array_append_new(A->samples, o);
+	return result;
+}
+
+void eb_acc_seq_sha256(const struct eb_acc *A, size_t s, char hex[65])
+{
+	const struct eb_loglik_seq *q = &A->seqs.seq[s];
+
+	eb_sha256_hex(q->tokens, q->n_tokens * sizeof(*q->tokens), hex);
 }
 
 /* --- token sequences under construction ------------------------------------------ */
@@ -299,6 +329,9 @@ static void eb_acc_release(struct eb_acc *A)
 	free(A->base);
 	free(A->logp);
 	free(A->targets);
+	free(A->item_hash);
+	if (A->samples)
+		json_decref(A->samples);
 }
 
 int eb_acc_run(const struct eb_cfg_acc_task *t, const struct eb_adapter_ops *ops, void *st,
@@ -334,6 +367,8 @@ int eb_acc_run(const struct eb_cfg_acc_task *t, const struct eb_adapter_ops *ops
 	if (!ret) {
 		eb_acc_progress(&A, 1);
 		eb_acc_clamped(&A, res);
+		res->samples = A.samples;
+		A.samples = NULL;
 	}
 	res->unsupported = ret != 0 && A.unsupported;
 	eb_acc_release(&A);

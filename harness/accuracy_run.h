@@ -25,6 +25,12 @@ struct eb_acc_result {
 	size_t n, alloc;
 	json_t *params;   /* the task's parameters plus what was measured (dataset, counts) */
 	json_t *warnings; /* array of strings for the cell's warnings, or NULL */
+	/*
+	 * One object per item scored (HellaSwag item, window, chunk, page), or NULL: idx,
+	 * doc, prompt_sha256, prompt_hash_of, answer, gold, correct (the last three absent
+	 * where the protocol has no answer) and result (the per-item figures).
+	 */
+	json_t *samples;
 	int unsupported;  /* eb_acc_run failed because the adapter, its server or the model
 			   * lacks what the protocol needs: the cell is skipped, err says why */
 };

@@ -3,6 +3,7 @@
 
 #include "eb_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,9 @@ static void eb_hellaswag_seq_done(struct eb_acc *A, size_t s)
 	size_t it = A->owner[s];
 	const struct eb_hellaswag_item *item;
 	double lp[EB_HELLASWAG_NCHOICES];
+	char doc[64], sha[65];
+	json_t *r, *ll, *len;
+	int pred, pred_norm;
 
 	if (--A->doc_left[it] != 0)
 		return;
@@ -19,6 +23,21 @@ static void eb_hellaswag_seq_done(struct eb_acc *A, size_t s)
 	for (int k = 0; k < EB_HELLASWAG_NCHOICES; k++)
 		lp[k] = A->seq_sum[it * EB_HELLASWAG_NCHOICES + (size_t)k];
 	eb_hellaswag_tally_add(&A->tally, lp, item->choice_len, item->label);
+	/* the record's answer is acc_norm's (the headline), acc's is in its result */
+	eb_hellaswag_predict(lp, item->choice_len, &pred, &pred_norm);
+	snprintf(doc, sizeof(doc), "line %zu", item->line);
+	eb_sha256_hex(item->query, strlen(item->query), sha);
+	r = eb_acc_sample(A, it, doc, sha, "context text", pred_norm, item->label);
+	ll = json_array();
+	len = json_array();
+	for (int k = 0; k < EB_HELLASWAG_NCHOICES; k++) {
+		json_array_append_new(ll, json_real(lp[k]));
+		json_array_append_new(len, json_integer((json_int_t)item->choice_len[k]));
+	}
+	json_object_set_new(r, "loglik", ll);
+	json_object_set_new(r, "choice_len", len);
+	json_object_set_new(r, "answer_acc", json_integer(pred));
+	json_object_set_new(r, "correct_acc", json_boolean(pred == item->label));
 	A->done++;
 	A->running = (double)A->tally.acc_norm_hits / (double)A->tally.n;
 }

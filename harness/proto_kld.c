@@ -254,6 +254,32 @@ static void eb_kld_put(struct eb_acc_result *res, const struct eb_kld_stats *k)
 	}
 }
 
+/*
+ * A record per chunk of a compared variant: the sum of its tokens' KLD as kept per token
+ * (float, llama-perplexity's) and their count. Before eb_kld_finish, which sorts them.
+ */
+static void eb_kld_samples(struct eb_acc *A)
+{
+	size_t at = 0;
+
+	for (size_t s = 0; s < A->seqs.n; s++) {
+		const struct eb_loglik_seq *q = &A->seqs.seq[s];
+		size_t n = q->n_tokens - 1 - q->first;
+		double sum = 0;
+		char doc[64], sha[65];
+		json_t *r;
+
+		for (size_t i = 0; i < n && at + i < A->kld.count; i++)
+			sum += (double)A->kld.kld[at + i];
+		snprintf(doc, sizeof(doc), "chunk %zu", s);
+		eb_acc_seq_sha256(A, s, sha);
+		r = eb_acc_sample(A, s, doc, sha, "token ids", -1, -1);
+		json_object_set_new(r, "kld_sum", json_real(sum));
+		json_object_set_new(r, "tokens", json_integer((json_int_t)n));
+		at += n;
+	}
+}
+
 /* Every other variant: compares its chunks' distributions with the reference's, row by row. */
 static int eb_kld_compare(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st,
 			  const int32_t *tok, size_t n_chunk, struct eb_acc_result *res,
@@ -270,6 +296,7 @@ static int eb_kld_compare(struct eb_acc *A, const struct eb_adapter_ops *ops, vo
 	ret = eb_acc_score(A, ops, st, EB_LOGLIK_LOGITS, err);
 	if (ret)
 		return ret;
+	eb_kld_samples(A);
 	eb_kld_finish(&A->kld, &k);
 	eb_kld_put(res, &k);
 	json_object_set_new(res->params, "role", json_string("compared"));

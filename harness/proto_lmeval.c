@@ -6,8 +6,22 @@
 #include "eb_util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* A page's record: its log-likelihood, words and bytes (what word_perplexity sums). */
+static void eb_lmeval_sample(struct eb_acc *A, size_t d)
+{
+	char doc[64];
+	json_t *r;
+
+	snprintf(doc, sizeof(doc), "page %zu", d);
+	r = eb_acc_sample(A, d, doc, A->item_hash[d], "page text", -1, -1);
+	json_object_set_new(r, "loglik", json_real(A->doc_ll[d]));
+	json_object_set_new(r, "words", json_real(A->doc_words[d]));
+	json_object_set_new(r, "bytes", json_real(A->doc_bytes[d]));
+}
 
 /* A window of document owner[s] is scored; the document is done with its last window. */
 static void eb_lmeval_seq_done(struct eb_acc *A, size_t s)
@@ -16,6 +30,7 @@ static void eb_lmeval_seq_done(struct eb_acc *A, size_t s)
 
 	A->doc_ll[d] += A->seq_sum[s];
 	if (--A->doc_left[d] == 0) {
+		eb_lmeval_sample(A, d);
 		A->ll_done += A->doc_ll[d];
 		A->words_done += A->doc_words[d];
 		A->done++;
@@ -86,6 +101,7 @@ int eb_proto_lmeval(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st
 	A->doc_left = eb_xcalloc(n_docs + 1, sizeof(*A->doc_left));
 	A->doc_words = eb_xcalloc(n_docs + 1, sizeof(*A->doc_words));
 	A->doc_bytes = eb_xcalloc(n_docs + 1, sizeof(*A->doc_bytes));
+	A->item_hash = eb_xcalloc(n_docs + 1, sizeof(*A->item_hash));
 	for (size_t d = 0; d < n_docs; d++) {
 		size_t dlen, n_tok = 0;
 		char *detok = eb_wikitext_detokenize(pages.doc[d], pages.len[d], &dlen);
@@ -94,6 +110,7 @@ int eb_proto_lmeval(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st
 		/* words and bytes of the page before detokenization, as lm-eval counts them */
 		A->doc_words[d] = (double)eb_py_split_ws_count(pages.doc[d], pages.len[d]);
 		A->doc_bytes[d] = (double)pages.len[d];
+		eb_sha256_hex(detok, dlen, A->item_hash[d]);
 		ret = eb_acc_tokenize(A, ops, st, detok, 0, &tok, &n_tok, err);
 		free(detok);
 		if (ret)
@@ -111,8 +128,10 @@ int eb_proto_lmeval(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st
 	json_object_set_new(res->params, "prefix_token", json_integer(prefix));
 	/* a document without tokens has log-likelihood 0 and is done already */
 	for (size_t d = 0; d < n_docs; d++)
-		if (A->doc_left[d] == 0)
+		if (A->doc_left[d] == 0) {
+			eb_lmeval_sample(A, d);
 			A->done++;
+		}
 	ret = eb_acc_score(A, ops, st, 0, err);
 	if (ret)
 		goto out;

@@ -70,9 +70,23 @@ int eb_acc_chunks(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st, 
 	return 0;
 }
 
+/* A window's or chunk's record: its negative log-likelihood sum and the tokens scored. */
+static void eb_acc_nll_sample(struct eb_acc *A, size_t s, const char *what)
+{
+	const struct eb_loglik_seq *q = &A->seqs.seq[s];
+	char doc[64], sha[65];
+	json_t *r;
+
+	snprintf(doc, sizeof(doc), "%s %zu", what, s);
+	eb_acc_seq_sha256(A, s, sha);
+	r = eb_acc_sample(A, s, doc, sha, "token ids", -1, -1);
+	json_object_set_new(r, "nll", json_real(-A->seq_sum[s]));
+	json_object_set_new(r, "tokens", json_integer((json_int_t)(q->n_tokens - 1 - q->first)));
+}
+
 void eb_acc_chunk_done(struct eb_acc *A, size_t s)
 {
-	(void)s;
+	eb_acc_nll_sample(A, s, "chunk");
 	A->done++;
 	A->running = exp(A->ppl.nll / (double)A->ppl.count);
 }
@@ -111,6 +125,7 @@ static void eb_acc_window_done(struct eb_acc *A, size_t s)
 	double sum = 0;
 
 	A->win_nll[A->n_win++] = -A->seq_sum[s] / (double)scored;
+	eb_acc_nll_sample(A, s, "window");
 	for (size_t i = 0; i < A->n_win; i++)
 		sum += A->win_nll[i];
 	A->done++;

@@ -875,6 +875,38 @@ static int eb_store_latency(struct eb_store *s, int64_t cell_id, const struct eb
 	return ret;
 }
 
+static long long eb_json_int_or(const json_t *o, const char *key, long long def)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	return json_is_integer(v) ? (long long)json_integer_value(v) : def;
+}
+
+/* One per-item record of an accuracy cell (accuracy_run.h, eb_acc_result.samples). */
+static int eb_store_acc_sample(struct eb_store *s, int64_t cell_id, const struct eb_cell *cell,
+			       const json_t *o, struct eb_err *err)
+{
+	char *result = json_dumps(json_object_get(o, "result"), JSON_COMPACT | JSON_SORT_KEYS);
+	struct eb_sample_row r = {
+		.idx = eb_json_int_or(o, "idx", 0),
+		.task = cell->acc->task,
+		.protocol = cell->acc->protocol,
+		.doc = json_string_value(json_object_get(o, "doc")),
+		.prompt_sha256 = json_string_value(json_object_get(o, "prompt_sha256")),
+		.prompt_hash_of = json_string_value(json_object_get(o, "prompt_hash_of")),
+		.result_json = result,
+		.answer = eb_json_int_or(o, "answer", -1),
+		.gold = eb_json_int_or(o, "gold", -1),
+		.correct = eb_json_int_or(o, "correct", -1),
+	};
+	int ret = eb_store_sample_add(s, cell_id, &r, err);
+
+	free(result);
+	return ret;
+}
+
 /* A sustained cell's windows, steady state, drift and throttling: on the record and warned. */
 static void eb_sustain_cell_end(struct eb_cell_res *c)
 {
@@ -974,6 +1006,8 @@ static int eb_store_accuracy(struct eb_store *s, int64_t cell_id, const struct e
 		ret = eb_store_accuracy_add(s, cell_id, &r, err);
 	}
 	free(params);
+	for (size_t i = 0; !ret && i < json_array_size(c->acc.samples); i++)
+		ret = eb_store_acc_sample(s, cell_id, cell, json_array_get(c->acc.samples, i), err);
 	return ret;
 }
 

@@ -20,6 +20,7 @@ union eb_rd_fn {
 	int (*power)(void *arg, const struct eb_store_power *p);
 	int (*rail)(void *arg, const struct eb_store_rail *r);
 	int (*accuracy)(void *arg, const struct eb_store_accuracy *a);
+	int (*sample)(void *arg, const struct eb_store_sample *r);
 };
 
 /* Turns the statement's current row into the caller's row and calls fn with it. */
@@ -422,6 +423,44 @@ int eb_store_read_accuracy(struct eb_store *s, int64_t run_id, int64_t cell_id,
 			   " ORDER BY a.task, a.metric, a.cell_id",
 			   run_id, cell_id, eb_rd_accuracy, (union eb_rd_fn){ .accuracy = fn }, arg,
 			   err);
+}
+
+static int eb_rd_sample(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)
+{
+	struct eb_store_sample r = {
+		.cell_id = sqlite3_column_int64(st, 0),
+		.run_id = sqlite3_column_int64(st, 1),
+		.idx = sqlite3_column_int64(st, 2),
+		.key = eb_col_text(st, 3),
+		.device = eb_col_text(st, 4),
+		.task = eb_col_text(st, 5),
+		.protocol = eb_col_text(st, 6),
+		.doc = eb_col_text(st, 7),
+		.prompt_sha256 = eb_col_text(st, 8),
+		.prompt_hash_of = eb_col_text(st, 9),
+		.result_json = eb_col_text(st, 10),
+		.answer = eb_col_count(st, 11),
+		.gold = eb_col_count(st, 12),
+		.correct = eb_col_count(st, 13),
+		.params_json = eb_col_text(st, 14),
+	};
+
+	return fn.sample(arg, &r);
+}
+
+int eb_store_read_samples(struct eb_store *s, int64_t run_id, int64_t cell_id,
+			  int (*fn)(void *arg, const struct eb_store_sample *r), void *arg,
+			  struct eb_err *err)
+{
+	return eb_rd_query(s,
+			   "SELECT x.cell_id, c.run_id, x.idx, c.key, c.device, x.task, x.protocol,"
+			   " x.doc, x.prompt_sha256, x.prompt_hash_of, x.result_json, x.answer,"
+			   " x.gold, x.correct, (SELECT a.params_json FROM accuracy a"
+			   " WHERE a.cell_id = x.cell_id ORDER BY a.metric LIMIT 1)"
+			   " FROM acc_samples x JOIN cells c ON c.id = x.cell_id"
+			   " WHERE (?1 = 0 OR c.run_id = ?1) AND (?2 = 0 OR x.cell_id = ?2)"
+			   " ORDER BY c.run_id, x.cell_id, x.idx",
+			   run_id, cell_id, eb_rd_sample, (union eb_rd_fn){ .sample = fn }, arg, err);
 }
 
 int eb_store_has_table(struct eb_store *s, const char *name, int *has, struct eb_err *err)

@@ -170,6 +170,24 @@ int eb_store_read_accuracy(struct eb_store *s, int64_t run_id, int64_t cell_id,
 			   int (*fn)(void *arg, const struct eb_store_accuracy *a), void *arg,
 			   struct eb_err *err);
 
+/*
+ * A per-item record of an accuracy cell (store.h, struct eb_sample_row) with its cell's
+ * key and device and the parameters of the cell's figures (params_json: dataset,
+ * dataset_sha256, counts). answer, gold and correct are -1 when NULL.
+ */
+struct eb_store_sample {
+	int64_t cell_id, run_id;
+	long long idx;
+	const char *key, *device, *task, *protocol, *doc, *prompt_sha256, *prompt_hash_of;
+	const char *result_json, *params_json;
+	long long answer, gold, correct;
+};
+
+/* The per-item records of the run's cells (cell_id 0) or of one cell, by cell then item. */
+int eb_store_read_samples(struct eb_store *s, int64_t run_id, int64_t cell_id,
+			  int (*fn)(void *arg, const struct eb_store_sample *r), void *arg,
+			  struct eb_err *err);
+
 /* Whether a table of that name exists (the accuracy table comes with schema 2): *has, and
  * 0 or EB_EDB. */
 int eb_store_has_table(struct eb_store *s, const char *name, int *has, struct eb_err *err);

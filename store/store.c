@@ -83,6 +83,13 @@ static const char *const eb_migrations[] = {
 	" run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
 	" pid INTEGER NOT NULL, host TEXT NOT NULL, boot_id TEXT, proc_start INTEGER,"
 	" since TEXT NOT NULL);",
+	/* 5: per-item records of accuracy cells (HellaSwag items, windows, chunks, pages) */
+	"CREATE TABLE acc_samples("
+	" cell_id INTEGER NOT NULL REFERENCES cells(id) ON DELETE CASCADE,"
+	" idx INTEGER NOT NULL, task TEXT NOT NULL, protocol TEXT NOT NULL,"
+	" doc TEXT NOT NULL, prompt_sha256 TEXT, prompt_hash_of TEXT,"
+	" result_json TEXT NOT NULL, answer INTEGER, gold INTEGER, correct INTEGER,"
+	" PRIMARY KEY(cell_id, idx));",
 };
 
 #define EB_N_MIGRATIONS (sizeof(eb_migrations) / sizeof(eb_migrations[0]))
@@ -689,6 +696,32 @@ int eb_store_accuracy_add(struct eb_store *s, int64_t cell_id, const struct eb_a
 	return eb_step_done(s, st, err);
 }
 
+int eb_store_sample_add(struct eb_store *s, int64_t cell_id, const struct eb_sample_row *r,
+			struct eb_err *err)
+{
+	sqlite3_stmt *st;
+	int ret;
+
+	ret = eb_prep(s,
+		      "INSERT OR REPLACE INTO acc_samples(cell_id,idx,task,protocol,doc,prompt_sha256,"
+		      "prompt_hash_of,result_json,answer,gold,correct) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+		      &st, err);
+	if (ret)
+		return ret;
+	sqlite3_bind_int64(st, 1, cell_id);
+	sqlite3_bind_int64(st, 2, r->idx);
+	eb_bind_text(st, 3, r->task);
+	eb_bind_text(st, 4, r->protocol);
+	eb_bind_text(st, 5, r->doc);
+	eb_bind_text(st, 6, r->prompt_sha256);
+	eb_bind_text(st, 7, r->prompt_hash_of);
+	eb_bind_text(st, 8, r->result_json);
+	eb_bind_nonneg(st, 9, r->answer);
+	eb_bind_nonneg(st, 10, r->gold);
+	eb_bind_nonneg(st, 11, r->correct);
+	return eb_step_done(s, st, err);
+}
+
 int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err)
 {
 	static const char *const sql[] = {
@@ -696,6 +729,7 @@ int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err)
 		"DELETE FROM metrics WHERE cell_id=?",
 		"DELETE FROM power_samples WHERE cell_id=?",
 		"DELETE FROM accuracy WHERE cell_id=?",
+		"DELETE FROM acc_samples WHERE cell_id=?",
 	};
 
 	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {

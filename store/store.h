@@ -9,9 +9,10 @@
 #include "stats.h"
 #include "eb_err.h"
 
-#define EB_STORE_SCHEMA_VERSION 4
+#define EB_STORE_SCHEMA_VERSION 5
 /* The oldest schema that readers (reports, list, compare) and merge's inputs take as it is:
- * migration 4 only added run_locks, which only writers use. */
+ * migration 4 only added run_locks, which only writers use, and 5 acc_samples, which
+ * `samples` reads only where it exists. */
 #define EB_STORE_SCHEMA_READABLE 3
 
 /* An open database. Opaque: only store/ talks SQL; the others use this header, reader.h
@@ -148,6 +149,22 @@ struct eb_accuracy_row {
 
 int eb_store_accuracy_add(struct eb_store *s, int64_t cell_id, const struct eb_accuracy_row *r,
 			  struct eb_err *err);
+
+/*
+ * One item of an accuracy cell (a HellaSwag item, a perplexity window or chunk, a page):
+ * what was asked (the dataset item `doc` and the sha256 of the prompt, of its text or of
+ * its token ids as `prompt_hash_of` says) and what came back (result_json: the protocol's
+ * per-item figures), with the chosen answer, the gold one and whether they agree (< 0:
+ * NULL, for items without an answer).
+ */
+struct eb_sample_row {
+	long long idx;
+	const char *task, *protocol, *doc, *prompt_sha256, *prompt_hash_of, *result_json;
+	long long answer, gold, correct;
+};
+
+int eb_store_sample_add(struct eb_store *s, int64_t cell_id, const struct eb_sample_row *r,
+			struct eb_err *err);
 
 /* Removes what a cell stored (requests, metrics, accuracy) before it is run again on resume. */
 int eb_store_cell_clear(struct eb_store *s, int64_t cell_id, struct eb_err *err);

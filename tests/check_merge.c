@@ -638,13 +638,21 @@ START_TEST(schema_3_still_read_and_merged)
 	snprintf(lab, sizeof(lab), "%s/lab.db", eb_dir);
 	eb_device_db(a, "old", 1);
 	eb_tdb_open(a);
-	eb_tdb_exec("DROP TABLE run_locks; PRAGMA user_version=3");
+	eb_tdb_exec("DROP TABLE acc_samples; DROP TABLE run_locks; PRAGMA user_version=3");
 	eb_tdb_close();
 	{
 		const char *argv[] = { "edgebench", "list", "--db", a, NULL };
 
 		ck_assert_int_eq(eb_cmd(&out, argv), 0);
 		ck_assert_msg(strstr(out, "old") != NULL, "got: %s", out);
+		free(out);
+	}
+	/* samples reads the per-item records only where the table exists: none here */
+	{
+		const char *argv[] = { "edgebench", "samples", a, NULL };
+
+		ck_assert_int_eq(eb_cmd(&out, argv), 0);
+		ck_assert_str_eq(out, "");
 		free(out);
 	}
 	ck_assert_int_eq(eb_merge(&out, lab, a, NULL), 0);
