@@ -55,6 +55,8 @@ struct eb_gen_req {
 	eb_token_cb on_token;
 	void *ud;
 	volatile int *stop;           /* set asynchronously to abandon the request */
+	int may_stop;                 /* 1: the model may end at EOS before n_predict (the load
+				       * workload's ignore_eos false); 0: exactly n_predict */
 };
 
 /* What a result's token times are worth (struct eb_gen_res.flags). */
@@ -75,6 +77,31 @@ struct eb_gen_res {
 				 of evaluating them (its own count), -1 unknown */
 	unsigned flags;       /* EB_GEN_* */
 	const char *cache_field; /* the server field n_cached came from (static), or NULL */
+};
+
+/*
+ * Many generation requests at once (the load workload), driven by the adapter from one
+ * event loop. Request i is sent, in index order, once eb_clock_ns() >= t_sched_ns[i] and
+ * fewer than max_inflight requests are in flight. Its tokens reach on_token(ud, i, t_ns,
+ * n_tokens) as eb_token_cb's do; its end reaches on_done once, with rc 0 and `res`
+ * filled as generate() fills it (on_done takes res->server), or a negative EB_E* code
+ * and `err`; t_due_ns is when it could first go (its scheduled time, or a free slot's,
+ * whichever is later). A failed request does not stop the others.
+ */
+typedef int (*eb_batch_token_cb)(void *ud, size_t i, uint64_t t_ns, int n_tokens);
+
+struct eb_gen_batch {
+	const struct eb_gen_req *reqs; /* n requests; their on_token, ud and stop are not used */
+	size_t n;
+	const uint64_t *t_sched_ns;    /* n ascending times (eb_clock_ns), or NULL: all due now */
+	int max_inflight;              /* 0: no limit */
+	uint64_t t_last_send_ns;       /* 0, or no request is sent after this time: the rest get
+					* no on_done (the harness counts what was sent) */
+	eb_batch_token_cb on_token;
+	void (*on_done)(void *ud, size_t i, int rc, struct eb_gen_res *res, uint64_t t_due_ns,
+			const struct eb_err *err);
+	void *ud;
+	volatile int *stop;            /* set asynchronously: requests in flight are abandoned */
 };
 
 /*
@@ -159,6 +186,15 @@ struct eb_adapter_ops {
 	/* MUST: one generation; calls req->on_token for each token/chunk. */
 	int (*generate)(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
 			struct eb_err *err);
+
+	/*
+	 * MAY: runs a batch (struct eb_gen_batch) to its end, every request in flight at once
+	 * where the schedule says, with no thread per request. Returns 0 once every sent
+	 * request reached on_done, EB_EINTR when b->stop was set, or another code when the
+	 * loop itself failed. NULL: the adapter cannot take concurrency and load cells are
+	 * skipped, saying so.
+	 */
+	int (*generate_many)(void *state, const struct eb_gen_batch *b, struct eb_err *err);
 
 	/* MAY: forget cached prompt state (KV cache) between repetitions. */
 	int (*reset)(void *state, struct eb_err *err);

@@ -353,84 +353,88 @@ static int eb_http_retryable(CURLcode cc)
 	       cc == CURLE_GOT_NOTHING || cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR;
 }
 
-int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
-		    struct eb_err *err)
+/* Points `curl` at the request: URL, body, limits and this attempt's context `c`. */
+static void eb_http_setup(struct eb_http *h, CURL *curl, const struct eb_http_req *req,
+			  struct eb_http_res *res, struct eb_http_ctx *c, struct eb_err *err,
+			  char *errbuf)
 {
-	struct eb_http_ctx c;
-	char errbuf[CURL_ERROR_SIZE];
-	CURLcode cc = CURLE_OK;
+	long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
+
+	snprintf(res->url, sizeof(res->url), "%s%s", h->base_url, req->path);
+	memset(c, 0, sizeof(*c));
+	c->req = req;
+	c->res = res;
+	c->err = err;
+	c->curl = curl;
+	c->who = h->who;
+	c->idle_ms = h->idle_ms;
+	c->stop = req->stop ? req->stop : h->stop;
+	curl_easy_setopt(curl, CURLOPT_URL, res->url);
+	if (req->json_body) {
+		curl_easy_setopt(curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->json_body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)strlen(req->json_body));
+	} else {
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, eb_http_on_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, eb_http_on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, eb_http_on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stop || h->idle_ms > 0 ? 0L : 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	if (!req->on_body)
+		res->body.cap_max = req->body_max ? req->body_max : EB_HTTP_BODY_MAX;
+}
+
+/* Resets what one attempt of a request gathers. */
+static void eb_http_attempt(struct eb_http_ctx *c, struct eb_http_res *res, char *errbuf)
+{
+	errbuf[0] = '\0';
+	c->status_known = 0;
+	c->got_byte = 0;
+	c->cb_ret = 0;
+	c->idle_expired = 0;
+	res->status = 0;
+	res->n_body = 0;
+	res->ended_by_callback = 0;
+	eb_buf_reset(&res->body);
+}
+
+/*
+ * The outcome of a finished transfer (libcurl's `cc`) as eb_http_request returns it, and
+ * `curl` left with no pointer into the caller's frame.
+ */
+static int eb_http_outcome(struct eb_http *h, CURL *curl, const struct eb_http_req *req,
+			   struct eb_http_res *res, struct eb_http_ctx *c, CURLcode cc,
+			   const char *errbuf, struct eb_err *err)
+{
 	long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
 	const char *why;
 	struct eb_buf msg;
 	int ret = 0;
 
 	eb_buf_init(&msg, 0);
-	snprintf(res->url, sizeof(res->url), "%s%s", h->base_url, req->path);
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.res = res;
-	c.err = err;
-	c.curl = h->curl;
-	c.who = h->who;
-	c.idle_ms = h->idle_ms;
-	c.stop = req->stop ? req->stop : h->stop;
-	curl_easy_setopt(h->curl, CURLOPT_URL, res->url);
-	if (req->json_body) {
-		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, req->json_body);
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)strlen(req->json_body));
-	} else {
-		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
-	}
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, eb_http_on_write);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &c);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, eb_http_on_header);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &c);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, eb_http_on_progress);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &c);
-	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, c.stop || h->idle_ms > 0 ? 0L : 1L);
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
-	if (!req->on_body)
-		res->body.cap_max = req->body_max ? req->body_max : EB_HTTP_BODY_MAX;
-
-	for (int attempt = 0;; attempt++) {
-		errbuf[0] = '\0';
-		c.status_known = 0;
-		c.got_byte = 0;
-		c.cb_ret = 0;
-		c.idle_expired = 0;
-		res->status = 0;
-		res->n_body = 0;
-		res->ended_by_callback = 0;
-		eb_buf_reset(&res->body);
-		if (req->t_send_ns)
-			*req->t_send_ns = eb_clock_ns();
-		cc = curl_easy_perform(h->curl);
-		res->attempts = attempt + 1;
-		if (cc == CURLE_OK || c.got_byte || c.cb_ret || cc == CURLE_ABORTED_BY_CALLBACK)
-			break;
-		if (attempt >= h->retries || !eb_http_retryable(cc) || (c.stop && *c.stop))
-			break;
-		eb_clock_sleep_ns((uint64_t)(100000000ull << (attempt < 4 ? attempt : 4)), c.stop);
-	}
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
 	if (!res->status)
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &res->status);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
 	why = eb_curl_why(cc, errbuf);
 
 	if (res->ended_by_callback)
 		goto out;
-	if (c.cb_ret) {
-		ret = c.cb_ret;
+	if (c->cb_ret) {
+		ret = c->cb_ret;
 		goto out;
 	}
-	if (cc == CURLE_ABORTED_BY_CALLBACK && c.idle_expired) {
+	if (cc == CURLE_ABORTED_BY_CALLBACK && c->idle_expired) {
 		ret = eb_err_set(err, EB_ETIMEOUT,
 				 "%s: the response from '%s' stalled: no byte for %.1f s after %zu "
 				 "body bytes (idle_timeout_s %g)",
-				 h->who, res->url, (eb_clock_ns() - c.last_byte_ns) / 1e9,
+				 h->who, res->url, (eb_clock_ns() - c->last_byte_ns) / 1e9,
 				 res->n_body, h->idle_ms / 1000.0);
 		goto out;
 	}
@@ -453,8 +457,8 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		double secs = 0;
 
-		curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &secs);
-		if (c.got_byte)
+		curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &secs);
+		if (c->got_byte)
 			ret = eb_err_set(err, EB_ETIMEOUT,
 					 "%s: the response from '%s' did not finish in %.1f s "
 					 "(timeout_s %g) after %zu body bytes: %s",
@@ -478,7 +482,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
 		ret = eb_err_set(err, EB_EIO, "%s: cannot connect to '%s': %s (%d attempt%s)",
 				 h->who, res->url, why, res->attempts, res->attempts == 1 ? "" : "s");
-	else if (c.got_byte)
+	else if (c->got_byte)
 		ret = eb_err_set(err, EB_EIO, "%s: connection to '%s' failed after %zu body bytes: %s",
 				 h->who, res->url, res->n_body, why);
 	else
@@ -488,11 +492,279 @@ out:
 	if (ret)
 		eb_http_redact(h, err->msg);
 	/* the handle outlives this frame: leave no pointers to it behind */
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, NULL);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, NULL);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
 	eb_buf_release(&msg);
+	return ret;
+}
+
+int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
+		    struct eb_err *err)
+{
+	struct eb_http_ctx c;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode cc = CURLE_OK;
+
+	eb_http_setup(h, h->curl, req, res, &c, err, errbuf);
+	for (int attempt = 0;; attempt++) {
+		eb_http_attempt(&c, res, errbuf);
+		if (req->t_send_ns)
+			*req->t_send_ns = eb_clock_ns();
+		cc = curl_easy_perform(h->curl);
+		res->attempts = attempt + 1;
+		if (cc == CURLE_OK || c.got_byte || c.cb_ret || cc == CURLE_ABORTED_BY_CALLBACK)
+			break;
+		if (attempt >= h->retries || !eb_http_retryable(cc) || (c.stop && *c.stop))
+			break;
+		eb_clock_sleep_ns((uint64_t)(100000000ull << (attempt < 4 ? attempt : 4)), c.stop);
+	}
+	return eb_http_outcome(h, h->curl, req, res, &c, cc, errbuf, err);
+}
+
+/* --- many requests at once ------------------------------------------------------ */
+
+/* One in-flight request of eb_http_multi: its own easy handle, reused by later ones. */
+struct eb_http_slot {
+	CURL *curl;
+	struct eb_http_ctx c;
+	struct eb_http_req rq;
+	struct eb_http_res res;
+	struct eb_err err;
+	char errbuf[CURL_ERROR_SIZE];
+	size_t i;          /* the request it carries */
+	int busy;
+	uint64_t t_free;   /* when it last became free (0: never used) */
+	uint64_t t_due, t_send;
+};
+
+/* The free slot that has been free longest, or NULL. */
+static struct eb_http_slot *eb_http_free_slot(struct eb_http_slot *sl, size_t n)
+{
+	struct eb_http_slot *best = NULL;
+
+	for (size_t k = 0; k < n; k++)
+		if (!sl[k].busy && (!best || sl[k].t_free < best->t_free))
+			best = &sl[k];
+	return best;
+}
+
+/* Starts request i in slot `s` on `m`; a request that cannot start ends at once. */
+static void eb_http_multi_start(struct eb_http *h, CURLM *m, struct eb_http_slot *s, size_t i,
+				uint64_t t_sched, const struct eb_http_multi_ops *ops, void *ud)
+{
+	int rc;
+
+	s->i = i;
+	s->busy = 1;
+	s->t_due = t_sched > s->t_free ? t_sched : s->t_free;
+	memset(&s->rq, 0, sizeof(s->rq));
+	eb_err_clear(&s->err);
+	eb_http_res_init(&s->res);
+	rc = ops->start(ud, i, &s->rq, &s->err);
+	if (!rc && !s->curl) {
+		s->curl = curl_easy_duphandle(h->curl);
+		if (!s->curl)
+			rc = eb_err_set(&s->err, EB_ENOMEM, "%s: cannot duplicate a curl handle",
+					h->who);
+	}
+	if (rc) {
+		s->t_send = eb_clock_ns();
+		ops->done(ud, i, rc, &s->res, s->t_due, s->t_send, &s->err);
+		eb_http_res_release(&s->res);
+		s->busy = 0;
+		s->t_free = s->t_send;
+		return;
+	}
+	eb_http_setup(h, s->curl, &s->rq, &s->res, &s->c, &s->err, s->errbuf);
+	eb_http_attempt(&s->c, &s->res, s->errbuf);
+	curl_easy_setopt(s->curl, CURLOPT_PRIVATE, (void *)s);
+	s->res.attempts = 1;
+	s->t_send = eb_clock_ns();
+	if (s->rq.t_send_ns)
+		*s->rq.t_send_ns = s->t_send;
+	curl_multi_add_handle(m, s->curl);
+}
+
+int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
+		  const struct eb_http_multi_ops *ops, void *ud, struct eb_err *err)
+{
+	size_t n_slots = a->max_inflight > 0 && (size_t)a->max_inflight < a->n
+				 ? (size_t)a->max_inflight
+				 : a->n;
+	struct eb_http_slot *sl = eb_xcalloc(n_slots + 1, sizeof(*sl));
+	CURLM *m = curl_multi_init();
+	size_t next = 0, in_flight = 0;
+	int ret = 0;
+
+	if (!m) {
+		free(sl);
+		return eb_err_set(err, EB_EIO, "%s: cannot start a curl multi handle", h->who);
+	}
+	while (next < a->n || in_flight) {
+		uint64_t now = eb_clock_ns();
+		struct eb_http_slot *s;
+		CURLMsg *msg;
+		int running = 0, left = 0;
+		long wait_ms = 100;
+
+		if (a->stop && *a->stop) {
+			ret = eb_err_set(err, EB_EINTR, "%s: interrupted", h->who);
+			break;
+		}
+		if (a->t_last_send && now > a->t_last_send)
+			next = a->n; /* the rest are not sent */
+		/* every request that is due and has a slot goes now, in index order */
+		while (next < a->n && (!a->t_sched || a->t_sched[next] <= now) &&
+		       (s = eb_http_free_slot(sl, n_slots)) != NULL) {
+			eb_http_multi_start(h, m, s, next, a->t_sched ? a->t_sched[next] : now, ops,
+					    ud);
+			in_flight += s->busy;
+			next++;
+		}
+		curl_multi_perform(m, &running);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			int rc;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+			curl_multi_remove_handle(m, msg->easy_handle);
+			/* as eb_http_request: a failure before any response byte (a kept-alive
+			 * connection the server had closed) is tried again, here at once */
+			if (msg->data.result != CURLE_OK && !s->c.got_byte && !s->c.cb_ret &&
+			    eb_http_retryable(msg->data.result) && s->res.attempts <= h->retries &&
+			    !(a->stop && *a->stop)) {
+				eb_http_attempt(&s->c, &s->res, s->errbuf);
+				s->res.attempts++;
+				s->t_send = eb_clock_ns();
+				if (s->rq.t_send_ns)
+					*s->rq.t_send_ns = s->t_send;
+				curl_multi_add_handle(m, s->curl);
+				continue;
+			}
+			rc = eb_http_outcome(h, s->curl, &s->rq, &s->res, &s->c, msg->data.result,
+					     s->errbuf, &s->err);
+			ops->done(ud, s->i, rc, &s->res, s->t_due, s->t_send, &s->err);
+			eb_http_res_release(&s->res);
+			s->busy = 0;
+			s->t_free = eb_clock_ns();
+			in_flight--;
+		}
+		/* wake for the next send; its last millisecond is spun, not slept */
+		if (next < a->n && a->t_sched && eb_http_free_slot(sl, n_slots)) {
+			now = eb_clock_ns();
+			wait_ms = a->t_sched[next] > now ? (long)((a->t_sched[next] - now) / 1000000u)
+							  : 0;
+			if (wait_ms > 100)
+				wait_ms = 100;
+		} else if (next < a->n && !a->t_sched && eb_http_free_slot(sl, n_slots)) {
+			wait_ms = 0;
+		}
+		if (wait_ms > 0 || in_flight)
+			curl_multi_poll(m, NULL, 0, (int)wait_ms, NULL);
+	}
+	for (size_t k = 0; k < n_slots; k++) {
+		if (sl[k].busy) {
+			curl_multi_remove_handle(m, sl[k].curl);
+			ops->done(ud, sl[k].i, EB_EINTR, &sl[k].res, sl[k].t_due, sl[k].t_send, err);
+			eb_http_res_release(&sl[k].res);
+		}
+		if (sl[k].curl)
+			curl_easy_cleanup(sl[k].curl);
+	}
+	curl_multi_cleanup(m);
+	free(sl);
+	return ret;
+}
+
+/* eb_http_generate_many's state: the adapter's per-request structs, `size` bytes each. */
+struct eb_http_many {
+	void *S;
+	const struct eb_http_gen_ops *ops;
+	const struct eb_gen_batch *b;
+	char *g;
+};
+
+static int eb_http_many_start(void *ud, size_t i, struct eb_http_req *rq, struct eb_err *err)
+{
+	struct eb_http_many *M = ud;
+
+	(void)err;
+	M->ops->init(M->S, M->g + i * M->ops->size, &M->b->reqs[i], M->b, i, rq);
+	rq->stop = M->b->stop;
+	return 0;
+}
+
+static void eb_http_many_done(void *ud, size_t i, int rc, struct eb_http_res *hr, uint64_t t_due,
+			      uint64_t t_send, const struct eb_err *herr)
+{
+	struct eb_http_many *M = ud;
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
+	struct eb_err err = *herr;
+
+	(void)t_send; /* init pointed rq->t_send_ns at the adapter's own copy */
+	rc = M->ops->end(M->S, M->g + i * M->ops->size, rc, hr, &res, &err);
+	M->b->on_done(M->b->ud, i, rc, &res, t_due, &err);
+	M->ops->release(M->g + i * M->ops->size);
+}
+
+void eb_http_stream_req(struct eb_http_req *hq, const char *path, const char *json_body,
+			struct eb_http_stream *hs, volatile int *stop, uint64_t *t_send_ns)
+{
+	memset(hq, 0, sizeof(*hq));
+	hq->path = path;
+	hq->json_body = json_body;
+	hq->on_body = eb_http_stream_body;
+	hq->ud = hs;
+	hq->stop = stop;
+	hq->t_send_ns = t_send_ns;
+}
+
+void eb_gen_res_start(struct eb_gen_res *res, uint64_t t_send)
+{
+	res->n_prompt = -1;
+	res->n_out = -1;
+	res->n_cached = -1;
+	res->flags = 0;
+	res->cache_field = NULL;
+	res->t_send_ns = t_send;
+}
+
+int eb_http_generate(struct eb_http *h, void *S, const struct eb_http_gen_ops *ops,
+		     const struct eb_gen_req *req, struct eb_gen_res *res, struct eb_err *err)
+{
+	void *g = eb_xcalloc(1, ops->size);
+	struct eb_http_res hr;
+	struct eb_http_req hq;
+	int ret;
+
+	ops->init(S, g, req, NULL, 0, &hq);
+	eb_http_res_init(&hr);
+	ret = eb_http_request(h, &hq, &hr, err);
+	ret = ops->end(S, g, ret, &hr, res, err);
+	eb_http_res_release(&hr);
+	ops->release(g);
+	free(g);
+	return ret;
+}
+
+int eb_http_generate_many(struct eb_http *h, void *S, const struct eb_http_gen_ops *ops,
+			  const struct eb_gen_batch *b, struct eb_err *err)
+{
+	struct eb_http_many M = { S, ops, b, eb_xcalloc(b->n + 1, ops->size) };
+	struct eb_http_multi_args a = {
+		.n = b->n,
+		.t_sched = b->t_sched_ns,
+		.max_inflight = b->max_inflight,
+		.t_last_send = b->t_last_send_ns,
+		.stop = b->stop,
+	};
+	static const struct eb_http_multi_ops mops = { eb_http_many_start, eb_http_many_done };
+	int ret = eb_http_multi(h, &a, &mops, &M, err);
+
+	free(M.g);
 	return ret;
 }
 

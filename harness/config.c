@@ -208,8 +208,8 @@ static const struct eb_opt eb_k_len[] = {
 	{ .name = "sd", .type = EB_OPT_NUM, .range = EB_RANGE(0, 1000000),
 	  .help = "normal: the standard deviation" },
 	{ .name = "file", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
-	  .help = "file: JSONL with prompt_len and output_len on each line, requests taking "
-		  "lines in a seeded random order; ${VAR} expanded; relative to the config file" },
+	  .help = "file: JSONL with prompt_len and output_len on each line, each request taking "
+		  "a line drawn with the seed; ${VAR} expanded; relative to the config file" },
 	{ NULL },
 };
 
@@ -250,7 +250,8 @@ static const struct eb_opt eb_k_load[] = {
 	  .help = "measured requests per cell (with duration_s: at most)" },
 	{ .name = "duration_s", .type = EB_OPT_NUM, .def = EB_DEF_TEXT("off"),
 	  .range = EB_RANGE(0.001, 86400),
-	  .help = "no measured request is sent later than this after the first" },
+	  .help = "no request is sent later than this after the cell's first (warm-up "
+		  "included); requests is then the most" },
 	{ .name = "warmup", .type = EB_OPT_INT, .def = EB_DEF_INT(0), .range = EB_RANGE(0, 100000),
 	  .help = "requests sent first, at the cell's concurrency or rate, stored, flagged and "
 		  "not counted" },
