@@ -504,6 +504,43 @@ START_TEST(stand_in_server_schedule_and_goodput)
 }
 END_TEST
 
+/*
+ * Cold start: the in-process adapter's open() is timed on the model's first cell only
+ * (the second cell reuses the loaded model), and a load cell on an adapter without
+ * generate_many is skipped with the reason.
+ */
+START_TEST(cold_start_and_skip)
+{
+	char text[4096], db[8192], model[4096];
+	sqlite3 *s;
+	double first, second;
+
+	snprintf(model, sizeof(model), "%s/tiny-q8_0.gguf", eb_test_models_dir());
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"cold\",\n"
+		 "  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\", \"options\": {\n"
+		 "     \"threads\": 1, \"n_ctx\": 256 } } ],\n"
+		 "  \"models\": [ { \"id\": \"tiny\", \"variants\": [ { \"quant\": \"q8_0\", "
+		 "\"file\": \"%s\" } ] } ],\n"
+		 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16, 32], \"gen_tokens\": 4,\n"
+		 "     \"warmup\": 0, \"repetitions\": 1 },\n"
+		 "     \"load\": { \"concurrency\": [2], \"prompt_tokens\": 16, \"gen_tokens\": 4 } } }\n",
+		 model);
+	eb_run_config("load-cold", text, db, sizeof(db));
+	s = eb_test_db_open(db);
+	first = eb_db_metric(s, "cpu/tiny/q8_0/latency/p16-g4", "load_ms", "mean");
+	second = eb_db_metric(s, "cpu/tiny/q8_0/latency/p32-g4", "load_ms", "mean");
+	ck_assert_msg(first > 0, "load_ms %g", first);
+	ck_assert(isnan(second));
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE key = "
+				      "'cpu/tiny/q8_0/load/c2' AND status = 'skipped' AND error = "
+				      "'adapter ''llamacpp'' cannot send requests concurrently (no "
+				      "generate_many); load cells run on openai and ollama targets'"),
+			 1);
+	sqlite3_close(s);
+}
+END_TEST
+
 /* --- a real llama-server with four slots (continuous batching) --------------------- */
 
 static char eb_server_bin[4096];
@@ -623,6 +660,14 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, lengths_file);
 	tcase_add_test(tc, goodput_by_hand);
 	suite_add_tcase(s, tc);
+	if (eb_test_lacks_llama()) {
+		eb_test_skip("cold_start_and_skip", "%s", eb_test_lacks_llama());
+	} else {
+		tc = tcase_create("in process");
+		tcase_set_timeout(tc, 120);
+		tcase_add_test(tc, cold_start_and_skip);
+		suite_add_tcase(s, tc);
+	}
 	tc = tcase_create("stand-in server");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, stand_in_server_schedule_and_goodput);
