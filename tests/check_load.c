@@ -586,7 +586,7 @@ static int eb_server_healthy(struct eb_proc *p, int port)
 START_TEST(llama_server_parallel)
 {
 	char model[4096], port_s[16], text[4096], db[8192], *out = NULL;
-	int port = eb_test_free_port(), healthy;
+	int port = eb_test_free_port(), healthy, report_rc = -1;
 	struct eb_proc p;
 	struct eb_err err;
 	sqlite3 *s;
@@ -619,9 +619,10 @@ START_TEST(llama_server_parallel)
 	if (healthy) {
 		eb_run_config("load-llama-server", text, db, sizeof(db));
 		{
-			const char *argv[] = { "edgebench", "report", db, "--layout", "load", NULL };
+			const char *argv[] = { "edgebench", "report", "--db", db, "--layout", "load",
+					       "--format", "csv", NULL };
 
-			eb_test_run(argv, &out);
+			report_rc = eb_test_run(argv, &out);
 		}
 	}
 	eb_proc_stop(&p, 2000000000ull, NULL);
@@ -644,7 +645,13 @@ START_TEST(llama_server_parallel)
 	ck_assert(eb_db_metric(s, "ls/tiny/q8_0/load/c1", "concurrency", "mean") <= 1.0);
 	ck_assert(isfinite(eb_db_metric(s, "ls/tiny/q8_0/load/c4", "goodput_frac", "mean")));
 	sqlite3_close(s);
-	(void)out;
+	/* the load table: a row per concurrency with its figures */
+	ck_assert_msg(report_rc == 0, "report --layout load: %s", out);
+	ck_assert_msg(strstr(out, "point,requests,status,output_tps,req_per_s,ttft_ms_p90,"
+				  "tpot_ms_p90,goodput_frac,concurrency,failed_requests"),
+		      "%s", out);
+	ck_assert_msg(strstr(out, ",c1,16,ok,") && strstr(out, ",c4,16,ok,"), "%s", out);
+	ck_assert(strstr(out, ",c1,") < strstr(out, ",c4,"));
 	free(out);
 }
 END_TEST
