@@ -529,13 +529,13 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 struct eb_http_slot {
 	CURL *curl;
 	struct eb_http_ctx c;
-	struct eb_http_req rq;
+	struct eb_http_req *rq; /* the request it carries, prepared before the batch */
 	struct eb_http_res res;
 	struct eb_err err;
 	char errbuf[CURL_ERROR_SIZE];
 	size_t i;          /* the request it carries */
 	int busy;
-	uint64_t t_free;   /* when it last became free (0: never used) */
+	uint64_t t_free;   /* when it last became free (the batch's start: never used) */
 	uint64_t t_due, t_send;
 };
 
@@ -550,41 +550,43 @@ static struct eb_http_slot *eb_http_free_slot(struct eb_http_slot *sl, size_t n)
 	return best;
 }
 
-/* Starts request i in slot `s` on `m`; a request that cannot start ends at once. */
+/* Starts prepared request i in slot `s` on `m`. */
 static void eb_http_multi_start(struct eb_http *h, CURLM *m, struct eb_http_slot *s, size_t i,
-				uint64_t t_sched, const struct eb_http_multi_ops *ops, void *ud)
+				struct eb_http_req *rq, uint64_t t_sched)
 {
-	int rc;
-
 	s->i = i;
 	s->busy = 1;
 	s->t_due = t_sched > s->t_free ? t_sched : s->t_free;
-	memset(&s->rq, 0, sizeof(s->rq));
+	s->rq = rq;
 	eb_err_clear(&s->err);
 	eb_http_res_init(&s->res);
-	rc = ops->start(ud, i, &s->rq, &s->err);
-	if (!rc && !s->curl) {
-		s->curl = curl_easy_duphandle(h->curl);
-		if (!s->curl)
-			rc = eb_err_set(&s->err, EB_ENOMEM, "%s: cannot duplicate a curl handle",
-					h->who);
-	}
-	if (rc) {
-		s->t_send = eb_clock_ns();
-		ops->done(ud, i, rc, &s->res, s->t_due, s->t_send, &s->err);
-		eb_http_res_release(&s->res);
-		s->busy = 0;
-		s->t_free = s->t_send;
-		return;
-	}
-	eb_http_setup(h, s->curl, &s->rq, &s->res, &s->c, &s->err, s->errbuf);
+	eb_http_setup(h, s->curl, s->rq, &s->res, &s->c, &s->err, s->errbuf);
 	eb_http_attempt(&s->c, &s->res, s->errbuf);
 	curl_easy_setopt(s->curl, CURLOPT_PRIVATE, (void *)s);
 	s->res.attempts = 1;
 	s->t_send = eb_clock_ns();
-	if (s->rq.t_send_ns)
-		*s->rq.t_send_ns = s->t_send;
+	if (s->rq->t_send_ns)
+		*s->rq->t_send_ns = s->t_send;
 	curl_multi_add_handle(m, s->curl);
+}
+
+/* Starts every request that is due and has a free slot, in index order. */
+static void eb_http_multi_admit(struct eb_http *h, CURLM *m, struct eb_http_slot *sl,
+				size_t n_slots, const struct eb_http_multi_args *a, size_t *next,
+				size_t *in_flight, struct eb_http_req *rqs)
+{
+	uint64_t now = eb_clock_ns();
+	struct eb_http_slot *s;
+
+	if (a->t_last_send && now > a->t_last_send)
+		*next = a->n; /* the rest are not sent */
+	while (*next < a->n && (!a->t_sched || a->t_sched[*next] <= now) &&
+	       (s = eb_http_free_slot(sl, n_slots)) != NULL) {
+		/* unscheduled: due when its slot freed (or the batch began) */
+		eb_http_multi_start(h, m, s, *next, &rqs[*next], a->t_sched ? a->t_sched[*next] : 0);
+		(*in_flight)++;
+		(*next)++;
+	}
 }
 
 int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
@@ -594,14 +596,27 @@ int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
 				 ? (size_t)a->max_inflight
 				 : a->n;
 	struct eb_http_slot *sl = eb_xcalloc(n_slots + 1, sizeof(*sl));
+	struct eb_http_req *rqs = eb_xcalloc(a->n + 1, sizeof(*rqs));
 	CURLM *m = curl_multi_init();
 	size_t next = 0, in_flight = 0;
 	int ret = 0;
 
-	if (!m) {
-		free(sl);
-		return eb_err_set(err, EB_EIO, "%s: cannot start a curl multi handle", h->who);
+	if (!m)
+		ret = eb_err_set(err, EB_EIO, "%s: cannot start a curl multi handle", h->who);
+	/* every request's body and every slot's handle made before the clock starts: a
+	 * burst of sends at once is not late by the making */
+	for (size_t i = 0; !ret && i < a->n; i++)
+		ret = ops->start(ud, i, &rqs[i], err);
+	for (size_t k = 0; !ret && k < n_slots; k++) {
+		sl[k].curl = curl_easy_duphandle(h->curl);
+		if (!sl[k].curl)
+			ret = eb_err_set(err, EB_ENOMEM, "%s: cannot duplicate a curl handle",
+					 h->who);
 	}
+	if (ret)
+		next = a->n; /* nothing is sent */
+	for (size_t k = 0; k < n_slots; k++)
+		sl[k].t_free = eb_clock_ns();
 	while (next < a->n || in_flight) {
 		uint64_t now = eb_clock_ns();
 		struct eb_http_slot *s;
@@ -613,16 +628,7 @@ int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
 			ret = eb_err_set(err, EB_EINTR, "%s: interrupted", h->who);
 			break;
 		}
-		if (a->t_last_send && now > a->t_last_send)
-			next = a->n; /* the rest are not sent */
-		/* every request that is due and has a slot goes now, in index order */
-		while (next < a->n && (!a->t_sched || a->t_sched[next] <= now) &&
-		       (s = eb_http_free_slot(sl, n_slots)) != NULL) {
-			eb_http_multi_start(h, m, s, next, a->t_sched ? a->t_sched[next] : now, ops,
-					    ud);
-			in_flight += s->busy;
-			next++;
-		}
+		eb_http_multi_admit(h, m, sl, n_slots, a, &next, &in_flight, rqs);
 		curl_multi_perform(m, &running);
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			int rc;
@@ -639,18 +645,22 @@ int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
 				eb_http_attempt(&s->c, &s->res, s->errbuf);
 				s->res.attempts++;
 				s->t_send = eb_clock_ns();
-				if (s->rq.t_send_ns)
-					*s->rq.t_send_ns = s->t_send;
+				if (s->rq->t_send_ns)
+					*s->rq->t_send_ns = s->t_send;
 				curl_multi_add_handle(m, s->curl);
 				continue;
 			}
-			rc = eb_http_outcome(h, s->curl, &s->rq, &s->res, &s->c, msg->data.result,
+			rc = eb_http_outcome(h, s->curl, s->rq, &s->res, &s->c, msg->data.result,
 					     s->errbuf, &s->err);
 			ops->done(ud, s->i, rc, &s->res, s->t_due, s->t_send, &s->err);
 			eb_http_res_release(&s->res);
 			s->busy = 0;
-			s->t_free = eb_clock_ns();
+			/* free since its last byte came: the time the loop took to see the end
+			 * (busy with other streams) is the next request's send lag */
+			s->t_free = s->c.last_byte_ns ? s->c.last_byte_ns : eb_clock_ns();
 			in_flight--;
+			/* its slot goes to the next request now, not after the other ends */
+			eb_http_multi_admit(h, m, sl, n_slots, a, &next, &in_flight, rqs);
 		}
 		/* wake for the next send; its last millisecond is spun, not slept */
 		if (next < a->n && a->t_sched && eb_http_free_slot(sl, n_slots)) {
@@ -674,8 +684,10 @@ int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
 		if (sl[k].curl)
 			curl_easy_cleanup(sl[k].curl);
 	}
-	curl_multi_cleanup(m);
+	if (m)
+		curl_multi_cleanup(m);
 	free(sl);
+	free(rqs);
 	return ret;
 }
 
@@ -685,6 +697,7 @@ struct eb_http_many {
 	const struct eb_http_gen_ops *ops;
 	const struct eb_gen_batch *b;
 	char *g;
+	char *live; /* live[i]: request i was prepared and not yet released */
 };
 
 static int eb_http_many_start(void *ud, size_t i, struct eb_http_req *rq, struct eb_err *err)
@@ -694,6 +707,7 @@ static int eb_http_many_start(void *ud, size_t i, struct eb_http_req *rq, struct
 	(void)err;
 	M->ops->init(M->S, M->g + i * M->ops->size, &M->b->reqs[i], M->b, i, rq);
 	rq->stop = M->b->stop;
+	M->live[i] = 1;
 	return 0;
 }
 
@@ -708,6 +722,7 @@ static void eb_http_many_done(void *ud, size_t i, int rc, struct eb_http_res *hr
 	rc = M->ops->end(M->S, M->g + i * M->ops->size, rc, hr, &res, &err);
 	M->b->on_done(M->b->ud, i, rc, &res, t_due, &err);
 	M->ops->release(M->g + i * M->ops->size);
+	M->live[i] = 0;
 }
 
 void eb_http_stream_req(struct eb_http_req *hq, const char *path, const char *json_body,
@@ -753,7 +768,8 @@ int eb_http_generate(struct eb_http *h, void *S, const struct eb_http_gen_ops *o
 int eb_http_generate_many(struct eb_http *h, void *S, const struct eb_http_gen_ops *ops,
 			  const struct eb_gen_batch *b, struct eb_err *err)
 {
-	struct eb_http_many M = { S, ops, b, eb_xcalloc(b->n + 1, ops->size) };
+	struct eb_http_many M = { S, ops, b, eb_xcalloc(b->n + 1, ops->size),
+				  eb_xcalloc(b->n + 1, 1) };
 	struct eb_http_multi_args a = {
 		.n = b->n,
 		.t_sched = b->t_sched_ns,
@@ -764,6 +780,11 @@ int eb_http_generate_many(struct eb_http *h, void *S, const struct eb_http_gen_o
 	static const struct eb_http_multi_ops mops = { eb_http_many_start, eb_http_many_done };
 	int ret = eb_http_multi(h, &a, &mops, &M, err);
 
+	/* prepared and never sent (past t_last_send, or stopped) */
+	for (size_t i = 0; i < b->n; i++)
+		if (M.live[i])
+			ops->release(M.g + i * ops->size);
+	free(M.live);
 	free(M.g);
 	return ret;
 }

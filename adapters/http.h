@@ -158,8 +158,9 @@ struct eb_http_multi_args {
 };
 
 struct eb_http_multi_ops {
-	/* Fills *rq for request i (rq and what it points to stay valid until done(i)); a
-	 * non-zero EB_E* code, err filled, ends the request at once with that code. */
+	/* Fills *rq for request i (rq and what it points to stay valid until done(i)); called
+	 * for every request before the first is sent (the clock of send lag starts after).
+	 * A non-zero EB_E* code, err filled, fails the batch before anything is sent. */
 	int (*start)(void *ud, size_t i, struct eb_http_req *rq, struct eb_err *err);
 	/* Request i ended with rc as eb_http_request returns it (no retries here), res as it
 	 * came; t_due: when it could first go (its schedule, or a free slot); t_send: when it

@@ -182,8 +182,9 @@ const struct eb_metric eb_metrics[] = {
 	  "judged: it is what the cell asked for, as far as client and server kept up" },
 	{ "send_lag_ms", "ms", EB_DIR_LOWER, 0, "load", "send lag",
 	  "how late a request went out against when it was due",
-	  "per measured request: when it was due (its scheduled time, or when a slot freed, "
-	  "whichever is later) and when edgebench handed it to libcurl",
+	  "per measured request: when it was due (its scheduled time, or when the last byte of "
+	  "the request before it in its slot arrived, whichever is later; a slot's first: the "
+	  "batch's start) and when edgebench handed it to libcurl",
 	  "t_send - t_due; its median, p99 and max show a client that cannot keep up" },
 	{ "goodput_frac", "fraction", EB_DIR_HIGHER, EB_METRIC_SINGLE, "load", "goodput",
 	  "share of the measured requests that met every SLO",

@@ -656,6 +656,35 @@ START_TEST(llama_server_parallel)
 }
 END_TEST
 
+/* The speed benchmark's plumbing: the server counts every request and token it sent, and
+ * edgebench's figure of the same run is there to set against it. */
+START_TEST(bench_load_client_runs)
+{
+	const char *argv[] = { "edgebench", "bench", "load-client", "--streams", "1,4",
+			       "--tokens", "8", "--requests", "12", "--json", NULL };
+	char *out = NULL, *brace;
+	json_t *j, *row;
+	size_t i;
+	int rc = eb_test_run(argv, &out);
+
+	ck_assert_msg(rc == 0, "%s", out);
+	brace = strchr(out, '{');
+	ck_assert_ptr_nonnull(brace);
+	j = json_loads(brace, JSON_DISABLE_EOF_CHECK, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_uint_eq(json_array_size(json_object_get(j, "rows")), 2);
+	json_array_foreach(json_object_get(j, "rows"), i, row) {
+		/* 12 requests (4 x 4 streams is 16 at c4), none failed, both counts there */
+		ck_assert_int_eq(json_integer_value(json_object_get(row, "requests")), i ? 16 : 12);
+		ck_assert_int_eq(json_integer_value(json_object_get(row, "failed")), 0);
+		ck_assert(json_real_value(json_object_get(row, "output_tps")) > 0);
+		ck_assert(json_real_value(json_object_get(row, "server_tps")) > 0);
+	}
+	json_decref(j);
+	free(out);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -678,6 +707,7 @@ static Suite *eb_suite(void)
 	tc = tcase_create("stand-in server");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, stand_in_server_schedule_and_goodput);
+	tcase_add_test(tc, bench_load_client_runs);
 	suite_add_tcase(s, tc);
 	{
 		const char *why = eb_test_lacks_peer("llama-server", eb_server_bin,
