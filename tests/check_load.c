@@ -501,6 +501,27 @@ START_TEST(stand_in_server_schedule_and_goodput)
 		      eb_db_metric(s, "fake/m/q/load/r40", "send_lag_ms", "max"));
 	ck_assert(eb_db_metric(s, "fake/m/q/load/r40", "failed_requests", "mean") == 0);
 	sqlite3_close(s);
+	/* the throughput-latency figure: one line, the concurrency point then the rate */
+	{
+		char fig[8300], dat[8300], *data = NULL, *c4, *r40;
+		const char *argv[] = { "edgebench", "plot", "--db", db, "--kind", "load", "--out",
+				       fig, NULL };
+		struct eb_err err;
+		size_t len;
+		char *out = NULL;
+		int rc;
+
+		snprintf(fig, sizeof(fig), "%.*s/load.svg", (int)(strrchr(db, '/') - db), db);
+		snprintf(dat, sizeof(dat), "%.*s/load.dat", (int)(strrchr(db, '/') - db), db);
+		rc = eb_test_run(argv, &out);
+		ck_assert_msg(rc == 0, "plot --kind load: %s", out);
+		free(out);
+		ck_assert_int_eq(eb_read_file(dat, 1 << 20, &data, &len, &err), 0);
+		c4 = strstr(data, " c4\n");
+		r40 = strstr(data, " r40\n");
+		ck_assert_msg(c4 && r40 && c4 < r40, "%s", data);
+		free(data);
+	}
 }
 END_TEST
 
