@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 /* How much of an error body is kept (more than is quoted, for callers that parse it). */
 #define EB_HTTP_ERRBODY_MAX 4096
@@ -570,124 +572,217 @@ static void eb_http_multi_start(struct eb_http *h, CURLM *m, struct eb_http_slot
 	curl_multi_add_handle(m, s->curl);
 }
 
-/* Starts every request that is due and has a free slot, in index order. */
-static void eb_http_multi_admit(struct eb_http *h, CURLM *m, struct eb_http_slot *sl,
-				size_t n_slots, const struct eb_http_multi_args *a, size_t *next,
-				size_t *in_flight, struct eb_http_req *rqs)
+/*
+ * The loop of eb_http_multi: libcurl told which sockets to watch (an epoll set) and when
+ * to call it back (timer_at), so each socket's data is read on its own and a transfer
+ * that ended is seen right after its last bytes, not after every other socket's.
+ */
+struct eb_http_mloop {
+	struct eb_http *h;
+	CURLM *m;
+	struct eb_http_slot *sl;
+	size_t n_slots, next, in_flight;
+	const struct eb_http_multi_args *a;
+	struct eb_http_req *rqs;
+	const struct eb_http_multi_ops *ops;
+	void *ud;
+	int ep;
+	uint64_t timer_at; /* 0: no libcurl timeout pending */
+};
+
+static int eb_http_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
 {
+	struct eb_http_mloop *L = userp;
+	struct epoll_event ev;
+
+	(void)e;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(L->ep, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+	if (epoll_ctl(L->ep, EPOLL_CTL_MOD, fd, &ev) != 0)
+		epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+static int eb_http_timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct eb_http_mloop *L = userp;
+
+	(void)m;
+	L->timer_at = timeout_ms < 0 ? 0 : eb_clock_ns() + (uint64_t)timeout_ms * 1000000u;
+	return 0;
+}
+
+/* Starts every request that is due and has a free slot, in index order. */
+static void eb_http_multi_admit(struct eb_http_mloop *L)
+{
+	const struct eb_http_multi_args *a = L->a;
 	uint64_t now = eb_clock_ns();
 	struct eb_http_slot *s;
 
 	if (a->t_last_send && now > a->t_last_send)
-		*next = a->n; /* the rest are not sent */
-	while (*next < a->n && (!a->t_sched || a->t_sched[*next] <= now) &&
-	       (s = eb_http_free_slot(sl, n_slots)) != NULL) {
+		L->next = a->n; /* the rest are not sent */
+	while (L->next < a->n && (!a->t_sched || a->t_sched[L->next] <= now) &&
+	       (s = eb_http_free_slot(L->sl, L->n_slots)) != NULL) {
 		/* unscheduled: due when its slot freed (or the batch began) */
-		eb_http_multi_start(h, m, s, *next, &rqs[*next], a->t_sched ? a->t_sched[*next] : 0);
-		(*in_flight)++;
-		(*next)++;
+		eb_http_multi_start(L->h, L->m, s, L->next, &L->rqs[L->next],
+				    a->t_sched ? a->t_sched[L->next] : 0);
+		L->in_flight++;
+		L->next++;
+	}
+}
+
+/* Every transfer libcurl says ended: tried again, or done and its slot refilled at once. */
+static void eb_http_multi_drain(struct eb_http_mloop *L)
+{
+	struct eb_http *h = L->h;
+	struct eb_http_slot *s;
+	CURLMsg *msg;
+	int left = 0;
+
+	while ((msg = curl_multi_info_read(L->m, &left)) != NULL) {
+		int rc;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+		curl_multi_remove_handle(L->m, msg->easy_handle);
+		/* as eb_http_request: a failure before any response byte (a kept-alive
+		 * connection the server had closed) is tried again, here at once */
+		if (msg->data.result != CURLE_OK && !s->c.got_byte && !s->c.cb_ret &&
+		    eb_http_retryable(msg->data.result) && s->res.attempts <= h->retries &&
+		    !(L->a->stop && *L->a->stop)) {
+			eb_http_attempt(&s->c, &s->res, s->errbuf);
+			s->res.attempts++;
+			s->t_send = eb_clock_ns();
+			if (s->rq->t_send_ns)
+				*s->rq->t_send_ns = s->t_send;
+			curl_multi_add_handle(L->m, s->curl);
+			continue;
+		}
+		rc = eb_http_outcome(h, s->curl, s->rq, &s->res, &s->c, msg->data.result, s->errbuf,
+				     &s->err);
+		L->ops->done(L->ud, s->i, rc, &s->res, s->t_due, s->t_send, &s->err);
+		eb_http_res_release(&s->res);
+		s->busy = 0;
+		/* free since its last byte came: the time the loop took to see the end is the
+		 * next request's send lag */
+		s->t_free = s->c.last_byte_ns ? s->c.last_byte_ns : eb_clock_ns();
+		L->in_flight--;
+		eb_http_multi_admit(L);
+	}
+}
+
+/* How long the loop may sleep: until libcurl's timer or the next scheduled send (the
+ * last millisecond before a send is spun, not slept), at most 100 ms (to hear stop). */
+static int eb_http_multi_wait_ms(const struct eb_http_mloop *L)
+{
+	uint64_t now = eb_clock_ns(), until = now + 100000000u;
+	const struct eb_http_multi_args *a = L->a;
+
+	if (L->timer_at && L->timer_at < until)
+		until = L->timer_at;
+	if (L->next < a->n && eb_http_free_slot(L->sl, L->n_slots)) {
+		uint64_t due = a->t_sched ? a->t_sched[L->next] : now;
+
+		if (due < until)
+			until = due;
+	}
+	return until > now ? (int)((until - now) / 1000000u) : 0;
+}
+
+/* libcurl's timer, when it is due. */
+static void eb_http_multi_timer(struct eb_http_mloop *L, int *running)
+{
+	if (L->timer_at && eb_clock_ns() >= L->timer_at) {
+		L->timer_at = 0;
+		curl_multi_socket_action(L->m, CURL_SOCKET_TIMEOUT, 0, running);
+		eb_http_multi_drain(L);
 	}
 }
 
 int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
 		  const struct eb_http_multi_ops *ops, void *ud, struct eb_err *err)
 {
-	size_t n_slots = a->max_inflight > 0 && (size_t)a->max_inflight < a->n
-				 ? (size_t)a->max_inflight
-				 : a->n;
-	struct eb_http_slot *sl = eb_xcalloc(n_slots + 1, sizeof(*sl));
-	struct eb_http_req *rqs = eb_xcalloc(a->n + 1, sizeof(*rqs));
-	CURLM *m = curl_multi_init();
-	size_t next = 0, in_flight = 0;
-	int ret = 0;
+	struct eb_http_mloop L = { 0 };
+	int ret = 0, running = 0;
 
-	if (!m)
+	L.h = h;
+	L.a = a;
+	L.ops = ops;
+	L.ud = ud;
+	L.n_slots = a->max_inflight > 0 && (size_t)a->max_inflight < a->n ? (size_t)a->max_inflight
+									     : a->n;
+	L.sl = eb_xcalloc(L.n_slots + 1, sizeof(*L.sl));
+	L.rqs = eb_xcalloc(a->n + 1, sizeof(*L.rqs));
+	L.m = curl_multi_init();
+	L.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!L.m || L.ep < 0)
 		ret = eb_err_set(err, EB_EIO, "%s: cannot start a curl multi handle", h->who);
+	if (!ret) {
+		curl_multi_setopt(L.m, CURLMOPT_SOCKETFUNCTION, eb_http_sock_cb);
+		curl_multi_setopt(L.m, CURLMOPT_SOCKETDATA, &L);
+		curl_multi_setopt(L.m, CURLMOPT_TIMERFUNCTION, eb_http_timer_cb);
+		curl_multi_setopt(L.m, CURLMOPT_TIMERDATA, &L);
+	}
 	/* every request's body and every slot's handle made before the clock starts: a
 	 * burst of sends at once is not late by the making */
 	for (size_t i = 0; !ret && i < a->n; i++)
-		ret = ops->start(ud, i, &rqs[i], err);
-	for (size_t k = 0; !ret && k < n_slots; k++) {
-		sl[k].curl = curl_easy_duphandle(h->curl);
-		if (!sl[k].curl)
+		ret = ops->start(ud, i, &L.rqs[i], err);
+	for (size_t k = 0; !ret && k < L.n_slots; k++) {
+		L.sl[k].curl = curl_easy_duphandle(h->curl);
+		if (!L.sl[k].curl)
 			ret = eb_err_set(err, EB_ENOMEM, "%s: cannot duplicate a curl handle",
 					 h->who);
 	}
 	if (ret)
-		next = a->n; /* nothing is sent */
-	for (size_t k = 0; k < n_slots; k++)
-		sl[k].t_free = eb_clock_ns();
-	while (next < a->n || in_flight) {
-		uint64_t now = eb_clock_ns();
-		struct eb_http_slot *s;
-		CURLMsg *msg;
-		int running = 0, left = 0;
-		long wait_ms = 100;
+		L.next = a->n; /* nothing is sent */
+	for (size_t k = 0; k < L.n_slots; k++)
+		L.sl[k].t_free = eb_clock_ns();
+	while (!ret && (L.next < a->n || L.in_flight)) {
+		struct epoll_event ev[64];
+		int n;
 
 		if (a->stop && *a->stop) {
 			ret = eb_err_set(err, EB_EINTR, "%s: interrupted", h->who);
 			break;
 		}
-		eb_http_multi_admit(h, m, sl, n_slots, a, &next, &in_flight, rqs);
-		curl_multi_perform(m, &running);
-		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
-			int rc;
+		eb_http_multi_admit(&L);
+		n = epoll_wait(L.ep, ev, 64, eb_http_multi_wait_ms(&L));
+		for (int i = 0; i < n; i++) {
+			int mask = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+				   ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+				   ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
 
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
-			curl_multi_remove_handle(m, msg->easy_handle);
-			/* as eb_http_request: a failure before any response byte (a kept-alive
-			 * connection the server had closed) is tried again, here at once */
-			if (msg->data.result != CURLE_OK && !s->c.got_byte && !s->c.cb_ret &&
-			    eb_http_retryable(msg->data.result) && s->res.attempts <= h->retries &&
-			    !(a->stop && *a->stop)) {
-				eb_http_attempt(&s->c, &s->res, s->errbuf);
-				s->res.attempts++;
-				s->t_send = eb_clock_ns();
-				if (s->rq->t_send_ns)
-					*s->rq->t_send_ns = s->t_send;
-				curl_multi_add_handle(m, s->curl);
-				continue;
-			}
-			rc = eb_http_outcome(h, s->curl, s->rq, &s->res, &s->c, msg->data.result,
-					     s->errbuf, &s->err);
-			ops->done(ud, s->i, rc, &s->res, s->t_due, s->t_send, &s->err);
-			eb_http_res_release(&s->res);
-			s->busy = 0;
-			/* free since its last byte came: the time the loop took to see the end
-			 * (busy with other streams) is the next request's send lag */
-			s->t_free = s->c.last_byte_ns ? s->c.last_byte_ns : eb_clock_ns();
-			in_flight--;
-			/* its slot goes to the next request now, not after the other ends */
-			eb_http_multi_admit(h, m, sl, n_slots, a, &next, &in_flight, rqs);
+			curl_multi_socket_action(L.m, ev[i].data.fd, mask, &running);
+			eb_http_multi_drain(&L);
+			/* a transfer whose last bytes came may end only on libcurl's timer (set
+			 * to 0 for it): served now, not after the other sockets */
+			eb_http_multi_timer(&L, &running);
 		}
-		/* wake for the next send; its last millisecond is spun, not slept */
-		if (next < a->n && a->t_sched && eb_http_free_slot(sl, n_slots)) {
-			now = eb_clock_ns();
-			wait_ms = a->t_sched[next] > now ? (long)((a->t_sched[next] - now) / 1000000u)
-							  : 0;
-			if (wait_ms > 100)
-				wait_ms = 100;
-		} else if (next < a->n && !a->t_sched && eb_http_free_slot(sl, n_slots)) {
-			wait_ms = 0;
-		}
-		if (wait_ms > 0 || in_flight)
-			curl_multi_poll(m, NULL, 0, (int)wait_ms, NULL);
+		eb_http_multi_timer(&L, &running);
 	}
-	for (size_t k = 0; k < n_slots; k++) {
-		if (sl[k].busy) {
-			curl_multi_remove_handle(m, sl[k].curl);
-			ops->done(ud, sl[k].i, EB_EINTR, &sl[k].res, sl[k].t_due, sl[k].t_send, err);
-			eb_http_res_release(&sl[k].res);
+	for (size_t k = 0; k < L.n_slots; k++) {
+		if (L.sl[k].busy) {
+			curl_multi_remove_handle(L.m, L.sl[k].curl);
+			ops->done(ud, L.sl[k].i, EB_EINTR, &L.sl[k].res, L.sl[k].t_due, L.sl[k].t_send,
+				  err);
+			eb_http_res_release(&L.sl[k].res);
 		}
-		if (sl[k].curl)
-			curl_easy_cleanup(sl[k].curl);
+		if (L.sl[k].curl)
+			curl_easy_cleanup(L.sl[k].curl);
 	}
-	if (m)
-		curl_multi_cleanup(m);
-	free(sl);
-	free(rqs);
+	if (L.m)
+		curl_multi_cleanup(L.m);
+	if (L.ep >= 0)
+		close(L.ep);
+	free(L.sl);
+	free(L.rqs);
 	return ret;
 }
 
