@@ -239,6 +239,51 @@ struct eb_fake_conn {
 	int fd;
 };
 
+/*
+ * Ollama's /api/generate: num_predict NDJSON lines and the final statistics, the first
+ * request to arrive with load_duration 250 ms (the server loaded the model for it), the
+ * others 1 ms.
+ */
+static int eb_fake_ollama(struct eb_fake *f, int fd, char *buf, size_t *len, char *body,
+			  size_t blen)
+{
+	static const char hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n";
+	char save = body[blen], line[512];
+	json_t *j;
+	int n_tok;
+	size_t k;
+
+	body[blen] = '\0';
+	j = json_loads(body, 0, NULL);
+	body[blen] = save;
+	n_tok = (int)json_integer_value(json_object_get(json_object_get(j, "options"),
+							"num_predict"));
+	json_decref(j);
+	pthread_mutex_lock(&f->mu);
+	k = f->n++;
+	f->tokens += n_tok;
+	pthread_mutex_unlock(&f->mu);
+	memmove(buf, body + blen, *len - (size_t)(body + blen - buf));
+	*len -= (size_t)(body + blen - buf);
+	if (eb_mock_send_all(fd, hdr, sizeof(hdr) - 1))
+		return -1;
+	for (int i = 0; i < n_tok; i++) {
+		snprintf(line, sizeof(line), "{\"model\":\"m\",\"response\":\"x\",\"done\":false}\n");
+		eb_mock_sleep_until(eb_clock_ns() + (uint64_t)f->gap_ms * 1000000ull);
+		if (eb_mock_send_chunk(fd, line, strlen(line)))
+			return -1;
+	}
+	snprintf(line, sizeof(line),
+		 "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"done_reason\":\"length\","
+		 "\"total_duration\":1000000,\"load_duration\":%d,\"prompt_eval_count\":16,"
+		 "\"prompt_eval_duration\":1000,\"eval_count\":%d,\"eval_duration\":1000}\n",
+		 k == 0 ? 250000000 : 1000000, n_tok);
+	if (eb_mock_send_chunk(fd, line, strlen(line)) || eb_mock_send_all(fd, "0\r\n\r\n", 5))
+		return -1;
+	return 0;
+}
+
 /* One request on fd: 0 to keep the connection, -1 to close it. */
 static int eb_fake_request(struct eb_fake *f, int fd, char *buf, size_t *len)
 {
@@ -269,6 +314,8 @@ static int eb_fake_request(struct eb_fake *f, int fd, char *buf, size_t *len)
 	}
 	t0 = eb_clock_ns();
 	body = hend + 4;
+	if (strncmp(buf, "POST /api/generate ", 19) == 0)
+		return eb_fake_ollama(f, fd, buf, len, body, blen);
 	if (strncmp(buf, "POST /v1/completions ", 21) != 0) {
 		static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
 
@@ -562,6 +609,39 @@ START_TEST(cold_start_and_skip)
 }
 END_TEST
 
+/*
+ * Ollama under load: the requests go concurrently through the ollama adapter, and the
+ * model's first cell stores the load_duration of its first request as load_ms (250 ms),
+ * the next cell none.
+ */
+START_TEST(ollama_load_and_cold_start)
+{
+	struct eb_fake f;
+	char text[4096], db[8192];
+	sqlite3 *s;
+
+	eb_fake_start(&f, 0, 0, 1);
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"load-ollama\",\n"
+		 "  \"targets\": [ { \"id\": \"ol\", \"adapter\": \"ollama\", \"options\": {\n"
+		 "     \"base_url\": \"http://127.0.0.1:%d\" } } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"q\", "
+		 "\"model_name\": \"m\" } ] } ],\n"
+		 "  \"workloads\": { \"load\": { \"concurrency\": [1, 3], \"requests\": 9,\n"
+		 "     \"prompt_tokens\": 16, \"gen_tokens\": 5 } } }\n",
+		 f.port);
+	eb_run_config("load-ollama", text, db, sizeof(db));
+	eb_fake_stop(&f);
+	s = eb_test_db_open(db);
+	ck_assert(eb_db_metric(s, "ol/m/q/load/c1", "load_ms", "mean") == 250);
+	ck_assert(isnan(eb_db_metric(s, "ol/m/q/load/c3", "load_ms", "mean")));
+	ck_assert_int_eq(eb_db_int(s, "SELECT sum(n_out) FROM requests"), f.tokens);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM requests"), 18);
+	ck_assert(eb_db_metric(s, "ol/m/q/load/c3", "concurrency", "mean") > 1);
+	sqlite3_close(s);
+}
+END_TEST
+
 /* --- a real llama-server with four slots (continuous batching) --------------------- */
 
 static char eb_server_bin[4096];
@@ -729,6 +809,7 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, stand_in_server_schedule_and_goodput);
 	tcase_add_test(tc, bench_load_client_runs);
+	tcase_add_test(tc, ollama_load_and_cold_start);
 	suite_add_tcase(s, tc);
 	{
 		const char *why = eb_test_lacks_peer("llama-server", eb_server_bin,
