@@ -1931,6 +1931,12 @@ static void eb_cell_headline(const struct eb_cell *cell, const struct eb_cell_re
 		}
 	if (shown < c->acc.n)
 		eb_buf_addf(b, " and %zu more (edgebench report)", c->acc.n - shown);
+	/* a load cell leads with what it is for: throughput at that concurrency or rate */
+	if (c->is_load && isfinite(c->lf.output_tps))
+		eb_buf_addf(b, "output_tps %.6g, req_per_s %.6g, concurrency %.4g", c->lf.output_tps,
+			    c->lf.req_per_s, c->lf.concurrency);
+	if (c->is_load && isfinite(c->lf.goodput_frac))
+		eb_buf_addf(b, ", goodput_frac %.6g", c->lf.goodput_frac);
 	for (size_t i = 0; !cell->acc && i < sizeof(lat) / sizeof(lat[0]); i++)
 		if (isfinite(lat[i].v))
 			eb_buf_addf(b, "%s%s median %.6g", b->len ? ", " : "", lat[i].name,
