@@ -471,8 +471,9 @@ static long long eb_db_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-/* Runs `edgebench run` on config text into a fresh database; returns its path in db. */
-static void eb_run_config(const char *tag, const char *text, char *db, size_t n)
+/* Runs `edgebench run` on config text into a fresh database (its path in db); the exit
+ * code must be `want` (< 0: 0 or 1). */
+static void eb_run_config_rc(const char *tag, const char *text, char *db, size_t n, int want)
 {
 	char dir[4096], cfg[8192];
 	struct eb_err err;
@@ -488,8 +489,15 @@ static void eb_run_config(const char *tag, const char *text, char *db, size_t n)
 
 		rc = eb_test_run(argv, &out);
 	}
-	ck_assert_msg(rc == 0, "edgebench run: exit %d: %s", rc, out);
+	/* want < 0: a cell may fail (exit 0 or 1), the test reads what was stored */
+	ck_assert_msg(want < 0 ? rc == 0 || rc == 1 : rc == want, "edgebench run: exit %d: %s",
+		      rc, out);
 	free(out);
+}
+
+static void eb_run_config(const char *tag, const char *text, char *db, size_t n)
+{
+	eb_run_config_rc(tag, text, db, n, 0);
 }
 
 /*
@@ -573,11 +581,12 @@ START_TEST(stand_in_server_schedule_and_goodput)
 END_TEST
 
 /*
- * Cold start: the in-process adapter's open() is timed on the model's first cell only
- * (the second cell reuses the loaded model), and a load cell on an adapter without
- * generate_many is skipped with the reason.
+ * In process: the llamacpp adapter decodes the requests of a load cell as sequences of
+ * one batch (more than one in flight at c3, every token counted), its open() is timed on
+ * the model's first cell only (the next reuses the loaded model), and an adapter without
+ * generate_many (exec) has its load cell skipped with the reason.
  */
-START_TEST(cold_start_and_skip)
+START_TEST(in_process_cold_start_and_skip)
 {
 	char text[4096], db[8192], model[4096];
 	sqlite3 *s;
@@ -587,23 +596,32 @@ START_TEST(cold_start_and_skip)
 	snprintf(text, sizeof(text),
 		 "{ \"name\": \"cold\",\n"
 		 "  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\", \"options\": {\n"
-		 "     \"threads\": 1, \"n_ctx\": 256 } } ],\n"
+		 "     \"threads\": 1, \"n_ctx\": 256 } },\n"
+		 "   { \"id\": \"prog\", \"adapter\": \"exec\", \"options\": { \"argv\": [\"true\"] } } ],\n"
 		 "  \"models\": [ { \"id\": \"tiny\", \"variants\": [ { \"quant\": \"q8_0\", "
 		 "\"file\": \"%s\" } ] } ],\n"
 		 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16, 32], \"gen_tokens\": 4,\n"
 		 "     \"warmup\": 0, \"repetitions\": 1 },\n"
-		 "     \"load\": { \"concurrency\": [2], \"prompt_tokens\": 16, \"gen_tokens\": 4 } } }\n",
+		 "     \"load\": { \"concurrency\": [3], \"requests\": 6, \"prompt_tokens\": 16,\n"
+		 "     \"gen_tokens\": 8 } } }\n",
 		 model);
-	eb_run_config("load-cold", text, db, sizeof(db));
+	eb_run_config_rc("load-cold", text, db, sizeof(db), -1);
 	s = eb_test_db_open(db);
 	first = eb_db_metric(s, "cpu/tiny/q8_0/latency/p16-g4", "load_ms", "mean");
 	second = eb_db_metric(s, "cpu/tiny/q8_0/latency/p32-g4", "load_ms", "mean");
 	ck_assert_msg(first > 0, "load_ms %g", first);
 	ck_assert(isnan(second));
 	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE key = "
-				      "'cpu/tiny/q8_0/load/c2' AND status = 'skipped' AND error = "
-				      "'adapter ''llamacpp'' cannot send requests concurrently (no "
-				      "generate_many); load cells run on openai and ollama targets'"),
+				      "'cpu/tiny/q8_0/load/c3' AND status = 'ok'"), 1);
+	ck_assert_int_eq(eb_db_int(s, "SELECT sum(r.n_out) FROM requests r JOIN cells c ON "
+				      "c.id = r.cell_id WHERE c.key = 'cpu/tiny/q8_0/load/c3'"),
+			 6 * 8);
+	ck_assert(eb_db_metric(s, "cpu/tiny/q8_0/load/c3", "concurrency", "mean") > 1);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE key = "
+				      "'prog/tiny/q8_0/load/c3' AND status = 'skipped' AND error = "
+				      "'adapter ''exec'' cannot send requests concurrently (no "
+				      "generate_many); load cells run on openai, ollama and llamacpp "
+				      "targets'"),
 			 1);
 	sqlite3_close(s);
 }
@@ -798,11 +816,11 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, goodput_by_hand);
 	suite_add_tcase(s, tc);
 	if (eb_test_lacks_llama()) {
-		eb_test_skip("cold_start_and_skip", "%s", eb_test_lacks_llama());
+		eb_test_skip("in_process_cold_start_and_skip", "%s", eb_test_lacks_llama());
 	} else {
 		tc = tcase_create("in process");
 		tcase_set_timeout(tc, 120);
-		tcase_add_test(tc, cold_start_and_skip);
+		tcase_add_test(tc, in_process_cold_start_and_skip);
 		suite_add_tcase(s, tc);
 	}
 	tc = tcase_create("stand-in server");
