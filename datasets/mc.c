@@ -355,15 +355,16 @@ static int eb_mc_piqa_labels(struct eb_mc_loader *ld, const char *name, const ch
 
 /*
  * One record of Python's csv.reader (excel dialect) at data[*pos..len): fields split by
- * ',', '"' quotes with "" inside, newlines inside quotes kept; the record ends at an
- * unquoted "\n" or "\r\n". Field i is appended to b, NUL-terminated, from off[i].
+ * ',', a field starting with '"' quoted ("" inside is one '"', newlines inside are
+ * kept, text after the closing quote is appended), a '"' inside an unquoted field kept
+ * as text; the record ends at an unquoted "\n" or "\r\n". Field i is appended to b, NUL-terminated, from off[i].
  * Returns the field count (0 for a blank line); *lines gets the lines it spanned.
  */
 static size_t eb_csv_record(const char *data, size_t len, size_t *pos, struct eb_buf *b,
 			    size_t off[EB_MMLU_FIELDS + 1], size_t *lines, int *bad_quote)
 {
 	size_t i = *pos, nf = 0;
-	int quoted = 0, any = 0;
+	int quoted = 0, any = 0, field_start = 1;
 
 	*lines = 1;
 	*bad_quote = 0;
@@ -397,11 +398,16 @@ static size_t eb_csv_record(const char *data, size_t len, size_t *pos, struct eb
 			if (nf < EB_MMLU_FIELDS)
 				off[nf + 1] = b->len;
 			nf++;
-		} else if (c == '"') {
-			quoted = 1;
-		} else {
-			eb_buf_add(b, &c, 1);
+			field_start = 1;
+			i++;
+			continue;
 		}
+		/* a quote opens a quoted field only at its start; elsewhere it is text */
+		if (c == '"' && field_start)
+			quoted = 1;
+		else
+			eb_buf_add(b, &c, 1);
+		field_start = 0;
 		i++;
 	}
 	*bad_quote = quoted;

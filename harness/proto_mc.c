@@ -36,13 +36,16 @@ static void eb_mc_seq_done(struct eb_acc *A, size_t s)
 	if (item->n_choices > 1 && item->ctx[1] != item->ctx[0]) {
 		struct eb_buf b;
 
-		/* a context per choice (Winogrande): all of them, each with its NUL */
+		/* a context per choice (Winogrande), the continuation shared: all of them,
+		 * each with its NUL, then the continuation (what tells the items apart) */
 		eb_buf_init(&b, 0);
 		for (k = 0; k < item->n_choices; k++)
 			eb_buf_add(&b, item->ctx[k], strlen(item->ctx[k]) + 1);
+		eb_buf_addstr(&b, item->cont[0]);
 		eb_sha256_hex(b.buf, b.len, sha);
 		eb_buf_release(&b);
-		r = eb_acc_sample(A, it, doc, sha, "context texts, each NUL-terminated",
+		r = eb_acc_sample(A, it, doc, sha,
+				  "context texts, each NUL-terminated, then the continuation",
 				  A->mc_norm ? pred_norm : pred, item->gold);
 	} else {
 		eb_sha256_hex(item->ctx[0], strlen(item->ctx[0]), sha);

@@ -213,6 +213,24 @@ START_TEST(errors_name_file_and_line)
 		      "x_test.csv:1: quoted field not closed");
 	eb_load_fails(EB_MC_ARC, "empty.jsonl", "\n\n", NULL, "no items in '");
 
+	/* Python's csv: a quote inside an unquoted field is text */
+	{
+		struct eb_mc ds;
+		struct eb_err err;
+		char path[8192];
+		static const char csv[] = "2\" pipe,\"a, \"\"b\"\"\",c,d,e,C\n";
+
+		eb_test_tmpdir("mc-csv", eb_dir, sizeof(eb_dir));
+		snprintf(path, sizeof(path), "%s/x_y_test.csv", eb_dir);
+		ck_assert_int_eq(eb_write_file(path, csv, strlen(csv), &err), 0);
+		eb_load_ok(&ds, EB_MC_MMLU, path, NULL, 1);
+		ck_assert_str_eq(ds.items[0].ctx[0],
+				 "The following are multiple choice questions (with answers) about x "
+				 "y.\n\n2\" pipe\nA. a, \"b\"\nB. c\nC. d\nD. e\nAnswer:");
+		ck_assert_int_eq(ds.items[0].gold, 2);
+		eb_mc_release(&ds);
+	}
+
 	/* PIQA without its labels names what it looked for */
 	{
 		struct eb_mc ds;
@@ -331,6 +349,23 @@ static void eb_check_fake(const char *proto, enum eb_mc_format fmt, const char *
 		ck_assert_int_eq(json_integer_value(json_object_get(rec, "answer")),
 				 norm ? pred_norm : pred);
 		ck_assert_int_eq(json_integer_value(json_object_get(rec, "gold")), it->gold);
+		/* what was asked: the context, or Winogrande's contexts and continuation */
+		{
+			struct eb_buf b;
+			char sha[65];
+
+			eb_buf_init(&b, 0);
+			if (fmt == EB_MC_WINOGRANDE) {
+				eb_buf_add(&b, it->ctx[0], strlen(it->ctx[0]) + 1);
+				eb_buf_add(&b, it->ctx[1], strlen(it->ctx[1]) + 1);
+				eb_buf_addstr(&b, it->cont[0]);
+			} else {
+				eb_buf_addstr(&b, it->ctx[0]);
+			}
+			eb_sha256_hex(b.buf, b.len, sha);
+			eb_buf_release(&b);
+			ck_assert_str_eq(json_string_value(json_object_get(rec, "prompt_sha256")), sha);
+		}
 	}
 	ck_assert_double_eq_tol(eb_figure(&res, "acc", &se), (double)hits / (double)ds.n, 1e-12);
 	/* lm-eval: sqrt(p(1-p)/(n-1)); over subjects, its pooled stderr */
