@@ -404,6 +404,46 @@ START_TEST(protocols_with_fake_scorer)
 }
 END_TEST
 
+/* A cell on a malformed file, or on a choice longer than seqlen, fails naming file and line. */
+START_TEST(cell_errors_name_file_and_line)
+{
+	json_t *backend = json_pack("{s:i, s:i, s:b, s:i}", "bos_token", 1, "eos_token", 2,
+				    "add_bos", 1, "n_vocab", EB_TEST_FAKE_VOCAB);
+	struct eb_acc_env env = {
+		.target_id = "t", .model_id = "m", .quant = "q", .backend = backend,
+		.kld_dir = "/tmp", .threads = 2,
+	};
+	struct eb_cfg_acc_task t = { 0 };
+	struct eb_acc_result res;
+	struct eb_err err;
+	char path[8192], want[8400];
+
+	t.task = "t";
+	t.protocol = "winogrande";
+	t.file = SAMPLES "/winogrande_sample.jsonl";
+	t.seqlen = 16;
+	t.params = json_pack("{s:s}", "protocol", "winogrande");
+	/* item 1's continuation " was too big." is 13 byte tokens; item 3's is 29 */
+	ck_assert_int_eq(eb_acc_run(&t, &eb_test_fake_ops, NULL, &env, &res, &err), EB_EINVAL);
+	ck_assert_str_eq(err.msg, SAMPLES "/winogrande_sample.jsonl:3: choice 0 tokenizes to 29 "
+				  "tokens after a context of 47 (needs 1..16, and a context)");
+	eb_acc_result_release(&res);
+
+	eb_test_tmpdir("mc-cell", eb_dir, sizeof(eb_dir));
+	snprintf(path, sizeof(path), "%s/ARC-Easy-Test.jsonl", eb_dir);
+	ck_assert_int_eq(eb_write_file(path, "\n{\"question\": []}\n", 18, &err), 0);
+	t.protocol = "arc_easy";
+	t.file = path;
+	t.seqlen = 2048;
+	ck_assert_int_eq(eb_acc_run(&t, &eb_test_fake_ops, NULL, &env, &res, &err), EB_EPARSE);
+	snprintf(want, sizeof(want), "%s:2: 'question' is not an object", path);
+	ck_assert_str_eq(err.msg, want);
+	eb_acc_result_release(&res);
+	json_decref(t.params);
+	json_decref(backend);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("mc");
@@ -416,6 +456,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, errors_name_file_and_line);
 	tcase_add_test(tc, pooled_stderr_as_lm_eval);
 	tcase_add_test(tc, protocols_with_fake_scorer);
+	tcase_add_test(tc, cell_errors_name_file_and_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
