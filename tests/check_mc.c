@@ -296,6 +296,17 @@ static double eb_figure(const struct eb_acc_result *r, const char *name, double 
 	return NAN;
 }
 
+/* The fake scorer's model facts (byte tokens, BOS 1, EOS 2) and a runner environment. */
+static json_t *eb_fake_backend(void)
+{
+	return json_pack("{s:i, s:i, s:b, s:i}", "bos_token", 1, "eos_token", 2, "add_bos", 1,
+			 "n_vocab", EB_TEST_FAKE_VOCAB);
+}
+
+#define EB_FAKE_ENV(backend)                                                            \
+	{ .target_id = "t", .model_id = "m", .quant = "q", .backend = (backend),        \
+	  .kld_dir = "/tmp", .threads = 2 }
+
 /*
  * Runs protocol `proto` on `file` with the fake scorer and checks every record and both
  * figures against sums and argmaxes computed here from the loaded items.
@@ -303,12 +314,8 @@ static double eb_figure(const struct eb_acc_result *r, const char *name, double 
 static void eb_check_fake(const char *proto, enum eb_mc_format fmt, const char *file,
 			  const char *member, int norm)
 {
-	json_t *backend = json_pack("{s:i, s:i, s:b, s:i}", "bos_token", 1, "eos_token", 2,
-				    "add_bos", 1, "n_vocab", EB_TEST_FAKE_VOCAB);
-	struct eb_acc_env env = {
-		.target_id = "t", .model_id = "m", .quant = "q", .backend = backend,
-		.kld_dir = "/tmp", .threads = 2,
-	};
+	json_t *backend = eb_fake_backend();
+	struct eb_acc_env env = EB_FAKE_ENV(backend);
 	struct eb_cfg_acc_task t = { 0 };
 	struct eb_acc_result res;
 	struct eb_mc ds;
@@ -407,12 +414,8 @@ END_TEST
 /* A cell on a malformed file, or on a choice longer than seqlen, fails naming file and line. */
 START_TEST(cell_errors_name_file_and_line)
 {
-	json_t *backend = json_pack("{s:i, s:i, s:b, s:i}", "bos_token", 1, "eos_token", 2,
-				    "add_bos", 1, "n_vocab", EB_TEST_FAKE_VOCAB);
-	struct eb_acc_env env = {
-		.target_id = "t", .model_id = "m", .quant = "q", .backend = backend,
-		.kld_dir = "/tmp", .threads = 2,
-	};
+	json_t *backend = eb_fake_backend();
+	struct eb_acc_env env = EB_FAKE_ENV(backend);
 	struct eb_cfg_acc_task t = { 0 };
 	struct eb_acc_result res;
 	struct eb_err err;
