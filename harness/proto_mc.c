@@ -87,6 +87,8 @@ int eb_acc_mc_score(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st
 	A->mc_hits = eb_xcalloc(n_groups + 1, sizeof(*A->mc_hits));
 	A->mc_norm_hits = eb_xcalloc(n_groups + 1, sizeof(*A->mc_norm_hits));
 	A->mc_n = eb_xcalloc(n_groups + 1, sizeof(*A->mc_n));
+	/* records name the file when the dataset is several (MMLU's subjects) */
+	A->mc_file = n_groups > 1;
 	for (size_t i = 0; i < n_items; i++)
 		A->mc_file |= items[i].file && items[i].file != items[0].file &&
 			      strcmp(items[i].file, items[0].file) != 0;

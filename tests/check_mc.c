@@ -359,7 +359,13 @@ static void eb_check_fake(const char *proto, enum eb_mc_format fmt, const char *
 		/* what was asked: the context, or Winogrande's contexts and continuation */
 		{
 			struct eb_buf b;
-			char sha[65];
+			char sha[65], doc[8192];
+
+			if (ds.n_groups > 1)
+				snprintf(doc, sizeof(doc), "%s line %zu", it->file, it->line);
+			else
+				snprintf(doc, sizeof(doc), "line %zu", it->line);
+			ck_assert_str_eq(json_string_value(json_object_get(rec, "doc")), doc);
 
 			eb_buf_init(&b, 0);
 			if (fmt == EB_MC_WINOGRANDE) {
