@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[600], lpath[600];
 	struct eb_mc ds;
 	struct eb_err err;
-	size_t pick, body = size;
+	size_t pick, body;
 	int rc;
 
 	if (size == 0)
@@ -26,6 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pick = data[0] % 5;
 	data++;
 	size--;
+	body = size;
 	if (pick == 1) {
 		const uint8_t *cut = memchr(data, 0xff, size);
 
