@@ -611,28 +611,20 @@ static int eb_cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The card's accuracy rows: one per "task metric (protocol)", a column per variant. */
-/* An accuracy row of the card ("task metric (protocol)"): the row, found or appended
- * after `first`, the card's first accuracy row. */
-static size_t eb_card_acc_row(struct eb_table *t, size_t first, const struct eb_racc *a)
+/*
+ * The card's label of an accuracy figure: "task metric (protocol)", with ", limit N" in
+ * the parentheses when the task scored only part of its dataset, so that a partial
+ * figure is never read as the whole one.
+ */
+static void eb_card_acc_name(struct eb_buf *name, const struct eb_racc *a)
 {
-	struct eb_buf name;
-	size_t r;
-
-	eb_buf_init(&name, 0);
-	eb_buf_addf(&name, "%s %s", a->task, a->metric);
-	if (a->protocol[0])
-		eb_buf_addf(&name, " (%s)", a->protocol);
-	for (r = first; r < t->nrows; r++)
-		if (strcmp(t->vals[r * t->ncols].s, name.buf) == 0)
-			break;
-	if (r == t->nrows) {
-		r = eb_table_row(t);
-		eb_table_set_text(t, r, 0, name.buf);
-		eb_table_set_text(t, r, 1, NULL);
-	}
-	eb_buf_release(&name);
-	return r;
+	eb_buf_addf(name, "%s %s", a->task, a->metric);
+	if (a->protocol[0] && a->limit > 0)
+		eb_buf_addf(name, " (%s, limit %lld)", a->protocol, a->limit);
+	else if (a->protocol[0])
+		eb_buf_addf(name, " (%s)", a->protocol);
+	else if (a->limit > 0)
+		eb_buf_addf(name, " (limit %lld)", a->limit);
 }
 
 /* The card's columns: metric, unit, then one per variant, full precision first. */
@@ -807,23 +799,73 @@ static int eb_card_scheme(struct eb_store *s, struct eb_table *t, const struct e
 	return ret;
 }
 
+/* One accuracy row of the card: its label, whether a figure of it has a stderr, its row. */
+struct eb_card_acc {
+	char *name;
+	int has_se;
+	size_t row;
+};
+
 /* Accuracy rows, a row per task and metric that --metric lets in ("accuracy" lets in
- * every one), a column per variant. */
+ * every one), a column per variant; under each row whose figures have a standard error,
+ * a row with it ("..., stderr"). Rows come in the order the figures first appear. */
 static void eb_card_accuracy(const struct eb_report_opts *o, struct eb_table *t,
 			     const struct eb_variant *var, size_t nv)
 {
-	size_t first = t->nrows;
 	int all = eb_pat_match(o->metric_pats, "accuracy");
+	struct eb_card_acc *rows = NULL;
+	size_t nrows = 0;
+	struct eb_buf name;
 
-	for (size_t k = 0; k < nv; k++)
-		for (size_t i = 0; i < var[k].n; i++)
-			for (size_t q = 0; q < var[k].cells[i]->nacc; q++) {
-				const struct eb_racc *a = &var[k].cells[i]->acc[q];
+	eb_buf_init(&name, 0);
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 0 finds the rows and which have a stderr; pass 1 fills them in */
+		for (size_t k = 0; k < nv; k++)
+			for (size_t i = 0; i < var[k].n; i++)
+				for (size_t q = 0; q < var[k].cells[i]->nacc; q++) {
+					const struct eb_racc *a = &var[k].cells[i]->acc[q];
+					size_t j;
 
-				if (isnan(a->value) || (!all && !eb_pat_match(o->metric_pats, a->metric)))
-					continue;
-				eb_table_set_num(t, eb_card_acc_row(t, first, a), 2 + k, a->value);
+					if (isnan(a->value) ||
+					    (!all && !eb_pat_match(o->metric_pats, a->metric)))
+						continue;
+					eb_buf_reset(&name);
+					eb_card_acc_name(&name, a);
+					for (j = 0; j < nrows && strcmp(rows[j].name, name.buf) != 0; j++)
+						;
+					if (pass == 1) {
+						eb_table_set_num(t, rows[j].row, 2 + k, a->value);
+						if (rows[j].has_se)
+							eb_table_set_num(t, rows[j].row + 1, 2 + k,
+									 a->stderr_);
+						continue;
+					}
+					if (j == nrows) {
+						rows = eb_xrealloc(rows, (nrows + 1) * sizeof(*rows));
+						rows[nrows].name = eb_xstrdup(name.buf);
+						rows[nrows].has_se = 0;
+						nrows++;
+					}
+					rows[j].has_se |= isfinite(a->stderr_);
+				}
+		for (size_t j = 0; pass == 0 && j < nrows; j++) {
+			rows[j].row = eb_table_row(t);
+			eb_table_set_text(t, rows[j].row, 0, rows[j].name);
+			eb_table_set_text(t, rows[j].row, 1, NULL);
+			if (rows[j].has_se) {
+				size_t r = eb_table_row(t);
+
+				eb_buf_reset(&name);
+				eb_buf_addf(&name, "%s, stderr", rows[j].name);
+				eb_table_set_text(t, r, 0, name.buf);
+				eb_table_set_text(t, r, 1, NULL);
 			}
+		}
+	}
+	for (size_t j = 0; j < nrows; j++)
+		free(rows[j].name);
+	free(rows);
+	eb_buf_release(&name);
 }
 
 /* Average power over each variant's power samples (cells weighted by their samples). */
