@@ -10,6 +10,7 @@
 #include "eb_util.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <math.h>
@@ -548,7 +549,9 @@ static const struct eb_rcell *eb_variant_cell(const struct eb_variant *v, int p,
 	for (size_t i = 0; i < v->n; i++) {
 		const struct eb_rcell *c = v->cells[i];
 
-		if ((p >= 0 && c->prompt_tokens != p) || !eb_rcell_metric(c, metric))
+		/* a load cell's TTFT and rates are under load: the card's own rows say so */
+		if ((p >= 0 && c->prompt_tokens != p) || !eb_rcell_metric(c, metric) ||
+		    strcmp(c->workload, "load") == 0)
 			continue;
 		if (!best || c->run_id > best->run_id ||
 		    (c->run_id == best->run_id && c->id > best->id))
@@ -656,7 +659,7 @@ static int *eb_card_prompts(const struct eb_variant *var, size_t nv, size_t *np)
 
 			for (j = 0; j < *np && plen[j] != p; j++)
 				;
-			if (j == *np && p >= 0) {
+			if (j == *np && p >= 0 && strcmp(var[k].cells[i]->workload, "load") != 0) {
 				plen = eb_xrealloc(plen, (*np + 1) * sizeof(*plen));
 				plen[(*np)++] = p;
 			}
@@ -905,6 +908,150 @@ static int eb_card_power(struct eb_store *s, struct eb_table *t, const struct eb
 	return ret;
 }
 
+/* A load point of the card: 'c' (concurrency) or 'r' (rate), its value, its name ("c4"). */
+struct eb_card_point {
+	char kind;
+	double value;
+	char name[64];
+};
+
+/* Concurrencies, then rates, each ascending (as the load layout has them). */
+static int eb_by_card_point(const void *a, const void *b)
+{
+	const struct eb_card_point *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->value < y->value ? -1 : x->value > y->value;
+}
+
+/* The variant's latest load cell at that point that stored `metric`, or NULL. */
+static const struct eb_rcell *eb_variant_load_cell(const struct eb_variant *v,
+						   const struct eb_card_point *pt,
+						   const char *metric)
+{
+	const struct eb_rcell *best = NULL;
+
+	for (size_t i = 0; i < v->n; i++) {
+		const struct eb_rcell *c = v->cells[i];
+		char kind;
+		double x;
+
+		if (strcmp(c->workload, "load") != 0 || eb_load_point(c->key, &kind, &x) != 0 ||
+		    kind != pt->kind || x != pt->value || !eb_rcell_metric(c, metric))
+			continue;
+		if (!best || c->run_id > best->run_id ||
+		    (c->run_id == best->run_id && c->id > best->id))
+			best = c;
+	}
+	return best;
+}
+
+/* The load points of the model's cells, sorted (malloc'd, *n of them). */
+static struct eb_card_point *eb_card_points(const struct eb_variant *var, size_t nv, size_t *n)
+{
+	struct eb_card_point *pt = NULL;
+
+	*n = 0;
+	for (size_t k = 0; k < nv; k++)
+		for (size_t i = 0; i < var[k].n; i++) {
+			const struct eb_rcell *c = var[k].cells[i];
+			const char *p = strstr(c->key, "/load/");
+			struct eb_card_point q;
+			size_t j;
+
+			if (strcmp(c->workload, "load") != 0 ||
+			    eb_load_point(c->key, &q.kind, &q.value) != 0)
+				continue;
+			for (j = 0; j < *n && (pt[j].kind != q.kind || pt[j].value != q.value); j++)
+				;
+			if (j < *n)
+				continue;
+			/* the key's end without its mode and repeat: c4, r2, rinf */
+			snprintf(q.name, sizeof(q.name), "%.*s", (int)strcspn(p + 6, "@#"), p + 6);
+			pt = eb_xrealloc(pt, (*n + 1) * sizeof(*pt));
+			pt[(*n)++] = q;
+		}
+	if (*n > 1)
+		qsort(pt, *n, sizeof(*pt), eb_by_card_point);
+	return pt;
+}
+
+/*
+ * The SLOs a load cell's goodput was judged against, from its stored params ("slo"), as
+ * " (ttft<=500 ms, tpot<=50 ms)" into b; nothing when it stored none. ASCII "<=": a LaTeX
+ * card compiles without a font for U+2264. Returns 0 or EB_EDB.
+ */
+static int eb_card_slo(struct eb_store *s, const struct eb_rcell *c, struct eb_buf *b,
+		       struct eb_err *err)
+{
+	static const char *const key[] = { "ttft_ms", "tpot_ms", "itl_ms", "e2e_ms" };
+	char *text = NULL;
+	json_t *slo;
+	int ret = eb_store_cell_params(s, c->id, "$.slo", &text, err), any = 0;
+
+	if (ret || !text)
+		return ret;
+	slo = json_loads(text, 0, NULL);
+	for (size_t k = 0; k < sizeof(key) / sizeof(key[0]); k++) {
+		json_t *v = json_object_get(slo, key[k]);
+
+		if (!json_is_number(v))
+			continue;
+		eb_buf_addf(b, "%s%.*s<=%.15g ms", any ? ", " : " (",
+			    (int)(strlen(key[k]) - 3), key[k], json_number_value(v));
+		any = 1;
+	}
+	if (any)
+		eb_buf_addf(b, ")");
+	json_decref(slo);
+	free(text);
+	return 0;
+}
+
+/* Load rows, per load point (concurrencies, then rates): output tok/s, then the goodput
+ * fraction with the SLOs it was judged against where a variant's cell there has one. */
+static int eb_card_load(struct eb_store *s, const struct eb_report_opts *o, struct eb_table *t,
+			const struct eb_variant *var, size_t nv, struct eb_err *err)
+{
+	static const char *const metric[] = { "output_tps", "goodput_frac" };
+	size_t npt;
+	struct eb_card_point *pt = eb_card_points(var, nv, &npt);
+	struct eb_buf label;
+	int ret = 0;
+
+	eb_buf_init(&label, 0);
+	for (size_t j = 0; j < npt && !ret; j++)
+		for (size_t q = 0; q < 2 && !ret; q++) {
+			const struct eb_rcell *first = NULL;
+			size_t r;
+
+			for (size_t k = 0; k < nv && !first; k++)
+				first = eb_variant_load_cell(&var[k], &pt[j], metric[q]);
+			if (!first || !eb_pat_match(o->metric_pats, metric[q]))
+				continue;
+			eb_buf_reset(&label);
+			eb_buf_addf(&label, "%s @ %s", eb_metric_label_of(metric[q]), pt[j].name);
+			/* one run's cells share one config, so one SLO set */
+			if (q == 1)
+				ret = eb_card_slo(s, first, &label, err);
+			r = eb_table_row(t);
+			eb_table_set_text(t, r, 0, label.buf);
+			eb_table_set_text(t, r, 1, eb_metric_unit_of(metric[q]));
+			for (size_t k = 0; k < nv; k++) {
+				const struct eb_rcell *c =
+					eb_variant_load_cell(&var[k], &pt[j], metric[q]);
+
+				/* single figures: the mean is the value */
+				eb_table_set_num(t, r, 2 + k,
+						 c ? eb_rcell_metric(c, metric[q])->mean : NAN);
+			}
+		}
+	eb_buf_release(&label);
+	free(pt);
+	return ret;
+}
+
 /* One model's card: its rows in order, each kind where --metric lets it in. */
 static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
 		       struct eb_variant *var, size_t nv, struct eb_table *t, struct eb_err *err)
@@ -920,8 +1067,9 @@ static int eb_card_one(struct eb_store *s, const struct eb_report_opts *o,
 		eb_card_ttft(t, o, var, nv, plen, np);
 	if (np)
 		eb_card_rates(t, o, var, nv, plen[np - 1]);
+	ret = eb_card_load(s, o, t, var, nv, err);
 	eb_card_memory(t, o, var, nv);
-	if (eb_pat_match(mp, "scheme"))
+	if (!ret && eb_pat_match(mp, "scheme"))
 		ret = eb_card_scheme(s, t, var, nv, err);
 	if (!ret)
 		eb_card_accuracy(o, t, var, nv);
@@ -1272,7 +1420,8 @@ static void eb_layout_names_of(const struct eb_report_opts *o, const struct eb_r
 {
 	static const char *const card[] = { "ttft_ms", "decode_tps",  "prefill_tps", "kv_bytes",
 					    "peak_rss_mb", "model_bytes", "scheme",
-					    "accuracy", "power" };
+					    "accuracy", "power", "output_tps",
+					    "goodput_frac" };
 	if (o->layout == EB_LAYOUT_CELLS)
 		for (size_t k = 0; k < sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]); k++)
 			eb_strlist_add_split(names, eb_cell_figures[k]);

@@ -155,13 +155,30 @@ int eb_store_read_cells(struct eb_store *s, int64_t run_id,
 			   run_id, 0, eb_rd_cell, (union eb_rd_fn){ .cell = fn }, arg, err);
 }
 
+/* A part of the cell's backend_json (params 0) or params_json (params 1) by JSON path. */
+static int eb_cell_json(struct eb_store *s, int params, int64_t cell_id, const char *path,
+			char **json, struct eb_err *err)
+{
+	static const char *const sql[] = {
+		"SELECT CASE WHEN json_valid(backend_json) THEN"
+		" json_extract(backend_json, ?1) END FROM cells WHERE id = ?2",
+		"SELECT CASE WHEN json_valid(params_json) THEN"
+		" json_extract(params_json, ?1) END FROM cells WHERE id = ?2",
+	};
+
+	return eb_store_json_text(s, sql[params], path, cell_id, json, err);
+}
+
 int eb_store_cell_backend(struct eb_store *s, int64_t cell_id, const char *path, char **json,
 			  struct eb_err *err)
 {
-	return eb_store_json_text(s,
-				  "SELECT CASE WHEN json_valid(backend_json) THEN"
-				  " json_extract(backend_json, ?1) END FROM cells WHERE id = ?2",
-				  path, cell_id, json, err);
+	return eb_cell_json(s, 0, cell_id, path, json, err);
+}
+
+int eb_store_cell_params(struct eb_store *s, int64_t cell_id, const char *path, char **json,
+			 struct eb_err *err)
+{
+	return eb_cell_json(s, 1, cell_id, path, json, err);
 }
 
 static int eb_rd_metric(sqlite3_stmt *st, union eb_rd_fn fn, void *arg)

@@ -57,6 +57,10 @@ int eb_store_read_cells(struct eb_store *s, int64_t run_id,
 int eb_store_cell_backend(struct eb_store *s, int64_t cell_id, const char *path, char **json,
 			  struct eb_err *err);
 
+/* As eb_store_cell_backend, from the cell's params_json ("$.slo": a load cell's SLOs). */
+int eb_store_cell_params(struct eb_store *s, int64_t cell_id, const char *path, char **json,
+			 struct eb_err *err);
+
 /* One row of the metrics table: a cell's summary of one metric. */
 struct eb_store_metric {
 	int64_t cell_id;

@@ -11,6 +11,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -500,6 +501,55 @@ static void eb_run_config(const char *tag, const char *text, char *db, size_t n)
 	eb_run_config_rc(tag, text, db, n, 0);
 }
 
+/* The value of the card row labelled `metric` in column `col`; NAN when the row is absent or
+ * empty there. */
+static double eb_card_value(json_t *rows, const char *metric, const char *col)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(rows, i, row)
+		if (strcmp(json_string_value(json_object_get(row, "metric")), metric) == 0)
+			return json_is_number(json_object_get(row, col))
+				       ? json_number_value(json_object_get(row, col))
+				       : NAN;
+	return NAN;
+}
+
+/*
+ * The card of the stand-in server's run: output tok/s and goodput per load point, the
+ * goodput row naming the SLO it was judged against, each the stored figure; the load
+ * cells' TTFT (under load) makes no "TTFT, 16 input tokens" row of the latency kind.
+ */
+static void eb_check_load_card(sqlite3 *s, const char *db)
+{
+	const char *argv[] = { "edgebench", "report", "--db", db, "--layout", "card", "--format",
+			       "json", NULL };
+	json_error_t je;
+	json_t *root, *rows;
+	char *out = NULL;
+	int rc = eb_test_run(argv, &out);
+
+	ck_assert_msg(rc == 0, "report --layout card: %s", out);
+	root = json_loads(out, 0, &je);
+	ck_assert_msg(root, "%s: %s", je.text, out);
+	rows = json_object_get(json_array_get(root, 0), "rows");
+	ck_assert_msg(json_array_size(rows) > 0, "%s", out);
+	ck_assert(eb_card_value(rows, "goodput @ c4 (ttft<=80 ms)", "q") == 0.5);
+	ck_assert(eb_card_value(rows, "goodput @ r40 (ttft<=80 ms)", "q") == 0.5);
+	ck_assert(eb_card_value(rows, "output tok/s @ c4", "q") ==
+		  eb_db_metric(s, "fake/m/q/load/c4", "output_tps", "mean"));
+	ck_assert(eb_card_value(rows, "output tok/s @ r40", "q") ==
+		  eb_db_metric(s, "fake/m/q/load/r40", "output_tps", "mean"));
+	ck_assert(isnan(eb_card_value(rows, "TTFT, 16 input tokens", "q")));
+	/* concurrencies before rates, output tok/s before goodput */
+	ck_assert_msg(strstr(out, "output tok/s @ c4") < strstr(out, "goodput @ c4") &&
+			      strstr(out, "goodput @ c4") < strstr(out, "output tok/s @ r40"),
+		      "%s", out);
+	json_decref(root);
+	free(out);
+}
+
 /*
  * Through the binary: a Poisson rate cell whose arrivals at the server pass the KS test
  * against the exponential of the rate, with a bounded send lag; and a concurrency cell
@@ -555,6 +605,7 @@ START_TEST(stand_in_server_schedule_and_goodput)
 		      "largest send lag %g ms",
 		      eb_db_metric(s, "fake/m/q/load/r40", "send_lag_ms", "max"));
 	ck_assert(eb_db_metric(s, "fake/m/q/load/r40", "failed_requests", "mean") == 0);
+	eb_check_load_card(s, db);
 	sqlite3_close(s);
 	/* the throughput-latency figure: one line, the concurrency point then the rate */
 	{
