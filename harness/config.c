@@ -209,7 +209,9 @@ static const struct eb_opt eb_k_len[] = {
 	  .help = "normal: the standard deviation" },
 	{ .name = "file", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
 	  .help = "file: JSONL with prompt_len and output_len on each line, each request taking "
-		  "a line drawn with the seed; ${VAR} expanded; relative to the config file" },
+		  "a line drawn with the seed, or ShareGPT JSON (conversations counted by the "
+		  "target's tokenizer, sampled as vLLM does); ${VAR} expanded; relative to the "
+		  "config file" },
 	{ NULL },
 };
 

@@ -78,13 +78,119 @@ void eb_load_schedule(const struct eb_cfg_load *L, double rate, size_t n, double
 	}
 }
 
-/* The (prompt_len, output_len) pairs of a lengths file. */
+/* The (prompt_len, output_len) pairs of a lengths file; ordered: pair i is request i's
+ * (a ShareGPT file, sampled as vLLM does), else a request draws its pair. */
 struct eb_len_file {
 	int *prompt, *out;
 	size_t n;
+	int ordered;
 };
 
-static int eb_len_file_read(const char *path, const char *key, struct eb_len_file *lf,
+/* vLLM's is_valid_sequence with its defaults (benchmarks/datasets.py): both lengths at
+ * least 4, the prompt at most 1024, the two together at most 2048. */
+static int eb_sharegpt_valid(size_t prompt, size_t out)
+{
+	return prompt >= 4 && out >= 4 && prompt <= 1024 && prompt + out <= 2048;
+}
+
+/* The text of turn t of a ShareGPT entry's conversations, or NULL. */
+static const char *eb_sharegpt_turn(json_t *conv, size_t t)
+{
+	return json_string_value(json_object_get(json_array_get(conv, t), "value"));
+}
+
+/*
+ * A ShareGPT file's n pairs the way vLLM's ShareGPTDataset samples them: the entries with
+ * a `conversations` array of two turns or more, shuffled with CPython's random seeded with
+ * `seed`, then in that order the first two turns' values counted by the target's tokenizer
+ * (prompt, completion) and pruned (eb_sharegpt_valid) until n pairs pass; fewer than n
+ * pass: the rest are random.choice of those that did (vLLM's oversampling).
+ */
+static int eb_sharegpt_read(const char *path, const char *text, const char *key, size_t n,
+			    uint64_t seed, const struct eb_load_tok *tok, struct eb_len_file *lf,
+			    struct eb_err *err)
+{
+	json_error_t je;
+	json_t *root = json_loads(text, 0, &je), **e = NULL;
+	struct eb_pyrandom r;
+	size_t ne = 0, nvalid = 0;
+	int ret = 0;
+
+	if (!root)
+		return eb_err_set(err, EB_ECONFIG, "%s:%d:%d: workloads.load.%s: not JSON: %s", path,
+				  je.line, je.column, key, je.text);
+	if (!tok || !tok->count) {
+		ret = eb_err_set(err, EB_ECONFIG,
+				 "cell '%s': workloads.load.%s '%s' holds ShareGPT conversations, "
+				 "whose lengths are counted by the target's tokenizer, and adapter "
+				 "'%s' has none",
+				 tok ? tok->cell : "?", key, path, tok ? tok->adapter : "?");
+		goto out;
+	}
+	e = eb_xcalloc(json_array_size(root) + 1, sizeof(*e));
+	for (size_t i = 0; i < json_array_size(root); i++) {
+		json_t *conv = json_object_get(json_array_get(root, i), "conversations");
+
+		if (json_array_size(conv) >= 2)
+			e[ne++] = json_array_get(root, i);
+	}
+	eb_pyrandom_seed_u64(&r, seed);
+	for (size_t i = ne; i > 1; i--) { /* random.shuffle */
+		size_t j = (size_t)eb_pyrandom_randbelow(&r, i);
+		json_t *t = e[i - 1];
+
+		e[i - 1] = e[j];
+		e[j] = t;
+	}
+	lf->prompt = eb_xcalloc(n + 1, sizeof(int));
+	lf->out = eb_xcalloc(n + 1, sizeof(int));
+	lf->ordered = 1;
+	for (size_t i = 0; i < ne && nvalid < n && !ret; i++) {
+		json_t *conv = json_object_get(e[i], "conversations");
+		const char *turn[2] = { eb_sharegpt_turn(conv, 0), eb_sharegpt_turn(conv, 1) };
+		size_t len[2] = { 0, 0 };
+
+		for (int t = 0; t < 2 && !ret; t++) {
+			if (!turn[t]) {
+				ret = eb_err_set(err, EB_ECONFIG,
+						 "%s: workloads.load.%s: a conversation's turn %d "
+						 "has no string \"value\"",
+						 path, key, t + 1);
+				break;
+			}
+			ret = tok->count(tok->ud, turn[t], &len[t], err);
+			if (ret == EB_EUNSUPPORTED)
+				ret = eb_err_set(err, EB_ECONFIG,
+						 "cell '%s': workloads.load.%s '%s' holds ShareGPT "
+						 "conversations, whose lengths are counted by the "
+						 "target's tokenizer, and adapter '%s' has none (%s)",
+						 tok->cell, key, path, tok->adapter, err->msg);
+		}
+		if (ret || !eb_sharegpt_valid(len[0], len[1]))
+			continue;
+		lf->prompt[nvalid] = (int)len[0];
+		lf->out[nvalid++] = (int)len[1];
+	}
+	if (!ret && nvalid == 0)
+		ret = eb_err_set(err, EB_ECONFIG,
+				 "%s: workloads.load.%s: no conversation of two turns or more with "
+				 "a prompt of 4..1024 tokens, a completion of 4 or more and 2048 in "
+				 "all (vLLM's pruning), by the target's tokenizer",
+				 path, key);
+	for (lf->n = nvalid; !ret && lf->n < n; lf->n++) { /* random.choice */
+		size_t k = (size_t)eb_pyrandom_randbelow(&r, nvalid);
+
+		lf->prompt[lf->n] = lf->prompt[k];
+		lf->out[lf->n] = lf->out[k];
+	}
+out:
+	free(e);
+	json_decref(root);
+	return ret;
+}
+
+static int eb_len_file_read(const char *path, const char *key, size_t n, uint64_t seed,
+			    const struct eb_load_tok *tok, struct eb_len_file *lf,
 			    struct eb_err *err)
 {
 	char *text = NULL, *line, *next;
@@ -92,9 +198,15 @@ static int eb_len_file_read(const char *path, const char *key, struct eb_len_fil
 	int ln = 0, ret;
 
 	memset(lf, 0, sizeof(*lf));
-	ret = eb_read_file(path, (size_t)256 << 20, &text, &len, err);
+	/* ShareGPT_V3_unfiltered_cleaned_split.json is some 650 MB */
+	ret = eb_read_file(path, (size_t)1 << 30, &text, &len, err);
 	if (ret)
 		return eb_err_set(err, EB_ECONFIG, "workloads.load.%s: %s", key, err->msg);
+	/* a JSON array is a ShareGPT file; a JSONL file's lines are objects */
+	if (text[strspn(text, " \t\r\n")] == '[') {
+		ret = eb_sharegpt_read(path, text, key, n, seed, tok, lf, err);
+		goto out;
+	}
 	for (line = text; line && *line; line = next) {
 		json_t *o, *pl, *ol;
 		json_error_t je;
@@ -141,6 +253,12 @@ out:
 	return ret;
 }
 
+/* The pair of request i: the i-th of an ordered file, else one drawn from r. */
+static size_t eb_len_pick(struct eb_pyrandom *r, const struct eb_len_file *lf, size_t i)
+{
+	return lf->ordered ? i : (size_t)eb_pyrandom_randbelow(r, lf->n);
+}
+
 /* n lengths of one key into out[0..n), drawn from r (file: from lf, `which` column). */
 static void eb_len_draw(const struct eb_cfg_len *d, struct eb_pyrandom *r,
 			const struct eb_len_file *lf, int which, size_t n, int *out)
@@ -160,7 +278,7 @@ static void eb_len_draw(const struct eb_cfg_len *d, struct eb_pyrandom *r,
 			v = v < d->min ? d->min : v > d->max ? d->max : v;
 			break;
 		case EB_LEN_FILE: {
-			size_t k = (size_t)eb_pyrandom_randbelow(r, lf->n);
+			size_t k = eb_len_pick(r, lf, i);
 
 			v = which ? lf->out[k] : lf->prompt[k];
 			break;
@@ -170,8 +288,8 @@ static void eb_len_draw(const struct eb_cfg_len *d, struct eb_pyrandom *r,
 	}
 }
 
-int eb_load_lengths(const struct eb_cfg_load *L, size_t n, int *prompt, int *gen,
-		    struct eb_err *err)
+int eb_load_lengths(const struct eb_cfg_load *L, size_t n, const struct eb_load_tok *tok,
+		    int *prompt, int *gen, struct eb_err *err)
 {
 	struct eb_len_file pf = { 0 }, gf = { 0 };
 	struct eb_pyrandom rp, rg;
@@ -180,9 +298,11 @@ int eb_load_lengths(const struct eb_cfg_load *L, size_t n, int *prompt, int *gen
 	int ret = 0;
 
 	if (L->prompt.dist == EB_LEN_FILE)
-		ret = eb_len_file_read(L->prompt.file, "prompt_tokens.file", &pf, err);
+		ret = eb_len_file_read(L->prompt.file, "prompt_tokens.file", n, L->seed + 1, tok,
+				       &pf, err);
 	if (!ret && L->gen.dist == EB_LEN_FILE && !same)
-		ret = eb_len_file_read(L->gen.file, "gen_tokens.file", &gf, err);
+		ret = eb_len_file_read(L->gen.file, "gen_tokens.file", n, L->seed + 2, tok, &gf,
+				       err);
 	if (ret)
 		goto out;
 	eb_pyrandom_seed_u64(&rp, L->seed + 1);
@@ -193,7 +313,7 @@ int eb_load_lengths(const struct eb_cfg_load *L, size_t n, int *prompt, int *gen
 	if (same) {
 		eb_pyrandom_seed_u64(&rp, L->seed + 1);
 		for (size_t i = 0; i < n; i++) {
-			size_t k = (size_t)eb_pyrandom_randbelow(&rp, pf.n);
+			size_t k = eb_len_pick(&rp, &pf, i);
 
 			prompt[i] = pf.prompt[k];
 			gen[i] = pf.out[k] < 2 ? 2 : pf.out[k];

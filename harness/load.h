@@ -18,16 +18,34 @@
 void eb_load_schedule(const struct eb_cfg_load *L, double rate, size_t n, double *t);
 
 /*
+ * The target's tokenizer, which a ShareGPT lengths file is counted by: count(ud, text, &n,
+ * err) sets n to the tokens of text as the model's tokenizer makes them, its special
+ * tokens added (BOS where the model adds one: vLLM's tokenizer(text).input_ids counts
+ * them); returns 0, EB_EUNSUPPORTED (the target has no tokenizer after all) or another
+ * error. count NULL: the adapter has none. cell and adapter name them in errors.
+ */
+struct eb_load_tok {
+	int (*count)(void *ud, const char *text, size_t *n, struct eb_err *err);
+	void *ud;
+	const char *cell, *adapter;
+};
+
+/*
  * The prompt and generation lengths of n requests into prompt[0..n) and gen[0..n): fixed,
  * or drawn with CPython's random seeded with seed + 1 (prompt_tokens) and seed + 2
  * (gen_tokens): randint(min, max) (uniform), round(normalvariate(mean, sd)) clipped to
  * [min, max] (normal), or a line of the file chosen by randbelow(lines) (file; the same
- * draw for both when both name the same file). Fails with EB_ECONFIG naming the file,
- * line and key for a file that cannot be read, a line that is not an object with a
- * positive integer prompt_len and output_len, or no lines.
+ * draw for both when both name the same file). A file that is a JSON array is ShareGPT
+ * conversations: request i gets the i-th pair of vLLM's sampling of it (eb_sharegpt_read
+ * in load.c: shuffled with the same seed, first two turns counted by tok, vLLM's
+ * pruning, oversampled when too few pass). Fails with EB_ECONFIG naming the file, line
+ * and key for a file that cannot be read, a line that is not an object with a positive
+ * integer prompt_len and output_len, or no lines; for a ShareGPT file, without a
+ * tokenizer (naming the cell and adapter), for a turn without a string value, or when no
+ * conversation passes the pruning.
  */
-int eb_load_lengths(const struct eb_cfg_load *L, size_t n, int *prompt, int *gen,
-		    struct eb_err *err);
+int eb_load_lengths(const struct eb_cfg_load *L, size_t n, const struct eb_load_tok *tok,
+		    int *prompt, int *gen, struct eb_err *err);
 
 /* One measured request as the cell figures need it (times on eb_clock_ns). */
 struct eb_load_req {

@@ -811,6 +811,22 @@ static void eb_load_req_of(struct eb_load_req *lr, const struct eb_req_res *q, u
 	lr->itl_max_ms = eb_itl_max_ms(r);
 }
 
+/* The adapter and state whose tokenizer counts a ShareGPT file's turns (eb_load_tok). */
+struct eb_load_tokenizer {
+	const struct eb_adapter_ops *ops;
+	void *st;
+};
+
+static int eb_load_count(void *ud, const char *text, size_t *n, struct eb_err *err)
+{
+	const struct eb_load_tokenizer *t = ud;
+	int32_t *toks = NULL;
+	int ret = t->ops->tokenize(t->st, text, 1, &toks, n, err);
+
+	free(toks);
+	return ret;
+}
+
 /*
  * A load cell: the requests' lengths and prompts made first, then every request through
  * the adapter's generate_many at the cell's concurrency or rate; each one that succeeded
@@ -843,7 +859,13 @@ static int eb_load(const struct eb_config *cfg, const struct eb_cell *cell,
 	R.res = eb_xcalloc(n, sizeof(*R.res));
 	R.rc = eb_xcalloc(n, sizeof(int));
 	R.t_due = eb_xcalloc(n, sizeof(uint64_t));
-	ret = eb_load_lengths(L, n, plen, glen, err);
+	{
+		struct eb_load_tokenizer tz = { ops, st };
+		int can = (ops->caps & EB_CAP_TOKENIZE) && ops->tokenize;
+		struct eb_load_tok tok = { can ? eb_load_count : NULL, &tz, cell->key, ops->name };
+
+		ret = eb_load_lengths(L, n, &tok, plen, glen, err);
+	}
 	/* each request starts one token further into the text: no two share a prefix */
 	for (size_t i = 0; !ret && i < n; i++) {
 		eb_progress_draw(pg, cell->key, "prompt", (int)i + 1, (int)n, 0);

@@ -5,6 +5,7 @@
 #include "http.h"
 #include "eb_clock.h"
 #include "eb_proc.h"
+#include "adapter.h"
 #include "eb_util.h"
 #include "testutil.h"
 #include "mockhttp.h"
@@ -123,7 +124,7 @@ START_TEST(lengths_are_cpythons)
 	L.gen.sd = 8;
 	L.gen.min = 4;
 	L.gen.max = 64;
-	ck_assert_int_eq(eb_load_lengths(&L, 5, p, g, &err), 0);
+	ck_assert_int_eq(eb_load_lengths(&L, 5, NULL, p, g, &err), 0);
 	for (int i = 0; i < 5; i++) {
 		ck_assert_int_eq(p[i], up[i]);
 		ck_assert_int_eq(g[i], ng[i]);
@@ -149,19 +150,79 @@ START_TEST(lengths_file)
 	ck_assert_int_eq(eb_write_file(path, good, strlen(good), &err), 0);
 	L.prompt.dist = L.gen.dist = EB_LEN_FILE;
 	L.prompt.file = L.gen.file = path;
-	ck_assert_msg(eb_load_lengths(&L, 50, p, g, &err) == 0, "%s", err.msg);
+	ck_assert_msg(eb_load_lengths(&L, 50, NULL, p, g, &err) == 0, "%s", err.msg);
 	for (int i = 0; i < 50; i++) {
 		ck_assert_int_eq(g[i], p[i] * 10); /* both from one line */
 		seen[p[i] / 10 - 1] = 1;
 	}
 	ck_assert(seen[0] && seen[1] && seen[2]);
 	ck_assert_int_eq(eb_write_file(path, bad, strlen(bad), &err), 0);
-	ck_assert_int_eq(eb_load_lengths(&L, 5, p, g, &err), EB_ECONFIG);
+	ck_assert_int_eq(eb_load_lengths(&L, 5, NULL, p, g, &err), EB_ECONFIG);
 	{
 		char want[8400];
 
 		snprintf(want, sizeof(want), "%s:2: workloads.load.prompt_tokens.file: needs "
 					     "integers prompt_len and output_len in 1..1000000", path);
+		ck_assert_str_eq(err.msg, want);
+	}
+}
+END_TEST
+
+/* A stand-in tokenizer: a token per space-separated word, plus one (a BOS). */
+static int eb_words_count(void *ud, const char *text, size_t *n, struct eb_err *err)
+{
+	(void)ud;
+	(void)err;
+	*n = 1;
+	for (const char *p = text; *p; p++)
+		*n += (p == text || p[-1] == ' ') && *p != ' ';
+	return 0;
+}
+
+/*
+ * A ShareGPT file is sampled as vLLM's ShareGPTDataset does. tests/data/load/sharegpt.json
+ * by words + 1: a1 16/20, a2 2/12 (prompt too short), a3 and a7 fewer than two turns, a4
+ * 13/25, a5 7/2 (completion too short), a6 11/8, a8 13/35. In Python, random.seed(43)
+ * (seed 42 + 1), random.shuffle of [a1, a2, a4, a5, a6, a8], the valid ones in that order:
+ * a8, a6, a4, a1; seven requests add random.choice of those three times: a8, a1, a1. Without
+ * a tokenizer the cell is named.
+ */
+START_TEST(lengths_sharegpt)
+{
+	static const int wp[] = { 13, 11, 13, 16, 13, 16, 16 }, wg[] = { 35, 8, 25, 20, 35, 20, 20 };
+	struct eb_cfg_load L = eb_load_defaults();
+	struct eb_load_tok tok = { eb_words_count, NULL, "t/m/q/load/c2", "stand-in" };
+	char path[4096];
+	int p[7], g[7];
+	struct eb_err err;
+
+	snprintf(path, sizeof(path), "%s/load/sharegpt.json", EB_TEST_DATA);
+	L.prompt.dist = L.gen.dist = EB_LEN_FILE;
+	L.prompt.file = L.gen.file = path;
+	ck_assert_msg(eb_load_lengths(&L, 7, &tok, p, g, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 7; i++) {
+		ck_assert_int_eq(p[i], wp[i]);
+		ck_assert_int_eq(g[i], wg[i]);
+	}
+	/* three requests: the first three valid ones, nothing drawn again */
+	ck_assert_int_eq(eb_load_lengths(&L, 3, &tok, p, g, &err), 0);
+	ck_assert(p[0] == 13 && g[0] == 35 && p[1] == 11 && g[1] == 8 && p[2] == 13 && g[2] == 25);
+	/* the prompt lengths alone from the file: the same order (seed + 1) */
+	L.gen.dist = EB_LEN_FIXED;
+	ck_assert_int_eq(eb_load_lengths(&L, 7, &tok, p, g, &err), 0);
+	for (int i = 0; i < 7; i++) {
+		ck_assert_int_eq(p[i], wp[i]);
+		ck_assert_int_eq(g[i], 8);
+	}
+	tok.count = NULL;
+	ck_assert_int_eq(eb_load_lengths(&L, 7, &tok, p, g, &err), EB_ECONFIG);
+	{
+		char want[8400];
+
+		snprintf(want, sizeof(want),
+			 "cell 't/m/q/load/c2': workloads.load.prompt_tokens.file '%s' holds "
+			 "ShareGPT conversations, whose lengths are counted by the target's "
+			 "tokenizer, and adapter 'stand-in' has none", path);
 		ck_assert_str_eq(err.msg, want);
 	}
 }
@@ -678,6 +739,109 @@ START_TEST(in_process_cold_start_and_skip)
 }
 END_TEST
 
+/* The (prompt, completion) token counts of the valid conversations of the ShareGPT
+ * sample by the tiny model's own tokenizer (the llamacpp adapter's, specials added). */
+static size_t eb_sharegpt_pairs(const char *model, const char *path, int *pp, int *pg)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("llamacpp");
+	json_t *opts = json_pack("{s:i, s:i}", "threads", 1, "n_ctx", 256), *root, *e;
+	struct eb_adapter_args a = { .target_id = "cpu", .model_id = "tiny", .quant = "q8_0",
+				     .model_file = model, .options = opts };
+	struct eb_err err;
+	json_error_t je;
+	void *st = NULL;
+	size_t n = 0, i;
+
+	ck_assert_ptr_nonnull(ops);
+	ck_assert_msg(ops->open(&a, &st, &err) == 0, "%s", err.msg);
+	root = json_load_file(path, 0, &je);
+	ck_assert_ptr_nonnull(root);
+	json_array_foreach(root, i, e) {
+		json_t *conv = json_object_get(e, "conversations");
+		size_t len[2];
+
+		if (json_array_size(conv) < 2)
+			continue;
+		for (size_t t = 0; t < 2; t++) {
+			int32_t *tok = NULL;
+			const char *text =
+				json_string_value(json_object_get(json_array_get(conv, t), "value"));
+
+			ck_assert_int_eq(ops->tokenize(st, text, 1, &tok, &len[t], &err), 0);
+			free(tok);
+		}
+		if (len[0] >= 4 && len[1] >= 4 && len[0] <= 1024 && len[0] + len[1] <= 2048) {
+			pp[n] = (int)len[0];
+			pg[n++] = (int)len[1];
+		}
+	}
+	ops->close(st);
+	json_decref(root);
+	json_decref(opts);
+	return n;
+}
+
+/*
+ * Through the binary, in process: a load cell whose lengths come from a ShareGPT file;
+ * each request's stored (prompt, output) pair is a valid conversation's as the model's
+ * tokenizer counts it, and a target without a tokenizer (openai, tokenize off) fails its
+ * cell with an error naming the cell.
+ */
+START_TEST(sharegpt_lengths_in_process)
+{
+	char text[8192], db[8192], model[4096], data[4096];
+	int pp[16], pg[16];
+	size_t nv, matched = 0;
+	sqlite3 *s;
+	sqlite3_stmt *q;
+
+	snprintf(model, sizeof(model), "%s/tiny-q8_0.gguf", eb_test_models_dir());
+	snprintf(data, sizeof(data), "%s/load/sharegpt.json", EB_TEST_DATA);
+	nv = eb_sharegpt_pairs(model, data, pp, pg);
+	ck_assert_msg(nv >= 2, "%zu valid conversations", nv);
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"sharegpt\",\n"
+		 "  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\", \"options\": {\n"
+		 "     \"threads\": 1, \"n_ctx\": 512 } },\n"
+		 "   { \"id\": \"srv\", \"adapter\": \"openai\", \"options\": {\n"
+		 "     \"base_url\": \"http://127.0.0.1:9\", \"tokenize\": \"off\" } } ],\n"
+		 "  \"models\": [ { \"id\": \"tiny\", \"variants\": [ { \"quant\": \"q8_0\", "
+		 "\"file\": \"%s\", \"model_name\": \"tiny\" } ] } ],\n"
+		 "  \"workloads\": { \"load\": { \"concurrency\": [2], \"requests\": 6, \"warmup\": 0,\n"
+		 "     \"prompt_tokens\": { \"dist\": \"file\", \"file\": \"%s\" },\n"
+		 "     \"gen_tokens\": { \"dist\": \"file\", \"file\": \"%s\" } } } }\n",
+		 model, data, data);
+	eb_run_config_rc("load-sharegpt", text, db, sizeof(db), -1);
+	s = eb_test_db_open(db);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE key = "
+				      "'cpu/tiny/q8_0/load/c2' AND status = 'ok'"), 1);
+	ck_assert_int_eq(sqlite3_prepare_v2(s, "SELECT r.n_prompt, r.n_out FROM requests r JOIN "
+					       "cells c ON c.id = r.cell_id WHERE c.key = "
+					       "'cpu/tiny/q8_0/load/c2' AND NOT r.warmup",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int np = sqlite3_column_int(q, 0), ng = sqlite3_column_int(q, 1), hit = 0;
+
+		for (size_t k = 0; k < nv; k++)
+			hit |= pp[k] == np && pg[k] == ng;
+		ck_assert_msg(hit, "request of %d prompt and %d output tokens: no such pair", np,
+			      ng);
+		matched++;
+	}
+	sqlite3_finalize(q);
+	ck_assert_uint_eq(matched, 6);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE key = "
+				      "'srv/tiny/q8_0/load/c2' AND status = 'failed' AND error LIKE "
+				      "'cell ''srv/tiny/q8_0/load/c2'': workloads.load.prompt_tokens"
+				      ".file ''%sharegpt.json'' holds ShareGPT conversations, whose "
+				      "lengths are counted by the target''s tokenizer, and adapter "
+				      "''openai'' has none%'"),
+			 1);
+	sqlite3_close(s);
+}
+END_TEST
+
 /*
  * Ollama under load: the requests go concurrently through the ollama adapter, and the
  * model's first cell stores the load_duration of its first request as load_ms (250 ms),
@@ -864,6 +1028,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, schedule_poisson_ks);
 	tcase_add_test(tc, lengths_are_cpythons);
 	tcase_add_test(tc, lengths_file);
+	tcase_add_test(tc, lengths_sharegpt);
 	tcase_add_test(tc, goodput_by_hand);
 	suite_add_tcase(s, tc);
 	if (eb_test_lacks_llama()) {
@@ -872,6 +1037,7 @@ static Suite *eb_suite(void)
 		tc = tcase_create("in process");
 		tcase_set_timeout(tc, 120);
 		tcase_add_test(tc, in_process_cold_start_and_skip);
+		tcase_add_test(tc, sharegpt_lengths_in_process);
 		suite_add_tcase(s, tc);
 	}
 	tc = tcase_create("stand-in server");
