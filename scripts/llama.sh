@@ -32,7 +32,22 @@ if [ "${EB_LLAMA_PORTABLE:-0}" = 1 ]; then
   fi
 fi
 stamp="$root/.built"
-if [ -f "$stamp" ]; then echo "$root"; exit 0; fi
+peers=(llama-server llama-bench llama-perplexity llama-quantize llama-batched-bench)
+if [ -f "$stamp" ]; then
+  # a cache built before a peer was added: build only the missing ones into it, never
+  # everything again, and never delete it
+  missing=()
+  for p in "${peers[@]}"; do
+    [ -x "$root/build/bin/$p" ] || missing+=("$p")
+  done
+  # (a peer that fails to build is left out: the tests that need it skip, saying so)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "llama.sh: the cached build lacks ${missing[*]}; building just that ($jobs jobs)" >&2
+    cmake --build "$root/build" -j"$jobs" --target "${missing[@]}" >>"$root/build.log" 2>&1 ||
+      { tail -30 "$root/build.log" >&2; echo "llama.sh: ${missing[*]} not built" >&2; }
+  fi
+  echo "$root"; exit 0
+fi
 
 mkdir -p "$cache"
 tmp=$(mktemp -d "$cache/.dl.XXXXXX")
@@ -50,8 +65,8 @@ cmake -S "$root/src" -B "$root/build" -DCMAKE_BUILD_TYPE=Release \
   -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=ON -DLLAMA_BUILD_TESTS=OFF \
   -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TOOLS=ON \
   "${native[@]}" >"$root/cmake.log" 2>&1 || { tail -30 "$root/cmake.log" >&2; exit 1; }
-cmake --build "$root/build" -j"$jobs" --target llama llama-server llama-bench \
-  llama-perplexity llama-quantize >"$root/build.log" 2>&1 || { tail -30 "$root/build.log" >&2; exit 1; }
+cmake --build "$root/build" -j"$jobs" --target llama "${peers[@]}" \
+  >"$root/build.log" 2>&1 || { tail -30 "$root/build.log" >&2; exit 1; }
 mkdir -p "$root/include"
 cp "$root/src/include/"*.h "$root/include/"
 cp "$root/src/ggml/include/"*.h "$root/include/"

@@ -692,6 +692,24 @@ START_TEST(stand_in_server_schedule_and_goodput)
 }
 END_TEST
 
+/* A config of the tiny model on an in-process llamacpp target "cpu" (one thread, n_ctx),
+ * more targets after it (",{...}" or ""), and the workloads object, into text. */
+static void eb_tiny_config(char *text, size_t n, const char *name, int n_ctx,
+			   const char *more_targets, const char *workloads)
+{
+	char model[4096];
+
+	snprintf(model, sizeof(model), "%s/tiny-q8_0.gguf", eb_test_models_dir());
+	snprintf(text, n,
+		 "{ \"name\": \"%s\",\n"
+		 "  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\", \"options\": {\n"
+		 "     \"threads\": 1, \"n_ctx\": %d } }%s ],\n"
+		 "  \"models\": [ { \"id\": \"tiny\", \"variants\": [ { \"quant\": \"q8_0\", "
+		 "\"file\": \"%s\", \"model_name\": \"tiny\" } ] } ],\n"
+		 "  \"workloads\": %s }\n",
+		 name, n_ctx, more_targets, model, workloads);
+}
+
 /*
  * In process: the llamacpp adapter decodes the requests of a load cell as sequences of
  * one batch (more than one in flight at c3, every token counted), its open() is timed on
@@ -700,23 +718,17 @@ END_TEST
  */
 START_TEST(in_process_cold_start_and_skip)
 {
-	char text[4096], db[8192], model[4096];
+	char text[4096], db[8192];
 	sqlite3 *s;
 	double first, second;
 
-	snprintf(model, sizeof(model), "%s/tiny-q8_0.gguf", eb_test_models_dir());
-	snprintf(text, sizeof(text),
-		 "{ \"name\": \"cold\",\n"
-		 "  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\", \"options\": {\n"
-		 "     \"threads\": 1, \"n_ctx\": 256 } },\n"
-		 "   { \"id\": \"prog\", \"adapter\": \"exec\", \"options\": { \"argv\": [\"true\"] } } ],\n"
-		 "  \"models\": [ { \"id\": \"tiny\", \"variants\": [ { \"quant\": \"q8_0\", "
-		 "\"file\": \"%s\" } ] } ],\n"
-		 "  \"workloads\": { \"latency\": { \"prompt_tokens\": [16, 32], \"gen_tokens\": 4,\n"
-		 "     \"warmup\": 0, \"repetitions\": 1 },\n"
-		 "     \"load\": { \"concurrency\": [3], \"requests\": 6, \"prompt_tokens\": 16,\n"
-		 "     \"gen_tokens\": 8 } } }\n",
-		 model);
+	eb_tiny_config(text, sizeof(text), "cold", 256,
+		       ",\n   { \"id\": \"prog\", \"adapter\": \"exec\", \"options\": { \"argv\": "
+		       "[\"true\"] } }",
+		       "{ \"latency\": { \"prompt_tokens\": [16, 32], \"gen_tokens\": 4,\n"
+		       "     \"warmup\": 0, \"repetitions\": 1 },\n"
+		       "     \"load\": { \"concurrency\": [3], \"requests\": 6, \"prompt_tokens\": 16,\n"
+		       "     \"gen_tokens\": 8 } }");
 	eb_run_config_rc("load-cold", text, db, sizeof(db), -1);
 	s = eb_test_db_open(db);
 	first = eb_db_metric(s, "cpu/tiny/q8_0/latency/p16-g4", "load_ms", "mean");
@@ -799,18 +811,19 @@ START_TEST(sharegpt_lengths_in_process)
 	snprintf(data, sizeof(data), "%s/load/sharegpt.json", EB_TEST_DATA);
 	nv = eb_sharegpt_pairs(model, data, pp, pg);
 	ck_assert_msg(nv >= 2, "%zu valid conversations", nv);
-	snprintf(text, sizeof(text),
-		 "{ \"name\": \"sharegpt\",\n"
-		 "  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\", \"options\": {\n"
-		 "     \"threads\": 1, \"n_ctx\": 512 } },\n"
-		 "   { \"id\": \"srv\", \"adapter\": \"openai\", \"options\": {\n"
-		 "     \"base_url\": \"http://127.0.0.1:9\", \"tokenize\": \"off\" } } ],\n"
-		 "  \"models\": [ { \"id\": \"tiny\", \"variants\": [ { \"quant\": \"q8_0\", "
-		 "\"file\": \"%s\", \"model_name\": \"tiny\" } ] } ],\n"
-		 "  \"workloads\": { \"load\": { \"concurrency\": [2], \"requests\": 6, \"warmup\": 0,\n"
-		 "     \"prompt_tokens\": { \"dist\": \"file\", \"file\": \"%s\" },\n"
-		 "     \"gen_tokens\": { \"dist\": \"file\", \"file\": \"%s\" } } } }\n",
-		 model, data, data);
+	{
+		char wl[8192];
+
+		snprintf(wl, sizeof(wl),
+			 "{ \"load\": { \"concurrency\": [2], \"requests\": 6, \"warmup\": 0,\n"
+			 "     \"prompt_tokens\": { \"dist\": \"file\", \"file\": \"%s\" },\n"
+			 "     \"gen_tokens\": { \"dist\": \"file\", \"file\": \"%s\" } } }",
+			 data, data);
+		eb_tiny_config(text, sizeof(text), "sharegpt", 512,
+			       ",\n   { \"id\": \"srv\", \"adapter\": \"openai\", \"options\": {\n"
+			       "     \"base_url\": \"http://127.0.0.1:9\", \"tokenize\": \"off\" } }",
+			       wl);
+	}
 	eb_run_config_rc("load-sharegpt", text, db, sizeof(db), -1);
 	s = eb_test_db_open(db);
 	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE key = "
@@ -839,6 +852,85 @@ START_TEST(sharegpt_lengths_in_process)
 				      "''openai'' has none%'"),
 			 1);
 	sqlite3_close(s);
+}
+END_TEST
+
+/* llama-batched-bench's output tokens per second over prefill and decode (pl x tg / t:
+ * what a load cell's output_tps counts) at `pl` parallel sequences, from its JSONL; its
+ * decode-only S_TG into *s_tg. NAN when no line has that pl. */
+static double eb_batched_tps(const char *out, int pl, double *s_tg)
+{
+	double tps = NAN;
+
+	*s_tg = NAN;
+	for (const char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		json_t *o = *l == '{' ? json_loadb(l, strcspn(l, "\n"), 0, NULL) : NULL;
+
+		if (json_integer_value(json_object_get(o, "pl")) == pl) {
+			double t = json_number_value(json_object_get(o, "t"));
+
+			tps = (double)pl * (double)json_integer_value(json_object_get(o, "tg")) / t;
+			*s_tg = json_number_value(json_object_get(o, "speed_tg"));
+		}
+		json_decref(o);
+	}
+	return tps;
+}
+
+/*
+ * The in-process load path against llama.cpp's own llama-batched-bench: the same tiny
+ * model, prompt and generation lengths, one thread, 1 and 4 parallel sequences. Both must
+ * measure a positive throughput and agree within a wide band
+ * (edgebench's output_tps over batched-bench's pl x tg / t): on two shared cores a
+ * sub-second run varies, and edgebench samples each token and sends each request as a
+ * stream where batched-bench decodes random tokens and samples nothing. The figures are
+ * printed; docs/benchmarks.md records them.
+ */
+START_TEST(in_process_vs_batched_bench)
+{
+	char bin[4096], model[4096], text[4096], db[8192], *out = NULL;
+	double ours[2], peer[2], s_tg[2];
+	static const int pl[2] = { 1, 4 };
+	struct eb_err err;
+	sqlite3 *s;
+	int rc;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_peer("llama-batched-bench", bin, sizeof(bin)));
+	snprintf(model, sizeof(model), "%s/tiny-q8_0.gguf", eb_test_models_dir());
+	eb_tiny_config(text, sizeof(text), "batched", 1024, "",
+		       "{ \"load\": { \"concurrency\": [1, 4], \"requests\": 8, \"warmup\": 4,\n"
+		       "     \"prompt_tokens\": 64, \"gen_tokens\": 128 } }");
+	eb_run_config("load-batched", text, db, sizeof(db));
+	s = eb_test_db_open(db);
+	ours[0] = eb_db_metric(s, "cpu/tiny/q8_0/load/c1", "output_tps", "mean");
+	ours[1] = eb_db_metric(s, "cpu/tiny/q8_0/load/c4", "output_tps", "mean");
+	sqlite3_close(s);
+	{
+		const char *argv[] = { bin, "-m", model, "-c", "1024", "-t", "1", "-npp", "64",
+				       "-ntg", "128", "-npl", "1,4", "--output-format", "jsonl",
+				       NULL };
+
+		rc = eb_proc_capture_timed(argv, 0, 1 << 20, 120ull * 1000000000ull, &out, &err);
+	}
+	ck_assert_msg(rc == 0, "llama-batched-bench: %d: %s", rc, rc < 0 ? err.msg : out);
+	peer[0] = eb_batched_tps(out, 1, &s_tg[0]);
+	peer[1] = eb_batched_tps(out, 4, &s_tg[1]);
+	for (int k = 0; k < 2; k++) {
+		printf("batched-bench peer: %d sequences: edgebench output_tps %.1f, "
+		       "llama-batched-bench pl*tg/t %.1f (S_TG %.1f), ratio %.3f\n",
+		       pl[k], ours[k], peer[k], s_tg[k], ours[k] / peer[k]);
+		ck_assert_msg(ours[k] > 0 && peer[k] > 0, "%s", out);
+		ck_assert_msg(ours[k] / peer[k] > 0.25 && ours[k] / peer[k] < 4,
+			      "%d sequences: edgebench %g against %g tok/s", pl[k], ours[k],
+			      peer[k]);
+	}
+	/* the rise from 1 to 4 is printed, not asserted: on two loaded cores the tiny
+	 * model's rise went from x0.99 to x1.37 (edgebench) and x0.89 to x1.32 (the peer's
+	 * own) between runs of this test (docs/benchmarks.md) */
+	printf("batched-bench peer: 1 -> 4 sequences: edgebench x%.2f, llama-batched-bench "
+	       "x%.2f\n", ours[1] / ours[0], peer[1] / peer[0]);
+	fflush(stdout);
+	free(out);
 }
 END_TEST
 
@@ -1038,6 +1130,7 @@ static Suite *eb_suite(void)
 		tcase_set_timeout(tc, 120);
 		tcase_add_test(tc, in_process_cold_start_and_skip);
 		tcase_add_test(tc, sharegpt_lengths_in_process);
+		tcase_add_test(tc, in_process_vs_batched_bench);
 		suite_add_tcase(s, tc);
 	}
 	tc = tcase_create("stand-in server");
