@@ -210,7 +210,9 @@ const struct eb_metric eb_metrics[] = {
 	  "the harness's clock around the adapter's open(), or the server's own count",
 	  "llamacpp (a library linked in): open() (weights read, context made) timed by the "
 	  "harness, on the model's first cell; Ollama: the largest load_duration of the cell's "
-	  "requests (the server loaded the model for it), when > 0" },
+	  "requests (the server loaded the model for it), when > 0; none for other servers: "
+	  "edgebench never starts a server, so the time to its first healthy answer is "
+	  "not edgebench's to measure" },
 
 	/* ---- the tool's own cost ---- */
 	{ "sampler_cpu_pct", "%", EB_DIR_NONE, EB_METRIC_SINGLE, "tool", NULL,
