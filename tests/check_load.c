@@ -651,8 +651,11 @@ START_TEST(stand_in_server_schedule_and_goodput)
 	ck_assert_int_eq(eb_db_int(s, "SELECT sum(n_out) FROM requests"), f.tokens);
 	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE status = 'ok'"), 2);
 	/* goodput exact: 80 of 160 arrivals were slow (TTFT 150 ms > 80) */
-	ck_assert(eb_db_metric(s, "fake/m/q/load/c4", "goodput_frac", "mean") == 0.5);
-	ck_assert(eb_db_metric(s, "fake/m/q/load/r40", "goodput_frac", "mean") == 0.5);
+	ck_assert_msg(eb_db_metric(s, "fake/m/q/load/c4", "goodput_frac", "mean") == 0.5,
+		      "c4 goodput %.17g", eb_db_metric(s, "fake/m/q/load/c4", "goodput_frac", "mean"));
+	ck_assert_msg(eb_db_metric(s, "fake/m/q/load/r40", "goodput_frac", "mean") == 0.5,
+		      "r40 goodput %.17g",
+		      eb_db_metric(s, "fake/m/q/load/r40", "goodput_frac", "mean"));
 	ck_assert(fabs(eb_db_metric(s, "fake/m/q/load/c4", "goodput_rps", "mean") -
 		       0.5 * eb_db_metric(s, "fake/m/q/load/c4", "req_per_s", "mean")) < 1e-9);
 	/* four in flight for most of the c4 cell; the send lag there and at the rate is
