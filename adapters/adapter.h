@@ -9,6 +9,7 @@
 
 #include "eb_err.h"
 #include "eb_opt.h"
+#include "eb_util.h"
 
 #define EB_ADAPTER_ABI 1
 
@@ -20,6 +21,8 @@ enum {
 	EB_CAP_SERVER_TIMINGS = 1 << 3, /* returns the backend's own timing figures */
 	EB_CAP_PROMPT_TOKENS = 1 << 4,  /* accepts a prompt given as token ids */
 	EB_CAP_LOGITS = 1 << 5,         /* loglik rows can carry full logits (protocol kld) */
+	EB_CAP_TEXT = 1 << 6,           /* generate returns the text and honours until_stop and
+					   stop_strings (the generative accuracy protocols) */
 };
 
 /* What the harness hands to open(). Every pointer stays valid until close(). */
@@ -44,6 +47,10 @@ struct eb_adapter_args {
  */
 typedef int (*eb_token_cb)(void *ud, uint64_t t_ns, int n_tokens);
 
+/* Bytes of a reply kept in eb_gen_res.text: a server that ignores max_tokens and stop
+ * strings costs bounded memory. */
+#define EB_GEN_TEXT_MAX (1u << 20)
+
 /* One generation request. */
 struct eb_gen_req {
 	const int32_t *prompt_tokens; /* with EB_CAP_PROMPT_TOKENS, else NULL */
@@ -55,6 +62,18 @@ struct eb_gen_req {
 	eb_token_cb on_token;
 	void *ud;
 	volatile int *stop;           /* set asynchronously to abandon the request */
+	/*
+	 * EB_CAP_TEXT (the generative accuracy protocols); zero for the timing workloads.
+	 * until_stop: n_predict is a maximum, the model may end at its EOS (ignore_eos is not
+	 * sent) or at the first of stop_strings (NULL or NULL-terminated), whose text is not
+	 * part of the reply. text: NULL, or a buffer (the caller's) the reply is appended
+	 * to as the peer sent it, also when generate fails part way, at most
+	 * EB_GEN_TEXT_MAX bytes of it (the buffer's own cap_max aside). Raw peer text: the
+	 * harness cleans it (base/eb_sanitize.h) before it is stored or printed.
+	 */
+	int until_stop;
+	const char *const *stop_strings;
+	struct eb_buf *text;
 };
 
 /* What a result's token times are worth (struct eb_gen_res.flags). */

@@ -338,6 +338,7 @@ struct eb_openai_gen {
 	const struct eb_gen_req *req;
 	struct eb_oai_stream st;
 	struct eb_http_stream hs;
+	size_t n_text;      /* bytes of the reply appended to req->text */
 };
 
 static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct eb_err *err)
@@ -347,6 +348,8 @@ static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct
 
 	if (ret)
 		return ret;
+	if (g->req->text)
+		g->n_text += eb_gen_text_add(g->req->text, g->n_text, chunk->text, chunk->text_len);
 	/* the parser's 0 is "the server did not say": unknown (-1) to the harness */
 	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece,
 						 chunk->n_tokens > 0 ? chunk->n_tokens : -1)) {
@@ -380,10 +383,18 @@ static json_t *eb_openai_body(const struct eb_openai *S, const struct eb_gen_req
 	json_object_set_new(b, "stream", json_true());
 	if (S->include_usage)
 		json_object_set_new(b, "stream_options", json_pack("{s:b}", "include_usage", 1));
-	if (S->ignore_eos)
+	/* until_stop: the model may end early, so neither field that forbids it is sent */
+	if (S->ignore_eos && !req->until_stop)
 		json_object_set_new(b, "ignore_eos", json_true());
-	if (S->min_tokens)
+	if (S->min_tokens && !req->until_stop)
 		json_object_set_new(b, "min_tokens", json_integer(req->n_predict));
+	if (req->until_stop && req->stop_strings && req->stop_strings[0]) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; req->stop_strings[i]; i++)
+			json_array_append_new(a, json_string(req->stop_strings[i]));
+		json_object_set_new(b, "stop", a);
+	}
 	if (S->no_cache_prompt)
 		json_object_set_new(b, "cache_prompt", json_false());
 	if (S->timings_per_token)
@@ -575,6 +586,10 @@ static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
 			       "n_ctx");
 		eb_json_copy_fact(out, "n_slots", props, "total_slots");
 	}
+	/* the template the chat endpoint puts the prompt through, recorded with accuracy
+	 * figures (a server that does not say leaves it out: "server default") */
+	if (S->chat)
+		eb_json_copy_fact(out, "chat_template", props, "chat_template");
 	json_decref(props);
 	if (!json_object_get(out, "backend_version")) {
 		ver = eb_http_object(&S->http, "/version", NULL, EB_OPENAI_DESCRIBE_MS); /* vLLM */
@@ -889,7 +904,8 @@ static const char *eb_openai_unavailable(void)
 const struct eb_adapter_ops eb_adapter_openai = {
 	.name = "openai",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_SERVER_TIMINGS | EB_CAP_LOGLIK,
+	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_SERVER_TIMINGS | EB_CAP_LOGLIK |
+		EB_CAP_TEXT,
 	.options = eb_openai_opts,
 	.help = "OpenAI-compatible server over HTTP (llama-server, vLLM, TensorRT-LLM, "
 		"TinyChat): streamed completions or chat completions; scoring by echoed prompt "

@@ -190,6 +190,67 @@ START_TEST(ollama_stream_timing_and_stats)
 }
 END_TEST
 
+/*
+ * A request for text (the generative accuracy protocols): the reply's text comes back
+ * whole, the stop strings reach options.stop, and the protocol's num_predict and
+ * temperature win over the target's (which still drive the timing workloads).
+ */
+START_TEST(ollama_text_until_stop)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("ollama");
+	const char *stops[] = { "\n\n", "Question:", NULL };
+	struct eb_mock m;
+	char url[64];
+	json_t *opts, *body, *o;
+	struct eb_adapter_args a = { .model_name = "llama3.2" };
+	struct eb_gen_req rq = { .prompt_text = "hi", .n_predict = 5, .seed = 7, .until_stop = 1,
+				 .stop_strings = stops };
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
+	struct eb_buf text;
+	struct eb_err err;
+	void *st = NULL;
+
+	eb_mock_start(&m, "streams/ollama-generate.ndjson");
+	m.first_ms = 0;
+	m.gap_ms = 0;
+	eb_buf_init(&text, 0);
+	rq.text = &text;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", m.port);
+	opts = json_pack("{s:s, s:i, s:f}", "base_url", url, "num_predict", 99, "temperature", 0.7);
+	a.options = opts;
+	ck_assert_int_eq(ops->open(&a, &st, &err), 0);
+	ck_assert_msg(ops->generate(st, &rq, &res, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(text.buf, "The sky");
+	body = json_loads(m.last_body, 0, NULL);
+	ck_assert_ptr_nonnull(body);
+	o = json_object_get(body, "options");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "num_predict")), 5);
+	ck_assert(json_number_value(json_object_get(o, "temperature")) == 0.0);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "stop")), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "stop"), 1)),
+			 "Question:");
+	json_decref(body);
+	json_decref(res.server);
+	/* a timing request: the target's options, no stop, no text */
+	rq.until_stop = 0;
+	rq.stop_strings = NULL;
+	rq.text = NULL;
+	memset(&res, 0, sizeof(res));
+	ck_assert_msg(ops->generate(st, &rq, &res, &err) == 0, "%s", err.msg);
+	body = json_loads(m.last_body, 0, NULL);
+	o = json_object_get(body, "options");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "num_predict")), 99);
+	ck_assert(json_number_value(json_object_get(o, "temperature")) == 0.7);
+	ck_assert_ptr_null(json_object_get(o, "stop"));
+	json_decref(body);
+	json_decref(res.server);
+	ops->close(st);
+	json_decref(opts);
+	eb_buf_release(&text);
+	eb_mock_stop(&m);
+}
+END_TEST
+
 START_TEST(hailo_stream_timing_and_stats)
 {
 	struct eb_mock m;
@@ -474,6 +535,7 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, ollama_stream_timing_and_stats);
 	tcase_add_test(tc, zero_statistics_are_stored);
+	tcase_add_test(tc, ollama_text_until_stop);
 	tcase_add_test(tc, hailo_stream_timing_and_stats);
 	tcase_add_test(tc, errors_are_clear);
 	tcase_add_test(tc, through_the_run_loop);

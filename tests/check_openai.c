@@ -379,6 +379,82 @@ START_TEST(chat_endpoint_and_fields)
 }
 END_TEST
 
+/* One greedy until_stop request for its text (the generative accuracy protocols' kind). */
+static void eb_text_req(void *st, const char *prompt, const char *const *stops, int n_predict,
+			struct eb_buf *text, struct eb_gen_res *res)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+	struct eb_gen_req rq = { .prompt_text = prompt, .n_predict = n_predict, .seed = 3,
+				 .until_stop = 1, .stop_strings = stops, .text = text };
+	struct eb_err err;
+
+	memset(res, 0, sizeof(*res));
+	eb_buf_reset(text);
+	ck_assert_msg(ops->generate(st, &rq, res, &err) == 0, "%s", err.msg);
+}
+
+/*
+ * Text back from both endpoints, and stop strings honoured: greedy decoding is
+ * deterministic (cache_prompt: false), so a reply cut at a stop string taken from the
+ * middle of the free reply is exactly the part before its first occurrence; the model
+ * may end at its EOS (until_stop), so n_out is at most the maximum.
+ */
+START_TEST(generate_text_until_stop)
+{
+	static const char *const endpoints[] = { "completions", "chat" };
+
+	for (int e = 0; e < 2; e++) {
+		const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+		json_t *opts = eb_opts_for(eb_shared_port), *desc = json_object();
+		struct eb_gen_res res;
+		struct eb_buf text, free_reply;
+		const char *stops[] = { NULL, NULL };
+		char stop[8] = "";
+		struct eb_err err;
+		const char *at;
+		void *st;
+
+		json_object_set_new(opts, "endpoint", json_string(endpoints[e]));
+		st = eb_open(opts);
+		eb_buf_init(&text, 0);
+		eb_buf_init(&free_reply, 0);
+		eb_text_req(st, "Question: What is two plus two?\nAnswer:", NULL, 24, &text, &res);
+		ck_assert_int_le(res.n_out, 24);
+		ck_assert_int_ge(res.n_out, 0);
+		fprintf(stderr, "check_openai: %s reply (%d tokens): '%s'\n", endpoints[e], res.n_out,
+			text.buf);
+		ck_assert_msg(text.len >= 8, "%s: a reply of %zu bytes is too short to cut",
+			      endpoints[e], text.len);
+		eb_buf_add(&free_reply, text.buf, text.len);
+		json_decref(res.server);
+		/* a stop string from the middle of the reply, three bytes of it */
+		memcpy(stop, free_reply.buf + free_reply.len / 2, 3);
+		stops[0] = stop;
+		at = strstr(free_reply.buf, stop);
+		eb_text_req(st, "Question: What is two plus two?\nAnswer:", stops, 24, &text, &res);
+		ck_assert_msg(text.len == (size_t)(at - free_reply.buf) &&
+				      memcmp(text.buf, free_reply.buf, text.len) == 0,
+			      "%s: stop '%s': '%s', want the first %zu bytes of '%s'", endpoints[e],
+			      stop, text.buf, (size_t)(at - free_reply.buf), free_reply.buf);
+		ck_assert_str_eq(json_string_value(json_object_get(res.server, "finish_reason")),
+				 "stop");
+		json_decref(res.server);
+		/* the chat endpoint's template is recorded; the plain one has none */
+		ck_assert_int_eq(ops->describe(st, desc, &err), 0);
+		if (e == 1)
+			ck_assert_msg(json_string_length(json_object_get(desc, "chat_template")) > 0,
+				      "no chat_template from /props");
+		else
+			ck_assert_ptr_null(json_object_get(desc, "chat_template"));
+		json_decref(desc);
+		eb_buf_release(&text);
+		eb_buf_release(&free_reply);
+		ops->close(st);
+		json_decref(opts);
+	}
+}
+END_TEST
+
 /* The server dies mid-stream: that request fails clearly; after a restart the next works. */
 START_TEST(server_killed_mid_stream)
 {
@@ -842,6 +918,7 @@ static Suite *eb_suite(void)
 		tcase_add_unchecked_fixture(tc, eb_setup, eb_teardown);
 		tcase_add_test(tc, generate_counts_and_timings);
 		tcase_add_test(tc, chat_endpoint_and_fields);
+		tcase_add_test(tc, generate_text_until_stop);
 		tcase_add_test(tc, server_killed_mid_stream);
 		tcase_add_test(tc, through_the_run_loop);
 		tcase_add_test(tc, prompt_cache_and_chat_count_are_caught);
