@@ -345,11 +345,13 @@ static int eb_ollama_describe(void *state, json_t *out, struct eb_err *err)
 		eb_ollama_details(out, json_object_get(show, "details"));
 		eb_json_copy_fact(out, "n_params", info, "general.parameter_count");
 		/* the model's template, which both endpoints apply unless raw is set; recorded
-		 * with accuracy figures */
+		 * with accuracy figures ("server default" when the server does not say) */
 		if (S->chat || !S->raw)
 			eb_json_copy_fact(out, "chat_template", show, "template");
 	}
 	json_decref(show);
+	if ((S->chat || !S->raw) && !json_object_get(out, "chat_template"))
+		json_object_set_new(out, "chat_template", json_string("server default"));
 	tags = eb_http_object(&S->http, "/api/tags", NULL, EB_OLLAMA_DESCRIBE_MS);
 	tag = tags ? eb_ollama_tag(tags, S->model) : NULL;
 	if (tag) {

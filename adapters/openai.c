@@ -587,9 +587,11 @@ static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
 		eb_json_copy_fact(out, "n_slots", props, "total_slots");
 	}
 	/* the template the chat endpoint puts the prompt through, recorded with accuracy
-	 * figures (a server that does not say leaves it out: "server default") */
+	 * figures ("server default" when the server does not say) */
 	if (S->chat)
 		eb_json_copy_fact(out, "chat_template", props, "chat_template");
+	if (S->chat && !json_object_get(out, "chat_template"))
+		json_object_set_new(out, "chat_template", json_string("server default"));
 	json_decref(props);
 	if (!json_object_get(out, "backend_version")) {
 		ver = eb_http_object(&S->http, "/version", NULL, EB_OPENAI_DESCRIBE_MS); /* vLLM */

@@ -27,6 +27,12 @@ static const char *const eb_urls_c4[] = {
 	NULL,
 };
 
+static const char *const eb_urls_gsm8k[] = {
+	"https://raw.githubusercontent.com/openai/grade-school-math/master/grade_school_math/data/"
+	"test.jsonl",
+	NULL,
+};
+
 const struct eb_dataset eb_dataset_catalog[] = {
 	{ "hellaswag", "hellaswag_val.jsonl",
 	  "0aa3b88843990f3f10a97b9575c94d7b71fb2205240ba04ae4884d9e9c992588", eb_urls_hellaswag,
@@ -38,6 +44,9 @@ const struct eb_dataset eb_dataset_catalog[] = {
 	{ "c4", EB_C4_SHARD, NULL, eb_urls_c4, 64u << 20,
 	  "C4 English validation shard 0 of 8 (allenai/c4); no published hash: recorded on "
 	  "first fetch" },
+	{ "gsm8k", "gsm8k_test.jsonl",
+	  "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14", eb_urls_gsm8k,
+	  1u << 20, "GSM8K test split, openai/grade-school-math's JSONL (1,319 problems)" },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 

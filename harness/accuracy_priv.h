@@ -130,5 +130,8 @@ eb_acc_scorer_fn eb_proto_c4_new;        /* proto_perplexity.c */
 eb_acc_scorer_fn eb_proto_lmeval;        /* proto_lmeval.c */
 eb_acc_scorer_fn eb_proto_llamacpp;      /* proto_perplexity.c */
 eb_acc_scorer_fn eb_proto_kld;           /* proto_kld.c */
+eb_acc_scorer_fn eb_proto_hellaswag_gen; /* proto_gen.c */
+eb_acc_scorer_fn eb_proto_mmlu_gen;      /* proto_gen.c */
+eb_acc_scorer_fn eb_proto_gsm8k_gen;     /* proto_gen.c */
 
 #endif

@@ -406,24 +406,40 @@ static int eb_fake_loglik(void *st, const struct eb_loglik_req *req, struct eb_e
 
 static const struct eb_opt eb_fake_opts[] = { { NULL } };
 
+static int eb_fake_generate(void *st, const struct eb_gen_req *req, struct eb_gen_res *res,
+			    struct eb_err *err)
+{
+	const char *r = eb_test_fake.reply ? eb_test_fake.reply : " A";
+
+	(void)st;
+	(void)err;
+	eb_test_fake.n_generate++;
+	if (req->text)
+		eb_buf_addstr(req->text, r);
+	res->n_out = 1;
+	return 0;
+}
+
 const struct eb_adapter_ops eb_test_fake_ops = {
 	.name = "fake",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK,
+	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK | EB_CAP_TEXT,
 	.options = eb_fake_opts,
 	.help = "byte tokens, log p(t) = -0.01 t",
 	.tokenize = eb_fake_tokenize,
 	.detokenize = eb_fake_detokenize,
+	.generate = eb_fake_generate,
 	.loglik = eb_fake_loglik,
 };
 
 const struct eb_adapter_ops eb_test_fake_logits_ops = {
 	.name = "fake-logits",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK | EB_CAP_LOGITS,
+	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK | EB_CAP_LOGITS | EB_CAP_TEXT,
 	.options = eb_fake_opts,
 	.help = "byte tokens, log p(t) = -0.01 t, full logits",
 	.tokenize = eb_fake_tokenize,
 	.detokenize = eb_fake_detokenize,
+	.generate = eb_fake_generate,
 	.loglik = eb_fake_loglik,
 };

@@ -117,7 +117,8 @@ double eb_test_vmrss_kb(int pid);
  * log p(t) = -0.01 t, rows in blocks of 7 (to exercise the caller's bookkeeping), as
  * log-probabilities, or with eb_test_fake_logits_ops as full logits (the same row of
  * EB_TEST_FAKE_VOCAB entries, -0.01 v) when the request asks for them. eb_test_fake
- * holds what the last loglik request saw.
+ * holds what the last loglik request saw. Its generate (EB_CAP_TEXT) answers every
+ * prompt with eb_test_fake.reply (NULL: " A"), and counts the requests.
  */
 #define EB_TEST_FAKE_VOCAB 259
 struct eb_test_fake {
@@ -125,6 +126,8 @@ struct eb_test_fake {
 	size_t max_len;  /* longest sequence it was given */
 	unsigned flags;  /* flags of the request */
 	size_t rows;     /* rows it reported */
+	const char *reply; /* what generate answers (NULL: " A") */
+	size_t n_generate; /* generate requests so far */
 };
 extern struct eb_test_fake eb_test_fake;
 extern const struct eb_adapter_ops eb_test_fake_ops;        /* loglik, tokenize */
