@@ -1,6 +1,7 @@
-/* ctest: labels=unit timeout=60 */
-/* check_gen.c: the generative protocols' pieces: reply letters, GSM8K's filters and exact match, the GSM8K and MMLU CSV loaders, and the protocols on a fake adapter. */
+/* ctest: labels=unit,models timeout=60 */
+/* check_gen.c: the generative protocols' pieces: reply letters, GSM8K's filters and exact match, the GSM8K and MMLU CSV loaders, the protocols on a fake adapter, and llamacpp's replies. */
 #include "accuracy_run.h"
+#include "adapter.h"
 #include "answer.h"
 #include "config.h"
 #include "gsm8k.h"
@@ -337,6 +338,72 @@ START_TEST(gsm8k_gen_on_fake_adapter)
 }
 END_TEST
 
+/* --- llamacpp's replies -------------------------------------------------------------- */
+
+/* One greedy until_stop reply of the llamacpp adapter to a tokenized prompt. */
+static int eb_lc_reply(const struct eb_adapter_ops *ops, void *st, const int32_t *tok, size_t n,
+		       const char *const *stops, struct eb_buf *text, struct eb_err *err)
+{
+	struct eb_gen_req rq = { .prompt_tokens = tok, .n_prompt_tokens = n, .prompt_text = "",
+				 .n_predict = 24, .until_stop = 1, .stop_strings = stops,
+				 .text = text };
+	struct eb_gen_res res;
+	int ret;
+
+	memset(&res, 0, sizeof(res));
+	eb_buf_reset(text);
+	ret = ops->generate(st, &rq, &res, err);
+	if (res.server)
+		json_decref(res.server);
+	return ret;
+}
+
+/*
+ * The llamacpp adapter's text is the detokenized reply, and a stop string ends it: the
+ * reply with a stop string taken from the middle of the free reply starts with the free
+ * reply's text before that string (greedy decoding is deterministic; the adapter may
+ * include the token that completed the stop string, which the protocols cut off).
+ */
+START_TEST(llamacpp_text_until_stop)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("llamacpp");
+	char model[4096], stop[4] = "";
+	const char *stops[] = { stop, NULL };
+	json_t *opts = json_pack("{s:i, s:i}", "n_ctx", 256, "threads", 1);
+	struct eb_adapter_args a = { .target_id = "t", .model_id = "m", .quant = "q8_0",
+				     .model_file = model, .options = opts };
+	struct eb_buf free_reply, text;
+	int32_t *tok = NULL;
+	size_t ntok = 0, cut;
+	struct eb_err err;
+	void *st = NULL;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
+	snprintf(model, sizeof(model), "%s/tiny-q8_0.gguf", eb_test_models_dir());
+	ck_assert_msg(ops->open(&a, &st, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(ops->tokenize(st, "Question: What is two plus two?\nAnswer:", 1, &tok,
+				       &ntok, &err),
+			 0);
+	eb_buf_init(&free_reply, 0);
+	eb_buf_init(&text, 0);
+	ck_assert_msg(eb_lc_reply(ops, st, tok, ntok, NULL, &free_reply, &err) == 0, "%s", err.msg);
+	fprintf(stderr, "check_gen: llamacpp reply '%s'\n", free_reply.buf);
+	ck_assert_msg(free_reply.len >= 8, "a reply of %zu bytes is too short to cut", free_reply.len);
+	memcpy(stop, free_reply.buf + free_reply.len / 2, 3);
+	cut = (size_t)(strstr(free_reply.buf, stop) - free_reply.buf);
+	ck_assert_msg(eb_lc_reply(ops, st, tok, ntok, stops, &text, &err) == 0, "%s", err.msg);
+	ck_assert_msg(text.len < free_reply.len && strstr(text.buf, stop) &&
+			      eb_answer_until(text.buf, stops) == cut &&
+			      memcmp(text.buf, free_reply.buf, cut) == 0,
+		      "stop '%s': '%s' against '%s'", stop, text.buf, free_reply.buf);
+	free(tok);
+	eb_buf_release(&free_reply);
+	eb_buf_release(&text);
+	ops->close(st);
+	json_decref(opts);
+}
+END_TEST
+
 Suite *eb_gen_suite(void);
 
 Suite *eb_gen_suite(void)
@@ -351,6 +418,7 @@ Suite *eb_gen_suite(void)
 	tcase_add_test(tc, mmlu_csv_loader);
 	tcase_add_test(tc, mc_gen_on_fake_adapter);
 	tcase_add_test(tc, gsm8k_gen_on_fake_adapter);
+	tcase_add_test(tc, llamacpp_text_until_stop);
 	suite_add_tcase(s, tc);
 	return s;
 }

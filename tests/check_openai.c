@@ -779,6 +779,113 @@ START_TEST(accuracy_skipped_without_prompt_logprobs)
 }
 END_TEST
 
+/*
+ * The generative protocols against the real llama-server, through both endpoints: the
+ * cells run (the log-likelihood ones are skipped here), every item's reply and parsed
+ * answer is stored, and each figure is what its stored records give: acc (or GSM8K's
+ * strict exact match) = correct / n, stderr = sqrt(p (1 - p) / (n - 1)). The tiny
+ * model's replies are noise; what it says does not matter, only that it is kept.
+ */
+START_TEST(generative_accuracy_on_llama_server)
+{
+	static const char *const tasks[][2] = {
+		{ "hs", "acc" }, { "mmlu", "acc" }, { "gsm8k", "exact_match_strict" },
+	};
+	char dir[4096], cfg[8192], db[8192], *out = NULL;
+	struct eb_buf b;
+	struct eb_err err;
+	sqlite3 *h;
+	int rc;
+
+	eb_test_tmpdir("openai-gen", dir, sizeof(dir));
+	snprintf(cfg, sizeof(cfg), "%s/gen.json", dir);
+	snprintf(db, sizeof(db), "%s/out.db", dir);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"openai-gen\",\n"
+		    "  \"targets\": [\n"
+		    "   { \"id\": \"completions\", \"adapter\": \"openai\",\n"
+		    "     \"options\": { \"base_url\": \"http://127.0.0.1:%d\" } },\n"
+		    "   { \"id\": \"chat\", \"adapter\": \"openai\",\n"
+		    "     \"options\": { \"base_url\": \"http://127.0.0.1:%d\", \"endpoint\": \"chat\" } } ],\n"
+		    "  \"models\": [ { \"id\": \"tiny\", \"variants\": [\n"
+		    "     { \"quant\": \"q8_0\", \"model_name\": \"tiny\" } ] } ],\n"
+		    "  \"workloads\": { \"accuracy\": { \"tasks\": [\n"
+		    "     { \"task\": \"hs\", \"protocol\": \"hellaswag-gen\", \"file\": \"%s\", \"limit\": 4 },\n"
+		    "     { \"task\": \"mmlu\", \"protocol\": \"mmlu-gen\", \"file\": \"%s\", \"limit\": 4 },\n"
+		    "     { \"task\": \"gsm8k\", \"protocol\": \"gsm8k-gen\", \"file\": \"%s\", \"limit\": 3,\n"
+		    "       \"max_tokens\": 24 },\n"
+		    "     { \"task\": \"hs-ll\", \"protocol\": \"hellaswag\", \"file\": \"%s\" } ] } } }\n",
+		    eb_shared_port, eb_shared_port,
+		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl",
+		    EB_SOURCE_DIR "/datasets/samples/edge_computing_test.csv",
+		    EB_SOURCE_DIR "/datasets/samples/gsm8k_sample.jsonl",
+		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl");
+	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_buf_release(&b);
+	{
+		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	free(out);
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 6);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='skipped' AND "
+				    "key LIKE '%%/hs-ll'"),
+			    2);
+	for (int t = 0; t < 2; t++) {
+		const char *target = t ? "chat" : "completions";
+
+		for (size_t k = 0; k < sizeof(tasks) / sizeof(tasks[0]); k++) {
+			const char *task = tasks[k][0], *metric = tasks[k][1];
+			char cell[256];
+			double n, p, se, want_n = k == 0 || k == 1 ? 4 : 3;
+
+			snprintf(cell, sizeof(cell), "%s/tiny/q8_0/accuracy/%s", target, task);
+#define EB_CELL "FROM acc_samples x JOIN cells c ON c.id = x.cell_id WHERE c.key = '%s'"
+			n = eb_test_q(h, "SELECT count(*) " EB_CELL, cell);
+			ck_assert_msg(n == want_n, "%s: %g records", cell, n);
+			/* every record keeps the reply and what was parsed from it */
+			ck_assert_double_eq(eb_test_q(h, "SELECT count(*) " EB_CELL " AND "
+							 "(json_type(result_json, '$.reply') <> 'text' OR "
+							 "(json_type(result_json, '$.parsed') IS NULL AND "
+							 "json_type(result_json, '$.strict_match') IS NULL) OR "
+							 "correct IS NULL)",
+						    cell),
+					    0);
+			p = eb_test_q(h, "SELECT avg(correct) " EB_CELL, cell);
+			ck_assert_double_eq(eb_test_q(h, "SELECT a.value FROM accuracy a JOIN cells c "
+							 "ON c.id = a.cell_id WHERE c.key = '%s' AND "
+							 "a.metric = '%s'",
+						      cell, metric),
+					    p);
+			se = eb_test_q(h, "SELECT a.stderr FROM accuracy a JOIN cells c ON c.id = "
+					  "a.cell_id WHERE c.key = '%s' AND a.metric = '%s'",
+				       cell, metric);
+			ck_assert_double_eq_tol(se, sqrt(p * (1 - p) / (n - 1)), 1e-15);
+#undef EB_CELL
+			fprintf(stderr, "check_openai: %s %s = %g +- %g (n %g)\n", cell, metric, p, se,
+				n);
+		}
+	}
+	/* the template each route went through, with its figures */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy a JOIN cells c ON c.id = "
+				    "a.cell_id WHERE c.key LIKE 'completions/%%' AND "
+				    "json_extract(a.params_json, '$.chat_template') <> "
+				    "'none (the prompt goes as plain text)'"),
+			    0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy a JOIN cells c ON c.id = "
+				    "a.cell_id WHERE c.key LIKE 'chat/%%' AND "
+				    "json_extract(a.params_json, '$.chat_template') = "
+				    "json_extract(c.backend_json, '$.chat_template') AND "
+				    "length(json_extract(a.params_json, '$.chat_template')) > 20"),
+			    7);
+	sqlite3_close(h);
+}
+END_TEST
+
 /* Against a stand-in server: answers that are not event streams, and HTTP errors. */
 /* `edgebench run` of one openai cell against the mock replaying `fixture`: 32 tokens in 8
  * chunks 40 ms apart. Returns the database, open. */
@@ -919,6 +1026,7 @@ static Suite *eb_suite(void)
 		tcase_add_test(tc, generate_counts_and_timings);
 		tcase_add_test(tc, chat_endpoint_and_fields);
 		tcase_add_test(tc, generate_text_until_stop);
+		tcase_add_test(tc, generative_accuracy_on_llama_server);
 		tcase_add_test(tc, server_killed_mid_stream);
 		tcase_add_test(tc, through_the_run_loop);
 		tcase_add_test(tc, prompt_cache_and_chat_count_are_caught);
