@@ -535,12 +535,10 @@ static double eb_gen_fig(sqlite3 *h, const char *task, const char *metric, doubl
 START_TEST(generative_accuracy_through_the_run_loop)
 {
 	struct eb_mock m;
-	char dir[4096], cfg[8192], db[8192], *out = NULL;
+	char dir[4096], cfg[8192], db[8192];
 	struct eb_buf b;
-	struct eb_err err;
 	double se;
 	sqlite3 *h;
-	int rc;
 
 	eb_mock_start(&m, "streams/hailo-ollama-generate.ndjson");
 	m.show_404 = 1;
@@ -562,15 +560,8 @@ START_TEST(generative_accuracy_through_the_run_loop)
 		    m.port, EB_SOURCE_DIR "/datasets/samples/edge_computing_test.csv",
 		    EB_SOURCE_DIR "/datasets/samples/gsm8k_sample.jsonl",
 		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl");
-	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_test_run_config(cfg, b.buf, db);
 	eb_buf_release(&b);
-	{
-		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
-
-		rc = eb_test_run(argv, &out);
-	}
-	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
-	free(out);
 	eb_mock_stop(&m);
 	ck_assert_int_eq(m.n_generate, 16);
 	h = eb_test_db_open(db);

@@ -791,11 +791,9 @@ START_TEST(generative_accuracy_on_llama_server)
 	static const char *const tasks[][2] = {
 		{ "hs", "acc" }, { "mmlu", "acc" }, { "gsm8k", "exact_match_strict" },
 	};
-	char dir[4096], cfg[8192], db[8192], *out = NULL;
+	char dir[4096], cfg[8192], db[8192];
 	struct eb_buf b;
-	struct eb_err err;
 	sqlite3 *h;
-	int rc;
 
 	eb_test_tmpdir("openai-gen", dir, sizeof(dir));
 	snprintf(cfg, sizeof(cfg), "%s/gen.json", dir);
@@ -821,15 +819,8 @@ START_TEST(generative_accuracy_on_llama_server)
 		    EB_SOURCE_DIR "/datasets/samples/edge_computing_test.csv",
 		    EB_SOURCE_DIR "/datasets/samples/gsm8k_sample.jsonl",
 		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl");
-	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_test_run_config(cfg, b.buf, db);
 	eb_buf_release(&b);
-	{
-		const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
-
-		rc = eb_test_run(argv, &out);
-	}
-	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
-	free(out);
 	h = eb_test_db_open(db);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 6);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='skipped' AND "

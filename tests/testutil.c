@@ -58,6 +58,19 @@ int eb_test_run(const char *const *argv, char **out)
 	return rc;
 }
 
+void eb_test_run_config(const char *cfg, const char *cfg_text, const char *db)
+{
+	const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+	struct eb_err err;
+	char *out = NULL;
+	int rc;
+
+	ck_assert_msg(eb_write_file(cfg, cfg_text, strlen(cfg_text), &err) == 0, "%s", err.msg);
+	rc = eb_test_run(argv, &out);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	free(out);
+}
+
 /*
  * Where skipped tests leave their reasons: a temporary file, opened in the parent (by
  * eb_test_main, or by a suite that skips a whole test case) so the forked tests inherit it.

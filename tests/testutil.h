@@ -22,6 +22,10 @@ const char *eb_test_tmpdir(const char *name, char *buf, size_t n);
  */
 int eb_test_run(const char *const *argv, char **out);
 
+/* Writes the config text `cfg_text` to `cfg` and runs `edgebench run cfg --db db --quiet`;
+ * fails the test unless it exits 0. */
+void eb_test_run_config(const char *cfg, const char *cfg_text, const char *db);
+
 /*
  * Runs the Check suite with CK_NORMAL output; returns the process exit code: 1 when a
  * test failed, else EB_TEST_SKIPPED when a test skipped (each reason printed on a line
