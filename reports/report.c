@@ -610,6 +610,31 @@ static int eb_cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Whether protocol names a generative route (its name ends in "-gen", docs/accuracy.md);
+ * *family_len (may be NULL) gets the length of the name it shares with the
+ * log-likelihood protocol of the same task ("hellaswag" of "hellaswag-gen").
+ */
+static int eb_acc_generative(const char *protocol, size_t *family_len)
+{
+	size_t n = strlen(protocol);
+	int gen = n > 4 && strcmp(protocol + n - 4, "-gen") == 0;
+
+	if (family_len)
+		*family_len = gen ? n - 4 : n;
+	return gen;
+}
+
+/* Whether protocols a and b are routes of one task (same family). */
+static int eb_acc_same_family(const char *a, const char *b)
+{
+	size_t na, nb;
+
+	eb_acc_generative(a, &na);
+	eb_acc_generative(b, &nb);
+	return na == nb && strncmp(a, b, na) == 0;
+}
+
 /* The card's accuracy rows: one per "task metric (protocol)", a column per variant. */
 /* An accuracy row of the card ("task metric (protocol)"): the row, found or appended
  * after `first`, the card's first accuracy row. */
@@ -621,7 +646,8 @@ static size_t eb_card_acc_row(struct eb_table *t, size_t first, const struct eb_
 	eb_buf_init(&name, 0);
 	eb_buf_addf(&name, "%s %s", a->task, a->metric);
 	if (a->protocol[0])
-		eb_buf_addf(&name, " (%s)", a->protocol);
+		eb_buf_addf(&name, " (%s%s)", a->protocol,
+			    eb_acc_generative(a->protocol, NULL) ? ", generative" : "");
 	for (r = first; r < t->nrows; r++)
 		if (strcmp(t->vals[r * t->ncols].s, name.buf) == 0)
 			break;
@@ -806,23 +832,88 @@ static int eb_card_scheme(struct eb_store *s, struct eb_table *t, const struct e
 	return ret;
 }
 
+/*
+ * A task's generative figures beside its log-likelihood ones: each generative row
+ * (rows [first, nrows), proto[i] the protocol of row first + i) moves to just after the
+ * last row of its family, and those log-likelihood rows are labelled so
+ * ("(hellaswag, log-likelihood)" over "(hellaswag-gen, generative)"); one without a
+ * log-likelihood partner goes after the log-likelihood rows. A card without generative
+ * rows is as it was.
+ */
+static void eb_card_acc_pair(struct eb_table *t, size_t first, const char **proto)
+{
+	size_t n = t->nrows - first, k = 0, nc = t->ncols;
+	size_t *order = eb_xcalloc(n + 1, sizeof(*order));
+	unsigned char *paired = eb_xcalloc(n + 1, 1);
+	struct eb_tval *block;
+
+	for (size_t r = 0; r < n; r++)
+		if (!eb_acc_generative(proto[r], NULL))
+			order[k++] = r;
+	for (size_t r = 0; r < n; r++) {
+		size_t at = k;
+
+		if (!eb_acc_generative(proto[r], NULL))
+			continue;
+		for (size_t j = 0; j < k; j++)
+			if (eb_acc_same_family(proto[order[j]], proto[r]))
+				at = j + 1;
+		memmove(order + at + 1, order + at, (k - at) * sizeof(*order));
+		order[at] = r;
+		k++;
+		for (size_t j = 0; j < at; j++)
+			if (!eb_acc_generative(proto[order[j]], NULL) &&
+			    eb_acc_same_family(proto[order[j]], proto[r]))
+				paired[order[j]] = 1;
+	}
+	block = eb_xmalloc((n + 1) * nc * sizeof(*block));
+	for (size_t i = 0; i < n; i++)
+		memcpy(block + i * nc, t->vals + (first + order[i]) * nc, nc * sizeof(*block));
+	memcpy(t->vals + first * nc, block, n * nc * sizeof(*block));
+	for (size_t i = 0; i < n; i++) {
+		struct eb_tval *v = &t->vals[(first + i) * nc];
+		size_t len = v->s ? strlen(v->s) : 0;
+		struct eb_buf b;
+
+		if (!paired[order[i]] || len == 0 || v->s[len - 1] != ')')
+			continue;
+		eb_buf_init(&b, 0);
+		eb_buf_addf(&b, "%.*s, log-likelihood)", (int)(len - 1), v->s);
+		free(v->s);
+		v->s = eb_buf_detach(&b, NULL);
+	}
+	free(block);
+	free(paired);
+	free(order);
+}
+
 /* Accuracy rows, a row per task and metric that --metric lets in ("accuracy" lets in
  * every one), a column per variant. */
 static void eb_card_accuracy(const struct eb_report_opts *o, struct eb_table *t,
 			     const struct eb_variant *var, size_t nv)
 {
-	size_t first = t->nrows;
+	size_t first = t->nrows, alloc = 0;
 	int all = eb_pat_match(o->metric_pats, "accuracy");
+	const char **proto = NULL; /* per accuracy row: its protocol (borrowed) */
 
 	for (size_t k = 0; k < nv; k++)
 		for (size_t i = 0; i < var[k].n; i++)
 			for (size_t q = 0; q < var[k].cells[i]->nacc; q++) {
 				const struct eb_racc *a = &var[k].cells[i]->acc[q];
+				size_t r;
 
 				if (isnan(a->value) || (!all && !eb_pat_match(o->metric_pats, a->metric)))
 					continue;
-				eb_table_set_num(t, eb_card_acc_row(t, first, a), 2 + k, a->value);
+				r = eb_card_acc_row(t, first, a);
+				eb_table_set_num(t, r, 2 + k, a->value);
+				if (r - first >= alloc) {
+					alloc = alloc ? 2 * alloc : 16;
+					proto = eb_xrealloc(proto, alloc * sizeof(*proto));
+				}
+				proto[r - first] = a->protocol;
 			}
+	eb_card_acc_pair(t, first, proto);
+	free(proto);
 }
 
 /* Average power over each variant's power samples (cells weighted by their samples). */

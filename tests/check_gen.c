@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,87 @@ START_TEST(llamacpp_text_until_stop)
 }
 END_TEST
 
+/* --- the card ----------------------------------------------------------------------- */
+
+/*
+ * A llamacpp run with hellaswag by both routes, a perplexity task between them and
+ * gsm8k-gen: the card shows each hellaswag-gen row right under the hellaswag ones,
+ * labelled by route, GSM8K's generative rows after the log-likelihood ones, and each
+ * value as stored.
+ */
+START_TEST(card_pairs_the_routes)
+{
+	static const char *const want[] = {
+		"\"hs acc (hellaswag, log-likelihood)\",",
+		"\"hs acc_norm (hellaswag, log-likelihood)\",",
+		"\"hsg acc (hellaswag-gen, generative)\",",
+		"\"hsg invalid (hellaswag-gen, generative)\",",
+		"ppl nll_mean (wikitext2-gptq),",
+		"ppl ppl (wikitext2-gptq),",
+		"\"gsm exact_match_flexible (gsm8k-gen, generative)\",",
+		"\"gsm exact_match_strict (gsm8k-gen, generative)\",",
+		"\"gsm invalid (gsm8k-gen, generative)\",",
+	};
+	char dir[4096], cfg[8192], db[8192], *out = NULL, *line, *save = NULL;
+	const char *argv[] = { "edgebench", "report", "--db", db, "--layout", "card", "--format",
+			       "csv", NULL };
+	struct eb_buf b;
+	sqlite3 *h;
+	size_t k = 0;
+
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
+	eb_test_tmpdir("gen-card", dir, sizeof(dir));
+	snprintf(cfg, sizeof(cfg), "%s/card.json", dir);
+	snprintf(db, sizeof(db), "%s/out.db", dir);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"gen-card\",\n"
+		    "  \"targets\": [ { \"id\": \"cpu\", \"adapter\": \"llamacpp\",\n"
+		    "     \"options\": { \"n_ctx\": 1024, \"threads\": 1 } } ],\n"
+		    "  \"models\": [ { \"id\": \"tiny\", \"variants\": [\n"
+		    "     { \"quant\": \"q8_0\", \"file\": \"%s/tiny-q8_0.gguf\" } ] } ],\n"
+		    "  \"workloads\": { \"accuracy\": { \"tasks\": [\n"
+		    "     { \"task\": \"hs\", \"protocol\": \"hellaswag\", \"file\": \"%s\", \"limit\": 4 },\n"
+		    "     { \"task\": \"gsm\", \"protocol\": \"gsm8k-gen\", \"file\": \"%s\", \"limit\": 2,\n"
+		    "       \"max_tokens\": 16 },\n"
+		    "     { \"task\": \"ppl\", \"protocol\": \"wikitext2-gptq\", \"file\": \"%s\",\n"
+		    "       \"seqlen\": 128, \"limit\": 2 },\n"
+		    "     { \"task\": \"hsg\", \"protocol\": \"hellaswag-gen\", \"file\": \"%s\", \"limit\": 4 } ] } } }\n",
+		    eb_test_models_dir(), SAMPLES "/hellaswag_sample.jsonl",
+		    SAMPLES "/gsm8k_sample.jsonl", SAMPLES "/wikitext-2-raw-v1.zip",
+		    SAMPLES "/hellaswag_sample.jsonl");
+	eb_test_run_config(cfg, b.buf, db);
+	eb_buf_release(&b);
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	h = eb_test_db_open(db);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *v;
+		char *task, *sql;
+
+		if (strncmp(line, "metric,", 7) == 0)
+			continue;
+		ck_assert_msg(k < sizeof(want) / sizeof(want[0]), "extra row '%s'", line);
+		ck_assert_msg(strncmp(line, want[k], strlen(want[k])) == 0, "row %zu '%s', want '%s'",
+			      k, line, want[k]);
+		/* the value as stored: task and metric are the label's first two words */
+		task = eb_xstrdup(line + (line[0] == '"'));
+		*strchr(strchr(task, ' ') + 1, ' ') = '\0';
+		*strchr(task, ' ') = '\0';
+		sql = eb_xstrdup(task + strlen(task) + 1);
+		v = strrchr(line, ',') + 1;
+		ck_assert_double_eq(strtod(v, NULL),
+				    eb_test_q(h, "SELECT value FROM accuracy WHERE task='%s' AND "
+						 "metric='%s'", task, sql));
+		free(task);
+		free(sql);
+		k++;
+	}
+	ck_assert_uint_eq(k, sizeof(want) / sizeof(want[0]));
+	sqlite3_close(h);
+	free(out);
+}
+END_TEST
+
 Suite *eb_gen_suite(void);
 
 Suite *eb_gen_suite(void)
@@ -419,6 +501,7 @@ Suite *eb_gen_suite(void)
 	tcase_add_test(tc, mc_gen_on_fake_adapter);
 	tcase_add_test(tc, gsm8k_gen_on_fake_adapter);
 	tcase_add_test(tc, llamacpp_text_until_stop);
+	tcase_add_test(tc, card_pairs_the_routes);
 	suite_add_tcase(s, tc);
 	return s;
 }
