@@ -4,6 +4,7 @@
 #include "answer.h"
 #include "gsm8k.h"
 #include "mmlu_csv.h"
+#include "eb_sanitize.h"
 #include "eb_util.h"
 
 #include <math.h>
@@ -100,6 +101,26 @@ static int eb_gen_reply(struct eb_acc *A, const struct eb_adapter_ops *ops, void
 	return ret;
 }
 
+/*
+ * A reply as a JSON string for its record. A model's bytes need not be UTF-8 (a reply
+ * cut inside a character, a byte-level token) and JSON strings must be: the record gets
+ * the cleaned text (base/eb_sanitize.h; line feeds and tabs kept); the answer was read
+ * from the bytes as they came.
+ */
+static json_t *eb_gen_reply_json(const char *reply)
+{
+	struct eb_san san;
+	char *clean;
+	json_t *j;
+
+	eb_san_init(&san, EB_SAN_KEEP_TAB | EB_SAN_KEEP_NL, 0);
+	clean = eb_sanitize_str(reply, &san);
+	j = json_string(clean);
+	free(clean);
+	eb_san_release(&san);
+	return j;
+}
+
 /* lm-eval's mean_stderr of 0/1 scores (eb_hellaswag_stderr): NaN below two items. */
 static void eb_gen_acc(struct eb_acc_result *res, const char *name, size_t hits, size_t n)
 {
@@ -162,7 +183,7 @@ static int eb_mc_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *s
 		snprintf(doc, sizeof(doc), "line %zu", it->line);
 		eb_sha256_hex(prompt.buf, prompt.len, sha);
 		r = eb_acc_sample(A, i, doc, sha, "prompt text", got, it->gold);
-		json_object_set_new(r, "reply", json_string(reply.buf));
+		json_object_set_new(r, "reply", eb_gen_reply_json(reply.buf));
 		if (got >= 0)
 			letter[0] = (char)('A' + got);
 		json_object_set_new(r, "parsed", got >= 0 ? json_string(letter) : json_null());
@@ -304,7 +325,7 @@ int eb_proto_gsm8k_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void 
 		eb_sha256_hex(prompt.buf, prompt.len, sha);
 		/* the record's answer and gold are not letters: its verdict is strict-match's */
 		r = eb_acc_sample(A, i, doc, sha, "prompt text", -1, -1);
-		json_object_set_new(r, "reply", json_string(reply.buf));
+		json_object_set_new(r, "reply", eb_gen_reply_json(reply.buf));
 		json_object_set_new(r, "target", json_string(target));
 		json_object_set_new(r, "strict_match", json_string(strict));
 		json_object_set_new(r, "flexible_extract", json_string(flex));

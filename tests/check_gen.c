@@ -289,6 +289,16 @@ START_TEST(mc_gen_on_fake_adapter)
 	ck_assert_str_eq(json_string_value(json_object_get(rec, "reply")), "C");
 	eb_acc_result_release(&res);
 
+	/* bytes that are not UTF-8 reach the record cleaned; the letter is still read */
+	ck_assert_int_eq(eb_gen_task("mmlu-gen", SAMPLES "/edge_computing_test.csv", 1,
+				     "\xff\xfe B\x1b", &res, &err),
+			 0);
+	ck_assert_double_eq(eb_fig(&res, "acc")->value, 1);
+	rec = json_object_get(json_array_get(res.samples, 0), "result");
+	ck_assert_str_eq(json_string_value(json_object_get(rec, "reply")),
+			 "\xef\xbf\xbd\xef\xbf\xbd B\\x1b");
+	eb_acc_result_release(&res);
+
 	/* nothing to parse: every item invalid, and wrong */
 	ck_assert_int_eq(eb_gen_task("mmlu-gen", SAMPLES "/edge_computing_test.csv", 3,
 				     "I do not know", &res, &err),
