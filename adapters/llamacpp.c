@@ -535,9 +535,20 @@ static int eb_llamacpp_generate(void *state, const struct eb_gen_req *req, struc
 		llama_perf_context_reset(L->ctx);
 	}
 out:
-	if (req->text && eb_llamacpp_detokenize(L, out_tok, (size_t)res->n_out, &text, &derr) == 0)
-		eb_buf_add(req->text, text,
-			   strlen(text) < EB_GEN_TEXT_MAX ? strlen(text) : EB_GEN_TEXT_MAX);
+	if (req->text && eb_llamacpp_detokenize(L, out_tok, (size_t)res->n_out, &text, &derr) == 0) {
+		size_t len = strlen(text);
+
+		/* the token that completed a stop string may carry more text: cut before it,
+		 * as a server does */
+		for (size_t k = 0; stopped && req->stop_strings[k]; k++) {
+			const char *at = req->stop_strings[k][0] ? strstr(text, req->stop_strings[k])
+								 : NULL;
+
+			if (at && (size_t)(at - text) < len)
+				len = (size_t)(at - text);
+		}
+		eb_buf_add(req->text, text, len < EB_GEN_TEXT_MAX ? len : EB_GEN_TEXT_MAX);
+	}
 	free(text);
 	free(out_tok);
 	if (smpl)
