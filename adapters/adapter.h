@@ -21,8 +21,11 @@ enum {
 	EB_CAP_SERVER_TIMINGS = 1 << 3, /* returns the backend's own timing figures */
 	EB_CAP_PROMPT_TOKENS = 1 << 4,  /* accepts a prompt given as token ids */
 	EB_CAP_LOGITS = 1 << 5,         /* loglik rows can carry full logits (protocol kld) */
-	EB_CAP_TEXT = 1 << 6,           /* generate returns the text and honours until_stop and
-					   stop_strings (the generative accuracy protocols) */
+	EB_CAP_TEXT = 1 << 6,           /* generate returns the text (eb_gen_req.text) and
+					   passes until_stop and stop_strings on where the
+					   backend takes them (the generative accuracy
+					   protocols, which cut replies at the stop strings
+					   themselves too) */
 };
 
 /* What the harness hands to open(). Every pointer stays valid until close(). */
@@ -210,5 +213,12 @@ const struct eb_adapter_ops *eb_adapter_find(const char *name);
 
 /* Checks one ops table (MUST hooks, ABI, option table); 0 or EB_EINVAL with reason. */
 int eb_adapter_check(const struct eb_adapter_ops *ops, struct eb_err *err);
+
+/*
+ * For adapters: a piece of reply text for eb_gen_req.text, `done` bytes of the reply
+ * being there already: appends what fits under EB_GEN_TEXT_MAX (and the buffer's cap)
+ * and returns how many bytes it appended.
+ */
+size_t eb_gen_text_add(struct eb_buf *text, size_t done, const char *s, size_t n);
 
 #endif

@@ -636,12 +636,3 @@ void eb_json_copy_fact(json_t *out, const char *key, const json_t *from, const c
 	if (v && (json_is_number(v) || (json_is_string(v) && json_string_length(v) > 0)))
 		json_object_set(out, key, v);
 }
-
-size_t eb_gen_text_add(struct eb_buf *text, size_t done, const char *s, size_t n)
-{
-	if (done >= EB_GEN_TEXT_MAX)
-		return 0;
-	if (n > EB_GEN_TEXT_MAX - done)
-		n = EB_GEN_TEXT_MAX - done;
-	return eb_buf_add(text, s, n) == 0 ? n : 0;
-}

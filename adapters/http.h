@@ -162,13 +162,6 @@ void eb_json_copy_fact(json_t *out, const char *key, const json_t *from, const c
 /* --- a streamed generation: what the openai (SSE) and ollama (NDJSON) adapters share -- */
 
 /*
- * A chunk of reply text for eb_gen_req.text, `done` bytes of the reply being there
- * already: appends what fits under EB_GEN_TEXT_MAX (and the buffer's cap) and returns
- * how many bytes it appended.
- */
-size_t eb_gen_text_add(struct eb_buf *text, size_t done, const char *s, size_t n);
-
-/*
  * The body of a streamed response fed to the adapter's stream parser, the first bytes
  * kept for messages. Set `feed` and `parser`, then pass eb_http_stream_body as the
  * request's on_body with the struct as ud. The parser's per-chunk callback reads t_piece

@@ -433,7 +433,7 @@ START_TEST(card_pairs_the_routes)
 		"\"gsm exact_match_strict (gsm8k-gen, generative)\",",
 		"\"gsm invalid (gsm8k-gen, generative)\",",
 	};
-	char dir[4096], cfg[8192], db[8192], *out = NULL, *line, *save = NULL;
+	char db[8192], *out = NULL, *line, *save = NULL;
 	const char *argv[] = { "edgebench", "report", "--db", db, "--layout", "card", "--format",
 			       "csv", NULL };
 	struct eb_buf b;
@@ -441,9 +441,6 @@ START_TEST(card_pairs_the_routes)
 	size_t k = 0;
 
 	EB_TEST_SKIP_IF(eb_test_lacks_llama());
-	eb_test_tmpdir("gen-card", dir, sizeof(dir));
-	snprintf(cfg, sizeof(cfg), "%s/card.json", dir);
-	snprintf(db, sizeof(db), "%s/out.db", dir);
 	eb_buf_init(&b, 0);
 	eb_buf_addf(&b,
 		    "{ \"name\": \"gen-card\",\n"
@@ -461,7 +458,7 @@ START_TEST(card_pairs_the_routes)
 		    eb_test_models_dir(), SAMPLES "/hellaswag_sample.jsonl",
 		    SAMPLES "/gsm8k_sample.jsonl", SAMPLES "/wikitext-2-raw-v1.zip",
 		    SAMPLES "/hellaswag_sample.jsonl");
-	eb_test_run_config(cfg, b.buf, db);
+	eb_test_run_config("gen-card", b.buf, db, sizeof(db));
 	eb_buf_release(&b);
 	ck_assert_int_eq(eb_test_run(argv, &out), 0);
 	h = eb_test_db_open(db);

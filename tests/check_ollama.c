@@ -535,7 +535,7 @@ static double eb_gen_fig(sqlite3 *h, const char *task, const char *metric, doubl
 START_TEST(generative_accuracy_through_the_run_loop)
 {
 	struct eb_mock m;
-	char dir[4096], cfg[8192], db[8192];
+	char db[8192];
 	struct eb_buf b;
 	double se;
 	sqlite3 *h;
@@ -543,9 +543,6 @@ START_TEST(generative_accuracy_through_the_run_loop)
 	eb_mock_start(&m, "streams/hailo-ollama-generate.ndjson");
 	m.show_404 = 1;
 	m.handle = eb_gen_handle;
-	eb_test_tmpdir("ollama-gen", dir, sizeof(dir));
-	snprintf(cfg, sizeof(cfg), "%s/gen.json", dir);
-	snprintf(db, sizeof(db), "%s/out.db", dir);
 	eb_buf_init(&b, 0);
 	eb_buf_addf(&b,
 		    "{ \"name\": \"hailo-gen\",\n"
@@ -560,7 +557,7 @@ START_TEST(generative_accuracy_through_the_run_loop)
 		    m.port, EB_SOURCE_DIR "/datasets/samples/edge_computing_test.csv",
 		    EB_SOURCE_DIR "/datasets/samples/gsm8k_sample.jsonl",
 		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl");
-	eb_test_run_config(cfg, b.buf, db);
+	eb_test_run_config("ollama-gen", b.buf, db, sizeof(db));
 	eb_buf_release(&b);
 	eb_mock_stop(&m);
 	ck_assert_int_eq(m.n_generate, 16);

@@ -791,13 +791,10 @@ START_TEST(generative_accuracy_on_llama_server)
 	static const char *const tasks[][2] = {
 		{ "hs", "acc" }, { "mmlu", "acc" }, { "gsm8k", "exact_match_strict" },
 	};
-	char dir[4096], cfg[8192], db[8192];
+	char db[8192];
 	struct eb_buf b;
 	sqlite3 *h;
 
-	eb_test_tmpdir("openai-gen", dir, sizeof(dir));
-	snprintf(cfg, sizeof(cfg), "%s/gen.json", dir);
-	snprintf(db, sizeof(db), "%s/out.db", dir);
 	eb_buf_init(&b, 0);
 	eb_buf_addf(&b,
 		    "{ \"name\": \"openai-gen\",\n"
@@ -819,7 +816,7 @@ START_TEST(generative_accuracy_on_llama_server)
 		    EB_SOURCE_DIR "/datasets/samples/edge_computing_test.csv",
 		    EB_SOURCE_DIR "/datasets/samples/gsm8k_sample.jsonl",
 		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl");
-	eb_test_run_config(cfg, b.buf, db);
+	eb_test_run_config("openai-gen", b.buf, db, sizeof(db));
 	eb_buf_release(&b);
 	h = eb_test_db_open(db);
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 6);

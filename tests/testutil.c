@@ -58,13 +58,17 @@ int eb_test_run(const char *const *argv, char **out)
 	return rc;
 }
 
-void eb_test_run_config(const char *cfg, const char *cfg_text, const char *db)
+void eb_test_run_config(const char *name, const char *cfg_text, char *db, size_t n)
 {
+	char dir[4096], cfg[4200];
 	const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
 	struct eb_err err;
 	char *out = NULL;
 	int rc;
 
+	eb_test_tmpdir(name, dir, sizeof(dir));
+	snprintf(cfg, sizeof(cfg), "%s/config.json", dir);
+	snprintf(db, n, "%s/out.db", dir);
 	ck_assert_msg(eb_write_file(cfg, cfg_text, strlen(cfg_text), &err) == 0, "%s", err.msg);
 	rc = eb_test_run(argv, &out);
 	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);

@@ -22,9 +22,10 @@ const char *eb_test_tmpdir(const char *name, char *buf, size_t n);
  */
 int eb_test_run(const char *const *argv, char **out);
 
-/* Writes the config text `cfg_text` to `cfg` and runs `edgebench run cfg --db db --quiet`;
- * fails the test unless it exits 0. */
-void eb_test_run_config(const char *cfg, const char *cfg_text, const char *db);
+/* Writes the config text `cfg_text` to config.json in a fresh eb_test_tmpdir(`name`) and
+ * runs `edgebench run config.json --db DIR/out.db --quiet`, the database path into db
+ * (n bytes); fails the test unless it exits 0. */
+void eb_test_run_config(const char *name, const char *cfg_text, char *db, size_t n);
 
 /*
  * Runs the Check suite with CK_NORMAL output; returns the process exit code: 1 when a
