@@ -91,9 +91,13 @@ static int eb_gen_reply(struct eb_acc *A, const struct eb_adapter_ops *ops, void
 	if (ret == EB_EUNSUPPORTED)
 		A->unsupported = 1;
 	if (!ret) {
+		size_t cut = eb_answer_until(reply->buf, stops);
+
 		*n_out = res.n_out;
-		reply->len = eb_answer_until(reply->buf, stops);
-		reply->buf[reply->len] = '\0';
+		if (cut < reply->len) { /* then the buffer holds the reply, never the static "" */
+			reply->len = cut;
+			reply->buf[cut] = '\0';
+		}
 	}
 	if (res.server)
 		json_decref(res.server);
