@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "eb_build.h"
 #include "eb_clock.h"
+#include "eb_sanitize.h"
 #include "eb_util.h"
 
 #include "devstate.h"
@@ -158,6 +159,17 @@ static json_t *eb_probe(const char *kind, const json_t *options, const struct eb
 	return e;
 }
 
+/* What a sensor, a meter program or sysfs said (rail names, messages, device state) is
+ * peer text: cleaned once (control characters visible, UTF-8 valid) before it is printed,
+ * as everything edgebench stores is. Replaces *v with its cleaned copy. */
+static void eb_sensors_clean(json_t **v)
+{
+	json_t *clean = eb_sanitize_json(*v, NULL);
+
+	json_decref(*v);
+	*v = clean;
+}
+
 static void eb_print_value(double v, int bytes)
 {
 	if (bytes)
@@ -258,6 +270,7 @@ static int eb_sensors_bench(const struct eb_sensors_opts *o)
 			(json_int_t)st.records, "samples", (json_int_t)st.samples, "rails",
 			json_object_get(desc, "rails"), "warnings", json_object_get(desc, "warnings"),
 			"skipped", skipped);
+	eb_sensors_clean(&out);
 	if (o->json) {
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		fputc('\n', stdout);
@@ -267,7 +280,7 @@ static int eb_sensors_bench(const struct eb_sensors_opts *o)
 
 		printf("sampler: %.2f s at %u ms over %zu sensors\n", st.wall_s, o->interval_ms,
 		       eb_sampler_n_sensors(s));
-		json_array_foreach(json_object_get(desc, "rails"), i, r)
+		json_array_foreach(json_object_get(out, "rails"), i, r)
 			printf("  %s/%s: %lld samples\n",
 			       json_string_value(json_object_get(r, "sensor")),
 			       json_string_value(json_object_get(r, "rail")),
@@ -278,9 +291,9 @@ static int eb_sensors_bench(const struct eb_sensors_opts *o)
 		printf("  sampler thread CPU: %.4f s in %.2f s = %.3f%% of one core "
 		       "(getrusage RUSAGE_THREAD)\n",
 		       st.cpu_s, st.wall_s, st.cpu_pct);
-		for (i = 0; i < eb_sampler_n_warnings(s); i++)
-			printf("  warning: %s\n", eb_sampler_warning(s, i));
-		json_array_foreach(skipped, i, r)
+		json_array_foreach(json_object_get(out, "warnings"), i, r)
+			printf("  warning: %s\n", json_string_value(r));
+		json_array_foreach(json_object_get(out, "skipped"), i, r)
 			printf("  skipped: %s\n", json_string_value(r));
 	}
 	ret = o->max_pct > 0 && st.cpu_pct > o->max_pct ? EB_EXIT_CELL_FAIL : EB_EXIT_OK;
@@ -422,6 +435,8 @@ int eb_cmd_sensors(int argc, char **argv)
 	}
 	if (o.state)
 		json_object_set_new(out, "device_state", eb_devstate_collect(o.root));
+	eb_sensors_clean(&out);
+	list = json_object_get(out, "sensors");
 	if (o.json) {
 		json_dumpf(out, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		fputc('\n', stdout);

@@ -224,6 +224,42 @@ START_TEST(test_bench)
 }
 END_TEST
 
+/* A rail label is text from the board (sysfs): printed cleaned, as stored text is (a
+ * terminal escape in a label must not reach the terminal). */
+START_TEST(test_peer_text_cleaned)
+{
+	char src[4096], dir[4096], label[4600], cmd[12400];
+	const char *argv[] = { "edgebench", "sensors", "--root", dir, NULL };
+	const char *jargv[] = { "edgebench", "sensors", "--json", "--root", dir, NULL };
+	static const char evil[] = "VDD\x1b]0;PWNED\x07\x1b[2J\n";
+	struct eb_err err;
+	const json_t *r;
+	json_t *doc;
+	char *out = NULL;
+
+	setenv("PATH", "/nonexistent", 1);
+	eb_test_data("sysfs/generic", src, sizeof(src));
+	eb_test_tmpdir("sensors-evil", dir, sizeof(dir));
+	snprintf(cmd, sizeof(cmd), "/bin/cp -R '%s/.' '%s/'", src, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(label, sizeof(label), "%s/sys/class/hwmon/hwmon1/in1_label", dir);
+	ck_assert_int_eq(eb_write_file(label, evil, strlen(evil), &err), 0);
+	snprintf(label, sizeof(label), "%s/sys/class/hwmon/hwmon1/curr1_label", dir);
+	ck_assert_int_eq(eb_write_file(label, evil, strlen(evil), &err), 0);
+
+	ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	ck_assert_msg(strchr(out, '\x1b') == NULL && strchr(out, '\x07') == NULL, "%s", out);
+	ck_assert_msg(strstr(out, "VDD\\x1b]0;PWNED\\x07\\x1b[2J") != NULL, "%s", out);
+	free(out);
+
+	doc = run_json(jargv, 0);
+	r = json_array_get(json_object_get(kind(doc, "hwmon"), "readings"), 1);
+	ck_assert_str_eq(json_string_value(json_object_get(r, "rail")),
+			 "VDD\\x1b]0;PWNED\\x07\\x1b[2J");
+	json_decref(doc);
+}
+END_TEST
+
 START_TEST(test_usage)
 {
 	const char *a1[] = { "edgebench", "sensors", "--interval", "0", NULL };
@@ -251,6 +287,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_config_and_text);
 	tcase_add_test(tc, test_state);
 	tcase_add_test(tc, test_bench);
+	tcase_add_test(tc, test_peer_text_cleaned);
 	tcase_add_test(tc, test_usage);
 	suite_add_tcase(s, tc);
 	return s;
