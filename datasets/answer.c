@@ -93,7 +93,7 @@ int eb_answer_letter(const char *reply, int n_choices, const char **rule)
 	size_t n = strlen(reply);
 	int got = -1;
 
-	if (n_choices < 1 || n_choices > EB_MC_MAX_CHOICES)
+	if (n_choices < 1 || n_choices > EB_ANSWER_MAX_CHOICES)
 		n_choices = 0;
 	while (n && eb_is_space(*reply)) {
 		reply++;

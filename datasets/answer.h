@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 /* The most choices one multiple-choice item may have (letters A..J). */
-#define EB_MC_MAX_CHOICES 10
+#define EB_ANSWER_MAX_CHOICES 10
 
 /*
  * The length of reply's text before the first occurrence of any of `stops` (NULL or
@@ -16,7 +16,7 @@ size_t eb_answer_until(const char *reply, const char *const *stops);
 
 /*
  * The chosen letter of a multiple-choice reply with n_choices choices lettered A, B, ...
- * (n_choices 1..EB_MC_MAX_CHOICES): 0 for A, 1 for B, ..., or -1 when the reply names
+ * (n_choices 1..EB_ANSWER_MAX_CHOICES): 0 for A, 1 for B, ..., or -1 when the reply names
  * none, or more than one, of them. The rules, tried in order on the reply with ASCII
  * whitespace trimmed (a "letter" is one of the choices' letters; "standalone": neither
  * neighbour is an ASCII letter or digit):

@@ -27,6 +27,30 @@ static const char *const eb_urls_c4[] = {
 	NULL,
 };
 
+/*
+ * The multiple-choice datasets, from where their authors publish them (the URLs the
+ * Hugging Face loading scripts of ai2_arc, piqa, winogrande and hendrycks_test
+ * downloaded). No hash is published for any of them, and none could be checked from
+ * here: each is recorded on first fetch. Their sizes were not checked either: max_bytes
+ * is a generous cap above the archive's known order of magnitude.
+ */
+static const char *const eb_urls_arc[] = {
+	"https://ai2-public-datasets.s3.amazonaws.com/arc/ARC-V1-Feb2018.zip",
+	"https://s3-us-west-2.amazonaws.com/ai2-website/data/ARC-V1-Feb2018.zip",
+	NULL,
+};
+static const char *const eb_urls_piqa[] = {
+	"https://storage.googleapis.com/ai2-mosaic/public/physicaliqa/physicaliqa-train-dev.zip",
+	NULL,
+};
+static const char *const eb_urls_winogrande[] = {
+	"https://storage.googleapis.com/ai2-mosaic/public/winogrande/winogrande_1.1.zip",
+	NULL,
+};
+static const char *const eb_urls_mmlu[] = {
+	"https://people.eecs.berkeley.edu/~hendrycks/data.tar",
+	NULL,
+};
 static const char *const eb_urls_gsm8k[] = {
 	"https://raw.githubusercontent.com/openai/grade-school-math/master/grade_school_math/data/"
 	"test.jsonl",
@@ -44,6 +68,18 @@ const struct eb_dataset eb_dataset_catalog[] = {
 	{ "c4", EB_C4_SHARD, NULL, eb_urls_c4, 64u << 20,
 	  "C4 English validation shard 0 of 8 (allenai/c4); no published hash: recorded on "
 	  "first fetch" },
+	{ "arc", "ARC-V1-Feb2018.zip", NULL, eb_urls_arc, 1024u << 20,
+	  "AI2's ARC release (ARC-Easy and ARC-Challenge JSONL, and the ARC corpus); no "
+	  "published hash: recorded on first fetch" },
+	{ "piqa", "physicaliqa-train-dev.zip", NULL, eb_urls_piqa, 64u << 20,
+	  "PIQA train and dev (dev.jsonl, dev-labels.lst; AI2's copy); no published hash: "
+	  "recorded on first fetch" },
+	{ "winogrande", "winogrande_1.1.zip", NULL, eb_urls_winogrande, 64u << 20,
+	  "Winogrande 1.1 (dev.jsonl, 1,267 items, and the train sizes); no published hash: "
+	  "recorded on first fetch" },
+	{ "mmlu", "data.tar", NULL, eb_urls_mmlu, 512u << 20,
+	  "MMLU, Hendrycks' CSV release (data/test/SUBJECT_test.csv, 57 subjects); no "
+	  "published hash: recorded on first fetch" },
 	{ "gsm8k", "gsm8k_test.jsonl",
 	  "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14", eb_urls_gsm8k,
 	  1u << 20, "GSM8K test split, openai/grade-school-math's JSONL (1,319 problems)" },

@@ -9,6 +9,7 @@
 #include "accuracy.h"
 #include "accuracy_run.h"
 #include "hellaswag.h"
+#include "mc.h"
 #include "protocol.h"
 
 /*
@@ -46,16 +47,20 @@ struct eb_acc {
 	int ppl_every_token;
 	double *seq_sum;   /* per sequence: sum of log p so far */
 	size_t *seq_left;  /* per sequence: rows still to come */
-	size_t *owner;     /* per sequence: document (lmeval) or item (hellaswag) */
+	size_t *owner;     /* per sequence: document (lmeval) or item (multiple choice) */
 	struct eb_ppl ppl;
 	double *win_nll;   /* windows: mean NLL per finished window */
 	size_t n_win;
 	double *doc_ll;    /* lmeval: per document */
-	size_t *doc_left;  /* lmeval: windows still to come; hellaswag: endings */
+	size_t *doc_left;  /* lmeval: windows still to come; multiple choice: choices */
 	double *doc_words, *doc_bytes;
 	double ll_done, words_done;
-	const struct eb_hellaswag *hs;
-	struct eb_hellaswag_tally tally;
+	const struct eb_mc_item *mc; /* multiple choice: the items being scored */
+	int mc_norm;       /* the task reports acc_norm (its headline) */
+	int mc_file;       /* items come from several files: records name the file */
+	size_t *mc_first;  /* per item: its first sequence */
+	size_t *mc_hits, *mc_norm_hits, *mc_n; /* per group (MMLU subject): the tally */
+	size_t mc_all_hits, mc_all_n; /* the headline so far, for progress */
 	FILE *kf;          /* kld: the reference file being written or read */
 	const char *kpath;
 	int kld_ref;       /* kld: this variant is the reference (writes kf) */
@@ -122,6 +127,22 @@ int eb_acc_chunks(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st, 
 /* seq_done of llama-perplexity's chunks: one more chunk, the running PPL so far. */
 void eb_acc_chunk_done(struct eb_acc *A, size_t s);
 
+/*
+ * lm-eval's multiple_choice scoring of items[0..n) (the first `limit`): per choice the
+ * request (ctx, cont) as lm-eval's _encode_pair and HF model build it — trailing
+ * whitespace of the context moves to the continuation, whole = tok(ctx + cont) cut to
+ * its last seqlen + 1 tokens, the continuation is what follows len(tok(ctx)) tokens —
+ * the choices of one item sharing their common prefix. Figures: acc (argmax of the sums)
+ * and, when norm, acc_norm (argmax of sum / choice_len), each with lm-eval's stderr:
+ * sqrt(p(1-p)/(n-1)), or with n_groups > 1 (items[i].group) the pooled stderr lm-eval
+ * gives a group weighted by size. One record per item (eb_acc_sample). `noun` names a
+ * choice in errors ("ending"). 0 or a negative EB_E* code with err set.
+ */
+int eb_acc_mc_score(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st,
+		    const char *path, const struct eb_mc_item *items, size_t n,
+		    size_t n_groups, const char *noun, int norm, struct eb_acc_result *res,
+		    struct eb_err *err);
+
 /* The scorers of the protocol table (protocol.c), one per protocol, in its order. */
 eb_acc_scorer_fn eb_proto_hellaswag;     /* proto_hellaswag.c */
 eb_acc_scorer_fn eb_proto_wikitext_gptq; /* proto_perplexity.c */
@@ -130,6 +151,11 @@ eb_acc_scorer_fn eb_proto_c4_new;        /* proto_perplexity.c */
 eb_acc_scorer_fn eb_proto_lmeval;        /* proto_lmeval.c */
 eb_acc_scorer_fn eb_proto_llamacpp;      /* proto_perplexity.c */
 eb_acc_scorer_fn eb_proto_kld;           /* proto_kld.c */
+eb_acc_scorer_fn eb_proto_arc_easy;      /* proto_mc.c */
+eb_acc_scorer_fn eb_proto_arc_challenge; /* proto_mc.c */
+eb_acc_scorer_fn eb_proto_piqa;          /* proto_mc.c */
+eb_acc_scorer_fn eb_proto_winogrande;    /* proto_mc.c */
+eb_acc_scorer_fn eb_proto_mmlu;          /* proto_mc.c */
 eb_acc_scorer_fn eb_proto_hellaswag_gen; /* proto_gen.c */
 eb_acc_scorer_fn eb_proto_mmlu_gen;      /* proto_gen.c */
 eb_acc_scorer_fn eb_proto_gsm8k_gen;     /* proto_gen.c */

@@ -330,6 +330,10 @@ static void eb_acc_release(struct eb_acc *A)
 	free(A->logp);
 	free(A->targets);
 	free(A->item_hash);
+	free(A->mc_first);
+	free(A->mc_hits);
+	free(A->mc_norm_hits);
+	free(A->mc_n);
 	if (A->samples)
 		json_decref(A->samples);
 }

@@ -218,8 +218,10 @@ static const struct eb_opt eb_k_acc_task[] = {
 	{ .name = "file", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
 	  .def = EB_DEF_TEXT("the fetched dataset"),
 	  .help = "dataset file: .jsonl (hellaswag, hellaswag-gen, gsm8k-gen), wiki.test.raw, a "
-		  ".zip holding it, .json.gz (c4), .csv (mmlu-gen: required) or any text "
-		  "(wikitext2-llamacpp, kld); ${VAR} expanded; relative to the config file" },
+		  ".zip holding it, .json.gz (c4) or any text (wikitext2-llamacpp, kld); arc_easy, "
+		  "arc_challenge, piqa, winogrande: their .jsonl or the catalog's .zip; mmlu: "
+		  "SUBJECT_test.csv or data.tar; mmlu-gen: SUBJECT_test.csv (required); ${VAR} "
+		  "expanded; relative to the config file" },
 	{ .name = "member", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
 	  .def = EB_DEF_TEXT("wikitext-2-raw/wiki.test.raw"),
 	  .help = "the member to read when file is a .zip" },
@@ -228,11 +230,12 @@ static const struct eb_opt eb_k_acc_task[] = {
 	  .help = "wikitext2-llamacpp, kld: tokens per chunk (llama-perplexity -c)" },
 	{ .name = "seqlen", .type = EB_OPT_INT, .def = EB_DEF_INT(2048),
 	  .range = EB_RANGE(16, 1000000),
-	  .help = "wikitext2-gptq, c4-gptq, c4-new: window length; wikitext2-lmeval, hellaswag: "
-		  "maximum length (lm-eval max_length)" },
+	  .help = "wikitext2-gptq, c4-gptq, c4-new: window length; wikitext2-lmeval, hellaswag "
+		  "and the multiple-choice tasks: maximum length (lm-eval max_length)" },
 	{ .name = "limit", .type = EB_OPT_INT, .def = EB_DEF_TEXT("all"),
 	  .range = EB_RANGE(1, 1000000000),
-	  .help = "score only the first N items (hellaswag), documents (wikitext2-lmeval), chunks "
+	  .help = "score only the first N items (hellaswag, multiple choice), documents "
+		  "(wikitext2-lmeval), chunks "
 		  "or windows (the others); recorded with the figures" },
 	{ .name = "n_samples", .type = EB_OPT_INT, .def = EB_DEF_INT(256),
 	  .range = EB_RANGE(1, 1000000),
@@ -244,7 +247,8 @@ static const struct eb_opt eb_k_acc_task[] = {
 	  .range = EB_RANGE(1, 1000000),
 	  .help = "tokens per forward pass while scoring (llama-perplexity -b)" },
 	{ .name = "bos", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
-	  .help = "hellaswag: start each request with BOS (lm-eval's HF models do not)" },
+	  .help = "hellaswag and the multiple-choice tasks: start each request with BOS "
+		  "(lm-eval's HF models do not)" },
 	{ .name = "max_tokens", .type = EB_OPT_INT, .def = EB_DEF_TEXT("32; gsm8k-gen 256"),
 	  .range = EB_RANGE(1, 1000000),
 	  .help = "hellaswag-gen, mmlu-gen, gsm8k-gen: tokens a reply may have at most (the "

@@ -135,9 +135,9 @@ static void eb_gen_acc(struct eb_acc_result *res, const char *name, size_t hits,
 /* --- multiple choice by generation --------------------------------------------------- */
 
 /* One multiple-choice item as the generic core reads it; strings are borrowed. */
-struct eb_mc_item {
+struct eb_gen_mc_item {
 	const char *question;
-	const char *choice[EB_MC_MAX_CHOICES];
+	const char *choice[EB_ANSWER_MAX_CHOICES];
 	int n_choices;
 	int gold;    /* 0-based */
 	size_t line; /* in the dataset file */
@@ -150,7 +150,7 @@ struct eb_mc_item {
  * count of invalid replies; one record per item with the reply, its letter and rule.
  */
 static int eb_mc_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st,
-		     const char *header, const struct eb_mc_item *items, size_t n,
+		     const char *header, const struct eb_gen_mc_item *items, size_t n,
 		     struct eb_acc_result *res, struct eb_err *err)
 {
 	long long max_tokens = A->t->max_tokens ? A->t->max_tokens : EB_MC_MAX_TOKENS;
@@ -166,7 +166,7 @@ static int eb_mc_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *s
 	eb_gen_params(A, res, n, max_tokens, eb_mc_stops,
 		      "<header><question>\\nA. <choice>\\nB. <choice>...\\nAnswer:");
 	for (size_t i = 0; i < n && !ret; i++) {
-		const struct eb_mc_item *it = &items[i];
+		const struct eb_gen_mc_item *it = &items[i];
 		const char *rule;
 		char doc[64], sha[65], letter[2] = "";
 		json_t *r;
@@ -210,7 +210,7 @@ int eb_proto_hellaswag_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, v
 			   const char *path, struct eb_acc_result *res, struct eb_err *err)
 {
 	struct eb_hellaswag ds;
-	struct eb_mc_item *items;
+	struct eb_gen_mc_item *items;
 	size_t n;
 	int ret = eb_hellaswag_load(&ds, path, err);
 
@@ -251,7 +251,7 @@ int eb_proto_mmlu_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *
 		      const char *path, struct eb_acc_result *res, struct eb_err *err)
 {
 	struct eb_mmlu ds;
-	struct eb_mc_item *items;
+	struct eb_gen_mc_item *items;
 	struct eb_buf header;
 	size_t n;
 	int ret = eb_mmlu_load(&ds, path, err);

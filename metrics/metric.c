@@ -182,25 +182,28 @@ const struct eb_metric eb_metrics[] = {
 	{ "word_perplexity", "", EB_DIR_LOWER, EB_METRIC_ACCURACY, "accuracy", NULL,
 	  "perplexity per word (lm-eval wikitext)",
 	  "log-likelihoods of every token of the pages, scored once (rolling windows)",
-	  "exp(-sum ll / words), words = len(re.split(r\"\\s+\", page)); n = pages" },
+	  "exp(-sum ll / words), words = len(re.split(r\"\\s+\", page)); n = pages; no "
+	  "stderr (lm-eval's is N/A: neither a mean nor bootstrapped)" },
 	{ "byte_perplexity", "", EB_DIR_LOWER, EB_METRIC_ACCURACY, "accuracy", NULL,
 	  "perplexity per byte (lm-eval wikitext)",
 	  "log-likelihoods of every token of the pages, scored once (rolling windows)",
-	  "exp(-sum ll / bytes), bytes = UTF-8 bytes of the page before detokenization" },
+	  "exp(-sum ll / bytes), bytes = UTF-8 bytes of the page before detokenization; no "
+	  "stderr (as lm-eval)" },
 	{ "bits_per_byte", "bits/byte", EB_DIR_LOWER, EB_METRIC_ACCURACY, "accuracy", NULL,
 	  "bits per byte (lm-eval wikitext)",
 	  "log-likelihoods of every token of the pages, scored once (rolling windows)",
-	  "-sum ll / bytes / ln 2" },
+	  "-sum ll / bytes / ln 2; no stderr (as lm-eval)" },
 	{ "acc", "fraction", EB_DIR_HIGHER, EB_METRIC_ACCURACY, "accuracy", NULL,
-	  "accuracy of a multiple-choice task (hellaswag; by generation: hellaswag-gen, "
-	  "mmlu-gen)",
-	  "per item: the summed log-likelihood of each ending, or the generated reply",
-	  "share of items whose best-scored ending (by generation: whose reply's letter) is the "
-	  "right one; stderr = sqrt(p (1 - p) / (n - 1)); n = items" },
+	  "accuracy of a multiple-choice task (hellaswag, arc_easy, arc_challenge, piqa, "
+	  "winogrande, mmlu; by generation: hellaswag-gen, mmlu-gen)",
+	  "per item: the summed log-likelihood of each choice, or the generated reply",
+	  "share of items whose best-scored choice (by generation: whose reply's letter) is "
+	  "the right one; stderr = sqrt(p (1 - p) / (n - 1)) (mmlu: lm-eval's pooled stderr "
+	  "over its subjects); n = items" },
 	{ "acc_norm", "fraction", EB_DIR_HIGHER, EB_METRIC_ACCURACY, "accuracy", NULL,
-	  "length-normalised accuracy (hellaswag)",
-	  "per item: the summed log-likelihood of each ending and its length in code points",
-	  "as acc, each ending scored by its log-likelihood / its code points (ties to the "
+	  "length-normalised accuracy (hellaswag, arc_easy, arc_challenge, piqa)",
+	  "per item: the summed log-likelihood of each choice and its length in code points",
+	  "as acc, each choice scored by its log-likelihood / its code points (ties to the "
 	  "first); stderr as for acc" },
 	{ "invalid", "items", EB_DIR_LOWER, EB_METRIC_ACCURACY, "accuracy", NULL,
 	  "replies with no answer found (generative protocols)",

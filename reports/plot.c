@@ -1011,6 +1011,15 @@ static int eb_acc_point(void *arg, const struct eb_store_accuracy *a)
 	}
 	eb_buf_addf(&f->dat, "%.9g %.9g %.9g\n", x, y, se);
 	eb_cell_label(label, sizeof(label), c, p->vary, 0);
+	/* a figure of part of its dataset says so next to its point (limit) */
+	for (size_t q = 0; q < c->nacc; q++)
+		if (strcmp(c->acc[q].task, a->task) == 0 && strcmp(c->acc[q].metric, a->metric) == 0 &&
+		    c->acc[q].limit > 0) {
+			size_t len = strlen(label);
+
+			snprintf(label + len, sizeof(label) - len, " (limit %lld)", c->acc[q].limit);
+			break;
+		}
 	eb_buf_addstr(&p->panels, "set label ");
 	eb_gp_str(&p->panels, label);
 	eb_buf_addf(&p->panels, " at %.9g, %.9g offset 1,1\n", x, y);

@@ -611,6 +611,23 @@ static int eb_cmp_int(const void *a, const void *b)
 }
 
 /*
+ * The card's label of an accuracy figure: "task metric (protocol)", with ", limit N" in
+ * the parentheses when the task scored only part of its dataset, so that a partial
+ * figure is never read as the whole one.
+ */
+static void eb_card_acc_name(struct eb_buf *name, const struct eb_racc *a, const char *route)
+{
+	eb_buf_addf(name, "%s %s", a->task, a->metric);
+	if (a->protocol[0] && a->limit > 0)
+		eb_buf_addf(name, " (%s%s%s, limit %lld)", a->protocol, route ? ", " : "",
+			    route ? route : "", a->limit);
+	else if (a->protocol[0])
+		eb_buf_addf(name, " (%s%s%s)", a->protocol, route ? ", " : "", route ? route : "");
+	else if (a->limit > 0)
+		eb_buf_addf(name, " (limit %lld)", a->limit);
+}
+
+/*
  * Whether protocol names a generative route (its name ends in "-gen", docs/accuracy.md);
  * *family_len (may be NULL) gets the length of the name it shares with the
  * log-likelihood protocol of the same task ("hellaswag" of "hellaswag-gen").
@@ -633,31 +650,6 @@ static int eb_acc_same_family(const char *a, const char *b)
 	eb_acc_generative(a, &na);
 	eb_acc_generative(b, &nb);
 	return na == nb && strncmp(a, b, na) == 0;
-}
-
-/* The card's accuracy rows: one per "task metric (protocol)", a column per variant. */
-/* An accuracy row of the card ("task metric (protocol)"): the row, found or appended
- * after `first`, the card's first accuracy row. */
-static size_t eb_card_acc_row(struct eb_table *t, size_t first, const struct eb_racc *a)
-{
-	struct eb_buf name;
-	size_t r;
-
-	eb_buf_init(&name, 0);
-	eb_buf_addf(&name, "%s %s", a->task, a->metric);
-	if (a->protocol[0])
-		eb_buf_addf(&name, " (%s%s)", a->protocol,
-			    eb_acc_generative(a->protocol, NULL) ? ", generative" : "");
-	for (r = first; r < t->nrows; r++)
-		if (strcmp(t->vals[r * t->ncols].s, name.buf) == 0)
-			break;
-	if (r == t->nrows) {
-		r = eb_table_row(t);
-		eb_table_set_text(t, r, 0, name.buf);
-		eb_table_set_text(t, r, 1, NULL);
-	}
-	eb_buf_release(&name);
-	return r;
 }
 
 /* The card's columns: metric, unit, then one per variant, full precision first. */
@@ -832,88 +824,121 @@ static int eb_card_scheme(struct eb_store *s, struct eb_table *t, const struct e
 	return ret;
 }
 
+/* One accuracy row of the card: its label, whether a figure of it has a stderr, its row;
+ * a figure of it (for its protocol and label) and its route when it is labelled by one. */
+struct eb_card_acc {
+	char *name;
+	int has_se;
+	size_t row;
+	const struct eb_racc *a;
+	const char *route;
+};
+
 /*
- * A task's generative figures beside its log-likelihood ones: each generative row
- * (rows [first, nrows), proto[i] the protocol of row first + i) moves to just after the
- * last row of its family, and those log-likelihood rows are labelled so
- * ("(hellaswag, log-likelihood)" over "(hellaswag-gen, generative)"); one without a
- * log-likelihood partner goes after the log-likelihood rows. A card without generative
- * rows is as it was.
+ * A task's generative figures beside its log-likelihood ones: each generative row moves
+ * to just after the last row of its family, and is labelled so, as are those
+ * log-likelihood rows ("(hellaswag, log-likelihood)" over "(hellaswag-gen,
+ * generative)"); one without a log-likelihood partner goes after the log-likelihood
+ * rows. A card without generative rows is as it was.
  */
-static void eb_card_acc_pair(struct eb_table *t, size_t first, const char **proto)
+static void eb_card_acc_pair(struct eb_card_acc *rows, size_t n)
 {
-	size_t n = t->nrows - first, k = 0, nc = t->ncols;
-	size_t *order = eb_xcalloc(n + 1, sizeof(*order));
-	unsigned char *paired = eb_xcalloc(n + 1, 1);
-	struct eb_tval *block;
+	struct eb_card_acc *out = eb_xcalloc(n + 1, sizeof(*out));
+	size_t k = 0;
 
 	for (size_t r = 0; r < n; r++)
-		if (!eb_acc_generative(proto[r], NULL))
-			order[k++] = r;
+		if (!eb_acc_generative(rows[r].a->protocol, NULL))
+			out[k++] = rows[r];
 	for (size_t r = 0; r < n; r++) {
+		const char *p = rows[r].a->protocol;
 		size_t at = k;
 
-		if (!eb_acc_generative(proto[r], NULL))
+		if (!eb_acc_generative(p, NULL))
 			continue;
 		for (size_t j = 0; j < k; j++)
-			if (eb_acc_same_family(proto[order[j]], proto[r]))
+			if (eb_acc_same_family(out[j].a->protocol, p))
 				at = j + 1;
-		memmove(order + at + 1, order + at, (k - at) * sizeof(*order));
-		order[at] = r;
-		k++;
 		for (size_t j = 0; j < at; j++)
-			if (!eb_acc_generative(proto[order[j]], NULL) &&
-			    eb_acc_same_family(proto[order[j]], proto[r]))
-				paired[order[j]] = 1;
+			if (!eb_acc_generative(out[j].a->protocol, NULL) &&
+			    eb_acc_same_family(out[j].a->protocol, p))
+				out[j].route = "log-likelihood";
+		memmove(out + at + 1, out + at, (k - at) * sizeof(*out));
+		out[at] = rows[r];
+		out[at].route = "generative";
+		k++;
 	}
-	block = eb_xmalloc((n + 1) * nc * sizeof(*block));
-	for (size_t i = 0; i < n; i++)
-		memcpy(block + i * nc, t->vals + (first + order[i]) * nc, nc * sizeof(*block));
-	memcpy(t->vals + first * nc, block, n * nc * sizeof(*block));
-	for (size_t i = 0; i < n; i++) {
-		struct eb_tval *v = &t->vals[(first + i) * nc];
-		size_t len = v->s ? strlen(v->s) : 0;
-		struct eb_buf b;
-
-		if (!paired[order[i]] || len == 0 || v->s[len - 1] != ')')
-			continue;
-		eb_buf_init(&b, 0);
-		eb_buf_addf(&b, "%.*s, log-likelihood)", (int)(len - 1), v->s);
-		free(v->s);
-		v->s = eb_buf_detach(&b, NULL);
-	}
-	free(block);
-	free(paired);
-	free(order);
+	memcpy(rows, out, n * sizeof(*rows));
+	free(out);
 }
 
 /* Accuracy rows, a row per task and metric that --metric lets in ("accuracy" lets in
- * every one), a column per variant. */
+ * every one), a column per variant; under each row whose figures have a standard error,
+ * a row with it ("..., stderr"). Rows come in the order the figures first appear. */
 static void eb_card_accuracy(const struct eb_report_opts *o, struct eb_table *t,
 			     const struct eb_variant *var, size_t nv)
 {
-	size_t first = t->nrows, alloc = 0;
 	int all = eb_pat_match(o->metric_pats, "accuracy");
-	const char **proto = NULL; /* per accuracy row: its protocol (borrowed) */
+	struct eb_card_acc *rows = NULL;
+	size_t nrows = 0;
+	struct eb_buf name;
 
-	for (size_t k = 0; k < nv; k++)
-		for (size_t i = 0; i < var[k].n; i++)
-			for (size_t q = 0; q < var[k].cells[i]->nacc; q++) {
-				const struct eb_racc *a = &var[k].cells[i]->acc[q];
-				size_t r;
+	eb_buf_init(&name, 0);
+	for (int pass = 0; pass < 2; pass++) {
+		/* pass 0 finds the rows and which have a stderr; pass 1 fills them in */
+		for (size_t k = 0; k < nv; k++)
+			for (size_t i = 0; i < var[k].n; i++)
+				for (size_t q = 0; q < var[k].cells[i]->nacc; q++) {
+					const struct eb_racc *a = &var[k].cells[i]->acc[q];
+					size_t j;
 
-				if (isnan(a->value) || (!all && !eb_pat_match(o->metric_pats, a->metric)))
-					continue;
-				r = eb_card_acc_row(t, first, a);
-				eb_table_set_num(t, r, 2 + k, a->value);
-				if (r - first >= alloc) {
-					alloc = alloc ? 2 * alloc : 16;
-					proto = eb_xrealloc(proto, alloc * sizeof(*proto));
+					if (isnan(a->value) ||
+					    (!all && !eb_pat_match(o->metric_pats, a->metric)))
+						continue;
+					eb_buf_reset(&name);
+					eb_card_acc_name(&name, a, NULL);
+					for (j = 0; j < nrows && strcmp(rows[j].name, name.buf) != 0; j++)
+						;
+					if (pass == 1) {
+						eb_table_set_num(t, rows[j].row, 2 + k, a->value);
+						if (rows[j].has_se)
+							eb_table_set_num(t, rows[j].row + 1, 2 + k,
+									 a->stderr_);
+						continue;
+					}
+					if (j == nrows) {
+						rows = eb_xrealloc(rows, (nrows + 1) * sizeof(*rows));
+						rows[nrows].name = eb_xstrdup(name.buf);
+						rows[nrows].has_se = 0;
+						rows[nrows].a = a;
+						rows[nrows].route = NULL;
+						nrows++;
+					}
+					rows[j].has_se |= isfinite(a->stderr_);
 				}
-				proto[r - first] = a->protocol;
+		if (pass == 0)
+			eb_card_acc_pair(rows, nrows);
+		for (size_t j = 0; pass == 0 && j < nrows; j++) {
+			/* the row's label: its name, with the route where it is paired */
+			eb_buf_reset(&name);
+			eb_card_acc_name(&name, rows[j].a, rows[j].route);
+			rows[j].row = eb_table_row(t);
+			eb_table_set_text(t, rows[j].row, 0, name.buf);
+			eb_table_set_text(t, rows[j].row, 1, NULL);
+			if (rows[j].has_se) {
+				size_t r = eb_table_row(t);
+
+				eb_buf_reset(&name);
+				eb_card_acc_name(&name, rows[j].a, rows[j].route);
+				eb_buf_addstr(&name, ", stderr");
+				eb_table_set_text(t, r, 0, name.buf);
+				eb_table_set_text(t, r, 1, NULL);
 			}
-	eb_card_acc_pair(t, first, proto);
-	free(proto);
+		}
+	}
+	for (size_t j = 0; j < nrows; j++)
+		free(rows[j].name);
+	free(rows);
+	eb_buf_release(&name);
 }
 
 /* Average power over each variant's power samples (cells weighted by their samples). */

@@ -4,6 +4,7 @@
 #include "c4.h"
 #include "corpus.h"
 #include "hellaswag.h"
+#include "mc.h"
 #include "wikitext.h"
 #include "accuracy_run.h"
 #include "eb_proc.h"
@@ -514,14 +515,34 @@ static double eb_independent_sum(struct llama_context *ctx, const int32_t *whole
 	return sum;
 }
 
+/* The tiny q8_0 model in a context of its own (512 tokens, 2 threads), for scoring here. */
+static struct llama_context *eb_tiny_context(struct llama_model **m)
+{
+	struct llama_model_params mp = llama_model_default_params();
+	struct llama_context_params cp = llama_context_default_params();
+	struct llama_context *ctx;
+	char model[4096];
+
+	snprintf(model, sizeof(model), "%s/tiny-q8_0.gguf", eb_test_models_dir());
+	llama_backend_init();
+	mp.n_gpu_layers = 0;
+	*m = llama_model_load_from_file(model, mp);
+	ck_assert_ptr_nonnull(*m);
+	cp.n_ctx = 512;
+	cp.n_batch = 512;
+	cp.n_threads = 2;
+	cp.n_threads_batch = 2;
+	ctx = llama_init_from_model(*m, cp);
+	ck_assert_ptr_nonnull(ctx);
+	return ctx;
+}
+
 START_TEST(hellaswag_real_model_independent)
 {
-	char cfg[8192], db[8192], v[2048], task[2048], model[4096];
+	char cfg[8192], db[8192], v[2048], task[2048];
 	struct {
 		int hits, hits_norm, n;
 	} want = { 0, 0, 0 };
-	struct llama_model_params mp = llama_model_default_params();
-	struct llama_context_params cp = llama_context_default_params();
 	struct llama_model *m;
 	struct llama_context *ctx;
 	const struct llama_vocab *vocab;
@@ -543,17 +564,7 @@ START_TEST(hellaswag_real_model_independent)
 
 	/* the same items scored here without edgebench's scoring code: libllama, one
 	 * sequence per ending, log-softmax in double, preprocessing from hellaswag.h */
-	snprintf(model, sizeof(model), "%s/tiny-q8_0.gguf", eb_test_models_dir());
-	llama_backend_init();
-	mp.n_gpu_layers = 0;
-	m = llama_model_load_from_file(model, mp);
-	ck_assert_ptr_nonnull(m);
-	cp.n_ctx = 512;
-	cp.n_batch = 512;
-	cp.n_threads = 2;
-	cp.n_threads_batch = 2;
-	ctx = llama_init_from_model(m, cp);
-	ck_assert_ptr_nonnull(ctx);
+	ctx = eb_tiny_context(&m);
 	vocab = llama_model_get_vocab(m);
 	{
 		struct eb_hellaswag ds;
@@ -600,8 +611,143 @@ START_TEST(hellaswag_real_model_independent)
 	ck_assert_double_eq_tol(acc_norm, want.hits_norm / 8.0, 1e-12);
 }
 END_TEST
+
+/*
+ * The multiple-choice tasks end to end on the tiny model: every choice's sum as stored in
+ * its record (`edgebench samples`) against the same request scored here with libllama,
+ * one fresh sequence per choice; acc and acc_norm (and their stderr) from those sums.
+ */
+START_TEST(mc_real_model_independent)
+{
+	static const struct {
+		const char *task;
+		enum eb_mc_format fmt;
+		const char *file, *member;
+		int norm;
+	} tasks[] = {
+		{ "arc_easy", EB_MC_ARC, SAMPLES "/arc_easy_sample.jsonl", NULL, 1 },
+		{ "arc_challenge", EB_MC_ARC, SAMPLES "/ARC-V1-Feb2018.zip",
+		  "ARC-V1-Feb2018-2/ARC-Challenge/ARC-Challenge-Test.jsonl", 1 },
+		{ "piqa", EB_MC_PIQA, SAMPLES "/piqa_sample.jsonl", NULL, 1 },
+		{ "winogrande", EB_MC_WINOGRANDE, SAMPLES "/winogrande_sample.jsonl", NULL, 0 },
+		{ "mmlu", EB_MC_MMLU, SAMPLES "/data.tar", NULL, 0 },
+	};
+	char cfg[8192], db[8192], v[2048], *out = NULL;
+	struct llama_model *m;
+	struct llama_context *ctx;
+	const struct llama_vocab *vocab;
+	struct eb_buf b;
+	size_t pos = 0;
+	sqlite3 *h;
+
+	eb_test_tmpdir("acc-mc", eb_dir, sizeof(eb_dir));
+	eb_buf_init(&b, 0);
+	for (size_t t = 0; t < sizeof(tasks) / sizeof(tasks[0]); t++)
+		eb_buf_addf(&b, "%s{ \"task\": \"%s\", \"protocol\": \"%s\", \"file\": \"%s\" }",
+			    t ? ", " : "", tasks[t].task, tasks[t].task, tasks[t].file);
+	eb_cfg("mc", CPU_TARGET, eb_variant("q8_0", v, sizeof(v)), b.buf, NULL, cfg, sizeof(cfg));
+	eb_buf_release(&b);
+	snprintf(db, sizeof(db), "%s/mc.db", eb_dir);
+	eb_run_ok(cfg, db);
+	{
+		const char *argv[] = { "edgebench", "samples", db, NULL };
+
+		ck_assert_int_eq(eb_test_run(argv, &out), 0);
+	}
+	h = eb_db(db);
+
+	ctx = eb_tiny_context(&m);
+	vocab = llama_model_get_vocab(m);
+	for (size_t t = 0; t < sizeof(tasks) / sizeof(tasks[0]); t++) {
+		struct eb_mc ds;
+		struct eb_err err;
+		int32_t tok[1024], whole[1024];
+		size_t hits = 0, norm_hits = 0;
+		double p, want_se;
+
+		ck_assert_int_eq(eb_mc_load(&ds, tasks[t].fmt, tasks[t].file, tasks[t].member, &err), 0);
+		for (size_t i = 0; i < ds.n; i++) {
+			const struct eb_mc_item *it = &ds.items[i];
+			double lps[EB_MC_MAX_CHOICES];
+			int pred, pred_norm;
+			json_error_t jerr;
+			const char *nl = strchr(out + pos, '\n');
+			json_t *rec, *ll;
+
+			/* the next record of `edgebench samples` (cells in run order) */
+			ck_assert_ptr_nonnull(nl);
+			rec = json_loadb(out + pos, (size_t)(nl - out - pos), 0, &jerr);
+			pos = (size_t)(nl - out) + 1;
+			ck_assert_msg(rec, "%s", jerr.text);
+			ck_assert_str_eq(json_string_value(json_object_get(rec, "task")), tasks[t].task);
+			ck_assert_int_eq(json_integer_value(json_object_get(rec, "doc_index")), (json_int_t)i);
+			ll = json_object_get(json_object_get(rec, "result"), "loglik");
+			ck_assert_uint_eq(json_array_size(ll), it->n_choices);
+			for (size_t k = 0; k < it->n_choices; k++) {
+				char joined[4096];
+				int n_ctx = llama_tokenize(vocab, it->ctx[k], (int32_t)strlen(it->ctx[k]),
+							   tok, 1024, false, false);
+				int n;
+				double lp, got = json_real_value(json_array_get(ll, k));
+
+				snprintf(joined, sizeof(joined), "%s%s", it->ctx[k], it->cont[k]);
+				n = llama_tokenize(vocab, joined, (int32_t)strlen(joined), whole, 1024, false,
+						   false);
+				ck_assert_int_gt(n_ctx, 0);
+				ck_assert_int_gt(n, n_ctx);
+				lp = eb_independent_sum(ctx, whole, n, n_ctx, llama_vocab_n_tokens(vocab));
+				ck_assert_msg(fabs(got - lp) <= 1e-3 * fmax(1.0, fabs(lp)),
+					      "%s item %zu choice %zu: stored %.6f, here %.6f",
+					      tasks[t].task, i, k, got, lp);
+				lps[k] = lp;
+			}
+			eb_test_mc_pick(lps, it->choice_len, it->n_choices, &pred, &pred_norm);
+			hits += pred == it->gold;
+			norm_hits += pred_norm == it->gold;
+			ck_assert_int_eq(json_integer_value(json_object_get(rec, "answer")),
+					 tasks[t].norm ? pred_norm : pred);
+			json_decref(rec);
+		}
+		ck_assert_double_eq_tol(eb_test_q(h, "SELECT value FROM accuracy WHERE task='%s' AND "
+						  "metric='acc'", tasks[t].task),
+					(double)hits / (double)ds.n, 1e-12);
+		ck_assert_double_eq(eb_test_q(h, "SELECT n FROM accuracy WHERE task='%s' AND "
+					      "metric='acc'", tasks[t].task),
+				    (double)ds.n);
+		if (ds.n_groups < 2) {
+			p = (double)hits / (double)ds.n;
+			want_se = sqrt(p * (1 - p) / (double)(ds.n - 1));
+			ck_assert_double_eq_tol(eb_test_q(h, "SELECT coalesce(stderr, 0) FROM accuracy "
+							  "WHERE task='%s' AND metric='acc'",
+							  tasks[t].task),
+						want_se, 1e-12);
+		}
+		ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy WHERE task='%s' AND "
+					      "metric='acc_norm'", tasks[t].task),
+				    tasks[t].norm);
+		if (tasks[t].norm)
+			ck_assert_double_eq_tol(eb_test_q(h, "SELECT value FROM accuracy WHERE "
+							  "task='%s' AND metric='acc_norm'",
+							  tasks[t].task),
+						(double)norm_hits / (double)ds.n, 1e-12);
+		eb_mc_release(&ds);
+	}
+	ck_assert_msg(out[pos] == '\0', "more records than items: %s", out + pos);
+	free(out);
+	llama_free(ctx);
+	llama_model_free(m);
+	eb_test_metrics_registered(h);
+	sqlite3_close(h);
+}
+END_TEST
 #else /* !EB_HAVE_LLAMA: the independent scoring needs libllama */
 START_TEST(hellaswag_real_model_independent)
+{
+	EB_TEST_SKIP_IF(eb_test_lacks_llama());
+}
+END_TEST
+
+START_TEST(mc_real_model_independent)
 {
 	EB_TEST_SKIP_IF(eb_test_lacks_llama());
 }
@@ -779,6 +925,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(models, wikitext2_llamacpp_matches_llama_perplexity);
 	tcase_add_test(models, kld_matches_llama_perplexity);
 	tcase_add_test(models, hellaswag_real_model_independent);
+	tcase_add_test(models, mc_real_model_independent);
 	tcase_add_test(models, protocols_end_to_end_and_skip);
 	tcase_add_test(models, interrupt_and_resume);
 	suite_add_tcase(s, models);

@@ -19,8 +19,8 @@
  * crashes (signal) or aborts on an oracle when an input regresses; Check reports that.
  */
 #define EB_FUZZ_TARGETS(X)                                                                     \
-	X(c4) X(config) X(hellaswag) X(hwmon) X(ndjson) X(oai_stream) X(ollama_stream) X(sse) \
-	X(tegrastats) X(wikitext) X(zip)
+	X(c4) X(config) X(hellaswag) X(hwmon) X(mc) X(ndjson) X(oai_stream) X(ollama_stream) \
+	X(sse) X(tegrastats) X(wikitext) X(zip)
 
 #define EB_FUZZ_DECLARE(name)                                          \
 	int eb_fuzz_##name##_one(const uint8_t *data, size_t size);    \

@@ -217,6 +217,14 @@ static const char *eb_sample(const char *dataset)
 		return SAMPLES "/wikitext-2-raw-v1.zip";
 	if (strcmp(dataset, "c4") == 0)
 		return SAMPLES "/" EB_C4_SHARD;
+	if (strcmp(dataset, "arc") == 0)
+		return SAMPLES "/ARC-V1-Feb2018.zip";
+	if (strcmp(dataset, "piqa") == 0)
+		return SAMPLES "/physicaliqa-train-dev.zip";
+	if (strcmp(dataset, "winogrande") == 0)
+		return SAMPLES "/winogrande_1.1.zip";
+	if (strcmp(dataset, "mmlu") == 0)
+		return SAMPLES "/data.tar";
 	if (strcmp(dataset, "gsm8k") == 0)
 		return SAMPLES "/gsm8k_sample.jsonl";
 	ck_abort_msg("dataset '%s' has no sample in eb_sample", dataset);

@@ -338,9 +338,11 @@ START_TEST(selection_and_errors)
 
 		rc = eb_test_run(argv, &out);
 		ck_assert_int_eq(rc, 0);
+		/* each figure with its standard error under it */
 		ck_assert_str_eq(out, "tiny on cpu, device test, run 1 (median)\n"
-				      "metric                          unit  f16     q4_0 \n"
-				      "hellaswag acc_norm (hellaswag)  -     0.6606  0.643\n");
+				      "metric                                  unit  f16     q4_0  \n"
+				      "hellaswag acc_norm (hellaswag)          -     0.6606   0.643\n"
+				      "hellaswag acc_norm (hellaswag), stderr  -     0.0047  0.0048\n");
 		free(out);
 	}
 }
@@ -483,12 +485,15 @@ START_TEST(devices_kept_apart)
 					     "decode_tps,peak_rss_mb,accuracy", NULL },
 			   &out);
 	ck_assert_msg(rc == 0, "%s", out);
+	/* accuracy rows with their stderr; a figure of part of its dataset says so */
 	ck_assert_str_eq(out, "tiny on cpu, device orin, run 1 (median)\n"
-			      "metric                                         unit   f16    q4_0 \n"
-			      "decode rate, 16 input tokens                   tok/s     50    100\n"
-			      "peak RSS, server process (proc sensor server)  MiB    120.5  64.25\n"
-			      "wikitext2 ppl (wikitext2-llamacpp)             -       12.5  13.25\n"
-			      "hellaswag acc_norm (hellaswag)                 -          -  0.625\n"
+			      "metric                                               unit   f16    q4_0 \n"
+			      "decode rate, 16 input tokens                         tok/s     50    100\n"
+			      "peak RSS, server process (proc sensor server)        MiB    120.5  64.25\n"
+			      "wikitext2 ppl (wikitext2-llamacpp, limit 4)          -       12.5  13.25\n"
+			      "wikitext2 ppl (wikitext2-llamacpp, limit 4), stderr  -       0.75    0.8\n"
+			      "hellaswag acc_norm (hellaswag)                       -          -  0.625\n"
+			      "hellaswag acc_norm (hellaswag), stderr               -          -  0.183\n"
 			      "\n"
 			      "tiny on cpu, device rtx, run 2 (median)\n"
 			      "metric                        unit   f16  q4_0  q8_0\n"
@@ -510,6 +515,48 @@ START_TEST(devices_kept_apart)
 			      "2,rtx,cpu,tiny,q4_0,16,8,ok,3,300,2,cpu/tiny/q4_0/latency/p16-g8\n"
 			      "2,rtx,cpu,tiny,q8_0,16,8,skipped,,,0,cpu/tiny/q8_0/latency/p16-g8\n");
 	free(out);
+}
+END_TEST
+
+/* The accuracy figure's points: a figure of part of its dataset says so (limit). */
+START_TEST(plot_flags_limit)
+{
+	char fig[4400], gp[4400], *out = NULL, *script = NULL;
+	struct eb_err err;
+	size_t len;
+	int rc;
+
+	eb_lab_db();
+	/* the figure's x: the variants' model sizes (cells 1 and 2, its latency cells) */
+	eb_tdb_open(eb_lab_path);
+	eb_tdb_value(1, "model_bytes", "B", 250.0 * 1048576);
+	eb_tdb_value(2, "model_bytes", "B", 70.0 * 1048576);
+	eb_tdb_close();
+	snprintf(fig, sizeof(fig), "%s.acc.svg", eb_lab_path);
+	snprintf(gp, sizeof(gp), "%s.acc.gp", eb_lab_path);
+	{
+		const char *argv[] = { "edgebench", "plot", "--db", eb_lab_path, "--run", "1",
+				       "--kind", "accuracy", "--out", fig, NULL };
+
+		rc = eb_test_run(argv, &out);
+	}
+	ck_assert_msg(access(gp, R_OK) == 0, "rc %d: %s", rc, out);
+	free(out);
+	ck_assert_int_eq(eb_read_file(gp, 1 << 20, &script, &len, &err), 0);
+	/* wikitext2 scored 4 chunks (limit 4), for both variants; hellaswag all its items */
+	{
+		size_t labels = 0, limited = 0;
+
+		for (const char *p = script; (p = strstr(p, "set label ")) != NULL; p++) {
+			const char *end = strchr(p, '\n'), *lim = strstr(p, " (limit 4)");
+
+			labels++;
+			limited += lim && end && lim < end;
+		}
+		ck_assert_msg(labels == 3 && limited == 2, "%zu labels, %zu limited: %s", labels,
+			      limited, script);
+	}
+	free(script);
 }
 END_TEST
 
@@ -770,6 +817,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, escapers);
 	tcase_add_test(tc, selection_and_errors);
 	tcase_add_test(tc, devices_kept_apart);
+	tcase_add_test(tc, plot_flags_limit);
 	tcase_add_test(tc, default_run);
 	tcase_add_test(tc, accuracy_in_every_report);
 	tcase_add_test(tc, warnings_visible);

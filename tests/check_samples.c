@@ -106,13 +106,19 @@ START_TEST(records_sum_back_to_the_figures)
 		 "{ \"task\": \"c4new\", \"protocol\": \"c4-new\", \"file\": \"%s\", \"seqlen\": 64, \"limit\": 4 },"
 		 "{ \"task\": \"c4\", \"protocol\": \"c4-gptq\", \"file\": \"%s\", \"seqlen\": 64, \"n_samples\": 4 },"
 		 "{ \"task\": \"lcpp\", \"protocol\": \"wikitext2-llamacpp\", \"file\": \"%s\", \"n_ctx\": 128, \"limit\": 3 },"
-		 "{ \"task\": \"hs\", \"protocol\": \"hellaswag\", \"file\": \"%s\", \"limit\": 8 }",
+		 "{ \"task\": \"hs\", \"protocol\": \"hellaswag\", \"file\": \"%s\", \"limit\": 8 },"
+		 "{ \"task\": \"arc\", \"protocol\": \"arc_challenge\", \"file\": \"%s\" },"
+		 "{ \"task\": \"piqa\", \"protocol\": \"piqa\", \"file\": \"%s\", \"limit\": 5 },"
+		 "{ \"task\": \"wg\", \"protocol\": \"winogrande\", \"file\": \"%s\" },"
+		 "{ \"task\": \"mmlu\", \"protocol\": \"mmlu\", \"file\": \"%s\" }",
 		 SAMPLES "/wikitext-2-raw-v1.zip", SAMPLES "/wikitext-2-raw-v1.zip",
 		 SAMPLES "/" EB_C4_SHARD, SAMPLES "/" EB_C4_SHARD, SAMPLES "/wiki.test.raw",
-		 SAMPLES "/hellaswag_sample.jsonl");
+		 SAMPLES "/hellaswag_sample.jsonl", SAMPLES "/ARC-V1-Feb2018.zip",
+		 SAMPLES "/physicaliqa-train-dev.zip", SAMPLES "/winogrande_1.1.zip",
+		 SAMPLES "/data.tar");
 	eb_run("all", eb_variant("q4_0", v, sizeof(v)), tasks, "", db, sizeof(db));
 	h = eb_test_db_open(db);
-	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 6);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 10);
 	/* every record names its item, its prompt's hash and what that hashes */
 	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM acc_samples WHERE doc = '' OR "
 				    "length(prompt_sha256) <> 64 OR prompt_hash_of IS NULL"),
@@ -130,6 +136,27 @@ START_TEST(records_sum_back_to_the_figures)
 	ck_assert_double_eq(eb_test_q(h, "SELECT avg(json_extract(result_json, '$.correct_acc')) "
 				    "FROM acc_samples WHERE task='hs'"),
 			    eb_fig(h, "hs", "acc", NULL));
+
+	/* the other multiple-choice tasks: the headline is the mean of correct (acc_norm for
+	 * arc and piqa, acc for winogrande and mmlu), acc the mean of correct_acc */
+	for (int t = 0; t < 4; t++) {
+		static const char *const task[] = { "arc", "piqa", "wg", "mmlu" };
+		static const double items[] = { 4, 5, 6, 7 };
+
+		fig = eb_fig(h, task[t], t < 2 ? "acc_norm" : "acc", &n);
+		ck_assert_double_eq(n, items[t]);
+		ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM acc_samples WHERE task='%s' "
+					      "AND gold IS NOT NULL AND correct = (answer = gold)",
+					      task[t]),
+				    n);
+		ck_assert_double_eq(eb_test_q(h, "SELECT avg(correct) FROM acc_samples WHERE "
+					      "task='%s'", task[t]),
+				    fig);
+		ck_assert_double_eq(eb_test_q(h, "SELECT avg(json_extract(result_json, "
+					      "'$.correct_acc')) FROM acc_samples WHERE task='%s'",
+					      task[t]),
+				    eb_fig(h, task[t], "acc", NULL));
+	}
 
 	/* windows: ppl = exp(mean over windows of nll / tokens), in window order */
 	for (int t = 0; t < 3; t++) {

@@ -460,3 +460,21 @@ const struct eb_adapter_ops eb_test_fake_logits_ops = {
 	.generate = eb_fake_generate,
 	.loglik = eb_fake_loglik,
 };
+
+void eb_test_mc_pick(const double *sum, const size_t *len, size_t n, int *pred, int *pred_norm)
+{
+	double best = -INFINITY, best_norm = -INFINITY;
+
+	*pred = 0;
+	*pred_norm = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (sum[k] > best) {
+			best = sum[k];
+			*pred = (int)k;
+		}
+		if (sum[k] / (double)len[k] > best_norm) {
+			best_norm = sum[k] / (double)len[k];
+			*pred_norm = (int)k;
+		}
+	}
+}

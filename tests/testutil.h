@@ -138,4 +138,11 @@ extern struct eb_test_fake eb_test_fake;
 extern const struct eb_adapter_ops eb_test_fake_ops;        /* loglik, tokenize */
 extern const struct eb_adapter_ops eb_test_fake_logits_ops; /* and full logits */
 
+/*
+ * A multiple-choice item's answers computed the plain way, for checking the scorer:
+ * *pred the first choice with the highest sum, *pred_norm the first with the highest
+ * sum / len (lm-eval's acc and acc_norm picks).
+ */
+void eb_test_mc_pick(const double *sum, const size_t *len, size_t n, int *pred, int *pred_norm);
+
 #endif

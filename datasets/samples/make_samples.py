@@ -5,9 +5,16 @@
 # punctuation) is edited by hand; this script packs it as wikitext-2-raw-v1.zip the way the
 # real archive is laid out, and writes a small C4-shaped shard (JSON lines, gzip) from the
 # documents below. Output is deterministic (fixed zip dates, gzip mtime 0).
+#
+# The multiple-choice samples (arc_*_sample.jsonl, piqa_sample.jsonl with
+# piqa_sample-labels.lst, winogrande_sample.jsonl, mmlu_sample/*_test.csv) are edited by
+# hand, items written for edgebench; this script packs them as the real archives are laid
+# out: ARC-V1-Feb2018.zip, physicaliqa-train-dev.zip, winogrande_1.1.zip and data.tar.
 import gzip
+import io
 import json
 import os
+import tarfile
 import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,6 +47,58 @@ DOCS = [
 ]
 
 
+def pack_zip(name, members):
+    """members: (path inside the archive, sample file); directories come first."""
+    dirs = []
+    for path, _ in members:
+        parts = path.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            d = "/".join(parts[:i]) + "/"
+            if d not in dirs:
+                dirs.append(d)
+    with zipfile.ZipFile(os.path.join(HERE, name), "w") as z:
+        for d in dirs:
+            info = zipfile.ZipInfo(d, date_time=(2018, 2, 1, 0, 0, 0))
+            info.external_attr = 0o40755 << 16
+            z.writestr(info, b"")
+        for path, src in members:
+            info = zipfile.ZipInfo(path, date_time=(2018, 2, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, open(os.path.join(HERE, src), "rb").read())
+
+
+def pack_mmlu():
+    """data.tar (ustar) with data/test/SUBJECT_test.csv, as Hendrycks' release."""
+    with tarfile.open(os.path.join(HERE, "data.tar"), "w", format=tarfile.USTAR_FORMAT) as t:
+        for d in ("data", "data/test"):
+            info = tarfile.TarInfo(d)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o755
+            info.mtime = 0
+            t.addfile(info)
+        for f in sorted(os.listdir(os.path.join(HERE, "mmlu_sample"))):
+            data = open(os.path.join(HERE, "mmlu_sample", f), "rb").read()
+            info = tarfile.TarInfo("data/test/" + f)
+            info.size = len(data)
+            info.mode = 0o644
+            info.mtime = 0
+            t.addfile(info, io.BytesIO(data))
+
+
+def pack_mc():
+    pack_zip("ARC-V1-Feb2018.zip", [
+        ("ARC-V1-Feb2018-2/ARC-Easy/ARC-Easy-Test.jsonl", "arc_easy_sample.jsonl"),
+        ("ARC-V1-Feb2018-2/ARC-Challenge/ARC-Challenge-Test.jsonl", "arc_challenge_sample.jsonl"),
+    ])
+    pack_zip("physicaliqa-train-dev.zip", [
+        ("physicaliqa-train-dev/dev.jsonl", "piqa_sample.jsonl"),
+        ("physicaliqa-train-dev/dev-labels.lst", "piqa_sample-labels.lst"),
+    ])
+    pack_zip("winogrande_1.1.zip", [("winogrande_1.1/dev.jsonl", "winogrande_sample.jsonl")])
+    pack_mmlu()
+
+
 def main():
     raw = open(os.path.join(HERE, "wiki.test.raw"), "rb").read()
     with zipfile.ZipFile(os.path.join(HERE, "wikitext-2-raw-v1.zip"), "w") as z:
@@ -60,6 +119,7 @@ def main():
     with open(path, "wb") as out:
         with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as gz:
             gz.write(data)
+    pack_mc()
 
 
 if __name__ == "__main__":
