@@ -22,7 +22,7 @@ enum {
 	EB_CAP_PROMPT_TOKENS = 1 << 4,  /* accepts a prompt given as token ids */
 	EB_CAP_LOGITS = 1 << 5,         /* loglik rows can carry full logits (protocol kld) */
 	EB_CAP_TEXT = 1 << 6,           /* generate returns the text (eb_gen_req.text) and
-					   passes until_stop and stop_strings on where the
+					   passes may_stop and stop_strings on where the
 					   backend takes them (the generative accuracy
 					   protocols, which cut replies at the stop strings
 					   themselves too) */
@@ -65,16 +65,16 @@ struct eb_gen_req {
 	eb_token_cb on_token;
 	void *ud;
 	volatile int *stop;           /* set asynchronously to abandon the request */
+	int may_stop;                 /* 1: the model may end at EOS before n_predict (the load
+				       * workload's ignore_eos false); 0: exactly n_predict */
 	/*
-	 * EB_CAP_TEXT (the generative accuracy protocols); zero for the timing workloads.
-	 * until_stop: n_predict is a maximum, the model may end at its EOS (ignore_eos is not
-	 * sent) or at the first of stop_strings (NULL or NULL-terminated), whose text is not
-	 * part of the reply. text: NULL, or a buffer (the caller's) the reply is appended
-	 * to as the peer sent it, also when generate fails part way, at most
+	 * EB_CAP_TEXT (the generative accuracy protocols, with may_stop); NULL for the timing
+	 * workloads. stop_strings: NULL or NULL-terminated; the reply ends at the first one,
+	 * whose text is not part of it. text: NULL, or a buffer (the caller's) the reply is
+	 * appended to as the peer sent it, also when generate fails part way, at most
 	 * EB_GEN_TEXT_MAX bytes of it (the buffer's own cap_max aside). Raw peer text: the
 	 * harness cleans it (base/eb_sanitize.h) before it is stored or printed.
 	 */
-	int until_stop;
 	const char *const *stop_strings;
 	struct eb_buf *text;
 };
@@ -97,6 +97,31 @@ struct eb_gen_res {
 				 of evaluating them (its own count), -1 unknown */
 	unsigned flags;       /* EB_GEN_* */
 	const char *cache_field; /* the server field n_cached came from (static), or NULL */
+};
+
+/*
+ * Many generation requests at once (the load workload), driven by the adapter from one
+ * event loop. Request i is sent, in index order, once eb_clock_ns() >= t_sched_ns[i] and
+ * fewer than max_inflight requests are in flight. Its tokens reach on_token(ud, i, t_ns,
+ * n_tokens) as eb_token_cb's do; its end reaches on_done once, with rc 0 and `res`
+ * filled as generate() fills it (on_done takes res->server), or a negative EB_E* code
+ * and `err`; t_due_ns is when it could first go (its scheduled time, or a free slot's,
+ * whichever is later). A failed request does not stop the others.
+ */
+typedef int (*eb_batch_token_cb)(void *ud, size_t i, uint64_t t_ns, int n_tokens);
+
+struct eb_gen_batch {
+	const struct eb_gen_req *reqs; /* n requests; their on_token, ud and stop are not used */
+	size_t n;
+	const uint64_t *t_sched_ns;    /* n ascending times (eb_clock_ns), or NULL: all due now */
+	int max_inflight;              /* 0: no limit */
+	uint64_t t_last_send_ns;       /* 0, or no request is sent after this time: the rest get
+					* no on_done (the harness counts what was sent) */
+	eb_batch_token_cb on_token;
+	void (*on_done)(void *ud, size_t i, int rc, struct eb_gen_res *res, uint64_t t_due_ns,
+			const struct eb_err *err);
+	void *ud;
+	volatile int *stop;            /* set asynchronously: requests in flight are abandoned */
 };
 
 /*
@@ -181,6 +206,15 @@ struct eb_adapter_ops {
 	/* MUST: one generation; calls req->on_token for each token/chunk. */
 	int (*generate)(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
 			struct eb_err *err);
+
+	/*
+	 * MAY: runs a batch (struct eb_gen_batch) to its end, every request in flight at once
+	 * where the schedule says, with no thread per request. Returns 0 once every sent
+	 * request reached on_done, EB_EINTR when b->stop was set, or another code when the
+	 * loop itself failed. NULL: the adapter cannot take concurrency and load cells are
+	 * skipped, saying so.
+	 */
+	int (*generate_many)(void *state, const struct eb_gen_batch *b, struct eb_err *err);
 
 	/* MAY: forget cached prompt state (KV cache) between repetitions. */
 	int (*reset)(void *state, struct eb_err *err);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 /* How much of an error body is kept (more than is quoted, for callers that parse it). */
 #define EB_HTTP_ERRBODY_MAX 4096
@@ -353,84 +355,88 @@ static int eb_http_retryable(CURLcode cc)
 	       cc == CURLE_GOT_NOTHING || cc == CURLE_SEND_ERROR || cc == CURLE_RECV_ERROR;
 }
 
-int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
-		    struct eb_err *err)
+/* Points `curl` at the request: URL, body, limits and this attempt's context `c`. */
+static void eb_http_setup(struct eb_http *h, CURL *curl, const struct eb_http_req *req,
+			  struct eb_http_res *res, struct eb_http_ctx *c, struct eb_err *err,
+			  char *errbuf)
 {
-	struct eb_http_ctx c;
-	char errbuf[CURL_ERROR_SIZE];
-	CURLcode cc = CURLE_OK;
+	long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
+
+	snprintf(res->url, sizeof(res->url), "%s%s", h->base_url, req->path);
+	memset(c, 0, sizeof(*c));
+	c->req = req;
+	c->res = res;
+	c->err = err;
+	c->curl = curl;
+	c->who = h->who;
+	c->idle_ms = h->idle_ms;
+	c->stop = req->stop ? req->stop : h->stop;
+	curl_easy_setopt(curl, CURLOPT_URL, res->url);
+	if (req->json_body) {
+		curl_easy_setopt(curl, CURLOPT_POST, 1L);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->json_body);
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)strlen(req->json_body));
+	} else {
+		curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, eb_http_on_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, eb_http_on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, eb_http_on_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, c);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, c->stop || h->idle_ms > 0 ? 0L : 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	if (!req->on_body)
+		res->body.cap_max = req->body_max ? req->body_max : EB_HTTP_BODY_MAX;
+}
+
+/* Resets what one attempt of a request gathers. */
+static void eb_http_attempt(struct eb_http_ctx *c, struct eb_http_res *res, char *errbuf)
+{
+	errbuf[0] = '\0';
+	c->status_known = 0;
+	c->got_byte = 0;
+	c->cb_ret = 0;
+	c->idle_expired = 0;
+	res->status = 0;
+	res->n_body = 0;
+	res->ended_by_callback = 0;
+	eb_buf_reset(&res->body);
+}
+
+/*
+ * The outcome of a finished transfer (libcurl's `cc`) as eb_http_request returns it, and
+ * `curl` left with no pointer into the caller's frame.
+ */
+static int eb_http_outcome(struct eb_http *h, CURL *curl, const struct eb_http_req *req,
+			   struct eb_http_res *res, struct eb_http_ctx *c, CURLcode cc,
+			   const char *errbuf, struct eb_err *err)
+{
 	long timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : h->timeout_ms;
 	const char *why;
 	struct eb_buf msg;
 	int ret = 0;
 
 	eb_buf_init(&msg, 0);
-	snprintf(res->url, sizeof(res->url), "%s%s", h->base_url, req->path);
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.res = res;
-	c.err = err;
-	c.curl = h->curl;
-	c.who = h->who;
-	c.idle_ms = h->idle_ms;
-	c.stop = req->stop ? req->stop : h->stop;
-	curl_easy_setopt(h->curl, CURLOPT_URL, res->url);
-	if (req->json_body) {
-		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, req->json_body);
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)strlen(req->json_body));
-	} else {
-		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
-	}
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, eb_http_on_write);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &c);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, eb_http_on_header);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &c);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, eb_http_on_progress);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, &c);
-	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, c.stop || h->idle_ms > 0 ? 0L : 1L);
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, errbuf);
-	if (!req->on_body)
-		res->body.cap_max = req->body_max ? req->body_max : EB_HTTP_BODY_MAX;
-
-	for (int attempt = 0;; attempt++) {
-		errbuf[0] = '\0';
-		c.status_known = 0;
-		c.got_byte = 0;
-		c.cb_ret = 0;
-		c.idle_expired = 0;
-		res->status = 0;
-		res->n_body = 0;
-		res->ended_by_callback = 0;
-		eb_buf_reset(&res->body);
-		if (req->t_send_ns)
-			*req->t_send_ns = eb_clock_ns();
-		cc = curl_easy_perform(h->curl);
-		res->attempts = attempt + 1;
-		if (cc == CURLE_OK || c.got_byte || c.cb_ret || cc == CURLE_ABORTED_BY_CALLBACK)
-			break;
-		if (attempt >= h->retries || !eb_http_retryable(cc) || (c.stop && *c.stop))
-			break;
-		eb_clock_sleep_ns((uint64_t)(100000000ull << (attempt < 4 ? attempt : 4)), c.stop);
-	}
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
 	if (!res->status)
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &res->status);
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
 	why = eb_curl_why(cc, errbuf);
 
 	if (res->ended_by_callback)
 		goto out;
-	if (c.cb_ret) {
-		ret = c.cb_ret;
+	if (c->cb_ret) {
+		ret = c->cb_ret;
 		goto out;
 	}
-	if (cc == CURLE_ABORTED_BY_CALLBACK && c.idle_expired) {
+	if (cc == CURLE_ABORTED_BY_CALLBACK && c->idle_expired) {
 		ret = eb_err_set(err, EB_ETIMEOUT,
 				 "%s: the response from '%s' stalled: no byte for %.1f s after %zu "
 				 "body bytes (idle_timeout_s %g)",
-				 h->who, res->url, (eb_clock_ns() - c.last_byte_ns) / 1e9,
+				 h->who, res->url, (eb_clock_ns() - c->last_byte_ns) / 1e9,
 				 res->n_body, h->idle_ms / 1000.0);
 		goto out;
 	}
@@ -453,8 +459,8 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		double secs = 0;
 
-		curl_easy_getinfo(h->curl, CURLINFO_TOTAL_TIME, &secs);
-		if (c.got_byte)
+		curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &secs);
+		if (c->got_byte)
 			ret = eb_err_set(err, EB_ETIMEOUT,
 					 "%s: the response from '%s' did not finish in %.1f s "
 					 "(timeout_s %g) after %zu body bytes: %s",
@@ -478,7 +484,7 @@ int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_
 	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
 		ret = eb_err_set(err, EB_EIO, "%s: cannot connect to '%s': %s (%d attempt%s)",
 				 h->who, res->url, why, res->attempts, res->attempts == 1 ? "" : "s");
-	else if (c.got_byte)
+	else if (c->got_byte)
 		ret = eb_err_set(err, EB_EIO, "%s: connection to '%s' failed after %zu body bytes: %s",
 				 h->who, res->url, res->n_body, why);
 	else
@@ -488,11 +494,393 @@ out:
 	if (ret)
 		eb_http_redact(h, err->msg);
 	/* the handle outlives this frame: leave no pointers to it behind */
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, NULL);
-	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
-	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, NULL);
-	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, NULL);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, NULL);
 	eb_buf_release(&msg);
+	return ret;
+}
+
+int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
+		    struct eb_err *err)
+{
+	struct eb_http_ctx c;
+	char errbuf[CURL_ERROR_SIZE];
+	CURLcode cc = CURLE_OK;
+
+	eb_http_setup(h, h->curl, req, res, &c, err, errbuf);
+	for (int attempt = 0;; attempt++) {
+		eb_http_attempt(&c, res, errbuf);
+		if (req->t_send_ns)
+			*req->t_send_ns = eb_clock_ns();
+		cc = curl_easy_perform(h->curl);
+		res->attempts = attempt + 1;
+		if (cc == CURLE_OK || c.got_byte || c.cb_ret || cc == CURLE_ABORTED_BY_CALLBACK)
+			break;
+		if (attempt >= h->retries || !eb_http_retryable(cc) || (c.stop && *c.stop))
+			break;
+		eb_clock_sleep_ns((uint64_t)(100000000ull << (attempt < 4 ? attempt : 4)), c.stop);
+	}
+	return eb_http_outcome(h, h->curl, req, res, &c, cc, errbuf, err);
+}
+
+/* --- many requests at once ------------------------------------------------------ */
+
+/* One in-flight request of eb_http_multi: its own easy handle, reused by later ones. */
+struct eb_http_slot {
+	CURL *curl;
+	struct eb_http_ctx c;
+	struct eb_http_req *rq; /* the request it carries, prepared before the batch */
+	struct eb_http_res res;
+	struct eb_err err;
+	char errbuf[CURL_ERROR_SIZE];
+	size_t i;          /* the request it carries */
+	int busy;
+	uint64_t t_free;   /* when it last became free (the batch's start: never used) */
+	uint64_t t_due, t_send;
+};
+
+/* The free slot that has been free longest, or NULL. */
+static struct eb_http_slot *eb_http_free_slot(struct eb_http_slot *sl, size_t n)
+{
+	struct eb_http_slot *best = NULL;
+
+	for (size_t k = 0; k < n; k++)
+		if (!sl[k].busy && (!best || sl[k].t_free < best->t_free))
+			best = &sl[k];
+	return best;
+}
+
+/* Starts prepared request i in slot `s` on `m`. */
+static void eb_http_multi_start(struct eb_http *h, CURLM *m, struct eb_http_slot *s, size_t i,
+				struct eb_http_req *rq, uint64_t t_sched)
+{
+	s->i = i;
+	s->busy = 1;
+	s->t_due = t_sched > s->t_free ? t_sched : s->t_free;
+	s->rq = rq;
+	eb_err_clear(&s->err);
+	eb_http_res_init(&s->res);
+	eb_http_setup(h, s->curl, s->rq, &s->res, &s->c, &s->err, s->errbuf);
+	eb_http_attempt(&s->c, &s->res, s->errbuf);
+	curl_easy_setopt(s->curl, CURLOPT_PRIVATE, (void *)s);
+	s->res.attempts = 1;
+	s->t_send = eb_clock_ns();
+	if (s->rq->t_send_ns)
+		*s->rq->t_send_ns = s->t_send;
+	curl_multi_add_handle(m, s->curl);
+}
+
+/*
+ * The loop of eb_http_multi: libcurl told which sockets to watch (an epoll set) and when
+ * to call it back (timer_at), so each socket's data is read on its own and a transfer
+ * that ended is seen right after its last bytes, not after every other socket's.
+ */
+struct eb_http_mloop {
+	struct eb_http *h;
+	CURLM *m;
+	struct eb_http_slot *sl;
+	size_t n_slots, next, in_flight;
+	const struct eb_http_multi_args *a;
+	struct eb_http_req *rqs;
+	const struct eb_http_multi_ops *ops;
+	void *ud;
+	int ep;
+	uint64_t timer_at; /* 0: no libcurl timeout pending */
+};
+
+static int eb_http_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct eb_http_mloop *L = userp;
+	struct epoll_event ev;
+
+	(void)e;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(L->ep, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
+	if (epoll_ctl(L->ep, EPOLL_CTL_MOD, fd, &ev) != 0)
+		epoll_ctl(L->ep, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+static int eb_http_timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct eb_http_mloop *L = userp;
+
+	(void)m;
+	L->timer_at = timeout_ms < 0 ? 0 : eb_clock_ns() + (uint64_t)timeout_ms * 1000000u;
+	return 0;
+}
+
+/* Starts every request that is due and has a free slot, in index order. */
+static void eb_http_multi_admit(struct eb_http_mloop *L)
+{
+	const struct eb_http_multi_args *a = L->a;
+	uint64_t now = eb_clock_ns();
+	struct eb_http_slot *s;
+
+	if (a->t_last_send && now > a->t_last_send)
+		L->next = a->n; /* the rest are not sent */
+	while (L->next < a->n && (!a->t_sched || a->t_sched[L->next] <= now) &&
+	       (s = eb_http_free_slot(L->sl, L->n_slots)) != NULL) {
+		/* unscheduled: due when its slot freed (or the batch began) */
+		eb_http_multi_start(L->h, L->m, s, L->next, &L->rqs[L->next],
+				    a->t_sched ? a->t_sched[L->next] : 0);
+		L->in_flight++;
+		L->next++;
+	}
+}
+
+/* Every transfer libcurl says ended: tried again, or done and its slot refilled at once. */
+static void eb_http_multi_drain(struct eb_http_mloop *L)
+{
+	struct eb_http *h = L->h;
+	struct eb_http_slot *s;
+	CURLMsg *msg;
+	int left = 0;
+
+	while ((msg = curl_multi_info_read(L->m, &left)) != NULL) {
+		int rc;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+		curl_multi_remove_handle(L->m, msg->easy_handle);
+		/* as eb_http_request: a failure before any response byte (a kept-alive
+		 * connection the server had closed) is tried again, here at once */
+		if (msg->data.result != CURLE_OK && !s->c.got_byte && !s->c.cb_ret &&
+		    eb_http_retryable(msg->data.result) && s->res.attempts <= h->retries &&
+		    !(L->a->stop && *L->a->stop)) {
+			eb_http_attempt(&s->c, &s->res, s->errbuf);
+			s->res.attempts++;
+			s->t_send = eb_clock_ns();
+			if (s->rq->t_send_ns)
+				*s->rq->t_send_ns = s->t_send;
+			curl_multi_add_handle(L->m, s->curl);
+			continue;
+		}
+		rc = eb_http_outcome(h, s->curl, s->rq, &s->res, &s->c, msg->data.result, s->errbuf,
+				     &s->err);
+		L->ops->done(L->ud, s->i, rc, &s->res, s->t_due, s->t_send, &s->err);
+		eb_http_res_release(&s->res);
+		s->busy = 0;
+		/* free since its last byte came: the time the loop took to see the end is the
+		 * next request's send lag */
+		s->t_free = s->c.last_byte_ns ? s->c.last_byte_ns : eb_clock_ns();
+		L->in_flight--;
+		eb_http_multi_admit(L);
+	}
+}
+
+/* How long the loop may sleep: until libcurl's timer or the next scheduled send (the
+ * last millisecond before a send is spun, not slept), at most 100 ms (to hear stop). */
+static int eb_http_multi_wait_ms(const struct eb_http_mloop *L)
+{
+	uint64_t now = eb_clock_ns(), until = now + 100000000u;
+	const struct eb_http_multi_args *a = L->a;
+
+	if (L->timer_at && L->timer_at < until)
+		until = L->timer_at;
+	if (L->next < a->n && eb_http_free_slot(L->sl, L->n_slots)) {
+		uint64_t due = a->t_sched ? a->t_sched[L->next] : now;
+
+		if (due < until)
+			until = due;
+	}
+	return until > now ? (int)((until - now) / 1000000u) : 0;
+}
+
+/* libcurl's timer, when it is due. */
+static void eb_http_multi_timer(struct eb_http_mloop *L, int *running)
+{
+	if (L->timer_at && eb_clock_ns() >= L->timer_at) {
+		L->timer_at = 0;
+		curl_multi_socket_action(L->m, CURL_SOCKET_TIMEOUT, 0, running);
+		eb_http_multi_drain(L);
+	}
+}
+
+int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
+		  const struct eb_http_multi_ops *ops, void *ud, struct eb_err *err)
+{
+	struct eb_http_mloop L = { 0 };
+	int ret = 0, running = 0;
+
+	L.h = h;
+	L.a = a;
+	L.ops = ops;
+	L.ud = ud;
+	L.n_slots = a->max_inflight > 0 && (size_t)a->max_inflight < a->n ? (size_t)a->max_inflight
+									     : a->n;
+	L.sl = eb_xcalloc(L.n_slots + 1, sizeof(*L.sl));
+	L.rqs = eb_xcalloc(a->n + 1, sizeof(*L.rqs));
+	L.m = curl_multi_init();
+	L.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!L.m || L.ep < 0)
+		ret = eb_err_set(err, EB_EIO, "%s: cannot start a curl multi handle", h->who);
+	if (!ret) {
+		curl_multi_setopt(L.m, CURLMOPT_SOCKETFUNCTION, eb_http_sock_cb);
+		curl_multi_setopt(L.m, CURLMOPT_SOCKETDATA, &L);
+		curl_multi_setopt(L.m, CURLMOPT_TIMERFUNCTION, eb_http_timer_cb);
+		curl_multi_setopt(L.m, CURLMOPT_TIMERDATA, &L);
+	}
+	/* every request's body and every slot's handle made before the clock starts: a
+	 * burst of sends at once is not late by the making */
+	for (size_t i = 0; !ret && i < a->n; i++)
+		ret = ops->start(ud, i, &L.rqs[i], err);
+	for (size_t k = 0; !ret && k < L.n_slots; k++) {
+		L.sl[k].curl = curl_easy_duphandle(h->curl);
+		if (!L.sl[k].curl)
+			ret = eb_err_set(err, EB_ENOMEM, "%s: cannot duplicate a curl handle",
+					 h->who);
+	}
+	if (ret)
+		L.next = a->n; /* nothing is sent */
+	for (size_t k = 0; k < L.n_slots; k++)
+		L.sl[k].t_free = eb_clock_ns();
+	while (!ret && (L.next < a->n || L.in_flight)) {
+		struct epoll_event ev[64];
+		int n;
+
+		if (a->stop && *a->stop) {
+			ret = eb_err_set(err, EB_EINTR, "%s: interrupted", h->who);
+			break;
+		}
+		eb_http_multi_admit(&L);
+		n = epoll_wait(L.ep, ev, 64, eb_http_multi_wait_ms(&L));
+		for (int i = 0; i < n; i++) {
+			int mask = ((ev[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+				   ((ev[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+				   ((ev[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+
+			curl_multi_socket_action(L.m, ev[i].data.fd, mask, &running);
+			eb_http_multi_drain(&L);
+			/* a transfer whose last bytes came may end only on libcurl's timer (set
+			 * to 0 for it): served now, not after the other sockets */
+			eb_http_multi_timer(&L, &running);
+		}
+		eb_http_multi_timer(&L, &running);
+	}
+	for (size_t k = 0; k < L.n_slots; k++) {
+		if (L.sl[k].busy) {
+			curl_multi_remove_handle(L.m, L.sl[k].curl);
+			ops->done(ud, L.sl[k].i, EB_EINTR, &L.sl[k].res, L.sl[k].t_due, L.sl[k].t_send,
+				  err);
+			eb_http_res_release(&L.sl[k].res);
+		}
+		if (L.sl[k].curl)
+			curl_easy_cleanup(L.sl[k].curl);
+	}
+	if (L.m)
+		curl_multi_cleanup(L.m);
+	if (L.ep >= 0)
+		close(L.ep);
+	free(L.sl);
+	free(L.rqs);
+	return ret;
+}
+
+/* eb_http_generate_many's state: the adapter's per-request structs, `size` bytes each. */
+struct eb_http_many {
+	void *S;
+	const struct eb_http_gen_ops *ops;
+	const struct eb_gen_batch *b;
+	char *g;
+	char *live; /* live[i]: request i was prepared and not yet released */
+};
+
+static int eb_http_many_start(void *ud, size_t i, struct eb_http_req *rq, struct eb_err *err)
+{
+	struct eb_http_many *M = ud;
+
+	(void)err;
+	M->ops->init(M->S, M->g + i * M->ops->size, &M->b->reqs[i], M->b, i, rq);
+	rq->stop = M->b->stop;
+	M->live[i] = 1;
+	return 0;
+}
+
+static void eb_http_many_done(void *ud, size_t i, int rc, struct eb_http_res *hr, uint64_t t_due,
+			      uint64_t t_send, const struct eb_err *herr)
+{
+	struct eb_http_many *M = ud;
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
+	struct eb_err err = *herr;
+
+	(void)t_send; /* init pointed rq->t_send_ns at the adapter's own copy */
+	rc = M->ops->end(M->S, M->g + i * M->ops->size, rc, hr, &res, &err);
+	M->b->on_done(M->b->ud, i, rc, &res, t_due, &err);
+	M->ops->release(M->g + i * M->ops->size);
+	M->live[i] = 0;
+}
+
+void eb_http_stream_req(struct eb_http_req *hq, const char *path, const char *json_body,
+			struct eb_http_stream *hs, volatile int *stop, uint64_t *t_send_ns)
+{
+	memset(hq, 0, sizeof(*hq));
+	hq->path = path;
+	hq->json_body = json_body;
+	hq->on_body = eb_http_stream_body;
+	hq->ud = hs;
+	hq->stop = stop;
+	hq->t_send_ns = t_send_ns;
+}
+
+void eb_gen_res_start(struct eb_gen_res *res, uint64_t t_send)
+{
+	res->n_prompt = -1;
+	res->n_out = -1;
+	res->n_cached = -1;
+	res->flags = 0;
+	res->cache_field = NULL;
+	res->t_send_ns = t_send;
+}
+
+int eb_http_generate(struct eb_http *h, void *S, const struct eb_http_gen_ops *ops,
+		     const struct eb_gen_req *req, struct eb_gen_res *res, struct eb_err *err)
+{
+	void *g = eb_xcalloc(1, ops->size);
+	struct eb_http_res hr;
+	struct eb_http_req hq;
+	int ret;
+
+	ops->init(S, g, req, NULL, 0, &hq);
+	eb_http_res_init(&hr);
+	ret = eb_http_request(h, &hq, &hr, err);
+	ret = ops->end(S, g, ret, &hr, res, err);
+	eb_http_res_release(&hr);
+	ops->release(g);
+	free(g);
+	return ret;
+}
+
+int eb_http_generate_many(struct eb_http *h, void *S, const struct eb_http_gen_ops *ops,
+			  const struct eb_gen_batch *b, struct eb_err *err)
+{
+	struct eb_http_many M = { S, ops, b, eb_xcalloc(b->n + 1, ops->size),
+				  eb_xcalloc(b->n + 1, 1) };
+	struct eb_http_multi_args a = {
+		.n = b->n,
+		.t_sched = b->t_sched_ns,
+		.max_inflight = b->max_inflight,
+		.t_last_send = b->t_last_send_ns,
+		.stop = b->stop,
+	};
+	static const struct eb_http_multi_ops mops = { eb_http_many_start, eb_http_many_done };
+	int ret = eb_http_multi(h, &a, &mops, &M, err);
+
+	/* prepared and never sent (past t_last_send, or stopped) */
+	for (size_t i = 0; i < b->n; i++)
+		if (M.live[i])
+			ops->release(M.g + i * ops->size);
+	free(M.live);
+	free(M.g);
 	return ret;
 }
 

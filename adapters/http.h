@@ -147,6 +147,38 @@ void eb_http_res_release(struct eb_http_res *res);
 int eb_http_request(struct eb_http *h, const struct eb_http_req *req, struct eb_http_res *res,
 		    struct eb_err *err);
 
+/* --- many requests at once (generate_many): one curl multi handle, one event loop ------ */
+
+struct eb_http_multi_args {
+	size_t n;                 /* requests */
+	const uint64_t *t_sched;  /* n ascending eb_clock_ns() times, or NULL: all due now */
+	int max_inflight;         /* 0: no limit */
+	uint64_t t_last_send;     /* 0, or no request starts after this */
+	volatile int *stop;       /* NULL, or set to abandon every request (EB_EINTR) */
+};
+
+struct eb_http_multi_ops {
+	/* Fills *rq for request i (rq and what it points to stay valid until done(i)); called
+	 * for every request before the first is sent (the clock of send lag starts after).
+	 * A non-zero EB_E* code, err filled, fails the batch before anything is sent. */
+	int (*start)(void *ud, size_t i, struct eb_http_req *rq, struct eb_err *err);
+	/* Request i ended with rc as eb_http_request returns it (no retries here), res as it
+	 * came; t_due: when it could first go (its schedule, or a free slot); t_send: when it
+	 * was handed to libcurl. Called once for every request started. */
+	void (*done)(void *ud, size_t i, int rc, struct eb_http_res *res, uint64_t t_due,
+		     uint64_t t_send, const struct eb_err *err);
+};
+
+/*
+ * Runs requests 0..n-1 through one multi handle: request i starts, in order, once its
+ * time has come and fewer than max_inflight are in flight, each on its own easy handle
+ * (duplicated from h's, then reused, so connections are kept alive). Returns 0 once every
+ * started request is done, EB_EINTR when *stop was set (the requests in flight then end
+ * with EB_EINTR), EB_EIO when libcurl cannot start.
+ */
+int eb_http_multi(struct eb_http *h, const struct eb_http_multi_args *a,
+		  const struct eb_http_multi_ops *ops, void *ud, struct eb_err *err);
+
 /* --- facts for describe(): best effort, never an error ------------------------------- */
 
 /* A JSON object from GET (json_body NULL) or POST within timeout_ms and EB_HTTP_FACTS_MAX
@@ -239,5 +271,37 @@ void eb_http_quote(const struct eb_http *h, struct eb_buf *b, const char *data, 
  * included) turned into spaces, and "..." when cut: for quoting bodies in messages.
  */
 void eb_http_excerpt(struct eb_buf *b, const char *data, size_t n, size_t max);
+
+/* --- generate() and generate_many() of the streaming adapters ----------------------- */
+
+/*
+ * generate() and generate_many() of an HTTP adapter from the same pieces: `init` prepares
+ * request i of batch b in g (a zeroed struct of `size` bytes) and its HTTP request,
+ * pointing hq->t_send_ns into g; `end` turns the transfer's outcome into res as
+ * generate() does and returns the request's code; `release` frees what init took.
+ */
+struct eb_http_gen_ops {
+	size_t size;
+	void (*init)(void *S, void *g, const struct eb_gen_req *req, const struct eb_gen_batch *b,
+		     size_t i, struct eb_http_req *hq);
+	int (*end)(void *S, void *g, int ret, const struct eb_http_res *hr, struct eb_gen_res *res,
+		   struct eb_err *err);
+	void (*release)(void *g);
+};
+
+/* Points *hq (zeroed first) at a streamed POST of json_body to path, its body fed to hs. */
+void eb_http_stream_req(struct eb_http_req *hq, const char *path, const char *json_body,
+			struct eb_http_stream *hs, volatile int *stop, uint64_t *t_send_ns);
+
+/* *res as an `end` starts it: nothing counted (-1), no flags, sent at t_send. */
+void eb_gen_res_start(struct eb_gen_res *res, uint64_t t_send);
+
+/* One request (eb_http_request; init gets batch NULL). */
+int eb_http_generate(struct eb_http *h, void *S, const struct eb_http_gen_ops *ops,
+		     const struct eb_gen_req *req, struct eb_gen_res *res, struct eb_err *err);
+
+/* A batch through eb_http_multi (adapter.h, struct eb_gen_batch). */
+int eb_http_generate_many(struct eb_http *h, void *S, const struct eb_http_gen_ops *ops,
+			  const struct eb_gen_batch *b, struct eb_err *err);
 
 #endif

@@ -486,14 +486,14 @@ static int eb_llamacpp_generate(void *state, const struct eb_gen_req *req, struc
 			ret = eb_err_set(err, EB_EADAPTER, "llamacpp: no logits after decode");
 			goto out;
 		}
-		if (req->until_stop && !smpl) {
+		if (req->may_stop && !smpl) {
 			/* greedy, and the model may end here: EOS is a token like any other */
 			tok = eb_argmax(L, logits);
 			if (L->eog[tok])
 				break;
 		} else if (smpl) {
 			float *lg = (float *)logits;
-			for (int32_t v = 0; v < L->n_vocab && !req->until_stop; v++)
+			for (int32_t v = 0; v < L->n_vocab && !req->may_stop; v++)
 				if (L->eog[v])
 					lg[v] = -INFINITY;
 			tok = llama_sampler_sample(smpl, L->ctx, -1);
@@ -1008,6 +1008,206 @@ static const char *eb_llamacpp_unavailable(void)
 	return NULL;
 }
 
+/* --- many requests at once: continuous batching in one context ------------------- */
+
+/* One sequence slot of generate_many: the request it carries and where it stands. */
+struct eb_gm_seq {
+	size_t i;          /* the request */
+	int active;
+	size_t n_fed;      /* prompt tokens decoded so far */
+	int n_out;
+	int32_t tok;       /* sampled, to be decoded next */
+	llama_pos pos;     /* the next position of the sequence */
+	int32_t row;       /* its logits row in this decode; -1: none */
+	uint64_t t_free, t_due, t_send;
+};
+
+/* Ends slot q's request: its figures to on_done, its cells out of the KV cache. */
+static void eb_gm_end(struct eb_llamacpp *L, struct llama_context *ctx, const struct eb_gen_batch *b,
+		      struct eb_gm_seq *sq, int32_t id, int rc, const struct eb_err *err)
+{
+	struct eb_gen_res res = { sq->t_send, (int)b->reqs[sq->i].n_prompt_tokens, sq->n_out, NULL,
+				  0, 0, NULL };
+	struct eb_err none;
+
+	(void)L;
+	eb_err_clear(&none);
+	b->on_done(b->ud, sq->i, rc, &res, sq->t_due, err ? err : &none);
+	llama_memory_seq_rm(llama_get_memory(ctx), id, -1, -1);
+	sq->active = 0;
+	sq->t_free = eb_clock_ns();
+}
+
+/*
+ * generate_many in process, as llama-server's slots do: up to max_inflight sequences in
+ * one context (one KV cache, kv_unified), every step one llama_decode of a batch holding
+ * the next token of each sequence that is generating and as much of the admitted prompts
+ * as fits n_batch; a sequence that ends frees its slot, and the next request due takes
+ * it at once. Greedy (temperature 0) only; EOS ignored unless may_stop.
+ */
+static int eb_llamacpp_generate_many(void *state, const struct eb_gen_batch *b, struct eb_err *err)
+{
+	struct eb_llamacpp *L = state;
+	size_t n_slots = b->max_inflight > 0 && (size_t)b->max_inflight < b->n ? (size_t)b->max_inflight
+										 : b->n;
+	size_t max_len = 0, next = 0, active = 0;
+	struct llama_context_params cp = L->cp;
+	struct llama_context *ctx = NULL;
+	struct llama_batch batch;
+	struct eb_gm_seq *sq;
+	int ret = 0;
+
+	if (n_slots > 256)
+		n_slots = 256; /* llama.cpp's LLAMA_MAX_SEQ */
+	for (size_t i = 0; i < b->n; i++) {
+		const struct eb_gen_req *r = &b->reqs[i];
+
+		if (!r->prompt_tokens || r->n_prompt_tokens == 0)
+			return eb_err_set(err, EB_EINVAL, "llamacpp: request %zu: empty prompt", i);
+		if (r->temperature > 0)
+			return eb_err_set(err, EB_EUNSUPPORTED,
+					  "llamacpp: load cells decode greedily (temperature 0)");
+		if (r->n_prompt_tokens + (size_t)r->n_predict > max_len)
+			max_len = r->n_prompt_tokens + (size_t)r->n_predict;
+	}
+	/* one context at a time, sized for every slot's longest request */
+	if (L->ctx) {
+		llama_free(L->ctx);
+		L->ctx = NULL;
+	}
+	if (L->sctx) {
+		llama_free(L->sctx);
+		L->sctx = NULL;
+	}
+	cp.kv_unified = true;
+	cp.n_seq_max = (uint32_t)n_slots;
+	cp.n_ctx = (uint32_t)(n_slots * max_len);
+	if (cp.n_batch < n_slots)
+		cp.n_batch = (uint32_t)n_slots;
+	if (cp.n_ubatch > cp.n_batch)
+		cp.n_ubatch = cp.n_batch;
+	ctx = llama_init_from_model(L->model, cp);
+	if (!ctx)
+		return eb_err_set(err, EB_EADAPTER,
+				  "llamacpp: cannot create a context for %zu sequences (n_ctx %u): %s",
+				  n_slots, cp.n_ctx, eb_llama_log_tail());
+	batch = llama_batch_init((int32_t)llama_n_batch(ctx), 0, 1);
+	sq = eb_xcalloc(n_slots, sizeof(*sq));
+	for (size_t k = 0; k < n_slots; k++)
+		sq[k].t_free = eb_clock_ns();
+	while (next < b->n || active) {
+		uint64_t now = eb_clock_ns();
+		size_t room = (size_t)llama_n_batch(ctx);
+		int rc;
+
+		if (b->stop && *b->stop) {
+			ret = eb_err_set(err, EB_EINTR, "llamacpp: interrupted");
+			break;
+		}
+		if (b->t_last_send_ns && now > b->t_last_send_ns)
+			next = b->n;
+		/* every request that is due takes a free slot, in index order */
+		for (size_t k = 0; k < n_slots && next < b->n; k++) {
+			uint64_t due = b->t_sched_ns ? b->t_sched_ns[next] : 0;
+
+			uint64_t t_free = sq[k].t_free;
+
+			if (sq[k].active || due > now)
+				continue;
+			memset(&sq[k], 0, sizeof(sq[k]));
+			sq[k].i = next++;
+			sq[k].active = 1;
+			sq[k].t_free = t_free;
+			sq[k].t_due = due > t_free ? due : t_free;
+			sq[k].t_send = eb_clock_ns();
+			active++;
+		}
+		if (!active) {
+			if (next < b->n && b->t_sched_ns && b->t_sched_ns[next] > now)
+				eb_clock_sleep_ns(b->t_sched_ns[next] - now, b->stop);
+			continue;
+		}
+		/* the batch: each generating sequence's next token, then prompts as they fit */
+		batch.n_tokens = 0;
+		for (size_t k = 0; k < n_slots; k++) {
+			struct eb_gm_seq *q = &sq[k];
+			const struct eb_gen_req *r = &b->reqs[q->i];
+			llama_seq_id id = (llama_seq_id)k;
+
+			q->row = -1;
+			if (!q->active || q->n_fed < r->n_prompt_tokens || !room)
+				continue;
+			q->row = batch.n_tokens;
+			batch.token[batch.n_tokens] = q->tok;
+			batch.pos[batch.n_tokens] = q->pos++;
+			batch.n_seq_id[batch.n_tokens] = 1;
+			batch.seq_id[batch.n_tokens][0] = id;
+			batch.logits[batch.n_tokens++] = 1;
+			room--;
+		}
+		for (size_t k = 0; k < n_slots && room; k++) {
+			struct eb_gm_seq *q = &sq[k];
+			const struct eb_gen_req *r = &b->reqs[q->i];
+
+			while (q->active && q->n_fed < r->n_prompt_tokens && room) {
+				int last = q->n_fed + 1 == r->n_prompt_tokens;
+
+				if (last)
+					q->row = batch.n_tokens;
+				batch.token[batch.n_tokens] = r->prompt_tokens[q->n_fed++];
+				batch.pos[batch.n_tokens] = q->pos++;
+				batch.n_seq_id[batch.n_tokens] = 1;
+				batch.seq_id[batch.n_tokens][0] = (llama_seq_id)k;
+				batch.logits[batch.n_tokens++] = (int8_t)last;
+				room--;
+			}
+		}
+		rc = llama_decode(ctx, batch);
+		if (rc != 0) {
+			ret = eb_err_set(err, EB_EADAPTER, "llamacpp: batched decode failed (%d): %s",
+					 rc, eb_llama_log_tail());
+			break;
+		}
+		now = eb_clock_ns();
+		for (size_t k = 0; k < n_slots; k++) {
+			struct eb_gm_seq *q = &sq[k];
+			const struct eb_gen_req *r = &b->reqs[q->i];
+			const float *lg;
+
+			if (!q->active || q->row < 0)
+				continue;
+			lg = llama_get_logits_ith(ctx, q->row);
+			q->tok = eb_argmax_no_eog(L, lg);
+			if (r->may_stop) {
+				int32_t best = 0;
+
+				for (int32_t v = 1; v < L->n_vocab; v++)
+					if (lg[v] > lg[best])
+						best = v;
+				if (L->eog[best]) { /* the model's own stop: no token comes */
+					eb_gm_end(L, ctx, b, q, (int32_t)k, 0, NULL);
+					active--;
+					continue;
+				}
+			}
+			q->n_out++;
+			if (b->on_token)
+				b->on_token(b->ud, q->i, now, 1);
+			if (q->n_out >= r->n_predict) {
+				eb_gm_end(L, ctx, b, q, (int32_t)k, 0, NULL);
+				active--;
+			}
+		}
+	}
+	for (size_t k = 0; k < n_slots; k++)
+		if (sq[k].active)
+			eb_gm_end(L, ctx, b, &sq[k], (int32_t)k, EB_EINTR, err);
+	free(sq);
+	llama_batch_free(batch);
+	llama_free(ctx);
+	return ret;
+}
+
 static const char *eb_llamacpp_version(void)
 {
 	static char v[768];
@@ -1046,6 +1246,7 @@ static void eb_llamacpp_close(void *state)
 #define eb_llamacpp_reset NULL
 #define eb_llamacpp_describe NULL
 #define eb_llamacpp_loglik NULL
+#define eb_llamacpp_generate_many NULL
 
 #endif
 
@@ -1068,6 +1269,7 @@ const struct eb_adapter_ops eb_adapter_llamacpp = {
 	.tokenize = eb_llamacpp_tokenize,
 	.detokenize = eb_llamacpp_detokenize,
 	.generate = eb_llamacpp_generate,
+	.generate_many = eb_llamacpp_generate_many,
 	.reset = eb_llamacpp_reset,
 	.loglik = eb_llamacpp_loglik,
 	.describe = eb_llamacpp_describe,

@@ -97,8 +97,12 @@ static int eb_ollama_open(const struct eb_adapter_args *a, void **state, struct 
 
 struct eb_ollama_gen {
 	const struct eb_gen_req *req;
+	const struct eb_gen_batch *batch; /* generate_many: the batch, `i` the request in it */
+	size_t i;
 	struct eb_ollama_stream st;
 	struct eb_http_stream hs;
+	char *js;                         /* the request body */
+	uint64_t t_send;
 	size_t n_text;      /* bytes of the reply appended to req->text */
 };
 
@@ -106,13 +110,18 @@ static int eb_ollama_on_chunk(void *ud, const struct eb_ollama_chunk *chunk, str
 {
 	struct eb_ollama_gen *g = ud;
 	int ret = eb_http_stream_token(&g->hs, 0, g->req->n_predict, err);
+	int stop;
 
 	if (ret)
 		return ret;
 	if (g->req->text)
 		g->n_text += eb_gen_text_add(g->req->text, g->n_text, chunk->text, chunk->text_len);
 	/* a chunk does not say how many tokens it carried (-1: stored as unknown) */
-	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, -1)) {
+	if (g->batch)
+		stop = g->batch->on_token && g->batch->on_token(g->batch->ud, g->i, g->hs.t_piece, -1);
+	else
+		stop = g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, -1);
+	if (stop) {
 		g->hs.stopped = 1;
 		return EB_EINTR;
 	}
@@ -144,17 +153,17 @@ static json_t *eb_ollama_body(const struct eb_ollama *S, const struct eb_gen_req
 	}
 	json_object_set_new(b, "stream", json_true());
 	/* unset, these follow the workload: their defaults are computed per request; an
-	 * until_stop request (an accuracy protocol) sets its own, which the target's options
+	 * request for its text (an accuracy protocol) sets its own, which the target's options
 	 * do not override */
 	json_object_set_new(o, "num_predict",
-			    json_integer(eb_opt_given(S->opts, "num_predict") && !req->until_stop
+			    json_integer(eb_opt_given(S->opts, "num_predict") && !req->text
 						 ? eb_opt_int(S->opts, T, "num_predict")
 						 : req->n_predict));
 	json_object_set_new(o, "temperature",
-			    json_real(eb_opt_given(S->opts, "temperature") && !req->until_stop
+			    json_real(eb_opt_given(S->opts, "temperature") && !req->text
 					      ? eb_opt_num(S->opts, T, "temperature")
 					      : req->temperature));
-	if (req->until_stop && req->stop_strings && req->stop_strings[0]) {
+	if (req->stop_strings && req->stop_strings[0]) {
 		json_t *a = json_array();
 
 		for (size_t i = 0; req->stop_strings[i]; i++)
@@ -205,58 +214,66 @@ static json_t *eb_ollama_server_json(const struct eb_ollama *S, const struct eb_
 	return o;
 }
 
-static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
-			      struct eb_err *err)
+/* Prepares one streamed generation into g and hq (release g with eb_ollama_gen_release). */
+static void eb_ollama_gen_init(void *state, void *gp, const struct eb_gen_req *req,
+			       const struct eb_gen_batch *batch, size_t i, struct eb_http_req *hq)
 {
 	struct eb_ollama *S = state;
-	struct eb_ollama_gen g;
-	struct eb_http_res hr;
-	struct eb_http_req hq;
-	struct eb_buf msg;
+	struct eb_ollama_gen *g = gp;
 	json_t *body = eb_ollama_body(S, req);
-	char *js = json_dumps(body, JSON_COMPACT);
-	const struct eb_ollama_summary *sum = &g.st.sum;
-	int ret;
 
-	memset(&g, 0, sizeof(g));
-	g.req = req;
+	memset(g, 0, sizeof(*g));
+	g->req = req;
+	g->batch = batch;
+	g->i = i;
+	g->js = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	eb_ollama_stream_init(&g->st, 0, eb_ollama_on_chunk, g);
+	eb_http_stream_init(&g->hs, eb_ollama_feed, &g->st);
+	eb_http_stream_req(hq, S->chat ? "/api/chat" : "/api/generate", g->js, &g->hs, req->stop,
+			   &g->t_send);
+}
+
+static void eb_ollama_gen_release(void *gp)
+{
+	struct eb_ollama_gen *g = gp;
+
+	eb_ollama_stream_release(&g->st);
+	eb_http_stream_release(&g->hs);
+	free(g->js);
+	g->js = NULL;
+}
+
+/* A finished request (`ret` from the transfer) into `res` as generate() documents it. */
+static int eb_ollama_gen_end(void *state, void *gp, int ret, const struct eb_http_res *hr,
+			     struct eb_gen_res *res, struct eb_err *err)
+{
+	struct eb_ollama *S = state;
+	struct eb_ollama_gen *g = gp;
+	const struct eb_ollama_summary *sum = &g->st.sum;
+	struct eb_buf msg;
+
 	eb_buf_init(&msg, 0);
-	eb_ollama_stream_init(&g.st, 0, eb_ollama_on_chunk, &g);
-	eb_http_stream_init(&g.hs, eb_ollama_feed, &g.st);
-	eb_http_res_init(&hr);
-	memset(&hq, 0, sizeof(hq));
-	hq.path = S->chat ? "/api/chat" : "/api/generate";
-	hq.json_body = js;
-	hq.on_body = eb_http_stream_body;
-	hq.ud = &g.hs;
-	hq.stop = req->stop;
-	hq.t_send_ns = &res->t_send_ns;
-	res->n_prompt = -1;
-	res->n_out = -1;
-	res->n_cached = -1;
-	res->flags = 0;
-	res->cache_field = NULL;
-
-	ret = eb_http_request(&S->http, &hq, &hr, err);
+	eb_gen_res_start(res, g->t_send);
 	if (ret) {
-		eb_http_stream_error(ret, &hr, "ollama", "bad response", sum->n_content_chunks, err);
+		eb_http_stream_error(ret, hr, "ollama", "bad response", sum->n_content_chunks, err);
 		goto out;
 	}
-	if (!g.hs.stopped) {
-		ret = eb_ollama_stream_finish(&g.st, err);
+	if (!g->hs.stopped) {
+		ret = eb_ollama_stream_finish(&g->st, err);
 		if (ret) {
 			if (ret == EB_EADAPTER)
-				eb_err_prefix(err, "ollama: stream from '%s'", hr.url);
+				eb_err_prefix(err, "ollama: stream from '%s'", hr->url);
 			else
-				eb_err_prefix(err, "ollama: bad response from '%s'", hr.url);
+				eb_err_prefix(err, "ollama: bad response from '%s'", hr->url);
 			goto out;
 		}
 		if (!sum->saw_done) {
-			eb_http_quote(&S->http, &msg, g.hs.head.buf, g.hs.head.len, EB_HTTP_EXCERPT);
+			eb_http_quote(&S->http, &msg, g->hs.head.buf, g->hs.head.len, EB_HTTP_EXCERPT);
 			ret = eb_err_set(err, EB_EIO,
 					 "ollama: the stream from '%s' ended after %zu content chunks "
 					 "without \"done\": true (connection closed?); it began '%s'",
-					 hr.url, sum->n_content_chunks, msg.buf);
+					 hr->url, sum->n_content_chunks, msg.buf);
 			goto out;
 		}
 	}
@@ -268,13 +285,28 @@ static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct 
 out:
 	if (ret) /* the messages above quote the server, which may echo the key */
 		eb_http_redact(&S->http, err->msg);
-	eb_ollama_stream_release(&g.st);
-	eb_http_res_release(&hr);
-	eb_http_stream_release(&g.hs);
 	eb_buf_release(&msg);
-	free(js);
-	json_decref(body);
 	return ret;
+}
+
+static const struct eb_http_gen_ops eb_ollama_gen_ops = {
+	sizeof(struct eb_ollama_gen), eb_ollama_gen_init, eb_ollama_gen_end, eb_ollama_gen_release,
+};
+
+static int eb_ollama_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
+			      struct eb_err *err)
+{
+	struct eb_ollama *S = state;
+
+	return eb_http_generate(&S->http, S, &eb_ollama_gen_ops, req, res, err);
+}
+
+/* generate_many: the pieces of generate(), driven by eb_http_generate_many. */
+static int eb_ollama_generate_many(void *state, const struct eb_gen_batch *b, struct eb_err *err)
+{
+	struct eb_ollama *S = state;
+
+	return eb_http_generate_many(&S->http, S, &eb_ollama_gen_ops, b, err);
 }
 
 /* --- describe ------------------------------------------------------------------- */
@@ -379,6 +411,7 @@ const struct eb_adapter_ops eb_adapter_ollama = {
 	.unavailable_reason = eb_ollama_unavailable,
 	.open = eb_ollama_open,
 	.generate = eb_ollama_generate,
+	.generate_many = eb_ollama_generate_many,
 	.describe = eb_ollama_describe,
 	.close = eb_ollama_close,
 };

@@ -336,8 +336,12 @@ static int eb_openai_detokenize(void *state, const int32_t *tokens, size_t n, ch
 
 struct eb_openai_gen {
 	const struct eb_gen_req *req;
+	const struct eb_gen_batch *batch; /* generate_many: the batch, `i` the request in it */
+	size_t i;
 	struct eb_oai_stream st;
 	struct eb_http_stream hs;
+	char *js;                         /* the request body */
+	uint64_t t_send;
 	size_t n_text;      /* bytes of the reply appended to req->text */
 };
 
@@ -345,14 +349,19 @@ static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct
 {
 	struct eb_openai_gen *g = ud;
 	int ret = eb_http_stream_token(&g->hs, chunk->n_tokens, g->req->n_predict, err);
+	/* the parser's 0 is "the server did not say": unknown (-1) to the harness */
+	int n = chunk->n_tokens > 0 ? chunk->n_tokens : -1;
+	int stop;
 
 	if (ret)
 		return ret;
 	if (g->req->text)
 		g->n_text += eb_gen_text_add(g->req->text, g->n_text, chunk->text, chunk->text_len);
-	/* the parser's 0 is "the server did not say": unknown (-1) to the harness */
-	if (g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece,
-						 chunk->n_tokens > 0 ? chunk->n_tokens : -1)) {
+	if (g->batch)
+		stop = g->batch->on_token && g->batch->on_token(g->batch->ud, g->i, g->hs.t_piece, n);
+	else
+		stop = g->req->on_token && g->req->on_token(g->req->ud, g->hs.t_piece, n);
+	if (stop) {
 		g->hs.stopped = 1;
 		return EB_EINTR;
 	}
@@ -383,12 +392,11 @@ static json_t *eb_openai_body(const struct eb_openai *S, const struct eb_gen_req
 	json_object_set_new(b, "stream", json_true());
 	if (S->include_usage)
 		json_object_set_new(b, "stream_options", json_pack("{s:b}", "include_usage", 1));
-	/* until_stop: the model may end early, so neither field that forbids it is sent */
-	if (S->ignore_eos && !req->until_stop)
+	if (S->ignore_eos && !req->may_stop)
 		json_object_set_new(b, "ignore_eos", json_true());
-	if (S->min_tokens && !req->until_stop)
+	if (S->min_tokens && !req->may_stop)
 		json_object_set_new(b, "min_tokens", json_integer(req->n_predict));
-	if (req->until_stop && req->stop_strings && req->stop_strings[0]) {
+	if (req->stop_strings && req->stop_strings[0]) {
 		json_t *a = json_array();
 
 		for (size_t i = 0; req->stop_strings[i]; i++)
@@ -432,61 +440,71 @@ static long long eb_openai_timing(const json_t *timings, const char *key)
 	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 }
 
-static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
-			      struct eb_err *err)
+/* Prepares one streamed generation into g and hq (release g with eb_openai_gen_release). */
+static void eb_openai_gen_init(void *state, void *gp, const struct eb_gen_req *req,
+			       const struct eb_gen_batch *batch, size_t i, struct eb_http_req *hq)
 {
 	struct eb_openai *S = state;
-	struct eb_openai_gen g;
-	struct eb_http_res hr;
-	struct eb_http_req hq;
-	struct eb_buf msg;
+	struct eb_openai_gen *g = gp;
 	json_t *body = eb_openai_body(S, req);
-	char *js = json_dumps(body, JSON_COMPACT);
-	const struct eb_oai_summary *sum = &g.st.sum;
-	int ret;
 
-	memset(&g, 0, sizeof(g));
-	g.req = req;
+	memset(g, 0, sizeof(*g));
+	g->req = req;
+	g->batch = batch;
+	g->i = i;
+	g->js = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	eb_oai_stream_init(&g->st, 0, eb_openai_on_chunk, g);
+	eb_http_stream_init(&g->hs, eb_openai_feed, &g->st);
+	eb_http_stream_req(hq, S->path, g->js, &g->hs, req->stop, &g->t_send);
+}
+
+static void eb_openai_gen_release(void *gp)
+{
+	struct eb_openai_gen *g = gp;
+
+	eb_oai_stream_release(&g->st);
+	eb_http_stream_release(&g->hs);
+	free(g->js);
+	g->js = NULL;
+}
+
+/*
+ * A finished request (`ret` from the transfer) into `res` as generate() documents it:
+ * the stream ended properly, the server's counts and figures. Returns the outcome.
+ */
+static int eb_openai_gen_end(void *state, void *gp, int ret, const struct eb_http_res *hr,
+			     struct eb_gen_res *res, struct eb_err *err)
+{
+	struct eb_openai *S = state;
+	struct eb_openai_gen *g = gp;
+	const struct eb_oai_summary *sum = &g->st.sum;
+	struct eb_buf msg;
+
 	eb_buf_init(&msg, 0);
-	eb_oai_stream_init(&g.st, 0, eb_openai_on_chunk, &g);
-	eb_http_stream_init(&g.hs, eb_openai_feed, &g.st);
-	eb_http_res_init(&hr);
-	memset(&hq, 0, sizeof(hq));
-	hq.path = S->path;
-	hq.json_body = js;
-	hq.on_body = eb_http_stream_body;
-	hq.ud = &g.hs;
-	hq.stop = req->stop;
-	hq.t_send_ns = &res->t_send_ns;
-	res->n_prompt = -1;
-	res->n_out = -1;
-	res->n_cached = -1;
-	res->flags = 0;
-	res->cache_field = NULL;
-
-	ret = eb_http_request(&S->http, &hq, &hr, err);
+	eb_gen_res_start(res, g->t_send);
 	if (ret) {
-		eb_http_stream_error(ret, &hr, "openai", "bad stream", sum->n_content_chunks, err);
+		eb_http_stream_error(ret, hr, "openai", "bad stream", sum->n_content_chunks, err);
 		goto out;
 	}
-	if (!g.hs.stopped) {
-		ret = eb_oai_stream_finish(&g.st, err);
+	if (!g->hs.stopped) {
+		ret = eb_oai_stream_finish(&g->st, err);
 		if (ret) {
-			eb_err_prefix(err, "openai: bad stream from '%s'", hr.url);
+			eb_err_prefix(err, "openai: bad stream from '%s'", hr->url);
 			goto out;
 		}
 		if (sum->n_events == 0) {
-			eb_http_quote(&S->http, &msg, g.hs.head.buf, g.hs.head.len, EB_HTTP_EXCERPT);
+			eb_http_quote(&S->http, &msg, g->hs.head.buf, g->hs.head.len, EB_HTTP_EXCERPT);
 			ret = eb_err_set(err, EB_EPROTO,
 					 "openai: the response from '%s' is not an event stream: '%s'",
-					 hr.url, msg.buf);
+					 hr->url, msg.buf);
 			goto out;
 		}
 		if (!sum->saw_done && !sum->finish_reason[0] && !sum->saw_stop) {
 			ret = eb_err_set(err, EB_EIO,
 					 "openai: the stream from '%s' ended after %zu content chunks "
 					 "without a finish_reason or [DONE] (connection closed?)",
-					 hr.url, sum->n_content_chunks);
+					 hr->url, sum->n_content_chunks);
 			goto out;
 		}
 	}
@@ -515,13 +533,28 @@ out:
 		eb_http_redact(&S->http, err->msg);
 	if (ret && !res->server && sum->n_content_chunks)
 		res->server = eb_openai_server_json(sum);
-	eb_oai_stream_release(&g.st);
-	eb_http_res_release(&hr);
-	eb_http_stream_release(&g.hs);
 	eb_buf_release(&msg);
-	free(js);
-	json_decref(body);
 	return ret;
+}
+
+static const struct eb_http_gen_ops eb_openai_gen_ops = {
+	sizeof(struct eb_openai_gen), eb_openai_gen_init, eb_openai_gen_end, eb_openai_gen_release,
+};
+
+static int eb_openai_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
+			      struct eb_err *err)
+{
+	struct eb_openai *S = state;
+
+	return eb_http_generate(&S->http, S, &eb_openai_gen_ops, req, res, err);
+}
+
+/* generate_many: the pieces of generate(), driven by eb_http_generate_many. */
+static int eb_openai_generate_many(void *state, const struct eb_gen_batch *b, struct eb_err *err)
+{
+	struct eb_openai *S = state;
+
+	return eb_http_generate_many(&S->http, S, &eb_openai_gen_ops, b, err);
 }
 
 /* --- describe ------------------------------------------------------------------- */
@@ -917,6 +950,7 @@ const struct eb_adapter_ops eb_adapter_openai = {
 	.tokenize = eb_openai_tokenize,
 	.detokenize = eb_openai_detokenize,
 	.generate = eb_openai_generate,
+	.generate_many = eb_openai_generate_many,
 	.loglik = eb_openai_loglik,
 	.describe = eb_openai_describe,
 	.close = eb_openai_close,

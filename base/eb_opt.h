@@ -27,6 +27,8 @@ enum eb_opt_type {
 	EB_OPT_ARR_STR, /* an array of strings */
 	EB_OPT_ARR_INT, /* an array of integers, each within .range when set */
 	EB_OPT_ARR_OBJ, /* an array of objects, each checked against .sub */
+	EB_OPT_INT_OBJ, /* an integer within .range, or an object checked against .sub (a fixed
+			 * length or a distribution of lengths) */
 };
 
 /* Flags (eb_opt.flags). */

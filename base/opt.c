@@ -76,6 +76,8 @@ const char *eb_opt_type_name(enum eb_opt_type t)
 		return "an array of integers";
 	case EB_OPT_ARR_OBJ:
 		return "an array of objects";
+	case EB_OPT_INT_OBJ:
+		return "an integer or an object";
 	}
 	return "?";
 }
@@ -99,6 +101,8 @@ const char *eb_opt_type_word(enum eb_opt_type t)
 	case EB_OPT_ARR_INT:
 	case EB_OPT_ARR_OBJ:
 		return "array";
+	case EB_OPT_INT_OBJ:
+		return "int|object";
 	}
 	return "?";
 }
@@ -263,6 +267,17 @@ static void eb_optv_val(struct eb_optv *v, const json_t *val, const struct eb_op
 			const struct eb_opt *tables[2] = { o->sub, NULL };
 
 			eb_optv_obj(v, tables, val, path);
+		}
+		return;
+	case EB_OPT_INT_OBJ:
+		if (json_is_integer(val)) {
+			eb_optv_range(v, path, o->name, o, val, 1);
+		} else if (json_is_object(val)) {
+			const struct eb_opt *tables[2] = { o->sub, NULL };
+
+			eb_optv_obj(v, tables, val, path);
+		} else {
+			eb_optv_type(v, path, o, "an integer or an object", val);
 		}
 		return;
 	case EB_OPT_ARR:
@@ -541,7 +556,7 @@ int eb_opt_table_check(const struct eb_opt *table, struct eb_err *err)
 		if (o->type == EB_OPT_ENUM && (!o->choices || !o->choices[0]))
 			return eb_err_set(err, EB_EINVAL, "option '%s': an enum without choices",
 					  o->name);
-		if (o->type == EB_OPT_ARR_OBJ && !o->sub)
+		if ((o->type == EB_OPT_ARR_OBJ || o->type == EB_OPT_INT_OBJ) && !o->sub)
 			return eb_err_set(err, EB_EINVAL, "option '%s': an object array without keys",
 					  o->name);
 		if (o->def.set && eb_opt_def_check(o, err) != 0)

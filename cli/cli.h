@@ -24,6 +24,7 @@ int eb_cmd_adapters(int argc, char **argv);
 int eb_cmd_bench(int argc, char **argv);
 int eb_cmd_datasets(int argc, char **argv);
 int eb_cmd_bench_perplexity(int argc, char **argv); /* cmd_bench_ppl.c */
+int eb_cmd_bench_load(int argc, char **argv);       /* cmd_bench_load.c */
 int eb_cmd_sensors(int argc, char **argv);
 int eb_cmd_metrics(int argc, char **argv); /* cmd_metrics.c */
 int eb_cmd_samples(int argc, char **argv); /* cmd_samples.c */

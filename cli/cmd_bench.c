@@ -33,7 +33,9 @@ static const char eb_bench_usage[] =
 	"was built against, else PATH.\n"
 	"\n"
 	"       edgebench bench llama-perplexity --model FILE ...   (see its --help): scoring\n"
-	"       speed of the accuracy protocols against llama-perplexity.\n";
+	"       speed of the accuracy protocols against llama-perplexity.\n"
+	"       edgebench bench load-client ...   (see its --help): the load workload's client\n"
+	"       against a loopback server that streams as fast as it can.\n";
 
 struct eb_bench_opts {
 	const char *model, *llama_bench;
@@ -253,8 +255,11 @@ int eb_cmd_bench(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "llama-perplexity") == 0)
 		return eb_cmd_bench_perplexity(argc - 1, argv + 1);
+	if (strcmp(argv[1], "load-client") == 0)
+		return eb_cmd_bench_load(argc - 1, argv + 1);
 	if (strcmp(argv[1], "llama-bench") != 0) {
-		fprintf(stderr, "edgebench bench: unknown peer '%s' (llama-bench, llama-perplexity)\n",
+		fprintf(stderr, "edgebench bench: unknown peer '%s' (llama-bench, llama-perplexity, "
+				"load-client)\n",
 			argv[1]);
 		return EB_EXIT_USAGE;
 	}

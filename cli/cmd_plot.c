@@ -13,7 +13,7 @@
 static const char eb_plot_usage[] =
 	"usage: edgebench plot [--db PATH] [--run ID|latest|latest~N|all]\n"
 	"                      --kind throughput|ttft-vs-prompt|power|accuracy|pareto|\n"
-	"                             sustained|modes\n"
+	"                             sustained|modes|load\n"
 	"                      --out FILE.png|FILE.svg|FILE.pdf [--stat median|mean]\n"
 	"                      [--target PAT] [--model PAT] [--quant PAT] [--device PAT]\n"
 	"                      [--only KEY] [--metric PAT] [--size WxH] [--font NAME,SIZE]\n"
@@ -35,6 +35,8 @@ static const char eb_plot_usage[] =
 	"                  means of workloads.latency.duration_s cells)\n"
 	"  modes           decode TPS and tokens per joule against the device mode\n"
 	"                  (device.modes), one line per variant, repeats averaged\n"
+	"  load            output tokens/s against p90 TPOT and against p90 TTFT, one line\n"
+	"                  per variant through its load cells (workloads.load)\n"
 	"--target, --model, --quant, --device and --only (a cell key) take fnmatch patterns,\n"
 	"repeatable or comma-separated; --metric picks the accuracy metrics by name.\n"
 	"--size: pixels for PNG and SVG (1200x700), inches or centimetres for PDF\n"
@@ -160,7 +162,7 @@ int eb_cmd_plot(int argc, char **argv)
 	}
 	if (eb_plot_kind_parse(kind, &o.kind) != 0) {
 		fprintf(stderr, "edgebench plot: unknown kind '%s' (throughput, ttft-vs-prompt, "
-				"power, accuracy, pareto, sustained, modes)\n",
+				"power, accuracy, pareto, sustained, modes, load)\n",
 			kind);
 		goto out;
 	}

@@ -25,7 +25,7 @@ static const char eb_list_usage[] =
 static const char eb_report_usage[] =
 	"usage: edgebench report [--db PATH] [--run ID|latest|latest~N|all]\n"
 	"                        [--format table|csv|json|md|latex|html]\n"
-	"                        [--layout cells|long|wide|card|speedup|repeats]\n"
+	"                        [--layout cells|long|wide|card|speedup|repeats|load]\n"
 	"                        [--stat median|mean]\n"
 	"                        [--device PAT] [--target PAT] [--model PAT] [--quant PAT]\n"
 	"                        [--metric PAT] [--metrics a,b,c] [--baseline QUANT] [--wide]\n"
@@ -50,6 +50,9 @@ static const char eb_report_usage[] =
 	"           other variant, speedup = decode rate / baseline decode rate, TTFT ratio\n"
 	"  repeats  per cell run several times (config `repeat`) and metric: the mean of\n"
 	"           its repeats' medians (or means), its 95% interval, stddev, CV, min, max\n"
+	"  load     per target, model and variant: one row per load cell's concurrency or\n"
+	"           rate (point, requests, status, output tok/s, req/s, p90 TTFT, p90 TPOT,\n"
+	"           goodput, achieved concurrency, failed requests)\n"
 	"--stat median (default) or mean: which summary stands for a metric.\n"
 	"--device, --target, --model, --quant, --metric: fnmatch patterns, repeatable or\n"
 	"comma-separated. --metric picks the cells layout's figures and accuracy rows, the\n"
@@ -115,7 +118,7 @@ static int eb_parse_format(const char *s, enum eb_report_format *fmt)
 static int eb_parse_layout(const char *s, enum eb_report_layout *layout)
 {
 	static const char *const names[] = { "cells", "long", "wide", "card", "speedup",
-					     "repeats" };
+					     "repeats", "load" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -180,7 +183,7 @@ int eb_cmd_report(int argc, char **argv)
 		case O_LAYOUT:
 			if (eb_parse_layout(optarg, &o.layout)) {
 				fprintf(stderr, "edgebench report: unknown layout '%s' (cells, long, "
-						"wide, card, speedup, repeats)\n",
+						"wide, card, speedup, repeats, load)\n",
 					optarg);
 				goto out;
 			}

@@ -193,6 +193,88 @@ static const struct eb_opt eb_k_latency[] = {
 	{ NULL },
 };
 
+static const char *const eb_len_dists[] = { "uniform", "normal", "file", NULL };
+
+static const struct eb_opt eb_k_len[] = {
+	{ .name = "dist", .type = EB_OPT_ENUM, .flags = EB_OPT_REQUIRED, .choices = eb_len_dists,
+	  .help = "uniform (min..max), normal (mean, sd; clipped to min..max) or file" },
+	{ .name = "min", .type = EB_OPT_INT, .def = EB_DEF_TEXT("1; gen_tokens 2"),
+	  .range = EB_RANGE(1, 1000000),
+	  .help = "uniform, normal: the shortest length" },
+	{ .name = "max", .type = EB_OPT_INT, .range = EB_RANGE(1, 1000000),
+	  .help = "uniform, normal: the longest length" },
+	{ .name = "mean", .type = EB_OPT_NUM, .range = EB_RANGE(1, 1000000),
+	  .help = "normal: the mean length" },
+	{ .name = "sd", .type = EB_OPT_NUM, .range = EB_RANGE(0, 1000000),
+	  .help = "normal: the standard deviation" },
+	{ .name = "file", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
+	  .help = "file: JSONL with prompt_len and output_len on each line, each request taking "
+		  "a line drawn with the seed; ${VAR} expanded; relative to the config file" },
+	{ NULL },
+};
+
+static const char *const eb_load_arrivals[] = { "poisson", "gamma", NULL };
+
+static const struct eb_opt eb_k_slo[] = {
+	{ .name = "ttft_ms", .type = EB_OPT_NUM, .range = EB_RANGE(0.000001, 1e9),
+	  .help = "a request meets it when its TTFT is at most this" },
+	{ .name = "tpot_ms", .type = EB_OPT_NUM, .range = EB_RANGE(0.000001, 1e9),
+	  .help = "... when its TPOT (decode time / tokens after the first chunk) is at most this" },
+	{ .name = "itl_ms", .type = EB_OPT_NUM, .range = EB_RANGE(0.000001, 1e9),
+	  .help = "... when every one of its inter-token gaps is at most this" },
+	{ .name = "e2e_ms", .type = EB_OPT_NUM, .range = EB_RANGE(0.000001, 1e9),
+	  .help = "... when its end-to-end latency is at most this" },
+	{ NULL },
+};
+
+static const struct eb_opt eb_k_load[] = {
+	{ .name = "concurrency", .type = EB_OPT_ARR_INT, .range = EB_RANGE(1, 100000),
+	  .help = "one cell per value (load/cN): this many requests in flight, the next sent as "
+		  "one ends" },
+	{ .name = "rate", .type = EB_OPT_ARR,
+	  .help = "one cell per value (load/rR): requests per second (a number > 0), or \"inf\" "
+		  "for all at once" },
+	{ .name = "arrival", .type = EB_OPT_ENUM, .def = EB_DEF_STR("poisson"),
+	  .choices = eb_load_arrivals,
+	  .help = "rate cells: gaps between sends drawn from the exponential (poisson) or a "
+		  "gamma of shape burstiness, mean 1/rate either way" },
+	{ .name = "burstiness", .type = EB_OPT_NUM, .def = EB_DEF_NUM(1),
+	  .range = EB_RANGE(0.001, 1000),
+	  .help = "arrival gamma: its shape; below 1 burstier than Poisson, 1 is Poisson" },
+	{ .name = "max_concurrency", .type = EB_OPT_INT, .def = EB_DEF_TEXT("no limit"),
+	  .range = EB_RANGE(1, 100000),
+	  .help = "rate cells: at most this many in flight; a send that must wait counts in "
+		  "send lag" },
+	{ .name = "requests", .type = EB_OPT_INT, .def = EB_DEF_INT(100),
+	  .range = EB_RANGE(1, 1000000),
+	  .help = "measured requests per cell (with duration_s: at most)" },
+	{ .name = "duration_s", .type = EB_OPT_NUM, .def = EB_DEF_TEXT("off"),
+	  .range = EB_RANGE(0.001, 86400),
+	  .help = "no request is sent later than this after the cell's first (warm-up "
+		  "included); requests is then the most" },
+	{ .name = "warmup", .type = EB_OPT_INT, .def = EB_DEF_INT(0), .range = EB_RANGE(0, 100000),
+	  .help = "requests sent first, at the cell's concurrency or rate, stored, flagged and "
+		  "not counted" },
+	{ .name = "seed", .type = EB_OPT_INT, .def = EB_DEF_INT(42),
+	  .range = EB_RANGE(0, 4294967295.0),
+	  .help = "arrival times, lengths and sampling" },
+	{ .name = "temperature", .type = EB_OPT_NUM, .def = EB_DEF_NUM(0),
+	  .range = EB_RANGE(0, 100),
+	  .help = "0 = greedy" },
+	{ .name = "prompt_tokens", .type = EB_OPT_INT_OBJ, .flags = EB_OPT_REQUIRED,
+	  .range = EB_RANGE(1, 1000000), .sub = eb_k_len,
+	  .help = "prompt length of each request: a number, or a distribution {\"dist\": ...}" },
+	{ .name = "gen_tokens", .type = EB_OPT_INT_OBJ, .flags = EB_OPT_REQUIRED,
+	  .range = EB_RANGE(2, 1000000), .sub = eb_k_len,
+	  .help = "tokens asked of each request: a number, or a distribution {\"dist\": ...}" },
+	{ .name = "ignore_eos", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(1),
+	  .help = "true: every request generates gen_tokens; false: the model may stop early (the "
+		  "actual lengths are stored)" },
+	{ .name = "slo", .type = EB_OPT_OBJ, .sub = eb_k_slo,
+	  .help = "per-request objectives for goodput: the requests meeting every one given" },
+	{ NULL },
+};
+
 /*
  * The help of the task key "protocol": the names in the protocol table (protocol.c),
  * written in by eb_protocol_help_fill before the schema is printed.
@@ -278,6 +360,9 @@ static const struct eb_opt eb_k_accuracy[] = {
 static const struct eb_opt eb_k_workloads[] = {
 	{ .name = "latency", .type = EB_OPT_OBJ, .sub = eb_k_latency,
 	  .help = "TTFT, prefill/decode rates, ITL, E2E" },
+	{ .name = "load", .type = EB_OPT_OBJ, .sub = eb_k_load,
+	  .help = "requests concurrently or at a rate: throughput, per-request latency, goodput "
+		  "(see Load cells)" },
 	{ .name = "accuracy", .type = EB_OPT_OBJ, .sub = eb_k_accuracy,
 	  .help = "perplexity, HellaSwag and KL divergence under named protocols (needs an adapter "
 		  "that scores log-likelihoods; others store the cell as skipped), and multiple "
@@ -971,6 +1056,122 @@ static void eb_config_latency(struct eb_config *c, const json_t *lat)
 	c->latency.steady_pct = eb_opt_num(lat, eb_k_latency, "steady_pct");
 }
 
+/* A length of workloads.load (key `name`): a number, or a distribution object. */
+static void eb_config_len(struct eb_config *c, struct eb_opt_errors *v, const json_t *load,
+			  const char *name, struct eb_cfg_len *L)
+{
+	const json_t *j = json_object_get(load, name);
+	const char *d;
+	char path[128];
+
+	memset(L, 0, sizeof(*L));
+	if (json_is_integer(j)) {
+		L->dist = EB_LEN_FIXED;
+		L->fixed = (int)json_integer_value(j);
+		return;
+	}
+	snprintf(path, sizeof(path), "workloads.load.%s", name);
+	d = eb_opt_str(j, eb_k_len, "dist");
+	L->min = eb_opt_given(j, "min") ? (int)eb_opt_int(j, eb_k_len, "min") : 1;
+	L->max = (int)eb_opt_int(j, eb_k_len, "max");
+	L->mean = eb_opt_num(j, eb_k_len, "mean");
+	L->sd = eb_opt_num(j, eb_k_len, "sd");
+	if (strcmp(d, "file") == 0) {
+		char *file = eb_jstrdup(j, "file");
+		struct eb_err e;
+
+		L->dist = EB_LEN_FILE;
+		if (!file) {
+			eb_verr(v, path, 0, "dist \"file\" needs \"file\"");
+			return;
+		}
+		if (eb_config_expand_env(file, &L->file, &e))
+			eb_verr(v, path, 0, "%s", e.msg);
+		else
+			eb_config_relative(c->path, &L->file);
+		free(file);
+		return;
+	}
+	L->dist = strcmp(d, "uniform") == 0 ? EB_LEN_UNIFORM : EB_LEN_NORMAL;
+	if (strcmp(name, "gen_tokens") == 0 && !eb_opt_given(j, "min"))
+		L->min = 2; /* TPOT needs a second token */
+	if (!eb_opt_given(j, "max"))
+		eb_verr(v, path, 0, "dist \"%s\" needs \"max\"", d);
+	else if (L->max < L->min)
+		eb_verr(v, path, 0, "max %d is below min %d", L->max, L->min);
+	if (L->dist == EB_LEN_NORMAL && (!eb_opt_given(j, "mean") || !eb_opt_given(j, "sd")))
+		eb_verr(v, path, 0, "dist \"normal\" needs \"mean\" and \"sd\"");
+	if (strcmp(name, "gen_tokens") == 0 && L->min < 2)
+		eb_verr(v, path, 0, "min %d: a request generates at least 2 tokens (TPOT needs a "
+				    "second)", L->min);
+}
+
+/* workloads.load: the concurrencies and rates (one cell each), arrivals, lengths, SLOs. */
+static void eb_config_load_wl(struct eb_config *c, struct eb_opt_errors *v, const json_t *load)
+{
+	struct eb_cfg_load *L = &c->load;
+	const json_t *cc = json_object_get(load, "concurrency");
+	const json_t *rr = json_object_get(load, "rate");
+	const json_t *slo = json_object_get(load, "slo");
+	json_t *it;
+	size_t i;
+	char path[128];
+
+	L->enabled = 1;
+	L->n_concurrency = json_array_size(cc);
+	L->concurrency = eb_xcalloc(L->n_concurrency + 1, sizeof(int));
+	json_array_foreach(cc, i, it)
+		L->concurrency[i] = (int)json_integer_value(it);
+	L->n_rate = json_array_size(rr);
+	L->rate = eb_xcalloc(L->n_rate + 1, sizeof(double));
+	json_array_foreach(rr, i, it) {
+		snprintf(path, sizeof(path), "workloads.load.rate[%zu]", i);
+		if (json_is_string(it) && strcmp(json_string_value(it), "inf") == 0)
+			L->rate[i] = INFINITY;
+		else if (json_is_number(it) && json_number_value(it) > 0 &&
+			 json_number_value(it) <= 1e6)
+			L->rate[i] = json_number_value(it);
+		else if (json_is_number(it))
+			eb_verr(v, path, 0, "%g is out of range (0, 1000000] requests/s",
+				json_number_value(it));
+		else
+			eb_verr(v, path, 0, "expected a number of requests/s or \"inf\"");
+		for (size_t k = 0; k < i; k++)
+			if (L->rate[k] == L->rate[i] && L->rate[i] != 0)
+				eb_verr(v, path, 0, "rate %g is listed twice", L->rate[i]);
+	}
+	for (i = 0; i < L->n_concurrency; i++)
+		for (size_t k = 0; k < i; k++)
+			if (L->concurrency[k] == L->concurrency[i]) {
+				snprintf(path, sizeof(path), "workloads.load.concurrency[%zu]", i);
+				eb_verr(v, path, 0, "concurrency %d is listed twice",
+					L->concurrency[i]);
+			}
+	if (L->n_concurrency + L->n_rate == 0)
+		eb_verr(v, "workloads.load", 0, "needs \"concurrency\" or \"rate\" (one cell "
+						 "per value)");
+	L->gamma = strcmp(eb_opt_str(load, eb_k_load, "arrival"), "gamma") == 0;
+	L->burstiness = eb_opt_num(load, eb_k_load, "burstiness");
+	if (!L->gamma && eb_opt_given(load, "burstiness") && L->burstiness != 1)
+		eb_verr(v, "workloads.load.burstiness", 0,
+			"burstiness %g needs \"arrival\": \"gamma\" (Poisson is burstiness 1)",
+			L->burstiness);
+	L->requests = (int)eb_opt_int(load, eb_k_load, "requests");
+	L->duration_s = eb_opt_num(load, eb_k_load, "duration_s");
+	L->max_concurrency = (int)eb_opt_int(load, eb_k_load, "max_concurrency");
+	L->warmup = (int)eb_opt_int(load, eb_k_load, "warmup");
+	L->seed = (uint64_t)eb_opt_int(load, eb_k_load, "seed");
+	L->temperature = eb_opt_num(load, eb_k_load, "temperature");
+	L->ignore_eos = eb_opt_bool(load, eb_k_load, "ignore_eos");
+	eb_config_len(c, v, load, "prompt_tokens", &L->prompt);
+	eb_config_len(c, v, load, "gen_tokens", &L->gen);
+	L->slo = (json_t *)slo;
+	L->slo_ttft_ms = eb_opt_given(slo, "ttft_ms") ? eb_opt_num(slo, eb_k_slo, "ttft_ms") : NAN;
+	L->slo_tpot_ms = eb_opt_given(slo, "tpot_ms") ? eb_opt_num(slo, eb_k_slo, "tpot_ms") : NAN;
+	L->slo_itl_ms = eb_opt_given(slo, "itl_ms") ? eb_opt_num(slo, eb_k_slo, "itl_ms") : NAN;
+	L->slo_e2e_ms = eb_opt_given(slo, "e2e_ms") ? eb_opt_num(slo, eb_k_slo, "e2e_ms") : NAN;
+}
+
 /* "matrix": the include and exclude rules, kept as given (NULL: any). */
 static void eb_config_matrix(struct eb_config *c)
 {
@@ -1002,6 +1203,7 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 	json_t *wl = json_object_get(c->root, "workloads");
 	json_t *lat = json_object_get(wl, "latency");
 	json_t *acc = json_object_get(wl, "accuracy");
+	json_t *load = json_object_get(wl, "load");
 
 	c->name = eb_jstrdup(c->root, "name");
 	c->db = eb_jstrdup(c->root, "db");
@@ -1021,8 +1223,11 @@ static void eb_config_extract(struct eb_config *c, struct eb_opt_errors *v)
 		eb_config_accuracy(c, v, acc);
 	if (lat)
 		eb_config_latency(c, lat);
-	else if (!acc)
-		eb_verr(v, "workloads", 0, "no workload configured (add \"latency\" or \"accuracy\")");
+	if (load)
+		eb_config_load_wl(c, v, load);
+	if (!lat && !acc && !load)
+		eb_verr(v, "workloads", 0, "no workload configured (add \"latency\", \"load\" or "
+					   "\"accuracy\")");
 	eb_config_matrix(c);
 }
 
@@ -1134,6 +1339,10 @@ void eb_config_release(struct eb_config *c)
 	free(c->include);
 	free(c->exclude);
 	free(c->latency.prompt_tokens);
+	free(c->load.concurrency);
+	free(c->load.rate);
+	free(c->load.prompt.file);
+	free(c->load.gen.file);
 	for (size_t i = 0; i < c->accuracy.n_tasks; i++) {
 		struct eb_cfg_acc_task *t = &c->accuracy.tasks[i];
 

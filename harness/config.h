@@ -50,6 +50,43 @@ struct eb_cfg_latency {
 	double steady_pct;    /* sustained: steady-state tolerance, % of the mean rate */
 };
 
+/* A length in tokens of the load workload: fixed, or drawn for each request. */
+enum eb_len_dist {
+	EB_LEN_FIXED,   /* always `fixed` */
+	EB_LEN_UNIFORM, /* an integer uniform in [min, max] */
+	EB_LEN_NORMAL,  /* round(normal(mean, sd)), clipped to [min, max] */
+	EB_LEN_FILE,    /* a line (JSONL: prompt_len, output_len) or a ShareGPT conversation */
+};
+
+struct eb_cfg_len {
+	enum eb_len_dist dist;
+	int fixed;
+	int min, max;
+	double mean, sd;
+	char *file; /* EB_LEN_FILE: the path (${VAR} expanded, relative to the config file) */
+};
+
+/* workloads.load: requests sent concurrently or at a rate (harness/load.c). */
+struct eb_cfg_load {
+	int enabled;
+	int *concurrency;     /* one cell per value: this many requests in flight */
+	size_t n_concurrency;
+	double *rate;         /* one cell per value: requests/s; INFINITY ("inf"): all at once */
+	size_t n_rate;
+	int gamma;            /* arrival "gamma" (else Poisson) */
+	double burstiness;    /* the gamma's shape; 1: Poisson */
+	int requests;         /* measured requests per cell (with duration_s: at most) */
+	double duration_s;    /* > 0: no request is sent this long after the first measured one */
+	int max_concurrency;  /* rate cells: the most in flight (0: no limit) */
+	int warmup;           /* requests sent first and not counted */
+	uint64_t seed;        /* arrivals and lengths */
+	double temperature;
+	struct eb_cfg_len prompt, gen;
+	int ignore_eos;
+	double slo_ttft_ms, slo_tpot_ms, slo_itl_ms, slo_e2e_ms; /* NAN: no such objective */
+	json_t *slo;          /* the "slo" object (borrowed), stored with the figures */
+};
+
 /* One accuracy task (workloads.accuracy.tasks[i]); see docs/accuracy.md. */
 struct eb_cfg_acc_task {
 	char *task;          /* id, the last part of the cell key */
@@ -125,6 +162,7 @@ struct eb_config {
 	struct eb_cfg_model *models;
 	size_t n_models;
 	struct eb_cfg_latency latency;
+	struct eb_cfg_load load;
 	struct eb_cfg_accuracy accuracy;
 	struct eb_cfg_power power;
 	struct eb_cfg_rule *include, *exclude;

@@ -4,6 +4,7 @@
 #include "eb_util.h"
 
 #include <fnmatch.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +78,7 @@ static void eb_plan_add(struct eb_plan *plan, struct eb_keyset *ks, size_t *allo
 static int eb_plan_count(const struct eb_config *cfg, size_t *out, struct eb_err *err)
 {
 	size_t points = (cfg->latency.enabled ? cfg->latency.n_prompt_tokens : 0) +
-			cfg->accuracy.n_tasks;
+			cfg->load.n_concurrency + cfg->load.n_rate + cfg->accuracy.n_tasks;
 	size_t variants = 0;
 	uint64_t n = 0;
 
@@ -99,12 +100,13 @@ static int eb_plan_count(const struct eb_config *cfg, size_t *out, struct eb_err
 	    (uint64_t)(cfg->repeat > 1 ? cfg->repeat : 1);
 	return eb_err_set(err, EB_ECONFIG,
 			  "%s: too many cells: up to %llu cells (%zu targets x %zu variants of %zu "
-			  "models x (%zu latency.prompt_tokens + %zu accuracy.tasks)%s%.0zu%s%s%.0d); "
+			  "models x (%zu latency.prompt_tokens + %zu load points + %zu accuracy.tasks)"
+			  "%s%.0zu%s%s%.0d); "
 			  "the limit is %d: give models fewer targets or variants, or split the "
 			  "config",
 			  cfg->path, (unsigned long long)n, cfg->n_targets, variants, cfg->n_models,
 			  cfg->latency.enabled ? cfg->latency.n_prompt_tokens : 0,
-			  cfg->accuracy.n_tasks, cfg->n_modes ? " x " : "", cfg->n_modes,
+			  cfg->load.n_concurrency + cfg->load.n_rate, cfg->accuracy.n_tasks, cfg->n_modes ? " x " : "", cfg->n_modes,
 			  cfg->n_modes ? " device.modes" : "", cfg->repeat > 1 ? " x repeat " : "",
 			  cfg->repeat > 1 ? cfg->repeat : 0, EB_PLAN_MAX_CELLS);
 }
@@ -126,6 +128,43 @@ static long eb_ref_variant(const struct eb_config *cfg, const struct eb_cfg_mode
 		if (strcmp(md->variants[v].quant, cfg->accuracy.kld_reference) == 0)
 			return (long)v;
 	return -1;
+}
+
+/* The load cells of one variant: its concurrencies, then its rates, in config order. */
+static void eb_plan_load(struct eb_plan *plan, struct eb_keyset *ks, size_t *alloc,
+			 const struct eb_config *cfg, const struct eb_cfg_target *tg,
+			 const struct eb_cfg_model *md, const struct eb_cfg_variant *var,
+			 const struct eb_cfg_mode *mode, const char *only)
+{
+	const struct eb_cfg_load *L = &cfg->load;
+	size_t n = L->enabled ? L->n_concurrency + L->n_rate : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct eb_cell c = {
+			.target = tg,
+			.model = md,
+			.variant = var,
+			.workload = "load",
+			.prompt_tokens = L->prompt.dist == EB_LEN_FIXED ? L->prompt.fixed : -1,
+			.gen_tokens = L->gen.dist == EB_LEN_FIXED ? L->gen.fixed : -1,
+			.mode = mode,
+		};
+		char point[64], key[1024];
+
+		if (i < L->n_concurrency) {
+			c.concurrency = L->concurrency[i];
+			snprintf(point, sizeof(point), "c%d", c.concurrency);
+		} else {
+			c.rate = L->rate[i - L->n_concurrency];
+			if (isinf(c.rate))
+				snprintf(point, sizeof(point), "rinf");
+			else
+				snprintf(point, sizeof(point), "r%g", c.rate);
+		}
+		snprintf(key, sizeof(key), "%s/%s/%s/load/%s%s%s", tg->id, md->id, var->quant, point,
+			 mode ? "@" : "", mode ? mode->id : "");
+		eb_plan_add(plan, ks, alloc, &c, key, only);
+	}
 }
 
 /* The cells of one device mode (NULL: none), in the order eb_plan_build documents. */
@@ -177,6 +216,7 @@ static void eb_plan_mode(struct eb_plan *plan, struct eb_keyset *ks, size_t *all
 						 mode ? "@" : "", mode ? mode->id : "");
 					eb_plan_add(plan, ks, alloc, &c, key, only);
 				}
+				eb_plan_load(plan, ks, alloc, cfg, tg, md, var, mode, only);
 				for (size_t a = 0; a < cfg->accuracy.n_tasks; a++) {
 					struct eb_cell c = {
 						.target = tg,

@@ -9,7 +9,9 @@
 /*
  * One cell. Pointers borrow from the config and stay valid while it lives; `key` is
  * owned by the plan. The key is stable across runs of the same config:
- * "target/model/quant/latency/p<prompt>-g<gen>" or "target/model/quant/accuracy/<task>",
+ * "target/model/quant/latency/p<prompt>-g<gen>", "target/model/quant/load/c<N>" (N in
+ * flight), "target/model/quant/load/r<R>" (R requests/s, "rinf": all at once) or
+ * "target/model/quant/accuracy/<task>",
  * followed by "@<mode>" when the device lists modes and "#<n>" when cells repeat.
  */
 struct eb_cell {
@@ -17,9 +19,11 @@ struct eb_cell {
 	const struct eb_cfg_target *target;
 	const struct eb_cfg_model *model;
 	const struct eb_cfg_variant *variant;
-	const char *workload; /* "latency" or "accuracy" */
-	int prompt_tokens;    /* latency; -1 for accuracy cells */
-	int gen_tokens;       /* latency; -1 for accuracy cells */
+	const char *workload; /* "latency", "load" or "accuracy" */
+	int prompt_tokens;    /* latency, load with a fixed length; else -1 */
+	int gen_tokens;       /* latency, load with a fixed length; else -1 */
+	int concurrency;      /* load "cN" cells: N; else 0 */
+	double rate;          /* load "rR" cells: requests/s (INFINITY: all at once); else 0 */
 	const struct eb_cfg_acc_task *acc; /* accuracy: the task; NULL for latency */
 	const struct eb_cfg_mode *mode;    /* the device mode it runs in; NULL: none set */
 	int repeat;                        /* 1..N with `repeat` N > 1 (key ends in #N); else 0 */

@@ -63,7 +63,7 @@ static int eb_gen_reply(struct eb_acc *A, const struct eb_adapter_ops *ops, void
 		.n_predict = (int)max_tokens,
 		.temperature = 0,
 		.stop = A->env->stop,
-		.until_stop = 1,
+		.may_stop = 1,
 		.stop_strings = stops,
 		.text = reply,
 	};

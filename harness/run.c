@@ -16,6 +16,7 @@
 #include "eb_util.h"
 #include "env.h"
 #include "modes.h"
+#include "load.h"
 #include "sustain.h"
 
 #include <math.h>
@@ -81,6 +82,12 @@ struct eb_cell_res {
 	double model_bytes, kv_bytes_per_token, kv_bytes;
 	long long peak_rss;
 	double med_ttft, med_decode, med_e2e; /* medians as stored, NAN when not stored */
+	int is_load;                /* a load cell, whose figures are in lf */
+	struct eb_load_figs lf;
+	double *lag_ms;             /* send lag of each measured request */
+	size_t n_lag;
+	uint64_t load_t0, load_t1;  /* its measured window (eb_clock_ns) */
+	double load_ms;             /* model load time (NAN: not measured for this cell) */
 	int sustained;              /* a latency cell with duration_s */
 	struct eb_sustain sus;      /* its device snapshots */
 	struct eb_sustain_res sres; /* its windows and findings, once it ended */
@@ -101,6 +108,7 @@ static void eb_cell_res_release(struct eb_cell_res *c)
 	if (c->warnings)
 		json_decref(c->warnings);
 	free(c->error);
+	free(c->lag_ms);
 	eb_acc_result_release(&c->acc);
 	eb_power_release(&c->power);
 	if (c->sustained)
@@ -485,8 +493,8 @@ static void eb_summarize_metric(struct eb_store *s, int64_t cell_id, const char 
  * words of about that many tokens (a warning says so once).
  */
 static int eb_request_prompt(const struct eb_adapter_ops *ops, void *st,
-			     const struct eb_cell *cell, int r, size_t off, int32_t **toks,
-			     char **text, struct eb_cell_res *c, struct eb_err *err)
+			     const struct eb_cell *cell, int n_tok, int r, size_t off,
+			     int32_t **toks, char **text, struct eb_cell_res *c, struct eb_err *err)
 {
 	int ret = EB_EUNSUPPORTED;
 
@@ -496,16 +504,16 @@ static int eb_request_prompt(const struct eb_adapter_ops *ops, void *st,
 	*text = NULL;
 	if (ops->caps & EB_CAP_TOKENIZE) {
 		/* a remote adapter may find at open that its server has none */
-		ret = eb_make_prompt(ops, st, cell->prompt_tokens, off,
+		ret = eb_make_prompt(ops, st, n_tok, off,
 				     eb_timeout_s(cell->target->options), toks, text, err);
 		if (ret != EB_EUNSUPPORTED)
 			return ret;
 	}
-	*text = eb_prompt_words(cell->prompt_tokens, off);
+	*text = eb_prompt_words(n_tok, off);
 	if (r == 0)
 		eb_warn(c, "adapter '%s' has no tokenizer: the prompt is about %d tokens of text "
 			   "(%zu bytes); n_prompt is the server's count",
-			ops->name, cell->prompt_tokens, strlen(*text));
+			ops->name, n_tok, strlen(*text));
 	return 0;
 }
 
@@ -518,6 +526,7 @@ struct eb_req_guards {
 	const char *cache_field;
 	int n_prompt_ne;       /* the server counted another prompt length than configured */
 	int prompt_seen;       /* the last such count */
+	int prompt_asked;      /* ... and the length configured for that request */
 	int n_chunks_unknown;  /* chunks are not tokens, and none said what it carried */
 	int chunk_tokens, chunk_chunks;
 	int n_adapter;         /* the adapter's own warning (server.warning), the first kept */
@@ -530,9 +539,8 @@ struct eb_req_guards {
  * unmeasured (docs/methodology.md) is withheld (-1 / NAN, stored as NULL) and counted in
  * g. Takes tm->n and gr->server; frees tm->t.
  */
-static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, int rep,
-			      int warm, struct eb_gen_res *gr, struct eb_times *tm,
-			      struct eb_req_guards *g)
+static void eb_request_record(struct eb_req_res *q, int prompt_tokens, int rep, int warm,
+			      struct eb_gen_res *gr, struct eb_times *tm, struct eb_req_guards *g)
 {
 	struct eb_latency lat;
 	int n_counted = eb_latency_count_tokens(tm->n, tm->len);
@@ -542,7 +550,7 @@ static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, 
 	q->t_send = gr->t_send_ns;
 	q->row.rep = rep;
 	q->row.warmup = warm;
-	q->row.n_prompt = gr->n_prompt >= 0 ? gr->n_prompt : cell->prompt_tokens;
+	q->row.n_prompt = gr->n_prompt >= 0 ? gr->n_prompt : prompt_tokens;
 	q->row.n_chunks = (int)tm->len;
 	/* -1 (stored as NULL) when neither the engine nor any chunk says: never 0 */
 	q->row.n_out = gr->n_out >= 0 ? gr->n_out : n_counted;
@@ -575,9 +583,10 @@ static void eb_request_record(struct eb_req_res *q, const struct eb_cell *cell, 
 
 		if (aw && *aw && g->n_adapter++ == 0)
 			snprintf(g->adapter_warn, sizeof(g->adapter_warn), "%s", aw);
-		if (gr->n_prompt >= 0 && gr->n_prompt != cell->prompt_tokens) {
+		if (gr->n_prompt >= 0 && gr->n_prompt != prompt_tokens) {
 			g->n_prompt_ne++;
 			g->prompt_seen = gr->n_prompt;
+			g->prompt_asked = prompt_tokens;
 		}
 		if (!buffered && n_counted < 0 && q->row.n_out >= 0 && q->row.n_out != (int)tm->len &&
 		    tm->len > 1) {
@@ -623,7 +632,7 @@ static void eb_req_guards_warn(struct eb_cell_res *c, const struct eb_cell *cell
 		eb_warn(c, "%d of %d requests: the server counted %d prompt tokens, %d configured "
 			   "(a chat template or another tokenizer); prefill_tps and the stored "
 			   "n_prompt use the server's count",
-			g->n_prompt_ne, g->n, g->prompt_seen, cell->prompt_tokens);
+			g->n_prompt_ne, g->n, g->prompt_seen, g->prompt_asked);
 	if (g->n_chunks_unknown)
 		eb_warn(c, "%d of %d requests: %d tokens came in %d chunks and the server did not say "
 			   "how many each carried: decode_tps counts one token in the first chunk, "
@@ -684,7 +693,8 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 		}
 
 		if (r == 0 || L->distinct_prompts) {
-			ret = eb_request_prompt(ops, st, cell, r, off, &toks, &text, c, err);
+			ret = eb_request_prompt(ops, st, cell, cell->prompt_tokens, r, off, &toks,
+						&text, c, err);
 			if (ret)
 				goto out;
 		}
@@ -705,7 +715,8 @@ static int eb_latency(const struct eb_config *cfg, const struct eb_cell *cell,
 				json_decref(gr.server);
 			goto out;
 		}
-		eb_request_record(q, cell, warm ? r : r - L->warmup, warm, &gr, &tm, &g);
+		eb_request_record(q, cell->prompt_tokens, warm ? r : r - L->warmup, warm, &gr, &tm,
+				  &g);
 		c->n_reqs++;
 		if (c->sustained && !warm)
 			eb_sustain_tick(&c->sus, eb_clock_ns());
@@ -721,6 +732,222 @@ out:
 	eb_req_guards_warn(c, cell, &g);
 	free(toks);
 	free(text);
+	return ret;
+}
+
+/* --- the load workload: many requests at once (harness/load.h) -------------------- */
+
+/* What a batch gathers while it runs, for each request: token times and outcome. */
+struct eb_load_run {
+	struct eb_times *tm;
+	struct eb_gen_res *res;
+	int *rc;          /* 1 until the request ended (one never sent stays 1) */
+	uint64_t *t_due;
+	size_t n, warmup, n_done, n_failed;
+	char first_err[EB_ERR_MSG_MAX];
+	struct eb_progress *pg;
+	const char *key;
+};
+
+static int eb_load_on_token(void *ud, size_t i, uint64_t t_ns, int n_tokens)
+{
+	struct eb_load_run *R = ud;
+
+	return eb_times_cb(&R->tm[i], t_ns, n_tokens);
+}
+
+static void eb_load_on_done(void *ud, size_t i, int rc, struct eb_gen_res *res, uint64_t t_due,
+			    const struct eb_err *err)
+{
+	struct eb_load_run *R = ud;
+	int warm = i < R->warmup;
+
+	R->rc[i] = rc;
+	R->res[i] = *res;
+	R->t_due[i] = t_due;
+	if (rc && rc != EB_EINTR && !warm && R->n_failed++ == 0)
+		snprintf(R->first_err, sizeof(R->first_err), "request %zu: %s", i - R->warmup,
+			 err->msg);
+	R->n_done++;
+	eb_progress_draw(R->pg, R->key, warm ? "request" : "load request",
+			 warm ? (int)(i + 1) : (int)(i - R->warmup + 1),
+			 warm ? (int)R->warmup : (int)(R->n - R->warmup), warm);
+}
+
+/* The largest gap between consecutive chunk times of a stored request; NAN under two. */
+static double eb_itl_max_ms(const struct eb_request_row *r)
+{
+	double m = NAN;
+
+	for (size_t k = 1; k < r->n_times; k++) {
+		double g = eb_latency_gap_ms((int64_t)r->t_ns[k - 1], (int64_t)r->t_ns[k]);
+
+		if (isnan(m) || g > m)
+			m = g;
+	}
+	return m;
+}
+
+/* A measured request as load.h counts it; `q` NULL for one that failed. */
+static void eb_load_req_of(struct eb_load_req *lr, const struct eb_req_res *q, uint64_t t_send,
+			   uint64_t t_due)
+{
+	const struct eb_request_row *r = q ? &q->row : NULL;
+
+	memset(lr, 0, sizeof(*lr));
+	lr->t_due = t_due;
+	lr->t_send = t_send;
+	lr->t_end = r && r->e2e_ns >= 0 ? t_send + (uint64_t)r->e2e_ns : t_send;
+	lr->n_prompt = lr->n_out = -1;
+	lr->ttft_ms = lr->tpot_ms = lr->e2e_ms = lr->itl_max_ms = NAN;
+	if (!r)
+		return;
+	lr->ok = 1;
+	lr->n_prompt = r->n_prompt;
+	lr->n_out = r->n_out;
+	lr->ttft_ms = r->ttft_ns >= 0 ? eb_latency_ms((double)r->ttft_ns) : NAN;
+	lr->tpot_ms = eb_latency_tpot_ms(r->decode_tps);
+	lr->e2e_ms = r->e2e_ns >= 0 ? eb_latency_ms((double)r->e2e_ns) : NAN;
+	lr->itl_max_ms = eb_itl_max_ms(r);
+}
+
+/*
+ * A load cell: the requests' lengths and prompts made first, then every request through
+ * the adapter's generate_many at the cell's concurrency or rate; each one that succeeded
+ * recorded into c->reqs as a latency cell's are, and the cell's figures into c->lf.
+ */
+static int eb_load(const struct eb_config *cfg, const struct eb_cell *cell,
+		   const struct eb_adapter_ops *ops, void *st, struct eb_cell_res *c,
+		   struct eb_progress *pg, struct eb_err *err)
+{
+	const struct eb_cfg_load *L = &cfg->load;
+	size_t n = (size_t)L->warmup + (size_t)L->requests, nm = 0;
+	int *plen = eb_xcalloc(n, sizeof(int)), *glen = eb_xcalloc(n, sizeof(int));
+	int32_t **toks = eb_xcalloc(n, sizeof(*toks));
+	char **texts = eb_xcalloc(n, sizeof(*texts));
+	struct eb_gen_req *rq = eb_xcalloc(n, sizeof(*rq));
+	double *sched = eb_xcalloc(n, sizeof(double));
+	uint64_t *t_sched = NULL;
+	struct eb_load_req *lr = eb_xcalloc(n, sizeof(*lr));
+	struct eb_load_run R = { 0 };
+	struct eb_req_guards g;
+	struct eb_gen_batch b = { 0 };
+	int ret;
+
+	memset(&g, 0, sizeof(g));
+	R.n = n;
+	R.warmup = (size_t)L->warmup;
+	R.pg = pg;
+	R.key = cell->key;
+	R.tm = eb_xcalloc(n, sizeof(*R.tm));
+	R.res = eb_xcalloc(n, sizeof(*R.res));
+	R.rc = eb_xcalloc(n, sizeof(int));
+	R.t_due = eb_xcalloc(n, sizeof(uint64_t));
+	ret = eb_load_lengths(L, n, plen, glen, err);
+	/* each request starts one token further into the text: no two share a prefix */
+	for (size_t i = 0; !ret && i < n; i++) {
+		eb_progress_draw(pg, cell->key, "prompt", (int)i + 1, (int)n, 0);
+		ret = eb_request_prompt(ops, st, cell, plen[i], (int)i, i, &toks[i], &texts[i], c,
+					err);
+		rq[i].prompt_tokens = (ops->caps & EB_CAP_PROMPT_TOKENS) ? toks[i] : NULL;
+		rq[i].n_prompt_tokens = toks[i] ? (size_t)plen[i] : 0;
+		rq[i].prompt_text = texts[i];
+		rq[i].n_predict = glen[i];
+		rq[i].seed = L->seed;
+		rq[i].temperature = L->temperature;
+		rq[i].may_stop = !L->ignore_eos;
+		R.rc[i] = 1;
+	}
+	if (ret)
+		goto out;
+	b.reqs = rq;
+	b.n = n;
+	b.max_inflight = cell->concurrency ? cell->concurrency : L->max_concurrency;
+	b.on_token = eb_load_on_token;
+	b.on_done = eb_load_on_done;
+	b.ud = &R;
+	b.stop = &eb_stop_int;
+	if (cell->rate > 0) {
+		/* the schedule starts a millisecond on, so the first send is not late by setup */
+		uint64_t t0 = eb_clock_ns() + 1000000u;
+
+		eb_load_schedule(L, cell->rate, n, sched);
+		t_sched = eb_xcalloc(n, sizeof(uint64_t));
+		for (size_t i = 0; i < n; i++)
+			t_sched[i] = t0 + (uint64_t)llround(sched[i] * 1e9);
+		b.t_sched_ns = t_sched;
+	}
+	if (L->duration_s > 0)
+		b.t_last_send_ns = (t_sched ? t_sched[0] : eb_clock_ns()) +
+				   (uint64_t)llround(L->duration_s * 1e9);
+	ret = ops->generate_many(st, &b, err);
+	if (!ret && eb_stop_flag)
+		ret = eb_err_set(err, EB_EINTR, "interrupted");
+	if (ret)
+		goto out;
+	c->reqs = eb_xcalloc(n, sizeof(*c->reqs));
+	for (size_t i = 0; i < n; i++) {
+		int warm = i < R.warmup;
+		struct eb_req_res *q = NULL;
+
+		if (R.rc[i] == 1)
+			continue; /* never sent: past duration_s */
+		if (R.rc[i] == 0) {
+			q = &c->reqs[c->n_reqs++];
+			eb_request_record(q, plen[i], warm ? (int)i : (int)(i - R.warmup), warm,
+					  &R.res[i], &R.tm[i], &g);
+			R.tm[i].n = NULL;
+			R.tm[i].t = NULL;
+			/* with ignore_eos false a shorter answer is the model's own stop */
+			if (!warm && q->row.n_out >= 0 &&
+			    (L->ignore_eos ? q->row.n_out != glen[i] : q->row.n_out > glen[i]))
+				eb_warn(c, "request %zu: %d tokens generated, %d asked", i - R.warmup,
+					q->row.n_out, glen[i]);
+		} else if (R.res[i].server) {
+			json_decref(R.res[i].server);
+		}
+		if (!warm)
+			eb_load_req_of(&lr[nm++], q, R.res[i].t_send_ns, R.t_due[i]);
+	}
+	c->is_load = 1;
+	eb_load_figures(L, lr, nm, &c->lf);
+	c->lag_ms = eb_xcalloc(nm + 1, sizeof(double));
+	c->load_t0 = UINT64_MAX;
+	for (size_t i = 0; i < nm; i++) {
+		c->lag_ms[c->n_lag++] = lr[i].t_send > lr[i].t_due
+						? eb_latency_ms((double)(lr[i].t_send - lr[i].t_due))
+						: 0;
+		if (lr[i].t_send < c->load_t0)
+			c->load_t0 = lr[i].t_send;
+		if (lr[i].t_end > c->load_t1)
+			c->load_t1 = lr[i].t_end;
+	}
+	if (R.n_failed)
+		eb_warn(c, "%zu of %zu measured requests failed; the first: %s", R.n_failed, nm,
+			R.first_err);
+	if (nm && R.n_failed == nm)
+		ret = eb_err_set(err, EB_EADAPTER, "every measured request failed; the first: %s",
+				 R.first_err);
+out:
+	eb_req_guards_warn(c, cell, &g);
+	for (size_t i = 0; i < n; i++) {
+		free(toks[i]);
+		free(texts[i]);
+		free(R.tm[i].t);
+		free(R.tm[i].n);
+	}
+	free(R.tm);
+	free(R.res);
+	free(R.rc);
+	free(R.t_due);
+	free(plen);
+	free(glen);
+	free(toks);
+	free(texts);
+	free(rq);
+	free(sched);
+	free(t_sched);
+	free(lr);
 	return ret;
 }
 
@@ -781,6 +1008,59 @@ static int eb_store_power(struct eb_store *s, int64_t cell_id, const struct eb_c
 		ret = eb_store_single(s, cell_id, "sampler_cpu_pct", ss.cpu_pct, err);
 	if (!ret && cfg->power.store_samples)
 		ret = eb_store_power_samples(s, cell_id, t, eb_sampler_t0(c->power.smp), err);
+	return ret;
+}
+
+/* A single load figure, unless it is undefined (NAN: a window of 0, no SLO). */
+static int eb_store_finite(struct eb_store *s, int64_t cell_id, const char *name, double v,
+			   struct eb_err *err)
+{
+	return isfinite(v) ? eb_store_single(s, cell_id, name, v, err) : 0;
+}
+
+/*
+ * A load cell's own figures (metrics/metric.c, group "load"): throughputs, concurrency,
+ * send lag, goodput, failures and, where sensors ran, energy per output token over the
+ * measured window (the per-request energy figures of latency cells would count the
+ * overlap of concurrent requests more than once, so they are not stored).
+ */
+static int eb_store_load(struct eb_store *s, int64_t cell_id, struct eb_cell_res *c,
+			 struct eb_err *err)
+{
+	const struct eb_load_figs *f = &c->lf;
+	int ret = 0;
+
+	ret = eb_store_finite(s, cell_id, "output_tps", f->output_tps, err);
+	if (!ret)
+		ret = eb_store_finite(s, cell_id, "total_tps", f->total_tps, err);
+	if (!ret)
+		ret = eb_store_finite(s, cell_id, "req_per_s", f->req_per_s, err);
+	if (!ret)
+		ret = eb_store_finite(s, cell_id, "concurrency", f->concurrency, err);
+	eb_summarize_metric(s, cell_id, "send_lag_ms", c->lag_ms, c->n_lag, NULL, err, &ret);
+	if (!ret)
+		ret = eb_store_finite(s, cell_id, "goodput_frac", f->goodput_frac, err);
+	if (!ret)
+		ret = eb_store_finite(s, cell_id, "goodput_rps", f->goodput_rps, err);
+	if (!ret)
+		ret = eb_store_single(s, cell_id, "failed_requests", (double)(f->n - f->n_ok), err);
+	if (!ret && c->power.smp && eb_sampler_t0(c->power.smp) && f->out_tokens > 0 &&
+	    c->load_t1 > c->load_t0) {
+		struct eb_power_idle pw;
+		struct eb_err perr;
+
+		if (eb_power_idle(eb_sampler_trace(c->power.smp), c->load_t0, c->load_t1, &pw,
+				  &perr) != 0) {
+			eb_warn(c, "power: the measured window: %s", perr.msg);
+		} else {
+			if (isfinite(pw.total_w))
+				ret = eb_store_single(s, cell_id, "j_per_output_token",
+						      pw.total_w * pw.window_s /
+							      (double)f->out_tokens,
+						      err);
+			eb_power_idle_release(&pw);
+		}
+	}
 	return ret;
 }
 
@@ -1104,8 +1384,12 @@ static int eb_store_cell(struct eb_store *s, int64_t cell_id, const struct eb_co
 		ret = eb_store_latency(s, cell_id, cfg, c, err);
 	if (!ret && c->sres.series)
 		ret = eb_store_sustained(s, cell_id, c, err);
-	if (!ret && c->power.smp && eb_sampler_t0(c->power.smp))
+	if (!ret && c->is_load)
+		ret = eb_store_load(s, cell_id, c, err);
+	if (!ret && !c->is_load && c->power.smp && eb_sampler_t0(c->power.smp))
 		ret = eb_store_power(s, cell_id, cfg, c, err);
+	if (!ret && isfinite(c->load_ms))
+		ret = eb_store_single(s, cell_id, "load_ms", c->load_ms, err);
 	if (!ret && c->acc.n)
 		ret = eb_store_accuracy(s, cell_id, cell, c, err);
 	/* after eb_store_power, which may warn */
@@ -1296,6 +1580,41 @@ static int eb_run_end(struct eb_store *s, const struct eb_run_result *res, struc
 	return ret;
 }
 
+/* A load cell's parameters as stored with it (malloc'd JSON): the point, the arrivals, the
+ * lengths as configured and the SLOs, which goodput is measured against. */
+static char *eb_load_params(const struct eb_config *cfg, const struct eb_cell *c)
+{
+	const struct eb_cfg_load *L = &cfg->load;
+	const json_t *load = json_object_get(json_object_get(cfg->root, "workloads"), "load");
+	json_t *p = json_pack("{s:i, s:i, s:I, s:f, s:b, s:s, s:f}", "warmup", L->warmup,
+			      "requests", L->requests, "seed", (json_int_t)L->seed, "temperature",
+			      L->temperature, "ignore_eos", L->ignore_eos, "arrival",
+			      L->gamma ? "gamma" : "poisson", "burstiness", L->burstiness);
+	char *out;
+
+	if (c->concurrency)
+		json_object_set_new(p, "concurrency", json_integer(c->concurrency));
+	else if (isinf(c->rate))
+		json_object_set_new(p, "rate", json_string("inf"));
+	else
+		json_object_set_new(p, "rate", json_real(c->rate));
+	if (!c->concurrency && L->max_concurrency)
+		json_object_set_new(p, "max_concurrency", json_integer(L->max_concurrency));
+	if (L->duration_s > 0)
+		json_object_set_new(p, "duration_s", json_real(L->duration_s));
+	json_object_set(p, "prompt_tokens", json_object_get(load, "prompt_tokens"));
+	json_object_set(p, "gen_tokens", json_object_get(load, "gen_tokens"));
+	if (L->slo)
+		json_object_set(p, "slo", L->slo);
+	if (c->mode)
+		json_object_set_new(p, "mode", json_string(c->mode->id));
+	if (c->repeat)
+		json_object_set_new(p, "repeat", json_integer(c->repeat));
+	out = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(p);
+	return out;
+}
+
 /* Every cell of the plan stored (pending unless it is already there) before the first runs,
  * in one transaction; cell_ids[i] gets the id of plan->cells[i]. */
 static int eb_cells_ensure(struct eb_store *s, const struct eb_config *cfg,
@@ -1329,6 +1648,10 @@ static int eb_cells_ensure(struct eb_store *s, const struct eb_config *cfg,
 			 cfg->latency.distinct_prompts ? "distinct" : "same",
 			 c->mode ? ",\"mode\":\"" : "", c->mode ? c->mode->id : "",
 			 c->mode ? "\"" : "", c->repeat ? ",\"repeat\":" : "", c->repeat);
+		if (strcmp(c->workload, "load") == 0) {
+			acc_params = eb_load_params(cfg, c);
+			row.params_json = acc_params;
+		}
 		if (c->acc) {
 			json_t *ap = json_deep_copy(c->acc->params);
 
@@ -1356,6 +1679,7 @@ struct eb_backend {
 	const struct eb_cell *cell; /* the cell it was opened for */
 	const struct eb_adapter_ops *ops;
 	void *st; /* NULL when none is open */
+	double open_ms; /* how long its open() took */
 };
 
 static void eb_backend_close(struct eb_backend *b)
@@ -1384,6 +1708,7 @@ static int eb_backend_open(struct eb_backend *b, const struct eb_config *cfg,
 		.seed = cfg->latency.seed,
 		.stop = &eb_stop_int,
 	};
+	uint64_t t0;
 	int rc;
 
 	if (b->st)
@@ -1392,8 +1717,10 @@ static int eb_backend_open(struct eb_backend *b, const struct eb_config *cfg,
 		return eb_err_set(err, EB_EUNSUPPORTED, "adapter '%s' unavailable: %s", ops->name,
 				  why);
 	rc = eb_ensure_model(cell->variant, quiet, err);
+	t0 = eb_clock_ns();
 	if (!rc)
 		rc = ops->open(&a, &b->st, err);
+	b->open_ms = eb_latency_ms((double)(eb_clock_ns() - t0));
 	if (rc) {
 		b->st = NULL;
 		return rc;
@@ -1434,17 +1761,29 @@ static int eb_cell_workload(const struct eb_config *cfg, const struct eb_cell *c
 		return eb_accuracy(cfg, cell, ops, st, db_path, c, pg, err);
 	json_object_set_new(c->backend, "device_state", eb_devstate_collect(cfg->power.sysfs_root));
 	rc = eb_power_cell_begin(cfg, cell, c, pg, err);
-	if (cfg->latency.duration_s > 0) {
+	if (cfg->latency.duration_s > 0 && strcmp(cell->workload, "latency") == 0) {
 		c->sustained = 1;
 		eb_sustain_init(&c->sus, cfg->latency.window_s, cfg->latency.steady_pct,
 				cfg->power.sysfs_root);
 	}
-	if (!rc)
+	if (!rc && cell->concurrency + cell->rate > 0)
+		rc = eb_load(cfg, cell, ops, st, c, pg, err);
+	else if (!rc)
 		rc = eb_latency(cfg, cell, ops, st, c, pg, err);
 	eb_power_cell_end(c);
 	if (!rc && c->sustained)
 		eb_sustain_cell_end(c);
 	return rc;
+}
+
+/* Cold start as a server counts it, on the model's first cell: the load_duration (ns,
+ * Ollama) of its first request, when the server gave one > 0. */
+static void eb_cell_server_load(struct eb_cell_res *c)
+{
+	const json_t *v = c->n_reqs ? json_object_get(c->reqs[0].server, "load_duration") : NULL;
+
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		c->load_ms = eb_latency_ms((double)json_integer_value(v));
 }
 
 /*
@@ -1460,12 +1799,13 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 	struct eb_err cerr;
 	char why[512];
 	const char *skip;
-	int rc;
+	int rc, opened;
 
 	memset(c, 0, sizeof(*c));
 	c->warnings = json_array();
 	c->peak_rss = -1;
 	c->med_ttft = c->med_decode = c->med_e2e = NAN;
+	c->load_ms = NAN;
 	eb_err_clear(&cerr);
 	/* the previous model is released before the peak-RSS reset: the figure is this cell's */
 	if (b->st && !eb_cell_same_model(b->cell, cell))
@@ -1475,6 +1815,13 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 			   "covers the whole process");
 	eb_progress_draw(pg, cell->key, "loading", 0, 0, 0);
 	skip = eb_accuracy_skip(cfg, cell, why, sizeof(why));
+	if (!skip && strcmp(cell->workload, "load") == 0 && !cell->target->ops->generate_many) {
+		snprintf(why, sizeof(why),
+			 "adapter '%s' cannot send requests concurrently (no generate_many); load "
+			 "cells run on openai, ollama and llamacpp targets",
+			 cell->target->ops->name);
+		skip = why;
+	}
 	if (skip) {
 		c->skipped = 1;
 		c->error = eb_xstrdup(skip);
@@ -1482,10 +1829,16 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 		*secs = (eb_clock_ns() - t0) / 1e9;
 		return 0;
 	}
+	opened = !b->st;
 	rc = eb_backend_open(b, cfg, cell, o->quiet, &cerr);
+	/* cold start: a library's open() loads the weights (a server's only connects) */
+	if (!rc && opened && cell->target->ops->version)
+		c->load_ms = b->open_ms;
 	eb_cell_describe(cell, rc ? NULL : b->st, c);
 	if (!rc)
 		rc = eb_cell_workload(cfg, cell, b->st, o->db_path, c, pg, &cerr);
+	if (opened)
+		eb_cell_server_load(c);
 	c->peak_rss = eb_env_peak_rss();
 	*secs = (eb_clock_ns() - t0) / 1e9;
 	if (rc == EB_EINTR || eb_stop_flag) {
@@ -1591,6 +1944,12 @@ static void eb_cell_headline(const struct eb_cell *cell, const struct eb_cell_re
 		}
 	if (shown < c->acc.n)
 		eb_buf_addf(b, " and %zu more (edgebench report)", c->acc.n - shown);
+	/* a load cell leads with what it is for: throughput at that concurrency or rate */
+	if (c->is_load && isfinite(c->lf.output_tps))
+		eb_buf_addf(b, "output_tps %.6g, req_per_s %.6g, concurrency %.4g", c->lf.output_tps,
+			    c->lf.req_per_s, c->lf.concurrency);
+	if (c->is_load && isfinite(c->lf.goodput_frac))
+		eb_buf_addf(b, ", goodput_frac %.6g", c->lf.goodput_frac);
 	for (size_t i = 0; !cell->acc && i < sizeof(lat) / sizeof(lat[0]); i++)
 		if (isfinite(lat[i].v))
 			eb_buf_addf(b, "%s%s median %.6g", b->len ? ", " : "", lat[i].name,

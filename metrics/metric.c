@@ -163,6 +163,55 @@ const struct eb_metric eb_metrics[] = {
 	  "the mean power over the idle baseline taken before the cell's requests; not judged: "
 	  "it describes the device's state, and is the base of the net figures" },
 
+	/* ---- load cells: many requests at once (harness/load.c) ---- */
+	{ "output_tps", "tok/s", EB_DIR_HIGHER, EB_METRIC_SINGLE, "load", "output tok/s",
+	  "output token throughput of the cell",
+	  "every measured request that succeeded: n_out, send time and last chunk's arrival",
+	  "the sum of n_out (the engine's count) / the measured window, from the first measured "
+	  "request's send to the last one's last chunk" },
+	{ "total_tps", "tok/s", EB_DIR_HIGHER, EB_METRIC_SINGLE, "load", "total tok/s",
+	  "prompt and output tokens per second of the cell", "as output_tps, with n_prompt",
+	  "(sum of n_prompt + sum of n_out) / the measured window" },
+	{ "req_per_s", "req/s", EB_DIR_HIGHER, EB_METRIC_SINGLE, "load", "req/s",
+	  "request throughput", "the measured requests that succeeded, the measured window",
+	  "requests that succeeded / the measured window" },
+	{ "concurrency", "", EB_DIR_NONE, EB_METRIC_SINGLE, "load", "concurrency",
+	  "achieved concurrency: the mean number of measured requests in flight",
+	  "every measured request's send time and last chunk's arrival",
+	  "the sum of (t_last - t_send) over the measured requests / the measured window; not "
+	  "judged: it is what the cell asked for, as far as client and server kept up" },
+	{ "send_lag_ms", "ms", EB_DIR_LOWER, 0, "load", "send lag",
+	  "how late a request went out against when it was due",
+	  "per measured request: when it was due (its scheduled time, or when the last byte of "
+	  "the request before it in its slot arrived, whichever is later; a slot's first: the "
+	  "batch's start) and when edgebench handed it to libcurl",
+	  "t_send - t_due; its median, p99 and max show a client that cannot keep up" },
+	{ "goodput_frac", "fraction", EB_DIR_HIGHER, EB_METRIC_SINGLE, "load", "goodput",
+	  "share of the measured requests that met every SLO",
+	  "per measured request: TTFT, TPOT, its largest inter-token gap and E2E against "
+	  "workloads.load.slo (stored with the cell)",
+	  "good / measured requests sent: a request is good when it succeeded and each "
+	  "objective given holds for it (per request, not a percentile); a figure the request "
+	  "does not define fails its objective; only with slo" },
+	{ "goodput_rps", "req/s", EB_DIR_HIGHER, EB_METRIC_SINGLE, "load", "goodput req/s",
+	  "rate of requests that met every SLO", "as goodput_frac",
+	  "good requests / the measured window (vLLM's request_goodput); only with slo" },
+	{ "failed_requests", "", EB_DIR_LOWER, EB_METRIC_SINGLE, "load", "failed",
+	  "measured requests that failed", "every measured request's outcome",
+	  "their count; the first error is a warning of the cell" },
+	{ "j_per_output_token", "J/token", EB_DIR_LOWER, EB_METRIC_SINGLE, "load", NULL,
+	  "energy per output token under load",
+	  "power samples of the cell's sensors (all sensors' total) over the measured window",
+	  "the mean power over the measured window x the window / the output tokens; only "
+	  "where sensors run" },
+	/* ---- cold start: on the cell that loaded the model ---- */
+	{ "load_ms", "ms", EB_DIR_LOWER, EB_METRIC_SINGLE, "cold", "cold start",
+	  "model load time",
+	  "the harness's clock around the adapter's open(), or the server's own count",
+	  "llamacpp (a library linked in): open() (weights read, context made) timed by the "
+	  "harness, on the model's first cell; Ollama: the largest load_duration of the cell's "
+	  "requests (the server loaded the model for it), when > 0" },
+
 	/* ---- the tool's own cost ---- */
 	{ "sampler_cpu_pct", "%", EB_DIR_NONE, EB_METRIC_SINGLE, "tool", NULL,
 	  "CPU time of edgebench's sensor sampler over the cell",
@@ -284,6 +333,11 @@ const struct eb_metric_group eb_metric_groups[] = {
 	  "Per measured request from the cell's sensor samples, summarized like latency. A name "
 	  "without suffix is the all-sensors total; with more than one sensor each figure is "
 	  "also stored per sensor (NAME:SENSOR), and always per rail (NAME:SENSOR/RAIL)." },
+	{ "load", "Load cells",
+	  "Only for workloads.load cells; their per-request figures (ttft_ms, tpot_ms, itl_ms, "
+	  "e2e_ms, ...) are the latency metrics above, over the measured requests sent at "
+	  "once." },
+	{ "cold", "Cold start", "One value, on the cell whose model was loaded for it." },
 	{ "tool", "edgebench's own cost", "" },
 	{ "accuracy", "Accuracy",
 	  "Rows of the accuracy table, not summaries: value, stderr (where the protocol defines "

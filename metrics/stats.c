@@ -333,3 +333,59 @@ double eb_stats_welch(const double *x, size_t nx, const double *y, size_t ny, do
 		*df = d;
 	return p > 1 ? 1 : p;
 }
+
+double eb_stats_kolmogorov(double lambda)
+{
+	double q = 0;
+
+	if (isnan(lambda))
+		return NAN;
+	if (lambda <= 0)
+		return 1;
+	if (lambda < 1.18) {
+		/* 1 - sqrt(2 pi) / lambda sum exp(-(2j-1)^2 pi^2 / (8 lambda^2)): no cancellation
+		 * where the alternating series below would have it */
+		double s = 0, k = M_PI * M_PI / (8 * lambda * lambda);
+
+		for (int j = 1; j <= 20; j++)
+			s += exp(-(double)((2 * j - 1) * (2 * j - 1)) * k);
+		q = 1 - sqrt(2 * M_PI) / lambda * s;
+	} else {
+		for (int j = 1; j <= 100; j++) {
+			double t = 2 * exp(-2.0 * j * j * lambda * lambda);
+
+			q += (j % 2 ? t : -t);
+			if (t < 1e-300)
+				break;
+		}
+	}
+	return q < 0 ? 0 : q > 1 ? 1 : q;
+}
+
+double eb_stats_ks(const double *x, size_t n, double (*cdf)(double x, void *ud), void *ud,
+		   double *d_out)
+{
+	double *s, d = 0, sq;
+
+	if (d_out)
+		*d_out = NAN;
+	if (n == 0)
+		return NAN;
+	s = eb_xmalloc(n * sizeof(*s));
+	memcpy(s, x, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), eb_cmp_double);
+	for (size_t i = 0; i < n; i++) {
+		double f = cdf(s[i], ud);
+		double above = (double)(i + 1) / (double)n - f, below = f - (double)i / (double)n;
+
+		if (above > d)
+			d = above;
+		if (below > d)
+			d = below;
+	}
+	free(s);
+	if (d_out)
+		*d_out = d;
+	sq = sqrt((double)n);
+	return eb_stats_kolmogorov((sq + 0.12 + 0.11 / sq) * d);
+}

@@ -61,4 +61,19 @@ double eb_stats_mwu(const double *x, size_t nx, const double *y, size_t ny, doub
 double eb_stats_welch(const double *x, size_t nx, const double *y, size_t ny, double *t,
 		      double *df);
 
+/*
+ * The Kolmogorov distribution's survival function Q(lambda) = 2 sum_{j>=1} (-1)^(j-1)
+ * exp(-2 j^2 lambda^2) (scipy.special.kolmogorov), to about 1e-15; 1 for lambda <= 0.
+ */
+double eb_stats_kolmogorov(double lambda);
+
+/*
+ * One-sample Kolmogorov-Smirnov test of x[0..n) (not modified, no NAN) against a
+ * continuous CDF: D = sup |F_n(x) - cdf(x)|, p = Q((sqrt(n) + 0.12 + 0.11 / sqrt(n)) D),
+ * Stephens' approximation (good to a few % in p for n >= 4; Numerical Recipes' probks).
+ * *d (may be NULL) gets D. NAN for n == 0.
+ */
+double eb_stats_ks(const double *x, size_t n, double (*cdf)(double x, void *ud), void *ud,
+		   double *d);
+
 #endif

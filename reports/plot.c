@@ -2,6 +2,7 @@
 #include "plot.h"
 
 #include "eb_proc.h"
+#include "loadtab.h"
 #include "eb_util.h"
 #include "metric.h"
 #include "stats.h"
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 static const char *const eb_kind_names[] = { "throughput", "ttft-vs-prompt", "power",
-					     "accuracy", "pareto", "sustained", "modes" };
+					     "accuracy", "pareto", "sustained", "modes", "load" };
 
 int eb_plot_kind_parse(const char *name, enum eb_plot_kind *kind)
 {
@@ -1298,6 +1299,23 @@ static int eb_plot_sustained(struct eb_store *s, const struct eb_plot_opts *o,
  * cell without its mode and repeat), a point per mode in the order the run set them;
  * repeats of a cell in one mode are averaged (their statistic's mean).
  */
+/* The rest of a plot command: a line per series (data block k, columns `using`). */
+static void eb_gp_lines(struct eb_fig *f, const struct eb_rcell *const *series, size_t n,
+			const struct eb_vary *vary, int with_lengths, const char *using)
+{
+	for (size_t k = 0; k < n; k++) {
+		char label[512];
+
+		eb_cell_label(label, sizeof(label), series[k], vary, with_lengths);
+		eb_buf_addstr(&f->gp, k ? ", \\\n  " : "");
+		eb_fig_datref(f);
+		eb_buf_addf(&f->gp, " index %zu using %s with linespoints lw 2 pt 7 title ", k,
+			    using);
+		eb_gp_str(&f->gp, label);
+	}
+	eb_buf_addstr(&f->gp, "\n");
+}
+
 static int eb_plot_modes(struct eb_store *s, const struct eb_plot_opts *o,
 			 const struct eb_rdata *d, struct eb_fig *f, struct eb_err *err)
 {
@@ -1397,23 +1415,104 @@ static int eb_plot_modes(struct eb_store *s, const struct eb_plot_opts *o,
 			eb_buf_addf(&f->gp, "set ylabel 'tokens per joule [token/J]%s'\n",
 				    nest ? " (estimated: decode rate / average power)" : "");
 		eb_buf_addstr(&f->gp, "set yrange [0:*]\nplot ");
-		for (size_t k = 0; k < nser; k++) {
-			char label[512];
-
-			eb_cell_label(label, sizeof(label), series[k], &vary, 1);
-			eb_buf_addstr(&f->gp, k ? ", \\\n  " : "");
-			eb_fig_datref(f);
-			eb_buf_addf(&f->gp, " index %zu using 1:%d with linespoints lw 2 pt 7 title ",
-				    k, panel ? 3 : 2);
-			eb_gp_str(&f->gp, label);
-		}
-		eb_buf_addstr(&f->gp, "\n");
+		eb_gp_lines(f, series, nser, &vary, 1, panel ? "1:3" : "1:2");
 	}
 	eb_buf_addstr(&f->gp, "unset multiplot\n");
 out:
 	free(modes);
 	free(series);
 	return ret;
+}
+
+/* The same variant (a line of the load figure): run, device, target, model, quant, mode. */
+static int eb_same_variant(const struct eb_rcell *a, const struct eb_rcell *b)
+{
+	return a->run_id == b->run_id && strcmp(a->device, b->device) == 0 &&
+	       strcmp(a->target, b->target) == 0 && strcmp(a->model, b->model) == 0 &&
+	       strcmp(a->quant, b->quant) == 0 && strcmp(a->mode, b->mode) == 0;
+}
+
+/* Concurrencies ascending, then rates ascending (the throughput grows along the line). */
+static int eb_by_load_point(const void *a, const void *b)
+{
+	const struct eb_rcell *x = *(const struct eb_rcell *const *)a;
+	const struct eb_rcell *y = *(const struct eb_rcell *const *)b;
+	char kx = 0, ky = 0;
+	double vx = 0, vy = 0;
+
+	eb_load_point(x->key, &kx, &vx);
+	eb_load_point(y->key, &ky, &vy);
+	if (kx != ky)
+		return kx < ky ? -1 : 1;
+	return vx < vy ? -1 : vx > vy;
+}
+
+/*
+ * Throughput against latency: two panels, output tok/s against the p90 TPOT and the p90
+ * TTFT of each load cell that ended ok, a line per variant through its points in order.
+ */
+static int eb_plot_load(const struct eb_plot_opts *o, const struct eb_rdata *d,
+			struct eb_fig *f, struct eb_err *err)
+{
+	const struct eb_rcell **v = eb_xcalloc(d->n + 1, sizeof(*v));
+	const struct eb_rcell **series = eb_xcalloc(d->n + 1, sizeof(*series));
+	size_t n = 0, nser = 0;
+	struct eb_vary vary;
+
+	(void)o;
+	eb_vary_of(d, &vary);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct eb_rcell *c = &d->cells[i];
+		char k;
+		double x;
+		size_t j;
+
+		if (strcmp(c->workload, "load") != 0 || strcmp(c->status, "ok") != 0 ||
+		    eb_load_point(c->key, &k, &x) != 0)
+			continue;
+		v[n++] = c;
+		for (j = 0; j < nser && !eb_same_variant(series[j], c); j++)
+			;
+		if (j == nser)
+			series[nser++] = c;
+	}
+	if (n == 0) {
+		free(v);
+		free(series);
+		return eb_err_set(err, EB_ENOENT, "no load cells ended ok in %s (workloads.load)",
+				  f->where);
+	}
+	qsort(v, n, sizeof(*v), eb_by_load_point);
+	for (size_t k = 0; k < nser; k++) {
+		eb_buf_addf(&f->dat, "# series %zu: tpot_ms_p90 ttft_ms_p90 output_tps point\n", k);
+		for (size_t i = 0; i < n; i++) {
+			const struct eb_rmetric *tp = eb_rcell_metric(v[i], "tpot_ms");
+			const struct eb_rmetric *tt = eb_rcell_metric(v[i], "ttft_ms");
+			const struct eb_rmetric *ot = eb_rcell_metric(v[i], "output_tps");
+
+			if (!eb_same_variant(series[k], v[i]))
+				continue;
+			eb_dat_num(&f->dat, tp ? tp->p90 : NAN);
+			eb_dat_num(&f->dat, tt ? tt->p90 : NAN);
+			eb_dat_num(&f->dat, ot ? ot->mean : NAN);
+			eb_buf_addf(&f->dat, " %.*s\n",
+				    (int)strcspn(strstr(v[i]->key, "/load/") + 6, "@#"),
+				    strstr(v[i]->key, "/load/") + 6);
+		}
+		eb_buf_addstr(&f->dat, "\n\n");
+	}
+	eb_buf_addstr(&f->gp, "set multiplot layout 1,2 title 'Throughput against latency (load "
+			      "cells; p90 of the requests)'\n");
+	for (int panel = 0; panel < 2; panel++) {
+		eb_buf_addf(&f->gp, "set xlabel '%s p90 [ms]'\nset ylabel 'output tokens/s "
+				    "[tok/s]'\nset yrange [0:*]\nset xrange [0:*]\nplot ",
+			    panel ? "TTFT" : "TPOT");
+		eb_gp_lines(f, series, nser, &vary, 0, panel ? "2:3" : "1:3");
+	}
+	eb_buf_addstr(&f->gp, "unset multiplot\n");
+	free(v);
+	free(series);
+	return 0;
 }
 
 int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err)
@@ -1465,6 +1564,9 @@ int eb_plot(struct eb_store *s, const struct eb_plot_opts *o, struct eb_err *err
 		break;
 	case EB_PLOT_MODES:
 		ret = eb_plot_modes(s, o, &d, &f, err);
+		break;
+	case EB_PLOT_LOAD:
+		ret = eb_plot_load(o, &d, &f, err);
 		break;
 	}
 	if (!ret)

@@ -16,6 +16,8 @@ enum eb_plot_kind {
 	EB_PLOT_PARETO,     /* decode TPS against J/token (needs energy or power samples) */
 	EB_PLOT_SUSTAINED,  /* decode TPS over time, one line per sustained cell (its windows) */
 	EB_PLOT_MODES,      /* decode TPS and tokens/J against device mode, a line per variant */
+	EB_PLOT_LOAD,       /* output tok/s against p90 TPOT and TTFT, a line per variant's load
+			     * cells (concurrencies, then rates) */
 };
 
 /* The most panels one figure holds by default: more would not stay legible (and a

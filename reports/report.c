@@ -1,6 +1,7 @@
 /* report.c: report layouts (cells, long, wide, card, speedup), the html page and the run list. */
 #include "report.h"
 #include "repeats.h"
+#include "loadtab.h"
 #include "plot.h"
 
 #include "metric.h"
@@ -1210,7 +1211,7 @@ static const char eb_html_head[] =
 	"</style>\n</head>\n<body>\n<h1>edgebench report</h1>\n";
 
 static const char *const eb_layout_names[] = { "cells", "long", "wide", "card", "speedup",
-						"repeats" };
+						"repeats", "load" };
 
 /* The runs table being filled and the report's cells (a run none of them is in is left
  * out: the default shows each device's latest run, not every run). */
@@ -1481,6 +1482,11 @@ int eb_report(struct eb_store *s, const struct eb_report_opts *o, FILE *out, str
 		ntabs = 1;
 		eb_layout_repeats(&d, o->stat, o->metric_pats, eb_cell_figures,
 				  sizeof(eb_cell_figures) / sizeof(eb_cell_figures[0]), &tabs[0]);
+		break;
+	case EB_LAYOUT_LOAD:
+		tabs = eb_xcalloc(1, sizeof(*tabs));
+		ntabs = 1;
+		eb_layout_load(&d, &tabs[0]);
 		break;
 	}
 	if (ret)

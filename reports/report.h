@@ -16,6 +16,7 @@ enum eb_report_layout {
 	EB_LAYOUT_CARD,    /* metric rows x variants of one model, full precision first */
 	EB_LAYOUT_SPEEDUP, /* per model and prompt length: baseline variant vs each other */
 	EB_LAYOUT_REPEATS, /* per repeated cell and metric: statistics over its repeats */
+	EB_LAYOUT_LOAD,    /* per variant: one row per concurrency or rate of its load cells */
 };
 
 struct eb_report_opts {

@@ -364,7 +364,8 @@ START_TEST(man_page_documents_every_option)
 		{ "merge", NULL },	  { "model", "synth" },	      { "model", "shapes" },
 		{ "adapters", NULL },	  { "sensors", NULL },	      { "metrics", NULL },
 		{ "datasets", "list" },	  { "datasets", "fetch" },    { "datasets", "verify" },
-		{ "bench", "llama-bench" }, { "bench", "llama-perplexity" }, { "version", NULL },
+		{ "bench", "llama-bench" }, { "bench", "llama-perplexity" },
+		{ "bench", "load-client" }, { "version", NULL },
 	};
 	char *man = NULL;
 	struct eb_err err;

@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,43 @@ START_TEST(plan_expansion)
 
 	ck_assert_int_eq(eb_plan_build(&plan, &cfg, "tpu/*", &err), EB_ECONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no cells to run (--only 'tpu/*')"));
+	eb_config_release(&cfg);
+}
+END_TEST
+
+/* Load cells: one per concurrency, then one per rate, keyed cN and rR ("rinf"). */
+START_TEST(plan_load_keys)
+{
+	static const char *const want[] = {
+		"srv/m/q4_0/load/c1", "srv/m/q4_0/load/c4", "srv/m/q4_0/load/r2",
+		"srv/m/q4_0/load/r0.5", "srv/m/q4_0/load/rinf",
+	};
+	char dir[4096], path[8192], *errors = NULL;
+	struct eb_config cfg;
+	struct eb_plan plan;
+	struct eb_err err;
+
+	snprintf(path, sizeof(path), "%s/load_ok/config.json",
+		 eb_test_data("config", dir, sizeof(dir)));
+	ck_assert_msg(eb_config_load(&cfg, path, &errors, &err) == 0, "%s", errors);
+	ck_assert_int_eq(cfg.load.gamma, 1);
+	ck_assert(cfg.load.burstiness == 0.5);
+	ck_assert_int_eq(cfg.load.prompt.dist, EB_LEN_UNIFORM);
+	ck_assert_int_eq(cfg.load.gen.dist, EB_LEN_NORMAL);
+	ck_assert_int_eq(cfg.load.gen.min, 4);
+	ck_assert(cfg.load.slo_ttft_ms == 2000 && cfg.load.slo_tpot_ms == 100);
+	ck_assert(isnan(cfg.load.slo_itl_ms) && isnan(cfg.load.slo_e2e_ms));
+	ck_assert_int_eq(eb_plan_build(&plan, &cfg, NULL, &err), 0);
+	ck_assert_uint_eq(plan.n, 5);
+	for (size_t i = 0; i < plan.n; i++) {
+		ck_assert_str_eq(plan.cells[i].key, want[i]);
+		ck_assert_str_eq(plan.cells[i].workload, "load");
+		ck_assert_int_eq(plan.cells[i].prompt_tokens, -1); /* drawn per request */
+	}
+	ck_assert_int_eq(plan.cells[1].concurrency, 4);
+	ck_assert(plan.cells[3].rate == 0.5);
+	ck_assert(isinf(plan.cells[4].rate));
+	eb_plan_release(&plan);
 	eb_config_release(&cfg);
 }
 END_TEST
@@ -386,6 +424,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, all_errors_reported);
 	tcase_add_test(tc, missing_file_and_env);
 	tcase_add_test(tc, plan_expansion);
+	tcase_add_test(tc, plan_load_keys);
 	tcase_add_test(tc, defaults_from_the_table);
 	tcase_add_test(tc, sensor_options_every_problem);
 	suite_add_tcase(s, tc);

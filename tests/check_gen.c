@@ -351,12 +351,12 @@ END_TEST
 
 /* --- llamacpp's replies -------------------------------------------------------------- */
 
-/* One greedy until_stop reply of the llamacpp adapter to a tokenized prompt. */
+/* One greedy may_stop reply of the llamacpp adapter to a tokenized prompt. */
 static int eb_lc_reply(const struct eb_adapter_ops *ops, void *st, const int32_t *tok, size_t n,
 		       const char *const *stops, struct eb_buf *text, struct eb_err *err)
 {
 	struct eb_gen_req rq = { .prompt_tokens = tok, .n_prompt_tokens = n, .prompt_text = "",
-				 .n_predict = 24, .until_stop = 1, .stop_strings = stops,
+				 .n_predict = 24, .may_stop = 1, .stop_strings = stops,
 				 .text = text };
 	struct eb_gen_res res;
 	int ret;

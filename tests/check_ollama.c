@@ -204,7 +204,7 @@ START_TEST(ollama_text_until_stop)
 	char url[64];
 	json_t *opts, *body, *o;
 	struct eb_adapter_args a = { .model_name = "llama3.2" };
-	struct eb_gen_req rq = { .prompt_text = "hi", .n_predict = 5, .seed = 7, .until_stop = 1,
+	struct eb_gen_req rq = { .prompt_text = "hi", .n_predict = 5, .seed = 7, .may_stop = 1,
 				 .stop_strings = stops };
 	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
 	struct eb_buf text;
@@ -233,7 +233,7 @@ START_TEST(ollama_text_until_stop)
 	json_decref(body);
 	json_decref(res.server);
 	/* a timing request: the target's options, no stop, no text */
-	rq.until_stop = 0;
+	rq.may_stop = 0;
 	rq.stop_strings = NULL;
 	rq.text = NULL;
 	memset(&res, 0, sizeof(res));

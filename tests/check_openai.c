@@ -59,24 +59,6 @@ static void eb_on_fatal(int sig)
 	raise(sig);
 }
 
-static int eb_free_port(void)
-{
-	struct sockaddr_in a;
-	socklen_t alen = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int port;
-
-	ck_assert_int_ge(fd, 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
 static char eb_server_bin[4096]; /* llama-server of the llama.cpp build */
 
 static const char *eb_model(char *buf, size_t n)
@@ -211,7 +193,7 @@ static int eb_shared_port;
 
 static void eb_setup(void)
 {
-	eb_shared_port = eb_free_port();
+	eb_shared_port = eb_test_free_port();
 	eb_shared = eb_server_start(eb_shared_port, "shared");
 	eb_server_ready(eb_shared);
 }
@@ -379,13 +361,13 @@ START_TEST(chat_endpoint_and_fields)
 }
 END_TEST
 
-/* One greedy until_stop request for its text (the generative accuracy protocols' kind). */
+/* One greedy may_stop request for its text (the generative accuracy protocols' kind). */
 static void eb_text_req(void *st, const char *prompt, const char *const *stops, int n_predict,
 			struct eb_buf *text, struct eb_gen_res *res)
 {
 	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
 	struct eb_gen_req rq = { .prompt_text = prompt, .n_predict = n_predict, .seed = 3,
-				 .until_stop = 1, .stop_strings = stops, .text = text };
+				 .may_stop = 1, .stop_strings = stops, .text = text };
 	struct eb_err err;
 
 	memset(res, 0, sizeof(*res));
@@ -397,7 +379,7 @@ static void eb_text_req(void *st, const char *prompt, const char *const *stops, 
  * Text back from both endpoints, and stop strings honoured: greedy decoding is
  * deterministic (cache_prompt: false), so a reply cut at a stop string taken from the
  * middle of the free reply is exactly the part before its first occurrence; the model
- * may end at its EOS (until_stop), so n_out is at most the maximum.
+ * may end at its EOS (may_stop), so n_out is at most the maximum.
  */
 START_TEST(generate_text_until_stop)
 {
@@ -459,7 +441,7 @@ END_TEST
 START_TEST(server_killed_mid_stream)
 {
 	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
-	int port = eb_free_port();
+	int port = eb_test_free_port();
 	struct eb_server *s = eb_server_start(port, "killed");
 	json_t *opts = eb_opts_for(port);
 	struct eb_test_tokens tt = { .n = 0 };
@@ -526,7 +508,7 @@ START_TEST(through_the_run_loop)
 {
 	static const char secret[] = "sk-edgebench-test-3f9a1c7e55";
 	char dir[4096], cfg[8192], db[8192], path[8300];
-	int dead = eb_free_port();
+	int dead = eb_test_free_port();
 	struct eb_buf b;
 	struct eb_err err;
 	sqlite3 *s;

@@ -280,6 +280,51 @@ START_TEST(welch_closed_form)
 }
 END_TEST
 
+/* The Kolmogorov survival function against the series summed with mpmath at 50 digits:
+ * Q(1) = 0.269999671677355, Q(0.5) = 0.9639452436648751, Q(1.36) = 0.049485876755377876. */
+START_TEST(kolmogorov_known_values)
+{
+	ck_assert(fabs(eb_stats_kolmogorov(1.0) - 0.26999967167735456) < 1e-14);
+	ck_assert(fabs(eb_stats_kolmogorov(0.5) - 0.9639452436648751) < 1e-14);
+	ck_assert(fabs(eb_stats_kolmogorov(1.36) - 0.049485876755377876) < 1e-14);
+	/* both branches meet at 1.18 */
+	ck_assert(fabs(eb_stats_kolmogorov(1.18 - 1e-12) - eb_stats_kolmogorov(1.18)) < 1e-12);
+	ck_assert(eb_stats_kolmogorov(0) == 1);
+	ck_assert(eb_stats_kolmogorov(10) < 1e-80);
+}
+END_TEST
+
+static double eb_cdf_unit(double x, void *ud)
+{
+	(void)ud;
+	return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+/* D by hand: x = {0.7, 0.1, 0.4} against U(0,1): the steps i/3 - x and x - (i-1)/3 are
+ * 0.2333 and 0.1, 0.2667 and 0.0667, 0.3 and 0.0333: D = 0.3; p = Q((sqrt 3 + 0.12 +
+ * 0.11 / sqrt 3) 0.3) = Q(0.5746...) */
+START_TEST(ks_hand_computed)
+{
+	const double x[] = { 0.7, 0.1, 0.4 };
+	double d, p = eb_stats_ks(x, 3, eb_cdf_unit, NULL, &d);
+	double lam = (sqrt(3.0) + 0.12 + 0.11 / sqrt(3.0)) * 0.3;
+
+	ck_assert(fabs(d - 0.3) < 1e-15);
+	ck_assert(fabs(p - eb_stats_kolmogorov(lam)) < 1e-15);
+	ck_assert(p > 0.8 && p < 1);
+	ck_assert(isnan(eb_stats_ks(x, 0, eb_cdf_unit, NULL, &d)) && isnan(d));
+	/* far from uniform: every sample at 0.99 */
+	{
+		double y[20];
+
+		for (int i = 0; i < 20; i++)
+			y[i] = 0.99;
+		ck_assert(eb_stats_ks(y, 20, eb_cdf_unit, NULL, &d) < 1e-6);
+		ck_assert(fabs(d - 0.99) < 1e-15);
+	}
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("stats");
@@ -294,6 +339,8 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, mwu_pvalues);
 	tcase_add_test(tc, mwu_ties_pairwise);
 	tcase_add_test(tc, welch_closed_form);
+	tcase_add_test(tc, kolmogorov_known_values);
+	tcase_add_test(tc, ks_hand_computed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -71,6 +71,9 @@ const char *eb_test_lacks_python(void);
  */
 const char *eb_test_lacks_peer(const char *name, char *buf, size_t n);
 
+/* A free loopback TCP port: bound, read and closed, for a server the test starts next. */
+int eb_test_free_port(void);
+
 /* Directory of the synthesized test models (tests built by synth_models.sh). */
 const char *eb_test_models_dir(void);
 
