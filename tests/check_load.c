@@ -596,8 +596,8 @@ static void eb_check_load_card(sqlite3 *s, const char *db)
 	ck_assert_msg(root, "%s: %s", je.text, out);
 	rows = json_object_get(json_array_get(root, 0), "rows");
 	ck_assert_msg(json_array_size(rows) > 0, "%s", out);
-	ck_assert(eb_card_value(rows, "goodput @ c4 (ttft<=80 ms)", "q") == 0.5);
-	ck_assert(eb_card_value(rows, "goodput @ r40 (ttft<=80 ms)", "q") == 0.5);
+	ck_assert(eb_card_value(rows, "goodput @ c4 (ttft<=300 ms)", "q") == 0.5);
+	ck_assert(eb_card_value(rows, "goodput @ r40 (ttft<=300 ms)", "q") == 0.5);
 	ck_assert(eb_card_value(rows, "output tok/s @ c4", "q") ==
 		  eb_db_metric(s, "fake/m/q/load/c4", "output_tps", "mean"));
 	ck_assert(eb_card_value(rows, "output tok/s @ r40", "q") ==
@@ -624,7 +624,10 @@ START_TEST(stand_in_server_schedule_and_goodput)
 	double rate = 40, d, p, *gap;
 	size_t n;
 
-	eb_fake_start(&f, 5, 150, 2);
+	/* fast 5 ms, slow 450 ms, the objective 300 ms between: a fast request stays good
+	 * through a stall of most of 300 ms (the full suite on two shared cores once stalled
+	 * one past 80 ms, the objective this test had) */
+	eb_fake_start(&f, 5, 450, 2);
 	snprintf(text, sizeof(text),
 		 "{ \"name\": \"load-fake\",\n"
 		 "  \"targets\": [ { \"id\": \"fake\", \"adapter\": \"openai\", \"options\": {\n"
@@ -633,7 +636,7 @@ START_TEST(stand_in_server_schedule_and_goodput)
 		 "\"model_name\": \"m\" } ] } ],\n"
 		 "  \"workloads\": { \"load\": { \"rate\": [%g], \"concurrency\": [4],\n"
 		 "     \"requests\": 160, \"prompt_tokens\": 16, \"gen_tokens\": 4,\n"
-		 "     \"slo\": { \"ttft_ms\": 80 } } } }\n",
+		 "     \"slo\": { \"ttft_ms\": 300 } } } }\n",
 		 f.port, rate);
 	eb_run_config("load-fake", text, db, sizeof(db));
 	eb_fake_stop(&f);
@@ -650,7 +653,7 @@ START_TEST(stand_in_server_schedule_and_goodput)
 	/* every token the server sent is counted, and nothing else */
 	ck_assert_int_eq(eb_db_int(s, "SELECT sum(n_out) FROM requests"), f.tokens);
 	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE status = 'ok'"), 2);
-	/* goodput exact: 80 of 160 arrivals were slow (TTFT 150 ms > 80) */
+	/* goodput exact: 80 of 160 arrivals were slow (TTFT 450 ms > 300) */
 	ck_assert_msg(eb_db_metric(s, "fake/m/q/load/c4", "goodput_frac", "mean") == 0.5,
 		      "c4 goodput %.17g", eb_db_metric(s, "fake/m/q/load/c4", "goodput_frac", "mean"));
 	ck_assert_msg(eb_db_metric(s, "fake/m/q/load/r40", "goodput_frac", "mean") == 0.5,
