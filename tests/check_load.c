@@ -912,6 +912,36 @@ START_TEST(exec_load_hang_fails_one_request)
 }
 END_TEST
 
+/*
+ * Twenty programs at once, each with a {prompt_file}: forty entries for a cleanup registry
+ * of 32. Every request still runs, and those whose group or file could not be registered
+ * say so in the cell's warnings.
+ */
+START_TEST(exec_load_past_the_cleanup_registry)
+{
+	char text[4096], db[8192];
+	sqlite3 *s;
+
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"exec-load-many\",\n"
+		 "  \"targets\": [ { \"id\": \"prog\", \"adapter\": \"exec\", \"options\": {\n"
+		 "     \"argv\": [\"/bin/sh\", \"-c\", \"echo tok; sleep 1; echo tok\", \"{prompt_file}\"] } } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"q\", "
+		 "\"model_name\": \"m\" } ] } ],\n"
+		 "  \"workloads\": { \"load\": { \"concurrency\": [20], \"requests\": 20,\n"
+		 "     \"warmup\": 0, \"prompt_tokens\": 16, \"gen_tokens\": 2 } } }\n");
+	eb_run_config("exec-load-many", text, db, sizeof(db));
+	s = eb_test_db_open(db);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM requests"), 20);
+	ck_assert(eb_db_metric(s, "prog/m/q/load/c20", "failed_requests", "mean") == 0);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE warnings_json LIKE "
+				      "'%more than 32 process groups and prompt files at once: not "
+				      "all are removed should edgebench be killed by a second signal%'"),
+			 1);
+	sqlite3_close(s);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -941,6 +971,7 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, exec_load_cells_run);
 	tcase_add_test(tc, exec_load_hang_fails_one_request);
+	tcase_add_test(tc, exec_load_past_the_cleanup_registry);
 	suite_add_tcase(s, tc);
 	{
 		const char *why = eb_test_lacks_peer("llama-server", eb_server_bin,
