@@ -653,6 +653,7 @@ struct eb_exec_slot {
 	int slot_file, slot_pgrp;  /* in eb_cleanup, for exits that skip the release */
 	pid_t pgid;
 	int pidfd;                 /* readable when the program exits, or -1 (no pidfd_open) */
+	uint64_t t_kill;           /* wait_exit: SIGTERM sent at the run's end, SIGKILL due then */
 	/* generate_many: request i of batch b, due at t_due; t_free when the slot last freed */
 	const struct eb_gen_batch *b;
 	size_t i;
@@ -682,6 +683,7 @@ static int eb_exec_slot_start(struct eb_exec *X, struct eb_exec_slot *s,
 	s->status = s->exited = s->timed_out = s->stopped = s->lingered = 0;
 	s->slot_file = s->slot_pgrp = -1;
 	s->pidfd = -1;
+	s->t_kill = 0;
 	r->X = X;
 	r->req = &s->req;
 	r->res = res;
@@ -739,13 +741,38 @@ static int eb_exec_slot_start(struct eb_exec *X, struct eb_exec_slot *s,
 }
 
 /*
+ * A run that timed out or was cut off: 1 (its loop is over: the result stops the program,
+ * waiting up to the grace period) or, with wait_exit, 0 after SIGTERM to its group, so that
+ * the loop reads the others while it gets the grace period.
+ */
+static int eb_exec_slot_end(struct eb_exec_slot *s, uint64_t now, int wait_exit)
+{
+	if (!wait_exit || s->p.pid <= 0)
+		return 1;
+	eb_proc_kill(&s->p, SIGTERM);
+	s->t_kill = now + EB_EXEC_GRACE_NS;
+	return 0;
+}
+
+/*
  * Where a run stands before the next poll, at `now`: 0 while its output is to be read on,
  * 1 when its loop is over (stopped, timed out, cut off, or its output ended). With
- * wait_exit, a run whose output ended stays until the program exits (or its deadline), so
- * that a loop of many never blocks on one.
+ * wait_exit, a run whose output ended stays until the program exits (or its deadline), and
+ * one that timed out or was cut off until it has exited on SIGTERM or had SIGKILL, so that
+ * a loop of many never blocks on one.
  */
 static int eb_exec_slot_step(struct eb_exec_slot *s, uint64_t now, int wait_exit)
 {
+	if (s->t_kill) {
+		if (eb_proc_wait_until(&s->p, 1, &s->status) == 1) {
+			s->exited = 1;
+			return 1;
+		}
+		if (now < s->t_kill)
+			return 0;
+		kill(-s->pgid, SIGKILL); /* the result reaps it */
+		return 1;
+	}
 	if (s->p.out_fd < 0 && s->p.err_fd < 0) {
 		if (!wait_exit || s->exited)
 			return 1;
@@ -759,7 +786,7 @@ static int eb_exec_slot_step(struct eb_exec_slot *s, uint64_t now, int wait_exit
 		}
 		if (now >= s->deadline) {
 			s->timed_out = 1;
-			return 1;
+			return eb_exec_slot_end(s, now, wait_exit);
 		}
 		return 0;
 	}
@@ -768,7 +795,7 @@ static int eb_exec_slot_step(struct eb_exec_slot *s, uint64_t now, int wait_exit
 		return 1;
 	}
 	if (s->r.cb_stop || s->r.overrun)
-		return 1;
+		return eb_exec_slot_end(s, now, wait_exit);
 	/* the program ended: its output may stay open only as long as it takes to drain */
 	if (!s->exited && eb_proc_wait_until(&s->p, 1, &s->status) == 1) {
 		s->exited = 1;
@@ -781,19 +808,25 @@ static int eb_exec_slot_step(struct eb_exec_slot *s, uint64_t now, int wait_exit
 	}
 	if (now >= s->deadline) {
 		s->timed_out = 1;
-		return 1;
+		return eb_exec_slot_end(s, now, wait_exit);
 	}
 	return 0;
 }
 
 /*
  * Adds the run's open pipes to fds (at most 2), returning how many; with wait_exit, a run
- * whose pipes closed before its program exited adds its pidfd, so the exit wakes the loop.
+ * whose pipes closed before its program exited, or that is being ended, adds its pidfd
+ * instead, so the exit wakes the loop.
  */
 static int eb_exec_slot_fds(const struct eb_exec_slot *s, struct pollfd *fds, int wait_exit)
 {
 	int n = 0;
 
+	if (s->t_kill) {
+		if (s->pidfd >= 0)
+			fds[n++] = (struct pollfd){ .fd = s->pidfd, .events = POLLIN };
+		return n;
+	}
 	if (s->p.out_fd >= 0)
 		fds[n++] = (struct pollfd){ .fd = s->p.out_fd, .events = POLLIN };
 	if (s->p.err_fd >= 0)
@@ -1097,8 +1130,8 @@ static int eb_exec_generate_many(void *state, const struct eb_gen_batch *b, stru
 				free_slot = s;
 				continue;
 			}
-			if (s->deadline < until)
-				until = s->deadline;
+			if (s->t_kill ? s->t_kill < until : s->deadline < until)
+				until = s->t_kill ? s->t_kill : s->deadline;
 			m = eb_exec_slot_fds(s, fds + nfds, 1);
 			if (m == 0 && now + 1000000ull < until)
 				until = now + 1000000ull;
