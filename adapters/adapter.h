@@ -9,6 +9,7 @@
 
 #include "eb_err.h"
 #include "eb_opt.h"
+#include "eb_util.h"
 
 #define EB_ADAPTER_ABI 1
 
@@ -20,6 +21,11 @@ enum {
 	EB_CAP_SERVER_TIMINGS = 1 << 3, /* returns the backend's own timing figures */
 	EB_CAP_PROMPT_TOKENS = 1 << 4,  /* accepts a prompt given as token ids */
 	EB_CAP_LOGITS = 1 << 5,         /* loglik rows can carry full logits (protocol kld) */
+	EB_CAP_TEXT = 1 << 6,           /* generate returns the text (eb_gen_req.text) and
+					   passes may_stop and stop_strings on where the
+					   backend takes them (the generative accuracy
+					   protocols, which cut replies at the stop strings
+					   themselves too) */
 };
 
 /* What the harness hands to open(). Every pointer stays valid until close(). */
@@ -44,6 +50,10 @@ struct eb_adapter_args {
  */
 typedef int (*eb_token_cb)(void *ud, uint64_t t_ns, int n_tokens);
 
+/* Bytes of a reply kept in eb_gen_res.text: a server that ignores max_tokens and stop
+ * strings costs bounded memory. */
+#define EB_GEN_TEXT_MAX (1u << 20)
+
 /* One generation request. */
 struct eb_gen_req {
 	const int32_t *prompt_tokens; /* with EB_CAP_PROMPT_TOKENS, else NULL */
@@ -57,6 +67,16 @@ struct eb_gen_req {
 	volatile int *stop;           /* set asynchronously to abandon the request */
 	int may_stop;                 /* 1: the model may end at EOS before n_predict (the load
 				       * workload's ignore_eos false); 0: exactly n_predict */
+	/*
+	 * EB_CAP_TEXT (the generative accuracy protocols, with may_stop); NULL for the timing
+	 * workloads. stop_strings: NULL or NULL-terminated; the reply ends at the first one,
+	 * whose text is not part of it. text: NULL, or a buffer (the caller's) the reply is
+	 * appended to as the peer sent it, also when generate fails part way, at most
+	 * EB_GEN_TEXT_MAX bytes of it (the buffer's own cap_max aside). Raw peer text: the
+	 * harness cleans it (base/eb_sanitize.h) before it is stored or printed.
+	 */
+	const char *const *stop_strings;
+	struct eb_buf *text;
 };
 
 /* What a result's token times are worth (struct eb_gen_res.flags). */
@@ -227,5 +247,12 @@ const struct eb_adapter_ops *eb_adapter_find(const char *name);
 
 /* Checks one ops table (MUST hooks, ABI, option table); 0 or EB_EINVAL with reason. */
 int eb_adapter_check(const struct eb_adapter_ops *ops, struct eb_err *err);
+
+/*
+ * For adapters: a piece of reply text for eb_gen_req.text, `done` bytes of the reply
+ * being there already: appends what fits under EB_GEN_TEXT_MAX (and the buffer's cap)
+ * and returns how many bytes it appended.
+ */
+size_t eb_gen_text_add(struct eb_buf *text, size_t done, const char *s, size_t n);
 
 #endif

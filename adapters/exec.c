@@ -311,6 +311,7 @@ struct eb_exec_run {
 	uint64_t t_prev_event;
 	unsigned long long n_event_times; /* distinct arrival times among the events */
 	uint64_t t_eof;              /* when stdout ended, 0 before */
+	size_t n_text;               /* bytes of the reply appended to req->text */
 	char tail[EB_EXEC_TAIL][EB_EXEC_TAIL_LINE];
 	size_t n_tail;               /* stderr lines seen (the ring holds the last 5) */
 	struct eb_buf warn;          /* what the result should say went wrong, or empty */
@@ -480,6 +481,11 @@ static void eb_exec_out_line(struct eb_exec_run *r, uint64_t t)
 
 	if (!figures && !eb_exec_blank(line) && r->X->stream == EB_EXEC_LINES)
 		eb_exec_emit(r, t);
+	/* the reply is what the program wrote but its figures, ignored and JSON lines */
+	if (!figures && r->req->text) {
+		r->n_text += eb_gen_text_add(r->req->text, r->n_text, line, strlen(line));
+		r->n_text += eb_gen_text_add(r->req->text, r->n_text, "\n", 1);
+	}
 	/* bytes: the reads that gave this line visible bytes were tokens, unless figures */
 	for (size_t k = 0; k < r->n_pend; k++) {
 		if (!figures && r->pend[k].visible)
@@ -1209,7 +1215,7 @@ static const char *eb_exec_unavailable(void)
 const struct eb_adapter_ops eb_adapter_exec = {
 	.name = "exec",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_STREAM | EB_CAP_SERVER_TIMINGS,
+	.caps = EB_CAP_STREAM | EB_CAP_SERVER_TIMINGS | EB_CAP_TEXT,
 	.options = eb_exec_opts,
 	.help = "any program (vendor CLI, e.g. RZ/V2L DRP-AI apps) run from an argv template "
 		"without a shell; stdout/stderr timed line by line and parsed",

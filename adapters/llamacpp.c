@@ -374,6 +374,37 @@ static int32_t eb_argmax_no_eog(const struct eb_llamacpp *L, const float *logits
 	return best;
 }
 
+/* Greedy choice over the whole vocabulary: the first maximum, EOS included. */
+static int32_t eb_argmax(const struct eb_llamacpp *L, const float *logits)
+{
+	int32_t best = 0;
+
+	for (int32_t i = 1; i < L->n_vocab; i++)
+		if (logits[i] > logits[best])
+			best = i;
+	return best;
+}
+
+/*
+ * The reply so far (tok[0..n)), detokenized whole so that a stop string split across
+ * pieces is seen: *stopped when one of req->stop_strings occurs in it.
+ */
+static int eb_llamacpp_text_stop(struct eb_llamacpp *L, const struct eb_gen_req *req,
+				 const int32_t *tok, size_t n, int *stopped, struct eb_err *err)
+{
+	char *text = NULL;
+	int ret = eb_llamacpp_detokenize(L, tok, n, &text, err);
+
+	*stopped = 0;
+	if (ret)
+		return ret;
+	for (size_t k = 0; req->stop_strings && req->stop_strings[k]; k++)
+		if (req->stop_strings[k][0] && strstr(text, req->stop_strings[k]))
+			*stopped = 1;
+	free(text);
+	return 0;
+}
+
 /* The generation context, re-created when scoring released it. */
 static int eb_llamacpp_ctx(struct eb_llamacpp *L, struct eb_err *err)
 {
@@ -405,9 +436,11 @@ static int eb_llamacpp_generate(void *state, const struct eb_gen_req *req, struc
 	struct eb_llamacpp *L = state;
 	struct llama_sampler *smpl = NULL;
 	const float *logits;
-	int32_t tok;
+	int32_t tok, *out_tok = NULL;
+	struct eb_err derr;
+	char *text = NULL;
 	size_t i;
-	int ret = 0;
+	int ret = 0, stopped = 0;
 
 	if (!req->prompt_tokens || req->n_prompt_tokens == 0)
 		return eb_err_set(err, EB_EINVAL, "llamacpp: empty prompt");
@@ -419,6 +452,8 @@ static int eb_llamacpp_generate(void *state, const struct eb_gen_req *req, struc
 	ret = eb_llamacpp_ctx(L, err);
 	if (ret)
 		return ret;
+	if (req->text || req->stop_strings)
+		out_tok = eb_xcalloc((size_t)req->n_predict + 1, sizeof(*out_tok));
 	if (req->temperature > 0) {
 		smpl = llama_sampler_chain_init(llama_sampler_chain_default_params());
 		llama_sampler_chain_add(smpl, llama_sampler_init_temp((float)req->temperature));
@@ -451,18 +486,34 @@ static int eb_llamacpp_generate(void *state, const struct eb_gen_req *req, struc
 			ret = eb_err_set(err, EB_EADAPTER, "llamacpp: no logits after decode");
 			goto out;
 		}
-		if (smpl) {
+		if (req->may_stop && !smpl) {
+			/* greedy, and the model may end here: EOS is a token like any other */
+			tok = eb_argmax(L, logits);
+			if (L->eog[tok])
+				break;
+		} else if (smpl) {
 			float *lg = (float *)logits;
-			for (int32_t v = 0; v < L->n_vocab; v++)
+			for (int32_t v = 0; v < L->n_vocab && !req->may_stop; v++)
 				if (L->eog[v])
 					lg[v] = -INFINITY;
 			tok = llama_sampler_sample(smpl, L->ctx, -1);
+			if (L->eog[tok])
+				break;
 		} else {
 			tok = eb_argmax_no_eog(L, logits);
 		}
+		if (out_tok)
+			out_tok[n] = tok;
 		res->n_out++;
 		if (req->on_token && req->on_token(req->ud, eb_clock_ns(), 1))
 			break;
+		if (req->stop_strings) {
+			ret = eb_llamacpp_text_stop(L, req, out_tok, (size_t)n + 1, &stopped, err);
+			if (ret)
+				goto out;
+			if (stopped)
+				break;
+		}
 		if (n + 1 == req->n_predict)
 			break;
 		if (req->stop && *req->stop) {
@@ -484,6 +535,22 @@ static int eb_llamacpp_generate(void *state, const struct eb_gen_req *req, struc
 		llama_perf_context_reset(L->ctx);
 	}
 out:
+	if (req->text && eb_llamacpp_detokenize(L, out_tok, (size_t)res->n_out, &text, &derr) == 0) {
+		size_t len = strlen(text);
+
+		/* the token that completed a stop string may carry more text: cut before it,
+		 * as a server does */
+		for (size_t k = 0; stopped && req->stop_strings[k]; k++) {
+			const char *at = req->stop_strings[k][0] ? strstr(text, req->stop_strings[k])
+								 : NULL;
+
+			if (at && (size_t)(at - text) < len)
+				len = (size_t)(at - text);
+		}
+		eb_buf_add(req->text, text, len < EB_GEN_TEXT_MAX ? len : EB_GEN_TEXT_MAX);
+	}
+	free(text);
+	free(out_tok);
 	if (smpl)
 		llama_sampler_free(smpl);
 	return ret;
@@ -1188,7 +1255,7 @@ const struct eb_adapter_ops eb_adapter_llamacpp = {
 	.abi = EB_ADAPTER_ABI,
 #ifdef EB_HAVE_LLAMA
 	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_PROMPT_TOKENS | EB_CAP_SERVER_TIMINGS |
-		EB_CAP_LOGLIK | EB_CAP_LOGITS,
+		EB_CAP_LOGLIK | EB_CAP_LOGITS | EB_CAP_TEXT,
 #else
 	.caps = EB_CAP_STREAM | EB_CAP_PROMPT_TOKENS,
 #endif

@@ -103,6 +103,7 @@ struct eb_ollama_gen {
 	struct eb_http_stream hs;
 	char *js;                         /* the request body */
 	uint64_t t_send;
+	size_t n_text;      /* bytes of the reply appended to req->text */
 };
 
 static int eb_ollama_on_chunk(void *ud, const struct eb_ollama_chunk *chunk, struct eb_err *err)
@@ -113,6 +114,8 @@ static int eb_ollama_on_chunk(void *ud, const struct eb_ollama_chunk *chunk, str
 
 	if (ret)
 		return ret;
+	if (g->req->text)
+		g->n_text += eb_gen_text_add(g->req->text, g->n_text, chunk->text, chunk->text_len);
 	/* a chunk does not say how many tokens it carried (-1: stored as unknown) */
 	if (g->batch)
 		stop = g->batch->on_token && g->batch->on_token(g->batch->ud, g->i, g->hs.t_piece, -1);
@@ -149,15 +152,24 @@ static json_t *eb_ollama_body(const struct eb_ollama *S, const struct eb_gen_req
 			json_object_set_new(b, "raw", json_true());
 	}
 	json_object_set_new(b, "stream", json_true());
-	/* unset, these follow the workload: their defaults are computed per request */
+	/* unset, these follow the workload: their defaults are computed per request; an
+	 * request for its text (an accuracy protocol) sets its own, which the target's options
+	 * do not override */
 	json_object_set_new(o, "num_predict",
-			    json_integer(eb_opt_given(S->opts, "num_predict")
+			    json_integer(eb_opt_given(S->opts, "num_predict") && !req->text
 						 ? eb_opt_int(S->opts, T, "num_predict")
 						 : req->n_predict));
 	json_object_set_new(o, "temperature",
-			    json_real(eb_opt_given(S->opts, "temperature")
+			    json_real(eb_opt_given(S->opts, "temperature") && !req->text
 					      ? eb_opt_num(S->opts, T, "temperature")
 					      : req->temperature));
+	if (req->stop_strings && req->stop_strings[0]) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; req->stop_strings[i]; i++)
+			json_array_append_new(a, json_string(req->stop_strings[i]));
+		json_object_set_new(o, "stop", a);
+	}
 	json_object_set_new(o, "seed",
 			    json_integer(eb_opt_given(S->opts, "seed") ? eb_opt_int(S->opts, T, "seed")
 								       : (long long)req->seed));
@@ -364,8 +376,14 @@ static int eb_ollama_describe(void *state, json_t *out, struct eb_err *err)
 
 		eb_ollama_details(out, json_object_get(show, "details"));
 		eb_json_copy_fact(out, "n_params", info, "general.parameter_count");
+		/* the model's template, which both endpoints apply unless raw is set; recorded
+		 * with accuracy figures ("server default" when the server does not say) */
+		if (S->chat || !S->raw)
+			eb_json_copy_fact(out, "chat_template", show, "template");
 	}
 	json_decref(show);
+	if ((S->chat || !S->raw) && !json_object_get(out, "chat_template"))
+		json_object_set_new(out, "chat_template", json_string("server default"));
 	tags = eb_http_object(&S->http, "/api/tags", NULL, EB_OLLAMA_DESCRIBE_MS);
 	tag = tags ? eb_ollama_tag(tags, S->model) : NULL;
 	if (tag) {
@@ -386,7 +404,7 @@ static const char *eb_ollama_unavailable(void)
 const struct eb_adapter_ops eb_adapter_ollama = {
 	.name = "ollama",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_STREAM | EB_CAP_SERVER_TIMINGS,
+	.caps = EB_CAP_STREAM | EB_CAP_SERVER_TIMINGS | EB_CAP_TEXT,
 	.options = eb_ollama_opts,
 	.help = "Ollama or hailo-ollama (Hailo-10H) over HTTP: streamed /api/generate or "
 		"/api/chat (NDJSON)",

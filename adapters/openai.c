@@ -342,6 +342,7 @@ struct eb_openai_gen {
 	struct eb_http_stream hs;
 	char *js;                         /* the request body */
 	uint64_t t_send;
+	size_t n_text;      /* bytes of the reply appended to req->text */
 };
 
 static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct eb_err *err)
@@ -354,6 +355,8 @@ static int eb_openai_on_chunk(void *ud, const struct eb_oai_chunk *chunk, struct
 
 	if (ret)
 		return ret;
+	if (g->req->text)
+		g->n_text += eb_gen_text_add(g->req->text, g->n_text, chunk->text, chunk->text_len);
 	if (g->batch)
 		stop = g->batch->on_token && g->batch->on_token(g->batch->ud, g->i, g->hs.t_piece, n);
 	else
@@ -393,6 +396,13 @@ static json_t *eb_openai_body(const struct eb_openai *S, const struct eb_gen_req
 		json_object_set_new(b, "ignore_eos", json_true());
 	if (S->min_tokens && !req->may_stop)
 		json_object_set_new(b, "min_tokens", json_integer(req->n_predict));
+	if (req->stop_strings && req->stop_strings[0]) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; req->stop_strings[i]; i++)
+			json_array_append_new(a, json_string(req->stop_strings[i]));
+		json_object_set_new(b, "stop", a);
+	}
 	if (S->no_cache_prompt)
 		json_object_set_new(b, "cache_prompt", json_false());
 	if (S->timings_per_token)
@@ -609,6 +619,12 @@ static int eb_openai_describe(void *state, json_t *out, struct eb_err *err)
 			       "n_ctx");
 		eb_json_copy_fact(out, "n_slots", props, "total_slots");
 	}
+	/* the template the chat endpoint puts the prompt through, recorded with accuracy
+	 * figures ("server default" when the server does not say) */
+	if (S->chat)
+		eb_json_copy_fact(out, "chat_template", props, "chat_template");
+	if (S->chat && !json_object_get(out, "chat_template"))
+		json_object_set_new(out, "chat_template", json_string("server default"));
 	json_decref(props);
 	if (!json_object_get(out, "backend_version")) {
 		ver = eb_http_object(&S->http, "/version", NULL, EB_OPENAI_DESCRIBE_MS); /* vLLM */
@@ -923,7 +939,8 @@ static const char *eb_openai_unavailable(void)
 const struct eb_adapter_ops eb_adapter_openai = {
 	.name = "openai",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_SERVER_TIMINGS | EB_CAP_LOGLIK,
+	.caps = EB_CAP_STREAM | EB_CAP_TOKENIZE | EB_CAP_SERVER_TIMINGS | EB_CAP_LOGLIK |
+		EB_CAP_TEXT,
 	.options = eb_openai_opts,
 	.help = "OpenAI-compatible server over HTTP (llama-server, vLLM, TensorRT-LLM, "
 		"TinyChat): streamed completions or chat completions; scoring by echoed prompt "

@@ -50,3 +50,12 @@ int eb_adapter_check(const struct eb_adapter_ops *ops, struct eb_err *err)
 		return eb_err_prefix(err, "adapter '%s'", name);
 	return 0;
 }
+
+size_t eb_gen_text_add(struct eb_buf *text, size_t done, const char *s, size_t n)
+{
+	if (done >= EB_GEN_TEXT_MAX)
+		return 0;
+	if (n > EB_GEN_TEXT_MAX - done)
+		n = EB_GEN_TEXT_MAX - done;
+	return eb_buf_add(text, s, n) == 0 ? n : 0;
+}

@@ -416,6 +416,13 @@ static int eb_bl_point(const char *dir, long streams, long long tokens, long lon
 	return ret;
 }
 
+/* A figure for --json: null where it could not be measured (json_real takes no NaN, and a
+ * json_pack given NULL would drop the whole row). */
+static json_t *eb_bl_num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
 int eb_cmd_bench_load(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -429,7 +436,7 @@ int eb_cmd_bench_load(int argc, char **argv)
 	size_t ns = 4;
 	char dir[PATH_MAX];
 	struct eb_err err;
-	json_t *rows = json_array();
+	json_t *rows;
 	int json = 0, c, ret = 0;
 
 	optind = 1;
@@ -473,11 +480,13 @@ int eb_cmd_bench_load(int argc, char **argv)
 			return EB_EXIT_USAGE;
 		}
 	}
+	rows = json_array(); /* after the options: --help and usage errors return above */
 	snprintf(dir, sizeof(dir), "%s/eb-bench-load.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR")
 										 : "/tmp");
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "edgebench bench load-client: cannot make a directory: %s\n",
 			strerror(errno));
+		json_decref(rows);
 		return EB_EXIT_CELL_FAIL;
 	}
 	if (!json)
@@ -496,17 +505,17 @@ int eb_cmd_bench_load(int argc, char **argv)
 		if (f.lag_p99 < 1.0 && streams[i] > best)
 			best = streams[i];
 		if (json)
-			json_array_append_new(rows,
-					      json_pack("{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, "
-							"s:f, s:f, s:I}",
-							"streams", (json_int_t)streams[i], "requests",
-							(json_int_t)k.requests, "output_tps",
-							f.output_tps, "server_tps", srv, "ratio",
-							f.output_tps / srv, "send_lag_p50_ms",
-							f.lag_p50, "send_lag_p99_ms", f.lag_p99,
-							"send_lag_max_ms", f.lag_max, "concurrency",
-							f.concurrency, "cpu_pct", cpu, "failed",
-							(json_int_t)f.failed));
+			json_array_append_new(
+				rows, json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
+						"streams", (json_int_t)streams[i], "requests",
+						(json_int_t)k.requests, "output_tps",
+						eb_bl_num(f.output_tps), "server_tps", eb_bl_num(srv),
+						"ratio", eb_bl_num(f.output_tps / srv), "send_lag_p50_ms",
+						eb_bl_num(f.lag_p50), "send_lag_p99_ms",
+						eb_bl_num(f.lag_p99), "send_lag_max_ms",
+						eb_bl_num(f.lag_max), "concurrency",
+						eb_bl_num(f.concurrency), "cpu_pct", eb_bl_num(cpu),
+						"failed", (json_int_t)f.failed));
 		else
 			printf("%8ld %9lld %14.1f %14.1f %8.4f %9.3f %9.3f %9.3f %9.2f %6.1f\n",
 			       streams[i], k.requests, f.output_tps, srv, f.output_tps / srv,

@@ -51,6 +51,11 @@ static const char *const eb_urls_mmlu[] = {
 	"https://people.eecs.berkeley.edu/~hendrycks/data.tar",
 	NULL,
 };
+static const char *const eb_urls_gsm8k[] = {
+	"https://raw.githubusercontent.com/openai/grade-school-math/master/grade_school_math/data/"
+	"test.jsonl",
+	NULL,
+};
 
 const struct eb_dataset eb_dataset_catalog[] = {
 	{ "hellaswag", "hellaswag_val.jsonl",
@@ -75,6 +80,9 @@ const struct eb_dataset eb_dataset_catalog[] = {
 	{ "mmlu", "data.tar", NULL, eb_urls_mmlu, 512u << 20,
 	  "MMLU, Hendrycks' CSV release (data/test/SUBJECT_test.csv, 57 subjects); no "
 	  "published hash: recorded on first fetch" },
+	{ "gsm8k", "gsm8k_test.jsonl",
+	  "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14", eb_urls_gsm8k,
+	  1u << 20, "GSM8K test split, openai/grade-school-math's JSONL (1,319 problems)" },
 	{ NULL, NULL, NULL, NULL, 0, NULL },
 };
 

@@ -156,5 +156,8 @@ eb_acc_scorer_fn eb_proto_arc_challenge; /* proto_mc.c */
 eb_acc_scorer_fn eb_proto_piqa;          /* proto_mc.c */
 eb_acc_scorer_fn eb_proto_winogrande;    /* proto_mc.c */
 eb_acc_scorer_fn eb_proto_mmlu;          /* proto_mc.c */
+eb_acc_scorer_fn eb_proto_hellaswag_gen; /* proto_gen.c */
+eb_acc_scorer_fn eb_proto_mmlu_gen;      /* proto_gen.c */
+eb_acc_scorer_fn eb_proto_gsm8k_gen;     /* proto_gen.c */
 
 #endif

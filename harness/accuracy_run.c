@@ -282,7 +282,7 @@ static int eb_acc_can_score(const struct eb_acc_protocol *p, const struct eb_ada
 	struct eb_loglik_req probe;
 	int ret = eb_acc_protocol_supported(p, ops, err);
 
-	if (ret)
+	if (ret || !(p->caps & EB_CAP_LOGLIK)) /* the generative ones need nothing more */
 		return ret;
 	memset(&probe, 0, sizeof(probe));
 	probe.stop = env->stop;
@@ -363,10 +363,13 @@ int eb_acc_run(const struct eb_cfg_acc_task *t, const struct eb_adapter_ops *ops
 	ret = eb_acc_dataset(t, p, res->params, path, sizeof(path), err);
 	if (ret)
 		return ret;
-	json_object_set_new(res->params, "n_batch",
-			    t->n_batch || env->n_batch
-				    ? json_integer((json_int_t)(t->n_batch ? t->n_batch : env->n_batch))
-				    : json_string("adapter default"));
+	/* a generative protocol scores no batches of tokens */
+	if (p->caps & EB_CAP_LOGLIK)
+		json_object_set_new(res->params, "n_batch",
+				    t->n_batch || env->n_batch
+					    ? json_integer((json_int_t)(t->n_batch ? t->n_batch
+										   : env->n_batch))
+					    : json_string("adapter default"));
 	ret = p->score(&A, ops, st, path, res, err);
 	if (!ret) {
 		eb_acc_progress(&A, 1);

@@ -58,7 +58,8 @@ struct eb_acc_env {
 };
 
 /*
- * Runs task `t` on an open adapter (which must have EB_CAP_LOGLIK): loads the dataset
+ * Runs task `t` on an open adapter (which must have what the protocol needs: EB_CAP_LOGLIK,
+ * or EB_CAP_TEXT for the generative ones): loads the dataset
  * (t->file, else the fetched one from `edgebench datasets`), tokenizes with the adapter,
  * scores under the protocol and fills `res`. For protocol kld the reference variant
  * (env->quant == env->kld_reference) writes the reference log-probabilities file and

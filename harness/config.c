@@ -299,10 +299,11 @@ static const struct eb_opt eb_k_acc_task[] = {
 	  .help = eb_protocol_help },
 	{ .name = "file", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
 	  .def = EB_DEF_TEXT("the fetched dataset"),
-	  .help = "dataset file: .jsonl (hellaswag), wiki.test.raw, a .zip holding it, .json.gz "
-		  "(c4) or any text (wikitext2-llamacpp, kld); arc_easy, arc_challenge, piqa, "
-		  "winogrande: their .jsonl or the catalog's .zip; mmlu: SUBJECT_test.csv or "
-		  "data.tar; ${VAR} expanded; relative to the config file" },
+	  .help = "dataset file: .jsonl (hellaswag, hellaswag-gen, gsm8k-gen), wiki.test.raw, a "
+		  ".zip holding it, .json.gz (c4) or any text (wikitext2-llamacpp, kld); arc_easy, "
+		  "arc_challenge, piqa, winogrande: their .jsonl or the catalog's .zip; mmlu: "
+		  "SUBJECT_test.csv or data.tar; mmlu-gen: SUBJECT_test.csv (required); ${VAR} "
+		  "expanded; relative to the config file" },
 	{ .name = "member", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
 	  .def = EB_DEF_TEXT("wikitext-2-raw/wiki.test.raw"),
 	  .help = "the member to read when file is a .zip" },
@@ -330,6 +331,10 @@ static const struct eb_opt eb_k_acc_task[] = {
 	{ .name = "bos", .type = EB_OPT_BOOL, .def = EB_DEF_BOOL(0),
 	  .help = "hellaswag and the multiple-choice tasks: start each request with BOS "
 		  "(lm-eval's HF models do not)" },
+	{ .name = "max_tokens", .type = EB_OPT_INT, .def = EB_DEF_TEXT("32; gsm8k-gen 256"),
+	  .range = EB_RANGE(1, 1000000),
+	  .help = "hellaswag-gen, mmlu-gen, gsm8k-gen: tokens a reply may have at most (the "
+		  "model may stop sooner)" },
 	{ NULL },
 };
 
@@ -360,7 +365,9 @@ static const struct eb_opt eb_k_workloads[] = {
 		  "(see Load cells)" },
 	{ .name = "accuracy", .type = EB_OPT_OBJ, .sub = eb_k_accuracy,
 	  .help = "perplexity, HellaSwag and KL divergence under named protocols (needs an adapter "
-		  "that scores log-likelihoods; others store the cell as skipped)" },
+		  "that scores log-likelihoods; others store the cell as skipped), and multiple "
+		  "choice and GSM8K by generation (the *-gen protocols; any adapter that returns "
+		  "generated text)" },
 	{ NULL },
 };
 
@@ -673,6 +680,10 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_opt_errors *v, jso
 			else
 				eb_config_relative(c->path, &t->file);
 			free(file);
+		} else if (!proto->dataset) {
+			snprintf(path, sizeof(path), "workloads.accuracy.tasks[%zu].protocol", i);
+			eb_verr(v, path, 0, "protocol %s reads no catalog dataset: set \"file\"",
+				proto->name);
 		}
 		t->member = eb_jstrdup(it, "member");
 		t->n_ctx = eb_opt_int(it, eb_k_acc_task, "n_ctx");
@@ -682,6 +693,7 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_opt_errors *v, jso
 		t->seed = eb_opt_int(it, eb_k_acc_task, "seed");
 		t->n_batch = eb_opt_int(it, eb_k_acc_task, "n_batch");
 		t->bos = eb_opt_bool(it, eb_k_acc_task, "bos");
+		t->max_tokens = eb_opt_int(it, eb_k_acc_task, "max_tokens");
 		t->params = json_pack("{s:s}", "protocol", t->protocol);
 		for (size_t k = 0; keys[k]; k++) {
 			const char *name = keys[k];
@@ -699,6 +711,8 @@ static void eb_config_accuracy(struct eb_config *c, struct eb_opt_errors *v, jso
 				pv = json_integer(t->seed);
 			else if (strcmp(name, "bos") == 0)
 				pv = json_boolean(t->bos);
+			else if (strcmp(name, "max_tokens") == 0 && t->max_tokens)
+				pv = json_integer(t->max_tokens);
 			if (pv)
 				json_object_set_new(t->params, name, pv);
 		}

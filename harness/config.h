@@ -99,6 +99,7 @@ struct eb_cfg_acc_task {
 	long long n_samples; /* c4-gptq, c4-new: windows */
 	long long seed;      /* c4-gptq: random.seed */
 	long long n_batch;   /* tokens per forward pass; 0 = the adapter's */
+	long long max_tokens; /* generative protocols: reply tokens at most; 0: the protocol's */
 	int bos;             /* hellaswag: start with BOS */
 	int separate;        /* hellaswag: no shared context (benchmarks only; not a key) */
 	json_t *params;      /* the resolved parameters (owned), stored with every figure */

@@ -49,6 +49,15 @@ const struct eb_acc_protocol eb_acc_protocols[] = {
 	  "mmlu", eb_proto_mmlu, { "file", "limit", "seqlen", "n_batch", "bos", NULL },
 	  EB_CAP_LOGLIK, 0, "MMLU test, 57 subjects: the question and lettered choices, the "
 	  "letters scored" },
+	{ "hellaswag-gen", "acc by generation: the letter of the chosen ending", "hellaswag",
+	  eb_proto_hellaswag_gen, { "file", "limit", "max_tokens", NULL }, EB_CAP_TEXT, 0,
+	  "HellaSwag's endings lettered A-D in the prompt, the reply's letter parsed" },
+	{ "mmlu-gen", "acc by generation (lm-eval's mmlu prompt)", NULL, eb_proto_mmlu_gen,
+	  { "file", "limit", "max_tokens", NULL }, EB_CAP_TEXT, 0,
+	  "one MMLU subject's CSV (question,A,B,C,D,answer), the reply's letter parsed" },
+	{ "gsm8k-gen", "exact_match (lm-evaluation-harness gsm8k, 0-shot)", "gsm8k",
+	  eb_proto_gsm8k_gen, { "file", "limit", "max_tokens", NULL }, EB_CAP_TEXT, 0,
+	  "GSM8K test problems, the final number by lm-eval's strict and flexible filters" },
 	{ NULL, NULL, NULL, NULL, { NULL }, 0, 0, NULL },
 };
 
@@ -77,9 +86,15 @@ size_t eb_acc_protocol_names(struct eb_buf *b, const char *sep, const char *last
 int eb_acc_protocol_supported(const struct eb_acc_protocol *p, const struct eb_adapter_ops *ops,
 			      struct eb_err *err)
 {
-	if (!(ops->caps & EB_CAP_LOGLIK) || !ops->loglik)
+	unsigned need = p ? p->caps : EB_CAP_LOGLIK;
+
+	if ((need & EB_CAP_LOGLIK) && (!(ops->caps & EB_CAP_LOGLIK) || !ops->loglik))
 		return eb_err_set(err, EB_EUNSUPPORTED,
 				  "adapter '%s' cannot score log-likelihoods (no loglik capability)",
+				  ops->name);
+	if ((need & EB_CAP_TEXT) && !(ops->caps & EB_CAP_TEXT))
+		return eb_err_set(err, EB_EUNSUPPORTED,
+				  "adapter '%s' cannot return generated text (no text capability)",
 				  ops->name);
 	if (p && (p->caps & EB_CAP_LOGITS) && !(ops->caps & EB_CAP_LOGITS))
 		return eb_err_set(err, EB_EUNSUPPORTED,

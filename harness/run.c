@@ -1306,7 +1306,8 @@ static void eb_cell_sanitize_warnings(struct eb_cell_res *c, const struct eb_san
 /*
  * The boundary: every string a peer (server, program, meter) put into the cell's results,
  * cleaned once before it is stored or printed (base/eb_sanitize.h): the backend record, each
- * request's server figures, the warnings and the error. What follows sees only the clean
+ * request's server figures, an accuracy cell's records and parameters, the warnings and the
+ * error. What follows sees only the clean
  * copies.
  */
 static void eb_cell_sanitize(struct eb_cell_res *c, const struct eb_san *san)
@@ -1329,6 +1330,18 @@ static void eb_cell_sanitize(struct eb_cell_res *c, const struct eb_san *san)
 		j = eb_sanitize_json(c->backend, san);
 		json_decref(c->backend);
 		c->backend = j;
+	}
+	/* an accuracy cell's per-item records hold the model's replies (generative
+	 * protocols), its parameters the server's chat template */
+	if (c->acc.samples) {
+		j = eb_sanitize_json(c->acc.samples, san);
+		json_decref(c->acc.samples);
+		c->acc.samples = j;
+	}
+	if (c->acc.params) {
+		j = eb_sanitize_json(c->acc.params, san);
+		json_decref(c->acc.params);
+		c->acc.params = j;
 	}
 	/* the error is printed on one line */
 	line.flags &= ~(unsigned)EB_SAN_KEEP_NL;

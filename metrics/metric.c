@@ -244,16 +244,30 @@ const struct eb_metric eb_metrics[] = {
 	  "-sum ll / bytes / ln 2; no stderr (as lm-eval)" },
 	{ "acc", "fraction", EB_DIR_HIGHER, EB_METRIC_ACCURACY, "accuracy", NULL,
 	  "accuracy of a multiple-choice task (hellaswag, arc_easy, arc_challenge, piqa, "
-	  "winogrande, mmlu)",
-	  "per item: the summed log-likelihood of each choice",
-	  "share of items whose best-scored choice is the right one; stderr = "
-	  "sqrt(p (1 - p) / (n - 1)) (mmlu: lm-eval's pooled stderr over its subjects); "
-	  "n = items" },
+	  "winogrande, mmlu; by generation: hellaswag-gen, mmlu-gen)",
+	  "per item: the summed log-likelihood of each choice, or the generated reply",
+	  "share of items whose best-scored choice (by generation: whose reply's letter) is "
+	  "the right one; stderr = sqrt(p (1 - p) / (n - 1)) (mmlu: lm-eval's pooled stderr "
+	  "over its subjects); n = items" },
 	{ "acc_norm", "fraction", EB_DIR_HIGHER, EB_METRIC_ACCURACY, "accuracy", NULL,
 	  "length-normalised accuracy (hellaswag, arc_easy, arc_challenge, piqa)",
 	  "per item: the summed log-likelihood of each choice and its length in code points",
 	  "as acc, each choice scored by its log-likelihood / its code points (ties to the "
 	  "first); stderr as for acc" },
+	{ "invalid", "items", EB_DIR_LOWER, EB_METRIC_ACCURACY, "accuracy", NULL,
+	  "replies with no answer found (generative protocols)",
+	  "per item: the generated reply, cut at the protocol's stop strings",
+	  "items whose reply names no choice letter, or two (hellaswag-gen, mmlu-gen), or holds "
+	  "no \"#### N\" (gsm8k-gen, strict-match); they count as wrong; n = items" },
+	{ "exact_match_strict", "fraction", EB_DIR_HIGHER, EB_METRIC_ACCURACY, "accuracy", NULL,
+	  "GSM8K exact match, strict-match filter (lm-eval gsm8k)",
+	  "per problem: the generated reply, cut at the stop strings",
+	  "share of problems whose first \"#### N\" equals the target's number after lm-eval's "
+	  "exact_match normalisation; stderr = sqrt(p (1 - p) / (n - 1)); n = problems" },
+	{ "exact_match_flexible", "fraction", EB_DIR_HIGHER, EB_METRIC_ACCURACY, "accuracy", NULL,
+	  "GSM8K exact match, flexible-extract filter (lm-eval gsm8k)",
+	  "per problem: the generated reply, cut at the stop strings",
+	  "as exact_match_strict with the reply's last number instead; stderr as for it" },
 	EB_KLD("kld_mean", "mean"),
 	EB_KLD("kld_median", "median"),
 	EB_KLD("kld_p99.9", "99.9th percentile"),

@@ -616,15 +616,41 @@ static int eb_cmp_int(const void *a, const void *b)
  * the parentheses when the task scored only part of its dataset, so that a partial
  * figure is never read as the whole one.
  */
-static void eb_card_acc_name(struct eb_buf *name, const struct eb_racc *a)
+static void eb_card_acc_name(struct eb_buf *name, const struct eb_racc *a, const char *route)
 {
 	eb_buf_addf(name, "%s %s", a->task, a->metric);
 	if (a->protocol[0] && a->limit > 0)
-		eb_buf_addf(name, " (%s, limit %lld)", a->protocol, a->limit);
+		eb_buf_addf(name, " (%s%s%s, limit %lld)", a->protocol, route ? ", " : "",
+			    route ? route : "", a->limit);
 	else if (a->protocol[0])
-		eb_buf_addf(name, " (%s)", a->protocol);
+		eb_buf_addf(name, " (%s%s%s)", a->protocol, route ? ", " : "", route ? route : "");
 	else if (a->limit > 0)
 		eb_buf_addf(name, " (limit %lld)", a->limit);
+}
+
+/*
+ * Whether protocol names a generative route (its name ends in "-gen", docs/accuracy.md);
+ * *family_len (may be NULL) gets the length of the name it shares with the
+ * log-likelihood protocol of the same task ("hellaswag" of "hellaswag-gen").
+ */
+static int eb_acc_generative(const char *protocol, size_t *family_len)
+{
+	size_t n = strlen(protocol);
+	int gen = n > 4 && strcmp(protocol + n - 4, "-gen") == 0;
+
+	if (family_len)
+		*family_len = gen ? n - 4 : n;
+	return gen;
+}
+
+/* Whether protocols a and b are routes of one task (same family). */
+static int eb_acc_same_family(const char *a, const char *b)
+{
+	size_t na, nb;
+
+	eb_acc_generative(a, &na);
+	eb_acc_generative(b, &nb);
+	return na == nb && strncmp(a, b, na) == 0;
 }
 
 /* The card's columns: metric, unit, then one per variant, full precision first. */
@@ -799,12 +825,52 @@ static int eb_card_scheme(struct eb_store *s, struct eb_table *t, const struct e
 	return ret;
 }
 
-/* One accuracy row of the card: its label, whether a figure of it has a stderr, its row. */
+/* One accuracy row of the card: its label, whether a figure of it has a stderr, its row;
+ * a figure of it (for its protocol and label) and its route when it is labelled by one. */
 struct eb_card_acc {
 	char *name;
 	int has_se;
 	size_t row;
+	const struct eb_racc *a;
+	const char *route;
 };
+
+/*
+ * A task's generative figures beside its log-likelihood ones: each generative row moves
+ * to just after the last row of its family, and is labelled so, as are those
+ * log-likelihood rows ("(hellaswag, log-likelihood)" over "(hellaswag-gen,
+ * generative)"); one without a log-likelihood partner goes after the log-likelihood
+ * rows. A card without generative rows is as it was.
+ */
+static void eb_card_acc_pair(struct eb_card_acc *rows, size_t n)
+{
+	struct eb_card_acc *out = eb_xcalloc(n + 1, sizeof(*out));
+	size_t k = 0;
+
+	for (size_t r = 0; r < n; r++)
+		if (!eb_acc_generative(rows[r].a->protocol, NULL))
+			out[k++] = rows[r];
+	for (size_t r = 0; r < n; r++) {
+		const char *p = rows[r].a->protocol;
+		size_t at = k;
+
+		if (!eb_acc_generative(p, NULL))
+			continue;
+		for (size_t j = 0; j < k; j++)
+			if (eb_acc_same_family(out[j].a->protocol, p))
+				at = j + 1;
+		for (size_t j = 0; j < at; j++)
+			if (!eb_acc_generative(out[j].a->protocol, NULL) &&
+			    eb_acc_same_family(out[j].a->protocol, p))
+				out[j].route = "log-likelihood";
+		memmove(out + at + 1, out + at, (k - at) * sizeof(*out));
+		out[at] = rows[r];
+		out[at].route = "generative";
+		k++;
+	}
+	memcpy(rows, out, n * sizeof(*rows));
+	free(out);
+}
 
 /* Accuracy rows, a row per task and metric that --metric lets in ("accuracy" lets in
  * every one), a column per variant; under each row whose figures have a standard error,
@@ -830,7 +896,7 @@ static void eb_card_accuracy(const struct eb_report_opts *o, struct eb_table *t,
 					    (!all && !eb_pat_match(o->metric_pats, a->metric)))
 						continue;
 					eb_buf_reset(&name);
-					eb_card_acc_name(&name, a);
+					eb_card_acc_name(&name, a, NULL);
 					for (j = 0; j < nrows && strcmp(rows[j].name, name.buf) != 0; j++)
 						;
 					if (pass == 1) {
@@ -844,19 +910,27 @@ static void eb_card_accuracy(const struct eb_report_opts *o, struct eb_table *t,
 						rows = eb_xrealloc(rows, (nrows + 1) * sizeof(*rows));
 						rows[nrows].name = eb_xstrdup(name.buf);
 						rows[nrows].has_se = 0;
+						rows[nrows].a = a;
+						rows[nrows].route = NULL;
 						nrows++;
 					}
 					rows[j].has_se |= isfinite(a->stderr_);
 				}
+		if (pass == 0)
+			eb_card_acc_pair(rows, nrows);
 		for (size_t j = 0; pass == 0 && j < nrows; j++) {
+			/* the row's label: its name, with the route where it is paired */
+			eb_buf_reset(&name);
+			eb_card_acc_name(&name, rows[j].a, rows[j].route);
 			rows[j].row = eb_table_row(t);
-			eb_table_set_text(t, rows[j].row, 0, rows[j].name);
+			eb_table_set_text(t, rows[j].row, 0, name.buf);
 			eb_table_set_text(t, rows[j].row, 1, NULL);
 			if (rows[j].has_se) {
 				size_t r = eb_table_row(t);
 
 				eb_buf_reset(&name);
-				eb_buf_addf(&name, "%s, stderr", rows[j].name);
+				eb_card_acc_name(&name, rows[j].a, rows[j].route);
+				eb_buf_addstr(&name, ", stderr");
 				eb_table_set_text(t, r, 0, name.buf);
 				eb_table_set_text(t, r, 1, NULL);
 			}

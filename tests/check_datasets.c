@@ -703,7 +703,7 @@ START_TEST(fetch_cli_mirror_record_verify)
 		const char *argv[] = { "edgebench", "datasets", "fetch", "nope", NULL };
 		ck_assert_int_eq(eb_test_run(argv, &out), 2);
 		ck_assert_ptr_nonnull(strstr(out, "unknown dataset 'nope' (hellaswag, wikitext2, c4, arc, "
-						   "piqa, winogrande, mmlu)"));
+						   "piqa, winogrande, mmlu, gsm8k)"));
 		free(out);
 	}
 	{

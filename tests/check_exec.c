@@ -1,6 +1,7 @@
 /* ctest: labels=integration,serial timeout=120 */
 /* check_exec.c: the exec adapter against a script standing in for a DRP-AI app: timing, parsers, argv safety, failures. */
 #include "adapter.h"
+#include "eb_build.h"
 #include "eb_clock.h"
 #include "eb_util.h"
 #include "testutil.h"
@@ -617,6 +618,57 @@ START_TEST(block_buffered_output_is_caught)
 }
 END_TEST
 
+/*
+ * An RZ/V2L app can be scored: mmlu-gen and gsm8k-gen through `edgebench run` with the
+ * exec adapter, the app (tests/data/exec/fake_drpai.sh, mode answer) answering "The
+ * answer is B" to every question and "#### 10" to every problem; its figures line and
+ * stderr are not part of the reply. The samples' golds give acc 3/8 (three B) and one
+ * problem of eight whose answer is 10.
+ */
+START_TEST(accuracy_items_through_exec)
+{
+	char db[8192], *reply;
+	struct eb_buf b;
+	sqlite3 *h;
+
+	eb_paths();
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"exec-acc\",\n"
+		    "  \"targets\": [ { \"id\": \"drpai\", \"adapter\": \"exec\", \"options\": {\n"
+		    "     \"argv\": [\"%s\", \"{max_tokens}\", \"{prompt_file}\"],\n"
+		    "     \"env\": { \"EB_FAKE_MODE\": \"answer\" }, \"timeout_s\": 30,\n"
+		    "     \"tokens_regex\": \"^generated ([0-9]+) tokens\" } } ],\n"
+		    "  \"models\": [ { \"id\": \"llama2-7b\", \"variants\": [\n"
+		    "     { \"quant\": \"int4\", \"model_name\": \"llama2-7b-int4\" } ] } ],\n"
+		    "  \"workloads\": { \"accuracy\": { \"tasks\": [\n"
+		    "     { \"task\": \"mmlu\", \"protocol\": \"mmlu-gen\", \"file\": \"%s\" },\n"
+		    "     { \"task\": \"gsm8k\", \"protocol\": \"gsm8k-gen\", \"file\": \"%s\" } ] } } }\n",
+		    eb_script, EB_SOURCE_DIR "/datasets/samples/edge_computing_test.csv",
+		    EB_SOURCE_DIR "/datasets/samples/gsm8k_sample.jsonl");
+	eb_test_run_config("exec-acc", b.buf, db, sizeof(db));
+	eb_buf_release(&b);
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 2);
+	ck_assert_double_eq(eb_test_q(h, "SELECT value FROM accuracy WHERE task='mmlu' AND "
+				    "metric='acc'"),
+			    3.0 / 8.0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT value FROM accuracy WHERE task='gsm8k' AND "
+				    "metric='exact_match_strict'"),
+			    1.0 / 8.0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM acc_samples"), 16);
+	reply = eb_test_qs(h, "SELECT json_extract(result_json, '$.reply') FROM acc_samples "
+			      "WHERE task='mmlu' AND idx=0");
+	ck_assert_str_eq(reply, "The answer is B\n");
+	free(reply);
+	/* the app's own count of generated tokens, kept with each item */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM acc_samples WHERE "
+				    "json_extract(result_json, '$.n_out') <> 4"),
+			    0);
+	sqlite3_close(h);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("exec");
@@ -636,6 +688,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, adapter_warning_reaches_the_cell);
 	tcase_add_test(tc, parser_regex_is_bounded);
 	tcase_add_test(tc, endless_output_is_cut_off);
+	tcase_add_test(tc, accuracy_items_through_exec);
 	suite_add_tcase(s, tc);
 	return s;
 }

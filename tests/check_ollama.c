@@ -1,6 +1,7 @@
 /* ctest: labels=integration,serial timeout=120 */
 /* check_ollama.c: the ollama adapter against a loopback server replaying recorded Ollama and hailo-ollama streams with known delays. */
 #include "adapter.h"
+#include "eb_build.h"
 #include "eb_clock.h"
 #include "eb_util.h"
 #include "mockhttp.h"
@@ -186,6 +187,67 @@ START_TEST(ollama_stream_timing_and_stats)
 	m.gap_ms = 20;
 	m.repeat = 8;
 	eb_check_timing(&m, "ollama", "llama3.2", 16);
+	eb_mock_stop(&m);
+}
+END_TEST
+
+/*
+ * A request for text (the generative accuracy protocols): the reply's text comes back
+ * whole, the stop strings reach options.stop, and the protocol's num_predict and
+ * temperature win over the target's (which still drive the timing workloads).
+ */
+START_TEST(ollama_text_until_stop)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("ollama");
+	const char *stops[] = { "\n\n", "Question:", NULL };
+	struct eb_mock m;
+	char url[64];
+	json_t *opts, *body, *o;
+	struct eb_adapter_args a = { .model_name = "llama3.2" };
+	struct eb_gen_req rq = { .prompt_text = "hi", .n_predict = 5, .seed = 7, .may_stop = 1,
+				 .stop_strings = stops };
+	struct eb_gen_res res = { 0, -1, -1, NULL, -1, 0, NULL };
+	struct eb_buf text;
+	struct eb_err err;
+	void *st = NULL;
+
+	eb_mock_start(&m, "streams/ollama-generate.ndjson");
+	m.first_ms = 0;
+	m.gap_ms = 0;
+	eb_buf_init(&text, 0);
+	rq.text = &text;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", m.port);
+	opts = json_pack("{s:s, s:i, s:f}", "base_url", url, "num_predict", 99, "temperature", 0.7);
+	a.options = opts;
+	ck_assert_int_eq(ops->open(&a, &st, &err), 0);
+	ck_assert_msg(ops->generate(st, &rq, &res, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(text.buf, "The sky");
+	body = json_loads(m.last_body, 0, NULL);
+	ck_assert_ptr_nonnull(body);
+	o = json_object_get(body, "options");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "num_predict")), 5);
+	ck_assert(json_number_value(json_object_get(o, "temperature")) == 0.0);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "stop")), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "stop"), 1)),
+			 "Question:");
+	json_decref(body);
+	json_decref(res.server);
+	/* a timing request: the target's options, no stop, no text */
+	rq.may_stop = 0;
+	rq.stop_strings = NULL;
+	rq.text = NULL;
+	memset(&res, 0, sizeof(res));
+	ck_assert_msg(ops->generate(st, &rq, &res, &err) == 0, "%s", err.msg);
+	body = json_loads(m.last_body, 0, NULL);
+	o = json_object_get(body, "options");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "num_predict")), 99);
+	ck_assert(json_number_value(json_object_get(o, "temperature")) == 0.7);
+	ck_assert_ptr_null(json_object_get(o, "stop"));
+	json_decref(body);
+	json_decref(res.server);
+	ops->close(st);
+	json_decref(opts);
+	eb_buf_release(&text);
 	eb_mock_stop(&m);
 }
 END_TEST
@@ -378,6 +440,170 @@ START_TEST(through_the_run_loop)
 }
 END_TEST
 
+/* --- accuracy by generation against a fake hailo-ollama ------------------------------- */
+
+/*
+ * The replies of the fake hailo-ollama: each prompt is recognised by a piece of its item
+ * (the samples in datasets/samples) and answered as written here, so every figure below
+ * is counted by hand from this table.
+ */
+static const struct {
+	const char *needle, *reply;
+} eb_gen_replies[] = {
+	/* edge_computing_test.csv, golds B C A A C B C B */
+	{ "quantized model store", "B" },                           /* right (label) */
+	{ "first word of a reply", "The answer is C." },            /* right (answer) */
+	{ "draws 5 watts", "(B)" },                                 /* wrong */
+	{ "warm-up requests", "A or B" },                           /* invalid (ambiguous) */
+	{ "lowers the memory", "c" },                               /* right (label) */
+	{ "took 2 seconds", "I am not sure" },                      /* invalid (none) */
+	{ "throttling limit", "Answer: D" },                        /* wrong */
+	{ "\"perplexity\" measure", "B. It measures surprise" },   /* right (label) */
+	/* gsm8k_sample.jsonl, targets 126 10 184 11.25 216 -3 25 7 */
+	{ "bakery sells muffins", "42 * 3 = 126\n#### 126" },       /* strict, flexible */
+	{ "Lena reads", "#### 10.\n\nQuestion: what next" },        /* strict, flexible */
+	{ "A train leaves", "There are 184 passengers." },          /* flexible; invalid */
+	{ "Omar buys", "#### $11.25" },                             /* flexible; invalid */
+	{ "tomato plants", "#### 216 kilograms, or 216000 grams" }, /* strict */
+	{ "temperature at dawn", "#### 3" },                        /* neither */
+	{ "1,200 pencils", "#### 1,200 / 48 = 25" },                /* flexible */
+	{ "Maya saves", "" },                                       /* neither; invalid */
+};
+
+static int eb_gen_handle(struct eb_mock *m, int fd, const char *path, const char *body, size_t len)
+{
+	static const char hdr[] = "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\n"
+				  "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+	json_t *req = json_loadb(body, len, 0, NULL), *line;
+	const char *prompt = json_string_value(json_object_get(req, "prompt"));
+	const char *reply = NULL;
+	char *js;
+
+	if (strcmp(path, "/api/generate") != 0) {
+		json_decref(req);
+		return 0;
+	}
+	m->n_generate++;
+	for (size_t i = 0; prompt && i < sizeof(eb_gen_replies) / sizeof(eb_gen_replies[0]); i++)
+		if (strstr(prompt, eb_gen_replies[i].needle))
+			reply = eb_gen_replies[i].reply;
+	eb_mock_send_all(fd, hdr, sizeof(hdr) - 1);
+	if (!reply) {
+		js = eb_xstrdup("{\"error\":\"fake hailo-ollama: no reply for this prompt\"}\n");
+	} else {
+		line = json_pack("{s:s, s:s, s:b}", "model", "qwen2", "response", reply, "done", 0);
+		js = json_dumps(line, JSON_COMPACT);
+		json_decref(line);
+		eb_mock_send_chunk(fd, js, strlen(js));
+		eb_mock_send_chunk(fd, "\n", 1);
+		free(js);
+		js = eb_xstrdup("{\"model\":\"qwen2\",\"response\":\"\",\"done\":true,"
+				"\"total_duration\":1000,\"eval_count\":3}\n");
+	}
+	eb_mock_send_chunk(fd, js, strlen(js));
+	eb_mock_send_all(fd, "0\r\n\r\n", 5);
+	free(js);
+	json_decref(req);
+	return 1;
+}
+
+/* The string a query returns equals want (the copy is freed). */
+static void eb_gen_qs_is(sqlite3 *h, const char *sql, const char *want)
+{
+	char *got = eb_test_qs(h, "%s", sql);
+
+	ck_assert_msg(got && strcmp(got, want) == 0, "'%s', want '%s'", got ? got : "(null)", want);
+	free(got);
+}
+
+/* One figure of task `task` from the database, its stderr into *se. */
+static double eb_gen_fig(sqlite3 *h, const char *task, const char *metric, double *se)
+{
+	if (se)
+		*se = eb_test_q(h, "SELECT stderr FROM accuracy WHERE task='%s' AND metric='%s'", task,
+				metric);
+	return eb_test_q(h, "SELECT value FROM accuracy WHERE task='%s' AND metric='%s'", task,
+			 metric);
+}
+
+/*
+ * `edgebench run` of mmlu-gen and gsm8k-gen against the fake hailo-ollama: the cells run
+ * (hailo-ollama scores no log-likelihoods, and the log-likelihood hellaswag cell beside
+ * them is still skipped), every item's reply and parsed answer is stored, and acc,
+ * invalid and GSM8K's two exact matches are the hand-counted values of the table above.
+ */
+START_TEST(generative_accuracy_through_the_run_loop)
+{
+	struct eb_mock m;
+	char db[8192];
+	struct eb_buf b;
+	double se;
+	sqlite3 *h;
+
+	eb_mock_start(&m, "streams/hailo-ollama-generate.ndjson");
+	m.show_404 = 1;
+	m.handle = eb_gen_handle;
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"hailo-gen\",\n"
+		    "  \"targets\": [ { \"id\": \"hailo10h\", \"adapter\": \"ollama\", \"options\": {\n"
+		    "     \"base_url\": \"http://127.0.0.1:%d\", \"flavour\": \"hailo\" } } ],\n"
+		    "  \"models\": [ { \"id\": \"qwen2-1.5b\", \"variants\": [\n"
+		    "     { \"quant\": \"a8w4\", \"model_name\": \"qwen2-1.5b-instruct\" } ] } ],\n"
+		    "  \"workloads\": { \"accuracy\": { \"tasks\": [\n"
+		    "     { \"task\": \"mmlu\", \"protocol\": \"mmlu-gen\", \"file\": \"%s\" },\n"
+		    "     { \"task\": \"gsm8k\", \"protocol\": \"gsm8k-gen\", \"file\": \"%s\" },\n"
+		    "     { \"task\": \"hs\", \"protocol\": \"hellaswag\", \"file\": \"%s\" } ] } } }\n",
+		    m.port, EB_SOURCE_DIR "/datasets/samples/edge_computing_test.csv",
+		    EB_SOURCE_DIR "/datasets/samples/gsm8k_sample.jsonl",
+		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl");
+	eb_test_run_config("ollama-gen", b.buf, db, sizeof(db));
+	eb_buf_release(&b);
+	eb_mock_stop(&m);
+	ck_assert_int_eq(m.n_generate, 16);
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 2);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='skipped' AND "
+				    "key LIKE '%%/accuracy/hs' AND error LIKE '%%no loglik%%'"),
+			    1);
+
+	/* mmlu-gen: 4 right of 8, 2 invalid */
+	ck_assert_double_eq(eb_gen_fig(h, "mmlu", "acc", &se), 0.5);
+	ck_assert_double_eq_tol(se, sqrt(0.5 * 0.5 / 7.0), 1e-15);
+	ck_assert_double_eq(eb_gen_fig(h, "mmlu", "invalid", NULL), 2);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM acc_samples WHERE task='mmlu'"), 8);
+	ck_assert_double_eq(eb_test_q(h, "SELECT avg(correct) FROM acc_samples WHERE task='mmlu'"),
+			    0.5);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM acc_samples WHERE task='mmlu' AND "
+				    "json_extract(result_json, '$.parsed') IS NULL"),
+			    2);
+	eb_gen_qs_is(h, "SELECT json_extract(result_json, '$.reply') || '|' || "
+		     "json_extract(result_json, '$.parsed') || '|' || json_extract(result_json, "
+		     "'$.rule') FROM acc_samples WHERE task='mmlu' AND idx=1",
+		     "The answer is C.|C|answer");
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy WHERE task='mmlu' AND "
+				    "json_extract(params_json, '$.chat_template') = 'server default' "
+				    "AND json_extract(params_json, '$.route') = 'generative'"),
+			    2);
+
+	/* gsm8k-gen: strict 3 of 8, flexible 5 of 8, 3 without "#### N" */
+	ck_assert_double_eq(eb_gen_fig(h, "gsm8k", "exact_match_strict", &se), 3.0 / 8.0);
+	ck_assert_double_eq_tol(se, sqrt(3.0 / 8.0 * 5.0 / 8.0 / 7.0), 1e-15);
+	ck_assert_double_eq(eb_gen_fig(h, "gsm8k", "exact_match_flexible", NULL), 5.0 / 8.0);
+	ck_assert_double_eq(eb_gen_fig(h, "gsm8k", "invalid", NULL), 3);
+	ck_assert_double_eq(eb_test_q(h, "SELECT sum(correct) FROM acc_samples WHERE task='gsm8k'"),
+			    3);
+	ck_assert_double_eq(eb_test_q(h, "SELECT sum(json_extract(result_json, "
+				    "'$.correct_flexible')) FROM acc_samples WHERE task='gsm8k'"),
+			    5);
+	/* the reply as kept: cut before lm-eval's stop string "Question:" */
+	eb_gen_qs_is(h, "SELECT json_extract(result_json, '$.reply') FROM acc_samples WHERE "
+		     "task='gsm8k' AND idx=1",
+		     "#### 10.\n\n");
+	sqlite3_close(h);
+}
+END_TEST
+
 /* HTTP 500 and a body that is not NDJSON fail their cells with a stored, clear error. */
 START_TEST(errors_stored_by_the_run_loop)
 {
@@ -474,6 +700,8 @@ static Suite *eb_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, ollama_stream_timing_and_stats);
 	tcase_add_test(tc, zero_statistics_are_stored);
+	tcase_add_test(tc, ollama_text_until_stop);
+	tcase_add_test(tc, generative_accuracy_through_the_run_loop);
 	tcase_add_test(tc, hailo_stream_timing_and_stats);
 	tcase_add_test(tc, errors_are_clear);
 	tcase_add_test(tc, through_the_run_loop);

@@ -361,6 +361,82 @@ START_TEST(chat_endpoint_and_fields)
 }
 END_TEST
 
+/* One greedy may_stop request for its text (the generative accuracy protocols' kind). */
+static void eb_text_req(void *st, const char *prompt, const char *const *stops, int n_predict,
+			struct eb_buf *text, struct eb_gen_res *res)
+{
+	const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+	struct eb_gen_req rq = { .prompt_text = prompt, .n_predict = n_predict, .seed = 3,
+				 .may_stop = 1, .stop_strings = stops, .text = text };
+	struct eb_err err;
+
+	memset(res, 0, sizeof(*res));
+	eb_buf_reset(text);
+	ck_assert_msg(ops->generate(st, &rq, res, &err) == 0, "%s", err.msg);
+}
+
+/*
+ * Text back from both endpoints, and stop strings honoured: greedy decoding is
+ * deterministic (cache_prompt: false), so a reply cut at a stop string taken from the
+ * middle of the free reply is exactly the part before its first occurrence; the model
+ * may end at its EOS (may_stop), so n_out is at most the maximum.
+ */
+START_TEST(generate_text_until_stop)
+{
+	static const char *const endpoints[] = { "completions", "chat" };
+
+	for (int e = 0; e < 2; e++) {
+		const struct eb_adapter_ops *ops = eb_adapter_find("openai");
+		json_t *opts = eb_opts_for(eb_shared_port), *desc = json_object();
+		struct eb_gen_res res;
+		struct eb_buf text, free_reply;
+		const char *stops[] = { NULL, NULL };
+		char stop[8] = "";
+		struct eb_err err;
+		const char *at;
+		void *st;
+
+		json_object_set_new(opts, "endpoint", json_string(endpoints[e]));
+		st = eb_open(opts);
+		eb_buf_init(&text, 0);
+		eb_buf_init(&free_reply, 0);
+		eb_text_req(st, "Question: What is two plus two?\nAnswer:", NULL, 24, &text, &res);
+		ck_assert_int_le(res.n_out, 24);
+		ck_assert_int_ge(res.n_out, 0);
+		fprintf(stderr, "check_openai: %s reply (%d tokens): '%s'\n", endpoints[e], res.n_out,
+			text.buf);
+		ck_assert_msg(text.len >= 8, "%s: a reply of %zu bytes is too short to cut",
+			      endpoints[e], text.len);
+		eb_buf_add(&free_reply, text.buf, text.len);
+		json_decref(res.server);
+		/* a stop string from the middle of the reply, three bytes of it */
+		memcpy(stop, free_reply.buf + free_reply.len / 2, 3);
+		stops[0] = stop;
+		at = strstr(free_reply.buf, stop);
+		eb_text_req(st, "Question: What is two plus two?\nAnswer:", stops, 24, &text, &res);
+		ck_assert_msg(text.len == (size_t)(at - free_reply.buf) &&
+				      memcmp(text.buf, free_reply.buf, text.len) == 0,
+			      "%s: stop '%s': '%s', want the first %zu bytes of '%s'", endpoints[e],
+			      stop, text.buf, (size_t)(at - free_reply.buf), free_reply.buf);
+		ck_assert_str_eq(json_string_value(json_object_get(res.server, "finish_reason")),
+				 "stop");
+		json_decref(res.server);
+		/* the chat endpoint's template is recorded; the plain one has none */
+		ck_assert_int_eq(ops->describe(st, desc, &err), 0);
+		if (e == 1)
+			ck_assert_msg(json_string_length(json_object_get(desc, "chat_template")) > 0,
+				      "no chat_template from /props");
+		else
+			ck_assert_ptr_null(json_object_get(desc, "chat_template"));
+		json_decref(desc);
+		eb_buf_release(&text);
+		eb_buf_release(&free_reply);
+		ops->close(st);
+		json_decref(opts);
+	}
+}
+END_TEST
+
 /* The server dies mid-stream: that request fails clearly; after a restart the next works. */
 START_TEST(server_killed_mid_stream)
 {
@@ -685,6 +761,101 @@ START_TEST(accuracy_skipped_without_prompt_logprobs)
 }
 END_TEST
 
+/*
+ * The generative protocols against the real llama-server, through both endpoints: the
+ * cells run (the log-likelihood ones are skipped here), every item's reply and parsed
+ * answer is stored, and each figure is what its stored records give: acc (or GSM8K's
+ * strict exact match) = correct / n, stderr = sqrt(p (1 - p) / (n - 1)). The tiny
+ * model's replies are noise; what it says does not matter, only that it is kept.
+ */
+START_TEST(generative_accuracy_on_llama_server)
+{
+	static const char *const tasks[][2] = {
+		{ "hs", "acc" }, { "mmlu", "acc" }, { "gsm8k", "exact_match_strict" },
+	};
+	char db[8192];
+	struct eb_buf b;
+	sqlite3 *h;
+
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"openai-gen\",\n"
+		    "  \"targets\": [\n"
+		    "   { \"id\": \"completions\", \"adapter\": \"openai\",\n"
+		    "     \"options\": { \"base_url\": \"http://127.0.0.1:%d\" } },\n"
+		    "   { \"id\": \"chat\", \"adapter\": \"openai\",\n"
+		    "     \"options\": { \"base_url\": \"http://127.0.0.1:%d\", \"endpoint\": \"chat\" } } ],\n"
+		    "  \"models\": [ { \"id\": \"tiny\", \"variants\": [\n"
+		    "     { \"quant\": \"q8_0\", \"model_name\": \"tiny\" } ] } ],\n"
+		    "  \"workloads\": { \"accuracy\": { \"tasks\": [\n"
+		    "     { \"task\": \"hs\", \"protocol\": \"hellaswag-gen\", \"file\": \"%s\", \"limit\": 4 },\n"
+		    "     { \"task\": \"mmlu\", \"protocol\": \"mmlu-gen\", \"file\": \"%s\", \"limit\": 4 },\n"
+		    "     { \"task\": \"gsm8k\", \"protocol\": \"gsm8k-gen\", \"file\": \"%s\", \"limit\": 3,\n"
+		    "       \"max_tokens\": 24 },\n"
+		    "     { \"task\": \"hs-ll\", \"protocol\": \"hellaswag\", \"file\": \"%s\" } ] } } }\n",
+		    eb_shared_port, eb_shared_port,
+		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl",
+		    EB_SOURCE_DIR "/datasets/samples/edge_computing_test.csv",
+		    EB_SOURCE_DIR "/datasets/samples/gsm8k_sample.jsonl",
+		    EB_SOURCE_DIR "/datasets/samples/hellaswag_sample.jsonl");
+	eb_test_run_config("openai-gen", b.buf, db, sizeof(db));
+	eb_buf_release(&b);
+	h = eb_test_db_open(db);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='ok'"), 6);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM cells WHERE status='skipped' AND "
+				    "key LIKE '%%/hs-ll'"),
+			    2);
+	for (int t = 0; t < 2; t++) {
+		const char *target = t ? "chat" : "completions";
+
+		for (size_t k = 0; k < sizeof(tasks) / sizeof(tasks[0]); k++) {
+			const char *task = tasks[k][0], *metric = tasks[k][1];
+			char cell[256];
+			double n, p, se, want_n = k == 0 || k == 1 ? 4 : 3;
+
+			snprintf(cell, sizeof(cell), "%s/tiny/q8_0/accuracy/%s", target, task);
+#define EB_CELL "FROM acc_samples x JOIN cells c ON c.id = x.cell_id WHERE c.key = '%s'"
+			n = eb_test_q(h, "SELECT count(*) " EB_CELL, cell);
+			ck_assert_msg(n == want_n, "%s: %g records", cell, n);
+			/* every record keeps the reply and what was parsed from it */
+			ck_assert_double_eq(eb_test_q(h, "SELECT count(*) " EB_CELL " AND "
+							 "(json_type(result_json, '$.reply') <> 'text' OR "
+							 "(json_type(result_json, '$.parsed') IS NULL AND "
+							 "json_type(result_json, '$.strict_match') IS NULL) OR "
+							 "correct IS NULL)",
+						    cell),
+					    0);
+			p = eb_test_q(h, "SELECT avg(correct) " EB_CELL, cell);
+			ck_assert_double_eq(eb_test_q(h, "SELECT a.value FROM accuracy a JOIN cells c "
+							 "ON c.id = a.cell_id WHERE c.key = '%s' AND "
+							 "a.metric = '%s'",
+						      cell, metric),
+					    p);
+			se = eb_test_q(h, "SELECT a.stderr FROM accuracy a JOIN cells c ON c.id = "
+					  "a.cell_id WHERE c.key = '%s' AND a.metric = '%s'",
+				       cell, metric);
+			ck_assert_double_eq_tol(se, sqrt(p * (1 - p) / (n - 1)), 1e-15);
+#undef EB_CELL
+			fprintf(stderr, "check_openai: %s %s = %g +- %g (n %g)\n", cell, metric, p, se,
+				n);
+		}
+	}
+	/* the template each route went through, with its figures */
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy a JOIN cells c ON c.id = "
+				    "a.cell_id WHERE c.key LIKE 'completions/%%' AND "
+				    "json_extract(a.params_json, '$.chat_template') <> "
+				    "'none (the prompt goes as plain text)'"),
+			    0);
+	ck_assert_double_eq(eb_test_q(h, "SELECT count(*) FROM accuracy a JOIN cells c ON c.id = "
+				    "a.cell_id WHERE c.key LIKE 'chat/%%' AND "
+				    "json_extract(a.params_json, '$.chat_template') = "
+				    "json_extract(c.backend_json, '$.chat_template') AND "
+				    "length(json_extract(a.params_json, '$.chat_template')) > 20"),
+			    7);
+	sqlite3_close(h);
+}
+END_TEST
+
 /* Against a stand-in server: answers that are not event streams, and HTTP errors. */
 /* `edgebench run` of one openai cell against the mock replaying `fixture`: 32 tokens in 8
  * chunks 40 ms apart. Returns the database, open. */
@@ -824,6 +995,8 @@ static Suite *eb_suite(void)
 		tcase_add_unchecked_fixture(tc, eb_setup, eb_teardown);
 		tcase_add_test(tc, generate_counts_and_timings);
 		tcase_add_test(tc, chat_endpoint_and_fields);
+		tcase_add_test(tc, generate_text_until_stop);
+		tcase_add_test(tc, generative_accuracy_on_llama_server);
 		tcase_add_test(tc, server_killed_mid_stream);
 		tcase_add_test(tc, through_the_run_loop);
 		tcase_add_test(tc, prompt_cache_and_chat_count_are_caught);

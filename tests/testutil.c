@@ -61,6 +61,23 @@ int eb_test_run(const char *const *argv, char **out)
 	return rc;
 }
 
+void eb_test_run_config(const char *name, const char *cfg_text, char *db, size_t n)
+{
+	char dir[4096], cfg[4200];
+	const char *argv[] = { "edgebench", "run", cfg, "--db", db, "--quiet", NULL };
+	struct eb_err err;
+	char *out = NULL;
+	int rc;
+
+	eb_test_tmpdir(name, dir, sizeof(dir));
+	snprintf(cfg, sizeof(cfg), "%s/config.json", dir);
+	snprintf(db, n, "%s/out.db", dir);
+	ck_assert_msg(eb_write_file(cfg, cfg_text, strlen(cfg_text), &err) == 0, "%s", err.msg);
+	rc = eb_test_run(argv, &out);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	free(out);
+}
+
 /*
  * Where skipped tests leave their reasons: a temporary file, opened in the parent (by
  * eb_test_main, or by a suite that skips a whole test case) so the forked tests inherit it.
@@ -427,25 +444,41 @@ static int eb_fake_loglik(void *st, const struct eb_loglik_req *req, struct eb_e
 
 static const struct eb_opt eb_fake_opts[] = { { NULL } };
 
+static int eb_fake_generate(void *st, const struct eb_gen_req *req, struct eb_gen_res *res,
+			    struct eb_err *err)
+{
+	const char *r = eb_test_fake.reply ? eb_test_fake.reply : " A";
+
+	(void)st;
+	(void)err;
+	eb_test_fake.n_generate++;
+	if (req->text)
+		eb_buf_addstr(req->text, r);
+	res->n_out = 1;
+	return 0;
+}
+
 const struct eb_adapter_ops eb_test_fake_ops = {
 	.name = "fake",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK,
+	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK | EB_CAP_TEXT,
 	.options = eb_fake_opts,
 	.help = "byte tokens, log p(t) = -0.01 t",
 	.tokenize = eb_fake_tokenize,
 	.detokenize = eb_fake_detokenize,
+	.generate = eb_fake_generate,
 	.loglik = eb_fake_loglik,
 };
 
 const struct eb_adapter_ops eb_test_fake_logits_ops = {
 	.name = "fake-logits",
 	.abi = EB_ADAPTER_ABI,
-	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK | EB_CAP_LOGITS,
+	.caps = EB_CAP_TOKENIZE | EB_CAP_LOGLIK | EB_CAP_LOGITS | EB_CAP_TEXT,
 	.options = eb_fake_opts,
 	.help = "byte tokens, log p(t) = -0.01 t, full logits",
 	.tokenize = eb_fake_tokenize,
 	.detokenize = eb_fake_detokenize,
+	.generate = eb_fake_generate,
 	.loglik = eb_fake_loglik,
 };
 

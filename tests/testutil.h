@@ -22,6 +22,11 @@ const char *eb_test_tmpdir(const char *name, char *buf, size_t n);
  */
 int eb_test_run(const char *const *argv, char **out);
 
+/* Writes the config text `cfg_text` to config.json in a fresh eb_test_tmpdir(`name`) and
+ * runs `edgebench run config.json --db DIR/out.db --quiet`, the database path into db
+ * (n bytes); fails the test unless it exits 0. */
+void eb_test_run_config(const char *name, const char *cfg_text, char *db, size_t n);
+
 /*
  * Runs the Check suite with CK_NORMAL output; returns the process exit code: 1 when a
  * test failed, else EB_TEST_SKIPPED when a test skipped (each reason printed on a line
@@ -120,7 +125,8 @@ double eb_test_vmrss_kb(int pid);
  * log p(t) = -0.01 t, rows in blocks of 7 (to exercise the caller's bookkeeping), as
  * log-probabilities, or with eb_test_fake_logits_ops as full logits (the same row of
  * EB_TEST_FAKE_VOCAB entries, -0.01 v) when the request asks for them. eb_test_fake
- * holds what the last loglik request saw.
+ * holds what the last loglik request saw. Its generate (EB_CAP_TEXT) answers every
+ * prompt with eb_test_fake.reply (NULL: " A"), and counts the requests.
  */
 #define EB_TEST_FAKE_VOCAB 259
 struct eb_test_fake {
@@ -128,6 +134,8 @@ struct eb_test_fake {
 	size_t max_len;  /* longest sequence it was given */
 	unsigned flags;  /* flags of the request */
 	size_t rows;     /* rows it reported */
+	const char *reply; /* what generate answers (NULL: " A") */
+	size_t n_generate; /* generate requests so far */
 };
 extern struct eb_test_fake eb_test_fake;
 extern const struct eb_adapter_ops eb_test_fake_ops;        /* loglik, tokenize */

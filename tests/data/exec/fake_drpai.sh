@@ -1,6 +1,6 @@
 #!/bin/sh
 # fake_drpai.sh: stands in for a Renesas DRP-AI app in check_exec (no shell tricks: argv only).
-# Environment: EB_FAKE_MODE (ok|fail|hang|signal), EB_ARGV_DIR (where argv is copied),
+# Environment: EB_FAKE_MODE (ok|answer|fail|hang|signal), EB_ARGV_DIR (where argv is copied),
 # EB_FIXTURE (the Renesas timing lines to print). Arguments: MAX_TOKENS PROMPT_FILE PROMPT...
 set -u
 
@@ -38,6 +38,16 @@ fail)
 	done
 	echo "partial output"
 	exit 3
+	;;
+answer)
+	# an accuracy item: a GSM8K prompt gets a worked number, any other a letter
+	echo "loading model" >&2
+	if grep -q '^Question: ' "$2"; then
+		printf 'It takes 10 evenings.\n#### 10\n'
+	else
+		printf 'The answer is B\n'
+	fi
+	printf 'generated 4 tokens\n'
 	;;
 hang)
 	echo "about to hang" >&2
