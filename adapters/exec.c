@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -640,222 +641,553 @@ static int eb_exec_prompt_file(const struct eb_gen_req *req, char *path, size_t 
 	return 0;
 }
 
-static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
-			    struct eb_err *err)
-{
-	struct eb_exec *X = state;
+/*
+ * One run of the program for one request, from its start to its result: what generate()
+ * runs alone and generate_many() runs many of from one poll() loop.
+ */
+struct eb_exec_slot {
 	struct eb_exec_run r;
-	struct eb_proc p = { -1, -1, -1, 0 };
-	char prompt_file[4096] = "";
-	char **argv = NULL;
-	size_t n_reads = 0;
-	uint64_t deadline, t_end, t_exit = 0;
-	int status = 0, exited = 0, timed_out = 0, stopped = 0, lingered = 0;
-	int slot_file = -1, slot_pgrp = -1; /* in eb_cleanup, for exits that skip `out` */
+	struct eb_gen_req req;     /* the request (a batch's, with on_token routed to it) */
+	struct eb_gen_res *res;    /* where the result goes: the caller's, or own_res */
+	struct eb_gen_res own_res;
+	struct eb_proc p;
+	char prompt_file[4096];
+	char **argv;
+	size_t n_reads;
+	uint64_t deadline, t_exit;
+	int status, exited, timed_out, stopped, lingered;
+	int slot_file, slot_pgrp;  /* in eb_cleanup, for exits that skip the release */
 	pid_t pgid;
-	struct eb_buf msg;
-	int ret = 0;
+	int pidfd;                 /* readable when the program exits, or -1 (no pidfd_open) */
+	uint64_t t_kill;           /* wait_exit: SIGTERM sent at the run's end, SIGKILL due then */
+	/* generate_many: request i of batch b, due at t_due; t_free when the slot last freed */
+	const struct eb_gen_batch *b;
+	size_t i;
+	int busy;
+	uint64_t t_due, t_free;
+};
 
-	memset(&r, 0, sizeof(r));
-	r.X = X;
-	r.req = req;
-	r.res = res;
-	r.server = json_object();
-	r.n_out = -1;
-	r.line_first = -1;
-	eb_buf_init(&r.out_line, EB_EXEC_LINE_MAX);
-	eb_buf_init(&r.err_line, EB_EXEC_LINE_MAX);
-	eb_buf_init(&msg, 0);
-	eb_buf_init(&r.warn, 0);
-	r.max_events = 2ull * (unsigned long long)(req->n_predict > 0 ? req->n_predict : 0) +
-		       EB_EXEC_EVENTS_MARGIN;
+/*
+ * Starts the program for `req` (copied) into `s`, results into `res`. On failure returns
+ * the code with `err` filled; either way eb_exec_slot_release undoes what was done.
+ */
+static int eb_exec_slot_start(struct eb_exec *X, struct eb_exec_slot *s,
+			      const struct eb_gen_req *req, struct eb_gen_res *res,
+			      struct eb_err *err)
+{
+	struct eb_exec_run *r = &s->r;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	s->req = *req;
+	s->res = res;
+	s->p = (struct eb_proc){ -1, -1, -1, 0 };
+	s->prompt_file[0] = '\0';
+	s->argv = NULL;
+	s->n_reads = 0;
+	s->t_exit = 0;
+	s->status = s->exited = s->timed_out = s->stopped = s->lingered = 0;
+	s->slot_file = s->slot_pgrp = -1;
+	s->pidfd = -1;
+	s->t_kill = 0;
+	r->X = X;
+	r->req = &s->req;
+	r->res = res;
+	r->server = json_object();
+	r->n_out = -1;
+	r->line_first = -1;
+	eb_buf_init(&r->out_line, EB_EXEC_LINE_MAX);
+	eb_buf_init(&r->err_line, EB_EXEC_LINE_MAX);
+	eb_buf_init(&r->warn, 0);
+	r->max_events = 2ull * (unsigned long long)(req->n_predict > 0 ? req->n_predict : 0) +
+			EB_EXEC_EVENTS_MARGIN;
 	res->n_prompt = -1;
 	res->n_out = -1;
 	res->n_cached = -1;
 	res->flags = 0;
 	res->cache_field = NULL;
+	res->server = NULL;
 
 	if (X->needs_file) {
-		ret = eb_exec_prompt_file(req, prompt_file, sizeof(prompt_file), err);
+		ret = eb_exec_prompt_file(req, s->prompt_file, sizeof(s->prompt_file), err);
 		if (ret) {
-			prompt_file[0] = '\0';
-			goto out;
+			s->prompt_file[0] = '\0';
+			return ret;
 		}
-		slot_file = eb_cleanup_file(prompt_file);
+		s->slot_file = eb_cleanup_file(s->prompt_file);
 	}
-	argv = eb_xcalloc(X->n_tmpl + 1, sizeof(*argv));
+	s->argv = eb_xcalloc(X->n_tmpl + 1, sizeof(*s->argv));
 	for (size_t i = 0; i < X->n_tmpl; i++)
-		argv[i] = eb_exec_expand(X, X->tmpl[i], req, prompt_file);
+		s->argv[i] = eb_exec_expand(X, X->tmpl[i], req, s->prompt_file);
 
 	res->t_send_ns = eb_clock_ns();
-	deadline = res->t_send_ns + X->timeout_ns;
-	ret = eb_proc_start(&p, (const char *const *)argv, (const char *const *)X->env,
+	s->deadline = res->t_send_ns + X->timeout_ns;
+	ret = eb_proc_start(&s->p, (const char *const *)s->argv, (const char *const *)X->env,
 			    EB_PROC_PIPE_OUT | EB_PROC_PIPE_ERR | EB_PROC_NULL_IN | EB_PROC_NEW_PGRP,
 			    err);
 	if (ret) {
 		eb_err_prefix(err, "exec");
+		return ret;
+	}
+	s->pgid = s->p.pid;
+	s->slot_pgrp = eb_cleanup_pgrp(s->pgid);
+	/* a load cell of many programs can fill the registry: say so, rather than not run */
+	if (s->slot_pgrp < 0 || (X->needs_file && s->slot_file < 0)) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "more than %d process groups and prompt files at once: "
+					   "not all are removed should edgebench be killed by a "
+					   "second signal", EB_CLEANUP_SLOTS);
+		eb_exec_warn(r, msg);
+	}
+#ifdef SYS_pidfd_open
+	s->pidfd = (int)syscall(SYS_pidfd_open, s->p.pid, 0);
+#endif
+	return 0;
+}
+
+/*
+ * A run that timed out or was cut off: 1 (its loop is over: the result stops the program,
+ * waiting up to the grace period) or, with wait_exit, 0 after SIGTERM to its group, so that
+ * the loop reads the others while it gets the grace period.
+ */
+static int eb_exec_slot_end(struct eb_exec_slot *s, uint64_t now, int wait_exit)
+{
+	if (!wait_exit || s->p.pid <= 0)
+		return 1;
+	eb_proc_kill(&s->p, SIGTERM);
+	s->t_kill = now + EB_EXEC_GRACE_NS;
+	return 0;
+}
+
+/*
+ * Where a run stands before the next poll, at `now`: 0 while its output is to be read on,
+ * 1 when its loop is over (stopped, timed out, cut off, or its output ended). With
+ * wait_exit, a run whose output ended stays until the program exits (or its deadline), and
+ * one that timed out or was cut off until it has exited on SIGTERM or had SIGKILL, so that
+ * a loop of many never blocks on one.
+ */
+static int eb_exec_slot_step(struct eb_exec_slot *s, uint64_t now, int wait_exit)
+{
+	if (s->t_kill) {
+		if (eb_proc_wait_until(&s->p, 1, &s->status) == 1) {
+			s->exited = 1;
+			return 1;
+		}
+		if (now < s->t_kill)
+			return 0;
+		kill(-s->pgid, SIGKILL); /* the result reaps it */
+		return 1;
+	}
+	if (s->p.out_fd < 0 && s->p.err_fd < 0) {
+		if (!wait_exit || s->exited)
+			return 1;
+		if (s->req.stop && *s->req.stop) {
+			s->stopped = 1;
+			return 1;
+		}
+		if (eb_proc_wait_until(&s->p, 1, &s->status) == 1) {
+			s->exited = 1;
+			return 1;
+		}
+		if (now >= s->deadline) {
+			s->timed_out = 1;
+			return eb_exec_slot_end(s, now, wait_exit);
+		}
+		return 0;
+	}
+	if (s->req.stop && *s->req.stop) {
+		s->stopped = 1;
+		return 1;
+	}
+	if (s->r.cb_stop || s->r.overrun)
+		return eb_exec_slot_end(s, now, wait_exit);
+	/* the program ended: its output may stay open only as long as it takes to drain */
+	if (!s->exited && eb_proc_wait_until(&s->p, 1, &s->status) == 1) {
+		s->exited = 1;
+		s->t_exit = now;
+	}
+	if (s->exited && now - s->t_exit >= EB_EXEC_LINGER_NS) {
+		s->lingered = 1;
+		kill(-s->pgid, SIGKILL);
+		return 1;
+	}
+	if (now >= s->deadline) {
+		s->timed_out = 1;
+		return eb_exec_slot_end(s, now, wait_exit);
+	}
+	return 0;
+}
+
+/*
+ * Adds the run's open pipes to fds (at most 2), returning how many; with wait_exit, a run
+ * whose pipes closed before its program exited, or that is being ended, adds its pidfd
+ * instead, so the exit wakes the loop.
+ */
+static int eb_exec_slot_fds(const struct eb_exec_slot *s, struct pollfd *fds, int wait_exit)
+{
+	int n = 0;
+
+	if (s->t_kill) {
+		if (s->pidfd >= 0)
+			fds[n++] = (struct pollfd){ .fd = s->pidfd, .events = POLLIN };
+		return n;
+	}
+	if (s->p.out_fd >= 0)
+		fds[n++] = (struct pollfd){ .fd = s->p.out_fd, .events = POLLIN };
+	if (s->p.err_fd >= 0)
+		fds[n++] = (struct pollfd){ .fd = s->p.err_fd, .events = POLLIN };
+	if (n == 0 && wait_exit && !s->exited && s->pidfd >= 0)
+		fds[n++] = (struct pollfd){ .fd = s->pidfd, .events = POLLIN };
+	return n;
+}
+
+/* Reads what poll() said is ready on one of the run's pipes, which it saw at `t`. */
+static void eb_exec_slot_read(struct eb_exec_slot *s, const struct pollfd *fd, uint64_t t,
+			      char *buf, size_t size)
+{
+	struct eb_exec_run *r = &s->r;
+	int is_out = fd->fd == s->p.out_fd;
+	ssize_t n;
+
+	if (fd->fd == s->pidfd || !(fd->revents & (POLLIN | POLLHUP | POLLERR)))
+		return; /* an exit is seen by the next step */
+	n = read(fd->fd, buf, size);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n > 0 && is_out) {
+		r->t_last_read = t;
+		eb_exec_stdout(r, buf, (size_t)n, s->n_reads++, t);
+	} else if (n > 0) {
+		eb_exec_stderr(r, buf, (size_t)n);
+	} else if (is_out) {
+		r->t_eof = t;
+		/* end of stdout: an unfinished last line ends here */
+		if (r->line_first >= 0)
+			eb_exec_out_line(r, r->t_last_read);
+		if (r->X->stream == EB_EXEC_BYTES)
+			eb_exec_flush(r, s->n_reads);
+		close(s->p.out_fd);
+		s->p.out_fd = -1;
+	} else {
+		if (r->err_line.len)
+			eb_exec_err_line(r);
+		close(s->p.err_fd);
+		s->p.err_fd = -1;
+	}
+}
+
+/* The result of a run whose loop is over: 0 with s->res filled, or the code and `err`. */
+static int eb_exec_slot_result(struct eb_exec_slot *s, struct eb_err *err)
+{
+	struct eb_exec *X = s->r.X;
+	struct eb_exec_run *r = &s->r;
+	struct eb_gen_res *res = s->res;
+	const char *prog = s->argv[0];
+	struct eb_buf msg;
+	uint64_t t_end;
+	int ret = 0;
+
+	eb_buf_init(&msg, 0);
+	if (s->lingered) {
+		eb_proc_release(&s->p);
+		eb_buf_addf(&msg, "a child of '%s' kept stdout or stderr open after it exited; its "
+				  "process group was killed", prog);
+		eb_exec_warn(r, msg.buf);
+		eb_buf_reset(&msg);
+	} else if (s->stopped || s->timed_out || r->cb_stop || r->overrun) {
+		if (s->exited && (s->p.out_fd >= 0 || s->p.err_fd >= 0))
+			kill(-s->pgid, SIGKILL); /* what still holds the output of a finished program */
+		eb_proc_stop(&s->p, EB_EXEC_GRACE_NS, &s->status);
+	} else if (!s->exited) {
+		s->exited = eb_proc_wait_until(&s->p, s->deadline, &s->status);
+		if (!s->exited) {
+			s->timed_out = 1;
+			eb_proc_stop(&s->p, EB_EXEC_GRACE_NS, &s->status);
+		}
+	}
+	t_end = eb_clock_ns();
+	json_object_set_new(r->server, "wall_ms", json_real((t_end - res->t_send_ns) / 1e6));
+	if (s->stopped) {
+		ret = eb_err_set(err, EB_EINTR, "exec: '%s' interrupted", prog);
 		goto out;
 	}
-	pgid = p.pid;
-	slot_pgrp = eb_cleanup_pgrp(pgid);
-	while (p.out_fd >= 0 || p.err_fd >= 0) {
+	if (s->timed_out) {
+		eb_exec_tail(r, &msg);
+		ret = eb_err_set(err, EB_ETIMEOUT, "exec: '%s' timed out after %g s and was killed%s",
+				 prog, X->timeout_ns / 1e9, msg.buf);
+		goto out;
+	}
+	if (r->overrun == 2) {
+		ret = eb_err_set(err, EB_EADAPTER,
+				 "exec: '%s' wrote more than %llu bytes to stdout for %d tokens; it "
+				 "was stopped", prog, EB_EXEC_STDOUT_MAX, s->req.n_predict);
+		goto out;
+	}
+	if (r->overrun) {
+		ret = eb_err_set(err, EB_EADAPTER,
+				 "exec: '%s' printed more than %llu token events for %d tokens "
+				 "(2 x gen_tokens + %llu); it was stopped", prog, r->max_events,
+				 s->req.n_predict, EB_EXEC_EVENTS_MARGIN);
+		goto out;
+	}
+	if (r->cb_stop)
+		goto done;
+	if (WIFSIGNALED(s->status)) {
+		eb_exec_tail(r, &msg);
+		ret = eb_err_set(err, EB_EADAPTER, "exec: '%s' was killed by signal %d (%s)%s",
+				 prog, WTERMSIG(s->status), strsignal(WTERMSIG(s->status)), msg.buf);
+		goto out;
+	}
+	if (WIFEXITED(s->status) && WEXITSTATUS(s->status) != 0) {
+		eb_exec_tail(r, &msg);
+		ret = eb_err_set(err, EB_EADAPTER, "exec: '%s' exited with status %d%s", prog,
+				 WEXITSTATUS(s->status), msg.buf);
+		goto out;
+	}
+done:
+	json_object_set_new(r->server, "exit_status", json_integer(0));
+	if (r->warn.len)
+		json_object_set_new(r->server, "warning", json_string(r->warn.buf));
+	if (r->n_out >= 0)
+		res->n_out = (int)r->n_out;
+	if (eb_exec_buffered(r, s->req.n_predict)) {
+		res->flags |= EB_GEN_BUFFERED;
+		json_object_set_new(r->server, "buffered", json_true());
+	}
+	res->server = r->server;
+	r->server = NULL;
+out:
+	eb_buf_release(&msg);
+	return ret;
+}
+
+/* Undoes eb_exec_slot_start: the program stopped and reaped, its files and buffers gone. */
+static void eb_exec_slot_release(struct eb_exec_slot *s)
+{
+	struct eb_exec_run *r = &s->r;
+
+	if (s->p.pid > 0)
+		eb_proc_stop(&s->p, EB_EXEC_GRACE_NS, &s->status);
+	eb_proc_release(&s->p);
+	if (s->pidfd >= 0)
+		close(s->pidfd);
+	s->pidfd = -1;
+	eb_cleanup_forget(s->slot_pgrp);
+	s->slot_pgrp = -1;
+	if (s->prompt_file[0])
+		unlink(s->prompt_file);
+	s->prompt_file[0] = '\0';
+	eb_cleanup_forget(s->slot_file);
+	s->slot_file = -1;
+	for (size_t i = 0; s->argv && i < r->X->n_tmpl; i++)
+		free(s->argv[i]);
+	free(s->argv);
+	s->argv = NULL;
+	free(r->pend);
+	r->pend = NULL;
+	json_decref(r->server);
+	r->server = NULL;
+	eb_buf_release(&r->out_line);
+	eb_buf_release(&r->err_line);
+	eb_buf_release(&r->warn);
+}
+
+static int eb_exec_generate(void *state, const struct eb_gen_req *req, struct eb_gen_res *res,
+			    struct eb_err *err)
+{
+	struct eb_exec *X = state;
+	struct eb_exec_slot s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	ret = eb_exec_slot_start(X, &s, req, res, err);
+	while (!ret && !eb_exec_slot_step(&s, eb_clock_ns(), 0)) {
 		struct pollfd fds[2];
 		char buf[65536];
 		uint64_t now = eb_clock_ns(), t;
-		int nfds = 0, ms, rc;
+		int nfds = eb_exec_slot_fds(&s, fds, 0);
+		int ms = s.deadline > now ? (int)((s.deadline - now) / 1000000ull) + 1 : 0;
+		int rc;
 
-		if (req->stop && *req->stop) {
-			stopped = 1;
-			break;
-		}
-		if (r.cb_stop || r.overrun)
-			break;
-		/* the program ended: its output may stay open only as long as it takes to drain */
-		if (!exited && eb_proc_wait_until(&p, 1, &status) == 1) {
-			exited = 1;
-			t_exit = now;
-		}
-		if (exited && now - t_exit >= EB_EXEC_LINGER_NS) {
-			lingered = 1;
-			kill(-pgid, SIGKILL);
-			break;
-		}
-		if (now >= deadline) {
-			timed_out = 1;
-			break;
-		}
-		ms = (int)((deadline - now) / 1000000ull) + 1;
 		if (ms > 50)
 			ms = 50; /* look at *stop now and then */
-		if (p.out_fd >= 0)
-			fds[nfds++] = (struct pollfd){ .fd = p.out_fd, .events = POLLIN };
-		if (p.err_fd >= 0)
-			fds[nfds++] = (struct pollfd){ .fd = p.err_fd, .events = POLLIN };
 		rc = poll(fds, (nfds_t)nfds, ms);
 		t = eb_clock_ns();
 		if (rc < 0 && errno != EINTR) {
 			ret = eb_err_set(err, EB_EIO, "exec: poll: %s", strerror(errno));
-			goto out;
+			break;
 		}
-		for (int i = 0; rc > 0 && i < nfds; i++) {
-			int is_out = fds[i].fd == p.out_fd;
-			ssize_t n;
-
-			if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			n = read(fds[i].fd, buf, sizeof(buf));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n > 0 && is_out) {
-				r.t_last_read = t;
-				eb_exec_stdout(&r, buf, (size_t)n, n_reads++, t);
-			} else if (n > 0) {
-				eb_exec_stderr(&r, buf, (size_t)n);
-			} else if (is_out) {
-				r.t_eof = t;
-				/* end of stdout: an unfinished last line ends here */
-				if (r.line_first >= 0)
-					eb_exec_out_line(&r, r.t_last_read);
-				if (X->stream == EB_EXEC_BYTES)
-					eb_exec_flush(&r, n_reads);
-				close(p.out_fd);
-				p.out_fd = -1;
-			} else {
-				if (r.err_line.len)
-					eb_exec_err_line(&r);
-				close(p.err_fd);
-				p.err_fd = -1;
-			}
-		}
+		for (int i = 0; rc > 0 && i < nfds; i++)
+			eb_exec_slot_read(&s, &fds[i], t, buf, sizeof(buf));
 	}
-	if (lingered) {
-		eb_proc_release(&p);
-		eb_buf_addf(&msg, "a child of '%s' kept stdout or stderr open after it exited; its "
-				  "process group was killed", argv[0]);
-		eb_exec_warn(&r, msg.buf);
-		eb_buf_reset(&msg);
-	} else if (stopped || timed_out || r.cb_stop || r.overrun) {
-		if (exited && (p.out_fd >= 0 || p.err_fd >= 0))
-			kill(-pgid, SIGKILL); /* what still holds the output of a finished program */
-		eb_proc_stop(&p, EB_EXEC_GRACE_NS, &status);
-	} else if (!exited) {
-		exited = eb_proc_wait_until(&p, deadline, &status);
-		if (!exited) {
-			timed_out = 1;
-			eb_proc_stop(&p, EB_EXEC_GRACE_NS, &status);
-		}
-	}
-	t_end = eb_clock_ns();
-	json_object_set_new(r.server, "wall_ms", json_real((t_end - res->t_send_ns) / 1e6));
-	if (stopped) {
-		ret = eb_err_set(err, EB_EINTR, "exec: '%s' interrupted", argv[0]);
-		goto out;
-	}
-	if (timed_out) {
-		eb_exec_tail(&r, &msg);
-		ret = eb_err_set(err, EB_ETIMEOUT, "exec: '%s' timed out after %g s and was killed%s",
-				 argv[0], X->timeout_ns / 1e9, msg.buf);
-		goto out;
-	}
-	if (r.overrun == 2) {
-		ret = eb_err_set(err, EB_EADAPTER,
-				 "exec: '%s' wrote more than %llu bytes to stdout for %d tokens; it "
-				 "was stopped", argv[0], EB_EXEC_STDOUT_MAX, req->n_predict);
-		goto out;
-	}
-	if (r.overrun) {
-		ret = eb_err_set(err, EB_EADAPTER,
-				 "exec: '%s' printed more than %llu token events for %d tokens "
-				 "(2 x gen_tokens + %llu); it was stopped", argv[0], r.max_events,
-				 req->n_predict, EB_EXEC_EVENTS_MARGIN);
-		goto out;
-	}
-	if (r.cb_stop)
-		goto done;
-	if (WIFSIGNALED(status)) {
-		eb_exec_tail(&r, &msg);
-		ret = eb_err_set(err, EB_EADAPTER, "exec: '%s' was killed by signal %d (%s)%s",
-				 argv[0], WTERMSIG(status), strsignal(WTERMSIG(status)), msg.buf);
-		goto out;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-		eb_exec_tail(&r, &msg);
-		ret = eb_err_set(err, EB_EADAPTER, "exec: '%s' exited with status %d%s", argv[0],
-				 WEXITSTATUS(status), msg.buf);
-		goto out;
-	}
-done:
-	json_object_set_new(r.server, "exit_status", json_integer(0));
-	if (r.warn.len)
-		json_object_set_new(r.server, "warning", json_string(r.warn.buf));
-	if (r.n_out >= 0)
-		res->n_out = (int)r.n_out;
-	if (eb_exec_buffered(&r, req->n_predict)) {
-		res->flags |= EB_GEN_BUFFERED;
-		json_object_set_new(r.server, "buffered", json_true());
-	}
-	res->server = r.server;
-	r.server = NULL;
-out:
-	if (p.pid > 0)
-		eb_proc_stop(&p, EB_EXEC_GRACE_NS, &status);
-	eb_proc_release(&p);
-	eb_cleanup_forget(slot_pgrp);
-	if (prompt_file[0])
-		unlink(prompt_file);
-	eb_cleanup_forget(slot_file);
-	for (size_t i = 0; argv && i < X->n_tmpl; i++)
-		free(argv[i]);
-	free(argv);
-	free(r.pend);
-	json_decref(r.server);
-	eb_buf_release(&r.out_line);
-	eb_buf_release(&r.err_line);
-	eb_buf_release(&msg);
-	eb_buf_release(&r.warn);
+	if (!ret)
+		ret = eb_exec_slot_result(&s, err);
+	eb_exec_slot_release(&s);
 	return ret;
 }
 
+/* --- many runs at once (generate_many) ----------------------------------------------- */
+
+/* A batch request's token, passed on with its index. */
+static int eb_exec_batch_token(void *ud, uint64_t t_ns, int n_tokens)
+{
+	struct eb_exec_slot *s = ud;
+
+	return s->b->on_token ? s->b->on_token(s->b->ud, s->i, t_ns, n_tokens) : 0;
+}
+
+/* Ends slot s's request: its result (or `why` in place of one) to on_done; the slot freed. */
+static void eb_exec_slot_done(struct eb_exec_slot *s, int why, const struct eb_err *why_err)
+{
+	struct eb_err err;
+	int rc = why;
+
+	eb_err_clear(&err);
+	if (why)
+		err = *why_err;
+	else
+		rc = eb_exec_slot_result(s, &err);
+	/* free since its output ended (else now): the time the loop took to see the end and
+	 * reap the program is the next request's send lag */
+	s->t_free = s->r.t_eof ? s->r.t_eof : eb_clock_ns();
+	if (rc && s->res->server) {
+		json_decref(s->res->server);
+		s->res->server = NULL;
+	}
+	eb_exec_slot_release(s);
+	s->b->on_done(s->b->ud, s->i, rc, s->res, s->t_due, &err);
+	s->busy = 0;
+}
+
+/*
+ * The batch from one poll() loop over every run's stdout and stderr: a free slot takes
+ * the next request once it is due (in index order), each run is read, timed, cut off and
+ * ended exactly as generate() does it alone, and a run that failed frees its slot for
+ * the next. A program is never waited for while others are read: one whose output ended
+ * is looked at again within a millisecond until it exits.
+ */
+static int eb_exec_generate_many(void *state, const struct eb_gen_batch *b, struct eb_err *err)
+{
+	struct eb_exec *X = state;
+	size_t n_slots = b->max_inflight > 0 && (size_t)b->max_inflight < b->n
+				 ? (size_t)b->max_inflight
+				 : b->n;
+	struct eb_exec_slot *sl = eb_xcalloc(n_slots + 1, sizeof(*sl));
+	struct pollfd *fds = eb_xcalloc(2 * n_slots + 1, sizeof(*fds));
+	size_t *owner = eb_xcalloc(2 * n_slots + 1, sizeof(*owner));
+	char *buf = eb_xmalloc(65536);
+	size_t next = 0, in_flight = 0;
+	uint64_t t0 = eb_clock_ns(), t_grace;
+	int ret = 0;
+
+	for (size_t k = 0; k < n_slots; k++)
+		sl[k].t_free = t0;
+	while (next < b->n || in_flight) {
+		uint64_t now = eb_clock_ns(), until = now + 50000000ull, t;
+		struct eb_exec_slot *free_slot = NULL;
+		int nfds = 0, rc;
+
+		if (b->stop && *b->stop) {
+			ret = eb_err_set(err, EB_EINTR, "exec: interrupted");
+			break;
+		}
+		/* runs whose loop is over end, and free their slots */
+		for (size_t k = 0; k < n_slots; k++)
+			if (sl[k].busy && eb_exec_slot_step(&sl[k], now, 1)) {
+				eb_exec_slot_done(&sl[k], 0, NULL);
+				in_flight--;
+			}
+		/* every request that is due and has a free slot starts, in index order */
+		now = eb_clock_ns();
+		if (b->t_last_send_ns && now > b->t_last_send_ns)
+			next = b->n; /* the rest are not sent */
+		for (size_t k = 0; next < b->n && k < n_slots; k++) {
+			struct eb_exec_slot *s = &sl[k];
+			struct eb_gen_req rq = b->reqs[next];
+			uint64_t sched = b->t_sched_ns ? b->t_sched_ns[next] : 0;
+			struct eb_err serr;
+
+			if (s->busy || sched > now)
+				continue;
+			rq.on_token = eb_exec_batch_token;
+			rq.ud = s;
+			rq.stop = b->stop;
+			s->b = b;
+			s->i = next++;
+			s->busy = 1;
+			s->t_due = sched > s->t_free ? sched : s->t_free;
+			eb_err_clear(&serr);
+			if (eb_exec_slot_start(X, s, &rq, &s->own_res, &serr) != 0) {
+				eb_exec_slot_done(s, serr.code ? serr.code : EB_EIO, &serr);
+				k--; /* the slot is free again */
+				continue;
+			}
+			in_flight++;
+		}
+		/* sleep until a deadline, the next send or 50 ms (to hear stop); a run whose
+		 * output ended wakes the loop by its pidfd when the program exits, or without
+		 * one is looked at every millisecond until then */
+		for (size_t k = 0; k < n_slots; k++) {
+			struct eb_exec_slot *s = &sl[k];
+			int m;
+
+			if (!s->busy) {
+				free_slot = s;
+				continue;
+			}
+			if (s->t_kill ? s->t_kill < until : s->deadline < until)
+				until = s->t_kill ? s->t_kill : s->deadline;
+			m = eb_exec_slot_fds(s, fds + nfds, 1);
+			if (m == 0 && now + 1000000ull < until)
+				until = now + 1000000ull;
+			for (int j = 0; j < m; j++)
+				owner[nfds + j] = k;
+			nfds += m;
+		}
+		if (free_slot && next < b->n) {
+			uint64_t due = b->t_sched_ns ? b->t_sched_ns[next] : now;
+
+			if (due < until)
+				until = due;
+		}
+		if (!nfds && !in_flight && next >= b->n)
+			break;
+		/* rounded down: the last millisecond before a send is spun, not slept */
+		rc = poll(fds, (nfds_t)nfds, until > now ? (int)((until - now) / 1000000ull) : 0);
+		t = eb_clock_ns();
+		if (rc < 0 && errno != EINTR) {
+			ret = eb_err_set(err, EB_EIO, "exec: poll: %s", strerror(errno));
+			break;
+		}
+		for (int j = 0; rc > 0 && j < nfds; j++)
+			eb_exec_slot_read(&sl[owner[j]], &fds[j], t, buf, 65536);
+	}
+	/* stopped, or the loop failed: what still runs is stopped and ends as interrupted.
+	 * Every group has its SIGTERM at once and one grace period in common (not one after
+	 * another), then SIGKILL for what is left of it */
+	t_grace = eb_clock_ns() + EB_EXEC_GRACE_NS;
+	for (size_t k = 0; k < n_slots; k++)
+		if (sl[k].busy && sl[k].p.pid > 0)
+			eb_proc_kill(&sl[k].p, SIGTERM);
+	for (size_t k = 0; k < n_slots; k++) {
+		if (!sl[k].busy || sl[k].p.pid <= 0)
+			continue;
+		if (eb_proc_wait_until(&sl[k].p, t_grace, &sl[k].status) == 1)
+			sl[k].exited = 1;
+		kill(-sl[k].pgid, SIGKILL);
+	}
+	for (size_t k = 0; k < n_slots; k++)
+		if (sl[k].busy) {
+			sl[k].stopped = 1;
+			eb_exec_slot_done(&sl[k], 0, NULL);
+		}
+	free(buf);
+	free(owner);
+	free(fds);
+	free(sl);
+	return ret;
+}
 static int eb_exec_describe(void *state, json_t *out, struct eb_err *err)
 {
 	struct eb_exec *X = state;
@@ -890,6 +1222,7 @@ const struct eb_adapter_ops eb_adapter_exec = {
 	.unavailable_reason = eb_exec_unavailable,
 	.open = eb_exec_open,
 	.generate = eb_exec_generate,
+	.generate_many = eb_exec_generate_many,
 	.describe = eb_exec_describe,
 	.close = eb_exec_close,
 };

@@ -1840,7 +1840,7 @@ static int eb_cell_run(const struct eb_config *cfg, const struct eb_cell *cell,
 	if (!skip && strcmp(cell->workload, "load") == 0 && !cell->target->ops->generate_many) {
 		snprintf(why, sizeof(why),
 			 "adapter '%s' cannot send requests concurrently (no generate_many); load "
-			 "cells run on openai, ollama and llamacpp targets",
+			 "cells run on openai, ollama, llamacpp and exec targets",
 			 cell->target->ops->name);
 		skip = why;
 	}

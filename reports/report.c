@@ -871,7 +871,8 @@ static void eb_card_acc_pair(struct eb_card_acc *rows, size_t n)
 		out[at].route = "generative";
 		k++;
 	}
-	memcpy(rows, out, n * sizeof(*rows));
+	if (n) /* a card without accuracy rows has no array to copy into (NULL) */
+		memcpy(rows, out, n * sizeof(*rows));
 	free(out);
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -371,21 +372,72 @@ END_TEST
 
 /* --- exec: nothing left behind --------------------------------------------------- */
 
-/* Files named edgebench-prompt-* left in DIR/tmp. */
-static int eb_prompt_files_left(void)
+/*
+ * Files in DIR/sub whose names start with `prefix`: how many (at most max); with `nums`,
+ * only those whose name goes on with a number, stored there.
+ */
+static int eb_dir_files(const char *sub, const char *prefix, long long *nums, int max)
 {
-	char tmp[4200];
+	char path[4200];
 	struct dirent *de;
+	size_t len = strlen(prefix);
 	DIR *d;
 	int n = 0;
 
-	snprintf(tmp, sizeof(tmp), "%s/tmp", eb_dir);
-	d = opendir(tmp);
+	snprintf(path, sizeof(path), "%s/%s", eb_dir, sub);
+	d = opendir(path);
 	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d)))
-		n += strncmp(de->d_name, "edgebench-prompt-", 17) == 0;
+	while ((de = readdir(d)) && n < max)
+		if (strncmp(de->d_name, prefix, len) == 0 &&
+		    (!nums || eb_parse_ll(de->d_name + len, 2, 1LL << 31, &nums[n]) == 0))
+			n++;
 	closedir(d);
 	return n;
+}
+
+/* Files named edgebench-prompt-* left in DIR/tmp. */
+static int eb_prompt_files_left(void)
+{
+	return eb_dir_files("tmp", "edgebench-prompt-", NULL, 1 << 30);
+}
+
+/*
+ * Sends sig1, then sig2 (0: none) 100 ms later, to the run `p` started: it must exit 3 with
+ * the run stored as interrupted in `db`, and leave neither the n process groups in `pgids`
+ * nor a {prompt_file} behind. Returns the seconds from sig1 to the exit.
+ */
+static double eb_two_signals_leave_nothing(struct eb_proc *p, const char *name, int sig1,
+					   int sig2, const char *db, const long long *pgids, int n)
+{
+	uint64_t t0 = eb_clock_ns();
+	double took;
+	char *log;
+	int st;
+
+	eb_proc_kill(p, sig1);
+	if (sig2) {
+		eb_clock_sleep_ns(100000000ull, NULL);
+		eb_proc_kill(p, sig2);
+	}
+	st = eb_wait_run(p, 30, &took);
+	log = eb_log();
+	ck_assert_msg(st != -1, "edgebench still runs after signals %d, %d: %s", sig1, sig2, log);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s: wait status %d: %s", name, st,
+		      log);
+	for (int i = 0; i < n; i++)
+		ck_assert_msg(eb_test_pgrp_gone((pid_t)pgids[i]), "the program's group %lld still "
+								   "runs", pgids[i]);
+	ck_assert_msg(eb_prompt_files_left() == 0, "a {prompt_file} was left in TMPDIR");
+	free(log);
+	{
+		sqlite3 *h = eb_test_db_open(db);
+		char *rs = eb_test_qs(h, "SELECT status FROM runs");
+
+		ck_assert_str_eq(rs, "interrupted");
+		free(rs);
+		sqlite3_close(h);
+	}
+	return (eb_clock_ns() - t0) / 1e9;
 }
 
 /*
@@ -396,14 +448,12 @@ static int eb_prompt_files_left(void)
  */
 static void eb_exec_two_signals(const char *name, int sig1, int sig2)
 {
-	char cfg[4200], db[4200], pidf[4300], *log, *pid_s = NULL;
+	char cfg[4200], db[4200], pidf[4300], *pid_s = NULL;
 	struct eb_proc p;
 	struct eb_buf b;
 	struct eb_err err;
 	long long pid = 0;
 	size_t len;
-	double took;
-	int st;
 
 	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
 	snprintf(cfg, sizeof(cfg), "%s/c.json", eb_dir);
@@ -434,25 +484,7 @@ static void eb_exec_two_signals(const char *name, int sig1, int sig2)
 	ck_assert_int_eq(eb_parse_ll(pid_s, 2, 1LL << 31, &pid), 0);
 	free(pid_s);
 	ck_assert_int_eq(eb_prompt_files_left(), 1);
-	eb_proc_kill(&p, sig1);
-	eb_clock_sleep_ns(100000000ull, NULL);
-	eb_proc_kill(&p, sig2);
-	st = eb_wait_run(&p, 30, &took);
-	log = eb_log();
-	ck_assert_msg(st != -1, "edgebench still runs after signals %d, %d: %s", sig1, sig2, log);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s: wait status %d: %s", name, st,
-		      log);
-	ck_assert_msg(eb_test_pgrp_gone((pid_t)pid), "the program's group %lld still runs", pid);
-	ck_assert_msg(eb_prompt_files_left() == 0, "the {prompt_file} was left in TMPDIR");
-	free(log);
-	{
-		sqlite3 *h = eb_test_db_open(db);
-		char *rs = eb_test_qs(h, "SELECT status FROM runs");
-
-		ck_assert_str_eq(rs, "interrupted");
-		free(rs);
-		sqlite3_close(h);
-	}
+	eb_two_signals_leave_nothing(&p, name, sig1, sig2, db, &pid, 1);
 }
 
 START_TEST(exec_cleaned_after_second_signal)
@@ -460,6 +492,64 @@ START_TEST(exec_cleaned_after_second_signal)
 	eb_exec_two_signals("hostile-exec-sigint", SIGINT, SIGINT);
 	eb_exec_two_signals("hostile-exec-sighup", SIGHUP, SIGHUP);
 	eb_exec_two_signals("hostile-exec-sigterm-hup", SIGTERM, SIGHUP);
+}
+END_TEST
+
+/*
+ * A load cell on exec, four programs at once (each its own process group, ignoring
+ * SIGTERM, with a {prompt_file}), gets SIGINT and then `sig2` (0: none): edgebench exits 3
+ * with the run stored as interrupted, and none of the four groups nor their prompt files
+ * outlives it. Returns the seconds from the first signal to the exit.
+ */
+static double eb_exec_load_signals(const char *name, int sig2)
+{
+	char cfg[4200], db[4200], pids_dir[4200];
+	long long pids[8];
+	struct eb_proc p;
+	struct eb_buf b;
+	struct eb_err err;
+	int n = 0;
+
+	eb_test_tmpdir(name, eb_dir, sizeof(eb_dir));
+	snprintf(cfg, sizeof(cfg), "%s/c.json", eb_dir);
+	snprintf(db, sizeof(db), "%s/r.db", eb_dir);
+	snprintf(pids_dir, sizeof(pids_dir), "%s/pids", eb_dir);
+	ck_assert_int_eq(mkdir(pids_dir, 0755), 0);
+	eb_buf_init(&b, 0);
+	eb_buf_addf(&b,
+		    "{ \"name\": \"exec-load-signal\",\n"
+		    "  \"targets\": [ { \"id\": \"app\", \"adapter\": \"exec\", \"options\": {\n"
+		    "      \"argv\": [\"/bin/sh\", \"-c\", \"trap '' TERM; : > '%s/pid.'$$; exec sleep 30\",\n"
+		    "                 \"{prompt_file}\"], \"timeout_s\": 60 } } ],\n"
+		    "  \"models\": [ { \"id\": \"m\", \"variants\": [\n"
+		    "    { \"quant\": \"q4\", \"model_name\": \"x\" } ] } ],\n"
+		    "  \"workloads\": { \"load\": { \"concurrency\": [4], \"requests\": 4,\n"
+		    "    \"warmup\": 0, \"prompt_tokens\": 16, \"gen_tokens\": 4 } } }\n",
+		    pids_dir);
+	ck_assert_msg(eb_write_file(cfg, b.buf, b.len, &err) == 0, "%s", err.msg);
+	eb_buf_release(&b);
+	eb_start_run(&p, cfg, db);
+	for (int i = 0; i < 1000 && n < 4; i++) {
+		eb_clock_sleep_ns(10000000ull, NULL);
+		n = eb_dir_files("pids", "pid.", pids, 8); /* each program made pid.PID */
+	}
+	ck_assert_msg(n == 4, "%d of the 4 programs started", n);
+	ck_assert_int_eq(eb_prompt_files_left(), 4);
+	return eb_two_signals_leave_nothing(&p, name, SIGINT, sig2, db, pids, n);
+}
+
+/*
+ * Two SIGINTs end the load cell's programs at once; one SIGINT stops them gracefully, all
+ * four in one grace period of 2 s (SIGTERM is ignored, then SIGKILL), not one after another
+ * (8 s).
+ */
+START_TEST(exec_load_cleaned_after_signals)
+{
+	double took;
+
+	eb_exec_load_signals("hostile-exec-load-sigint2", SIGINT);
+	took = eb_exec_load_signals("hostile-exec-load-sigint", 0);
+	ck_assert_msg(took < 4.5, "one SIGINT: %.2f s to stop four programs", took);
 }
 END_TEST
 
@@ -474,6 +564,7 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, tokenize_body_cannot_multiply_memory);
 	tcase_add_test(tc, endless_streams_stop_past_gen_tokens);
 	tcase_add_test(tc, exec_cleaned_after_second_signal);
+	tcase_add_test(tc, exec_load_cleaned_after_signals);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -611,6 +611,16 @@ static void eb_check_load_card(sqlite3 *s, const char *db)
 	free(out);
 }
 
+/* A rate cell's send lag is bounded: median under 5 ms, max under 100 (two shared cores). */
+static void eb_check_send_lag(sqlite3 *s, const char *key)
+{
+	double median = eb_db_metric(s, key, "send_lag_ms", "median");
+	double max = eb_db_metric(s, key, "send_lag_ms", "max");
+
+	ck_assert_msg(median < 5, "%s: median send lag %g ms", key, median);
+	ck_assert_msg(max < 100, "%s: largest send lag %g ms", key, max);
+}
+
 /*
  * Through the binary: a Poisson rate cell whose arrivals at the server pass the KS test
  * against the exponential of the rate, with a bounded send lag; and a concurrency cell
@@ -665,12 +675,7 @@ START_TEST(stand_in_server_schedule_and_goodput)
 	 * bounded (generous: two shared cores) */
 	ck_assert(eb_db_metric(s, "fake/m/q/load/c4", "concurrency", "mean") > 3);
 	ck_assert(eb_db_metric(s, "fake/m/q/load/c4", "concurrency", "mean") <= 4);
-	ck_assert_msg(eb_db_metric(s, "fake/m/q/load/r40", "send_lag_ms", "median") < 5,
-		      "median send lag %g ms",
-		      eb_db_metric(s, "fake/m/q/load/r40", "send_lag_ms", "median"));
-	ck_assert_msg(eb_db_metric(s, "fake/m/q/load/r40", "send_lag_ms", "max") < 100,
-		      "largest send lag %g ms",
-		      eb_db_metric(s, "fake/m/q/load/r40", "send_lag_ms", "max"));
+	eb_check_send_lag(s, "fake/m/q/load/r40");
 	ck_assert(eb_db_metric(s, "fake/m/q/load/r40", "failed_requests", "mean") == 0);
 	/* edgebench did not start this server: no cold start is stored for it */
 	ck_assert(isnan(eb_db_metric(s, "fake/m/q/load/c4", "load_ms", "mean")));
@@ -721,18 +726,15 @@ static void eb_tiny_config(char *text, size_t n, const char *name, int n_ctx,
 /*
  * In process: the llamacpp adapter decodes the requests of a load cell as sequences of
  * one batch (more than one in flight at c3, every token counted), its open() is timed on
- * the model's first cell only (the next reuses the loaded model), and an adapter without
- * generate_many (exec) has its load cell skipped with the reason.
+ * the model's first cell only (the next reuses the loaded model).
  */
-START_TEST(in_process_cold_start_and_skip)
+START_TEST(in_process_cold_start)
 {
 	char text[4096], db[8192];
 	sqlite3 *s;
 	double first, second;
 
-	eb_tiny_config(text, sizeof(text), "cold", 256,
-		       ",\n   { \"id\": \"prog\", \"adapter\": \"exec\", \"options\": { \"argv\": "
-		       "[\"true\"] } }",
+	eb_tiny_config(text, sizeof(text), "cold", 256, "",
 		       "{ \"latency\": { \"prompt_tokens\": [16, 32], \"gen_tokens\": 4,\n"
 		       "     \"warmup\": 0, \"repetitions\": 1 },\n"
 		       "     \"load\": { \"concurrency\": [3], \"requests\": 6, \"prompt_tokens\": 16,\n"
@@ -749,12 +751,6 @@ START_TEST(in_process_cold_start_and_skip)
 				      "c.id = r.cell_id WHERE c.key = 'cpu/tiny/q8_0/load/c3'"),
 			 6 * 8);
 	ck_assert(eb_db_metric(s, "cpu/tiny/q8_0/load/c3", "concurrency", "mean") > 1);
-	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE key = "
-				      "'prog/tiny/q8_0/load/c3' AND status = 'skipped' AND error = "
-				      "'adapter ''exec'' cannot send requests concurrently (no "
-				      "generate_many); load cells run on openai, ollama and llamacpp "
-				      "targets'"),
-			 1);
 	sqlite3_close(s);
 }
 END_TEST
@@ -1119,6 +1115,149 @@ START_TEST(bench_load_client_runs)
 }
 END_TEST
 
+/*
+ * An exec target whose program (tests/data/exec/fake_tokens.sh) prints gen_tokens lines,
+ * each after `delay` s, then its own count; `extra` is more target options (JSON members,
+ * with a leading comma, or "") and `load` the load workload's members.
+ */
+static void eb_exec_load_config(char *text, size_t n, double delay, const char *extra,
+				const char *load)
+{
+	char script[4096];
+
+	eb_test_data("exec/fake_tokens.sh", script, sizeof(script));
+	snprintf(text, n,
+		 "{ \"name\": \"exec-load\",\n"
+		 "  \"targets\": [ { \"id\": \"prog\", \"adapter\": \"exec\", \"options\": {\n"
+		 "     \"argv\": [\"%s\", \"{max_tokens}\", \"%g\"], \"stream\": \"lines\",\n"
+		 "     \"tokens_regex\": \"^generated ([0-9]+) tokens\"%s } } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"q\", "
+		 "\"model_name\": \"m\" } ] } ],\n"
+		 "  \"workloads\": { \"load\": { %s } } }\n",
+		 script, delay, extra, load);
+}
+
+/*
+ * exec under load: a program per request, up to four at once from one poll loop. Every
+ * token of every request is counted, more than two programs run at once at c4, the token
+ * times are the program's own 40 ms steps (TTFT: its start and one step), and a rate
+ * cell's sends keep to the schedule.
+ */
+START_TEST(exec_load_cells_run)
+{
+	char text[8192], db[8192];
+	sqlite3 *s;
+	const char *cells[] = { "prog/m/q/load/c1", "prog/m/q/load/c4", "prog/m/q/load/r20" };
+
+	eb_exec_load_config(text, sizeof(text), 0.04, ", \"timeout_s\": 30",
+			    "\"concurrency\": [1, 4], \"rate\": [20], \"requests\": 8, "
+			    "\"warmup\": 0, \"prompt_tokens\": 16, \"gen_tokens\": 6");
+	eb_run_config("exec-load", text, db, sizeof(db));
+	s = eb_test_db_open(db);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE status = 'ok'"), 3);
+	for (size_t k = 0; k < 3; k++) {
+		char sql[512];
+		double ttft = eb_db_metric(s, cells[k], "ttft_ms", "median");
+		double itl = eb_db_metric(s, cells[k], "itl_ms", "median");
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT sum(r.n_out) FROM requests r JOIN cells c ON c.id = r.cell_id "
+			 "WHERE c.key = '%s' AND r.warmup = 0", cells[k]);
+		ck_assert_int_eq(eb_db_int(s, sql), 8 * 6);
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM token_times t JOIN requests r ON r.id = "
+			 "t.request_id JOIN cells c ON c.id = r.cell_id WHERE c.key = '%s'",
+			 cells[k]);
+		ck_assert_int_eq(eb_db_int(s, sql), 8 * 6);
+		ck_assert(eb_db_metric(s, cells[k], "failed_requests", "mean") == 0);
+		/* one sleep of 40 ms before each token; the program's start on top of the
+		 * first (generous bounds: two shared cores) */
+		ck_assert_msg(ttft >= 40 && ttft < 200, "%s: median TTFT %g ms", cells[k], ttft);
+		ck_assert_msg(itl >= 40 && itl < 80, "%s: median ITL %g ms", cells[k], itl);
+	}
+	ck_assert(eb_db_metric(s, "prog/m/q/load/c1", "concurrency", "mean") <= 1.0 + 1e-9);
+	ck_assert_msg(eb_db_metric(s, "prog/m/q/load/c4", "concurrency", "mean") > 2,
+		      "achieved concurrency at c4: %g",
+		      eb_db_metric(s, "prog/m/q/load/c4", "concurrency", "mean"));
+	ck_assert(eb_db_metric(s, "prog/m/q/load/c4", "concurrency", "mean") <= 4);
+	eb_check_send_lag(s, "prog/m/q/load/r20");
+	sqlite3_close(s);
+}
+END_TEST
+
+/*
+ * One program of a c4 cell hangs, deaf to SIGTERM: it alone hits timeout_s (its process
+ * group killed after the grace period), and the 39 others finish with every token, the
+ * ones that run while it is timed out and ended not held up by it.
+ */
+START_TEST(exec_load_hang_fails_one_request)
+{
+	char dir[4096], text[8192], extra[4400], db[8192], pidf[4200], *pid_s;
+	long long pid;
+	size_t len;
+	struct eb_err err;
+	sqlite3 *s;
+
+	eb_test_tmpdir("exec-load-hang", dir, sizeof(dir));
+	snprintf(extra, sizeof(extra), ", \"timeout_s\": 1, \"env\": { \"EB_HANG_DIR\": \"%s\" }",
+		 dir);
+	eb_exec_load_config(text, sizeof(text), 0.02, extra,
+			    "\"concurrency\": [4], \"requests\": 40, \"warmup\": 0, "
+			    "\"prompt_tokens\": 16, \"gen_tokens\": 5");
+	eb_run_config("exec-load-hang-run", text, db, sizeof(db));
+	snprintf(pidf, sizeof(pidf), "%s/hung/pid", dir);
+	ck_assert_int_eq(eb_read_file(pidf, 64, &pid_s, &len, &err), 0);
+	ck_assert_int_eq(eb_parse_ll(pid_s, 2, 1LL << 31, &pid), 0);
+	free(pid_s);
+	ck_assert_msg(eb_test_pgrp_gone((pid_t)pid), "the hung program's group %lld still runs",
+		      pid);
+	s = eb_test_db_open(db);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE status = 'ok'"), 1);
+	ck_assert(eb_db_metric(s, "prog/m/q/load/c4", "failed_requests", "mean") == 1);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM requests"), 39);
+	ck_assert_int_eq(eb_db_int(s, "SELECT sum(n_out) FROM requests"), 39 * 5);
+	/* 39 runs of at least 100 ms on three slots take over 1.3 s, so some ran when the
+	 * hung one timed out: none waited for it, nor for its 2 s of grace */
+	ck_assert_int_lt(eb_db_int(s, "SELECT max(e2e_ns) FROM requests"), 1000000000);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE warnings_json LIKE "
+				      "'%1 of 40 measured requests failed; the first: %' AND "
+				      "warnings_json LIKE '%timed out after 1 s and was killed; "
+				      "stderr: hanging%'"),
+			 1);
+	sqlite3_close(s);
+}
+END_TEST
+
+/*
+ * Twenty programs at once, each with a {prompt_file}: forty entries for a cleanup registry
+ * of 32. Every request still runs, and those whose group or file could not be registered
+ * say so in the cell's warnings.
+ */
+START_TEST(exec_load_past_the_cleanup_registry)
+{
+	char text[4096], db[8192];
+	sqlite3 *s;
+
+	snprintf(text, sizeof(text),
+		 "{ \"name\": \"exec-load-many\",\n"
+		 "  \"targets\": [ { \"id\": \"prog\", \"adapter\": \"exec\", \"options\": {\n"
+		 "     \"argv\": [\"/bin/sh\", \"-c\", \"echo tok; sleep 1; echo tok\", \"{prompt_file}\"] } } ],\n"
+		 "  \"models\": [ { \"id\": \"m\", \"variants\": [ { \"quant\": \"q\", "
+		 "\"model_name\": \"m\" } ] } ],\n"
+		 "  \"workloads\": { \"load\": { \"concurrency\": [20], \"requests\": 20,\n"
+		 "     \"warmup\": 0, \"prompt_tokens\": 16, \"gen_tokens\": 2 } } }\n");
+	eb_run_config("exec-load-many", text, db, sizeof(db));
+	s = eb_test_db_open(db);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM requests"), 20);
+	ck_assert(eb_db_metric(s, "prog/m/q/load/c20", "failed_requests", "mean") == 0);
+	ck_assert_int_eq(eb_db_int(s, "SELECT count(*) FROM cells WHERE warnings_json LIKE "
+				      "'%more than 32 process groups and prompt files at once: not "
+				      "all are removed should edgebench be killed by a second signal%'"),
+			 1);
+	sqlite3_close(s);
+}
+END_TEST
+
 static Suite *eb_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -1132,11 +1271,11 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, goodput_by_hand);
 	suite_add_tcase(s, tc);
 	if (eb_test_lacks_llama()) {
-		eb_test_skip("in_process_cold_start_and_skip", "%s", eb_test_lacks_llama());
+		eb_test_skip("in_process_cold_start", "%s", eb_test_lacks_llama());
 	} else {
 		tc = tcase_create("in process");
 		tcase_set_timeout(tc, 120);
-		tcase_add_test(tc, in_process_cold_start_and_skip);
+		tcase_add_test(tc, in_process_cold_start);
 		tcase_add_test(tc, sharegpt_lengths_in_process);
 		tcase_add_test(tc, in_process_vs_batched_bench);
 		suite_add_tcase(s, tc);
@@ -1146,6 +1285,12 @@ static Suite *eb_suite(void)
 	tcase_add_test(tc, stand_in_server_schedule_and_goodput);
 	tcase_add_test(tc, bench_load_client_runs);
 	tcase_add_test(tc, ollama_load_and_cold_start);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("exec");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, exec_load_cells_run);
+	tcase_add_test(tc, exec_load_hang_fails_one_request);
+	tcase_add_test(tc, exec_load_past_the_cleanup_registry);
 	suite_add_tcase(s, tc);
 	{
 		const char *why = eb_test_lacks_peer("llama-server", eb_server_bin,
