@@ -304,7 +304,7 @@ static const struct eb_opt eb_k_acc_task[] = {
 	  .help = "dataset file: .jsonl (hellaswag, hellaswag-gen, gsm8k-gen), wiki.test.raw, a "
 		  ".zip holding it, .json.gz (c4) or any text (wikitext2-llamacpp, kld); arc_easy, "
 		  "arc_challenge, piqa, winogrande: their .jsonl or the catalog's .zip; mmlu: "
-		  "SUBJECT_test.csv or data.tar; mmlu-gen: SUBJECT_test.csv (required); ${VAR} "
+		  "SUBJECT_test.csv or data.tar (mmlu-gen too); ${VAR} "
 		  "expanded; relative to the config file" },
 	{ .name = "member", .type = EB_OPT_STR, .flags = EB_OPT_NONEMPTY,
 	  .def = EB_DEF_TEXT("wikitext-2-raw/wiki.test.raw"),

@@ -3,7 +3,7 @@
 
 #include "answer.h"
 #include "gsm8k.h"
-#include "mmlu_csv.h"
+#include "mc.h"
 #include "eb_sanitize.h"
 #include "eb_util.h"
 
@@ -136,11 +136,15 @@ static void eb_gen_acc(struct eb_acc_result *res, const char *name, size_t hits,
 
 /* One multiple-choice item as the generic core reads it; strings are borrowed. */
 struct eb_gen_mc_item {
+	const char *prompt;  /* the whole prompt, choices lettered (MMLU's, as datasets/mc.c
+			      * writes lm-eval's); NULL: built from header + question + choice */
 	const char *question;
 	const char *choice[EB_ANSWER_MAX_CHOICES];
 	int n_choices;
 	int gold;    /* 0-based */
 	size_t line; /* in the dataset file */
+	const char *file; /* the file it came from, named in records when there are groups */
+	size_t group;     /* MMLU: its subject (0 .. n_groups - 1); else 0 */
 };
 
 /*
@@ -151,10 +155,12 @@ struct eb_gen_mc_item {
  */
 static int eb_mc_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st,
 		     const char *header, const struct eb_gen_mc_item *items, size_t n,
-		     struct eb_acc_result *res, struct eb_err *err)
+		     size_t n_groups, struct eb_acc_result *res, struct eb_err *err)
 {
 	long long max_tokens = A->t->max_tokens ? A->t->max_tokens : EB_MC_MAX_TOKENS;
-	size_t hits = 0, invalid = 0;
+	size_t hits = 0, invalid = 0, k_groups = n_groups > 1 ? n_groups : 1;
+	size_t *g_hits = eb_xcalloc(k_groups, sizeof(*g_hits));
+	size_t *g_n = eb_xcalloc(k_groups, sizeof(*g_n));
 	struct eb_buf prompt, reply;
 	int ret = 0;
 
@@ -168,15 +174,19 @@ static int eb_mc_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *s
 	for (size_t i = 0; i < n && !ret; i++) {
 		const struct eb_gen_mc_item *it = &items[i];
 		const char *rule;
-		char doc[64], sha[65], letter[2] = "";
+		char doc[4200], sha[65], letter[2] = "";
 		json_t *r;
 		int n_out, got;
 
 		eb_buf_reset(&prompt);
-		eb_buf_addf(&prompt, "%s%s", header, it->question);
-		for (int k = 0; k < it->n_choices; k++)
-			eb_buf_addf(&prompt, "\n%c. %s", 'A' + k, it->choice[k]);
-		eb_buf_addstr(&prompt, "\nAnswer:");
+		if (it->prompt) {
+			eb_buf_addstr(&prompt, it->prompt);
+		} else {
+			eb_buf_addf(&prompt, "%s%s", header, it->question);
+			for (int k = 0; k < it->n_choices; k++)
+				eb_buf_addf(&prompt, "\n%c. %s", 'A' + k, it->choice[k]);
+			eb_buf_addstr(&prompt, "\nAnswer:");
+		}
 		ret = eb_gen_reply(A, ops, st, prompt.buf, eb_mc_stops, max_tokens, &reply, &n_out,
 				   err);
 		if (ret)
@@ -184,7 +194,12 @@ static int eb_mc_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *s
 		got = eb_answer_letter(reply.buf, it->n_choices, &rule);
 		hits += got == it->gold;
 		invalid += got < 0;
-		snprintf(doc, sizeof(doc), "line %zu", it->line);
+		g_hits[n_groups > 1 ? it->group : 0] += got == it->gold;
+		g_n[n_groups > 1 ? it->group : 0]++;
+		if (n_groups > 1 && it->file)
+			snprintf(doc, sizeof(doc), "%s line %zu", it->file, it->line);
+		else
+			snprintf(doc, sizeof(doc), "line %zu", it->line);
 		eb_sha256_hex(prompt.buf, prompt.len, sha);
 		r = eb_acc_sample(A, i, doc, sha, "prompt text", got, it->gold);
 		json_object_set_new(r, "reply", eb_gen_reply_json(reply.buf));
@@ -196,10 +211,15 @@ static int eb_mc_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *s
 		A->done++;
 		A->running = (double)hits / (double)A->done;
 	}
-	if (!ret) {
+	if (!ret && n_groups > 1) /* several subjects: lm-eval's pooled stderr of the group */
+		eb_acc_put(res, "acc", n ? (double)hits / (double)n : NAN,
+			   eb_mc_pooled_stderr(g_hits, g_n, k_groups), (long long)n);
+	else if (!ret)
 		eb_gen_acc(res, "acc", hits, n);
+	if (!ret)
 		eb_acc_put(res, "invalid", (double)invalid, NAN, (long long)n);
-	}
+	free(g_hits);
+	free(g_n);
 	eb_buf_release(&prompt);
 	eb_buf_release(&reply);
 	return ret;
@@ -227,55 +247,52 @@ int eb_proto_hellaswag_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, v
 		items[i].line = ds.items[i].line;
 	}
 	ret = eb_mc_gen(A, ops, st, "Pick the most plausible continuation of the text.\n\n", items,
-			n, res, err);
+			n, 0, res, err);
 	free(items);
 	eb_hellaswag_release(&ds);
 	return ret;
 }
 
-/* Python's str.strip() on ASCII whitespace, in place: the start of the stripped text. */
-static char *eb_strip(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	n = strlen(s);
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
-/* MMLU's CSV under lm-eval's mmlu prompt: its description line, then the question. */
+/*
+ * MMLU under lm-eval's mmlu prompt, read by the same loader as the log-likelihood `mmlu`
+ * (datasets/mc.c: one SUBJECT_test.csv or Hendrycks' data.tar): its prompt already
+ * letters the choices and ends in "Answer:"; over several subjects acc's stderr is
+ * lm-eval's pooled one, as for `mmlu`.
+ */
 int eb_proto_mmlu_gen(struct eb_acc *A, const struct eb_adapter_ops *ops, void *st,
 		      const char *path, struct eb_acc_result *res, struct eb_err *err)
 {
-	struct eb_mmlu ds;
+	struct eb_mc ds;
 	struct eb_gen_mc_item *items;
-	struct eb_buf header;
 	size_t n;
-	int ret = eb_mmlu_load(&ds, path, err);
+	int ret = eb_mc_load(&ds, EB_MC_MMLU, path, NULL, err);
 
 	if (ret)
 		return ret;
 	n = eb_min_limit(ds.n, A->t->limit);
 	items = eb_xcalloc(n + 1, sizeof(*items));
 	for (size_t i = 0; i < n; i++) {
-		items[i].question = eb_strip(ds.items[i].question);
-		for (int k = 0; k < EB_MMLU_NCHOICES; k++)
-			items[i].choice[k] = ds.items[i].choice[k];
-		items[i].n_choices = EB_MMLU_NCHOICES;
+		items[i].prompt = ds.items[i].ctx[0];
+		items[i].n_choices = (int)ds.items[i].n_choices;
 		items[i].gold = ds.items[i].gold;
 		items[i].line = ds.items[i].line;
+		items[i].file = ds.items[i].file;
+		items[i].group = ds.items[i].group;
 	}
-	eb_buf_init(&header, 0);
-	eb_buf_addf(&header, "The following are multiple choice questions (with answers) about %s.\n\n",
-		    ds.subject);
-	json_object_set_new(res->params, "subject", json_string(ds.subject));
-	ret = eb_mc_gen(A, ops, st, header.buf, items, n, res, err);
-	eb_buf_release(&header);
+	if (ds.n_groups == 1) { /* the subject's words, as its prompt names it */
+		char *words = eb_xstrdup(ds.groups[0]);
+
+		for (char *p = words; *p; p++)
+			if (*p == '_')
+				*p = ' ';
+		json_object_set_new(res->params, "subject", json_string(words));
+		free(words);
+	} else if (ds.n_groups) {
+		json_object_set_new(res->params, "n_subjects", json_integer((json_int_t)ds.n_groups));
+	}
+	ret = eb_mc_gen(A, ops, st, "", items, n, ds.n_groups, res, err);
 	free(items);
-	eb_mmlu_release(&ds);
+	eb_mc_release(&ds);
 	return ret;
 }
 

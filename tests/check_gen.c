@@ -6,7 +6,7 @@
 #include "config.h"
 #include "gsm8k.h"
 #include "hellaswag.h"
-#include "mmlu_csv.h"
+#include "mc.h"
 #include "eb_build.h"
 #include "eb_util.h"
 #include "testutil.h"
@@ -149,58 +149,6 @@ START_TEST(gsm8k_loader)
 }
 END_TEST
 
-/* --- MMLU CSV ------------------------------------------------------------------------ */
-
-START_TEST(mmlu_csv_loader)
-{
-	static const char good[] = "\"What is 1,5 \"\"in\"\" a list?\nTwo lines\",one,\"two, three\",4,,B\r\n"
-				   "\n"
-				   "Plain?,a,b,c,d,D";
-	static const struct {
-		const char *data, *err;
-	} bad[] = {
-		{ "q,a,b,c,A\n", "s_test.csv:1: 5 fields, expected 6 (question,A,B,C,D,answer)" },
-		{ "q,a,b,c,d,A\nq,a,b,c,d,e,A\n",
-		  "s_test.csv:2: 7 fields, expected 6 (question,A,B,C,D,answer)" },
-		{ "q,a,b,c,d,E\n", "s_test.csv:1: answer 'E' is not one of A, B, C, D" },
-		{ "q,a,b,c,d,\n", "s_test.csv:1: answer '' is not one of A, B, C, D" },
-		{ "q,a,\"b,c,d,A\n", "s_test.csv:1:5: unterminated quoted field" },
-		{ "q,\"a\"x,b,c,d,A\n", "s_test.csv:1:6: text after a quoted field's closing quote" },
-		{ "\n", "no records in 's_test.csv'" },
-	};
-	struct eb_mmlu ds;
-	struct eb_err err;
-
-	ck_assert_msg(eb_mmlu_load_buf(&ds, "dir/high_school_physics_test.csv", good,
-				       sizeof(good) - 1, &err) == 0,
-		      "%s", err.msg);
-	ck_assert_uint_eq(ds.n, 2);
-	ck_assert_str_eq(ds.subject, "high school physics");
-	ck_assert_str_eq(ds.items[0].question, "What is 1,5 \"in\" a list?\nTwo lines");
-	ck_assert_str_eq(ds.items[0].choice[1], "two, three");
-	ck_assert_str_eq(ds.items[0].choice[3], "");
-	ck_assert_int_eq(ds.items[0].gold, 1);
-	ck_assert_uint_eq(ds.items[1].line, 4);
-	ck_assert_str_eq(ds.items[1].choice[3], "d");
-	ck_assert_int_eq(ds.items[1].gold, 3);
-	eb_mmlu_release(&ds);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_int_eq(eb_mmlu_load_buf(&ds, "s_test.csv", bad[i].data, strlen(bad[i].data),
-						  &err),
-				 EB_EPARSE);
-		ck_assert_msg(strcmp(err.msg, bad[i].err) == 0, "'%s', want '%s'", err.msg,
-			      bad[i].err);
-	}
-	ck_assert_msg(eb_mmlu_load(&ds, SAMPLES "/edge_computing_test.csv", &err) == 0, "%s",
-		      err.msg);
-	ck_assert_uint_eq(ds.n, 8);
-	ck_assert_str_eq(ds.subject, "edge computing");
-	ck_assert_str_eq(ds.items[3].choice[0], "So that caches, clocks and lazy loading settle first");
-	ck_assert_str_eq(ds.items[7].question, "Which quantity does \"perplexity\" measure for a language model?");
-	eb_mmlu_release(&ds);
-}
-END_TEST
-
 /* --- the protocols on the fake adapter ------------------------------------------------ */
 
 /* Runs one task of `protocol` on file with the fake adapter answering `reply`. */
@@ -316,6 +264,57 @@ START_TEST(mc_gen_on_fake_adapter)
 END_TEST
 
 /* The sample's second problem has 10 for its answer: one of eight right. */
+/*
+ * mmlu-gen reads what the log-likelihood mmlu reads (datasets/mc.c), the archive of every
+ * subject included: each prompt is mmlu's context as sent, acc the share of golds equal
+ * to the reply's letter, and over several subjects acc's stderr is lm-eval's pooled one,
+ * here summed by hand: sqrt(sum h_i (n_i - h_i) / n_i / (N - k) / N).
+ */
+START_TEST(mmlu_gen_reads_mmlu_and_pools_subjects)
+{
+	struct eb_acc_result res = { 0 };
+	struct eb_err err;
+	struct eb_mc ds;
+	double hits_b = 0, sum = 0;
+	size_t *h, *n;
+	json_t *rec;
+
+	ck_assert_int_eq(eb_mc_load(&ds, EB_MC_MMLU, SAMPLES "/data.tar", NULL, &err), 0);
+	ck_assert_uint_gt(ds.n_groups, 1);
+	h = eb_xcalloc(ds.n_groups, sizeof(*h));
+	n = eb_xcalloc(ds.n_groups, sizeof(*n));
+	for (size_t i = 0; i < ds.n; i++) {
+		n[ds.items[i].group]++;
+		h[ds.items[i].group] += ds.items[i].gold == 1;
+		hits_b += ds.items[i].gold == 1;
+	}
+	for (size_t g = 0; g < ds.n_groups; g++)
+		sum += (double)h[g] * (double)(n[g] - h[g]) / (double)n[g];
+	ck_assert_int_eq(eb_gen_task("mmlu-gen", SAMPLES "/data.tar", 0, "B", &res, &err), 0);
+	ck_assert_double_eq(eb_fig(&res, "acc")->value, hits_b / (double)ds.n);
+	ck_assert_double_eq_tol(eb_fig(&res, "acc")->se,
+				sqrt(sum / (double)(ds.n - ds.n_groups) / (double)ds.n), 1e-15);
+	ck_assert_int_eq(eb_fig(&res, "acc")->n, (long long)ds.n);
+	ck_assert_int_eq(json_integer_value(json_object_get(res.params, "n_subjects")),
+			 (json_int_t)ds.n_groups);
+	ck_assert_uint_eq(json_array_size(res.samples), ds.n);
+	/* the record names the subject's file, and its hash is of mmlu's own context */
+	rec = json_array_get(res.samples, ds.n - 1);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(rec, "doc")),
+				     ds.items[ds.n - 1].file));
+	{
+		char sha[65];
+
+		eb_sha256_hex(ds.items[ds.n - 1].ctx[0], strlen(ds.items[ds.n - 1].ctx[0]), sha);
+		ck_assert_str_eq(json_string_value(json_object_get(rec, "prompt_sha256")), sha);
+	}
+	eb_acc_result_release(&res);
+	free(h);
+	free(n);
+	eb_mc_release(&ds);
+}
+END_TEST
+
 START_TEST(gsm8k_gen_on_fake_adapter)
 {
 	struct eb_acc_result res;
@@ -505,8 +504,8 @@ Suite *eb_gen_suite(void)
 	tcase_add_test(tc, answer_until_stop_strings);
 	tcase_add_test(tc, gsm8k_filters_as_lmeval);
 	tcase_add_test(tc, gsm8k_loader);
-	tcase_add_test(tc, mmlu_csv_loader);
 	tcase_add_test(tc, mc_gen_on_fake_adapter);
+	tcase_add_test(tc, mmlu_gen_reads_mmlu_and_pools_subjects);
 	tcase_add_test(tc, gsm8k_gen_on_fake_adapter);
 	tcase_add_test(tc, llamacpp_text_until_stop);
 	tcase_add_test(tc, card_pairs_the_routes);
