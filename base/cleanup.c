@@ -44,55 +44,54 @@ static int eb_cleanup_take(void)
 	return -1;
 }
 
-int eb_cleanup_pgrp(pid_t pgid)
+/*
+ * Takes a slot and fills it with one entry (path and text NULL when not a file; their
+ * lengths checked by the caller), READY only once it is whole, as a handler may run
+ * between any two stores. The slot, or -1 when the table is full.
+ */
+static int eb_cleanup_add(pid_t pgid, const char *const *argv, const char *path,
+			  const char *text)
 {
-	int i;
+	int i = eb_cleanup_take();
 
-	if (pgid <= 0)
-		return -1;
-	i = eb_cleanup_take();
 	if (i < 0)
 		return -1;
 	eb_slots[i].pgid = pgid;
-	eb_slots[i].argv = NULL;
-	eb_slots[i].path[0] = '\0';
+	eb_slots[i].argv = argv;
+	if (path)
+		memcpy(eb_slots[i].path, path, strlen(path) + 1);
+	else
+		eb_slots[i].path[0] = '\0';
+	if (text)
+		memcpy(eb_slots[i].text, text, strlen(text) + 1);
+	else
+		eb_slots[i].text[0] = '\0';
 	eb_slots[i].state = EB_SLOT_READY;
 	return i;
 }
 
+int eb_cleanup_pgrp(pid_t pgid)
+{
+	if (pgid <= 0)
+		return -1;
+	return eb_cleanup_add(pgid, NULL, NULL, NULL);
+}
+
 int eb_cleanup_exec(const char *const *argv)
 {
-	int i;
-
 	if (!argv || !argv[0] || argv[0][0] != '/')
 		return -1;
-	i = eb_cleanup_take();
-	if (i < 0)
-		return -1;
-	eb_slots[i].pgid = 0;
-	eb_slots[i].argv = argv;
-	eb_slots[i].path[0] = '\0';
-	eb_slots[i].state = EB_SLOT_READY;
-	return i;
+	return eb_cleanup_add(0, argv, NULL, NULL);
 }
 
 int eb_cleanup_write(const char *path, const char *text)
 {
 	size_t len = strlen(path), tl = strlen(text);
-	int i;
 
 	if (len == 0 || len >= sizeof(eb_slots[0].path) || tl == 0 ||
 	    tl >= sizeof(eb_slots[0].text))
 		return -1;
-	i = eb_cleanup_take();
-	if (i < 0)
-		return -1;
-	eb_slots[i].pgid = 0;
-	eb_slots[i].argv = NULL;
-	memcpy(eb_slots[i].path, path, len + 1);
-	memcpy(eb_slots[i].text, text, tl + 1);
-	eb_slots[i].state = EB_SLOT_READY;
-	return i;
+	return eb_cleanup_add(0, NULL, path, text);
 }
 
 /* Runs argv (an absolute path) to its end: fork, execve, waitpid; nothing else. */
@@ -125,19 +124,10 @@ static void eb_cleanup_put(const char *path, const char *text)
 int eb_cleanup_file(const char *path)
 {
 	size_t len = strlen(path);
-	int i;
 
 	if (len == 0 || len >= sizeof(eb_slots[0].path))
 		return -1;
-	i = eb_cleanup_take();
-	if (i < 0)
-		return -1;
-	eb_slots[i].pgid = 0;
-	eb_slots[i].argv = NULL;
-	eb_slots[i].text[0] = '\0';
-	memcpy(eb_slots[i].path, path, len + 1);
-	eb_slots[i].state = EB_SLOT_READY;
-	return i;
+	return eb_cleanup_add(0, NULL, path, NULL);
 }
 
 void eb_cleanup_forget(int slot)
